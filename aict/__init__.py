@@ -1,0 +1,71 @@
+"""aict: a self-hosted web terminal and SSH bastion."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from aict.config import ROOT, flask_config, load_settings
+from aict.extensions import db, jwt, limiter, migrate, socketio
+
+
+@dataclass
+class AictState:
+    """Everything the app owns at run time (no module-level state), as app.extensions["aict"]."""
+
+    settings: dict
+    sessions: object = None
+    connections: object = None
+    login_throttle: object = None
+    socket_rate: object = None
+    extra: dict = field(default_factory=dict)
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the application from defaults, the config file, AICT_* variables and `overrides`."""
+    settings = load_settings(overrides)
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
+                instance_path=settings["INSTANCE_DIR"])
+    app.config.update(flask_config(settings))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings["TRUSTED_PROXIES"]:
+        hops = settings["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    jwt.init_app(app)
+    limiter.init_app(app)
+    socketio.init_app(app, async_mode="gevent", cors_allowed_origins="*",  # Origin: realtime/connect.py
+                      max_http_buffer_size=settings["MAX_MESSAGE_BYTES"], ping_interval=20,
+                      ping_timeout=20, logger=False, engineio_logger=False)
+
+    from aict.auth.throttle import LoginThrottle
+    from aict.auth.tokens import register_jwt_callbacks
+    from aict.terminals.registry import SessionRegistry
+
+    state = AictState(settings=settings)
+    app.extensions["aict"] = state
+    state.sessions = SessionRegistry(app)
+    state.login_throttle = LoginThrottle(settings)
+    register_jwt_callbacks()
+
+    from aict import api, cli, realtime, security
+
+    api.register(app)
+    realtime.register(app)
+    security.register(app)
+    cli.register(app)
+    _register_web(app)
+    return app
+
+
+def _register_web(app: Flask) -> None:
+    try:
+        from aict.web import bp
+    except ImportError:  # the page blueprint is optional for API-only deployments
+        return
+    app.register_blueprint(bp)

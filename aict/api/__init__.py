@@ -1,0 +1,12 @@
+"""HTTP API: one blueprint per resource, all under /api."""
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from aict.api import auth, errors, health, sessions, users, workspaces
+
+    errors.register(app)
+    for module in (auth, users, workspaces, sessions):
+        app.register_blueprint(module.bp, url_prefix="/api")
+    app.register_blueprint(health.bp)

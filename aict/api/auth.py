@@ -1,0 +1,64 @@
+"""POST /api/auth/login|refresh|logout and GET /api/me."""
+
+from flask import Blueprint, current_app, request
+from flask_jwt_extended import current_user, get_jwt, jwt_required
+
+from aict.api.validation import json_body, text_field
+from aict.audit.events import record
+from aict.auth.tokens import issue_tokens, refresh_access, revoke_login
+from aict.errors import AppError
+from aict.extensions import db, limiter
+from aict.models import User
+
+bp = Blueprint("auth", __name__)
+
+
+def _login_rate() -> str:
+    return current_app.config["AICT"]["LOGIN_RATE"]
+
+
+@bp.post("/auth/login")
+@limiter.limit(_login_rate)
+def login():
+    body = json_body()
+    username = text_field(body, "username", max_len=64)
+    password = text_field(body, "password", max_len=1024)
+    ip = request.remote_addr or "unknown"
+    throttle = current_app.extensions["aict"].login_throttle
+    wait = throttle.retry_after(username, ip)
+    if wait is not None:
+        record("throttled", username=username, detail={"what": "login"})
+        raise AppError("throttled", f"Too many failed logins; try again in {wait} seconds.",
+                       retry_after=wait)
+    user = db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none()
+    if user is None or not user.check_password(password):
+        if user is None:
+            User.burn_password_check(password)
+        throttle.failed(username, ip)
+        record("login_failed", username=username)
+        raise AppError("invalid_credentials", "The username or password is wrong.")
+    throttle.succeeded(username)
+    record("login", username=user.username)
+    return issue_tokens(user)
+
+
+@bp.post("/auth/refresh")
+@jwt_required(refresh=True)
+def refresh():
+    return refresh_access(current_user, get_jwt()["lid"])
+
+
+@bp.post("/auth/logout")
+@jwt_required()
+def logout():
+    login_id = get_jwt()["lid"]
+    revoke_login(login_id)
+    record("logout", username=current_user.username)
+    current_app.extensions["aict"].connections.disconnect_login(login_id)
+    return "", 204
+
+
+@bp.get("/me")
+@jwt_required()
+def me():
+    return current_user.to_dict()

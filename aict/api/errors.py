@@ -1,0 +1,45 @@
+"""The one place that maps exceptions to the contract's error bodies."""
+
+from flask import Flask, jsonify
+from flask_limiter.errors import RateLimitExceeded
+from werkzeug.exceptions import HTTPException
+
+from aict.errors import AppError
+
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "bad_request",
+               429: "throttled"}
+
+
+def error_response(error: AppError, headers: dict | None = None):
+    response = jsonify({"error": error.body()})
+    response.status_code = error.status
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(AppError)
+    def _app_error(error: AppError):
+        headers = {"Retry-After": str(error.extra.pop("retry_after"))} if "retry_after" in error.extra else None
+        return error_response(error, headers)
+
+    @app.errorhandler(RateLimitExceeded)
+    def _rate_limited(error: RateLimitExceeded):
+        response = error_response(AppError("throttled", "Too many requests; slow down and try again."))
+        retry = error.get_response().headers.get("Retry-After") if hasattr(error, "get_response") else None
+        response.headers["Retry-After"] = retry or "60"
+        return response
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        code = _HTTP_CODES.get(error.code or 500, "error")
+        message = {404: "There is nothing at this address.", 413: "The request body is too large.",
+                   405: "This method is not allowed here."}.get(error.code, error.description)
+        return error_response(AppError(code, message, status=error.code))
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        app.logger.exception("unhandled error")
+        return error_response(AppError("internal_error", "Something went wrong on the server.", status=500))

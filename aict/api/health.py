@@ -1,0 +1,17 @@
+from flask import Blueprint, current_app
+from sqlalchemy import text
+
+from aict.errors import AppError
+from aict.extensions import db
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception as exc:
+        raise AppError("database_unavailable", "The database does not answer.", status=503) from exc
+    registry = current_app.extensions["aict"].sessions
+    return {"status": "ok", "database": "ok", "sessions": registry.count_running()}

@@ -1,0 +1,48 @@
+"""Terminal sessions over HTTP: list, inspect, kill."""
+
+from flask import Blueprint, current_app, request
+from flask_jwt_extended import current_user, jwt_required
+
+from aict.access import session_for, visible_workspaces, workspace_for
+from aict.errors import bad_request
+from aict.extensions import db
+from aict.models import TerminalSession
+
+bp = Blueprint("sessions", __name__)
+
+
+def list_visible_sessions(user, workspace_id: str | None = None, status: str | None = None) -> list[dict]:
+    """Sessions the user may see, newest first; shared by HTTP and `list-terminals`."""
+    query = db.select(TerminalSession).order_by(TerminalSession.created_at.desc())
+    if workspace_id is not None:
+        workspace_for(user, workspace_id)
+        query = query.where(TerminalSession.workspace_id == workspace_id)
+    elif not user.is_admin:
+        query = query.where(TerminalSession.workspace_id.in_([w.id for w in visible_workspaces(user)]))
+    if status is not None:
+        query = query.where(TerminalSession.status == status)
+    return [s.to_dict() for s in db.session.execute(query.limit(1000)).scalars()]
+
+
+@bp.get("/sessions")
+@jwt_required()
+def list_sessions():
+    status = request.args.get("status")
+    if status not in (None, "running", "exited"):
+        raise bad_request("'status' must be 'running' or 'exited'.")
+    return list_visible_sessions(current_user, request.args.get("workspace_id"), status)
+
+
+@bp.get("/sessions/<session_id>")
+@jwt_required()
+def get_session(session_id: str):
+    record, _ = session_for(current_user, session_id)
+    return record.to_dict()
+
+
+@bp.delete("/sessions/<session_id>")
+@jwt_required()
+def kill_session(session_id: str):
+    record, _ = session_for(current_user, session_id, "operator")
+    current_app.extensions["aict"].sessions.kill(record.id, by=current_user.username)
+    return "", 204

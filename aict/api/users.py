@@ -1,0 +1,43 @@
+"""Users: admins list and create them."""
+
+from flask import Blueprint
+from flask_jwt_extended import current_user, jwt_required
+
+from aict.api.validation import json_body, text_field
+from aict.errors import AppError, bad_request, forbidden
+from aict.extensions import db
+from aict.models import User
+from aict.models.users import ROLES
+from aict.users import create_user
+
+bp = Blueprint("users", __name__)
+
+
+def _require_admin() -> None:
+    if not current_user.is_admin:
+        raise forbidden("Only administrators manage users.")
+
+
+@bp.get("/users")
+@jwt_required()
+def list_users():
+    _require_admin()
+    users = db.session.execute(db.select(User).order_by(User.username)).scalars()
+    return [u.to_dict() for u in users]
+
+
+@bp.post("/users")
+@jwt_required()
+def add_user():
+    _require_admin()
+    body = json_body()
+    username = text_field(body, "username", max_len=64)
+    password = text_field(body, "password", max_len=1024)
+    role = text_field(body, "role", required=False, default="user")
+    if role not in ROLES:
+        raise bad_request("'role' must be 'admin' or 'user'.")
+    try:
+        user = create_user(username, password, role)
+    except ValueError as exc:
+        raise AppError("conflict" if "exists" in str(exc) else "bad_request", str(exc)) from None
+    return user.to_dict(), 201

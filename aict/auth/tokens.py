@@ -1,0 +1,100 @@
+"""JWT wiring: every token carries its login id (`lid`); logging out revokes the whole login."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import current_app
+from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
+from jwt import ExpiredSignatureError, InvalidTokenError
+
+from aict.errors import AppError
+from aict.extensions import db, jwt
+from aict.models import RevokedLogin, User
+from aict.models.base import new_id
+
+
+def issue_tokens(user: User, login_id: str | None = None) -> dict:
+    login_id = login_id or new_id()
+    claims = {"lid": login_id}
+    access = create_access_token(identity=user.id, additional_claims=claims)
+    expires_in = int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds())
+    tokens = {"access_token": access, "token_type": "Bearer", "expires_in": expires_in}
+    return tokens | {"refresh_token": create_refresh_token(identity=user.id, additional_claims=claims)}
+
+
+def refresh_access(user: User, login_id: str) -> dict:
+    access = create_access_token(identity=user.id, additional_claims={"lid": login_id})
+    expires_in = int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds())
+    return {"access_token": access, "token_type": "Bearer", "expires_in": expires_in}
+
+
+def revoke_login(login_id: str) -> None:
+    expires = datetime.now(UTC) + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
+    if db.session.get(RevokedLogin, login_id) is None:
+        db.session.add(RevokedLogin(login_id=login_id, expires_at=expires.replace(tzinfo=None)))
+    db.session.commit()
+
+
+def is_login_revoked(login_id: str | None) -> bool:
+    return login_id is None or db.session.get(RevokedLogin, login_id) is not None
+
+
+def user_from_access_token(token: object) -> tuple[User, str]:
+    """Validate a raw access token (socket connect); returns the user and the login id."""
+    if not isinstance(token, str) or not token:
+        raise AppError("unauthorized", "An access token is required.")
+    try:
+        claims = decode_token(token)
+    except ExpiredSignatureError:
+        raise AppError("token_expired", "The access token has expired.") from None
+    except (InvalidTokenError, ValueError, KeyError) as exc:
+        raise AppError("invalid_token", "The access token is not valid.") from exc
+    except Exception as exc:  # flask-jwt-extended raises its own types for revoked/wrong type
+        raise AppError("invalid_token", "The access token is not valid.") from exc
+    if claims.get("type") != "access":
+        raise AppError("invalid_token", "An access token is required, not a refresh token.")
+    user = db.session.get(User, claims.get("sub"))
+    if user is None:
+        raise AppError("invalid_token", "The access token is not valid.")
+    return user, claims["lid"]
+
+
+def _error(code: str, message: str):
+    from aict.api.errors import error_response
+
+    return error_response(AppError(code, message))
+
+
+def register_jwt_callbacks() -> None:
+    @jwt.token_in_blocklist_loader
+    def _revoked(_header, payload) -> bool:
+        return is_login_revoked(payload.get("lid"))
+
+    @jwt.user_lookup_loader
+    def _lookup(_header, payload):
+        return db.session.get(User, payload["sub"])
+
+    @jwt.user_lookup_error_loader
+    def _lookup_failed(_header, _payload):
+        return _error("invalid_token", "The user of this token no longer exists.")
+
+    @jwt.expired_token_loader
+    def _expired(_header, _payload):
+        return _error("token_expired", "The token has expired; log in again or refresh it.")
+
+    @jwt.revoked_token_loader
+    def _revoked_response(_header, _payload):
+        return _error("token_revoked", "The token was revoked by logging out.")
+
+    @jwt.invalid_token_loader
+    def _invalid(reason):
+        return _error("invalid_token", f"The token is not valid ({reason}).")
+
+    @jwt.unauthorized_loader
+    def _missing(reason):
+        return _error("unauthorized", "Log in first: this needs a bearer token.")
+
+    @jwt.needs_fresh_token_loader
+    def _not_fresh(_header, _payload):
+        return _error("unauthorized", "This needs a fresh login.")

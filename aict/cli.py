@@ -1,0 +1,69 @@
+"""`flask aict ...` commands."""
+
+from __future__ import annotations
+
+import secrets
+
+import click
+from flask import Flask, current_app
+
+from aict.extensions import db
+from aict.models import User
+from aict.users import create_user
+
+
+def register(app: Flask) -> None:
+    group = click.Group("aict", help="Manage aict users.")
+
+    @group.command("create-user")
+    @click.argument("username")
+    @click.option("--admin", is_flag=True, help="Give the user the admin role.")
+    @click.password_option(help="The password (asked for when not given).")
+    def create_user_command(username: str, admin: bool, password: str) -> None:
+        """Create a user."""
+        try:
+            create_user(username, password, "admin" if admin else "user")
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"Created {'admin' if admin else 'user'} {username}.")
+
+    @group.command("ensure-admin")
+    def ensure_admin() -> None:
+        """Create the first admin unless one exists (AICT_ADMIN_USER / AICT_ADMIN_PASSWORD, or generated)."""
+        settings = current_app.config["AICT"]
+        if db.session.execute(db.select(User).filter_by(role="admin")).first():
+            click.echo("An admin account exists already; log in with it.")
+            return
+        username = settings["ADMIN_USER"] or "admin"
+        password = settings["ADMIN_PASSWORD"]
+        generated = not password
+        if generated:
+            password = secrets.token_urlsafe(12)
+        try:
+            create_user(username, password, "admin")
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        if generated:
+            click.echo("")
+            click.echo("=" * 64)
+            click.echo(f"  First admin created.  username: {username}")
+            click.echo(f"                        password: {password}")
+            click.echo("  This password is shown once. Keep it somewhere safe.")
+            click.echo("=" * 64)
+            click.echo("")
+        else:
+            click.echo(f"First admin '{username}' created from AICT_ADMIN_USER/AICT_ADMIN_PASSWORD.")
+
+    @group.command("set-password")
+    @click.argument("username")
+    @click.password_option()
+    def set_password(username: str, password: str) -> None:
+        """Reset a user's password."""
+        user = db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none()
+        if user is None:
+            raise click.ClickException(f"No user named {username}.")
+        user.set_password(password)
+        db.session.commit()
+        click.echo(f"Password of {username} changed.")
+
+    app.cli.add_command(group)

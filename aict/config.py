@@ -1,0 +1,159 @@
+"""Settings: defaults here, overridden by an optional Python file and by AICT_* environment variables.
+
+Every setting is documented in config.example.py. Environment variables win over the file,
+so a container or systemd unit can adjust anything without editing files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MiB = 1024 * 1024
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used (e.g. a missing secret in production)."""
+
+
+DEFAULTS: dict[str, object] = {
+    "ENV": "development",  # "production" refuses to start without real secrets
+    "INSTANCE_DIR": str(ROOT / "instance"),
+    "SECRET_KEY": None,  # Flask's key; generated and kept in instance/ in development
+    "JWT_SECRET_KEY": None,  # defaults to SECRET_KEY
+    "ENCRYPTION_KEY": None,  # for stored SSH credentials; generated in development
+    "DATABASE_URL": None,  # defaults to sqlite:///<instance>/aict.db
+    "HOST": "127.0.0.1",
+    "PORT": 8080,
+    "ACCESS_TOKEN_MINUTES": 15,
+    "REFRESH_TOKEN_DAYS": 7,
+    "TRUSTED_PROXIES": 0,  # how many proxies' X-Forwarded-* headers to trust
+    "ALLOWED_ORIGINS": [],  # extra browser origins allowed to open sockets
+    "RATELIMIT_STORAGE_URI": "memory://",  # redis://127.0.0.1:6379 when scaling out
+    "LOGIN_RATE": "30 per minute",  # requests to /api/auth/login per IP, any outcome
+    "LOGIN_USER_FAILURES": 5,
+    "LOGIN_IP_FAILURES": 20,
+    "LOGIN_WINDOW_SECONDS": 900,
+    "LOGIN_LOCK_SECONDS": 900,
+    "SOCKET_EVENT_RATE": "300 per second",  # per connection, all events but terminal-ack
+    "SHELL": "/bin/bash",
+    "SHELL_ARGS": ["-l"],
+    "USER_LOCAL_WORKSPACES": False,  # may non-admins create local workspaces?
+    "WORKSPACE_ROOT": None,  # defaults to <instance>/workspaces
+    "RING_BYTES": 4 * MiB,  # output kept per session for replay
+    "FLOW_WINDOW_BYTES": 1 * MiB,  # unacknowledged output in flight per socket
+    "COALESCE_MS": 4,  # how long a busy stream gathers reads into one frame
+    "MAX_INPUT_BYTES": 1 * MiB,
+    "MAX_MESSAGE_BYTES": 8 * MiB,  # transport limit for one socket message
+    "IDLE_TIMEOUT_SECONDS": 24 * 3600,  # a detached session is ended after this
+    "EXITED_RETENTION_SECONDS": 1800,  # an exited session's ring stays attachable this long
+    "MAX_SESSIONS_PER_USER": 50,
+    "SSH_CONNECT_TIMEOUT": 10,
+    "SSH_KEEPALIVE_SECONDS": 15,
+    "SSH_ALLOWED_HOSTS": [],  # fnmatch patterns non-admins may target, e.g. ["*.lab.example.com"]
+    "METRICS_TOKEN": None,  # when set, /metrics needs "Authorization: Bearer <token>"
+    "ADMIN_USER": None,
+    "ADMIN_PASSWORD": None,
+}
+
+_SECRET_NAMES = ("SECRET_KEY", "JWT_SECRET_KEY", "ENCRYPTION_KEY", "DATABASE_URL", "ADMIN_PASSWORD",
+                 "METRICS_TOKEN")
+
+
+def _coerce(raw: str, default: object) -> object:
+    if isinstance(default, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, list):
+        raw = raw.strip()
+        return json.loads(raw) if raw.startswith("[") else [p for p in raw.split(",") if p.strip()]
+    return raw
+
+
+def load_settings(overrides: dict | None = None, environ: dict | None = None) -> dict:
+    """Merge defaults, the config file (AICT_CONFIG or <instance>/config.py), AICT_* env, overrides."""
+    environ = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    config_file = environ.get("AICT_CONFIG")
+    instance = Path((overrides or {}).get("INSTANCE_DIR") or environ.get("AICT_INSTANCE_DIR")
+                    or settings["INSTANCE_DIR"])
+    candidate = Path(config_file) if config_file else instance / "config.py"
+    if candidate.is_file():
+        namespace: dict = {}
+        exec(compile(candidate.read_text(), str(candidate), "exec"), namespace)
+        settings.update({k: v for k, v in namespace.items() if k in DEFAULTS})
+    for key, default in DEFAULTS.items():
+        raw = environ.get(f"AICT_{key}")
+        if raw is not None:
+            settings[key] = _coerce(raw, default if default is not None else "")
+    settings.update(overrides or {})
+    settings["INSTANCE_DIR"] = str(instance if not (overrides or {}).get("INSTANCE_DIR")
+                                   else overrides["INSTANCE_DIR"])
+    return settings
+
+
+def _persistent_secret(instance: Path, name: str, generate) -> str:
+    path = instance / name
+    if path.exists():
+        return path.read_text().strip()
+    value = generate()
+    path.write_text(value + "\n")
+    path.chmod(0o600)
+    return value
+
+
+def flask_config(settings: dict) -> dict:
+    """Translate aict settings into the Flask / extension configuration keys."""
+    instance = Path(settings["INSTANCE_DIR"])
+    instance.mkdir(parents=True, exist_ok=True)
+    production = settings["ENV"] == "production"
+    for name in ("SECRET_KEY", "ENCRYPTION_KEY"):
+        if not settings[name]:
+            if production:
+                raise ConfigError(f"AICT_{name} must be set in production")
+            generator = (lambda: secrets.token_urlsafe(48)) if name == "SECRET_KEY" else _fernet_key
+            settings[name] = _persistent_secret(instance, name.lower(), generator)
+    if production and len(str(settings["SECRET_KEY"])) < 32:
+        raise ConfigError("AICT_SECRET_KEY is too short: use at least 32 random characters")
+    if settings["RING_BYTES"] < settings["FLOW_WINDOW_BYTES"] * 2:
+        raise ConfigError("RING_BYTES must be at least twice FLOW_WINDOW_BYTES")
+    database_url = settings["DATABASE_URL"] or f"sqlite:///{instance / 'aict.db'}"
+    return {
+        "AICT": settings,
+        "SECRET_KEY": settings["SECRET_KEY"],
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
+        "JWT_SECRET_KEY": settings["JWT_SECRET_KEY"] or settings["SECRET_KEY"],
+        "JWT_ALGORITHM": "HS256",
+        "JWT_DECODE_ALGORITHMS": ["HS256"],
+        "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=settings["ACCESS_TOKEN_MINUTES"]),
+        "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=settings["REFRESH_TOKEN_DAYS"]),
+        "JWT_TOKEN_LOCATION": ["headers"],
+        "JWT_ERROR_MESSAGE_KEY": "message",
+        "RATELIMIT_STORAGE_URI": settings["RATELIMIT_STORAGE_URI"],
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "MAX_CONTENT_LENGTH": 1 * MiB,
+        "JSON_SORT_KEYS": False,
+    }
+
+
+def _engine_options(url: str) -> dict:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 15}}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+
+
+def _fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+def secret_environment_names() -> tuple[str, ...]:
+    """Names whose values must never reach a child process's environment."""
+    return tuple(f"AICT_{n}" for n in _SECRET_NAMES)

@@ -1,0 +1,45 @@
+"""Errors as values at the edges: one exception type carries the contract's code and status."""
+
+from __future__ import annotations
+
+STATUS_BY_CODE = {
+    "bad_request": 400,
+    "invalid_credentials": 401,
+    "unauthorized": 401,
+    "token_expired": 401,
+    "token_revoked": 401,
+    "invalid_token": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "method_not_allowed": 405,
+    "conflict": 409,
+    "fingerprint_mismatch": 409,
+    "too_large": 413,
+    "throttled": 429,
+}
+
+
+class AppError(Exception):
+    """Raised anywhere inside; turned into an HTTP error body or a socket ack by the edge."""
+
+    def __init__(self, code: str, message: str, status: int | None = None, **extra):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status or STATUS_BY_CODE.get(code, 400)
+        self.extra = extra
+
+    def body(self) -> dict:
+        return {"code": self.code, "message": self.message, **self.extra}
+
+
+def bad_request(message: str) -> AppError:
+    return AppError("bad_request", message)
+
+
+def not_found(what: str = "That") -> AppError:
+    return AppError("not_found", f"{what} does not exist or is not visible to you.")
+
+
+def forbidden(message: str = "You are not allowed to do that.") -> AppError:
+    return AppError("forbidden", message)

@@ -1,0 +1,9 @@
+"""gunicorn worker: gevent-websocket's worker with our TCP_NODELAY handler."""
+
+from geventwebsocket.gunicorn.workers import GeventWebSocketWorker
+
+from aict.server import NoDelayWebSocketHandler
+
+
+class Worker(GeventWebSocketWorker):
+    wsgi_handler = NoDelayWebSocketHandler

@@ -1,0 +1,8 @@
+"""Database models. Import from here: `from aict.models import User, Workspace, ...`."""
+
+from aict.models.audit import AuditEvent
+from aict.models.sessions import TerminalSession
+from aict.models.users import RevokedLogin, User
+from aict.models.workspaces import Workspace, WorkspaceMember
+
+__all__ = ["AuditEvent", "RevokedLogin", "TerminalSession", "User", "Workspace", "WorkspaceMember"]

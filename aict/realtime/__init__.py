@@ -1,0 +1,13 @@
+"""Socket.IO: connect auth and Origin check, one handler per contract event."""
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from aict.realtime import connect, handlers  # noqa: F401  (registers the handlers)
+    from aict.realtime.connections import ConnectionRegistry
+    from aict.realtime.viewer import notify_forced_detach
+
+    state = app.extensions["aict"]
+    state.connections = ConnectionRegistry()
+    state.sessions.on_forced_detach = notify_forced_detach

@@ -1,0 +1,159 @@
+"""One handler per client→server event of the contract (see ../shared/PROTOCOL.md)."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+
+from aict.access import session_for, wire_access, workspace_for
+from aict.api.sessions import list_visible_sessions
+from aict.api.validation import int_field, text_field
+from aict.audit.events import record
+from aict.errors import AppError, bad_request, not_found
+from aict.extensions import db
+from aict.models import TerminalSession
+from aict.realtime.connections import Connection
+from aict.realtime.guard import current_user_of, session_id_of, socket_event
+from aict.realtime.viewer import SocketViewer
+from aict.terminals.backend import InputBacklogFull
+from aict.terminals.session import Session
+
+MAX_SIZE = 1000
+
+
+def _registry():
+    return current_app.extensions["aict"].sessions
+
+
+def _live(session_id: str) -> Session:
+    session = _registry().get(session_id)
+    if session is None:
+        raise AppError("not_found", "That terminal is no longer held by the server.")
+    return session
+
+
+def _size(payload: dict, default_cols: int | None, default_rows: int | None) -> tuple[int, int]:
+    cols = int_field(payload, "cols", low=1, high=MAX_SIZE, default=default_cols, required=True)
+    rows = int_field(payload, "rows", low=1, high=MAX_SIZE, default=default_rows, required=True)
+    return cols, rows
+
+
+def _attach(connection: Connection, session: Session, level: str, since: int | None) -> dict:
+    access = wire_access(level)
+    result = session.attach(SocketViewer(request.sid, connection.user_id), access, since)
+    connection.attached.add(session.id)
+    return {"sessionId": session.id, "status": result.status, "cols": result.cols, "rows": result.rows,
+            "offset": result.offset, "replayFrom": result.replay_from, "access": access}
+
+
+@socket_event("create-terminal")
+def create_terminal(connection: Connection, payload: dict) -> dict:
+    workspace_id = text_field(payload, "workspaceId", max_len=64)
+    cols, rows = _size(payload, 80, 24)
+    name = text_field(payload, "name", required=False, max_len=128)
+    user = current_user_of(connection)
+    workspace, level = workspace_for(user, workspace_id, "operator")
+    session = _registry().create(user, workspace, cols, rows, name)
+    _attach(connection, session, level, 0)
+    return {"sessionId": session.id, "cols": cols, "rows": rows}
+
+
+@socket_event("attach-terminal")
+def attach_terminal(connection: Connection, payload: dict) -> dict:
+    session_id = session_id_of(payload)
+    since = payload.get("since")
+    if since is not None and (isinstance(since, bool) or not isinstance(since, int)):
+        raise bad_request("'since' must be a whole number.")
+    row, level = session_for(current_user_of(connection), session_id)
+    answer = _attach(connection, _live(row.id), level, since)
+    record("attach", username=connection.username, ip=connection.ip, workspace_id=row.workspace_id,
+           session_id=row.id, detail={"since": since, "access": answer["access"]})
+    return answer
+
+
+@socket_event("detach-terminal")
+def detach_terminal(connection: Connection, payload: dict) -> dict:
+    session_id = session_id_of(payload)
+    session = _registry().get(session_id)
+    if session_id not in connection.attached or session is None:
+        raise not_found("That attached terminal")
+    session.detach(request.sid)
+    connection.attached.discard(session_id)
+    row = db.session.get(TerminalSession, session_id)
+    record("detach", username=connection.username, ip=connection.ip,
+           workspace_id=row.workspace_id if row else None, session_id=session_id)
+    return {}
+
+
+@socket_event("terminal-input")
+def terminal_input(connection: Connection, payload: dict) -> dict:
+    session_id = session_id_of(payload)
+    data = payload.get("data")
+    if isinstance(data, str):
+        data = data.encode("utf-8", "replace")
+    elif not isinstance(data, bytes):
+        raise bad_request("'data' must be a string or bytes.")
+    if len(data) > current_app.config["AICT"]["MAX_INPUT_BYTES"]:
+        raise AppError("too_large", "Input events are limited to 1 MiB; split bigger pastes.")
+    session = _registry().get(session_id)
+    # Fast path: an attached socket's access is kept current by membership changes.
+    access = session.access_of(request.sid) if session is not None else None
+    if access is None:
+        session_for(current_user_of(connection), session_id, "operator")
+        session = _live(session_id)
+    elif access != "operator":
+        raise AppError("forbidden", "You are watching this terminal; viewers cannot type.")
+    try:
+        session.write(data)
+    except InputBacklogFull:
+        raise AppError("throttled", "The terminal is not reading its input; wait and try again.") from None
+    return {}
+
+
+@socket_event("terminal-resize")
+def terminal_resize(connection: Connection, payload: dict) -> dict:
+    session_id = session_id_of(payload)
+    cols, rows = _size(payload, None, None)
+    session = _registry().get(session_id)
+    if session is None or session.access_of(request.sid) is None:
+        session_for(current_user_of(connection), session_id, "operator")
+        session = _live(session_id)
+    elif session.access_of(request.sid) != "operator":
+        raise AppError("forbidden", "Viewers cannot resize the terminal.")
+    session.resize(cols, rows, by_key=request.sid)
+    return {}
+
+
+@socket_event("kill-terminal")
+def kill_terminal(connection: Connection, payload: dict) -> dict:
+    row, _ = session_for(current_user_of(connection), session_id_of(payload), "operator")
+    _registry().kill(row.id, by=connection.username)
+    return {}
+
+
+@socket_event("list-terminals")
+def list_terminals(connection: Connection, payload: dict) -> dict:
+    workspace_id = payload.get("workspaceId")
+    if workspace_id is not None and not isinstance(workspace_id, str):
+        raise bad_request("'workspaceId' must be a string.")
+    return {"sessions": list_visible_sessions(current_user_of(connection), workspace_id)}
+
+
+def on_terminal_ack(payload=None, *_extra):
+    """Flow control; malformed acks are ignored, and no answer is needed."""
+    if not isinstance(payload, dict):
+        return
+    session_id, offset = payload.get("sessionId"), payload.get("offset")
+    if not isinstance(session_id, str) or isinstance(offset, bool) or not isinstance(offset, int):
+        return
+    session = current_app.extensions["aict"].sessions.get(session_id)
+    if session is not None:
+        session.ack(request.sid, offset)
+
+
+def _register_ack() -> None:
+    from aict.extensions import socketio
+
+    socketio.on_event("terminal-ack", on_terminal_ack)
+
+
+_register_ack()

@@ -1,0 +1,40 @@
+"""A socket as a Session viewer: the session core calls these; they emit contract events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aict.extensions import socketio
+from aict.terminals.backend import ExitStatus
+
+
+@dataclass(eq=False)
+class SocketViewer:
+    key: str  # the socket id
+    user_id: str
+
+    def send_output(self, session_id: str, offset: int, data: bytes) -> None:
+        socketio.server.emit("terminal-output", {"sessionId": session_id, "offset": offset, "data": data},
+                             to=self.key, namespace="/")
+
+    def send_exit(self, session_id: str, status: ExitStatus) -> None:
+        socketio.server.emit("terminal-exit", {"sessionId": session_id, "exitCode": status.exit_code,
+                                               "signal": status.signal}, to=self.key, namespace="/")
+
+    def send_resized(self, session_id: str, cols: int, rows: int) -> None:
+        socketio.server.emit("terminal-resized", {"sessionId": session_id, "cols": cols, "rows": rows},
+                             to=self.key, namespace="/")
+
+
+def notify_forced_detach(detached: list[tuple[str, str]]) -> None:
+    """Tell sockets whose access was revoked that they no longer receive a session."""
+    from flask import current_app
+
+    connections = current_app.extensions["aict"].connections
+    for session_id, sid in detached:
+        connection = connections.get(sid)
+        if connection is not None:
+            connection.attached.discard(session_id)
+        socketio.server.emit("error", {"code": "forbidden", "sessionId": session_id,
+                                       "message": "Your access to this workspace was removed."},
+                             to=sid, namespace="/")

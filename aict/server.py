@@ -1,0 +1,53 @@
+"""Serving: gevent's WSGI server with WebSocket support and TCP_NODELAY on every connection."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+
+import gevent
+from flask import Flask
+from gevent import pywsgi
+from geventwebsocket.handler import WebSocketHandler
+
+log = logging.getLogger(__name__)
+
+
+class NoDelayWebSocketHandler(WebSocketHandler):
+    """Without TCP_NODELAY a binary event's second frame can wait ~40 ms for a delayed ACK."""
+
+    def __init__(self, sock, *args, **kwargs):
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+        super().__init__(sock, *args, **kwargs)
+
+    def log_request(self):  # quiet access log; audit events record what matters
+        if self.code and int(self.code) >= 500:
+            super().log_request()
+
+
+def serve(app: Flask, host: str | None = None, port: int | None = None) -> None:
+    """Serve in the foreground until SIGINT/SIGTERM; ends running sessions on the way out."""
+    settings = app.config["AICT"]
+    host = host or settings["HOST"]
+    port = int(port or settings["PORT"])
+    state = app.extensions["aict"]
+    state.sessions.mark_orphans_exited()
+    state.sessions.start_sweeper()
+    server = pywsgi.WSGIServer((host, port), app, handler_class=NoDelayWebSocketHandler, log=None,
+                               error_log=logging.getLogger("aict.http"))
+
+    def stop(*_):
+        log.info("shutting down")
+        state.sessions.shutdown()
+        server.stop(timeout=2)
+
+    gevent.signal_handler(signal.SIGINT, stop)
+    gevent.signal_handler(signal.SIGTERM, stop)
+    server.init_socket()
+    log.info("aict listening on http://%s:%s", host, server.server_port)
+    print(f"aict is running on http://{host}:{server.server_port}  (Ctrl+C to stop)", flush=True)
+    server.serve_forever()

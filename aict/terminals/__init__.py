@@ -1,0 +1,1 @@
+"""Terminal backends (local PTY, SSH channel) and the backend-independent Session core."""

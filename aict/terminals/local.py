@@ -1,0 +1,182 @@
+"""Local PTY backend: a login shell in its own session, read and written without blocking the loop."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import pty
+import pwd
+import signal
+import struct
+import termios
+
+import gevent
+from gevent import subprocess
+from gevent.event import Event
+from gevent.hub import get_hub
+
+from aict.errors import AppError
+from aict.terminals.backend import ExitStatus, InputBacklogFull
+
+KILL_GRACE_SECONDS = 3.0
+DRAIN_AFTER_EXIT_SECONDS = 0.2  # output the kernel still moves to the master after the shell died
+MAX_INPUT_BACKLOG = 8 * 1024 * 1024
+WRITE_SIZE = 64 * 1024
+# Only these pass from the server's environment to a shell: never its secrets.
+INHERITED_ENV = ("PATH", "LANG", "LANGUAGE", "TZ", "TMPDIR")
+
+
+def shell_environment(cwd: str) -> dict[str, str]:
+    account = pwd.getpwuid(os.getuid())
+    env = {k: v for k, v in os.environ.items() if k in INHERITED_ENV or k.startswith("LC_")}
+    env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
+    env.setdefault("LANG", "C.UTF-8")
+    env.update(HOME=account.pw_dir, USER=account.pw_name, LOGNAME=account.pw_name,
+               SHELL=account.pw_shell or "/bin/sh", TERM="xterm-256color", COLORTERM="truecolor",
+               PWD=cwd)
+    return env
+
+
+def set_window_size(fd: int, cols: int, rows: int) -> None:
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+def _become_session_leader_with_controlling_tty() -> None:
+    # Runs in the child before exec. gevent's Popen calls preexec_fn before its own setsid,
+    # so the new session is made here, then the PTY (already on fd 0) becomes its terminal.
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+class LocalPtyBackend:
+    def __init__(self, argv: list[str], cwd: str, env: dict[str, str] | None = None):
+        self.argv = argv
+        self.cwd = cwd
+        self.env = env if env is not None else shell_environment(cwd)
+        self.fd = -1
+        self.proc: subprocess.Popen | None = None
+        self._exited = Event()
+        self._readable = Event()
+        self._read_watcher = None
+        self._input = bytearray()
+        self._input_ready = Event()
+        self._writer = None
+        self._status: ExitStatus | None = None
+
+    # ---- lifecycle ------------------------------------------------------------------------
+    def start(self, cols: int, rows: int) -> None:
+        if not os.path.isdir(self.cwd):
+            raise AppError("bad_request", f"The workspace directory {self.cwd} does not exist.")
+        master, slave = pty.openpty()
+        try:
+            set_window_size(slave, cols, rows)
+            self.proc = subprocess.Popen(
+                self.argv, stdin=slave, stdout=slave, stderr=slave, cwd=self.cwd, env=self.env,
+                preexec_fn=_become_session_leader_with_controlling_tty,
+                close_fds=True)
+        except OSError as exc:
+            os.close(master)
+            raise AppError("bad_request", f"The shell could not be started: {exc.strerror}.") from exc
+        finally:
+            os.close(slave)
+        os.set_blocking(master, False)
+        fcntl.fcntl(master, fcntl.F_SETFD, fcntl.FD_CLOEXEC)
+        self.fd = master
+        self._read_watcher = get_hub().loop.io(master, 1)
+        gevent.spawn(self._reap)
+        self._writer = gevent.spawn(self._write_loop)
+
+    def _reap(self) -> None:
+        self.proc.wait()
+        self._exited.set()
+        self._readable.set()  # wake a reader blocked on an fd that may never report EOF
+
+    def wait(self) -> ExitStatus:
+        self._exited.wait()
+        return ExitStatus.from_returncode(self.proc.returncode)
+
+    def terminate(self) -> None:
+        if self.proc is None or self._exited.is_set():
+            return
+        self._signal_group(signal.SIGHUP)
+        gevent.spawn_later(KILL_GRACE_SECONDS, self._kill_if_alive)
+
+    def _kill_if_alive(self) -> None:
+        if not self._exited.is_set():
+            self._signal_group(signal.SIGKILL)
+
+    def _signal_group(self, sig: int) -> None:
+        try:
+            os.killpg(self.proc.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.kill(block=False)
+        if self._read_watcher is not None:
+            self._read_watcher.close()
+            self._read_watcher = None
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    # ---- output ---------------------------------------------------------------------------
+    def read(self, max_bytes: int) -> bytes:
+        while True:
+            try:
+                return os.read(self.fd, max_bytes)
+            except BlockingIOError:
+                if self._exited.is_set():
+                    return self._drain_after_exit(max_bytes)
+                self._wait_readable()
+            except OSError as exc:
+                if exc.errno == errno.EIO:  # every slave fd is closed: the terminal has ended
+                    return b""
+                raise
+
+    def _wait_readable(self, timeout: float | None = None) -> None:
+        self._readable.clear()
+        self._read_watcher.start(self._readable.set)
+        try:
+            self._readable.wait(timeout)
+        finally:
+            self._read_watcher.stop()
+
+    def _drain_after_exit(self, max_bytes: int) -> bytes:
+        # The shell is gone but a background job may hold the terminal open: take what is
+        # still arriving, and call it the end once the terminal stays quiet.
+        self._wait_readable(DRAIN_AFTER_EXIT_SECONDS)
+        try:
+            return os.read(self.fd, max_bytes)
+        except (BlockingIOError, OSError):
+            return b""
+
+    # ---- input ----------------------------------------------------------------------------
+    def write(self, data: bytes) -> None:
+        if len(self._input) + len(data) > MAX_INPUT_BACKLOG:
+            raise InputBacklogFull()
+        self._input += data
+        self._input_ready.set()
+
+    def _write_loop(self) -> None:
+        from gevent.socket import wait_write
+
+        while True:
+            self._input_ready.wait()
+            while self._input:
+                try:
+                    written = os.write(self.fd, self._input[:WRITE_SIZE])
+                    del self._input[:written]
+                except BlockingIOError:
+                    wait_write(self.fd)
+                except OSError:
+                    self._input.clear()  # the terminal is gone; input has nowhere to go
+            self._input_ready.clear()
+
+    def pending_input(self) -> int:
+        return len(self._input)
+
+    def resize(self, cols: int, rows: int) -> None:
+        set_window_size(self.fd, cols, rows)

@@ -1,0 +1,156 @@
+"""The live sessions of this process: creation, lookup, lifetime policy (idle timeout, retention)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import gevent
+from flask import Flask
+
+from aict.audit.events import record
+from aict.errors import AppError
+from aict.extensions import db
+from aict.models import TerminalSession, User, Workspace
+from aict.models.base import new_id, utcnow
+from aict.terminals.backend import Backend
+from aict.terminals.local import LocalPtyBackend
+from aict.terminals.session import Session, SessionLimits
+
+log = logging.getLogger(__name__)
+SWEEP_SECONDS = 15
+
+
+class SessionRegistry:
+    def __init__(self, app: Flask):
+        self.app = app
+        self.settings = app.config["AICT"]
+        self.limits = SessionLimits(ring_bytes=self.settings["RING_BYTES"],
+                                    window_bytes=self.settings["FLOW_WINDOW_BYTES"],
+                                    coalesce_seconds=self.settings["COALESCE_MS"] / 1000)
+        self._sessions: dict[str, Session] = {}
+        self._workspace_of: dict[str, str] = {}
+        self._killed_by: dict[str, str | None] = {}
+        self._sweeper = None
+
+    def start_sweeper(self) -> None:
+        if self._sweeper is None:
+            self._sweeper = gevent.spawn(self._sweep_forever)
+
+    # ---- creation -------------------------------------------------------------------------
+    def backend_for(self, workspace: Workspace) -> Backend:
+        if workspace.kind == "local":
+            argv = [self.settings["SHELL"], *self.settings["SHELL_ARGS"]]
+            return LocalPtyBackend(argv, workspace.path)
+        from aict.terminals.ssh import backend_for_workspace
+
+        return backend_for_workspace(workspace, self.settings)
+
+    def create(self, user: User, workspace: Workspace, cols: int, rows: int, name: str | None) -> Session:
+        """Start a terminal on a workspace (within the request's app context)."""
+        running_own = db.session.scalar(
+            db.select(db.func.count()).select_from(TerminalSession).filter_by(owner_id=user.id, status="running"))
+        if running_own >= self.settings["MAX_SESSIONS_PER_USER"]:
+            raise AppError("too_many_sessions", "You have too many running terminals; close some first.",
+                           status=409)
+        row = TerminalSession(id=new_id(), workspace_id=workspace.id, owner_id=user.id, cols=cols, rows=rows,
+                              name=name or f"{workspace.name} #{self._next_number(workspace.id)}")
+        session = Session(row.id, self.backend_for(workspace), cols=cols, rows=rows,
+                          limits=self.limits, on_exit=self._on_exit)
+        session.start()  # raises AppError (e.g. SSH failures) before anything is recorded
+        db.session.add(row)
+        self._sessions[row.id] = session
+        self._workspace_of[row.id] = workspace.id
+        record("session_start", username=user.username, workspace_id=workspace.id, session_id=row.id,
+               detail={"name": row.name, "kind": workspace.kind}, commit=False)
+        db.session.commit()
+        return session
+
+    def _next_number(self, workspace_id: str) -> int:
+        return 1 + db.session.scalar(
+            db.select(db.func.count()).select_from(TerminalSession).filter_by(workspace_id=workspace_id))
+
+    # ---- lookup ---------------------------------------------------------------------------
+    def get(self, session_id: str) -> Session | None:
+        return self._sessions.get(session_id)
+
+    def count_running(self) -> int:
+        return sum(1 for s in self._sessions.values() if s.running)
+
+    def in_workspace(self, workspace_id: str) -> list[Session]:
+        return [s for sid, s in self._sessions.items() if self._workspace_of.get(sid) == workspace_id]
+
+    def all(self) -> list[Session]:
+        return list(self._sessions.values())
+
+    # ---- control --------------------------------------------------------------------------
+    def kill(self, session_id: str, by: str | None = None) -> None:
+        session = self._sessions.get(session_id)
+        if session is not None and session.running:
+            self._killed_by[session_id] = by
+            session.kill()
+
+    def kill_workspace(self, workspace_id: str) -> None:
+        for session in self.in_workspace(workspace_id):
+            session.kill()
+
+    def update_access(self, user_id: str, workspace_id: str, access: str | None) -> list[tuple[str, str]]:
+        """Apply a membership change to live attachments; returns (session id, socket key) detached."""
+        detached = []
+        for session in self.in_workspace(workspace_id):
+            detached += [(session.id, key) for key in session.set_access(user_id, access)]
+        if detached and self.on_forced_detach is not None:
+            self.on_forced_detach(detached)
+        return detached
+
+    on_forced_detach = None  # set by the realtime layer to tell the detached sockets
+
+    def shutdown(self) -> None:
+        for session in self.all():
+            session.kill()
+
+    # ---- lifetime -------------------------------------------------------------------------
+    def _on_exit(self, session: Session) -> None:
+        gevent.spawn(self._persist_exit, session)
+
+    def _persist_exit(self, session: Session) -> None:
+        status = session.exit_status
+        with self.app.app_context():
+            row = db.session.get(TerminalSession, session.id)
+            if row is None:
+                return
+            row.status, row.ended_at = "exited", utcnow()
+            row.exit_code, row.signal = status.exit_code, status.signal
+            row.cols, row.rows = session.cols, session.rows
+            record("session_end", workspace_id=row.workspace_id, session_id=row.id,
+                   username=self._killed_by.pop(session.id, None) or row.owner.username,
+                   detail={"exit_code": status.exit_code, "signal": status.signal,
+                           "bytes": session.ring.end}, commit=False)
+            db.session.commit()
+
+    def _sweep_forever(self) -> None:
+        while True:
+            gevent.sleep(SWEEP_SECONDS)
+            try:
+                self.sweep()
+            except Exception:
+                log.exception("session sweep failed")
+
+    def sweep(self, now: float | None = None) -> None:
+        """End idle detached sessions; forget exited ones whose retention has passed."""
+        now = time.monotonic() if now is None else now
+        idle, retention = self.settings["IDLE_TIMEOUT_SECONDS"], self.settings["EXITED_RETENTION_SECONDS"]
+        for sid, session in list(self._sessions.items()):
+            if session.running and idle and session.viewer_count == 0 and now - session.last_detached > idle:
+                log.info("session %s idle for %ss with nobody attached: ending it", sid, idle)
+                session.kill()
+            elif session.status == "exited" and session.ended and now - session.ended > retention:
+                self._sessions.pop(sid, None)
+                self._workspace_of.pop(sid, None)
+
+    def mark_orphans_exited(self) -> None:
+        """At startup: records left 'running' by a previous process have no process any more."""
+        with self.app.app_context():
+            db.session.execute(db.update(TerminalSession).where(TerminalSession.status == "running")
+                               .values(status="exited", ended_at=utcnow()))
+            db.session.commit()

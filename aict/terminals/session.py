@@ -1,0 +1,291 @@
+"""Session: one terminal's byte stream, its ring buffer, its viewers, and flow control.
+
+Knows neither Flask nor Socket.IO: viewers are anything with send_output/send_exit/send_resized,
+and the backend is anything that follows aict.terminals.backend.Backend.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import gevent
+from gevent.event import Event
+
+from aict.errors import AppError, bad_request
+from aict.terminals.backend import Backend, ExitStatus
+from aict.terminals.ring import RingBuffer
+
+log = logging.getLogger(__name__)
+
+READ_SIZE = 64 * 1024
+MAX_CHUNK = 256 * 1024  # largest single terminal-output frame
+YIELD_EVERY = 8  # consecutive reads without waiting before the reader lets others run
+
+
+class Viewer(Protocol):
+    """Where a session's stream goes: one attached socket (or a test double)."""
+
+    key: str
+    user_id: str
+
+    def send_output(self, session_id: str, offset: int, data: bytes) -> None: ...
+
+    def send_exit(self, session_id: str, status: ExitStatus) -> None: ...
+
+    def send_resized(self, session_id: str, cols: int, rows: int) -> None: ...
+
+
+@dataclass(eq=False)
+class _Attachment:
+    viewer: Viewer
+    access: str
+    sent: int  # next offset to send
+    acked: int  # everything before this was rendered
+    exit_sent: bool = False
+    busy: bool = False  # a send is in progress (guards re-entrant pumps)
+    again: bool = False
+
+
+@dataclass
+class AttachResult:
+    status: str
+    cols: int
+    rows: int
+    offset: int
+    replay_from: int
+
+
+@dataclass
+class SessionLimits:
+    ring_bytes: int = 4 * 1024 * 1024
+    window_bytes: int = 1024 * 1024
+    coalesce_seconds: float = 0.004
+
+
+OutputHook = Callable[[int, bytes], None]
+
+
+@dataclass(eq=False)
+class Session:
+    id: str
+    backend: Backend
+    cols: int = 80
+    rows: int = 24
+    limits: SessionLimits = field(default_factory=SessionLimits)
+    on_exit: Callable[[Session], None] | None = None
+
+    def __post_init__(self):
+        self.ring = RingBuffer(self.limits.ring_bytes)
+        self.status = "starting"
+        self.exit_status: ExitStatus | None = None
+        self.created = time.monotonic()
+        self.ended: float | None = None
+        self.last_detached = time.monotonic()
+        self._attachments: dict[str, _Attachment] = {}
+        self._read_gate = Event()
+        self._read_gate.set()
+        self._flush_timer = None
+        self._last_flush = 0.0
+        self._hooks: list[OutputHook] = []
+        self._reader = None
+
+    # ---- lifetime -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the backend (may raise AppError) and the reader greenlet."""
+        self.backend.start(self.cols, self.rows)
+        self.status = "running"
+        self._reader = gevent.spawn(self._read_loop)
+
+    def kill(self) -> None:
+        if self.status == "running":
+            self.backend.terminate()
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+    def _read_loop(self) -> None:
+        backend = self.backend
+        streak = 0
+        try:
+            while True:
+                if not self._read_gate.is_set():
+                    streak = 0
+                    self._read_gate.wait()
+                data = backend.read(READ_SIZE)
+                if not data:
+                    break
+                self._feed(data)
+                streak += 1
+                if streak >= YIELD_EVERY:  # data keeps coming: let other sessions' greenlets run
+                    streak = 0
+                    gevent.sleep(0)
+        except Exception:
+            log.exception("session %s: reading the terminal failed", self.id)
+        status = ExitStatus()
+        try:
+            status = backend.wait()
+        except Exception:
+            log.exception("session %s: waiting for the terminal failed", self.id)
+        finally:
+            backend.close()
+        self._finish(status)
+
+    def _finish(self, status: ExitStatus) -> None:
+        self.status = "exited"
+        self.exit_status = status
+        self.ended = time.monotonic()
+        self._flush()
+        if self.on_exit is not None:
+            try:
+                self.on_exit(self)
+            except Exception:
+                log.exception("session %s: exit hook failed", self.id)
+
+    # ---- output path ----------------------------------------------------------------------
+    def add_output_hook(self, hook: OutputHook) -> None:
+        """Call hook(offset, data) for every byte read from now on (recording, audit)."""
+        self._hooks.append(hook)
+
+    def _feed(self, data: bytes) -> None:
+        offset = self.ring.end
+        self.ring.append(data)
+        for hook in self._hooks:
+            try:
+                hook(offset, data)
+            except Exception:
+                log.exception("session %s: output hook failed", self.id)
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        """Send at once after a quiet spell (keystroke echo); gather for a few ms while busy."""
+        if self._flush_timer is not None:
+            return
+        delay = self._last_flush + self.limits.coalesce_seconds - time.monotonic()
+        if delay <= 0:
+            self._flush()
+        else:
+            self._flush_timer = gevent.get_hub().loop.timer(delay)
+            self._flush_timer.start(self._flush)
+
+    def _flush(self) -> None:
+        if self._flush_timer is not None:
+            self._flush_timer.close()
+            self._flush_timer = None
+        self._last_flush = time.monotonic()
+        for attachment in list(self._attachments.values()):
+            self._pump(attachment)
+        self._update_read_gate()
+
+    def _pump(self, a: _Attachment) -> None:
+        """Send this viewer what it may have: contiguous, within its window, then exit if done."""
+        if a.busy:
+            a.again = True
+            return
+        a.busy = True
+        try:
+            while True:
+                a.again = False
+                if a.sent < self.ring.start:  # fell behind the ring: a visible jump, never silent
+                    a.sent = a.acked = self.ring.start
+                limit = min(self.ring.end, a.acked + self.limits.window_bytes, a.sent + MAX_CHUNK)
+                if limit > a.sent:
+                    begin, data = a.sent, self.ring.read(a.sent, limit)
+                    a.sent = limit
+                    a.viewer.send_output(self.id, begin, data)
+                    continue
+                if self.status == "exited" and not a.exit_sent and a.sent == self.ring.end:
+                    a.exit_sent = True
+                    a.viewer.send_exit(self.id, self.exit_status)
+                if not a.again:
+                    break
+        except Exception:
+            log.exception("session %s: sending to viewer %s failed", self.id, a.viewer.key)
+        finally:
+            a.busy = False
+
+    def _update_read_gate(self) -> None:
+        """Read while anyone has room (or nobody watches); pause when every window is full."""
+        end, window = self.ring.end, self.limits.window_bytes
+        if not self._attachments or any(end - a.acked < window for a in self._attachments.values()):
+            self._read_gate.set()
+        else:
+            self._read_gate.clear()
+
+    # ---- viewers --------------------------------------------------------------------------
+    def attach(self, viewer: Viewer, access: str, since: int | None = None) -> AttachResult:
+        """Attach (or re-attach) a viewer; replay starts at `since` or the oldest held byte."""
+        end = self.ring.end
+        if since is not None and not 0 <= since <= end:
+            raise bad_request(f"'since' must be between 0 and the stream's end ({end}).")
+        replay_from = self.ring.start if since is None else max(since, self.ring.start)
+        self._attachments.pop(viewer.key, None)
+        attachment = _Attachment(viewer, access, sent=replay_from, acked=replay_from)
+        self._attachments[viewer.key] = attachment
+        result = AttachResult(self.status, self.cols, self.rows, end, replay_from)
+        self._pump(attachment)
+        self._update_read_gate()
+        return result
+
+    def detach(self, key: str) -> bool:
+        attachment = self._attachments.pop(key, None)
+        if attachment is None:
+            return False
+        if not self._attachments:
+            self.last_detached = time.monotonic()
+        self._update_read_gate()
+        return True
+
+    def ack(self, key: str, offset: int) -> None:
+        a = self._attachments.get(key)
+        if a is None:
+            return
+        offset = min(offset, a.sent)  # an ack past what was sent is clamped
+        if offset > a.acked:
+            a.acked = offset
+            self._pump(a)
+            self._update_read_gate()
+
+    def access_of(self, key: str) -> str | None:
+        a = self._attachments.get(key)
+        return a.access if a else None
+
+    def set_access(self, user_id: str, access: str | None) -> list[str]:
+        """Change (or, with None, end) a user's attachments; returns the keys that were detached."""
+        detached = []
+        for key, a in list(self._attachments.items()):
+            if a.viewer.user_id == user_id:
+                if access is None:
+                    self.detach(key)
+                    detached.append(key)
+                else:
+                    a.access = access
+        return detached
+
+    @property
+    def viewer_count(self) -> int:
+        return len(self._attachments)
+
+    # ---- input and size -------------------------------------------------------------------
+    def write(self, data: bytes) -> None:
+        if not self.running:
+            raise AppError("conflict", "The terminal has exited.")
+        self.backend.write(data)
+
+    def resize(self, cols: int, rows: int, by_key: str | None = None) -> None:
+        if not self.running:
+            raise AppError("conflict", "The terminal has exited.")
+        if (cols, rows) == (self.cols, self.rows):
+            return
+        self.backend.resize(cols, rows)
+        self.cols, self.rows = cols, rows
+        for key, a in list(self._attachments.items()):
+            if key != by_key:
+                a.viewer.send_resized(self.id, cols, rows)
+
+    def memory_bytes(self) -> int:
+        return self.ring.memory_bytes()

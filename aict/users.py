@@ -1,0 +1,24 @@
+"""User service functions shared by the API and the CLI."""
+
+import re
+
+from aict.extensions import db
+from aict.models import User
+
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+MIN_PASSWORD = 8
+
+
+def create_user(username: str, password: str, role: str = "user") -> User:
+    """Create a user; ValueError with a readable reason when it cannot be done."""
+    if not USERNAME.match(username):
+        raise ValueError("A username is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.")
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"A password needs at least {MIN_PASSWORD} characters.")
+    if db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none():
+        raise ValueError(f"A user named '{username}' already exists.")
+    user = User(username=username, role=role)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user

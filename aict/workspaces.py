@@ -1,0 +1,89 @@
+"""Workspace service: creation and updates with the contract's rules on who may create what."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from flask import current_app
+
+from aict.api.validation import text_field
+from aict.errors import bad_request, forbidden
+from aict.extensions import db
+from aict.models import User, Workspace
+
+NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,128}$")
+
+
+def _settings() -> dict:
+    return current_app.config["AICT"]
+
+
+def workspace_root() -> Path:
+    settings = _settings()
+    return Path(settings["WORKSPACE_ROOT"] or Path(settings["INSTANCE_DIR"]) / "workspaces").resolve()
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "workspace"
+
+
+def _name(body: dict) -> str:
+    name = text_field(body, "name", max_len=128).strip()
+    if not NAME.match(name):
+        raise bad_request("'name' may not contain control characters.")
+    return name
+
+
+def _local_path(user: User, body: dict, name: str) -> str:
+    root = workspace_root()
+    raw = text_field(body, "path", required=False, max_len=1024)
+    if raw is None:
+        path = root / _slug(name)
+        path.mkdir(parents=True, exist_ok=True)
+        return str(path)
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        path = root / path
+    path = path.resolve()
+    if not user.is_admin and not path.is_relative_to(root):
+        raise forbidden(f"Your workspaces must live under {root}.")
+    if not path.is_relative_to(root) and not path.is_dir():
+        raise bad_request(f"The directory {path} does not exist.")
+    path.mkdir(parents=True, exist_ok=True)
+    return str(path)
+
+
+def create_workspace(user: User, body: dict) -> Workspace:
+    kind = body.get("kind", "local")
+    name = _name(body)
+    if kind == "local":
+        if not user.is_admin and not _settings()["USER_LOCAL_WORKSPACES"]:
+            raise forbidden("Only administrators create local workspaces: their shells run on this server.")
+        workspace = Workspace(name=name, kind="local", owner_id=user.id, path=_local_path(user, body, name))
+    elif kind == "ssh":
+        from aict.ssh_targets import new_ssh_workspace
+
+        workspace = new_ssh_workspace(user, name, body)
+    else:
+        raise bad_request("'kind' must be 'local' or 'ssh'.")
+    db.session.add(workspace)
+    db.session.commit()
+    return workspace
+
+
+def update_workspace(user: User, workspace: Workspace, body: dict) -> set[str]:
+    """Apply a PATCH; returns the names of the fields that changed."""
+    changed = set()
+    if "name" in body:
+        workspace.name = _name(body)
+        changed.add("name")
+    if workspace.kind == "ssh":
+        from aict.ssh_targets import update_ssh_workspace
+
+        changed |= update_ssh_workspace(user, workspace, body)
+    elif "path" in body:
+        workspace.path = _local_path(user, body, workspace.name)
+        changed.add("path")
+    db.session.commit()
+    return changed

@@ -1,0 +1,20 @@
+"""gunicorn -c gunicorn.conf.py wsgi:app
+
+One worker: live sessions belong to the process that runs them. Scale out with more
+machines behind a sticky load balancer (and Redis for shared rate limits).
+"""
+
+import os
+
+bind = f"{os.environ.get('AICT_HOST', '127.0.0.1')}:{os.environ.get('AICT_PORT', '8080')}"
+workers = 1
+worker_class = "aict.gunicorn_worker.Worker"
+timeout = 60
+graceful_timeout = 10
+keepalive = 30
+
+
+def post_worker_init(worker):
+    state = worker.app.wsgi().extensions["aict"]
+    state.sessions.mark_orphans_exited()
+    state.sessions.start_sweeper()

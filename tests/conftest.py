@@ -1,0 +1,45 @@
+import pytest
+
+from tests.server import RunningServer, TerminalClient
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """One real server for the whole run (tests that need other settings start their own)."""
+    running = RunningServer(tmp_path_factory.mktemp("aict")).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def start_server(tmp_path_factory):
+    """Start a separate server with extra AICT_* settings: start_server({"AICT_RING_BYTES": "..."})."""
+    started = []
+
+    def start(settings: dict[str, str] | None = None) -> RunningServer:
+        running = RunningServer(tmp_path_factory.mktemp("aict-custom"), settings).start()
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()
+
+
+@pytest.fixture
+def client(server):
+    clients: list[TerminalClient] = []
+
+    def connect(token: str | None = None, **kwargs) -> TerminalClient:
+        c = server.socket(token, **kwargs)
+        clients.append(c)
+        return c
+
+    yield connect
+    for c in clients:
+        c.close()
+
+
+@pytest.fixture
+def workspace(server):
+    return server.create_local_workspace()

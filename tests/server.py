@@ -1,0 +1,179 @@
+"""A real aict server in a child process, on an ephemeral port, with its own instance folder."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+import socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RunningServer:
+    admin_username = "admin"
+
+    def __init__(self, instance: Path, settings: dict[str, str] | None = None):
+        self.instance = instance
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.admin_password = secrets.token_urlsafe(12)
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("AICT_")}
+        self.env.update(AICT_INSTANCE_DIR=str(instance), AICT_PORT=str(self.port), AICT_HOST="127.0.0.1",
+                        AICT_ADMIN_USER=self.admin_username, AICT_ADMIN_PASSWORD=self.admin_password,
+                        AICT_ENV="development", PYTHONUNBUFFERED="1", **(settings or {}))
+        self.log_path = instance / "server.log"
+        self.proc: subprocess.Popen | None = None
+        self._tokens: dict[str, str] = {}
+
+    def flask(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=self.env,
+                              capture_output=True, text=True, check=True, timeout=120)
+
+    def start(self) -> RunningServer:
+        self.instance.mkdir(parents=True, exist_ok=True)
+        self.flask("db", "upgrade")
+        self.flask("aict", "ensure-admin")
+        log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([sys.executable, "wsgi.py"], cwd=ROOT, env=self.env, stdout=log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.log_path.read_text()}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError(f"server did not come up:\n{self.log_path.read_text()}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+    # ---- HTTP helpers ---------------------------------------------------------------------
+    def api(self, method: str, path: str, token: str | None = None, json=None, **kwargs) -> requests.Response:
+        headers = kwargs.pop("headers", {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return requests.request(method, self.url + path, json=json, headers=headers, timeout=30, **kwargs)
+
+    def login(self, username: str | None = None, password: str | None = None) -> str:
+        username = username or self.admin_username
+        response = self.api("POST", "/api/auth/login",
+                            json={"username": username, "password": password or self.admin_password})
+        assert response.status_code == 200, response.text
+        return response.json()["access_token"]
+
+    @property
+    def admin_token(self) -> str:
+        if "admin" not in self._tokens:
+            self._tokens["admin"] = self.login()
+        return self._tokens["admin"]
+
+    def create_user(self, username: str | None = None, password: str = "password-123",
+                    role: str = "user") -> tuple[str, str]:
+        """Create a user as admin; returns (username, access token)."""
+        username = username or f"user{secrets.token_hex(4)}"
+        response = self.api("POST", "/api/users", self.admin_token,
+                            json={"username": username, "password": password, "role": role})
+        assert response.status_code == 201, response.text
+        return username, self.login(username, password)
+
+    def create_local_workspace(self, token: str | None = None, name: str | None = None) -> dict:
+        response = self.api("POST", "/api/workspaces", token or self.admin_token,
+                            json={"name": name or f"ws-{secrets.token_hex(4)}", "kind": "local"})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    # ---- sockets --------------------------------------------------------------------------
+    def socket(self, token: str | None = None, **connect_kwargs) -> TerminalClient:
+        client = TerminalClient()
+        client.connect(self.url, token or self.admin_token, **connect_kwargs)
+        return client
+
+
+class TerminalClient:
+    """A python-socketio client that reassembles each session's stream by offset."""
+
+    def __init__(self, auto_ack: bool = True):
+        self.sio = socketio.Client(reconnection=False,
+                                   websocket_extra_options={"skip_utf8_validation": True})
+        self.auto_ack = auto_ack
+        self.streams: dict[str, bytearray] = {}
+        self.stream_base: dict[str, int] = {}  # offset of each stream's first received byte
+        self.chunks: dict[str, list[tuple[int, int]]] = {}
+        self.exits: dict[str, dict] = {}
+        self.resized: list[dict] = []
+        self.errors: list[dict] = []
+        self.sio.on("terminal-output", self._on_output)
+        self.sio.on("terminal-exit", lambda m: self.exits.__setitem__(m["sessionId"], m))
+        self.sio.on("terminal-resized", self.resized.append)
+        self.sio.on("error", self.errors.append)
+
+    def connect(self, url: str, token: str, headers: dict | None = None, transports=("websocket",)) -> None:
+        self.sio.connect(url, auth={"token": token}, headers=headers or {}, transports=list(transports),
+                         wait_timeout=10)
+
+    def _on_output(self, message: dict) -> None:
+        sid, offset, data = message["sessionId"], message["offset"], message["data"]
+        self.chunks.setdefault(sid, []).append((offset, len(data)))
+        stream = self.streams.setdefault(sid, bytearray())
+        base = self.stream_base.setdefault(sid, offset)
+        stream[offset - base:] = data
+        if self.auto_ack:
+            self.ack(sid, offset + len(data))
+
+    def ack(self, session_id: str, offset: int) -> None:
+        self.sio.emit("terminal-ack", {"sessionId": session_id, "offset": offset})
+
+    def call(self, event: str, payload=None, timeout: float = 15) -> dict:
+        return self.sio.call(event, payload, timeout=timeout)
+
+    def create(self, workspace_id: str, cols: int = 80, rows: int = 24) -> str:
+        answer = self.call("create-terminal", {"workspaceId": workspace_id, "cols": cols, "rows": rows})
+        assert answer["ok"], answer
+        return answer["sessionId"]
+
+    def send(self, session_id: str, data: str | bytes) -> dict:
+        return self.call("terminal-input", {"sessionId": session_id, "data": data})
+
+    def text(self, session_id: str) -> str:
+        return bytes(self.streams.get(session_id, b"")).decode("utf-8", "replace")
+
+    def wait_for(self, session_id: str, needle: str | bytes, timeout: float = 15) -> None:
+        needle_bytes = needle.encode() if isinstance(needle, str) else needle
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if needle_bytes in self.streams.get(session_id, b""):
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"{needle!r} not seen; got tail {self.text(session_id)[-500:]!r}")
+
+    def wait_exit(self, session_id: str, timeout: float = 15) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if session_id in self.exits:
+                return self.exits[session_id]
+            time.sleep(0.02)
+        raise AssertionError(f"session {session_id} did not exit")
+
+    def close(self) -> None:
+        self.sio.disconnect()

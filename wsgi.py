@@ -1,0 +1,14 @@
+"""Entry point. `python wsgi.py` serves in the foreground; gunicorn uses `wsgi:app`."""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+from aict import create_app  # noqa: E402
+
+app = create_app()
+
+if __name__ == "__main__":
+    from aict.server import serve
+
+    serve(app)
