@@ -52,6 +52,8 @@ def user_from_access_token(token: object) -> tuple[User, str]:
         raise AppError("invalid_token", "The access token is not valid.") from exc
     except Exception as exc:  # flask-jwt-extended raises its own types for revoked/wrong type
         raise AppError("invalid_token", "The access token is not valid.") from exc
+    if "exp" not in claims:
+        raise AppError("invalid_token", "The access token has no expiry.")
     if claims.get("type") != "access":
         raise AppError("invalid_token", "An access token is required, not a refresh token.")
     user = db.session.get(User, claims.get("sub"))
@@ -70,6 +72,14 @@ def register_jwt_callbacks() -> None:
     @jwt.token_in_blocklist_loader
     def _revoked(_header, payload) -> bool:
         return is_login_revoked(payload.get("lid"))
+
+    @jwt.token_verification_loader
+    def _has_expiry(_header, payload) -> bool:
+        return "exp" in payload  # tokens without an expiry are never accepted
+
+    @jwt.token_verification_failed_loader
+    def _no_expiry(_header, _payload):
+        return _error("invalid_token", "The token has no expiry.")
 
     @jwt.user_lookup_loader
     def _lookup(_header, payload):

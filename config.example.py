@@ -1,0 +1,67 @@
+# aict configuration example.
+#
+# Copy to instance/config.py (or point AICT_CONFIG at it) and change what you need.
+# Every setting can also come from the environment as AICT_<NAME> (e.g. AICT_PORT=9000);
+# the environment wins over this file. Lists in the environment are comma-separated or JSON.
+
+# --- running ------------------------------------------------------------------------------
+ENV = "production"            # "development" generates missing secrets into instance/;
+                              # "production" refuses to start without them
+HOST = "127.0.0.1"            # listen address (make run / python wsgi.py / gunicorn.conf.py)
+PORT = 8080
+INSTANCE_DIR = "instance"     # SQLite database, generated secrets, workspaces (env: AICT_INSTANCE_DIR)
+TRUSTED_PROXIES = 0           # number of reverse proxies whose X-Forwarded-For/Proto/Host are trusted
+                              # (1 behind nginx); the socket Origin check uses the forwarded host
+
+# --- secrets (set all three in production; never commit them) -------------------------------
+# Flask key; make one with: python -c "import secrets; print(secrets.token_urlsafe(48))"
+SECRET_KEY = "change-me-to-48-random-characters"
+JWT_SECRET_KEY = None         # signs access/refresh tokens (HS256); defaults to SECRET_KEY
+# Encrypts stored SSH credentials: Fernet keys, comma-separated, newest first (rotation). Make one with:
+# python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+ENCRYPTION_KEY = None
+
+# --- database -------------------------------------------------------------------------------
+DATABASE_URL = None           # default sqlite:///<instance>/aict.db;
+                              # production: "postgresql+psycopg://aict:password@db.example.com/aict"
+
+# --- first admin (make run) ------------------------------------------------------------------
+ADMIN_USER = None             # default "admin"
+ADMIN_PASSWORD = None         # default: a generated password, printed once
+
+# --- tokens and logins -----------------------------------------------------------------------
+ACCESS_TOKEN_MINUTES = 15
+REFRESH_TOKEN_DAYS = 7
+RATELIMIT_STORAGE_URI = "memory://"   # "redis://127.0.0.1:6379" to share limits between processes
+LOGIN_RATE = "30 per minute"          # login requests per IP, whatever their outcome
+LOGIN_USER_FAILURES = 5               # failures of one username within the window lock it...
+LOGIN_IP_FAILURES = 20                # ...failures from one IP within the window block the IP...
+LOGIN_WINDOW_SECONDS = 900
+LOGIN_LOCK_SECONDS = 900              # ...for this long (refused attempts do not extend it)
+SOCKET_EVENT_RATE = "300 per second"  # socket events per connection (terminal-ack is not counted)
+ALLOWED_ORIGINS = []                  # extra browser origins allowed to open sockets, e.g. ["https://ops.example.com"]
+
+# --- local workspaces ------------------------------------------------------------------------
+SHELL = "/bin/bash"                   # login shell for local terminals
+SHELL_ARGS = ["-l"]
+USER_LOCAL_WORKSPACES = False         # let non-admins create local workspaces (under WORKSPACE_ROOT only)
+WORKSPACE_ROOT = None                 # default <instance>/workspaces
+
+# --- sessions and the output stream ----------------------------------------------------------
+RING_BYTES = 4 * 1024 * 1024          # output kept per session for replay (at least 2x the window)
+FLOW_WINDOW_BYTES = 1024 * 1024       # unacknowledged output in flight per socket
+COALESCE_MS = 4                       # a busy stream gathers reads this long into one frame
+MAX_INPUT_BYTES = 1024 * 1024         # largest terminal-input event (pages split bigger pastes)
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024   # transport limit for one socket message
+IDLE_TIMEOUT_SECONDS = 24 * 3600      # a session with no socket attached is ended after this (0: never)
+EXITED_RETENTION_SECONDS = 1800       # an exited session's output stays attachable this long
+MAX_SESSIONS_PER_USER = 50            # running terminals per user
+
+# --- SSH workspaces --------------------------------------------------------------------------
+SSH_CONNECT_TIMEOUT = 10              # seconds for TCP connect + key exchange + authentication
+SSH_KEEPALIVE_SECONDS = 15            # keepalive interval; dead links are detected and reported
+SSH_ALLOWED_HOSTS = []                # fnmatch patterns non-admins may target, e.g. ["*.lab.example.com"];
+                                      # loopback and link-local targets always need an admin
+
+# --- monitoring ------------------------------------------------------------------------------
+METRICS_TOKEN = None                  # when set, /metrics needs "Authorization: Bearer <token>"
