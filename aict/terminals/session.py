@@ -88,7 +88,7 @@ class Session:
         self._attachments: dict[str, _Attachment] = {}
         self._read_gate = Event()
         self._read_gate.set()
-        self._flush_timer = None
+        self._flush_pending = False
         self._last_flush = 0.0
         self._hooks: list[OutputHook] = []
         self._reader = None
@@ -163,19 +163,17 @@ class Session:
 
     def _schedule_flush(self) -> None:
         """Send at once after a quiet spell (keystroke echo); gather for a few ms while busy."""
-        if self._flush_timer is not None:
+        if self._flush_pending:
             return
         delay = self._last_flush + self.limits.coalesce_seconds - time.monotonic()
         if delay <= 0:
             self._flush()
         else:
-            self._flush_timer = gevent.get_hub().loop.timer(delay)
-            self._flush_timer.start(self._flush)
+            self._flush_pending = True
+            gevent.spawn_later(delay, self._flush)  # a greenlet, not a hub callback: sends may yield
 
     def _flush(self) -> None:
-        if self._flush_timer is not None:
-            self._flush_timer.close()
-            self._flush_timer = None
+        self._flush_pending = False
         self._last_flush = time.monotonic()
         for attachment in list(self._attachments.values()):
             self._pump(attachment)
@@ -247,7 +245,8 @@ class Session:
         offset = min(offset, a.sent)  # an ack past what was sent is clamped
         if offset > a.acked:
             a.acked = offset
-            self._pump(a)
+            if not self._flush_pending:  # else the pending flush sends it, coalesced
+                self._pump(a)
             self._update_read_gate()
 
     def access_of(self, key: str) -> str | None:
