@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 
 from aict.extensions import db
 from aict.models import AuditEvent
@@ -27,9 +28,12 @@ def record(type_: str, *, username: str | None = None, ip: str | None = None,
         ip = request.remote_addr
     event = AuditEvent(at=utcnow(), type=type_, username=username, ip=ip, workspace_id=workspace_id,
                        session_id=session_id, detail=detail or {})
-    last = db.session.query(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1).scalar()
-    event.hash = event_hash(last or "", event)
-    db.session.add(event)
-    if commit:
-        db.session.commit()
+    # One writer at a time, so two events never chain to the same predecessor.
+    with current_app.extensions["aict"].extra.setdefault("audit_lock", threading.RLock()):
+        last = db.session.query(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1).scalar()
+        event.hash = event_hash(last or "", event)
+        db.session.add(event)
+        db.session.flush()
+        if commit:
+            db.session.commit()
     return event
