@@ -1,6 +1,6 @@
 """The one place that maps exceptions to the contract's error bodies."""
 
-from flask import Flask, jsonify
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
@@ -34,6 +34,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
+        if error.code == 404 and _wants_page():
+            return render_template("not_found.html", message=None), 404
         code = _HTTP_CODES.get(error.code or 500, "error")
         message = {404: "There is nothing at this address.", 413: "The request body is too large.",
                    405: "This method is not allowed here."}.get(error.code, error.description)
@@ -43,3 +45,11 @@ def register(app: Flask) -> None:
     def _unexpected(error: Exception):
         app.logger.exception("unhandled error")
         return error_response(AppError("internal_error", "Something went wrong on the server.", status=500))
+
+
+def _wants_page() -> bool:
+    """A browser navigating outside the API gets an HTML page, everyone else JSON."""
+    if request.path.startswith(("/api/", "/socket.io", "/static/")) or "web" not in current_app.blueprints:
+        return False
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "text/html"
