@@ -15,6 +15,6 @@ keepalive = 30
 
 
 def post_worker_init(worker):
-    state = worker.app.wsgi().extensions["aict"]
+    state = worker.wsgi.extensions["aict"]
     state.sessions.mark_orphans_exited()
     state.sessions.start_sweeper()
