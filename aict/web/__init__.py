@@ -1,0 +1,55 @@
+"""The browser pages: static HTML shells; their data comes from the JSON API with the
+token the page keeps in localStorage, so the pages themselves need no login."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response, render_template
+
+from aict.config import ROOT
+
+bp = Blueprint("web", __name__, template_folder=str(ROOT / "templates"))
+
+# Ids are opaque strings; anything else in the path is surely a typo, not an object.
+_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+
+
+def _page(template: str, **context) -> Response:
+    response = Response(render_template(template, **context))
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def not_found(message: str | None = None) -> tuple[Response, int]:
+    """The HTML 404 page with a sentence for the user."""
+    return _page("not_found.html", message=message), 404
+
+
+@bp.get("/login")
+def login() -> Response:
+    return _page("login.html")
+
+
+@bp.get("/")
+def workspaces() -> Response:
+    return _page("workspaces.html")
+
+
+@bp.get("/workspaces/<workspace_id>")
+def workspace_terminal(workspace_id: str):
+    if not _ID.match(workspace_id):
+        return not_found("There is no workspace with this address.")
+    return _page("terminal.html", workspace_id=workspace_id, session_id=None)
+
+
+@bp.get("/sessions/<session_id>")
+def session_terminal(session_id: str):
+    if not _ID.match(session_id):
+        return not_found("There is no terminal session with this address.")
+    return _page("terminal.html", workspace_id=None, session_id=session_id)
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    return Response(status=204)

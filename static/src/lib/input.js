@@ -1,0 +1,64 @@
+// Keyboard and paste input, in order, with big pastes split to fit the server's limit.
+
+export const MAX_PIECE_BYTES = 512 * 1024;
+
+const encoder = new TextEncoder();
+
+/** Split text into pieces of at most `maxBytes` UTF-8 bytes, never inside a character. */
+export function splitUtf8(text, maxBytes = MAX_PIECE_BYTES) {
+  if (text.length * 3 <= maxBytes) return [text];
+  const pieces = [];
+  let start = 0;
+  while (start < text.length) {
+    // A UTF-16 unit is at most 3 UTF-8 bytes; a surrogate pair (2 units) is 4.
+    let end = Math.min(text.length, start + Math.floor(maxBytes / 3));
+    let size = encoder.encode(text.slice(start, end)).length;
+    // Grow while it fits (mostly-ASCII text), in steps that stay within the budget.
+    while (end < text.length && size < maxBytes) {
+      const room = Math.floor((maxBytes - size) / 3);
+      if (room < 1) break;
+      const next = Math.min(text.length, end + room);
+      size += encoder.encode(text.slice(end, next)).length;
+      end = next;
+    }
+    const code = text.charCodeAt(end - 1);
+    if (end < text.length && code >= 0xd800 && code <= 0xdbff) end -= 1; // keep the pair whole
+    pieces.push(text.slice(start, end));
+    start = end;
+  }
+  return pieces;
+}
+
+/** xterm's onBinary hands over a string of byte values 0-255. */
+export function binaryStringToBytes(text) {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i += 1) bytes[i] = text.charCodeAt(i) & 0xff;
+  return bytes;
+}
+
+/**
+ * Sends input events one after another: each waits for the previous one's ack, so a
+ * large paste is delivered in order and keystrokes typed meanwhile come after it.
+ */
+export class InputQueue {
+  constructor(emit, onError) {
+    this.emit = emit; // (data) => Promise<ack>
+    this.onError = onError;
+    this.tail = Promise.resolve();
+  }
+
+  push(data) {
+    const pieces = typeof data === "string" ? splitUtf8(data) : [data];
+    for (const piece of pieces) {
+      this.tail = this.tail.then(async () => {
+        try {
+          const ack = await this.emit(piece);
+          if (ack && ack.ok === false) this.onError(ack.error || {});
+        } catch (err) {
+          this.onError({ code: "network", message: err.message });
+        }
+      });
+    }
+    return this.tail;
+  }
+}

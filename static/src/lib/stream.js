@@ -1,0 +1,125 @@
+// One session's output stream as this tab renders it: puts chunks in offset order
+// (drops duplicates, reports gaps), writes raw bytes to xterm, and acknowledges
+// what was rendered, batched, for the server's flow control.
+
+const ACK_INTERVAL_MS = 16;
+const ACK_BYTES = 64 * 1024;
+
+const DIM = "\x1b[2m";
+const RESET = "\x1b[22m";
+
+export function lossNote(bytes) {
+  const unit = bytes === 1 ? "byte" : "bytes";
+  return `\r\n${DIM}[aict: ${bytes} ${unit} of output were dropped]${RESET}\r\n`;
+}
+
+export class OutputStream {
+  /**
+   * @param {object} hooks
+   * @param {(data: Uint8Array|string, done: () => void) => void} hooks.write  render bytes
+   * @param {(offset: number) => void} hooks.ack  first byte not yet rendered
+   * @param {(offset: number) => void} [hooks.rendered]  after each rendered chunk
+   */
+  constructor(hooks) {
+    this.hooks = hooks;
+    this.expected = null; // next offset we want; null until the stream's start is known
+    this.rendered = 0; // end of what xterm has parsed
+    this.acked = 0;
+    this.droppedBytes = 0;
+    this.generation = 0;
+    this.ackTimer = null;
+  }
+
+  /**
+   * Start a new stream on a fresh screen: `expected` is the offset asked for, or null
+   * for "whatever comes first". Writes still queued for an older stream are forgotten.
+   */
+  start(expected) {
+    this.generation += 1;
+    this.expected = expected;
+    this.rendered = expected ?? 0;
+    this.acked = this.rendered;
+    this.cancelAck();
+  }
+
+  /** The attach ack arrived: replay starts at `replayFrom`; anything before it is lost. */
+  attached(replayFrom) {
+    if (this.expected === null) {
+      this.expected = replayFrom;
+      this.rendered = replayFrom;
+      this.acked = replayFrom;
+    } else if (replayFrom > this.expected) {
+      this.gap(replayFrom);
+    }
+    // A new attachment starts its own flow-control window: tell it where we are.
+    this.acked = -1;
+    this.scheduleAck();
+  }
+
+  gap(offset) {
+    const missing = offset - this.expected;
+    this.droppedBytes += missing;
+    this.expected = offset;
+    this.writeThen(lossNote(missing), offset);
+  }
+
+  /** A `terminal-output` chunk. */
+  receive(offset, data) {
+    let bytes = data;
+    if (this.expected === null) {
+      this.expected = offset;
+      this.rendered = offset;
+      this.acked = offset;
+    }
+    const end = offset + bytes.length;
+    if (end <= this.expected) return; // all seen before
+    if (offset < this.expected) {
+      bytes = bytes.subarray(this.expected - offset);
+    } else if (offset > this.expected) {
+      this.gap(offset);
+    }
+    this.expected = end;
+    this.writeThen(bytes, end);
+  }
+
+  writeThen(data, end) {
+    const generation = this.generation;
+    this.hooks.write(data, () => {
+      if (generation !== this.generation) return;
+      if (end > this.rendered) this.rendered = end;
+      if (this.hooks.rendered) this.hooks.rendered(this.rendered);
+      this.scheduleAck();
+    });
+  }
+
+  scheduleAck() {
+    if (this.rendered - this.acked >= ACK_BYTES) {
+      this.flushAck();
+    } else if (this.ackTimer === null) {
+      this.ackTimer = setTimeout(() => {
+        this.ackTimer = null;
+        this.flushAck();
+      }, ACK_INTERVAL_MS);
+    }
+  }
+
+  flushAck() {
+    this.cancelAck();
+    if (this.rendered > this.acked && this.expected !== null) {
+      this.acked = this.rendered;
+      this.hooks.ack(this.rendered);
+    }
+  }
+
+  cancelAck() {
+    if (this.ackTimer !== null) {
+      clearTimeout(this.ackTimer);
+      this.ackTimer = null;
+    }
+  }
+
+  /** Where a re-attach should resume: everything before it is rendered or queued for rendering. */
+  resumeOffset() {
+    return this.expected;
+  }
+}

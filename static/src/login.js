@@ -1,0 +1,40 @@
+// The login page: trade username + password (+ one-time code) for tokens.
+
+import { login, safeNextPath } from "./lib/api.js";
+import { $, showMessage } from "./lib/dom.js";
+
+const form = $("#login-form");
+const message = $("#login-message");
+const otpRow = $("#otp-row");
+const next = safeNextPath(new URLSearchParams(location.search).get("next") || "/");
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const submit = $("button[type=submit]", form);
+  const username = form.elements.username.value.trim();
+  const password = form.elements.password.value;
+  const otp = form.elements.otp ? form.elements.otp.value.trim() : "";
+  if (!username || !password) {
+    showMessage(message, "Enter your username and password.");
+    return;
+  }
+  submit.disabled = true;
+  showMessage(message, "Logging in…", "info");
+  try {
+    await login(username, password, otp);
+    location.assign(next);
+  } catch (err) {
+    let text = err.message;
+    if (err.code && err.code.includes("otp")) {
+      otpRow.hidden = false;
+      form.elements.otp.focus();
+    } else if (err.status === 429 && err.retryAfter) {
+      const minutes = Math.ceil(err.retryAfter / 60);
+      text += ` Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`;
+    }
+    showMessage(message, text);
+    submit.disabled = false;
+  }
+});
+
+form.elements.username.focus();

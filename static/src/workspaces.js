@@ -1,0 +1,167 @@
+// The workspace list: open, delete, and create local or SSH workspaces.
+
+import { api } from "./lib/api.js";
+import { initChrome } from "./lib/chrome.js";
+import { $, el, formatTime, showMessage } from "./lib/dom.js";
+
+const list = $("#workspace-list");
+const listMessage = $("#list-message");
+const form = $("#create-form");
+const formMessage = $("#create-message");
+
+function describe(ws) {
+  if (ws.kind === "ssh") {
+    const port = ws.port && Number(ws.port) !== 22 ? ":" + ws.port : "";
+    return `SSH ${ws.username ? ws.username + "@" : ""}${ws.host || ""}${port}`;
+  }
+  return "Local" + (ws.path ? " · " + ws.path : "");
+}
+
+function renderWorkspaces(workspaces) {
+  list.replaceChildren();
+  if (!workspaces.length) {
+    list.append(el("li", { class: "empty" }, "No workspaces yet. Create one below."));
+    return;
+  }
+  for (const ws of workspaces) {
+    const open = el("a", { class: "ws-open", href: "/workspaces/" + encodeURIComponent(ws.id) }, ws.name);
+    const remove = el(
+      "button",
+      {
+        type: "button",
+        class: "danger small",
+        "aria-label": `Delete workspace ${ws.name}`,
+        onclick: () => deleteWorkspace(ws),
+      },
+      "Delete",
+    );
+    list.append(
+      el(
+        "li",
+        { class: "ws-item", dataset: { id: ws.id } },
+        el("div", { class: "ws-main" }, open, el("span", { class: "muted" }, describe(ws))),
+        el(
+          "div",
+          { class: "ws-side" },
+          ws.host_key_fingerprint ? el("span", { class: "muted mono", title: "Pinned host key" }, ws.host_key_fingerprint) : null,
+          el("span", { class: "muted" }, formatTime(ws.created_at)),
+          remove,
+        ),
+      ),
+    );
+  }
+}
+
+async function loadWorkspaces() {
+  try {
+    renderWorkspaces(await api("GET", "/api/workspaces"));
+    showMessage(listMessage, "");
+  } catch (err) {
+    showMessage(listMessage, err.message);
+  }
+}
+
+async function deleteWorkspace(ws) {
+  if (!confirm(`Delete workspace “${ws.name}”? Its running terminals are ended.`)) return;
+  try {
+    await api("DELETE", "/api/workspaces/" + encodeURIComponent(ws.id));
+    await loadWorkspaces();
+  } catch (err) {
+    showMessage(listMessage, err.message);
+  }
+}
+
+function selectedKind() {
+  return form.elements.kind.value;
+}
+
+function syncKind() {
+  const kind = selectedKind();
+  for (const section of form.querySelectorAll("[data-kind]")) {
+    const active = section.dataset.kind === kind;
+    section.hidden = !active;
+    for (const input of section.querySelectorAll("input, textarea, select")) input.disabled = !active;
+  }
+  syncAuth();
+}
+
+function syncAuth() {
+  const auth = form.elements.auth.value;
+  for (const section of form.querySelectorAll("[data-auth]")) {
+    const active = section.dataset.auth === auth && selectedKind() === "ssh";
+    section.hidden = !active;
+    for (const input of section.querySelectorAll("input, textarea")) input.disabled = !active;
+  }
+}
+
+function payloadFromForm() {
+  const f = form.elements;
+  const name = f.name.value.trim();
+  if (!name) throw new Error("Give the workspace a name.");
+  if (selectedKind() === "local") {
+    const payload = { name, kind: "local" };
+    if (f.path.value.trim()) payload.path = f.path.value.trim();
+    return payload;
+  }
+  const payload = { name, kind: "ssh", host: f.host.value.trim(), username: f.ssh_username.value.trim() };
+  if (!payload.host) throw new Error("Enter the SSH host.");
+  if (!payload.username) throw new Error("Enter the SSH username.");
+  if (f.port.value.trim()) {
+    const port = Number(f.port.value);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error("The port must be a number from 1 to 65535.");
+    payload.port = port;
+  }
+  if (f.auth.value === "password") {
+    if (f.ssh_password.value) payload.password = f.ssh_password.value;
+  } else if (f.private_key.value.trim()) {
+    payload.private_key = f.private_key.value.trim() + "\n";
+  }
+  if (f.host_key.value.trim()) payload.host_key = f.host_key.value.trim();
+  return payload;
+}
+
+form.addEventListener("change", (event) => {
+  if (event.target.name === "kind") syncKind();
+  if (event.target.name === "auth") syncAuth();
+});
+
+$("#private-key-file").addEventListener("change", async (event) => {
+  const file = event.target.files[0];
+  if (!file) return;
+  if (file.size > 64 * 1024) {
+    showMessage(formMessage, "That file is too big to be a private key.");
+    return;
+  }
+  form.elements.private_key.value = await file.text();
+  event.target.value = "";
+});
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  let payload;
+  try {
+    payload = payloadFromForm();
+  } catch (err) {
+    showMessage(formMessage, err.message);
+    return;
+  }
+  const submit = $("button[type=submit]", form);
+  submit.disabled = true;
+  showMessage(formMessage, "Creating…", "info");
+  try {
+    const ws = await api("POST", "/api/workspaces", payload);
+    form.reset();
+    syncKind();
+    showMessage(formMessage, `Workspace “${ws.name}” created.`, "success");
+    await loadWorkspaces();
+  } catch (err) {
+    showMessage(formMessage, err.message);
+  } finally {
+    submit.disabled = false;
+  }
+});
+
+syncKind();
+initChrome()
+  .then(loadWorkspaces)
+  .catch((err) => showMessage(listMessage, err.message));
