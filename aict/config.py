@@ -71,7 +71,7 @@ def _coerce(raw: str, default: object) -> object:
         return int(raw)
     if isinstance(default, list):
         raw = raw.strip()
-        return json.loads(raw) if raw.startswith("[") else [p for p in raw.split(",") if p.strip()]
+        return json.loads(raw) if raw.startswith("[") else [p.strip() for p in raw.split(",") if p.strip()]
     return raw
 
 
