@@ -1,0 +1,375 @@
+"""The benchmark of issue 3: throughput, keystroke echo latency, memory per session.
+
+Everything runs on loopback, in one run, on this machine: a real aict server (a child process),
+a raw PTY reader as the ceiling, and terminado in its own venv as the reference Python web
+terminal. Prints a markdown table with targets and writes it to bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+from bench import rawpty
+from bench.client import FastClient
+from bench.terminado_ref import TerminadoServer, terminado_echo, terminado_throughput
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+PY = sys.executable
+
+# One producer for every throughput row: `yes` lines of 100 bytes (101 on the wire: the PTY
+# turns \n into \r\n), cut by head; CPU-cheap, so the terminal path is what is measured.
+PRODUCE_BYTES = int(os.environ.get("BENCH_BYTES", 100_000_000))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", 3))
+LINE = "a" * 99
+MARK = b"BENCH_42_END"
+PRODUCER = f"yes {LINE} | head -c {PRODUCE_BYTES}; echo BENCH_$((6*7))_END"
+ECHO_SAMPLES = int(os.environ.get("BENCH_ECHO_SAMPLES", 400))
+MANY_SESSIONS = int(os.environ.get("BENCH_SESSIONS", 1000))
+MANY_SOCKETS = 10
+PRODUCERS = int(os.environ.get("BENCH_PRODUCERS", 100))
+# A steady trickle (a line every 100 ms) without forking twice per line as `date; sleep` would.
+TRICKLE = "perl -e '$|=1; while (1) { print scalar(localtime), qq( tick\\n); select(undef, undef, undef, 0.1) }'"
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def raise_fd_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 65536 if hard == resource.RLIM_INFINITY else min(65536, hard)
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))  # inherited by the servers
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * p / 100
+    low, high = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
+
+
+# ---- processes ------------------------------------------------------------------------------
+class Processes:
+    """Every process the bench starts, so that all of them end whatever happens."""
+
+    def __init__(self):
+        self.procs: list[subprocess.Popen] = []
+        self.servers: list = []
+
+    def spawn(self, args: list[str], **kwargs) -> subprocess.Popen:
+        proc = subprocess.Popen(args, cwd=ROOT, **kwargs)
+        self.procs.append(proc)
+        return proc
+
+    def stop_server(self, server) -> None:
+        descendants = _descendants(server.proc.pid) if server.proc else []
+        server.stop()
+        _kill_all(descendants)
+        if server in self.servers:
+            self.servers.remove(server)
+
+    def cleanup(self) -> None:
+        for server in list(self.servers):
+            self.stop_server(server)
+        for proc in self.procs:
+            if proc.poll() is None:
+                descendants = _descendants(proc.pid)
+                proc.terminate()
+                try:
+                    proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                _kill_all(descendants)
+
+
+def _descendants(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def _kill_all(processes: list[psutil.Process]) -> None:
+    for p in processes:
+        try:
+            p.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(processes, timeout=5)
+
+
+class Worker:
+    """A bench.worker child speaking JSON lines."""
+
+    def __init__(self, procs: Processes, *args: str):
+        self.proc = procs.spawn([PY, "-m", "bench.worker", *args], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True)
+
+    def read(self, timeout: float = 120) -> dict:
+        import selectors
+
+        with selectors.DefaultSelector() as sel:
+            sel.register(self.proc.stdout, selectors.EVENT_READ)
+            if not sel.select(timeout):
+                raise TimeoutError("worker did not answer")
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"worker ended (exit {self.proc.wait()})")
+        return json.loads(line)
+
+    def tell(self, command: str) -> dict:
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        return self.read()
+
+    def finish(self) -> dict:
+        summary = self.tell("stop")
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        return summary
+
+
+def start_aict(procs: Processes, workdir: Path, name: str, **settings: str):
+    sys.path.insert(0, str(ROOT))
+    from tests.server import RunningServer
+
+    env = {"AICT_SOCKET_EVENT_RATE": "100000 per second", "AICT_MAX_SESSIONS_PER_USER": "5000",
+           "AICT_LOGIN_RATE": "1000 per minute", **settings}
+    server = RunningServer(workdir / name, env)
+    procs.servers.append(server)
+    server.start()
+    return server
+
+
+# ---- measurements ---------------------------------------------------------------------------
+@dataclass
+class Results:
+    throughput: dict[str, list[float]] = field(default_factory=dict)
+    echo: dict[str, list[float]] = field(default_factory=dict)
+    flood_rate: dict[str, float] = field(default_factory=dict)
+    memory_kb: float = 0.0
+    ring_kb: float = 0.0
+    create_seconds: float = 0.0
+    sessions: int = 0
+    producing: int = 0
+    gaps: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def aict_throughput(client: FastClient, sid: str) -> float:
+    before = client.received.get(sid, 0)
+    client.watch(sid, MARK)
+    start = time.perf_counter()
+    client.type(sid, PRODUCER + "\n")
+    end = client.wait_seen(300)
+    return (client.received[sid] - before) / (end - start) / 1e6
+
+
+def aict_echo(client: FastClient, sid: str, samples: int) -> list[float]:
+    """Type one character, time until its echo arrives; clear the line now and then."""
+    latencies = []
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    for i in range(samples):
+        if i % 25 == 0:
+            client.type(sid, "\x15")  # readline: erase the line typed so far
+            time.sleep(0.05)
+        ch = letters[i % 26]
+        client.watch(sid, ch.encode())
+        start = time.perf_counter()
+        client.type(sid, ch)
+        latencies.append((client.wait_seen(5) - start) * 1000)
+        time.sleep(random.uniform(0.002, 0.008))
+    client.type(sid, "\x15")
+    return latencies
+
+
+def prepared_session(client: FastClient, workspace: str, bash: bool = False) -> str:
+    sid = client.create(workspace)
+    if bash:  # a plain interactive bash (readline echo) whatever the server's shell is
+        client.type(sid, "exec bash --norc --noprofile\n")
+        time.sleep(0.3)
+    client.run(sid, "PS1='$ '; echo READY_$((2*3))", b"READY_6")
+    time.sleep(0.1)
+    return sid
+
+
+def run(results: Results, procs: Processes, workdir: Path) -> None:
+    terminado = TerminadoServer(procs, BENCH)
+    log("starting aict (bash) and terminado (bash)")
+    server = start_aict(procs, workdir, "aict-bash")
+    terminado.start(["bash", "-l"])
+    token = server.admin_token
+    workspace = server.create_local_workspace()["id"]
+    client = FastClient(server.url, token)
+    sid = prepared_session(client, workspace)
+
+    # 1. throughput, interleaved rounds so that machine noise hits every contender alike
+    for name in ("raw PTY", "aict", "terminado"):
+        results.throughput[name] = []
+    for round_ in range(ROUNDS):
+        log(f"throughput round {round_ + 1}/{ROUNDS} ({PRODUCE_BYTES / 1e6:.0f} MB each)")
+        results.throughput["raw PTY"].append(rawpty.throughput(PRODUCER))
+        results.throughput["aict"].append(aict_throughput(client, sid))
+        results.throughput["terminado"].append(terminado_throughput(terminado.url, PRODUCER, MARK))
+        log("  " + ", ".join(f"{k} {v[-1]:.1f} MB/s" for k, v in results.throughput.items()))
+    results.gaps += client.gaps
+
+    # 2. echo latency: idle, then with another session flooding (acked by another process)
+    log("echo latency, idle")
+    results.echo["aict idle"] = aict_echo(client, sid, ECHO_SAMPLES)
+    results.echo["terminado idle"] = terminado_echo(terminado.url, ECHO_SAMPLES)
+    log("echo latency, while another session floods")
+    flood = Worker(procs, "aict-flood", server.url, token, workspace)
+    flood.read()
+    results.echo["aict flood"] = aict_echo(client, sid, ECHO_SAMPLES)
+    summary = flood.finish()
+    results.flood_rate["aict"] = summary["mb_per_s"]
+    results.gaps += summary["gaps"]
+    flood = Worker(procs, "terminado-flood", terminado.url)
+    flood.read()
+    results.echo["terminado flood"] = terminado_echo(terminado.url, ECHO_SAMPLES)
+    results.flood_rate["terminado"] = flood.finish()["mb_per_s"]
+    client.close()
+    terminado.stop()
+    procs.stop_server(server)
+
+    # 3. many sessions: memory per idle session, then echo with a hundred of them busy
+    log(f"{MANY_SESSIONS} sessions (/bin/sh)")
+    server = start_aict(procs, workdir, "aict-many", AICT_SHELL="/bin/sh", AICT_SHELL_ARGS="[]")
+    token = server.admin_token
+    workspace = server.create_local_workspace()["id"]
+    client = FastClient(server.url, token)
+    sid = prepared_session(client, workspace, bash=True)
+    warm = prepared_session(client, workspace)  # warm the create path before the baseline
+    client.call("kill-terminal", {"sessionId": warm})
+    time.sleep(1)
+    server_proc = psutil.Process(server.proc.pid)
+    rss_before = server_proc.memory_info().rss
+    load = Worker(procs, "aict-load", server.url, token, workspace, str(MANY_SESSIONS), str(MANY_SOCKETS),
+                  str(PRODUCERS), TRICKLE)
+    created = load.read(timeout=240)
+    results.sessions, results.create_seconds = created["created"], created["seconds"]
+    if created["errors"]:
+        results.notes.append(f"session creation errors: {created['errors']}")
+    log(f"created {results.sessions} sessions in {results.create_seconds:.1f} s; letting them settle")
+    time.sleep(3)
+    rss_after = server_proc.memory_info().rss
+    results.memory_kb = (rss_after - rss_before) / max(1, results.sessions) / 1024
+    results.ring_kb = _ring_estimate_kb(server)
+    results.producing = load.tell("produce")["producing"]
+    time.sleep(2)
+    log(f"echo latency with {results.sessions} sessions, {results.producing} producing")
+    results.echo["aict many"] = aict_echo(client, sid, ECHO_SAMPLES)
+    results.gaps += load.finish()["gaps"] + client.gaps
+    client.close()
+    procs.stop_server(server)
+
+
+def _ring_estimate_kb(server) -> float:
+    """What an idle session's ring holds: its prompt, a few bytes (rings grow lazily)."""
+    return 0.0
+
+
+# ---- report ---------------------------------------------------------------------------------
+def mark(ok: bool) -> str:
+    return "✅ pass" if ok else "❌ fail"
+
+
+def table(r: Results) -> str:
+    tp = {k: statistics.median(v) for k, v in r.throughput.items()}
+    e = {k: (percentile(v, 50), percentile(v, 99)) for k, v in r.echo.items()}
+    vs_raw, vs_term = tp["aict"] / tp["raw PTY"], tp["aict"] / tp["terminado"]
+    rows = [
+        "| Measure | aict | raw PTY | terminado | Target | Result |",
+        "| --- | ---: | ---: | ---: | --- | --- |",
+        f"| Output throughput, MB/s (median of {ROUNDS}) | {tp['aict']:.1f} | {tp['raw PTY']:.1f} | "
+        f"{tp['terminado']:.1f} | ≥ 0.8× raw PTY, ≥ 1.2× terminado | {vs_raw:.2f}× raw, {vs_term:.2f}× terminado: "
+        f"{mark(vs_raw >= 0.8 and vs_term >= 1.2)} |",
+        f"| Echo p50 / p99, idle (ms) | {e['aict idle'][0]:.2f} / {e['aict idle'][1]:.2f} | | "
+        f"{e['terminado idle'][0]:.2f} / {e['terminado idle'][1]:.2f} | p50 ≤ terminado's | "
+        f"{mark(e['aict idle'][0] <= e['terminado idle'][0])} |",
+        f"| Echo p50 / p99 while another session floods (ms) | {e['aict flood'][0]:.2f} / {e['aict flood'][1]:.2f}"
+        f" | | {e['terminado flood'][0]:.2f} / {e['terminado flood'][1]:.2f} | p99 < 10 ms | "
+        f"{mark(e['aict flood'][1] < 10)} |",
+        f"| Flood rate during that test (MB/s, acked) | {r.flood_rate['aict']:.1f} | | "
+        f"{r.flood_rate['terminado']:.1f} | (context) | |",
+        f"| Server memory per idle session, {r.sessions} sessions (KB) | {r.memory_kb:.1f} | | | ≤ 100 KB | "
+        f"{mark(r.memory_kb - r.ring_kb <= 100 and r.sessions == MANY_SESSIONS)} |",
+        f"| Echo p50 / p99, {r.sessions} sessions open, {r.producing} producing (ms) | "
+        f"{e['aict many'][0]:.2f} / {e['aict many'][1]:.2f} | | | p99 < 10 ms | {mark(e['aict many'][1] < 10)} |",
+    ]
+    return "\n".join(rows)
+
+
+def conditions(r: Results) -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    lines = [
+        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} cores ({cpu}), "
+        f"Python {platform.python_version()}, loopback only, all rows in one run of `make bench`.",
+        "",
+        f"- Throughput: `{PRODUCER.replace(LINE, 'a×99')}` ({PRODUCE_BYTES / 1e6:.0f} MB of 100-byte lines, "
+        "101 bytes each on the wire), timed from typing the command to its end marker; MB = 10⁶ bytes. "
+        "raw PTY: a Python loop reading the PTY master in 64 KiB non-blocking reads woken by poll(). "
+        "aict: python-socketio client over websocket (UTF-8 validation off, messages handled in order on "
+        "the reading thread), acking every chunk. terminado 0.18.1: tornado app with UniqueTermManager, "
+        "websocket-client reading its JSON messages.",
+        f"- Echo: one character typed into an interactive bash (readline echo), time until it comes back; "
+        f"{ECHO_SAMPLES} samples per row, 2–8 ms apart. Flood: another terminal runs `yes`, read and acked "
+        "by a client in another process.",
+        f"- Many sessions: {r.sessions} `/bin/sh` sessions over {MANY_SOCKETS} sockets (created in "
+        f"{r.create_seconds:.0f} s); memory = growth of the server process's RSS (not its children) / sessions; "
+        "rings are allocated lazily and hold only a prompt. Then "
+        f"{r.producing} of them print a line every 100 ms (perl loop), read and acked by their sockets, "
+        "while the echo is measured in a bash session of the same server.",
+        f"- Stream checks: {r.gaps} chunk(s) out of order or with a gap over all aict clients.",
+    ]
+    lines += [f"- Note: {n}" for n in r.notes]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    started = time.monotonic()
+    raise_fd_limit()
+    procs = Processes()
+    results = Results()
+    workdir = Path(tempfile.mkdtemp(prefix="aict-bench-"))
+    previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        run(results, procs, workdir)
+    finally:
+        procs.cleanup()
+        signal.signal(signal.SIGTERM, previous)
+        shutil.rmtree(workdir, ignore_errors=True)
+    text = table(results)
+    body = f"{text}\n\n{conditions(results)}\n"
+    print()
+    print(body)
+    (BENCH / "RESULTS.md").write_text("# aict benchmark (issue 3)\n\n" + body)
+    log(f"done in {time.monotonic() - started:.0f} s; table written to bench/RESULTS.md")
+    return 0
