@@ -136,7 +136,9 @@ def flask_config(settings: dict) -> dict:
         "JWT_TOKEN_LOCATION": ["headers"],
         "JWT_ERROR_MESSAGE_KEY": "message",
         "RATELIMIT_STORAGE_URI": settings["RATELIMIT_STORAGE_URI"],
-        "RATELIMIT_HEADERS_ENABLED": True,
+        # Off: Flask-Limiter would overwrite a login lock's Retry-After with the max of it and
+        # the LOGIN_RATE window; api/errors.py sets Retry-After itself on every 429.
+        "RATELIMIT_HEADERS_ENABLED": False,
         "MAX_CONTENT_LENGTH": 1 * MiB,
         "JSON_SORT_KEYS": False,
     }

@@ -1,10 +1,13 @@
 """The one place that maps exceptions to the contract's error bodies."""
 
+import time
+
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
 from aict.errors import AppError
+from aict.extensions import limiter
 
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "bad_request",
@@ -28,8 +31,9 @@ def register(app: Flask) -> None:
     @app.errorhandler(RateLimitExceeded)
     def _rate_limited(error: RateLimitExceeded):
         response = error_response(AppError("throttled", "Too many requests; slow down and try again."))
-        retry = error.get_response().headers.get("Retry-After") if hasattr(error, "get_response") else None
-        response.headers["Retry-After"] = retry or "60"
+        current = limiter.current_limit
+        retry = max(1, int(current.reset_at - time.time())) if current is not None else 60
+        response.headers["Retry-After"] = str(retry)
         return response
 
     @app.errorhandler(HTTPException)
