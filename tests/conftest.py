@@ -6,7 +6,9 @@ from tests.server import RunningServer, TerminalClient
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     """One real server for the whole run (tests that need other settings start their own)."""
-    running = RunningServer(tmp_path_factory.mktemp("aict")).start()
+    # The whole suite logs in from 127.0.0.1: the per-IP request limit on /api/auth/login (default
+    # 30 a minute) would throttle unrelated tests. Failure throttling keeps its defaults.
+    running = RunningServer(tmp_path_factory.mktemp("aict"), {"AICT_LOGIN_RATE": "10000 per minute"}).start()
     yield running
     running.stop()
 
