@@ -66,4 +66,15 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Password of {username} changed.")
 
+    @group.command("rotate-credentials")
+    def rotate_credentials() -> None:
+        """Re-encrypt stored SSH credentials with the first key of AICT_ENCRYPTION_KEY."""
+        from aict.ssh_targets import reseal_all_credentials
+
+        resealed, unreadable = reseal_all_credentials()
+        click.echo(f"Re-encrypted the credentials of {resealed} SSH workspace(s) with the first key.")
+        if unreadable:
+            raise click.ClickException(f"{unreadable} workspace(s) have credentials no configured key opens; "
+                                       "keep their old key in AICT_ENCRYPTION_KEY or enter them again.")
+
     app.cli.add_command(group)

@@ -4,10 +4,10 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from aict.api import auth, errors, health, metrics, sessions, users, workspaces
+    from aict.api import auth, errors, health, host_keys, metrics, sessions, users, workspaces
 
     errors.register(app)
-    for module in (auth, users, workspaces, sessions):
+    for module in (auth, users, workspaces, sessions, host_keys):
         app.register_blueprint(module.bp, url_prefix="/api")
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)

@@ -1,0 +1,158 @@
+"""SSH backend: a login shell on a remote host through a paramiko channel, driven like a local PTY.
+
+Under gevent's monkey-patching the channel's waits are cooperative: read() blocks only the
+session's reader greenlet, and input goes through a bounded queue drained by a writer greenlet.
+Flow control needs nothing extra: while the Session core stops reading, the channel's window
+fills and the remote program blocks on its writes.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import gevent
+import paramiko
+from gevent.event import Event
+
+from aict.crypto import CredentialsUnreadable, cipher_for
+from aict.errors import AppError, forbidden
+from aict.host_key_trust import host_key_checker, pinned_key
+from aict.models import Workspace
+from aict.ssh_targets import target_problem
+from aict.terminals.backend import ExitStatus, InputBacklogFull
+from aict.terminals.ssh_connect import AddressCheck, HostKeyCheck, SshTarget, open_shell, open_transport
+
+log = logging.getLogger(__name__)
+
+MAX_INPUT_BACKLOG = 8 * 1024 * 1024
+WRITE_SIZE = 32 * 1024
+CLOSE_GRACE_SECONDS = 3.0  # after EOF, how long the remote may take to say how it ended
+CHANNEL_ERRORS = (EOFError, OSError, paramiko.SSHException)
+
+
+class SshBackend:
+    def __init__(self, target: SshTarget, *, connect_timeout: float, keepalive: int,
+                 check_host_key: HostKeyCheck, check_addresses: AddressCheck):
+        self.target = target
+        self.connect_timeout = connect_timeout
+        self.keepalive = keepalive
+        self.check_host_key = check_host_key
+        self.check_addresses = check_addresses
+        self.transport: paramiko.Transport | None = None
+        self.channel: paramiko.Channel | None = None
+        self._input = bytearray()
+        self._input_ready = Event()
+        self._writer = None
+        self._closer = None
+
+    # ---- lifecycle ------------------------------------------------------------------------
+    def start(self, cols: int, rows: int) -> None:
+        target = self.target
+        try:
+            self.transport = open_transport(target, timeout=self.connect_timeout, keepalive=self.keepalive,
+                                            check_host_key=self.check_host_key,
+                                            check_addresses=self.check_addresses)
+            try:
+                self.channel = open_shell(self.transport, target, cols, rows, self.connect_timeout)
+            except BaseException:
+                self.transport.close()
+                raise
+        except AppError as error:
+            log.info("ssh %s@%s:%s not opened: %s: %s", target.username, target.host, target.port, error.code,
+                     error.message)
+            raise
+        self._writer = gevent.spawn(self._write_loop)
+
+    def wait(self) -> ExitStatus:
+        channel = self.channel
+        if not channel.status_event.wait(CLOSE_GRACE_SECONDS):
+            channel.close()  # the output ended but the remote never closed: stop waiting for it
+        return getattr(channel, "aict_exit", None) or ExitStatus()
+
+    def terminate(self) -> None:
+        """Close the channel (sshd hangs up the shell); drop the connection if that does not end it."""
+        if self.channel is None or self.channel.closed:
+            return
+        try:
+            self.channel.close()
+        except CHANNEL_ERRORS:
+            pass
+        if self._closer is None:
+            self._closer = gevent.spawn_later(CLOSE_GRACE_SECONDS, self._close_transport)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.kill(block=False)
+        if self._closer is not None:
+            self._closer.kill(block=False)
+        if self.channel is not None:
+            try:
+                self.channel.close()
+            except CHANNEL_ERRORS:
+                pass
+        self._close_transport()
+
+    def _close_transport(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    # ---- output ---------------------------------------------------------------------------
+    def read(self, max_bytes: int) -> bytes:
+        try:
+            return self.channel.recv(max_bytes)  # b"" at EOF or once the channel is closed
+        except CHANNEL_ERRORS:
+            return b""
+
+    # ---- input ----------------------------------------------------------------------------
+    def write(self, data: bytes) -> None:
+        if len(self._input) + len(data) > MAX_INPUT_BACKLOG:
+            raise InputBacklogFull()
+        self._input += data
+        self._input_ready.set()
+
+    def _write_loop(self) -> None:
+        while True:
+            self._input_ready.wait()
+            while self._input:
+                try:
+                    sent = self.channel.send(bytes(self._input[:WRITE_SIZE]))  # waits for the remote's window
+                except CHANNEL_ERRORS:
+                    sent = 0
+                if sent == 0:
+                    self._input.clear()  # the channel is closed; input has nowhere to go
+                else:
+                    del self._input[:sent]
+            self._input_ready.clear()
+
+    def pending_input(self) -> int:
+        return len(self._input)
+
+    def resize(self, cols: int, rows: int) -> None:
+        try:
+            self.channel.resize_pty(width=cols, height=rows)
+        except CHANNEL_ERRORS:
+            pass
+
+
+def backend_for_workspace(workspace: Workspace, settings: dict) -> SshBackend:
+    """The backend for an SSH workspace (within an app context): its target, secrets and checks."""
+    try:
+        secrets = cipher_for(settings).open(workspace.credentials) if workspace.credentials else {}
+    except CredentialsUnreadable:
+        raise AppError("ssh_credentials_unreadable",
+                       "The stored SSH credentials of this workspace cannot be decrypted with the configured "
+                       "AICT_ENCRYPTION_KEY; an owner or admin must enter them again.", status=409) from None
+    target = SshTarget(host=workspace.host, port=workspace.port or 22, username=workspace.username,
+                       password=secrets.get("password"), private_key=secrets.get("private_key"),
+                       passphrase=secrets.get("passphrase"), pinned=pinned_key(workspace))
+    owner_is_admin = workspace.owner.is_admin
+    patterns = list(settings["SSH_ALLOWED_HOSTS"])
+
+    def check_addresses(addresses: list[str]) -> None:
+        problem = target_problem(target.host, addresses, owner_is_admin, patterns)
+        if problem:
+            raise forbidden(problem)
+
+    return SshBackend(target, connect_timeout=float(settings["SSH_CONNECT_TIMEOUT"]),
+                      keepalive=int(settings["SSH_KEEPALIVE_SECONDS"]),
+                      check_host_key=host_key_checker(workspace), check_addresses=check_addresses)
