@@ -1,0 +1,143 @@
+"""Terminal sessions over HTTP: listing, filters, inspection, killing, and who may see them."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+import pytest
+
+from tests.integration.contract import assert_error, login_tokens, new_user, wait_until
+
+ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+
+
+def _user(server) -> tuple[str, str]:
+    username, password = new_user(server)
+    return username, login_tokens(server, username, password)["access_token"]
+
+
+def _session(server, session_id: str, token: str | None = None) -> dict:
+    response = server.api("GET", f"/api/sessions/{session_id}", token or server.admin_token)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _listed(server, token: str | None = None, **query) -> list[str]:
+    response = server.api("GET", "/api/sessions", token or server.admin_token, params=query)
+    assert response.status_code == 200, response.text
+    return [s["id"] for s in response.json()]
+
+
+def _wait_exited(server, session_id: str) -> dict:
+    wait_until(lambda: _session(server, session_id)["status"] == "exited", timeout=10,
+               message=f"session {session_id} listed as exited")
+    return _session(server, session_id)
+
+
+def test_session_shape_while_running(server, client, workspace):
+    session_id = client().create(workspace["id"], cols=101, rows=33)
+    session = _session(server, session_id)
+    assert session["id"] == session_id and session["workspace_id"] == workspace["id"]
+    assert session["status"] == "running"
+    assert (session["cols"], session["rows"]) == (101, 33)
+    assert session["owner"] == server.admin_username
+    assert isinstance(session["name"], str) and session["name"]
+    assert ISO_Z.match(session["created_at"])
+    assert "ended_at" not in session or session["ended_at"] is None
+
+
+def test_sessions_are_listed_with_workspace_and_status_filters(server, client, workspace):
+    other = server.create_local_workspace()
+    c = client()
+    running = c.create(workspace["id"])
+    finished = c.create(workspace["id"])
+    elsewhere = c.create(other["id"])
+    c.send(finished, "exit 0\n")
+    c.wait_exit(finished)
+    _wait_exited(server, finished)
+
+    assert set(_listed(server, workspace_id=workspace["id"])) == {running, finished}
+    assert _listed(server, workspace_id=workspace["id"], status="running") == [running]
+    assert _listed(server, workspace_id=workspace["id"], status="exited") == [finished]
+    assert {running, finished, elsewhere} <= set(_listed(server))
+    assert elsewhere not in _listed(server, status="exited")
+
+
+def test_listing_with_a_bad_status_or_unknown_workspace_is_refused(server):
+    response = server.api("GET", "/api/sessions", server.admin_token, params={"status": "zombie"})
+    assert_error(response, 400, "bad_request")
+    response = server.api("GET", "/api/sessions", server.admin_token, params={"workspace_id": "no-such-thing"})
+    assert_error(response, 404, "not_found")
+
+
+def test_exit_code_is_kept_after_the_shell_exits(server, client, workspace):
+    c = client()
+    session_id = c.create(workspace["id"])
+    c.send(session_id, "exit 7\n")
+    c.wait_exit(session_id)
+    session = _wait_exited(server, session_id)
+    assert session["exit_code"] == 7 and session["signal"] is None
+    assert ISO_Z.match(session["ended_at"])
+
+
+def test_delete_hangs_up_the_terminal_and_keeps_the_record(server, client, workspace):
+    c = client()
+    session_id = c.create(workspace["id"])
+    c.send(session_id, "echo alive\n")
+    c.wait_for(session_id, "alive")
+    assert server.api("DELETE", f"/api/sessions/{session_id}", server.admin_token).status_code == 204
+    exit_message = c.wait_exit(session_id)
+    assert exit_message["signal"] == "SIGHUP" or isinstance(exit_message["exitCode"], int), exit_message
+    session = _wait_exited(server, session_id)
+    assert session["signal"] == "SIGHUP" or isinstance(session["exit_code"], int), session
+    assert (session["signal"], session["exit_code"]) == (exit_message["signal"], exit_message["exitCode"])
+    assert session_id in _listed(server, workspace_id=workspace["id"], status="exited")
+
+
+def test_delete_kills_a_process_that_ignores_hangup(server, client, workspace):
+    c = client()
+    session_id = c.create(workspace["id"])
+    c.send(session_id, "trap '' HUP; echo ignoring-$((2*3))\n")
+    c.wait_for(session_id, "ignoring-6")
+    assert server.api("DELETE", f"/api/sessions/{session_id}", server.admin_token).status_code == 204
+    exit_message = c.wait_exit(session_id, timeout=15)
+    assert exit_message["exitCode"] is None and exit_message["signal"] == "SIGKILL", exit_message
+    assert _wait_exited(server, session_id)["signal"] == "SIGKILL"
+
+
+def test_unknown_session_id_is_not_found(server):
+    for method in ("GET", "DELETE"):
+        assert_error(server.api(method, f"/api/sessions/{secrets.token_hex(16)}", server.admin_token),
+                     404, "not_found")
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_other_users_sessions_are_indistinguishable_from_unknown_ones(server, client, workspace, method):
+    session_id = client().create(workspace["id"])
+    _, token = _user(server)
+    foreign = server.api(method, f"/api/sessions/{session_id}", token)
+    unknown = server.api(method, f"/api/sessions/{secrets.token_hex(16)}", token)
+    assert_error(foreign, 404, "not_found")
+    assert_error(unknown, 404, "not_found")
+    assert foreign.json() == unknown.json()
+    assert session_id not in _listed(server, token)
+    assert_error(server.api("GET", "/api/sessions", token, params={"workspace_id": workspace["id"]}),
+                 404, "not_found")
+    assert _session(server, session_id)["status"] == "running"
+
+
+def test_members_see_the_workspace_sessions_and_operators_may_kill_them(server, client, workspace):
+    viewer, viewer_token = _user(server)
+    operator, operator_token = _user(server)
+    for username, access in ((viewer, "viewer"), (operator, "operator")):
+        server.api("POST", f"/api/workspaces/{workspace['id']}/members", server.admin_token,
+                   json={"username": username, "access": access})
+    c = client()
+    session_id = c.create(workspace["id"])
+    assert session_id in _listed(server, viewer_token)
+    assert session_id in _listed(server, operator_token, workspace_id=workspace["id"])
+    assert _session(server, session_id, viewer_token)["id"] == session_id
+    assert_error(server.api("DELETE", f"/api/sessions/{session_id}", viewer_token), 403, "forbidden")
+    assert server.api("DELETE", f"/api/sessions/{session_id}", operator_token).status_code == 204
+    c.wait_exit(session_id)
