@@ -35,7 +35,8 @@ def origin_allowed(origin: str | None) -> bool:
 
 
 def _refuse(code: str, message: str):
-    raise ConnectionRefusedError({"code": code, "message": message})
+    # socket.io clients see the first argument as err.message and the second as err.data.
+    raise ConnectionRefusedError(message, {"code": code, "message": message})
 
 
 @socketio.on("connect")
