@@ -31,10 +31,6 @@ def create_app(overrides: dict | None = None) -> Flask:
                 instance_path=settings["INSTANCE_DIR"])
     app.config.update(flask_config(settings))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if settings["TRUSTED_PROXIES"]:
-        hops = settings["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
-
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     jwt.init_app(app)
@@ -42,6 +38,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     socketio.init_app(app, async_mode="gevent", cors_allowed_origins="*",  # Origin: realtime/connect.py
                       max_http_buffer_size=settings["MAX_MESSAGE_BYTES"], ping_interval=20,
                       ping_timeout=20, logger=False, engineio_logger=False)
+    if settings["TRUSTED_PROXIES"]:
+        # Outside Socket.IO's middleware, so sockets (Origin check, client IP) see the forwarded values too.
+        hops = settings["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
     from aict.auth.throttle import LoginThrottle
     from aict.auth.tokens import register_jwt_callbacks
