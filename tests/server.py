@@ -33,7 +33,11 @@ class RunningServer:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("AICT_")}
         self.env.update(AICT_INSTANCE_DIR=str(instance), AICT_PORT=str(self.port), AICT_HOST="127.0.0.1",
                         AICT_ADMIN_USER=self.admin_username, AICT_ADMIN_PASSWORD=self.admin_password,
-                        AICT_ENV="development", PYTHONUNBUFFERED="1", **(settings or {}))
+                        AICT_ENV="development", PYTHONUNBUFFERED="1",
+                        # The account's login scripts are not ours to test, and may be slow or hang
+                        # (a stale pyenv rehash lock makes every `bash -l` wait 60 s).
+                        AICT_SHELL_ARGS='["--noprofile", "--norc"]')
+        self.env.update(settings or {})
         self.log_path = instance / "server.log"
         self.proc: subprocess.Popen | None = None
         self._tokens: dict[str, str] = {}
@@ -46,7 +50,7 @@ class RunningServer:
         self.instance.mkdir(parents=True, exist_ok=True)
         self.flask("db", "upgrade")
         self.flask("aict", "ensure-admin")
-        log = open(self.log_path, "wb")
+        log = open(self.log_path, "wb")  # noqa: SIM115 -- the child writes to it for its whole life
         self.proc = subprocess.Popen([sys.executable, "wsgi.py"], cwd=ROOT, env=self.env, stdout=log,
                                      stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
