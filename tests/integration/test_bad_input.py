@@ -1,0 +1,303 @@
+"""Malformed input over sockets and HTTP: a precise error, and the connection and session unharmed."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+
+import pytest
+import requests
+
+from tests.integration.contract import assert_ack_error, assert_echoes, assert_error, login_tokens, new_user
+from tests.server import RunningServer, TerminalClient
+
+MiB = 1024 * 1024
+EVENTS = ["create-terminal", "attach-terminal", "detach-terminal", "terminal-input", "terminal-resize",
+          "kill-terminal", "list-terminals"]
+
+
+@pytest.fixture(scope="module")
+def shell(server):
+    """One socket with one running shell, shared by the tests that must leave both unharmed."""
+    client = server.socket()
+    workspace = server.create_local_workspace()
+    session_id = client.create(workspace["id"])
+    client.workspace_id = workspace["id"]
+    yield client, session_id
+    client.call("kill-terminal", {"sessionId": session_id})
+    client.close()
+
+
+def _unharmed(client: TerminalClient, session_id: str) -> None:
+    assert client.sio.connected
+    assert_echoes(client, session_id)
+
+
+# ---- socket payload shapes ---------------------------------------------------------------------
+
+def test_unknown_events_are_ignored(shell):
+    client, session_id = shell
+    client.sio.emit("no-such-event", {"sessionId": session_id})
+    client.sio.emit("no-such-event")
+    client.sio.emit("terminal-input-typo", {"sessionId": session_id, "data": "echo nope\n"})
+    _unharmed(client, session_id)
+
+
+@pytest.mark.parametrize("event", EVENTS)
+@pytest.mark.parametrize("payload", [None, "a string", 42, [1, 2], b"bytes", True], ids=repr)
+def test_non_object_payloads_are_bad_request(shell, event, payload):
+    client, session_id = shell
+    assert_ack_error(client.call(event, payload), "bad_request")
+    _unharmed(client, session_id)
+
+
+@pytest.mark.parametrize("payload", [
+    {},
+    {"workspaceId": 5},
+    {"workspaceId": ""},
+    {"workspaceId": "{ws}", "cols": "80"},
+    {"workspaceId": "{ws}", "cols": 0},
+    {"workspaceId": "{ws}", "rows": 1001},
+    {"workspaceId": "{ws}", "cols": True},
+    {"workspaceId": "{ws}", "cols": 80.5},
+    {"workspaceId": "{ws}", "name": 5},
+], ids=repr)
+def test_create_terminal_with_bad_fields_is_bad_request(shell, payload):
+    client, session_id = shell
+    payload = {k: client.workspace_id if v == "{ws}" else v for k, v in payload.items()}
+    assert_ack_error(client.call("create-terminal", payload), "bad_request")
+    _unharmed(client, session_id)
+
+
+@pytest.mark.parametrize("event", ["attach-terminal", "detach-terminal", "terminal-input", "terminal-resize",
+                                   "kill-terminal"])
+@pytest.mark.parametrize("session_id", [None, 5, "", ["id"], {"id": 1}, "x" * 10_000], ids=repr)
+def test_missing_or_wrong_typed_session_ids_are_bad_request(shell, event, session_id):
+    client, good_id = shell
+    payload = {"data": "x", "cols": 80, "rows": 24}
+    if session_id is not None:
+        payload["sessionId"] = session_id
+    assert_ack_error(client.call(event, payload), "bad_request")
+    _unharmed(client, good_id)
+
+
+@pytest.mark.parametrize("data", [None, 5, ["echo"], {"text": "echo"}, True], ids=repr)
+def test_terminal_input_with_wrong_typed_data_is_bad_request(shell, data):
+    client, session_id = shell
+    payload = {"sessionId": session_id} if data is None else {"sessionId": session_id, "data": data}
+    assert_ack_error(client.call("terminal-input", payload), "bad_request")
+    _unharmed(client, session_id)
+
+
+@pytest.mark.parametrize("size", [
+    {"cols": 0, "rows": 24}, {"cols": 80, "rows": 0}, {"cols": 1001, "rows": 24}, {"cols": 80, "rows": 1001},
+    {"cols": -5, "rows": 24}, {"cols": 10**9, "rows": 24}, {"cols": 1e9, "rows": 24}, {"cols": 80.0, "rows": 24},
+    {"cols": "80", "rows": "24"}, {"cols": None, "rows": 24}, {"cols": True, "rows": 24}, {"cols": 80},
+    {"rows": 24}, {},
+], ids=repr)
+def test_terminal_resize_out_of_range_or_wrong_type_is_bad_request(shell, size):
+    client, session_id = shell
+    assert_ack_error(client.call("terminal-resize", {"sessionId": session_id, **size}), "bad_request")
+    _unharmed(client, session_id)
+
+
+def test_terminal_resize_accepts_the_limits(shell):
+    client, session_id = shell
+    for cols, rows in ((1, 1), (1000, 1000), (80, 24)):
+        assert client.call("terminal-resize", {"sessionId": session_id, "cols": cols, "rows": rows}) == {"ok": True}
+    client.send(session_id, "stty size\n")
+    client.wait_for(session_id, "24 80")
+
+
+def test_list_terminals_with_a_wrong_typed_workspace_is_bad_request(shell):
+    client, session_id = shell
+    assert_ack_error(client.call("list-terminals", {"workspaceId": 5}), "bad_request")
+    _unharmed(client, session_id)
+
+
+# ---- unknown and invisible ids -----------------------------------------------------------------
+
+@pytest.mark.parametrize("event", ["attach-terminal", "terminal-input", "terminal-resize", "kill-terminal",
+                                   "detach-terminal"])
+def test_unknown_and_other_users_session_ids_get_the_same_not_found(server, client, shell, event):
+    owner, session_id = shell
+    stranger = client(login_tokens(server, *new_user(server))["access_token"])
+    payload = {"data": "echo intruder\n", "cols": 50, "rows": 10}
+    foreign = stranger.call(event, {"sessionId": session_id, **payload})
+    unknown = stranger.call(event, {"sessionId": secrets.token_hex(16), **payload})
+    assert_ack_error(foreign, "not_found")
+    assert_ack_error(unknown, "not_found")
+    assert foreign == unknown
+    assert owner.call("list-terminals", {"workspaceId": owner.workspace_id})["ok"] is True
+    _unharmed(owner, session_id)
+    assert b"intruder" not in owner.streams[session_id]
+
+
+@pytest.mark.parametrize("event", ["create-terminal", "list-terminals"])
+def test_unknown_and_other_users_workspace_ids_get_the_same_not_found(server, client, shell, event):
+    owner, _ = shell
+    stranger = client(login_tokens(server, *new_user(server))["access_token"])
+    foreign = stranger.call(event, {"workspaceId": owner.workspace_id})
+    unknown = stranger.call(event, {"workspaceId": secrets.token_hex(16)})
+    assert_ack_error(foreign, "not_found")
+    assert foreign == unknown
+
+
+# ---- input size and bytes ----------------------------------------------------------------------
+
+def _swallow_input(client: TerminalClient, session_id: str) -> None:
+    """Run a reader that discards input without echo, so a big paste costs no output."""
+    client.send(session_id, "stty -echo; cat > /dev/null; stty echo; echo swallowed-$((3*3))\n")
+    time.sleep(0.3)
+
+
+def _finish_swallow(client: TerminalClient, session_id: str) -> None:
+    assert client.send(session_id, "\n\x04") == {"ok": True}
+    client.wait_for(session_id, "swallowed-9")
+
+
+def test_input_of_exactly_1_mib_is_accepted(server, client, workspace):
+    c = client()
+    session_id = c.create(workspace["id"])
+    _swallow_input(c, session_id)
+    assert c.send(session_id, ("x" * 1023 + "\n") * 1024) == {"ok": True}
+    assert c.send(session_id, "é" * (MiB // 2)) == {"ok": True}  # 1 MiB of UTF-8 in half as many characters
+    assert c.send(session_id, b"\n" * MiB) == {"ok": True}
+    _finish_swallow(c, session_id)
+    _unharmed(c, session_id)
+
+
+@pytest.mark.parametrize("data", [
+    "x" * (MiB + 1),
+    "é" * (MiB // 2) + "x",  # 524289 characters, 1 MiB + 1 bytes
+    b"\n" * (MiB + 1),
+    "y" * (3 * MiB + MiB // 2),  # big, but under what the transport must accept
+], ids=["str", "utf8-bytes-counted", "bytes", "3.5MiB"])
+def test_input_over_1_mib_is_too_large(shell, data):
+    client, session_id = shell
+    assert_ack_error(client.send(session_id, data), "too_large")
+    _unharmed(client, session_id)
+
+
+def test_invalid_utf8_input_reaches_the_process_byte_exact(server, client, workspace):
+    c = client()
+    session_id = c.create(workspace["id"])
+    c.send(session_id, "stty -echo; od -An -tx1; stty echo\n")
+    time.sleep(0.3)
+    assert c.send(session_id, b"\xff\xfe\xc3(\xe2\x82\n") == {"ok": True}
+    assert c.send(session_id, "\x04") == {"ok": True}
+    c.wait_for(session_id, "ff fe c3 28 e2 82 0a")
+    _unharmed(c, session_id)
+
+
+# ---- attach offsets and flow-control acks ------------------------------------------------------
+
+def test_attach_since_outside_the_stream_is_bad_request(shell):
+    client, session_id = shell
+    end = client.call("attach-terminal", {"sessionId": session_id})["offset"]
+    for since in (-1, -(10**9), end + 1, 10**18):
+        assert_ack_error(client.call("attach-terminal", {"sessionId": session_id, "since": since}), "bad_request")
+    for since in ("0", 1.5, True, [0]):
+        assert_ack_error(client.call("attach-terminal", {"sessionId": session_id, "since": since}), "bad_request")
+    _unharmed(client, session_id)
+
+
+def test_attach_since_the_end_replays_nothing_old(server, client, workspace):
+    c = client()
+    session_id = c.create(workspace["id"])
+    c.send(session_id, "echo before-$((5*5))\n")
+    c.wait_for(session_id, "before-25")
+    end = c.call("detach-terminal", {"sessionId": session_id}) and c.streams[session_id]
+    watcher = client()
+    answer = watcher.call("attach-terminal", {"sessionId": session_id, "since": len(end)})
+    assert answer["ok"] is True and answer["replayFrom"] == len(end)
+    watcher.send(session_id, "echo after-$((6*6))\n")
+    watcher.wait_for(session_id, "after-36")
+    assert b"before-25" not in watcher.streams[session_id]
+
+
+@pytest.mark.parametrize("ack", [None, "x", 7, [1], {"offset": 5}, {"sessionId": "{sid}"},
+                                 {"sessionId": "{sid}", "offset": "10"}, {"sessionId": "{sid}", "offset": -100},
+                                 {"sessionId": "{sid}", "offset": 10**30}, {"sessionId": "{sid}", "offset": 1.5},
+                                 {"sessionId": 5, "offset": 5}, {"sessionId": "unknown", "offset": 5}], ids=repr)
+def test_malformed_terminal_ack_is_ignored(shell, ack):
+    client, session_id = shell
+    if isinstance(ack, dict):
+        ack = {k: session_id if v == "{sid}" else v for k, v in ack.items()}
+    client.sio.emit("terminal-ack", ack)
+    _unharmed(client, session_id)
+
+
+# ---- event flood -------------------------------------------------------------------------------
+
+def test_event_flood_is_throttled_and_the_connection_survives(start_server):
+    server: RunningServer = start_server({"AICT_SOCKET_EVENT_RATE": "20 per second"})
+    client = server.socket()
+    try:
+        session_id = client.create(server.create_local_workspace()["id"])
+        time.sleep(1.1)
+        answers: list[dict] = []
+        done = threading.Event()
+
+        def collect(answer):
+            answers.append(answer)
+            if len(answers) == 100:
+                done.set()
+
+        for _ in range(100):
+            client.sio.emit("list-terminals", {}, callback=collect)
+        assert done.wait(20), f"only {len(answers)} of 100 answered"
+        throttled = [a for a in answers if not a["ok"]]
+        assert throttled and all(a["error"]["code"] == "throttled" for a in throttled)
+        assert 20 <= len(answers) - len(throttled) < 100
+        time.sleep(1.1)
+        _unharmed(client, session_id)
+    finally:
+        client.close()
+
+
+# ---- HTTP ---------------------------------------------------------------------------------------
+
+def test_non_json_bodies_are_bad_request(server):
+    url = f"{server.url}/api/auth/login"
+    for data, content_type in (("username=admin&password=x", "application/x-www-form-urlencoded"),
+                               ("{not json", "application/json"), ("", "application/json"),
+                               ("plain words", "text/plain")):
+        response = requests.post(url, data=data, headers={"Content-Type": content_type}, timeout=10)
+        assert_error(response, 400, "bad_request")
+
+
+@pytest.mark.parametrize("body", [[], ["admin", "pw"], "admin", 5, None], ids=repr)
+def test_json_that_is_not_an_object_is_bad_request(server, body):
+    response = server.api("POST", "/api/workspaces", server.admin_token, json=body,
+                          headers={"Content-Type": "application/json"}) if body is not None else \
+        server.api("POST", "/api/workspaces", server.admin_token, data="null",
+                   headers={"Content-Type": "application/json"})
+    assert_error(response, 400, "bad_request")
+
+
+@pytest.mark.parametrize("body", [
+    {"username": 5, "password": "x"}, {"username": "admin", "password": ["x"]}, {"username": None, "password": "x"},
+    {"username": {"$ne": ""}, "password": {"$ne": ""}},
+], ids=repr)
+def test_wrong_typed_login_fields_are_bad_request(server, body):
+    assert_error(server.api("POST", "/api/auth/login", json=body), 400, "bad_request")
+
+
+def test_huge_body_is_too_large(server):
+    body = '{"name": "' + "x" * (2 * MiB) + '", "kind": "local"}'
+    response = server.api("POST", "/api/workspaces", server.admin_token, data=body,
+                          headers={"Content-Type": "application/json"})
+    assert_error(response, 413, "too_large")
+    assert server.api("GET", "/healthz").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/no-such-thing", "/api/workspaces/x/nothing-here", "/api/", "/no/such/page"])
+def test_unknown_urls_are_404_json(server, path):
+    assert_error(server.api("GET", path, server.admin_token), 404, "not_found")
+
+
+def test_wrong_method_is_a_json_error(server):
+    response = server.api("PUT", "/api/me", server.admin_token)
+    assert_error(response, 405, "method_not_allowed")
