@@ -142,7 +142,7 @@ def _credentials(body: dict, current: dict | None = None) -> dict:
 
 
 def _pin(workspace: Workspace, text: object) -> None:
-    if text is None:
+    if text is None or text == "":
         workspace.host_key = workspace.host_key_fingerprint = None
         return
     if not isinstance(text, str):
@@ -162,7 +162,7 @@ def new_ssh_workspace(user: User, name: str, body: dict) -> Workspace:
     check_target(user, host, port)
     workspace = Workspace(name=name, kind="ssh", owner_id=user.id, host=host, port=port, username=username,
                           credentials=cipher_for(_settings()).seal(document))
-    if body.get("host_key") is not None:
+    if body.get("host_key"):
         _pin(workspace, body["host_key"])
     return workspace
 

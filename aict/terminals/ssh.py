@@ -20,7 +20,7 @@ from aict.host_key_trust import host_key_checker, pinned_key
 from aict.models import Workspace
 from aict.ssh_targets import target_problem
 from aict.terminals.backend import ExitStatus, InputBacklogFull
-from aict.terminals.ssh_connect import AddressCheck, HostKeyCheck, SshTarget, open_shell, open_transport
+from aict.terminals.ssh_connect import AddressCheck, Deadline, HostKeyCheck, SshTarget, open_shell, open_transport
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +47,13 @@ class SshBackend:
 
     # ---- lifecycle ------------------------------------------------------------------------
     def start(self, cols: int, rows: int) -> None:
-        target = self.target
+        target, deadline = self.target, Deadline(self.connect_timeout)
         try:
-            self.transport = open_transport(target, timeout=self.connect_timeout, keepalive=self.keepalive,
+            self.transport = open_transport(target, deadline=deadline, keepalive=self.keepalive,
                                             check_host_key=self.check_host_key,
                                             check_addresses=self.check_addresses)
             try:
-                self.channel = open_shell(self.transport, target, cols, rows, self.connect_timeout)
+                self.channel = open_shell(self.transport, target, cols, rows, deadline)
             except BaseException:
                 self.transport.close()
                 raise

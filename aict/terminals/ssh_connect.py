@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 PARAMIKO_LOG = "aict.ssh.paramiko"
 if logging.getLogger(PARAMIKO_LOG).level == logging.NOTSET:
     logging.getLogger(PARAMIKO_LOG).setLevel(logging.CRITICAL)
+GRACE_SECONDS = 1.0
 UNREACHABLE_ERRNOS = (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN, errno.ENETDOWN)
 
 
@@ -73,7 +74,9 @@ class BastionTransport(paramiko.Transport):
                               MSG_CHANNEL_REQUEST: _handle_channel_request}
 
 
-class _Deadline:
+class Deadline:
+    """One time budget for every step of a connection."""
+
     def __init__(self, seconds: float):
         self.seconds = seconds
         self.end = time.monotonic() + seconds
@@ -86,7 +89,7 @@ def _unreachable(target: SshTarget, why: str) -> AppError:
     return AppError("ssh_unreachable", f"Cannot reach the SSH server {target.host} port {target.port}: {why}.")
 
 
-def _resolve(target: SshTarget, deadline: _Deadline) -> list[tuple]:
+def _resolve(target: SshTarget, deadline: Deadline) -> list[tuple]:
     try:
         with gevent.Timeout(deadline.left()):
             infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
@@ -99,7 +102,7 @@ def _resolve(target: SshTarget, deadline: _Deadline) -> list[tuple]:
     return infos
 
 
-def _tcp_connect(target: SshTarget, infos: list[tuple], deadline: _Deadline) -> socket.socket:
+def _tcp_connect(target: SshTarget, infos: list[tuple], deadline: Deadline) -> socket.socket:
     failure = None
     for family, kind, proto, _, address in infos:
         sock = socket.socket(family, kind, proto)
@@ -140,7 +143,7 @@ def _tune(sock: socket.socket) -> None:
                 pass
 
 
-def _authenticate(transport: paramiko.Transport, target: SshTarget, deadline: _Deadline) -> None:
+def _authenticate(transport: paramiko.Transport, target: SshTarget, deadline: Deadline) -> None:
     refused = AppError("ssh_auth_failed", f"The SSH server {target.host} refused the login of "
                                           f"{target.username!r}: check the username, password or private key.")
     methods = []
@@ -153,7 +156,7 @@ def _authenticate(transport: paramiko.Transport, target: SshTarget, deadline: _D
     if target.password:
         methods.append(lambda: transport.auth_password(target.username, target.password))
     for attempt in methods:
-        transport.auth_timeout = deadline.left()
+        transport.auth_timeout = deadline.left() + GRACE_SECONDS
         try:
             remaining = attempt()
         except paramiko.BadAuthenticationType as exc:
@@ -172,10 +175,9 @@ def _authenticate(transport: paramiko.Transport, target: SshTarget, deadline: _D
     raise refused
 
 
-def open_transport(target: SshTarget, *, timeout: float, keepalive: int,
+def open_transport(target: SshTarget, *, deadline: Deadline, keepalive: int,
                    check_host_key: HostKeyCheck, check_addresses: AddressCheck) -> paramiko.Transport:
     """A connected, host-verified, logged-in transport; AppError with a contract code otherwise."""
-    deadline = _Deadline(timeout)
     infos = _resolve(target, deadline)
     check_addresses(list(dict.fromkeys(info[4][0] for info in infos)))
     transport = None
@@ -189,8 +191,9 @@ def open_transport(target: SshTarget, *, timeout: float, keepalive: int,
                     options = transport.get_security_options()
                     pinned_first = list(target.pinned.algorithms)
                     options.key_types = pinned_first + [k for k in options.key_types if k not in pinned_first]
-                transport.banner_timeout = transport.handshake_timeout = deadline.left()
-                transport.start_client(timeout=deadline.left())
+                # paramiko's own timers run a little longer, so the deadline above decides (and says so)
+                transport.banner_timeout = transport.handshake_timeout = deadline.left() + GRACE_SECONDS
+                transport.start_client(timeout=deadline.left() + GRACE_SECONDS)
                 presented = HostKey.from_pkey(transport.get_remote_server_key())
         except gevent.Timeout:
             raise _unreachable(target, f"no SSH handshake within {deadline.seconds:g} seconds") from None
@@ -219,15 +222,15 @@ def _reason(exc: BaseException) -> str:
 
 
 def open_shell(transport: paramiko.Transport, target: SshTarget, cols: int, rows: int,
-               timeout: float) -> paramiko.Channel:
+               deadline: Deadline) -> paramiko.Channel:
     """A session channel with a PTY and a login shell; AppError ssh_session_refused otherwise."""
     try:
-        with gevent.Timeout(timeout):
-            channel = transport.open_session(timeout=timeout)
+        with gevent.Timeout(deadline.left()):
+            channel = transport.open_session(timeout=deadline.left())
             channel.get_pty(term="xterm-256color", width=cols, height=rows)
             channel.invoke_shell()
     except gevent.Timeout:
-        raise _unreachable(target, f"the server did not open a terminal within {timeout:g} seconds") from None
+        raise _unreachable(target, f"no terminal was opened within {deadline.seconds:g} seconds") from None
     except (EOFError, paramiko.SSHException, OSError) as exc:
         raise AppError("ssh_session_refused", f"{target.host} accepted the login but refused a terminal "
                                               f"session ({_reason(exc)}).") from None

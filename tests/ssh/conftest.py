@@ -135,13 +135,14 @@ def sshd():
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def ssh_server(tmp_path_factory):
     """A server of its own for tests that change SSH settings: users may target the patterns below,
-    and connections give up after 3 seconds."""
+    connections give up after 3 seconds, and local shells skip the login scripts (root's may be slow)."""
     running = RunningServer(tmp_path_factory.mktemp("aict-ssh"), {
-        "AICT_SSH_ALLOWED_HOSTS": '["192.0.2.*", "127.0.0.*", "localhost", "*.invalid"]',
+        "AICT_SSH_ALLOWED_HOSTS": '["192.0.2.*", "169.254.*", "127.0.0.*", "localhost", "*.invalid"]',
         "AICT_SSH_CONNECT_TIMEOUT": "3",
+        "AICT_SHELL_ARGS": '["--noprofile", "--norc"]',
     }).start()
     yield running
     running.stop()

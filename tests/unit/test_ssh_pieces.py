@@ -1,0 +1,84 @@
+"""The SSH building blocks without a network: sealing credentials, key lines, target rules."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+from cryptography.fernet import Fernet
+
+from aict.crypto import CredentialCipher, CredentialsUnreadable
+from aict.ssh_keys import BadKey, load_private_key, parse_host_key
+from aict.ssh_targets import is_internal_address, target_problem
+
+
+def test_sealed_credentials_open_with_any_configured_key_and_reseal_with_the_first():
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    sealed = CredentialCipher(old).seal({"password": "hunter2"})
+    assert sealed.startswith(b"v1:") and b"hunter2" not in sealed
+    rotated = CredentialCipher(f"{new}, {old}")
+    assert rotated.open(sealed) == {"password": "hunter2"}
+    resealed = rotated.reseal(sealed)
+    assert CredentialCipher(new).open(resealed) == {"password": "hunter2"}
+    with pytest.raises(CredentialsUnreadable):
+        CredentialCipher(old).open(resealed)
+
+
+def test_foreign_or_tampered_credentials_are_unreadable():
+    cipher = CredentialCipher(Fernet.generate_key().decode())
+    sealed = bytearray(cipher.seal({"password": "x"}))
+    with pytest.raises(CredentialsUnreadable):
+        cipher.open(b"v2:" + bytes(sealed[3:]))
+    sealed[-5] ^= 1
+    with pytest.raises(CredentialsUnreadable):
+        cipher.open(bytes(sealed))
+
+
+def test_encryption_key_must_be_fernet_keys():
+    with pytest.raises(ValueError):
+        CredentialCipher("not-a-key")
+    with pytest.raises(ValueError):
+        CredentialCipher("")
+
+
+@pytest.mark.skipif(not shutil.which("ssh-keygen"), reason="needs ssh-keygen")
+@pytest.mark.parametrize("kind", ["ed25519", "ecdsa", "rsa"])
+def test_host_key_fingerprint_is_what_ssh_keygen_prints(tmp_path, kind):
+    subprocess.run(["ssh-keygen", "-q", "-t", kind, "-N", "", "-C", "me@there", "-f", str(tmp_path / "k")],
+                   check=True)
+    line = (tmp_path / "k.pub").read_text()
+    printed = subprocess.run(["ssh-keygen", "-l", "-f", str(tmp_path / "k.pub")], check=True, capture_output=True,
+                             text=True).stdout.split()[1]
+    key = parse_host_key(line)
+    assert key.fingerprint == printed
+    assert key.line == " ".join(line.split()[:2])  # the comment is dropped
+    assert parse_host_key(f"# example.com:22 SSH-2.0-OpenSSH\nexample.com {line}").fingerprint == printed
+    assert load_private_key((tmp_path / "k").read_text()).fingerprint == printed
+
+
+@pytest.mark.parametrize("text", ["", "ssh-ed25519", "ssh-dss AAAAB3NzaC1kc3M=", "ssh-ed25519 %%%",
+                                  "ssh-ed25519 AAAA\nssh-ed25519 AAAA", "ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIA=="])
+def test_malformed_host_key_lines_are_refused(text):
+    with pytest.raises(BadKey):
+        parse_host_key(text)
+
+
+@pytest.mark.parametrize("address, internal", [
+    ("127.0.0.1", True), ("127.8.9.10", True), ("::1", True), ("169.254.169.254", True), ("fe80::1%eth0", True),
+    ("::ffff:127.0.0.1", True), ("0.0.0.0", True), ("::", True),
+    ("10.0.0.1", False), ("192.0.2.10", False), ("2001:db8::1", False), ("not-an-ip", False),
+])
+def test_internal_addresses(address, internal):
+    assert is_internal_address(address) is internal
+
+
+def test_target_rules():
+    patterns = ["*.lab.example", "192.0.2.*"]
+    assert target_problem("anything", ["127.0.0.1"], True, []) is None  # admins may target anything
+    assert target_problem("db.lab.example", ["192.0.2.5"], False, patterns) is None
+    assert target_problem("DB.LAB.EXAMPLE", [], False, patterns) is None  # not resolvable (yet): checked again later
+    assert "SSH_ALLOWED_HOSTS" in target_problem("db.other.example", ["192.0.2.5"], False, patterns)
+    # a matching name that resolves to the server itself (at creation or, re-pointed, at connection)
+    assert "loopback" in target_problem("db.lab.example", ["192.0.2.5", "127.0.0.1"], False, patterns)
+    assert "loopback" in target_problem("x.localhost", [], False, ["*"])
