@@ -1,0 +1,131 @@
+"""Real Chromium against the real server: fixtures and helpers for the browser tests.
+
+The pages run under the server's strict Content-Security-Policy, so helpers poll with
+page.evaluate (not wait_for_function, which needs eval)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+DIST = Path(__file__).resolve().parents[2] / "static" / "dist"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+ROWS_JS = """() => {
+  const buffer = window.aictTerminal.buffer.active;
+  const rows = [];
+  for (let y = 0; y < buffer.length; y++) rows.push(buffer.getLine(y).translateToString(true));
+  return {rows, viewportY: buffer.viewportY, baseY: buffer.baseY, cursorY: buffer.cursorY,
+          type: buffer.type, termRows: window.aictTerminal.rows, termCols: window.aictTerminal.cols};
+}"""
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed")
+    if not (DIST / "terminal.js").exists():
+        pytest.skip("static/dist is not built (npm ci && npm run build)")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (own storage) at desktop size; fails the test on page errors."""
+    context = browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def wait_until(page, js: str, timeout: float = 20, arg=None):
+    """Poll a JS expression/function in the page until it is truthy; returns its value."""
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = page.evaluate(js, arg) if arg is not None else page.evaluate(js)
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {js!r}; last value {value!r}")
+
+
+def poll(check, timeout: float = 20, interval: float = 0.05):
+    """Call `check()` until it stops raising AssertionError (expect(...).to_pass style)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return check()
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(interval)
+
+
+def screen(page) -> dict:
+    """The terminal's buffer as the user sees it: all rows plus the visible window."""
+    state = page.evaluate(ROWS_JS)
+    top = state["viewportY"]
+    state["visible"] = state["rows"][top:top + state["termRows"]]
+    return state
+
+
+def screen_text(page) -> str:
+    return "\n".join(screen(page)["visible"])
+
+
+def login_with_tokens(page, server) -> None:
+    """Skip the form: put a fresh login's tokens where the pages keep them."""
+    body = server.api("POST", "/api/auth/login",
+                      json={"username": server.admin_username, "password": server.admin_password}).json()
+    page.goto(server.url + "/login")
+    page.evaluate("""(body) => {
+      localStorage.setItem("aict.access", body.access_token);
+      localStorage.setItem("aict.refresh", body.refresh_token);
+      localStorage.setItem("aict.accessExpires", String(Date.now() + body.expires_in * 1000));
+    }""", body)
+
+
+def open_terminal(page, server, workspace_id: str) -> str:
+    """Open a workspace's terminal page and wait for a shell prompt; returns the session id."""
+    page.goto(f"{server.url}/workspaces/{workspace_id}")
+    session_id = wait_until(page, "window.aict && window.aict.sessionId")
+    wait_until(page, "window.aict.status === 'connected'")
+    poll(lambda: _assert_prompt(page))
+    return session_id
+
+
+def _assert_prompt(page) -> None:
+    state = screen(page)
+    line = state["rows"][state["baseY"] + state["cursorY"]]
+    assert line.rstrip().endswith(("$", "#")), state["visible"]
+
+
+def run(page, command: str) -> None:
+    """Type a command as a user would, wait for the shell to echo all of it, press Enter."""
+    page.locator(".xterm-helper-textarea").focus()
+    page.keyboard.type(command)
+    tail = command[-12:]
+
+    def echoed():
+        state = screen(page)
+        cursor = state["baseY"] + state["cursorY"]
+        assert tail in "".join(state["rows"][max(0, cursor - 3):cursor + 1]), state["visible"]
+
+    poll(echoed, timeout=10)
+    page.keyboard.press("Enter")

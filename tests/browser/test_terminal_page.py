@@ -1,0 +1,254 @@
+"""What a user sees in Chromium: login, workspaces, the terminal, reloads and reconnects."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+
+from tests.browser.conftest import (
+    PHONE,
+    login_with_tokens,
+    open_terminal,
+    poll,
+    run,
+    screen,
+    screen_text,
+    wait_until,
+)
+
+SEQ_END = 200_000
+LAST_NUMBER_JS = """(() => {
+  const b = window.aictTerminal.buffer.active;
+  for (let y = b.length - 1; y >= 0; y--) {
+    const text = b.getLine(y).translateToString(true).trim();
+    if (/^[0-9]+$/.test(text)) return Number(text);
+  }
+  return 0;
+})()"""
+SEQ_BYTES = sum(len(str(n)) + 1 for n in range(1, SEQ_END + 1)) + SEQ_END  # "\n" becomes "\r\n"
+
+
+def log_in_through_form(page, server) -> None:
+    page.goto(server.url + "/")
+    page.wait_for_url("**/login?next=*")
+    page.fill("#username", server.admin_username)
+    page.fill("#password", server.admin_password)
+    page.click("button[type=submit]")
+    page.wait_for_url(server.url + "/")
+
+
+def test_login_create_workspace_and_run_a_command(page, server):
+    log_in_through_form(page, server)
+    name = f"ui-{secrets.token_hex(3)}"
+    page.fill("#ws-name", name)
+    page.click("#create-form button[type=submit]")
+    page.get_by_text(f"Workspace “{name}” created.").wait_for()
+    page.get_by_role("link", name=name).click()
+    page.wait_for_url("**/workspaces/*")
+    wait_until(page, "window.aict && window.aict.sessionId")
+    poll(lambda: _assert_true(screen_text(page).rstrip().endswith(("$", "#"))))
+
+    run(page, "echo $((6*7))")
+
+    poll(lambda: _assert_line(page, "42"))
+    assert page.locator("#conn-status").inner_text() == "Connected"
+
+
+def _assert_line(page, expected: str) -> None:
+    assert expected in [row.strip() for row in screen(page)["visible"]], screen(page)["visible"]
+
+
+def _stty_size(page) -> tuple[int, int]:
+    marker = secrets.token_hex(3)
+    run(page, f"echo {marker}-$(stty size | tr ' ' x)")
+
+    def seen():
+        found = re.findall(rf"^{marker}-(\d+)x(\d+)$", "\n".join(screen(page)["rows"]), re.M)
+        assert found
+        return int(found[-1][0]), int(found[-1][1])
+
+    return poll(seen)
+
+
+def test_resizing_the_window_resizes_the_terminal(page, server, workspace):
+    login_with_tokens(page, server)
+    open_terminal(page, server, workspace["id"])
+    rows, cols = _stty_size(page)
+    state = screen(page)
+    assert (rows, cols) == (state["termRows"], state["termCols"])
+
+    page.set_viewport_size({"width": 900, "height": 500})
+    poll(lambda: _assert_resized(page, rows, cols))
+    new_rows, new_cols = _stty_size(page)
+    state = screen(page)
+    assert (new_rows, new_cols) == (state["termRows"], state["termCols"])
+    assert new_rows < rows and new_cols < cols
+
+
+def _assert_resized(page, rows, cols) -> None:
+    state = screen(page)
+    assert state["termRows"] < rows and state["termCols"] < cols
+
+
+def test_vim_opens_takes_text_and_quits_back_to_the_prompt(page, server, workspace):
+    login_with_tokens(page, server)
+    open_terminal(page, server, workspace["id"])
+    run(page, "vim -u NONE -N")
+
+    def in_vim():
+        state = screen(page)
+        assert state["type"] == "alternate"
+        assert any(row.startswith("~") for row in state["visible"]), state["visible"]
+
+    poll(in_vim)
+    page.keyboard.press("i")
+    page.keyboard.type("hello from the browser")
+
+    poll(lambda: _assert_line(page, "hello from the browser"))
+    page.keyboard.press("Escape")
+    page.keyboard.type(":q!")
+    page.keyboard.press("Enter")
+
+    def back_at_prompt():
+        state = screen(page)
+        assert state["type"] == "normal"
+        visible = "\n".join(state["visible"])
+        assert "hello from the browser" not in visible
+        assert not any(row.startswith("~") for row in state["visible"])
+        cursor_row = state["rows"][state["baseY"] + state["cursorY"]]
+        assert cursor_row.rstrip().endswith(("$", "#")), state["visible"]
+
+    poll(back_at_prompt)
+
+
+def _server_end_offset(server, session_id: str, since: int) -> int:
+    client = server.socket()
+    try:
+        answer = client.call("attach-terminal", {"sessionId": session_id, "since": since})
+        assert answer["ok"], answer
+        client.call("detach-terminal", {"sessionId": session_id})
+        return answer["offset"]
+    finally:
+        client.close()
+
+
+def test_reload_during_a_flood_continues_without_gap_or_duplicate(page, server, workspace, tmp_path):
+    login_with_tokens(page, server)
+    session_id = open_terminal(page, server, workspace["id"])
+    start = page.evaluate("window.aict.renderedOffset")
+    # The numbers flood out, slow down for a few thousand lines (where the test reloads the
+    # page), and wait at a gate file, so that the seam between the screen restored by the
+    # reload and the resumed stream stays inside the scrollback, where the test can see it.
+    gate = tmp_path / "gate"
+    gate.touch()
+    pause, slow = SEQ_END // 2, 2000
+    run(page, f"seq 1 {SEQ_END} | awk '{{print}} NR > {pause - slow} && NR <= {pause} && NR % 100 == 0 "
+              f"{{fflush(); system(\"sleep 0.05\")}} NR == {pause} "
+              f"{{while (system(\"test -e {gate}\") == 0) system(\"sleep 0.05\")}}'")
+
+    wait_until(page, f"{LAST_NUMBER_JS} > {pause - slow + 300}", timeout=20)
+    last_seen = max(_assert_consecutive_numbers(screen(page)))
+    page.reload()
+    assert last_seen < pause, "the page had rendered everything before the reload"
+
+    assert wait_until(page, "window.aict && window.aict.sessionId") == session_id
+    wait_until(page, f"{LAST_NUMBER_JS} === {pause}", timeout=20)
+    poll(lambda: _assert_caught_up(server, page, session_id))
+    numbers = _assert_consecutive_numbers(screen(page))
+    assert numbers[0] < last_seen < numbers[-1], "the restored screen and the resumed stream are both on screen"
+
+    gate.unlink()
+
+    def finished():
+        state = screen(page)
+        assert re.search(rf"^{SEQ_END}$", "\n".join(state["rows"]), re.M), state["visible"][-5:]
+        cursor_row = state["rows"][state["baseY"] + state["cursorY"]]
+        assert cursor_row.rstrip().endswith(("$", "#"))
+
+    poll(finished)
+    state = screen(page)
+    numbers = _assert_consecutive_numbers(state)
+    assert len(numbers) > state["termRows"] // 2
+    assert numbers[-1] == SEQ_END
+    visible_numbers = [int(row) for row in state["visible"] if row.strip().isdigit()]
+    assert visible_numbers and visible_numbers[-1] == SEQ_END
+    assert page.evaluate("window.aict.droppedBytes") == 0
+    assert page.locator("text=bytes of output were dropped").count() == 0
+    assert page.evaluate("window.aict.renderedOffset") - start >= SEQ_BYTES
+    poll(lambda: _assert_caught_up(server, page, session_id))
+
+
+def _assert_caught_up(server, page, session_id: str) -> None:
+    rendered = page.evaluate("window.aict.renderedOffset")
+    assert _server_end_offset(server, session_id, rendered) == rendered
+
+
+def _assert_consecutive_numbers(state: dict) -> list[int]:
+    """The number rows of the whole buffer (but the cursor's, maybe half written) count up by one."""
+    cursor = state["baseY"] + state["cursorY"]
+    numbers = [int(row) for y, row in enumerate(state["rows"]) if y != cursor and row.strip().isdigit()]
+    assert numbers, state["visible"]
+    assert numbers == list(range(numbers[0], numbers[0] + len(numbers))), "gap or duplicate in the rendered rows"
+    return numbers
+
+
+def _assert_equal(a, b) -> None:
+    assert a == b, (a, b)
+
+
+def test_connection_indicator_shows_the_drop_and_recovers(page, server, workspace):
+    login_with_tokens(page, server)
+    session_id = open_terminal(page, server, workspace["id"])
+    status = page.locator("#conn-status")
+    assert status.get_attribute("data-state") == "connected"
+
+    state_after_drop = page.evaluate("""() => {
+      window.aict.socket.io.engine.close();
+      return document.querySelector('#conn-status').dataset.state;
+    }""")
+    assert state_after_drop in ("reconnecting", "disconnected")
+    assert re.match(r"(Reconnecting|Disconnected)", status.inner_text())
+
+    poll(lambda: _assert_equal(status.get_attribute("data-state"), "connected"))
+    assert status.inner_text() == "Connected"
+    assert page.evaluate("window.aict.sessionId") == session_id
+    run(page, "echo reconnected-$((40+2))")
+    poll(lambda: _assert_line(page, "reconnected-42"))
+
+
+def test_phone_width_login_and_terminal(browser, server, workspace):
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        log_in_through_form(page, server)
+        page.get_by_role("link", name=workspace["name"]).click()
+        wait_until(page, "window.aict && window.aict.sessionId")
+        wait_until(page, "window.aict.status === 'connected'")
+        # The session list is collapsed behind a button; the terminal gets the width.
+        assert not page.locator("#sidebar").is_visible()
+        assert page.locator("#sessions-toggle").is_visible()
+        box = page.locator("#terminal").bounding_box()
+        assert box["width"] >= 370
+        state = screen(page)
+        assert 30 <= state["termCols"] <= 60, state["termCols"]
+
+        run(page, "echo phone-$((6*7))")
+        poll(lambda: _assert_line(page, "phone-42"))
+
+        page.click("#sessions-toggle")
+        poll(lambda: _assert_true(page.locator("#sidebar").is_visible()))
+        assert page.locator("#session-list .session-item").count() >= 1
+        page.click("#sessions-toggle")
+        poll(lambda: _assert_true(not page.locator("#sidebar").is_visible()))
+        time.sleep(0.05)
+    finally:
+        context.close()
+    assert not errors, errors
+
+
+def _assert_true(value) -> None:
+    assert value
