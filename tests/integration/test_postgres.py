@@ -1,0 +1,129 @@
+"""The same contract on PostgreSQL (database) and Redis (throttling storage) as in production."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+
+import pytest
+
+from tests.integration.contract import assert_echoes, assert_error, login_tokens, new_user, wait_until
+from tests.server import RunningServer
+
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+REDIS_URL = "redis://127.0.0.1:6379"
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _require(port: int, what: str) -> None:
+    if not _listening(port):
+        pytest.skip(f"no {what} on 127.0.0.1:{port}")
+
+
+@pytest.fixture
+def pg_server(start_server):
+    _require(5432, "PostgreSQL")
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    return start_server({"AICT_DATABASE_URL": PG_URL})
+
+
+def _pg_rows(sql: str) -> list[tuple]:
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test") as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_migrations_login_workspace_and_terminal_on_postgresql(pg_server):
+    server: RunningServer = pg_server
+    assert _pg_rows("SELECT version_num FROM alembic_version"), "migrations did not record a version"
+    assert server.api("GET", "/healthz").json()["status"] == "ok"
+
+    username, password = new_user(server)
+    assert_error(server.api("POST", "/api/users", server.admin_token,
+                            json={"username": username, "password": "password-456", "role": "user"}), 409, "conflict")
+    tokens = login_tokens(server, username, password)
+    workspace = server.create_local_workspace(name="ŝpaco ✓")
+    assert workspace["name"] == "ŝpaco ✓"
+    granted = server.api("POST", f"/api/workspaces/{workspace['id']}/members", server.admin_token,
+                         json={"username": username, "access": "operator"})
+    assert granted.status_code == 201, granted.text
+    assert [w["id"] for w in server.api("GET", "/api/workspaces", tokens["access_token"]).json()] == [workspace["id"]]
+
+    c = server.socket(tokens["access_token"])
+    try:
+        session_id = c.create(workspace["id"], cols=120, rows=40)
+        assert_echoes(c, session_id)
+        c.send(session_id, "exit 5\n")
+        assert c.wait_exit(session_id)["exitCode"] == 5
+    finally:
+        c.close()
+
+    def exited() -> dict | None:
+        sessions = server.api("GET", "/api/sessions", tokens["access_token"],
+                              params={"workspace_id": workspace["id"], "status": "exited"}).json()
+        return sessions[0] if sessions else None
+
+    wait_until(exited, timeout=10, message="session listed as exited")
+    session = exited()
+    assert session["id"] == session_id and session["exit_code"] == 5 and session["owner"] == username
+    assert _pg_rows(f"SELECT status, exit_code FROM terminal_sessions WHERE id = '{session_id}'") == [("exited", 5)]
+
+    assert server.api("POST", "/api/auth/logout", tokens["access_token"]).status_code == 204
+    assert server.api("GET", "/api/me", tokens["access_token"]).status_code == 401
+    assert server.api("POST", "/api/auth/refresh", tokens["refresh_token"]).status_code == 401
+    assert server.api("DELETE", f"/api/workspaces/{workspace['id']}", server.admin_token).status_code == 204
+
+
+# ---- Redis as the throttling storage -----------------------------------------------------------
+
+@pytest.fixture
+def redis_settings():
+    _require(6379, "Redis")
+    import redis
+
+    connection = redis.Redis.from_url(REDIS_URL)
+    for key in connection.scan_iter("LIMITS:*login*"):
+        connection.delete(key)
+    connection.close()
+    return {"AICT_RATELIMIT_STORAGE_URI": REDIS_URL, "AICT_LOGIN_USER_FAILURES": "3",
+            "AICT_LOGIN_LOCK_SECONDS": "30", "AICT_LOGIN_IP_FAILURES": "1000", "AICT_LOGIN_RATE": "10000 per minute"}
+
+
+def test_login_lock_lives_in_redis_and_holds_across_server_processes(start_server, redis_settings):
+    first = start_server(redis_settings)
+    username = f"redis{secrets.token_hex(4)}"
+    created = first.api("POST", "/api/users", first.admin_token,
+                        json={"username": username, "password": "password-123", "role": "user"})
+    assert created.status_code == 201, created.text
+    for _ in range(3):
+        assert_error(first.api("POST", "/api/auth/login", json={"username": username, "password": "wrong-one"}),
+                     401, "invalid_credentials")
+    locked = first.api("POST", "/api/auth/login", json={"username": username, "password": "password-123"})
+    assert_error(locked, 429, "throttled")
+    assert 1 <= int(locked.headers["Retry-After"]) <= 30
+
+    import redis
+
+    connection = redis.Redis.from_url(REDIS_URL)
+    try:
+        assert any(username in key.decode() for key in connection.scan_iter("LIMITS:*")), \
+            "the lock is not stored in Redis"
+    finally:
+        connection.close()
+
+    second = start_server(redis_settings)
+    created = second.api("POST", "/api/users", second.admin_token,
+                         json={"username": username, "password": "password-123", "role": "user"})
+    assert created.status_code == 201, created.text
+    elsewhere = second.api("POST", "/api/auth/login", json={"username": username, "password": "password-123"})
+    assert_error(elsewhere, 429, "throttled")
