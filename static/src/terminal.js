@@ -45,6 +45,7 @@ function setStatus(state, reason) {
 
 function fatal(text) {
   showMessage(pageMessage, text);
+  pageMessage.append(" ", el("a", { href: "/" }, "Back to your workspaces"));
   body.classList.add("no-terminal");
 }
 
