@@ -89,10 +89,11 @@ def screen_text(page) -> str:
     return "\n".join(screen(page)["visible"])
 
 
-def login_with_tokens(page, server) -> None:
-    """Skip the form: put a fresh login's tokens where the pages keep them."""
+def login_with_tokens(page, server, username: str | None = None, password: str | None = None) -> None:
+    """Skip the form: put a fresh login's tokens where the pages keep them (admin by default)."""
     body = server.api("POST", "/api/auth/login",
-                      json={"username": server.admin_username, "password": server.admin_password}).json()
+                      json={"username": username or server.admin_username,
+                            "password": password or server.admin_password}).json()
     page.goto(server.url + "/login")
     page.evaluate("""(body) => {
       localStorage.setItem("aict.access", body.access_token);

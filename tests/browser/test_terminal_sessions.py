@@ -1,0 +1,102 @@
+"""Terminal page behaviour around sessions: exit, viewers, big pastes, stale tokens, two tabs."""
+
+from __future__ import annotations
+
+import secrets
+
+from tests.browser.conftest import login_with_tokens, open_terminal, poll, run, screen, wait_until
+
+
+def _visible(page) -> list[str]:
+    return [row.strip() for row in screen(page)["visible"]]
+
+
+def _assert_line(page, expected: str) -> None:
+    assert expected in _visible(page), _visible(page)
+
+
+def test_exit_shows_the_code_and_offers_a_new_terminal(page, server, workspace):
+    login_with_tokens(page, server)
+    first = open_terminal(page, server, workspace["id"])
+    run(page, "exit 3")
+
+    poll(lambda: _assert_line(page, "[process exited with code 3]"))
+    banner = page.locator("#exit-banner")
+    banner.wait_for(state="visible")
+    assert "exited with code 3" in banner.inner_text()
+
+    banner.get_by_role("button", name="New terminal").click()
+    second = wait_until(page, f"window.aict.sessionId && window.aict.sessionId !== {first!r} && window.aict.sessionId")
+    assert not banner.is_visible()
+    run(page, "echo again-$((6*7))")
+    poll(lambda: _assert_line(page, "again-42"))
+    assert page.locator(f"#session-list [data-id='{second}']").count() == 1
+    poll(lambda: _assert_true(page.locator(f"#session-list [data-id='{first}']").count() == 0))
+
+
+def _assert_true(value) -> None:
+    assert value
+
+
+def test_a_viewer_watches_read_only(page, server, workspace, client):
+    username, _ = server.create_user(password="viewer-pass-123")
+    granted = server.api("POST", f"/api/workspaces/{workspace['id']}/members", server.admin_token,
+                         json={"username": username, "access": "viewer"})
+    assert granted.status_code == 201, granted.text
+    operator = client()
+    session_id = operator.create(workspace["id"], cols=100, rows=30)
+    operator.send(session_id, "echo shared-$((6*7))\n")
+    operator.wait_for(session_id, "shared-42\r\n")
+
+    login_with_tokens(page, server, username, "viewer-pass-123")
+    page.goto(f"{server.url}/sessions/{session_id}")
+    wait_until(page, f"window.aict && window.aict.sessionId === {session_id!r}")
+    poll(lambda: _assert_line(page, "shared-42"))
+    assert page.locator("#viewer-banner").is_visible()
+    assert "Read-only" in page.locator("#viewer-banner").inner_text()
+    state = screen(page)
+    assert (state["termCols"], state["termRows"]) == (100, 30), "a viewer sees the session at its size"
+
+    marker = secrets.token_hex(4)
+    page.locator(".xterm-helper-textarea").focus()
+    page.keyboard.type(f"echo {marker}\n")
+    operator.send(session_id, "echo still-$((40+2))\n")
+    poll(lambda: _assert_line(page, "still-42"))
+    assert marker.encode() not in bytes(operator.streams[session_id]), "the viewer's keys reached the shell"
+
+
+def test_a_paste_bigger_than_one_message_arrives_whole(page, server, workspace):
+    login_with_tokens(page, server)
+    open_terminal(page, server, workspace["id"])
+    size = 1_500_000  # more than the server takes in one terminal-input (1 MiB)
+    run(page, f"stty raw -echo; head -c {size} | wc -c; stty sane")
+    page.evaluate("(n) => window.aictTerminal.paste('0123456789'.repeat(n / 10))", size)
+    poll(lambda: _assert_line(page, str(size)))
+
+
+def test_a_stale_access_token_is_renewed_from_the_refresh_token(page, server, workspace):
+    login_with_tokens(page, server)
+    page.evaluate("""() => {
+      localStorage.setItem("aict.access", "not-a-valid-token");
+      localStorage.setItem("aict.accessExpires", String(Date.now() + 3600 * 1000));
+    }""")
+    open_terminal(page, server, workspace["id"])
+    assert page.evaluate("localStorage.getItem('aict.access')") != "not-a-valid-token"
+    run(page, "echo renewed-$((6*7))")
+    poll(lambda: _assert_line(page, "renewed-42"))
+
+
+def test_two_tabs_share_one_session(page, server, workspace):
+    login_with_tokens(page, server)
+    session_id = open_terminal(page, server, workspace["id"])
+    second = page.context.new_page()
+    try:
+        second.goto(f"{server.url}/sessions/{session_id}")
+        wait_until(second, f"window.aict && window.aict.sessionId === {session_id!r}")
+        wait_until(second, "window.aict.status === 'connected'")
+        run(second, "echo from-tab-two")
+        poll(lambda: _assert_line(page, "from-tab-two"))
+        poll(lambda: _assert_line(second, "from-tab-two"))
+        assert page.evaluate("window.aict.renderedOffset") == second.evaluate("window.aict.renderedOffset")
+    finally:
+        second.close()
