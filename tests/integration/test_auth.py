@@ -179,6 +179,7 @@ def test_logout_revokes_every_token_of_that_login_only(server):
 
     assert server.api("POST", "/api/auth/logout", tokens["access_token"]).status_code == 204
 
+    assert server.api("POST", "/api/auth/logout", tokens["access_token"]).status_code == 401
     assert server.api("GET", "/api/me", tokens["access_token"]).status_code == 401
     assert server.api("GET", "/api/me", refreshed).status_code == 401
     assert server.api("POST", "/api/auth/refresh", tokens["refresh_token"]).status_code == 401
@@ -190,12 +191,14 @@ def test_logout_disconnects_sockets_of_that_login_within_5_seconds(server, clien
     username, password = new_user(server)
     tokens = login_tokens(server, username, password)
     other_login = login_tokens(server, username, password)
-    revoked_socket = client(tokens["access_token"])
+    refreshed = server.api("POST", "/api/auth/refresh", tokens["refresh_token"]).json()["access_token"]
+    revoked_sockets = [client(tokens["access_token"]), client(refreshed)]
     kept_socket = client(other_login["access_token"])
 
     assert server.api("POST", "/api/auth/logout", tokens["access_token"]).status_code == 204
 
-    wait_until(lambda: not revoked_socket.sio.connected, timeout=5, message="revoked socket disconnected")
+    wait_until(lambda: not any(s.sio.connected for s in revoked_sockets), timeout=5,
+               message="every socket of the login disconnected")
     assert kept_socket.sio.connected
     assert kept_socket.call("list-terminals", {})["ok"] is True
     with pytest.raises(socketio.exceptions.ConnectionError):
