@@ -25,6 +25,7 @@ const hostKeyDialog = $("#hostkey-dialog");
 
 const TAB_SESSION = "aict.tabSession.";
 const RESIZE_DEBOUNCE_MS = 120;
+const PARK_AFTER_MS = 10_000; // a hidden tab stops holding the process back after this
 
 let workspace = null;
 let controller = null;
@@ -207,6 +208,44 @@ function initialSession(requested, sessions) {
   return sessions.length ? sessions[sessions.length - 1].id : null;
 }
 
+// --- extra keys for phones -------------------------------------------------
+
+function setupKeybar(term) {
+  const bar = $("#keybar");
+  const ctrl = $("[data-key=ctrl]", bar);
+  let ctrlLatched = false;
+  const latch = (on) => {
+    ctrlLatched = on;
+    ctrl.setAttribute("aria-pressed", String(on));
+  };
+  // The next typed character after Ctrl becomes its control code (Ctrl+C is \x03).
+  controller.transformInput = (data) => {
+    if (!ctrlLatched || data.length !== 1) return data;
+    latch(false);
+    const code = data.toUpperCase().charCodeAt(0);
+    return code >= 64 && code <= 95 ? String.fromCharCode(code - 64) : data;
+  };
+  const arrows = { up: "A", down: "B", right: "C", left: "D" };
+  // Keep the focus (and the phone keyboard) on the terminal.
+  bar.addEventListener("pointerdown", (event) => event.preventDefault());
+  bar.addEventListener("click", (event) => {
+    const key = event.target.closest("button")?.dataset.key;
+    if (!key) return;
+    if (key === "ctrl") {
+      latch(!ctrlLatched);
+    } else if (key === "esc") {
+      controller.send("\x1b");
+    } else if (key === "tab") {
+      controller.send("\t");
+    } else if (arrows[key]) {
+      controller.send((term.modes.applicationCursorKeysMode ? "\x1bO" : "\x1b[") + arrows[key]);
+    } else {
+      controller.send(key);
+    }
+    term.focus();
+  });
+}
+
 // --- the page ---------------------------------------------------------------
 
 function createTerminal() {
@@ -324,6 +363,7 @@ async function start() {
     request: (event, payload) => request(socket, event, payload),
   };
 
+  setupKeybar(term);
   socket.on("error", (err) => showMessage(pageMessage, (err && err.message) || "The server reported an error."));
 
   let firstConnect = true;
@@ -355,9 +395,16 @@ async function start() {
 
   // Save the screen and its offset when the page goes away (reload, tab close, app switch on phones).
   window.addEventListener("pagehide", () => controller.saveResumePoint());
+  let parkTimer = null;
   document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "hidden") controller.saveResumePoint();
-    else loadSessions();
+    clearTimeout(parkTimer);
+    if (document.visibilityState === "hidden") {
+      controller.saveResumePoint();
+      parkTimer = setTimeout(() => controller.park(), PARK_AFTER_MS);
+    } else {
+      controller.unpark();
+      loadSessions();
+    }
   });
 
   for (const button of document.querySelectorAll("[data-action=new-terminal]")) {

@@ -239,6 +239,14 @@ def test_phone_width_login_and_terminal(browser, server, workspace):
         run(page, "echo phone-$((6*7))")
         poll(lambda: _assert_line(page, "phone-42"))
 
+        # The extra-keys bar gives Ctrl: Ctrl, then c, interrupts a running command.
+        run(page, "sleep 30; echo not-interrupted")
+        page.click("#keybar [data-key=ctrl]")
+        page.keyboard.type("c")
+        run(page, "echo after-$((6*7))")
+        poll(lambda: _assert_line(page, "after-42"))
+        assert "not-interrupted" not in [row.strip() for row in screen(page)["rows"]]
+
         page.click("#sessions-toggle")
         poll(lambda: _assert_true(page.locator("#sidebar").is_visible()))
         assert page.locator("#session-list .session-item").count() >= 1

@@ -37,6 +37,8 @@ export class TerminalSession {
     this.earlyChunks = [];
     this.attachSeq = 0;
     this.serverSize = null;
+    this.parked = false;
+    this.transformInput = (data) => data;
     this.stream = new OutputStream({
       write: (data, done) => term.write(data, done),
       ack: (offset) => {
@@ -71,7 +73,24 @@ export class TerminalSession {
   send(data) {
     if (!this.canType) return;
     this.claimSize();
-    this.input.push(data);
+    this.input.push(typeof data === "string" ? this.transformInput(data) : data);
+  }
+
+  /**
+   * A hidden tab renders (and so acknowledges) slowly, which would hold the process back.
+   * Parked, it is detached: the server keeps reading into its ring, and unpark() resumes
+   * from where this screen is.
+   */
+  park() {
+    if (this.parked || !this.sessionId || this.exited) return;
+    this.parked = true;
+    if (this.socket.connected) this.socket.emit("detach-terminal", { sessionId: this.sessionId }, () => {});
+  }
+
+  unpark() {
+    if (!this.parked) return Promise.resolve(false);
+    this.parked = false;
+    return this.attach();
   }
 
   /** Another tab may have resized the shared terminal: whoever types here gets this tab's size. */
@@ -137,6 +156,7 @@ export class TerminalSession {
   /** Show another session in this terminal (or the same one after a page load). */
   async open(sessionId) {
     if (sessionId !== this.sessionId) this.leaveCurrent();
+    this.parked = false;
     this.sessionId = sessionId;
     this.attachSeq += 1;
     const resume = loadResumePoint(sessionId);
@@ -196,6 +216,7 @@ export class TerminalSession {
   /** Start a new terminal in the workspace and show it. Resolves with the ack. */
   async create() {
     this.leaveCurrent();
+    this.parked = false;
     this.sessionId = null;
     this.creating = true;
     this.earlyChunks = [];
@@ -233,7 +254,7 @@ export class TerminalSession {
 
   /** After a reconnect: pick up where this screen is. */
   reconnected() {
-    if (this.sessionId && !this.exited) return this.attach();
+    if (this.sessionId && !this.exited && !this.parked) return this.attach();
     return Promise.resolve(false);
   }
 }
