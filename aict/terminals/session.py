@@ -159,6 +159,7 @@ class Session:
                 hook(offset, data)
             except Exception:
                 log.exception("session %s: output hook failed", self.id)
+        self._update_read_gate()  # now, not at the next flush: reads must not run past full windows meanwhile
         self._schedule_flush()
 
     def _schedule_flush(self) -> None:
