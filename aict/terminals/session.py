@@ -189,10 +189,12 @@ class Session:
         try:
             while True:
                 a.again = False
-                if a.sent < self.ring.start:  # fell behind the ring: a visible jump, never silent
-                    a.sent = a.acked = self.ring.start
+                behind = a.sent < self.ring.start
+                if behind and a.acked == a.sent:  # fell behind the ring: a visible jump, never silent,
+                    a.sent = a.acked = self.ring.start  # once what it has in flight is rendered (the window holds)
+                    behind = False
                 limit = min(self.ring.end, a.acked + self.limits.window_bytes, a.sent + MAX_CHUNK)
-                if limit > a.sent:
+                if not behind and limit > a.sent:
                     begin, data = a.sent, self.ring.read(a.sent, limit)
                     a.sent = limit
                     a.viewer.send_output(self.id, begin, data)
