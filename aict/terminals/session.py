@@ -88,6 +88,7 @@ class Session:
         self._attachments: dict[str, _Attachment] = {}
         self._read_gate = Event()
         self._read_gate.set()
+        self._killed = False
         self._flush_pending = False
         self._last_flush = 0.0
         self._hooks: list[OutputHook] = []
@@ -102,6 +103,8 @@ class Session:
 
     def kill(self) -> None:
         if self.status == "running":
+            self._killed = True
+            self._read_gate.set()  # read to the end even if every window is full, or the exit is never seen
             self.backend.terminate()
 
     @property
@@ -212,7 +215,7 @@ class Session:
     def _update_read_gate(self) -> None:
         """Read while anyone has room (or nobody watches); pause when every window is full."""
         end, window = self.ring.end, self.limits.window_bytes
-        if not self._attachments or any(end - a.acked < window for a in self._attachments.values()):
+        if self._killed or not self._attachments or any(end - a.acked < window for a in self._attachments.values()):
             self._read_gate.set()
         else:
             self._read_gate.clear()
