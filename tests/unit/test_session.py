@@ -1,0 +1,398 @@
+"""The Session core with a scripted backend and recording viewers (gevent, in process)."""
+
+import random
+
+import pytest
+
+from aict.errors import AppError
+from aict.terminals.backend import ExitStatus
+from aict.terminals.session import Session, SessionLimits
+from tests.unit.session_doubles import RecordingViewer, ScriptedBackend, settle, wait_until
+
+KiB = 1024
+
+
+@pytest.fixture
+def make_session():
+    sessions = []
+
+    def make(ring_bytes: int = 64 * KiB, window_bytes: int = 16 * KiB, coalesce_seconds: float = 0.0,
+             cols: int = 80, rows: int = 24) -> tuple[Session, ScriptedBackend]:
+        backend = ScriptedBackend()
+        session = Session("s1", backend, cols=cols, rows=rows,
+                          limits=SessionLimits(ring_bytes=ring_bytes, window_bytes=window_bytes,
+                                               coalesce_seconds=coalesce_seconds))
+        session.start()
+        sessions.append(session)
+        return session, backend
+
+    yield make
+    for session in sessions:
+        if session.running:
+            session.kill()
+            wait_until(lambda s=session: s.status == "exited")
+
+
+def viewer(session, key="v1", user_id="u1", auto_ack=False) -> RecordingViewer:
+    return RecordingViewer(key, user_id, session=session, auto_ack=auto_ack)
+
+
+# ---- stream shape ---------------------------------------------------------------------------
+def test_every_viewer_gets_the_whole_stream_in_contiguous_chunks_without_duplicates(make_session):
+    session, backend = make_session(coalesce_seconds=0.002)
+    fast, other = viewer(session, "a", auto_ack=True), viewer(session, "b", auto_ack=True)
+    session.attach(fast, "operator", 0)
+    session.attach(other, "viewer", 0)
+    rng = random.Random(7)
+    expected = bytearray()
+    for i in range(400):
+        chunk = rng.randbytes(rng.randint(1, 3000))
+        expected += chunk
+        backend.output(chunk)
+        if i % 25 == 0:
+            settle(0.005)
+    wait_until(lambda: fast.received == len(expected) and other.received == len(expected))
+    assert fast.contiguous_stream() == (0, bytes(expected))
+    assert other.contiguous_stream() == (0, bytes(expected))
+
+
+def test_output_hooks_see_every_byte_with_its_offset(make_session):
+    session, backend = make_session()
+    seen = []
+    session.add_output_hook(lambda offset, data: seen.append((offset, data)))
+    backend.output(b"abc", b"de")
+    wait_until(lambda: session.ring.end == 5)
+    assert seen == [(0, b"abc"), (3, b"de")]
+
+
+# ---- attach, replay, re-attach --------------------------------------------------------------
+def test_attach_since_replays_from_that_offset(make_session):
+    session, backend = make_session()
+    backend.output(b"0123456789")
+    wait_until(lambda: session.ring.end == 10)
+    v = viewer(session)
+    result = session.attach(v, "operator", since=4)
+    assert (result.status, result.offset, result.replay_from, result.cols, result.rows) == ("running", 10, 4, 80, 24)
+    settle()
+    assert v.contiguous_stream() == (4, b"456789")
+
+
+def test_attach_since_the_end_replays_nothing_and_then_follows(make_session):
+    session, backend = make_session()
+    backend.output(b"old")
+    wait_until(lambda: session.ring.end == 3)
+    v = viewer(session)
+    assert session.attach(v, "operator", since=3).replay_from == 3
+    settle()
+    assert v.chunks == []
+    backend.output(b"new")
+    wait_until(lambda: v.received == 3)
+    assert v.contiguous_stream() == (3, b"new")
+
+
+def test_attach_without_since_starts_at_the_oldest_held_byte(make_session):
+    session, backend = make_session(ring_bytes=16, window_bytes=8)
+    backend.output(b"a" * 20, b"0123456789abcdef")
+    wait_until(lambda: session.ring.end == 36)
+    v = viewer(session)
+    result = session.attach(v, "operator")
+    assert (result.replay_from, result.offset) == (20, 36)
+    session.ack("v1", 28)
+    settle()
+    assert v.contiguous_stream() == (20, b"0123456789abcdef")
+
+
+def test_since_older_than_the_ring_replays_from_the_oldest_byte_and_says_so(make_session):
+    session, backend = make_session(ring_bytes=16, window_bytes=8)
+    backend.output(bytes(range(40)))
+    wait_until(lambda: session.ring.end == 40)
+    v = viewer(session, auto_ack=True)
+    result = session.attach(v, "operator", since=5)
+    assert result.replay_from == 24  # the client knows it missed [5, 24) exactly
+    settle()
+    assert v.contiguous_stream() == (24, bytes(range(24, 40)))
+
+
+@pytest.mark.parametrize("since", [-1, 11, 10**12])
+def test_since_out_of_range_is_a_bad_request(make_session, since):
+    session, backend = make_session()
+    backend.output(b"0123456789")
+    wait_until(lambda: session.ring.end == 10)
+    with pytest.raises(AppError) as info:
+        session.attach(viewer(session), "operator", since=since)
+    assert info.value.code == "bad_request"
+    assert session.viewer_count == 0
+
+
+def test_reattach_is_detach_then_attach_with_a_fresh_replay(make_session):
+    session, backend = make_session()
+    v = viewer(session, auto_ack=True)
+    session.attach(v, "operator", 0)
+    backend.output(b"first ")
+    wait_until(lambda: v.received == 6)
+    before = len(v.events)
+    result = session.attach(v, "viewer", since=2)
+    assert result.replay_from == 2
+    assert session.viewer_count == 1
+    assert session.access_of("v1") == "viewer"
+    backend.output(b"second")
+    wait_until(lambda: v.next_offset == 12)
+    # The old stream stopped before the replay began: what follows the re-attach is one contiguous stream from 2.
+    assert v.contiguous_stream(v.chunks[1:] if before == 1 else None) == (2, b"rst second")
+
+
+def test_refused_reattach_leaves_the_old_attachment_as_it_was(make_session):
+    session, backend = make_session()
+    v = viewer(session, auto_ack=True)
+    session.attach(v, "operator", 0)
+    backend.output(b"abc")
+    wait_until(lambda: v.received == 3)
+    with pytest.raises(AppError):
+        session.attach(v, "viewer", since=99)
+    assert session.access_of("v1") == "operator"
+    backend.output(b"def")
+    wait_until(lambda: v.received == 6)
+    assert v.contiguous_stream() == (0, b"abcdef")  # no replay, no gap
+
+
+def test_detach_stops_the_stream(make_session):
+    session, backend = make_session()
+    v = viewer(session, auto_ack=True)
+    session.attach(v, "operator", 0)
+    backend.output(b"one")
+    wait_until(lambda: v.received == 3)
+    assert session.detach("v1") is True
+    assert session.detach("v1") is False
+    backend.output(b"two")
+    wait_until(lambda: session.ring.end == 6)
+    settle()
+    assert v.contiguous_stream() == (0, b"one")
+    assert session.viewer_count == 0
+
+
+# ---- flow control ---------------------------------------------------------------------------
+def test_a_viewer_that_never_acks_gets_exactly_one_window(make_session):
+    session, backend = make_session(ring_bytes=64 * KiB, window_bytes=4 * KiB)
+    v = viewer(session)
+    session.attach(v, "operator", 0)
+    other = viewer(session, "other", user_id="u2", auto_ack=True)  # keeps the stream moving
+    session.attach(other, "operator", 0)
+    stream = random.Random(3).randbytes(40 * KiB)
+    backend.output(*(stream[i:i + 1000] for i in range(0, len(stream), 1000)))
+    wait_until(lambda: other.received == len(stream))
+    settle()
+    assert v.contiguous_stream() == (0, stream[:4 * KiB])
+    backend.output(b"more")
+    wait_until(lambda: other.received == len(stream) + 4)
+    settle()
+    assert v.received == 4 * KiB
+
+
+def test_acks_open_the_window_and_an_ack_past_what_was_sent_is_clamped(make_session):
+    session, backend = make_session(ring_bytes=64 * KiB, window_bytes=4 * KiB)
+    v = viewer(session)
+    session.attach(v, "operator", 0)
+    stream = random.Random(4).randbytes(20 * KiB)
+    backend.output(*(stream[i:i + 1024] for i in range(0, len(stream), 1024)))
+    wait_until(lambda: v.received == 4 * KiB)
+    session.ack("v1", 1000)
+    wait_until(lambda: v.received == 4 * KiB + 1000)
+    session.ack("v1", 10**9)  # clamped to what was sent: one more window, not everything
+    wait_until(lambda: v.received == 2 * 4 * KiB + 1000)
+    settle()
+    assert v.received == 2 * 4 * KiB + 1000
+    session.ack("v1", 0)  # going backwards changes nothing
+    session.ack("unknown", 10)  # an ack for an unattached key is ignored
+    settle()
+    assert v.contiguous_stream() == (0, stream[:v.received])
+
+
+@pytest.mark.parametrize("coalesce_seconds", [0.0, 0.004])
+def test_the_backend_is_not_read_while_every_viewer_is_full(make_session, coalesce_seconds):
+    session, backend = make_session(ring_bytes=64 * KiB, window_bytes=4 * KiB, coalesce_seconds=coalesce_seconds)
+    v = viewer(session)
+    session.attach(v, "operator", 0)
+    chunk = 100
+    backend.output(*[b"y" * chunk] * 1000)
+    wait_until(lambda: v.received == 4 * KiB)
+    settle(0.1)
+    # At most the read that filled the window goes past it; the rest waits in the process.
+    assert session.ring.end <= 4 * KiB + chunk
+    assert backend.unread_bytes >= 1000 * chunk - 4 * KiB - chunk
+    session.ack("v1", 4 * KiB)
+    wait_until(lambda: v.received == 8 * KiB)
+    settle(0.1)
+    assert session.ring.end <= 8 * KiB + chunk
+    assert session.ring.start == 0  # nothing was dropped: one viewer never misses a byte
+
+
+def test_reading_continues_with_no_viewer_and_the_ring_keeps_the_tail(make_session):
+    session, backend = make_session(ring_bytes=8 * KiB, window_bytes=4 * KiB)
+    stream = random.Random(5).randbytes(50 * KiB)
+    backend.output(*(stream[i:i + 1000] for i in range(0, len(stream), 1000)))
+    wait_until(lambda: session.ring.end == len(stream))
+    assert backend.unread_bytes == 0
+    assert session.ring.start == len(stream) - 8 * KiB
+    assert session.ring.read(session.ring.start, session.ring.end) == stream[-8 * KiB:]
+
+
+def test_reading_resumes_when_the_last_full_viewer_detaches(make_session):
+    session, backend = make_session(ring_bytes=64 * KiB, window_bytes=4 * KiB)
+    v = viewer(session)
+    session.attach(v, "operator", 0)
+    backend.output(*[b"z" * 1000] * 30)
+    wait_until(lambda: v.received == 4 * KiB)
+    settle()
+    assert backend.unread_bytes > 0
+    session.detach("v1")
+    wait_until(lambda: session.ring.end == 30_000)
+
+
+def test_a_slow_viewer_behind_the_ring_gets_a_visible_jump_while_a_fast_one_keeps_the_stream(make_session):
+    session, backend = make_session(ring_bytes=8 * KiB, window_bytes=2 * KiB)
+    fast, slow = viewer(session, "fast", auto_ack=True), viewer(session, "slow")
+    session.attach(fast, "operator", 0)
+    session.attach(slow, "operator", 0)
+    stream = random.Random(6).randbytes(40 * KiB)
+    backend.output(*(stream[i:i + 500] for i in range(0, len(stream), 500)))
+    wait_until(lambda: fast.received == len(stream))
+    assert fast.contiguous_stream() == (0, stream)  # the fast viewer was never held back nor skipped
+    settle()
+    assert slow.contiguous_stream() == (0, stream[:2 * KiB])  # still only its one window
+    first_window = len(slow.chunks)
+    session.ack("slow", 2 * KiB)
+    settle()
+    after = slow.chunks[first_window:]
+    assert after, "the ack did not resume the slow viewer"
+    jump_to = after[0][0]
+    assert jump_to == session.ring.start == len(stream) - 8 * KiB  # past the expected 2 KiB: visible
+    assert slow.contiguous_stream(after) == (jump_to, stream[jump_to:jump_to + 2 * KiB])
+
+
+# ---- exit -----------------------------------------------------------------------------------
+def test_an_attached_viewer_gets_all_output_then_the_exit(make_session):
+    session, backend = make_session()
+    v = viewer(session, auto_ack=True)
+    session.attach(v, "operator", 0)
+    backend.output(b"bye")
+    backend.finish(ExitStatus(exit_code=3))
+    wait_until(lambda: v.exits)
+    assert v.events == [("output", 0, b"bye"), ("exit", ExitStatus(exit_code=3))]
+    assert session.status == "exited" and session.exit_status == ExitStatus(exit_code=3)
+    assert backend.closed
+
+
+def test_attaching_to_an_exited_session_replays_the_ring_then_sends_the_exit(make_session):
+    session, backend = make_session(ring_bytes=16, window_bytes=8)
+    backend.output(b"x" * 10, b"0123456789abcdef")
+    backend.finish(ExitStatus(signal="SIGKILL"))
+    wait_until(lambda: session.status == "exited")
+    v = viewer(session, auto_ack=True)
+    result = session.attach(v, "viewer")
+    assert (result.status, result.replay_from, result.offset) == ("exited", 10, 26)
+    settle()
+    assert v.contiguous_stream() == (10, b"0123456789abcdef")
+    assert v.events[-1] == ("exit", ExitStatus(signal="SIGKILL"))
+    assert len(v.exits) == 1
+
+
+def test_the_exit_waits_until_the_replay_fits_the_window(make_session):
+    session, backend = make_session(ring_bytes=64, window_bytes=16)
+    backend.output(b"a" * 40)
+    backend.finish(ExitStatus(exit_code=0))
+    wait_until(lambda: session.status == "exited")
+    v = viewer(session)
+    session.attach(v, "operator", 0)
+    settle()
+    assert v.received == 16 and v.exits == []
+    session.ack("v1", 16)
+    settle()
+    assert v.received == 32 and v.exits == []
+    session.ack("v1", 32)
+    settle()
+    assert v.received == 40 and v.events[-1] == ("exit", ExitStatus(exit_code=0))
+
+
+def test_input_and_resize_after_exit_are_conflicts(make_session):
+    session, backend = make_session()
+    backend.finish()
+    wait_until(lambda: session.status == "exited")
+    for call in (lambda: session.write(b"x"), lambda: session.resize(100, 40)):
+        with pytest.raises(AppError) as info:
+            call()
+        assert info.value.code == "conflict"
+
+
+def test_kill_ends_the_backend(make_session):
+    session, backend = make_session()
+    session.kill()
+    wait_until(lambda: session.status == "exited")
+    assert backend.terminated and session.exit_status == ExitStatus(signal="SIGHUP")
+
+
+# ---- input, size, access --------------------------------------------------------------------
+def test_input_reaches_the_backend(make_session):
+    session, backend = make_session()
+    session.write(b"ls\r")
+    session.write("é".encode())
+    assert bytes(backend.input) == b"ls\r\xc3\xa9"
+
+
+def test_a_resize_is_announced_to_the_other_viewers_not_to_the_one_that_resized(make_session):
+    session, backend = make_session(cols=80, rows=24)
+    a, b = viewer(session, "a"), viewer(session, "b")
+    session.attach(a, "operator", 0)
+    session.attach(b, "operator", 0)
+    session.resize(120, 40, by_key="a")
+    assert backend.sizes == [(80, 24), (120, 40)]
+    assert (session.cols, session.rows) == (120, 40)
+    assert ("resized", 120, 40) in b.events
+    assert not [e for e in a.events if e[0] == "resized"]
+    session.resize(120, 40, by_key="b")  # no change, no announcement
+    assert len([e for e in a.events if e[0] == "resized"]) == 0
+    assert backend.sizes == [(80, 24), (120, 40)]
+
+
+def test_set_access_downgrades_or_detaches_one_users_viewers_only(make_session):
+    session, backend = make_session()
+    a1, a2 = viewer(session, "a1", "alice", auto_ack=True), viewer(session, "a2", "alice", auto_ack=True)
+    b = viewer(session, "b", "bob", auto_ack=True)
+    for v in (a1, a2, b):
+        session.attach(v, "operator", 0)
+    assert session.set_access("alice", "viewer") == []
+    assert [session.access_of(k) for k in ("a1", "a2", "b")] == ["viewer", "viewer", "operator"]
+    assert sorted(session.set_access("alice", None)) == ["a1", "a2"]
+    assert session.viewer_count == 1
+    assert session.access_of("a1") is None
+    backend.output(b"after")
+    wait_until(lambda: b.received == 5)
+    settle()
+    assert a1.chunks == [] and a2.chunks == []
+
+
+# ---- coalescing -----------------------------------------------------------------------------
+def test_a_flood_of_tiny_writes_becomes_few_frames(make_session):
+    session, backend = make_session(coalesce_seconds=0.05)
+    v = viewer(session, auto_ack=True)
+    session.attach(v, "operator", 0)
+    backend.output(*[bytes([48 + i % 10]) for i in range(2000)])
+    wait_until(lambda: v.received == 2000)
+    assert len(v.chunks) <= 3
+    assert v.contiguous_stream() == (0, bytes(48 + i % 10 for i in range(2000)))
+
+
+def test_the_first_byte_after_a_quiet_spell_goes_out_at_once(make_session):
+    session, backend = make_session(coalesce_seconds=0.3)
+    v = viewer(session, auto_ack=True)
+    session.attach(v, "operator", 0)
+    backend.output(b"a")
+    settle(0.02)
+    assert v.received == 1  # not held for the coalescing delay
+    backend.output(b"b")  # right behind it: gathered
+    settle(0.05)
+    assert v.received == 1
+    wait_until(lambda: v.received == 2, timeout=1)
+    settle(0.4)  # quiet again
+    backend.output(b"c")
+    settle(0.02)
+    assert v.contiguous_stream() == (0, b"abc")
