@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.ssh.conftest import sshd  # noqa: F401  (a real sshd for the host-key test)
+
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = "/usr/bin/chromium"
