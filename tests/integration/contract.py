@@ -12,6 +12,8 @@ import socketio
 
 from tests.server import RunningServer, TerminalClient
 
+EXTRA_ORIGIN = "https://app.example.com"  # allowed on the permissive_server
+
 
 def assert_error(response: requests.Response, status: int, code: str) -> dict:
     """The response is the contract's error body with this status and code; returns the error."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -124,6 +125,14 @@ def test_lock_is_not_extended_by_refused_attempts_and_then_expires(throttle_serv
     assert remaining <= int(first.headers["Retry-After"]) - 1, "refused attempts extended the lock"
     time.sleep(max(0.0, tripped + LOCK_SECONDS + 0.5 - time.monotonic()))
     assert _login(throttle_server, username, password).status_code == 200
+
+
+def test_unknown_usernames_lock_like_known_ones(throttle_server):
+    """The lock must not tell an attacker which usernames exist."""
+    name = f"ghost{secrets.token_hex(4)}"
+    for _ in range(3):
+        assert_error(_login(throttle_server, name, "wrong-password"), 401, "invalid_credentials")
+    assert_error(_login(throttle_server, name, "wrong-password"), 429, "throttled")
 
 
 def test_success_resets_the_username_failure_count(throttle_server):

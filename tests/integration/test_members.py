@@ -40,8 +40,8 @@ def test_admin_adds_operators_and_viewers(server, workspace):
         key=lambda m: m["username"])
 
 
-def test_owner_manages_the_members_of_their_workspace(user_workspace_server):
-    server = user_workspace_server
+def test_owner_manages_the_members_of_their_workspace(permissive_server):
+    server = permissive_server
     _, owner = _user(server)
     member, _ = _user(server)
     workspace = server.create_local_workspace(owner)

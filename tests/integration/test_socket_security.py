@@ -5,21 +5,10 @@ from __future__ import annotations
 import pytest
 import socketio
 
-from tests.integration.contract import login_tokens, new_user, raw_socket
-from tests.server import RunningServer
+from tests.integration.contract import EXTRA_ORIGIN, login_tokens, new_user, raw_socket
 
 TRANSPORTS = ["websocket", "polling"]
-ALLOWED = "https://app.example.com"
-
-
-@pytest.fixture(scope="module")
-def proxied_server(tmp_path_factory):
-    """Behind one trusted proxy, with one extra allowed browser origin."""
-    running = RunningServer(tmp_path_factory.mktemp("aict-origins"), {
-        "AICT_ALLOWED_ORIGINS": ALLOWED, "AICT_TRUSTED_PROXIES": "1",
-        "AICT_LOGIN_RATE": "10000 per minute"}).start()
-    yield running
-    running.stop()
+ALLOWED = EXTRA_ORIGIN
 
 
 def refusal(url: str, auth: object, headers: dict | None = None, transport: str = "websocket") -> dict:
@@ -105,19 +94,19 @@ def test_forwarded_headers_from_an_untrusted_client_do_not_make_an_origin_ours(s
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-def test_configured_origins_are_accepted_in_addition_to_our_own(proxied_server, transport):
-    token = proxied_server.admin_token
-    accepted(proxied_server.url, token, {"Origin": ALLOWED}, transport)
-    accepted(proxied_server.url, token, {"Origin": f"{ALLOWED}:443"}, transport)
-    accepted(proxied_server.url, token, {"Origin": proxied_server.url}, transport)
-    refusal(proxied_server.url, {"token": token}, {"Origin": "https://other.example.com"}, transport)
-    refusal(proxied_server.url, {"token": token}, {"Origin": "http://app.example.com"}, transport)
+def test_configured_origins_are_accepted_in_addition_to_our_own(permissive_server, transport):
+    token = permissive_server.admin_token
+    accepted(permissive_server.url, token, {"Origin": ALLOWED}, transport)
+    accepted(permissive_server.url, token, {"Origin": f"{ALLOWED}:443"}, transport)
+    accepted(permissive_server.url, token, {"Origin": permissive_server.url}, transport)
+    refusal(permissive_server.url, {"token": token}, {"Origin": "https://other.example.com"}, transport)
+    refusal(permissive_server.url, {"token": token}, {"Origin": "http://app.example.com"}, transport)
 
 
-def test_origin_reached_through_a_trusted_proxy_is_ours(proxied_server):
+def test_origin_reached_through_a_trusted_proxy_is_ours(permissive_server):
     forwarded = {"Origin": "https://terminal.example.org", "X-Forwarded-Proto": "https",
                  "X-Forwarded-Host": "terminal.example.org", "X-Forwarded-For": "203.0.113.9"}
     for transport in TRANSPORTS:
-        accepted(proxied_server.url, proxied_server.admin_token, forwarded, transport)
+        accepted(permissive_server.url, permissive_server.admin_token, forwarded, transport)
         mismatched = dict(forwarded, Origin="https://evil.example")
-        refusal(proxied_server.url, {"token": proxied_server.admin_token}, mismatched, transport)
+        refusal(permissive_server.url, {"token": permissive_server.admin_token}, mismatched, transport)

@@ -143,8 +143,8 @@ def test_members_of_a_workspace_cannot_change_or_delete_it(server, workspace):
 
 # ---- users' own local workspaces (AICT_USER_LOCAL_WORKSPACES) ---------------------------------
 
-def test_users_may_create_local_workspaces_under_the_root_when_allowed(user_workspace_server):
-    server = user_workspace_server
+def test_users_may_create_local_workspaces_under_the_root_when_allowed(permissive_server):
+    server = permissive_server
     username, token = _user_token(server)
     default = _create(server, token, name="default-place")
     assert default.status_code == 201, default.text
@@ -158,15 +158,15 @@ def test_users_may_create_local_workspaces_under_the_root_when_allowed(user_work
 
 
 @pytest.mark.parametrize("path", ["/tmp", "/", "../escape", "sub/../../escape", "/etc/ssh"])
-def test_users_may_not_place_local_workspaces_outside_the_root(user_workspace_server, path):
-    server = user_workspace_server
+def test_users_may_not_place_local_workspaces_outside_the_root(permissive_server, path):
+    server = permissive_server
     _, token = _user_token(server)
     assert_error(_create(server, token, name="outside", path=path), 403, "forbidden")
     assert server.api("GET", "/api/workspaces", token).json() == []
 
 
-def test_users_may_not_move_their_workspace_outside_the_root(user_workspace_server):
-    server = user_workspace_server
+def test_users_may_not_move_their_workspace_outside_the_root(permissive_server):
+    server = permissive_server
     _, token = _user_token(server)
     workspace = _create(server, token, name="mine").json()
     response = server.api("PATCH", f"/api/workspaces/{workspace['id']}", token, json={"path": "/etc"})
@@ -174,8 +174,8 @@ def test_users_may_not_move_their_workspace_outside_the_root(user_workspace_serv
     assert server.api("GET", f"/api/workspaces/{workspace['id']}", token).json()["path"] == workspace["path"]
 
 
-def test_owner_renames_and_deletes_their_own_workspace(user_workspace_server):
-    server = user_workspace_server
+def test_owner_renames_and_deletes_their_own_workspace(permissive_server):
+    server = permissive_server
     _, token = _user_token(server)
     workspace = _create(server, token, name="mine").json()
     path = f"/api/workspaces/{workspace['id']}"
@@ -184,8 +184,8 @@ def test_owner_renames_and_deletes_their_own_workspace(user_workspace_server):
     assert_error(server.api("GET", path, token), 404, "not_found")
 
 
-def test_users_do_not_see_each_others_own_workspaces(user_workspace_server):
-    server = user_workspace_server
+def test_users_do_not_see_each_others_own_workspaces(permissive_server):
+    server = permissive_server
     _, alice = _user_token(server)
     _, bob = _user_token(server)
     alices = _create(server, alice, name="alice's").json()
