@@ -270,6 +270,21 @@ function createTerminal() {
     if (link) link.opener = null;
   }));
   term.open(terminalBox);
+  // Ctrl+C and Ctrl+V belong to the shell; copy and paste are Ctrl+Shift+C / Ctrl+Shift+V.
+  term.attachCustomKeyEventHandler((event) => {
+    if (event.type !== "keydown" || !event.ctrlKey || !event.shiftKey || event.altKey || event.metaKey) return true;
+    const key = event.key.toLowerCase();
+    if (key === "c" && term.hasSelection()) {
+      navigator.clipboard?.writeText(term.getSelection()).catch(() => {});
+      event.preventDefault();
+      return false;
+    }
+    if (key === "v") {
+      // Let the browser's own paste event reach xterm (it handles bracketed paste).
+      return false;
+    }
+    return true;
+  });
   return { term, fit };
 }
 

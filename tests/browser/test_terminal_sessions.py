@@ -100,3 +100,20 @@ def test_two_tabs_share_one_session(page, server, workspace):
         assert page.evaluate("window.aict.renderedOffset") == second.evaluate("window.aict.renderedOffset")
     finally:
         second.close()
+
+
+def test_tab_completes_and_ctrl_c_interrupts_in_the_shell(page, server, workspace):
+    login_with_tokens(page, server)
+    open_terminal(page, server, workspace["id"])
+    run(page, "touch completion-target-file")
+    page.keyboard.type("ls completion-tar")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    poll(lambda: _assert_line(page, "completion-target-file"))
+    assert page.evaluate("document.activeElement.classList.contains('xterm-helper-textarea')"), "Tab moved focus"
+
+    run(page, "sleep 30; echo not-interrupted")
+    page.keyboard.press("Control+c")
+    run(page, "echo interrupted-$((6*7))")
+    poll(lambda: _assert_line(page, "interrupted-42"))
+    assert "not-interrupted" not in _visible(page)
