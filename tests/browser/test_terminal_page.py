@@ -260,3 +260,21 @@ def test_phone_width_login_and_terminal(browser, server, workspace):
 
 def _assert_true(value) -> None:
     assert value
+
+
+def test_reconnects_during_output_lose_and_repeat_nothing(page, server, workspace):
+    login_with_tokens(page, server)
+    session_id = open_terminal(page, server, workspace["id"])
+    lines = 4000  # fits the scrollback, so every line can be checked
+    run(page, f"seq 1 {lines} | awk '{{print}} NR % 100 == 0 {{fflush(); system(\"sleep 0.05\")}}'")
+    for threshold in (500, 1500, 2500):
+        wait_until(page, f"{LAST_NUMBER_JS} > {threshold}")
+        page.evaluate("window.aict.socket.io.engine.close()")
+        assert page.locator("#conn-status").get_attribute("data-state") != "connected"
+        wait_until(page, "window.aict.status === 'connected'")
+
+    wait_until(page, f"{LAST_NUMBER_JS} === {lines}")
+    numbers = _assert_consecutive_numbers(screen(page))
+    assert numbers == list(range(1, lines + 1))
+    assert page.evaluate("window.aict.droppedBytes") == 0
+    poll(lambda: _assert_caught_up(server, page, session_id))
