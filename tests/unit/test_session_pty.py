@@ -1,0 +1,93 @@
+"""The Session core over a real PTY (LocalPtyBackend), in process with gevent."""
+
+import pytest
+
+from aict.terminals.backend import ExitStatus
+from aict.terminals.local import LocalPtyBackend
+from aict.terminals.session import READ_SIZE, Session, SessionLimits
+from tests.unit.session_doubles import RecordingViewer, settle, wait_until
+
+KiB = 1024
+
+
+@pytest.fixture
+def run(tmp_path):
+    sessions = []
+
+    def start(script: str, ring_bytes: int = 1024 * KiB, window_bytes: int = 64 * KiB) -> Session:
+        backend = LocalPtyBackend(["/bin/sh", "-c", script], str(tmp_path))
+        session = Session(f"pty{len(sessions)}", backend,
+                          limits=SessionLimits(ring_bytes=ring_bytes, window_bytes=window_bytes))
+        session.start()
+        sessions.append(session)
+        return session
+
+    yield start
+    for session in sessions:
+        session.kill()
+    for session in sessions:
+        wait_until(lambda s=session: s.status == "exited", timeout=10)
+
+
+def test_output_then_exit_code(run):
+    session = run("printf 'last words'; exit 5")
+    viewer = RecordingViewer("v", session=session, auto_ack=True)
+    session.attach(viewer, "operator", 0)
+    wait_until(lambda: viewer.exits, timeout=10)
+    assert viewer.contiguous_stream() == (0, b"last words")
+    assert viewer.events[-1] == ("exit", ExitStatus(exit_code=5))
+
+
+def test_input_reaches_the_process(run):
+    session = run("stty -echo; read line; echo \"got:$line\"")
+    viewer = RecordingViewer("v", session=session, auto_ack=True)
+    session.attach(viewer, "operator", 0)
+    settle(0.2)
+    session.write("héllo\r".encode())
+    wait_until(lambda: viewer.exits, timeout=10)
+    assert viewer.contiguous_stream()[1].endswith("got:héllo\r\n".encode())
+
+
+def test_the_pty_is_not_read_while_the_only_viewer_is_full_and_is_read_again_after_an_ack(run):
+    session = run("exec yes")
+    viewer = RecordingViewer("v", session=session)
+    session.attach(viewer, "operator", 0)
+    wait_until(lambda: viewer.received == 64 * KiB)
+    settle(0.2)
+    paused_at = session.ring.end
+    assert paused_at <= 64 * KiB + READ_SIZE
+    settle(0.3)
+    assert session.ring.end == paused_at  # `yes` is blocked on its writes, as on a slow terminal
+    session.ack("v", 64 * KiB)
+    wait_until(lambda: viewer.received == 128 * KiB)
+    assert viewer.contiguous_stream() == (0, b"y\r\n" * (128 * KiB // 3) + b"y\r\n"[:128 * KiB % 3])
+    assert session.ring.start == 0
+
+
+def test_with_no_viewer_the_pty_is_read_on_and_the_ring_keeps_the_tail(run):
+    session = run("exec yes", ring_bytes=256 * KiB)
+    viewer = RecordingViewer("v", session=session)
+    session.attach(viewer, "operator", 0)
+    wait_until(lambda: viewer.received == 64 * KiB)
+    session.detach("v")
+    wait_until(lambda: session.ring.start > 1024 * KiB, timeout=10)
+    assert session.memory_bytes() == 256 * KiB
+
+
+def test_killing_a_terminal_whose_only_viewer_is_full_ends_it(run):
+    session = run("exec yes")
+    viewer = RecordingViewer("v", session=session)
+    session.attach(viewer, "operator", 0)
+    wait_until(lambda: viewer.received == 64 * KiB)
+    session.kill()
+    wait_until(lambda: session.status == "exited", timeout=10)
+    assert session.exit_status == ExitStatus(signal="SIGHUP")
+
+
+def test_a_character_split_across_two_reads_stays_byte_exact(run):
+    session = run("printf '\\342\\202'; sleep 0.3; printf '\\254'")
+    viewer = RecordingViewer("v", session=session, auto_ack=True)
+    session.attach(viewer, "operator", 0)
+    wait_until(lambda: viewer.exits, timeout=10)
+    assert viewer.contiguous_stream() == (0, "€".encode())
+    assert [offset for offset, _ in viewer.chunks] == [0, 2]
