@@ -106,6 +106,7 @@ export function connect({ onStatus, onConnect }) {
   window.addEventListener("online", () => {
     if (!socket.connected) socket.connect();
   });
+  window.addEventListener("offline", () => onStatus("disconnected", "this device is offline"));
 
   onStatus("connecting", "");
   socket.connect();
