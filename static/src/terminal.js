@@ -4,7 +4,7 @@
 import { FitAddon } from "@xterm/addon-fit";
 import { WebLinksAddon } from "@xterm/addon-web-links";
 import { Terminal } from "@xterm/xterm";
-import { api } from "./lib/api.js";
+import { api, download } from "./lib/api.js";
 import { initChrome } from "./lib/chrome.js";
 import { connect, request } from "./lib/connection.js";
 import { $, el, formatTime, showMessage } from "./lib/dom.js";
@@ -98,7 +98,21 @@ function renderSessions() {
       },
       "End",
     );
-    sessionList.append(el("li", { class: "session-item", dataset: { id: session.id } }, open, kill));
+    const record = el(
+      "button",
+      {
+        type: "button",
+        class: "session-record ghost small",
+        title: "Download the recording (asciicast, plays with asciinema)",
+        "aria-label": `Download the recording of ${sessionLabel(session, index)}`,
+        onclick: () =>
+          download(`/api/sessions/${encodeURIComponent(session.id)}/recording`, `aict-${session.id}.cast`).catch((err) =>
+            showMessage(pageMessage, err.message),
+          ),
+      },
+      "⤓",
+    );
+    sessionList.append(el("li", { class: "session-item", dataset: { id: session.id } }, open, record, kill));
   });
 }
 
@@ -141,6 +155,7 @@ function confirmHostKey(error) {
   $("#hostkey-key").textContent = error.host_key || "";
   return new Promise((resolve) => {
     hostKeyDialog.addEventListener("close", () => resolve(hostKeyDialog.returnValue === "trust"), { once: true });
+    hostKeyDialog.returnValue = ""; // Esc must not reuse an earlier answer
     hostKeyDialog.showModal();
   });
 }

@@ -153,6 +153,23 @@ export async function api(method, path, json) {
   return body;
 }
 
+/** Fetch a file from the API with the bearer token and hand it to the browser as a download. */
+export async function download(path, filename) {
+  let response = await send("GET", path, undefined, await freshAccessToken().catch(() => accessToken()));
+  if (response.status === 401 && (await refreshAccessToken().catch(() => false))) {
+    response = await send("GET", path, undefined, accessToken());
+  }
+  if (!response.ok) throw errorFrom(response, await parseBody(response));
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
 export async function login(username, password, otp) {
   const payload = { username, password };
   if (otp) payload.otp = otp;
