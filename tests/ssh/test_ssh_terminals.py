@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 import pytest
@@ -101,3 +102,14 @@ def test_kill_terminal_ends_the_remote_session(server, client, ssh_workspace):
     assert c.call("kill-terminal", {"sessionId": session_id})["ok"]
     exit_message = c.wait_exit(session_id, timeout=10)
     assert exit_message["sessionId"] == session_id
+
+
+def test_paste_larger_than_the_channel_window_arrives_whole(server, client, ssh_workspace):
+    c = client()
+    session_id = c.create(ssh_workspace["id"])
+    c.send(session_id, "stty raw -echo; echo RA''W; head -c 3000000 | md5sum; stty sane\n")
+    c.wait_for(session_id, "RAW")  # the terminal is raw: no line-length limit, no echo
+    pasted = (bytes(range(32, 127)) * 31600)[:3_000_000]  # more than paramiko's 2 MiB channel window
+    for start in range(0, len(pasted), 1_000_000):
+        assert c.send(session_id, pasted[start:start + 1_000_000])["ok"]
+    c.wait_for(session_id, hashlib.md5(pasted).hexdigest(), timeout=30)
