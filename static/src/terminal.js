@@ -4,7 +4,7 @@
 import { FitAddon } from "@xterm/addon-fit";
 import { WebLinksAddon } from "@xterm/addon-web-links";
 import { Terminal } from "@xterm/xterm";
-import { api, download } from "./lib/api.js";
+import { api, download, hasTokens } from "./lib/api.js";
 import { initChrome } from "./lib/chrome.js";
 import { connect, request } from "./lib/connection.js";
 import { $, el, formatTime, showMessage } from "./lib/dom.js";
@@ -424,12 +424,16 @@ async function start() {
   window.addEventListener("focus", () => controller.claimSize());
 
   // Save the screen and its offset when the page goes away (reload, tab close, app switch on phones).
-  window.addEventListener("pagehide", () => controller.saveResumePoint());
+  // (Not after logging out: that cleared them on purpose.)
+  const saveScreen = () => {
+    if (hasTokens()) controller.saveResumePoint();
+  };
+  window.addEventListener("pagehide", saveScreen);
   let parkTimer = null;
   document.addEventListener("visibilitychange", () => {
     clearTimeout(parkTimer);
     if (document.visibilityState === "hidden") {
-      controller.saveResumePoint();
+      saveScreen();
       parkTimer = setTimeout(() => controller.park(), PARK_AFTER_MS);
     } else {
       controller.unpark();

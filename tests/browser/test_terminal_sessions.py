@@ -135,3 +135,16 @@ def test_the_recording_downloads_from_the_session_list(page, server, workspace):
     lines = Path(info.value.path()).read_text(encoding="utf-8").splitlines()
     assert json.loads(lines[0])["version"] == 2
     assert "recorded-42" in "".join(lines[1:])
+
+
+def test_logging_out_forgets_tokens_and_saved_screens(page, server, workspace):
+    login_with_tokens(page, server)
+    open_terminal(page, server, workspace["id"])
+    run(page, "echo secret-output")
+    page.evaluate("window.aict.controller.saveResumePoint()")
+    assert page.evaluate("Object.keys(localStorage).some((k) => k.startsWith('aict.resume.'))")
+    page.click("#logout")
+    page.wait_for_url("**/login")
+    assert page.evaluate("Object.keys(localStorage).filter((k) => k.startsWith('aict.'))") == []
+    page.goto(f"{server.url}/workspaces/{workspace['id']}")
+    page.wait_for_url("**/login?next=*")

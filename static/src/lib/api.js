@@ -49,7 +49,10 @@ export function safeNextPath(raw) {
   return raw;
 }
 
+let loggingOut = false;
+
 export function goToLogin() {
+  if (loggingOut) return; // logout() goes to the login page itself
   const next = location.pathname + location.search;
   location.assign("/login?next=" + encodeURIComponent(next));
 }
@@ -185,9 +188,22 @@ export async function login(username, password, otp) {
   return body;
 }
 
+/** Forget everything the pages stored, saved screens included (they may hold secrets). */
+function clearStoredState() {
+  for (const storage of [localStorage, sessionStorage]) {
+    const keys = [];
+    for (let i = 0; i < storage.length; i += 1) {
+      const key = storage.key(i);
+      if (key && key.startsWith("aict.")) keys.push(key);
+    }
+    keys.forEach((key) => storage.removeItem(key));
+  }
+}
+
 export async function logout() {
+  loggingOut = true;
   const token = accessToken();
-  clearTokens();
+  clearStoredState();
   if (token) {
     await send("POST", "/api/auth/logout", undefined, token).catch(() => {});
   }
