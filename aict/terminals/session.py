@@ -192,6 +192,8 @@ class Session:
         try:
             while True:
                 a.again = False
+                if self._attachments.get(a.viewer.key) is not a:  # detached or re-attached while a send yielded
+                    break
                 behind = a.sent < self.ring.start
                 if behind and a.acked == a.sent:  # fell behind the ring: a visible jump, never silent,
                     a.sent = a.acked = self.ring.start  # once what it has in flight is rendered (the window holds)
