@@ -2,11 +2,12 @@
 
 import random
 
+import gevent
 import pytest
 
 from aict.errors import AppError
 from aict.terminals.backend import ExitStatus
-from aict.terminals.session import Session, SessionLimits
+from aict.terminals.session import MAX_CHUNK, Session, SessionLimits
 from tests.unit.session_doubles import RecordingViewer, ScriptedBackend, settle, wait_until
 
 KiB = 1024
@@ -168,6 +169,44 @@ def test_detach_stops_the_stream(make_session):
     settle()
     assert v.contiguous_stream() == (0, b"one")
     assert session.viewer_count == 0
+
+
+class YieldingViewer(RecordingViewer):
+    """A viewer whose sends let other greenlets run, as a send to a busy socket may."""
+
+    def send_output(self, session_id: str, offset: int, data: bytes) -> None:
+        super().send_output(session_id, offset, data)
+        gevent.sleep(0.005)
+
+
+def _backlog(session, backend, size: int = 1_800_000) -> None:
+    backend.output(*[b"x" * 60_000] * (size // 60_000))
+    wait_until(lambda: session.ring.end == size)
+
+
+def test_no_output_reaches_a_viewer_after_its_detach_even_while_sends_yield(make_session):
+    session, backend = make_session(ring_bytes=4 * 1024 * KiB, window_bytes=2 * 1024 * KiB)
+    _backlog(session, backend)  # several MAX_CHUNK frames to replay
+    v = YieldingViewer("v", session=session)
+    gevent.spawn(session.attach, v, "operator", 0)
+    wait_until(lambda: v.chunks)
+    session.detach("v")
+    sent = len(v.chunks)
+    settle(0.1)
+    assert len(v.chunks) == sent < 1_800_000 // MAX_CHUNK
+
+
+def test_a_reattach_while_sends_yield_stops_the_old_stream_before_the_new_replay(make_session):
+    session, backend = make_session(ring_bytes=4 * 1024 * KiB, window_bytes=2 * 1024 * KiB)
+    _backlog(session, backend)
+    v = YieldingViewer("v", session=session)
+    gevent.spawn(session.attach, v, "operator", 0)
+    wait_until(lambda: v.chunks)
+    before = len(v.chunks)
+    session.attach(v, "operator", since=1_000_000)
+    wait_until(lambda: v.next_offset == 1_800_000)
+    settle(0.05)
+    assert v.contiguous_stream(v.chunks[before:]) == (1_000_000, b"x" * 800_000)
 
 
 # ---- flow control ---------------------------------------------------------------------------
