@@ -53,12 +53,27 @@ def _run(*argv: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(argv, check=True, capture_output=True, text=True, timeout=30, **kwargs)
 
 
-def _ensure_account(password: str) -> None:
+def _ensure_account() -> str:
+    """Create the test account if needed; its password (random, made once per machine and kept in a
+    root-only file, so that concurrent test runs agree on it)."""
     try:
-        pwd.getpwnam(TEST_USER)
+        account = pwd.getpwnam(TEST_USER)
     except KeyError:
-        _run("useradd", "--create-home", "--shell", "/bin/bash", TEST_USER)
+        created = subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", TEST_USER],
+                                 capture_output=True, text=True, timeout=30)
+        if created.returncode not in (0, 9):  # 9: another run created it meanwhile
+            raise RuntimeError(f"useradd failed: {created.stderr}") from None
+        account = pwd.getpwnam(TEST_USER)
+    secret = Path(account.pw_dir) / ".aict-test-password"
+    try:
+        fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write("pw-" + secrets.token_urlsafe(12))
+    except FileExistsError:
+        pass
+    password = secret.read_text().strip()
     _run("chpasswd", input=f"{TEST_USER}:{password}\n")
+    return password
 
 
 def _wait_for_banner(port: int, proc: subprocess.Popen, log_path: Path) -> None:
@@ -82,8 +97,7 @@ def sshd():
         pytest.skip("the SSH suite needs root and OpenSSH's sshd (apt-get install openssh-server)")
     folder = Path(tempfile.mkdtemp(prefix="aict-sshd-"))
     folder.chmod(0o755)  # sshd reads authorized_keys as the test user
-    password = "pw-" + secrets.token_urlsafe(12)
-    _ensure_account(password)
+    password = _ensure_account()
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # privilege separation directory
     _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "", "-f", str(folder / "host_ed25519"))
     _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "aict-test", "-f", str(folder / "client_ed25519"))
