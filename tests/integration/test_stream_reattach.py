@@ -121,3 +121,28 @@ def test_a_long_absence_loses_bytes_and_replay_from_says_exactly_how_many(start_
         check_segment(start, data)
 
     assert losses >= 3, f"the absences were expected to outrun the ring (seed {seed})"
+
+
+def test_reattaching_on_the_same_socket_replays_from_since_and_a_refused_one_changes_nothing(
+        server, connect, workspace):
+    client = connect(server)
+    session_id = client.create(workspace["id"])
+    client.send(session_id, "echo one-$((0+1))\n")
+    client.wait_for(session_id, "one-1\r\n")
+    time.sleep(0.3)  # quiet: nothing of the old stream is still on its way
+    _, stream = contiguous(client.outputs(session_id), start=0)
+
+    for since in (-1, len(stream) + 1, "3", 2.5, True):
+        answer = client.call("attach-terminal", {"sessionId": session_id, "since": since})
+        assert answer["ok"] is False and answer["error"]["code"] == "bad_request", (since, answer)
+    client.send(session_id, "echo two-$((1+1))\n")
+    client.wait_for(session_id, "two-2\r\n")
+    time.sleep(0.3)
+    _, stream = contiguous(client.outputs(session_id), start=0)  # still attached, nothing replayed twice
+
+    before = len(client.outputs(session_id))
+    answer = client.attach(session_id, since=5)
+    assert (answer["replayFrom"], answer["offset"]) == (5, len(stream))
+    wait_until(lambda: sum(len(d) for _, d in client.outputs(session_id)[before:]) >= len(stream) - 5,
+               what="the replay")
+    assert contiguous(client.outputs(session_id)[before:]) == (5, stream[5:])
