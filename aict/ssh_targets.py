@@ -23,7 +23,7 @@ from aict.models import User, Workspace
 from aict.ssh_keys import BadKey, load_private_key, parse_host_key
 
 HOST = re.compile(r"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,253})|[0-9A-Fa-f:.]+(?:%[A-Za-z0-9_.-]+)?)$")
-USERNAME = re.compile(r"^[^\x00-\x20\x7f:@/]{1,128}$")
+USERNAME = re.compile(r"^[^\x00-\x20\x7f]{1,128}$")  # domain logins may hold '@' or a backslash
 RESOLVE_SECONDS = 5
 MAX_SECRET_CHARS = 4096
 MAX_KEY_CHARS = 16 * 1024
@@ -99,7 +99,7 @@ def _port(body: dict) -> int:
 def _username(body: dict) -> str:
     username = text_field(body, "username", max_len=128)
     if not USERNAME.match(username):
-        raise bad_request("'username' may not contain spaces, control characters, ':', '@' or '/'.")
+        raise bad_request("'username' may not contain spaces or control characters.")
     return username
 
 
