@@ -120,8 +120,10 @@ def flask_config(settings: dict) -> dict:
             settings[name] = _persistent_secret(instance, name.lower(), generator)
     if production and len(str(settings["SECRET_KEY"])) < 32:
         raise ConfigError("AICT_SECRET_KEY is too short: use at least 32 random characters")
-    if settings["RING_BYTES"] < settings["FLOW_WINDOW_BYTES"] * 2:
-        raise ConfigError("RING_BYTES must be at least twice FLOW_WINDOW_BYTES")
+    # The reader may run one read (64 KiB) past a full window; the ring must still hold it all,
+    # or a lone slow viewer would be skipped.
+    if settings["RING_BYTES"] < max(settings["FLOW_WINDOW_BYTES"] * 2, settings["FLOW_WINDOW_BYTES"] + 64 * 1024):
+        raise ConfigError("RING_BYTES must be at least twice FLOW_WINDOW_BYTES and 64 KiB more than it")
     database_url = settings["DATABASE_URL"] or f"sqlite:///{instance / 'aict.db'}"
     return {
         "AICT": settings,

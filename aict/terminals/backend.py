@@ -55,5 +55,9 @@ class Backend(Protocol):
     def wait(self) -> ExitStatus:
         """Block this greenlet until the process has ended; its exit status."""
 
+    @property
+    def ended(self):
+        """An event (with .wait()) set once the process is known to have ended, or None."""
+
     def close(self) -> None:
         """Release file descriptors and connections; called once after wait()."""

@@ -92,6 +92,10 @@ class LocalPtyBackend:
         self._exited.set()
         self._readable.set()  # wake a reader blocked on an fd that may never report EOF
 
+    @property
+    def ended(self) -> Event:
+        return self._exited
+
     def wait(self) -> ExitStatus:
         self._exited.wait()
         return ExitStatus.from_returncode(self.proc.returncode)

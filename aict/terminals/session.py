@@ -88,7 +88,7 @@ class Session:
         self._attachments: dict[str, _Attachment] = {}
         self._read_gate = Event()
         self._read_gate.set()
-        self._killed = False
+        self._ending = False
         self._flush_pending = False
         self._last_flush = 0.0
         self._hooks: list[OutputHook] = []
@@ -100,10 +100,20 @@ class Session:
         self.backend.start(self.cols, self.rows)
         self.status = "running"
         self._reader = gevent.spawn(self._read_loop)
+        ended = getattr(self.backend, "ended", None)
+        if ended is not None:
+            gevent.spawn(self._read_on_once_ended, ended)
+
+    def _read_on_once_ended(self, ended) -> None:
+        # A process that died on its own (kill -9 from elsewhere) while every window was full
+        # would otherwise go unnoticed until a viewer acks: read its last bytes and its end.
+        ended.wait()
+        self._ending = True
+        self._read_gate.set()
 
     def kill(self) -> None:
         if self.status == "running":
-            self._killed = True
+            self._ending = True
             self._read_gate.set()  # read to the end even if every window is full, or the exit is never seen
             self.backend.terminate()
 
@@ -217,7 +227,7 @@ class Session:
     def _update_read_gate(self) -> None:
         """Read while anyone has room (or nobody watches); pause when every window is full."""
         end, window = self.ring.end, self.limits.window_bytes
-        if self._killed or not self._attachments or any(end - a.acked < window for a in self._attachments.values()):
+        if self._ending or not self._attachments or any(end - a.acked < window for a in self._attachments.values()):
             self._read_gate.set()
         else:
             self._read_gate.clear()

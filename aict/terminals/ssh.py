@@ -63,6 +63,11 @@ class SshBackend:
             raise
         self._writer = gevent.spawn(self._write_loop)
 
+    @property
+    def ended(self):
+        """Set when the remote reports how the shell ended (exit-status or exit-signal)."""
+        return self.channel.status_event if self.channel is not None else None
+
     def wait(self) -> ExitStatus:
         channel = self.channel
         if not channel.status_event.wait(CLOSE_GRACE_SECONDS):
