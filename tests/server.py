@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import engineio
 import requests
 import socketio
 
@@ -114,12 +115,29 @@ class RunningServer:
         return client
 
 
+class _InOrderEngineIOClient(engineio.Client):
+    """python-engineio hands every received message to a new thread, so a binary event's header and
+    its attachment can be decoded out of order under load: the chunk is dropped (ValueError in a
+    thread) or its data lands on the next chunk's offset. Handle messages on the reading thread."""
+
+    def _trigger_event(self, event, *args, **kwargs):
+        if event == "message":
+            kwargs["run_async"] = False
+        return super()._trigger_event(event, *args, **kwargs)
+
+
+class InOrderClient(socketio.Client):
+    """socketio.Client that decodes messages in arrival order (handlers must not block on call())."""
+
+    def _engineio_client_class(self):
+        return _InOrderEngineIOClient
+
+
 class TerminalClient:
     """A python-socketio client that reassembles each session's stream by offset."""
 
     def __init__(self, auto_ack: bool = True):
-        self.sio = socketio.Client(reconnection=False,
-                                   websocket_extra_options={"skip_utf8_validation": True})
+        self.sio = InOrderClient(reconnection=False, websocket_extra_options={"skip_utf8_validation": True})
         self.auto_ack = auto_ack
         self.streams: dict[str, bytearray] = {}
         self.stream_base: dict[str, int] = {}  # offset of each stream's first received byte
