@@ -8,9 +8,8 @@ from collections.abc import Callable
 
 import jwt
 import requests
-import socketio
 
-from tests.server import RunningServer, TerminalClient
+from tests.server import InOrderClient, RunningServer, TerminalClient
 
 EXTRA_ORIGIN = "https://app.example.com"  # allowed on the permissive_server
 
@@ -66,9 +65,9 @@ def craft_token(genuine: str, key: str | None, algorithm: str = "HS256", drop: t
 
 
 def raw_socket(url: str, token: str | None, headers: dict | None = None, transport: str = "websocket",
-               auth: object = "default") -> socketio.Client:
+               auth: object = "default") -> InOrderClient:
     """Connect a plain client that sends no Origin unless `headers` carries one."""
-    client = socketio.Client(reconnection=False, websocket_extra_options={"suppress_origin": True})
+    client = InOrderClient(reconnection=False, websocket_extra_options={"suppress_origin": True})
     client.connect(url, auth={"token": token} if auth == "default" else auth, headers=headers or {},
                    transports=[transport], wait_timeout=10)
     return client
