@@ -91,3 +91,19 @@ def test_a_character_split_across_two_reads_stays_byte_exact(run):
     wait_until(lambda: viewer.exits, timeout=10)
     assert viewer.contiguous_stream() == (0, "€".encode())
     assert [offset for offset, _ in viewer.chunks] == [0, 2]
+
+
+def test_a_process_killed_from_elsewhere_while_its_only_viewer_is_full_is_seen_to_end(run):
+    import os
+    import signal
+
+    session = run("exec yes")
+    viewer = RecordingViewer("v", session=session)
+    session.attach(viewer, "operator", 0)
+    wait_until(lambda: viewer.received == 64 * KiB)
+    os.kill(session.backend.proc.pid, signal.SIGKILL)  # not through the session: nobody acks
+    wait_until(lambda: session.status == "exited", timeout=10)
+    assert session.exit_status == ExitStatus(signal="SIGKILL")
+    # Once the viewer has caught up with the last bytes it is told how the process ended.
+    wait_until(lambda: session.ack("v", viewer.received) or viewer.exits, timeout=10)
+    assert viewer.events[-1] == ("exit", ExitStatus(signal="SIGKILL"))
