@@ -50,6 +50,8 @@ def test_owner_manages_the_members_of_their_workspace(permissive_server):
     removed = server.api("DELETE", f"/api/workspaces/{workspace['id']}/members/{member}", owner)
     assert removed.status_code == 204
     assert _members(server, workspace["id"], owner).json() == []
+    owner_name = server.api("GET", "/api/me", owner).json()["username"]
+    assert_error(_grant(server, workspace["id"], owner_name, "viewer", owner), 409, "conflict")
 
 
 @pytest.mark.parametrize("access", ["operator", "viewer"])

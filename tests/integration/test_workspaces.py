@@ -70,6 +70,13 @@ def test_invalid_workspace_fields_are_bad_request(server, body):
     assert_error(response, 400, "bad_request")
 
 
+def test_admin_path_outside_the_root_must_exist(server):
+    response = _create(server, server.admin_token, name="nowhere", path=f"/nonexistent-{secrets.token_hex(4)}/dir")
+    assert_error(response, 400, "bad_request")
+    existing = _create(server, server.admin_token, name="tmp", path="/tmp")
+    assert existing.status_code == 201 and existing.json()["path"] == "/tmp"
+
+
 def test_delete_removes_the_workspace(server, workspace):
     path = f"/api/workspaces/{workspace['id']}"
     assert server.api("DELETE", path, server.admin_token).status_code == 204
