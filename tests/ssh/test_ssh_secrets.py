@@ -58,29 +58,46 @@ def test_credentials_never_appear_in_answers_logs_or_the_database(server, client
     assert bytes(sealed).startswith(b"v1:")
 
 
-def test_rotated_key_keeps_credentials_readable(start_server, sshd):
-    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
-    running = start_server({"AICT_ENCRYPTION_KEY": old})
-    workspace = create_workspace(running, sshd.workspace_body(auth="password"))
+def _rotate(server, keys: str) -> str:
+    """Run `flask aict rotate-credentials` against the server's database with these keys."""
+    saved = server.env.get("AICT_ENCRYPTION_KEY")
+    server.env["AICT_ENCRYPTION_KEY"] = keys
+    try:
+        return server.flask("aict", "rotate-credentials").stdout
+    finally:
+        if saved is None:
+            server.env.pop("AICT_ENCRYPTION_KEY")
+        else:
+            server.env["AICT_ENCRYPTION_KEY"] = saved
 
-    running.env["AICT_ENCRYPTION_KEY"] = f"{new},{old}"
-    out = running.flask("aict", "rotate-credentials").stdout
-    assert "Re-encrypted the credentials of 1 SSH workspace" in out
-    with sqlite3.connect(running.instance / "aict.db") as db:
-        sealed, = db.execute("SELECT credentials FROM workspaces WHERE id = ?", (workspace["id"],)).fetchone()
-    document = json.loads(Fernet(new.encode()).decrypt(bytes(sealed)[3:]))
-    assert document == {"password": sshd.password}
 
-    c = running.socket()  # the running server still has only the old key: it says so, it does not crash
-    answer = c.call("create-terminal", {"workspaceId": workspace["id"]}, timeout=20)
-    assert answer["ok"] is False and answer["error"]["code"] == "ssh_credentials_unreadable", answer
-    c.close()
+def test_rotating_the_encryption_key_reseals_stored_credentials(ssh_server, sshd):
+    """new,old decrypts everything and `rotate-credentials` re-seals with the new key; a server that
+    only has a key that no longer opens them says so instead of failing obscurely."""
+    old = (ssh_server.instance / "encryption_key").read_text().strip()  # generated in development
+    new = Fernet.generate_key().decode()
+    workspace = create_workspace(ssh_server, sshd.workspace_body(auth="password"))
+    try:
+        assert "Re-encrypted the credentials of" in _rotate(ssh_server, f"{new},{old}")
+        with sqlite3.connect(ssh_server.instance / "aict.db") as db:
+            sealed, = db.execute("SELECT credentials FROM workspaces WHERE id = ?",
+                                 (workspace["id"],)).fetchone()
+        assert bytes(sealed).startswith(b"v1:")
+        assert json.loads(Fernet(new.encode()).decrypt(bytes(sealed)[3:])) == {"password": sshd.password}
 
-    running.stop()
-    running.env["AICT_ENCRYPTION_KEY"] = new
-    running.start()
-    c = running.socket()
-    session_id = c.create(workspace["id"])
-    c.send(session_id, "whoami\n")
-    c.wait_for(session_id, sshd.username)
-    c.close()
+        c = ssh_server.socket()  # this server runs with the old key only
+        try:
+            answer = c.call("create-terminal", {"workspaceId": workspace["id"]}, timeout=20)
+        finally:
+            c.close()
+        assert answer["ok"] is False and answer["error"]["code"] == "ssh_credentials_unreadable", answer
+    finally:
+        _rotate(ssh_server, f"{old},{new}")  # back to the key the running server has
+
+    c = ssh_server.socket()
+    try:
+        session_id = c.create(workspace["id"])
+        c.send(session_id, "whoami\n")
+        c.wait_for(session_id, sshd.username)
+    finally:
+        c.close()
