@@ -6,6 +6,7 @@ import secrets
 import time
 from datetime import UTC, datetime, timedelta
 
+import jwt
 import pytest
 import socketio
 
@@ -59,6 +60,8 @@ def test_login_returns_bearer_tokens_with_expiry(server):
     assert isinstance(body["refresh_token"], str) and body["refresh_token"]
     assert body["access_token"] != body["refresh_token"]
     assert isinstance(body["expires_in"], int) and body["expires_in"] > 0
+    claims = jwt.decode(body["access_token"], options={"verify_signature": False})
+    assert abs(claims["exp"] - claims["iat"] - body["expires_in"]) <= 1
 
 
 def test_me_describes_the_caller(server):
@@ -155,6 +158,10 @@ def test_failures_across_usernames_block_the_ip(start_server):
     assert_error(blocked, 429, "throttled")
     assert 1 <= int(blocked.headers["Retry-After"]) <= 60
     assert_error(_login(server, server.admin_username, server.admin_password), 429, "throttled")
+    # without a trusted proxy, a client cannot step around the block by claiming another address
+    spoofed = server.api("POST", "/api/auth/login", json={"username": username, "password": password},
+                         headers={"X-Forwarded-For": "198.51.100.7", "X-Real-IP": "198.51.100.7"})
+    assert_error(spoofed, 429, "throttled")
 
 
 # ---- refresh and logout ------------------------------------------------------------------------
