@@ -8,9 +8,8 @@ FLASK := $(VENV)/bin/flask --app wsgi
 
 .PHONY: run test deps dev-deps assets migrate system-test-deps lint bench clean
 
-run: deps assets migrate ## install, build, migrate, create the first admin, serve on 127.0.0.1:8080
-	@$(FLASK) aict ensure-admin
-	@$(PY) wsgi.py
+run: deps assets ## install, build, migrate, create the first admin, serve on 127.0.0.1:8080
+	@$(PY) wsgi.py --setup
 
 test: system-test-deps dev-deps assets lint ## install what the tests need, then run the whole suite
 	$(VENV)/bin/pytest -q tests

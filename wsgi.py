@@ -9,6 +9,8 @@ from aict import create_app  # noqa: E402
 app = create_app()
 
 if __name__ == "__main__":
-    from aict.server import serve
+    import sys
 
-    serve(app)
+    from aict.server import main
+
+    main(app, sys.argv[1:])

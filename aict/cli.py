@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
-
 import click
 from flask import Flask, current_app
 
 from aict.extensions import db
 from aict.models import User
-from aict.users import create_user
+from aict.users import create_user, ensure_first_admin
 
 
 def register(app: Flask) -> None:
@@ -30,29 +28,10 @@ def register(app: Flask) -> None:
     @group.command("ensure-admin")
     def ensure_admin() -> None:
         """Create the first admin unless one exists (AICT_ADMIN_USER / AICT_ADMIN_PASSWORD, or generated)."""
-        settings = current_app.config["AICT"]
-        if db.session.execute(db.select(User).filter_by(role="admin")).first():
-            click.echo("An admin account exists already; log in with it.")
-            return
-        username = settings["ADMIN_USER"] or "admin"
-        password = settings["ADMIN_PASSWORD"]
-        generated = not password
-        if generated:
-            password = secrets.token_urlsafe(12)
         try:
-            create_user(username, password, "admin")
+            announce_first_admin(ensure_first_admin(current_app.config["AICT"]))
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
-        if generated:
-            click.echo("")
-            click.echo("=" * 64)
-            click.echo(f"  First admin created.  username: {username}")
-            click.echo(f"                        password: {password}")
-            click.echo("  This password is shown once. Keep it somewhere safe.")
-            click.echo("=" * 64)
-            click.echo("")
-        else:
-            click.echo(f"First admin '{username}' created from AICT_ADMIN_USER/AICT_ADMIN_PASSWORD.")
 
     @group.command("set-password")
     @click.argument("username")
@@ -78,3 +57,21 @@ def register(app: Flask) -> None:
                                        "keep their old key in AICT_ENCRYPTION_KEY or enter them again.")
 
     app.cli.add_command(group)
+
+
+def announce_first_admin(created: tuple[str, str | None] | None) -> None:
+    """Say what ensure_first_admin did; a generated password is shown this once."""
+    if created is None:
+        click.echo("An admin account exists already; log in with it.")
+        return
+    username, generated_password = created
+    if generated_password is None:
+        click.echo(f"First admin '{username}' created from AICT_ADMIN_USER/AICT_ADMIN_PASSWORD.")
+        return
+    click.echo("")
+    click.echo("=" * 64)
+    click.echo(f"  First admin created.  username: {username}")
+    click.echo(f"                        password: {generated_password}")
+    click.echo("  This password is shown once. Keep it somewhere safe.")
+    click.echo("=" * 64)
+    click.echo("")

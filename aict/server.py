@@ -29,6 +29,26 @@ class NoDelayWebSocketHandler(WebSocketHandler):
             super().log_request()
 
 
+def main(app: Flask, argv: list[str]) -> None:
+    """`python wsgi.py [--setup]`: --setup migrates the database and creates the first admin first."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="wsgi.py", description="Serve aict in the foreground.")
+    parser.add_argument("--setup", action="store_true",
+                        help="apply database migrations and create the first admin before serving")
+    args = parser.parse_args(argv)
+    if args.setup:
+        from flask_migrate import upgrade
+
+        from aict.cli import announce_first_admin
+        from aict.users import ensure_first_admin
+
+        with app.app_context():
+            upgrade()
+            announce_first_admin(ensure_first_admin(app.config["AICT"]))
+    serve(app)
+
+
 def serve(app: Flask, host: str | None = None, port: int | None = None) -> None:
     """Serve in the foreground until SIGINT/SIGTERM; ends running sessions on the way out."""
     settings = app.config["AICT"]

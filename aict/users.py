@@ -1,6 +1,7 @@
 """User service functions shared by the API and the CLI."""
 
 import re
+import secrets
 
 from aict.extensions import db
 from aict.models import User
@@ -22,3 +23,14 @@ def create_user(username: str, password: str, role: str = "user") -> User:
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def ensure_first_admin(settings: dict) -> tuple[str, str | None] | None:
+    """Create the first admin unless an admin exists: (username, generated password or None), or None."""
+    if db.session.execute(db.select(User).filter_by(role="admin")).first():
+        return None
+    username = settings["ADMIN_USER"] or "admin"
+    password = settings["ADMIN_PASSWORD"]
+    generated = None if password else secrets.token_urlsafe(12)
+    create_user(username, password or generated, "admin")
+    return username, generated
