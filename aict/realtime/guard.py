@@ -36,10 +36,10 @@ def socket_event(name: str):
                 connection = current_app.extensions["aict"].connections.get(request.sid)
                 if connection is None:
                     raise AppError("unauthorized", "This connection is not authenticated.")
+                if _throttled(request.sid):  # first: a flood of malformed events is throttled too
+                    raise AppError("throttled", "Too many events; slow down.")
                 if not isinstance(payload, dict):
                     raise bad_request("The payload must be an object.")
-                if _throttled(request.sid):
-                    raise AppError("throttled", "Too many events; slow down.")
                 return {"ok": True, **(handler(connection, payload) or {})}
             except AppError as error:
                 return {"ok": False, "error": error.body()}
