@@ -115,6 +115,7 @@ function payloadFromForm() {
     if (f.ssh_password.value) payload.password = f.ssh_password.value;
   } else if (f.private_key.value.trim()) {
     payload.private_key = f.private_key.value.trim() + "\n";
+    if (f.passphrase.value) payload.passphrase = f.passphrase.value;
   }
   if (f.host_key.value.trim()) payload.host_key = f.host_key.value.trim();
   return payload;
