@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+from collections import deque
+
 
 class RingBuffer:
     """Keeps the last `capacity` bytes of an endless stream; bytes are addressed by stream offset.
 
-    Backed by one bytearray: CPython deletes from its front in O(1) (it moves the start pointer),
-    so append-then-trim costs only the copy of the new bytes. Memory grows lazily, so an idle
-    session's ring costs almost nothing.
+    Held as the chunks that were appended (the bytes objects the reads returned), so appending
+    copies nothing and trimming drops whole chunks; one contiguous buffer would move megabytes
+    whenever it compacts. Reads walk from the newest chunk, since live viewers read near the end.
+    Memory grows lazily, so an idle session's ring costs almost nothing.
     """
 
-    __slots__ = ("capacity", "_buf", "_start")
+    __slots__ = ("capacity", "_chunks", "_start", "_end", "_skip")
 
     def __init__(self, capacity: int):
         if capacity <= 0:
             raise ValueError("capacity must be positive")
         self.capacity = capacity
-        self._buf = bytearray()
-        self._start = 0
+        self._chunks: deque[bytes] = deque()
+        self._start = 0  # offset of the oldest byte held
+        self._end = 0
+        self._skip = 0  # bytes at the front of the first chunk that are no longer held
 
     @property
     def start(self) -> int:
@@ -28,21 +33,46 @@ class RingBuffer:
     @property
     def end(self) -> int:
         """Offset just past the newest byte: the total length of the stream so far."""
-        return self._start + len(self._buf)
+        return self._end
 
     def append(self, data: bytes) -> None:
-        self._buf += data
-        excess = len(self._buf) - self.capacity
-        if excess > 0:
-            del self._buf[:excess]
-            self._start += excess
+        if not data:
+            return
+        self._chunks.append(bytes(data))
+        self._end += len(data)
+        excess = self._end - self._start - self.capacity
+        while excess > 0:
+            first = self._chunks[0]
+            left = len(first) - self._skip
+            if left <= excess:
+                self._chunks.popleft()
+                self._skip = 0
+                self._start += left
+                excess -= left
+            else:
+                self._skip += excess
+                self._start += excess
+                excess = 0
+        if self._skip > self.capacity:  # one huge append: keep only what is held of it
+            self._chunks[0] = self._chunks[0][self._skip:]
+            self._skip = 0
 
     def read(self, begin: int, end: int) -> bytes:
         """Bytes [begin, end) of the stream; the range must lie within [start, end]."""
-        if begin < self._start or end > self.end or begin > end:
-            raise IndexError(f"[{begin}, {end}) is outside the held range [{self._start}, {self.end})")
-        with memoryview(self._buf) as view:  # one copy, and released before the next append
-            return bytes(view[begin - self._start:end - self._start])
+        if begin < self._start or end > self._end or begin > end:
+            raise IndexError(f"[{begin}, {end}) is outside the held range [{self._start}, {self._end})")
+        pieces = []
+        chunk_end = self._end
+        for chunk in reversed(self._chunks):
+            chunk_start = chunk_end - len(chunk)
+            if chunk_start < end:
+                pieces.append(chunk[max(begin - chunk_start, 0):end - chunk_start])
+            if chunk_start <= begin:
+                break
+            chunk_end = chunk_start
+        pieces.reverse()
+        return b"".join(pieces)
 
     def memory_bytes(self) -> int:
-        return len(self._buf)
+        """Bytes held for replay."""
+        return self._end - self._start
