@@ -4,10 +4,12 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from aict.realtime import connect, handlers  # noqa: F401  (registers the handlers)
+    from aict.extensions import socketio
+    from aict.realtime import connect, handlers  # noqa: F401  (importing registers the handlers)
     from aict.realtime.connections import ConnectionRegistry
     from aict.realtime.viewer import notify_forced_detach
 
     state = app.extensions["aict"]
     state.connections = ConnectionRegistry()
     state.sessions.on_forced_detach = notify_forced_detach
+    socketio.server.on("terminal-ack", handlers.ack_handler(state.sessions), namespace="/")
