@@ -103,7 +103,7 @@ def terminado_throughput(url: str, command: str, mark: bytes) -> float:
         ws.close()
 
 
-def terminado_echo(url: str, samples: int) -> list[float]:
+def terminado_echo(url: str, samples: int, gap: tuple[float, float]) -> list[float]:
     ws = _connect(url)
     latencies = []
     letters = "abcdefghijklmnopqrstuvwxyz"
@@ -118,7 +118,7 @@ def terminado_echo(url: str, samples: int) -> list[float]:
             _send(ws, ch)
             _until(ws, ch)
             latencies.append((time.perf_counter() - start) * 1000)
-            time.sleep(random.uniform(0.002, 0.008))
+            time.sleep(random.uniform(*gap))
     finally:
         ws.close()
     return latencies
