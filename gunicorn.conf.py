@@ -18,3 +18,6 @@ def post_worker_init(worker):
     state = worker.wsgi.extensions["aict"]
     state.sessions.mark_orphans_exited()
     state.sessions.start_sweeper()
+    from aict.server import settle_garbage_collector
+
+    settle_garbage_collector()

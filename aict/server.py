@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import socket
@@ -49,6 +50,18 @@ def main(app: Flask, argv: list[str]) -> None:
     serve(app)
 
 
+def settle_garbage_collector() -> None:
+    """Keep the objects of start-up (the app, its libraries) out of every later collection.
+
+    A full collection walks every tracked object while the whole event loop waits; freezing
+    what exists at start-up takes the several hundred thousand objects of Flask, SQLAlchemy and
+    friends out of that walk, and a larger first threshold makes young collections rarer.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(7000, 20, 20)
+
+
 def serve(app: Flask, host: str | None = None, port: int | None = None) -> None:
     """Serve in the foreground until SIGINT/SIGTERM; ends running sessions on the way out."""
     settings = app.config["AICT"]
@@ -57,6 +70,7 @@ def serve(app: Flask, host: str | None = None, port: int | None = None) -> None:
     state = app.extensions["aict"]
     state.sessions.mark_orphans_exited()
     state.sessions.start_sweeper()
+    settle_garbage_collector()
     server = pywsgi.WSGIServer((host, port), app, handler_class=NoDelayWebSocketHandler, log=None,
                                error_log=logging.getLogger("aict.http"))
 

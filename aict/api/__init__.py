@@ -11,3 +11,4 @@ def register(app: Flask) -> None:
         app.register_blueprint(module.bp, url_prefix="/api")
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)
+    metrics.install(app.extensions["aict"])

@@ -1,6 +1,8 @@
 """GET /metrics: Prometheus text format, read from live state at scrape time."""
 
+import gc
 import hmac
+import time
 
 import psutil
 from flask import Blueprint, Response, current_app, request
@@ -12,10 +14,31 @@ from aict.errors import AppError
 bp = Blueprint("metrics", __name__)
 
 
+class GcPauses:
+    """Times the interpreter's garbage collections: long ones stall every session's output."""
+
+    def __init__(self):
+        self.count = [0, 0, 0]
+        self.total = [0.0, 0.0, 0.0]
+        self.longest = [0.0, 0.0, 0.0]
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        generation, took = info["generation"], time.perf_counter() - self._started
+        self.count[generation] += 1
+        self.total[generation] += took
+        self.longest[generation] = max(self.longest[generation], took)
+
+
 class _StateCollector:
     def __init__(self, state):
         self.state = state
         self.process = psutil.Process()
+        self.gc = GcPauses()
 
     def collect(self):
         sessions = self.state.sessions.all()
@@ -35,15 +58,22 @@ class _StateCollector:
                                   value=sum(s.ring.end for s in sessions))
         yield GaugeMetricFamily("aict_process_resident_bytes", "Server process RSS",
                                 value=self.process.memory_info().rss)
+        pauses = CounterMetricFamily("aict_gc_pause_seconds", "Time in garbage collections",
+                                     labels=["generation"])
+        longest = GaugeMetricFamily("aict_gc_longest_pause_seconds", "Longest garbage collection",
+                                    labels=["generation"])
+        for generation in range(3):
+            pauses.add_metric([str(generation)], self.gc.total[generation])
+            longest.add_metric([str(generation)], self.gc.longest[generation])
+        yield pauses
+        yield longest
 
 
-def _registry() -> CollectorRegistry:
-    state = current_app.extensions["aict"]
-    if "metrics" not in state.extra:
-        registry = CollectorRegistry(auto_describe=False)
-        registry.register(_StateCollector(state))
-        state.extra["metrics"] = registry
-    return state.extra["metrics"]
+def install(state) -> None:
+    """Start collecting (GC pauses are timed from now on) for this app's /metrics."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_StateCollector(state))
+    state.extra["metrics"] = registry
 
 
 @bp.get("/metrics")
@@ -53,4 +83,5 @@ def metrics():
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(given.encode(), token.encode()):
             raise AppError("unauthorized", "Metrics need the configured bearer token.")
-    return Response(generate_latest(_registry()), mimetype="text/plain; version=0.0.4")
+    registry = current_app.extensions["aict"].extra["metrics"]
+    return Response(generate_latest(registry), mimetype="text/plain; version=0.0.4")
