@@ -176,6 +176,7 @@ class Results:
     producing: int = 0
     gaps: int = 0
     notes: list[str] = field(default_factory=list)
+    load: list[float] = field(default_factory=list)  # 1-minute load average at start and end
 
 
 def profile(pid: int, label: str, seconds: float = 5) -> subprocess.Popen | None:
@@ -372,7 +373,9 @@ def conditions(r: Results) -> str:
         pass
     lines = [
         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} cores ({cpu}), "
-        f"Python {platform.python_version()}, loopback only, all rows in one run of `make bench`.",
+        f"Python {platform.python_version()}, loopback only, all rows in one run of `make bench`; "
+        f"1-minute load average {' → '.join(f'{x:.1f}' for x in r.load)} (other work on the machine skews "
+        "latency tails and throughput alike).",
         "",
         f"- Throughput: `{PRODUCER.replace(LINE, 'a×99')}` ({PRODUCE_BYTES / 1e6:.0f} MB of 100-byte lines, "
         "101 bytes each on the wire), timed from typing the command to its end marker; MB = 10⁶ bytes. "
@@ -401,8 +404,10 @@ def main() -> int:
     results = Results()
     workdir = Path(tempfile.mkdtemp(prefix="aict-bench-"))
     previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    results.load.append(os.getloadavg()[0])
     try:
         run(results, procs, workdir)
+        results.load.append(os.getloadavg()[0])
     finally:
         procs.cleanup()
         signal.signal(signal.SIGTERM, previous)
