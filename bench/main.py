@@ -371,8 +371,14 @@ def conditions(r: Results) -> str:
                 break
     except OSError:
         pass
+    try:
+        commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True,
+                                text=True, timeout=10).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        commit = "unknown"
     lines = [
-        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} cores ({cpu}), "
+        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} at commit {commit} on "
+        f"{os.cpu_count()} cores ({cpu}), "
         f"Python {platform.python_version()}, loopback only, all rows in one run of `make bench`; "
         f"1-minute load average {' → '.join(f'{x:.1f}' for x in r.load)} (other work on the machine skews "
         "latency tails and throughput alike).",
