@@ -36,6 +36,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     jwt.init_app(app)
     limiter.init_app(app)
     socketio.init_app(app, async_mode="gevent", cors_allowed_origins="*",  # Origin: realtime/connect.py
+                      manage_session=False,  # no cookie sessions: tokens authenticate sockets
                       max_http_buffer_size=settings["MAX_MESSAGE_BYTES"], ping_interval=20,
                       ping_timeout=20, logger=False, engineio_logger=False)
     if settings["TRUSTED_PROXIES"]:

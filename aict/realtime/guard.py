@@ -17,13 +17,25 @@ from aict.realtime.connections import Connection
 log = logging.getLogger(__name__)
 
 
+GUARDED: dict[str, object] = {}  # event name -> its guarded handler (for raw fast paths to fall back on)
+
+
+class SocketThrottle:
+    """Events per connection, counted in the rate-limit storage Flask-Limiter uses."""
+
+    def __init__(self, rate: str):
+        self.strategy = FixedWindowRateLimiter(limiter.storage)
+        self.item = parse(rate)
+
+    def exceeded(self, sid: str) -> bool:
+        return not self.strategy.hit(self.item, "socket", sid)
+
+
 def _throttled(sid: str) -> bool:
-    rate = current_app.extensions["aict"].socket_rate
-    if rate is None:
-        rate = current_app.extensions["aict"].socket_rate = (
-            FixedWindowRateLimiter(limiter.storage), parse(current_app.config["AICT"]["SOCKET_EVENT_RATE"]))
-    strategy, item = rate
-    return not strategy.hit(item, "socket", sid)
+    return current_app.extensions["aict"].socket_rate.exceeded(sid)
+
+
+THROTTLED = {"ok": False, "error": {"code": "throttled", "message": "Too many events; slow down."}}
 
 
 def socket_event(name: str):
@@ -37,7 +49,7 @@ def socket_event(name: str):
                 if connection is None:
                     raise AppError("unauthorized", "This connection is not authenticated.")
                 if _throttled(request.sid):  # first: a flood of malformed events is throttled too
-                    raise AppError("throttled", "Too many events; slow down.")
+                    return THROTTLED
                 if not isinstance(payload, dict):
                     raise bad_request("The payload must be an object.")
                 return {"ok": True, **(handler(connection, payload) or {})}
@@ -50,6 +62,7 @@ def socket_event(name: str):
                                                "message": "Something went wrong on the server."}}
 
         socketio.on_event(name, wrapper)
+        GUARDED[name] = wrapper
         return handler
 
     return decorate
@@ -67,3 +80,19 @@ def session_id_of(payload: dict) -> str:
     if not isinstance(value, str) or not 0 < len(value) <= 64:
         raise bad_request("'sessionId' must be a session id string.")
     return value
+
+
+def with_fast_path(app, name: str, fast_path) -> None:
+    """Serve `name` straight from the Socket.IO server: `fast_path(sid, payload)` answers the common
+    case without Flask's per-event request context, or returns None to run the guarded handler."""
+    guarded = GUARDED[name]
+
+    def handler(sid, payload=None, *_extra):
+        answer = fast_path(sid, payload)
+        if answer is not None:
+            return answer
+        with app.request_context(socketio.server.get_environ(sid, namespace="/")):
+            request.sid, request.namespace = sid, "/"
+            return guarded(payload)
+
+    socketio.server.on(name, handler, namespace="/")

@@ -12,7 +12,7 @@ from aict.errors import AppError, bad_request, not_found
 from aict.extensions import db
 from aict.models import TerminalSession
 from aict.realtime.connections import Connection
-from aict.realtime.guard import current_user_of, session_id_of, socket_event
+from aict.realtime.guard import THROTTLED, current_user_of, session_id_of, socket_event
 from aict.realtime.viewer import SocketViewer
 from aict.terminals.backend import InputBacklogFull
 from aict.terminals.session import Session
@@ -136,6 +136,32 @@ def list_terminals(connection: Connection, payload: dict) -> dict:
     if workspace_id is not None and not isinstance(workspace_id, str):
         raise bad_request("'workspaceId' must be a string.")
     return {"sessions": list_visible_sessions(current_user_of(connection), workspace_id)}
+
+
+def input_fast_path(sessions, throttle, max_input: int):
+    """terminal-input from an attached operator socket: no database, no request context. Anything
+    unusual (not attached, a viewer, bad data, a full backlog) returns None for the full handler."""
+
+    def fast(sid, payload):
+        if not isinstance(payload, dict) or not isinstance(payload.get("sessionId"), str):
+            return None
+        session = sessions.get(payload["sessionId"])
+        if session is None or session.access_of(sid) != "operator" or not session.running:
+            return None
+        data = payload.get("data")
+        if isinstance(data, str):
+            data = data.encode("utf-8", "replace")
+        if not isinstance(data, bytes) or len(data) > max_input:
+            return None
+        if throttle.exceeded(sid):
+            return THROTTLED
+        try:
+            session.write(data)
+        except InputBacklogFull:
+            return None
+        return {"ok": True}
+
+    return fast
 
 
 def ack_handler(sessions):

@@ -161,6 +161,16 @@ class LocalPtyBackend:
     def write(self, data: bytes) -> None:
         if len(self._input) + len(data) > MAX_INPUT_BACKLOG:
             raise InputBacklogFull()
+        if not self._input:  # the usual keystroke: straight to the terminal, no greenlet hop
+            try:
+                written = os.write(self.fd, data[:WRITE_SIZE])
+            except BlockingIOError:
+                written = 0
+            except OSError:
+                return  # the terminal is gone; input has nowhere to go
+            data = data[written:]
+            if not data:
+                return
         self._input += data
         self._input_ready.set()
 
