@@ -397,6 +397,9 @@ def conditions(r: Results) -> str:
         "rings are allocated lazily and hold only a prompt. Then "
         f"{r.producing} of them print a line every 100 ms (perl loop), read and acked by their sockets, "
         "while the echo is measured in a bash session of the same server.",
+        "- Throughput of every round (MB/s): " + "; ".join(
+            f"{k} {', '.join(f'{x:.1f}' for x in v)}" for k, v in r.throughput.items()) + ". The raw PTY ceiling "
+        "swings most from run to run (where the tty worker, the producer and the reader land on the 2 cores).",
         f"- Stream checks: {r.gaps} chunk(s) out of order or with a gap over all aict clients.",
     ]
     lines += [f"- Note: {n}" for n in r.notes]
