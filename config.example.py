@@ -56,6 +56,8 @@ MAX_MESSAGE_BYTES = 8 * 1024 * 1024   # transport limit for one socket message
 IDLE_TIMEOUT_SECONDS = 24 * 3600      # a session with no socket attached is ended after this (0: never)
 EXITED_RETENTION_SECONDS = 1800       # an exited session's output stays attachable this long
 MAX_SESSIONS_PER_USER = 50            # running terminals per user
+RECORDING_MAX_BYTES = 64 * 1024 * 1024  # output recorded per session (asciicast in the database);
+                                      # beyond it the recording stops and says so
 
 # --- SSH workspaces --------------------------------------------------------------------------
 SSH_CONNECT_TIMEOUT = 10              # seconds for TCP connect + key exchange + authentication

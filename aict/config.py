@@ -52,6 +52,7 @@ DEFAULTS: dict[str, object] = {
     "IDLE_TIMEOUT_SECONDS": 24 * 3600,  # a detached session is ended after this
     "EXITED_RETENTION_SECONDS": 1800,  # an exited session's ring stays attachable this long
     "MAX_SESSIONS_PER_USER": 50,
+    "RECORDING_MAX_BYTES": 64 * MiB,  # output recorded per session; beyond it the recording stops
     "SSH_CONNECT_TIMEOUT": 10,
     "SSH_KEEPALIVE_SECONDS": 15,
     "SSH_ALLOWED_HOSTS": [],  # fnmatch patterns non-admins may target, e.g. ["*.lab.example.com"]

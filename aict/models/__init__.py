@@ -1,8 +1,9 @@
 """Database models. Import from here: `from aict.models import User, Workspace, ...`."""
 
 from aict.models.audit import AuditEvent
+from aict.models.recordings import RecordingChunk
 from aict.models.sessions import TerminalSession
 from aict.models.users import RevokedLogin, User
 from aict.models.workspaces import Workspace, WorkspaceMember
 
-__all__ = ["AuditEvent", "RevokedLogin", "TerminalSession", "User", "Workspace", "WorkspaceMember"]
+__all__ = ["AuditEvent", "RecordingChunk", "RevokedLogin", "TerminalSession", "User", "Workspace", "WorkspaceMember"]

@@ -9,6 +9,7 @@ import gevent
 from flask import Flask
 
 from aict.audit.events import record
+from aict.audit.recorder import RecordingWriter
 from aict.errors import AppError
 from aict.extensions import db
 from aict.models import TerminalSession, User, Workspace
@@ -31,11 +32,13 @@ class SessionRegistry:
         self._sessions: dict[str, Session] = {}
         self._workspace_of: dict[str, str] = {}
         self._killed_by: dict[str, str | None] = {}
+        self.recordings = RecordingWriter(app)
         self._sweeper = None
 
     def start_sweeper(self) -> None:
         if self._sweeper is None:
             self._sweeper = gevent.spawn(self._sweep_forever)
+            self.recordings.start()
 
     # ---- creation -------------------------------------------------------------------------
     def backend_for(self, workspace: Workspace) -> Backend:
@@ -57,7 +60,12 @@ class SessionRegistry:
                               name=name or f"{workspace.name} #{self._next_number(workspace.id)}")
         session = Session(row.id, self.backend_for(workspace), cols=cols, rows=rows,
                           limits=self.limits, on_exit=self._on_exit)
-        session.start()  # raises AppError (e.g. SSH failures) before anything is recorded
+        self.recordings.attach(session)  # before start: the first prompt is recorded too
+        try:
+            session.start()  # raises AppError (e.g. SSH failures) before anything is recorded
+        except BaseException:
+            self.recordings.recorders.pop(row.id, None)
+            raise
         db.session.add(row)
         self._sessions[row.id] = session
         self._workspace_of[row.id] = workspace.id
@@ -115,6 +123,10 @@ class SessionRegistry:
 
     def _persist_exit(self, session: Session) -> None:
         status = session.exit_status
+        try:
+            self.recordings.finish(session.id)
+        except Exception:
+            log.exception("session %s: writing the end of its recording failed", session.id)
         with self.app.app_context():
             row = db.session.get(TerminalSession, session.id)
             if row is None:

@@ -92,6 +92,7 @@ class Session:
         self._flush_pending = False
         self._last_flush = 0.0
         self._hooks: list[OutputHook] = []
+        self._resize_hooks: list[Callable[[int, int], None]] = []
         self._reader = None
 
     # ---- lifetime -------------------------------------------------------------------------
@@ -165,6 +166,10 @@ class Session:
     def add_output_hook(self, hook: OutputHook) -> None:
         """Call hook(offset, data) for every byte read from now on (recording, audit)."""
         self._hooks.append(hook)
+
+    def add_resize_hook(self, hook: Callable[[int, int], None]) -> None:
+        """Call hook(cols, rows) after every size change (recording)."""
+        self._resize_hooks.append(hook)
 
     def _feed(self, data: bytes) -> None:
         offset = self.ring.end
@@ -302,6 +307,8 @@ class Session:
             return
         self.backend.resize(cols, rows)
         self.cols, self.rows = cols, rows
+        for hook in self._resize_hooks:
+            hook(cols, rows)
         for key, a in list(self._attachments.items()):
             if key != by_key:
                 a.viewer.send_resized(self.id, cols, rows)

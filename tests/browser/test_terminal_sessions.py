@@ -6,8 +6,6 @@ import json
 import secrets
 from pathlib import Path
 
-import pytest
-
 from tests.browser.conftest import login_with_tokens, open_terminal, poll, run, screen, wait_until
 
 
@@ -128,8 +126,6 @@ def test_the_recording_downloads_from_the_session_list(page, server, workspace):
     session_id = open_terminal(page, server, workspace["id"])
     run(page, "echo recorded-$((6*7))")
     poll(lambda: _assert_line(page, "recorded-42"))
-    if server.api("GET", f"/api/sessions/{session_id}/recording", server.admin_token).status_code == 404:
-        pytest.skip("the server has no recording endpoint yet")
     with page.expect_download() as info:
         page.click(f"#session-list [data-id='{session_id}'] .session-record")
     lines = Path(info.value.path()).read_text(encoding="utf-8").splitlines()

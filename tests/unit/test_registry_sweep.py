@@ -18,7 +18,7 @@ IDLE, RETENTION = 60, 600
 @pytest.fixture
 def registry():
     settings = {"RING_BYTES": 64 * 1024, "FLOW_WINDOW_BYTES": 16 * 1024, "COALESCE_MS": 4,
-                "IDLE_TIMEOUT_SECONDS": IDLE, "EXITED_RETENTION_SECONDS": RETENTION}
+                "IDLE_TIMEOUT_SECONDS": IDLE, "EXITED_RETENTION_SECONDS": RETENTION, "RECORDING_MAX_BYTES": 1024}
     reg = SessionRegistry(SimpleNamespace(config={"AICT": settings}))
     yield reg
     for session in reg.all():
