@@ -13,6 +13,7 @@ import logging
 import time
 
 import gevent
+from gevent.lock import Semaphore
 
 from aict.extensions import db
 from aict.models import RecordingChunk
@@ -20,6 +21,7 @@ from aict.models import RecordingChunk
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 1.0
 MERGE_SECONDS = 0.01  # output this close together becomes one event
+YIELD_EVERY_BYTES = 256 * 1024  # encoding a flood's second of output must not stall the loop
 
 
 class Recorder:
@@ -34,6 +36,7 @@ class Recorder:
         self.seq = 0
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self._events: list[list] = []  # [t, "o", bytearray] or [t, "r", "COLSxROWS"]
+        self.lock = Semaphore()  # one batch at a time: the decoder's state and seq order depend on it
         header = {"version": 2, "width": cols, "height": rows, "timestamp": int(time.time()),
                   "env": {"TERM": "xterm-256color"}}
         self._header = json.dumps(header)
@@ -63,7 +66,12 @@ class Recorder:
         lines = []
         if self.seq == 0:
             lines.append(self._header)
+        since_yield = 0
         for at, kind, payload in events:
+            since_yield += len(payload)
+            if since_yield > YIELD_EVERY_BYTES:
+                since_yield = 0
+                gevent.idle()
             text = self._decoder.decode(bytes(payload)) if kind == "o" else payload
             if text:
                 lines.append(json.dumps([round(at, 6), kind, text], ensure_ascii=False))
@@ -98,7 +106,8 @@ class RecordingWriter:
         """The session ended: write its last lines now and forget it."""
         recorder = self.recorders.pop(session_id, None)
         if recorder is not None:
-            self._write([(recorder, recorder.pending_lines(final=True))])
+            with recorder.lock:
+                self._write(recorder, recorder.pending_lines(final=True))
 
     def flush(self, session_id: str | None = None) -> None:
         """Write what is pending (for one session, or all) so a reader sees everything so far."""
@@ -106,19 +115,17 @@ class RecordingWriter:
             recorders = list(self.recorders.values())
         else:
             recorders = [self.recorders[session_id]] if session_id in self.recorders else []
-        self._write([(r, r.pending_lines()) for r in recorders])
+        for recorder in recorders:
+            with recorder.lock:
+                self._write(recorder, recorder.pending_lines())
 
-    def _write(self, batches: list[tuple[Recorder, str]]) -> None:
-        rows = []
-        for recorder, lines in batches:
-            if lines:
-                rows.append(RecordingChunk(session_id=recorder.session_id, seq=recorder.seq, lines=lines))
-                recorder.seq += 1
-        if not rows:
+    def _write(self, recorder: Recorder, lines: str) -> None:
+        if not lines:
             return
         with self.app.app_context():
-            db.session.add_all(rows)
+            db.session.add(RecordingChunk(session_id=recorder.session_id, seq=recorder.seq, lines=lines))
             db.session.commit()
+        recorder.seq += 1
 
     def _run(self) -> None:
         while True:
