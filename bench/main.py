@@ -425,6 +425,9 @@ def main() -> int:
     body = f"{text}\n\n{conditions(results)}\n"
     print()
     print(body)
-    (BENCH / "RESULTS.md").write_text("# aict benchmark (issue 3)\n\n" + body)
-    log(f"done in {time.monotonic() - started:.0f} s; table written to bench/RESULTS.md")
+    if results.throughput and results.sessions:  # a partial run (BENCH_PARTS) does not replace the record
+        (BENCH / "RESULTS.md").write_text("# aict benchmark (issue 3)\n\n" + body)
+        log(f"done in {time.monotonic() - started:.0f} s; table written to bench/RESULTS.md")
+    else:
+        log(f"done in {time.monotonic() - started:.0f} s (partial run: bench/RESULTS.md left as it was)")
     return 0
