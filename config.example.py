@@ -49,8 +49,8 @@ WORKSPACE_ROOT = None                 # default <instance>/workspaces
 
 # --- sessions and the output stream ----------------------------------------------------------
 RING_BYTES = 4 * 1024 * 1024          # output kept per session for replay (at least 2x the window)
-FLOW_WINDOW_BYTES = 1024 * 1024       # unacknowledged output in flight per socket
-COALESCE_MS = 4                       # a busy stream gathers reads this long into one frame
+FLOW_WINDOW_BYTES = 2 * 1024 * 1024   # unacknowledged output in flight per socket
+COALESCE_MS = 8                       # a busy stream gathers reads this long into one frame
 MAX_INPUT_BYTES = 1024 * 1024         # largest terminal-input event (pages split bigger pastes)
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024   # transport limit for one socket message
 IDLE_TIMEOUT_SECONDS = 24 * 3600      # a session with no socket attached is ended after this (0: never)

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 
 from flask import Flask
+from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from aict.config import ROOT, flask_config, load_settings
@@ -32,6 +33,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(flask_config(settings))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            event.listen(db.engine, "connect", _sqlite_pragmas)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     jwt.init_app(app)
     limiter.init_app(app)
@@ -70,3 +74,12 @@ def _register_web(app: Flask) -> None:
     except ImportError:  # the page blueprint is optional for API-only deployments
         return
     app.register_blueprint(bp)
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    # WAL: readers never wait for the writer, and a commit is one sequential append, not a
+    # journal rewrite; NORMAL sync is still crash-safe in WAL mode.
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

@@ -45,8 +45,8 @@ DEFAULTS: dict[str, object] = {
     "USER_LOCAL_WORKSPACES": False,  # may non-admins create local workspaces?
     "WORKSPACE_ROOT": None,  # defaults to <instance>/workspaces
     "RING_BYTES": 4 * MiB,  # output kept per session for replay
-    "FLOW_WINDOW_BYTES": 1 * MiB,  # unacknowledged output in flight per socket
-    "COALESCE_MS": 4,  # how long a busy stream gathers reads into one frame
+    "FLOW_WINDOW_BYTES": 2 * MiB,  # unacknowledged output in flight per socket
+    "COALESCE_MS": 8,  # how long a busy stream gathers reads into one frame
     "MAX_INPUT_BYTES": 1 * MiB,
     "MAX_MESSAGE_BYTES": 8 * MiB,  # transport limit for one socket message
     "IDLE_TIMEOUT_SECONDS": 24 * 3600,  # a detached session is ended after this

@@ -106,26 +106,35 @@ class RecordingWriter:
         """The session ended: write its last lines now and forget it."""
         recorder = self.recorders.pop(session_id, None)
         if recorder is not None:
-            with recorder.lock:
-                self._write(recorder, recorder.pending_lines(final=True))
+            self._write([recorder], final=True)
 
     def flush(self, session_id: str | None = None) -> None:
         """Write what is pending (for one session, or all) so a reader sees everything so far."""
         if session_id is None:
-            recorders = list(self.recorders.values())
-        else:
-            recorders = [self.recorders[session_id]] if session_id in self.recorders else []
-        for recorder in recorders:
-            with recorder.lock:
-                self._write(recorder, recorder.pending_lines())
+            self._write(list(self.recorders.values()))
+        elif session_id in self.recorders:
+            self._write([self.recorders[session_id]])
 
-    def _write(self, recorder: Recorder, lines: str) -> None:
-        if not lines:
-            return
-        with self.app.app_context():
-            db.session.add(RecordingChunk(session_id=recorder.session_id, seq=recorder.seq, lines=lines))
-            db.session.commit()
-        recorder.seq += 1
+    def _write(self, recorders: list[Recorder], final: bool = False) -> None:
+        """All their pending lines in one transaction: one commit a second, however many sessions."""
+        held, batch = [], []
+        try:
+            for recorder in recorders:
+                recorder.lock.acquire()
+                held.append(recorder)
+                lines = recorder.pending_lines(final=final)
+                if lines:
+                    batch.append((recorder, lines))
+            if batch:
+                with self.app.app_context():
+                    db.session.add_all(RecordingChunk(session_id=r.session_id, seq=r.seq, lines=lines)
+                                       for r, lines in batch)
+                    db.session.commit()
+                for recorder, _ in batch:
+                    recorder.seq += 1
+        finally:
+            for recorder in held:
+                recorder.lock.release()
 
     def _run(self) -> None:
         while True:
