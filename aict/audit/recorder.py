@@ -20,8 +20,10 @@ from aict.models import RecordingChunk
 
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 1.0
-MERGE_SECONDS = 0.01  # output this close together becomes one event
+MERGE_SECONDS = 0.01  # output this close together becomes one event...
+MAX_EVENT_BYTES = 64 * 1024  # ...up to this size
 YIELD_EVERY_BYTES = 256 * 1024  # encoding a flood's second of output must not stall the loop
+ROW_BYTES = 512 * 1024  # a flood's second is stored as many small commits, the loop running between them
 
 
 class Recorder:
@@ -52,13 +54,26 @@ class Recorder:
             self._events.append([now, "o", bytearray(note.encode())])
             return
         last = self._events[-1] if self._events else None
-        if last is not None and last[1] == "o" and now - last[0] < MERGE_SECONDS:
+        if last is not None and last[1] == "o" and now - last[0] < MERGE_SECONDS and len(last[2]) < MAX_EVENT_BYTES:
             last[2] += data
         else:
             self._events.append([now, "o", bytearray(data)])
 
     def resized(self, cols: int, rows: int) -> None:
         self._events.append([time.monotonic() - self.started, "r", f"{cols}x{rows}"])
+
+    def pending_rows(self, final: bool = False) -> list[str]:
+        """pending_lines() cut at line ends into pieces of about ROW_BYTES."""
+        rows, piece, size = [], [], 0
+        for line in self.pending_lines(final).splitlines(keepends=True):
+            piece.append(line)
+            size += len(line)
+            if size >= ROW_BYTES:
+                rows.append("".join(piece))
+                piece, size = [], 0
+        if piece:
+            rows.append("".join(piece))
+        return rows
 
     def pending_lines(self, final: bool = False) -> str:
         """asciicast lines for everything gathered since the last call (header first, once)."""
@@ -116,22 +131,25 @@ class RecordingWriter:
             self._write([self.recorders[session_id]])
 
     def _write(self, recorders: list[Recorder], final: bool = False) -> None:
-        """All their pending lines in one transaction: one commit a second, however many sessions."""
-        held, batch = [], []
+        """Their pending lines, in transactions of about ROW_BYTES: one commit a second for many quiet
+        sessions, and a flooding one never holds the loop for one huge insert."""
+        held, rows = [], []
         try:
             for recorder in recorders:
                 recorder.lock.acquire()
                 held.append(recorder)
-                lines = recorder.pending_lines(final=final)
-                if lines:
-                    batch.append((recorder, lines))
-            if batch:
-                with self.app.app_context():
-                    db.session.add_all(RecordingChunk(session_id=r.session_id, seq=r.seq, lines=lines)
-                                       for r, lines in batch)
-                    db.session.commit()
-                for recorder, _ in batch:
+                for text in recorder.pending_rows(final=final):
+                    rows.append(RecordingChunk(session_id=recorder.session_id, seq=recorder.seq, lines=text))
                     recorder.seq += 1
+            with self.app.app_context():
+                size = 0
+                for index, row in enumerate(rows):
+                    db.session.add(row)
+                    size += len(row.lines)
+                    if size >= ROW_BYTES or index == len(rows) - 1:
+                        db.session.commit()
+                        size = 0
+                        gevent.idle()
         finally:
             for recorder in held:
                 recorder.lock.release()
