@@ -4,7 +4,7 @@ from flask import Blueprint, Response, current_app, request
 from flask_jwt_extended import current_user, jwt_required
 
 from aict.access import session_for, visible_workspaces, workspace_for
-from aict.audit.recorder import recording_text
+from aict.audit.recorder import recording_lines
 from aict.errors import bad_request
 from aict.extensions import db
 from aict.models import TerminalSession
@@ -55,5 +55,5 @@ def get_recording(session_id: str):
     """The session's output as asciicast v2, as far as it has been written (also while it runs)."""
     record, _ = session_for(current_user, session_id)
     current_app.extensions["aict"].sessions.recordings.flush(record.id)
-    return Response(recording_text(record.id), mimetype="application/x-asciicast",
+    return Response("".join(recording_lines(record.id)), mimetype="application/x-asciicast",
                     headers={"Content-Disposition": f'attachment; filename="aict-{record.id}.cast"'})

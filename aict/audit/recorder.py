@@ -1,8 +1,10 @@
-"""Recordings: every session's output as asciicast v2, batched into the database off the output path.
+"""Recordings: every session's output, kept in the database, served as asciicast v2.
 
-The output hook only appends (time, bytes) to a list; a flusher greenlet decodes (UTF-8 across
-chunk boundaries, invalid bytes as U+FFFD), serialises and writes each second, in one transaction
-for all sessions. A recording stops (and says so) at RECORDING_MAX_BYTES.
+The output hook only appends (time, bytes) to a list. Once a second a flusher greenlet stores
+what was gathered as compact binary records (no decoding, no JSON on the live path), in commits
+of about ROW_BYTES with the loop running between them. Turning records into asciicast (UTF-8
+decoded across chunk boundaries, invalid bytes as U+FFFD) happens when a recording is read.
+A recording stops (and says so) at RECORDING_MAX_BYTES.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 import codecs
 import json
 import logging
+import struct
 import time
+from collections.abc import Iterable, Iterator
 
 import gevent
 from gevent.lock import Semaphore
@@ -22,12 +26,12 @@ log = logging.getLogger(__name__)
 FLUSH_SECONDS = 1.0
 MERGE_SECONDS = 0.01  # output this close together becomes one event...
 MAX_EVENT_BYTES = 64 * 1024  # ...up to this size
-YIELD_EVERY_BYTES = 256 * 1024  # encoding a flood's second of output must not stall the loop
-ROW_BYTES = 512 * 1024  # a flood's second is stored as many small commits, the loop running between them
+ROW_BYTES = 512 * 1024  # a flood's second is stored as many small commits
+RECORD = struct.Struct(">dcI")  # seconds since start, kind (h=header, o=output, r=resize), length
 
 
 class Recorder:
-    """One session's recording; `pending_lines()` drains what the hooks gathered."""
+    """One session's recording; `pending_rows()` drains what the hooks gathered."""
 
     def __init__(self, session_id: str, cols: int, rows: int, max_bytes: int):
         self.session_id = session_id
@@ -36,12 +40,10 @@ class Recorder:
         self.recorded = 0
         self.stopped = False
         self.seq = 0
-        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        self._events: list[list] = []  # [t, "o", bytearray] or [t, "r", "COLSxROWS"]
-        self.lock = Semaphore()  # one batch at a time: the decoder's state and seq order depend on it
+        self.lock = Semaphore()  # one batch at a time, so rows keep their order
         header = {"version": 2, "width": cols, "height": rows, "timestamp": int(time.time()),
                   "env": {"TERM": "xterm-256color"}}
-        self._header = json.dumps(header)
+        self._events: list[list] = [[0.0, b"h", bytearray(json.dumps(header).encode())]]
 
     def output(self, _offset: int, data: bytes) -> None:
         if self.stopped:
@@ -51,54 +53,65 @@ class Recorder:
         if self.recorded > self.max_bytes:
             self.stopped = True
             note = f"\r\n[aict: recording stopped after {self.max_bytes // (1024 * 1024)} MiB]\r\n"
-            self._events.append([now, "o", bytearray(note.encode())])
+            self._events.append([now, b"o", bytearray(note.encode())])
             return
         last = self._events[-1] if self._events else None
-        if last is not None and last[1] == "o" and now - last[0] < MERGE_SECONDS and len(last[2]) < MAX_EVENT_BYTES:
+        if (last is not None and last[1] == b"o" and now - last[0] < MERGE_SECONDS
+                and len(last[2]) < MAX_EVENT_BYTES):
             last[2] += data
         else:
-            self._events.append([now, "o", bytearray(data)])
+            self._events.append([now, b"o", bytearray(data)])
 
     def resized(self, cols: int, rows: int) -> None:
-        self._events.append([time.monotonic() - self.started, "r", f"{cols}x{rows}"])
+        self._events.append([time.monotonic() - self.started, b"r", bytearray(f"{cols}x{rows}".encode())])
 
-    def pending_rows(self, final: bool = False) -> list[str]:
-        """pending_lines() cut at line ends into pieces of about ROW_BYTES."""
+    def pending_rows(self) -> list[bytes]:
+        """Everything gathered since the last call, as binary records cut into rows of ~ROW_BYTES."""
+        events, self._events = self._events, []
         rows, piece, size = [], [], 0
-        for line in self.pending_lines(final).splitlines(keepends=True):
-            piece.append(line)
-            size += len(line)
+        for at, kind, payload in events:
+            piece.append(RECORD.pack(at, kind, len(payload)))
+            piece.append(payload)
+            size += RECORD.size + len(payload)
             if size >= ROW_BYTES:
-                rows.append("".join(piece))
+                rows.append(b"".join(piece))
                 piece, size = [], 0
         if piece:
-            rows.append("".join(piece))
+            rows.append(b"".join(piece))
         return rows
 
-    def pending_lines(self, final: bool = False) -> str:
-        """asciicast lines for everything gathered since the last call (header first, once)."""
-        events, self._events = self._events, []
-        lines = []
-        if self.seq == 0:
-            lines.append(self._header)
-        since_yield = 0
-        for at, kind, payload in events:
-            since_yield += len(payload)
-            if since_yield > YIELD_EVERY_BYTES:
-                since_yield = 0
-                gevent.idle()
-            text = self._decoder.decode(bytes(payload)) if kind == "o" else payload
+
+def _records(rows: Iterable[bytes]) -> Iterator[tuple[float, bytes, bytes]]:
+    for row in rows:
+        view, position = memoryview(row), 0
+        while position < len(row):
+            at, kind, length = RECORD.unpack_from(row, position)
+            position += RECORD.size
+            yield at, kind, bytes(view[position:position + length])
+            position += length
+
+
+def asciicast(rows: Iterable[bytes]) -> Iterator[str]:
+    """asciicast v2 lines (with newlines) from stored rows, in order."""
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    last_at = 0.0
+    for at, kind, payload in _records(rows):
+        last_at = at
+        if kind == b"h":
+            yield payload.decode() + "\n"
+        elif kind == b"r":
+            yield json.dumps([round(at, 6), "r", payload.decode()]) + "\n"
+        else:
+            text = decoder.decode(payload)
             if text:
-                lines.append(json.dumps([round(at, 6), kind, text], ensure_ascii=False))
-        if final:
-            tail = self._decoder.decode(b"", final=True)
-            if tail:
-                lines.append(json.dumps([round(time.monotonic() - self.started, 6), "o", tail]))
-        return "".join(line + "\n" for line in lines)
+                yield json.dumps([round(at, 6), "o", text], ensure_ascii=False) + "\n"
+    tail = decoder.decode(b"", final=True)
+    if tail:
+        yield json.dumps([round(last_at, 6), "o", tail], ensure_ascii=False) + "\n"
 
 
 class RecordingWriter:
-    """Owns the live recorders of one app and writes their lines to the database every second."""
+    """Owns the live recorders of one app and stores what they gathered every second."""
 
     def __init__(self, app):
         self.app = app
@@ -118,34 +131,35 @@ class RecordingWriter:
         return recorder
 
     def finish(self, session_id: str) -> None:
-        """The session ended: write its last lines now and forget it."""
+        """The session ended: store its last output now and forget it."""
         recorder = self.recorders.pop(session_id, None)
         if recorder is not None:
-            self._write([recorder], final=True)
+            self._write([recorder])
 
     def flush(self, session_id: str | None = None) -> None:
-        """Write what is pending (for one session, or all) so a reader sees everything so far."""
+        """Store what is pending (for one session, or all) so a reader sees everything so far."""
         if session_id is None:
             self._write(list(self.recorders.values()))
         elif session_id in self.recorders:
             self._write([self.recorders[session_id]])
 
-    def _write(self, recorders: list[Recorder], final: bool = False) -> None:
-        """Their pending lines, in transactions of about ROW_BYTES: one commit a second for many quiet
-        sessions, and a flooding one never holds the loop for one huge insert."""
+    def _write(self, recorders: list[Recorder]) -> None:
+        """One commit a second for many quiet sessions; a flooding one in commits of ~ROW_BYTES."""
         held, rows = [], []
         try:
             for recorder in recorders:
                 recorder.lock.acquire()
                 held.append(recorder)
-                for text in recorder.pending_rows(final=final):
-                    rows.append(RecordingChunk(session_id=recorder.session_id, seq=recorder.seq, lines=text))
+                for data in recorder.pending_rows():
+                    rows.append(RecordingChunk(session_id=recorder.session_id, seq=recorder.seq, data=data))
                     recorder.seq += 1
+            if not rows:
+                return
             with self.app.app_context():
                 size = 0
                 for index, row in enumerate(rows):
                     db.session.add(row)
-                    size += len(row.lines)
+                    size += len(row.data)
                     if size >= ROW_BYTES or index == len(rows) - 1:
                         db.session.commit()
                         size = 0
@@ -160,11 +174,11 @@ class RecordingWriter:
             try:
                 self.flush()
             except Exception:
-                log.exception("writing recordings failed")
+                log.exception("storing recordings failed")
 
 
-def recording_text(session_id: str) -> str:
-    """The whole asciicast file as stored so far."""
-    chunks = db.session.execute(db.select(RecordingChunk.lines).filter_by(session_id=session_id)
-                                .order_by(RecordingChunk.seq)).scalars()
-    return "".join(chunks)
+def recording_lines(session_id: str) -> Iterator[str]:
+    """The stored recording as asciicast v2 lines."""
+    rows = db.session.execute(db.select(RecordingChunk.data).filter_by(session_id=session_id)
+                              .order_by(RecordingChunk.seq)).scalars()
+    return asciicast(rows)

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text, UniqueConstraint
+from sqlalchemy import Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aict.extensions import db
@@ -8,7 +8,7 @@ from aict.models.base import utcnow
 
 
 class RecordingChunk(db.Model):
-    """A batch of a session's asciicast v2 lines; seq 0 is the header. Written off the output path."""
+    """A batch of a session's output as binary records (see aict.audit.recorder), in `seq` order."""
 
     __tablename__ = "recording_chunks"
     __table_args__ = (UniqueConstraint("session_id", "seq"),)
@@ -16,5 +16,5 @@ class RecordingChunk(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     session_id: Mapped[str] = mapped_column(String(32), index=True)
     seq: Mapped[int] = mapped_column(Integer)
-    lines: Mapped[str] = mapped_column(Text)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -22,7 +22,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('session_id', sa.String(length=32), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
-    sa.Column('lines', sa.Text(), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('session_id', 'seq')

@@ -1,13 +1,17 @@
-"""Recorder: a session's output as asciicast v2 lines."""
+"""Recorder: a session's output stored as binary records, read back as asciicast v2."""
 
 import json
 
-from aict.audit.recorder import Recorder
+from aict.audit.recorder import ROW_BYTES, Recorder, asciicast
 
 
-def parse(text: str) -> tuple[dict, list[list]]:
-    lines = text.splitlines()
+def cast(*batches: list[bytes]) -> tuple[dict, list[list]]:
+    lines = "".join(asciicast(row for batch in batches for row in batch)).splitlines()
     return json.loads(lines[0]), [json.loads(line) for line in lines[1:]]
+
+
+def output_of(events: list[list]) -> str:
+    return "".join(data for _, kind, data in events if kind == "o")
 
 
 def test_header_carries_the_starting_size_and_output_follows():
@@ -15,7 +19,7 @@ def test_header_carries_the_starting_size_and_output_follows():
     recorder.output(0, b"hello ")
     recorder.resized(120, 40)
     recorder.output(6, b"world")
-    header, events = parse(recorder.pending_lines(final=True))
+    header, events = cast(recorder.pending_rows())
     assert (header["version"], header["width"], header["height"]) == (2, 100, 30)
     assert [(kind, data) for _, kind, data in events] == [("o", "hello "), ("r", "120x40"), ("o", "world")]
     assert all(isinstance(at, float) for at, _, _ in events)
@@ -24,27 +28,34 @@ def test_header_carries_the_starting_size_and_output_follows():
 def test_a_character_split_across_chunks_and_batches_is_decoded_whole():
     recorder = Recorder("s1", 80, 24, max_bytes=1 << 20)
     recorder.output(0, b"caf" + b"\xc3")
-    first = recorder.pending_lines()
-    recorder.seq = 1  # the writer stored the first batch
+    first = recorder.pending_rows()
     recorder.output(4, b"\xa9!")
-    _, events = parse(first + recorder.pending_lines(final=True))
-    assert "".join(data for _, kind, data in events if kind == "o") == "café!"
+    assert output_of(cast(first, recorder.pending_rows())[1]) == "café!"
 
 
-def test_invalid_bytes_become_replacement_characters():
+def test_invalid_bytes_and_a_dangling_partial_character_become_replacement_characters():
     recorder = Recorder("s1", 80, 24, max_bytes=1 << 20)
-    recorder.output(0, b"a\xffb")
-    _, events = parse(recorder.pending_lines(final=True))
-    assert events[0][2] == "a\ufffdb"
+    recorder.output(0, b"a\xffb\xe2\x82")
+    assert output_of(cast(recorder.pending_rows())[1]) == "a\ufffdb\ufffd"
 
 
-def test_the_header_is_written_once():
+def test_the_header_is_stored_once():
     recorder = Recorder("s1", 80, 24, max_bytes=1 << 20)
     recorder.output(0, b"x")
-    first = recorder.pending_lines()
-    recorder.seq = 1  # the writer stored the first batch
+    first = recorder.pending_rows()
     recorder.output(1, b"y")
-    assert '"version": 2' in first and '"version"' not in recorder.pending_lines()
+    header, events = cast(first, recorder.pending_rows())
+    assert header["version"] == 2 and output_of(events) == "xy"
+
+
+def test_a_flood_is_cut_into_rows_of_bounded_size_and_reads_back_whole():
+    recorder = Recorder("s1", 80, 24, max_bytes=64 << 20)
+    chunk = b"y\r\n" * 1365
+    for offset in range(0, 3000 * len(chunk), len(chunk)):
+        recorder.output(offset, chunk)
+    rows = recorder.pending_rows()
+    assert len(rows) > 1 and all(len(row) < ROW_BYTES + 128 * 1024 for row in rows)
+    assert output_of(cast(rows)[1]) == (chunk * 3000).decode()
 
 
 def test_a_recording_stops_at_its_limit_and_says_so():
@@ -52,6 +63,5 @@ def test_a_recording_stops_at_its_limit_and_says_so():
     recorder.output(0, b"0123456789")
     recorder.output(10, b"more")
     recorder.output(14, b"and more")
-    _, events = parse(recorder.pending_lines(final=True))
-    text = "".join(data for _, kind, data in events if kind == "o")
+    text = output_of(cast(recorder.pending_rows())[1])
     assert text.startswith("0123456789") and "recording stopped" in text and "more" not in text
