@@ -18,9 +18,11 @@ from collections.abc import Iterable, Iterator
 
 import gevent
 from gevent.lock import Semaphore
+from sqlalchemy import insert
 
 from aict.extensions import db
 from aict.models import RecordingChunk
+from aict.models.base import utcnow
 
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 1.0
@@ -151,18 +153,18 @@ class RecordingWriter:
                 recorder.lock.acquire()
                 held.append(recorder)
                 for data in recorder.pending_rows():
-                    rows.append(RecordingChunk(session_id=recorder.session_id, seq=recorder.seq, data=data))
+                    rows.append({"session_id": recorder.session_id, "seq": recorder.seq, "data": data,
+                                 "created_at": utcnow()})
                     recorder.seq += 1
-            if not rows:
-                return
             with self.app.app_context():
-                size = 0
+                batch, size = [], 0
                 for index, row in enumerate(rows):
-                    db.session.add(row)
-                    size += len(row.data)
+                    batch.append(row)
+                    size += len(row["data"])
                     if size >= ROW_BYTES or index == len(rows) - 1:
+                        db.session.execute(insert(RecordingChunk), batch)  # one executemany, no ORM objects
                         db.session.commit()
-                        size = 0
+                        batch, size = [], 0
                         gevent.idle()
         finally:
             for recorder in held:
