@@ -37,7 +37,9 @@ class RunningServer:
                         AICT_ENV="development", PYTHONUNBUFFERED="1",
                         # The account's login scripts are not ours to test, and may be slow or hang
                         # (a stale pyenv rehash lock makes every `bash -l` wait 60 s).
-                        AICT_SHELL_ARGS='["--noprofile", "--norc"]')
+                        AICT_SHELL_ARGS='["--noprofile", "--norc"]',
+                        # The shared server outlives hundreds of tests whose terminals keep running.
+                        AICT_MAX_SESSIONS_PER_USER="10000")
         self.env.update(settings or {})
         self.log_path = instance / "server.log"
         self.proc: subprocess.Popen | None = None
