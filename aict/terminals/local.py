@@ -17,11 +17,11 @@ from gevent.event import Event
 from gevent.hub import get_hub
 
 from aict.errors import AppError
-from aict.terminals.backend import ExitStatus, InputBacklogFull
+from aict.terminals.backend import ExitStatus
+from aict.terminals.input_queue import InputQueue
 
 KILL_GRACE_SECONDS = 3.0
 DRAIN_AFTER_EXIT_SECONDS = 0.2  # output the kernel still moves to the master after the shell died
-MAX_INPUT_BACKLOG = 8 * 1024 * 1024
 WRITE_SIZE = 64 * 1024
 # Only these pass from the server's environment to a shell: never its secrets.
 INHERITED_ENV = ("PATH", "LANG", "LANGUAGE", "TZ", "TMPDIR")
@@ -59,9 +59,7 @@ class LocalPtyBackend:
         self._exited = Event()
         self._readable = Event()
         self._read_watcher = None
-        self._input = bytearray()
-        self._input_ready = Event()
-        self._writer = None
+        self._input = InputQueue(self._write_some, self._wait_writable, WRITE_SIZE)
         self._status: ExitStatus | None = None
 
     # ---- lifecycle ------------------------------------------------------------------------
@@ -85,7 +83,7 @@ class LocalPtyBackend:
         self.fd = master
         self._read_watcher = get_hub().loop.io(master, 1)
         gevent.spawn(self._reap)
-        self._writer = gevent.spawn(self._write_loop)
+        self._input.start()
 
     def _reap(self) -> None:
         self.proc.wait()
@@ -117,8 +115,7 @@ class LocalPtyBackend:
             pass
 
     def close(self) -> None:
-        if self._writer is not None:
-            self._writer.kill(block=False)
+        self._input.stop()
         if self._read_watcher is not None:
             self._read_watcher.close()
             self._read_watcher = None
@@ -159,35 +156,25 @@ class LocalPtyBackend:
 
     # ---- input ----------------------------------------------------------------------------
     def write(self, data: bytes) -> None:
-        if len(self._input) + len(data) > MAX_INPUT_BACKLOG:
-            raise InputBacklogFull()
-        if not self._input:  # the usual keystroke: straight to the terminal, no greenlet hop
+        if not len(self._input):  # the usual keystroke: straight to the terminal, no greenlet hop
             try:
-                written = os.write(self.fd, data[:WRITE_SIZE])
+                data = data[self._write_some(data[:WRITE_SIZE]):]
             except BlockingIOError:
-                written = 0
-            except OSError:
-                return  # the terminal is gone; input has nowhere to go
-            data = data[written:]
-            if not data:
-                return
-        self._input += data
-        self._input_ready.set()
+                pass
+        self._input.put(data)
 
-    def _write_loop(self) -> None:
+    def _write_some(self, data: bytes) -> int:
+        try:
+            return os.write(self.fd, data)
+        except BlockingIOError:
+            raise
+        except OSError:
+            return 0  # the terminal is gone
+
+    def _wait_writable(self) -> None:
         from gevent.socket import wait_write
 
-        while True:
-            self._input_ready.wait()
-            while self._input:
-                try:
-                    written = os.write(self.fd, self._input[:WRITE_SIZE])
-                    del self._input[:written]
-                except BlockingIOError:
-                    wait_write(self.fd)
-                except OSError:
-                    self._input.clear()  # the terminal is gone; input has nowhere to go
-            self._input_ready.clear()
+        wait_write(self.fd)
 
     def pending_input(self) -> int:
         return len(self._input)

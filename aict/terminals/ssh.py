@@ -12,19 +12,18 @@ import logging
 
 import gevent
 import paramiko
-from gevent.event import Event
 
 from aict.crypto import CredentialsUnreadable, cipher_for
 from aict.errors import AppError, forbidden
 from aict.host_key_trust import host_key_checker, pinned_key
 from aict.models import Workspace
 from aict.ssh_targets import target_problem
-from aict.terminals.backend import ExitStatus, InputBacklogFull
+from aict.terminals.backend import ExitStatus
+from aict.terminals.input_queue import InputQueue
 from aict.terminals.ssh_connect import AddressCheck, Deadline, HostKeyCheck, SshTarget, open_shell, open_transport
 
 log = logging.getLogger(__name__)
 
-MAX_INPUT_BACKLOG = 8 * 1024 * 1024
 WRITE_SIZE = 32 * 1024
 CLOSE_GRACE_SECONDS = 3.0  # after EOF, how long the remote may take to say how it ended
 CHANNEL_ERRORS = (EOFError, OSError, paramiko.SSHException)
@@ -40,9 +39,7 @@ class SshBackend:
         self.check_addresses = check_addresses
         self.transport: paramiko.Transport | None = None
         self.channel: paramiko.Channel | None = None
-        self._input = bytearray()
-        self._input_ready = Event()
-        self._writer = None
+        self._input = InputQueue(self._send_some, chunk_size=WRITE_SIZE)
         self._closer = None
 
     # ---- lifecycle ------------------------------------------------------------------------
@@ -61,7 +58,7 @@ class SshBackend:
             log.info("ssh %s@%s:%s not opened: %s: %s", target.username, target.host, target.port, error.code,
                      error.message)
             raise
-        self._writer = gevent.spawn(self._write_loop)
+        self._input.start()
 
     @property
     def ended(self):
@@ -86,8 +83,7 @@ class SshBackend:
             self._closer = gevent.spawn_later(CLOSE_GRACE_SECONDS, self._close_transport)
 
     def close(self) -> None:
-        if self._writer is not None:
-            self._writer.kill(block=False)
+        self._input.stop()
         if self._closer is not None:
             self._closer.kill(block=False)
         if self.channel is not None:
@@ -110,24 +106,13 @@ class SshBackend:
 
     # ---- input ----------------------------------------------------------------------------
     def write(self, data: bytes) -> None:
-        if len(self._input) + len(data) > MAX_INPUT_BACKLOG:
-            raise InputBacklogFull()
-        self._input += data
-        self._input_ready.set()
+        self._input.put(data)
 
-    def _write_loop(self) -> None:
-        while True:
-            self._input_ready.wait()
-            while self._input:
-                try:
-                    sent = self.channel.send(bytes(self._input[:WRITE_SIZE]))  # waits for the remote's window
-                except CHANNEL_ERRORS:
-                    sent = 0
-                if sent == 0:
-                    self._input.clear()  # the channel is closed; input has nowhere to go
-                else:
-                    del self._input[:sent]
-            self._input_ready.clear()
+    def _send_some(self, data: bytes) -> int:
+        try:
+            return self.channel.send(data)  # waits (cooperatively) for the remote's window; 0 once closed
+        except CHANNEL_ERRORS:
+            return 0
 
     def pending_input(self) -> int:
         return len(self._input)
