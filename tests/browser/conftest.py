@@ -33,9 +33,9 @@ ROWS_JS = """() => {
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed")
+        pytest.fail("chromium is not installed: run the suite through `make test`, which installs it")
     if not (DIST / "terminal.js").exists():
-        pytest.skip("static/dist is not built (npm ci && npm run build)")
+        pytest.fail("static/dist is not built: run the suite through `make test` (npm ci && npm run build)")
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

@@ -22,7 +22,7 @@ def _listening(port: int) -> bool:
 
 def _require(port: int, what: str) -> None:
     if not _listening(port):
-        pytest.skip(f"no {what} on 127.0.0.1:{port}")
+        pytest.fail(f"no {what} on 127.0.0.1:{port}: the suite runs against the real service")
 
 
 @pytest.fixture

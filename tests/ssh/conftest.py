@@ -94,7 +94,7 @@ def _wait_for_banner(port: int, proc: subprocess.Popen, log_path: Path) -> None:
 def sshd():
     """A real sshd on 127.0.0.1 (a free port) admitting TEST_USER by key and by password."""
     if os.geteuid() != 0 or not os.access(SSHD, os.X_OK):
-        pytest.skip("the SSH suite needs root and OpenSSH's sshd (apt-get install openssh-server)")
+        pytest.fail("the SSH suite needs root and OpenSSH's sshd: run it through `make test` (installs openssh-server)")
     folder = Path(tempfile.mkdtemp(prefix="aict-sshd-"))
     folder.chmod(0o755)  # sshd reads authorized_keys as the test user
     password = _ensure_account()
