@@ -77,6 +77,9 @@ def test_migrations_login_workspace_and_terminal_on_postgresql(pg_server):
     session = exited()
     assert session["id"] == session_id and session["exit_code"] == 5 and session["owner"] == username
     assert _pg_rows(f"SELECT status, exit_code FROM terminal_sessions WHERE id = '{session_id}'") == [("exited", 5)]
+    recording = server.api("GET", f"/api/sessions/{session_id}/recording", tokens["access_token"])
+    assert recording.status_code == 200 and '"version": 2' in recording.text.splitlines()[0]
+    assert "exit 5" in recording.text  # the typed command was echoed, recorded and stored in PostgreSQL
 
     assert server.api("POST", "/api/auth/logout", tokens["access_token"]).status_code == 204
     assert server.api("GET", "/api/me", tokens["access_token"]).status_code == 401
