@@ -58,22 +58,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     state.login_throttle = LoginThrottle(settings)
     register_jwt_callbacks()
 
-    from aict import api, cli, realtime, security
+    from aict import api, cli, realtime, security, web
 
     api.register(app)
     realtime.register(app)
     security.register(app)
     cli.register(app)
-    _register_web(app)
+    app.register_blueprint(web.bp)
     return app
-
-
-def _register_web(app: Flask) -> None:
-    try:
-        from aict.web import bp
-    except ImportError:  # the page blueprint is optional for API-only deployments
-        return
-    app.register_blueprint(bp)
 
 
 def _sqlite_pragmas(connection, _record) -> None:

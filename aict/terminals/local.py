@@ -176,8 +176,5 @@ class LocalPtyBackend:
 
         wait_write(self.fd)
 
-    def pending_input(self) -> int:
-        return len(self._input)
-
     def resize(self, cols: int, rows: int) -> None:
         set_window_size(self.fd, cols, rows)

@@ -114,9 +114,6 @@ class SshBackend:
         except CHANNEL_ERRORS:
             return 0
 
-    def pending_input(self) -> int:
-        return len(self._input)
-
     def resize(self, cols: int, rows: int) -> None:
         try:
             self.channel.resize_pty(width=cols, height=rows)
