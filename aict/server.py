@@ -12,11 +12,14 @@ from flask import Flask
 from gevent import pywsgi
 from geventwebsocket.handler import WebSocketHandler
 
+from aict.realtime.frames import DEFAULT_MAX_MESSAGE_BYTES, BoundedWebSocket
+
 log = logging.getLogger(__name__)
 
 
 class NoDelayWebSocketHandler(WebSocketHandler):
-    """Without TCP_NODELAY a binary event's second frame can wait ~40 ms for a delayed ACK."""
+    """TCP_NODELAY (else a binary event's second frame can wait ~40 ms for a delayed ACK), and
+    client frames read by aict.realtime.frames (fast, and bounded by MAX_MESSAGE_BYTES)."""
 
     def __init__(self, sock, *args, **kwargs):
         try:
@@ -24,6 +27,15 @@ class NoDelayWebSocketHandler(WebSocketHandler):
         except OSError:
             pass
         super().__init__(sock, *args, **kwargs)
+
+    @property
+    def max_message_bytes(self) -> int:
+        config = getattr(self.application, "config", None) or {}
+        return config.get("AICT", {}).get("MAX_MESSAGE_BYTES", DEFAULT_MAX_MESSAGE_BYTES)
+
+    def run_websocket(self):
+        BoundedWebSocket.adopt(self.websocket)
+        super().run_websocket()
 
     def log_request(self):  # quiet access log; audit events record what matters
         if self.code and int(self.code) >= 500:

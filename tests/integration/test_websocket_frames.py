@@ -1,0 +1,105 @@
+"""Raw WebSocket frames against the real server: oversized messages are refused from their
+header, fragmented and masked messages arrive whole, and nothing else is disturbed."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+
+import websocket
+
+from aict.realtime.frames import unmask
+from tests.integration.contract import assert_echoes
+
+OPCODE_TEXT, OPCODE_CONTINUATION = 0x1, 0x0
+
+
+def _mask(payload: bytes, key: bytes) -> bytes:
+    return unmask(payload, key)  # the same XOR both ways (checked bytewise in tests/unit/test_frames.py)
+
+
+def _connect(server) -> websocket.WebSocket:
+    url = server.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    ws = websocket.create_connection(url, timeout=10)
+    assert ws.recv().startswith("0")  # Engine.IO open
+    ws.send("40" + json.dumps({"token": server.admin_token}))
+    assert ws.recv().startswith("40")  # Socket.IO connected
+    return ws
+
+
+def _frame_header(opcode: int, length: int, fin: bool = True) -> bytes:
+    first = (0x80 if fin else 0) | opcode
+    if length < 126:
+        return struct.pack("!BB", first, 0x80 | length)
+    if length < 65536:
+        return struct.pack("!BBH", first, 0x80 | 126, length)
+    return struct.pack("!BBQ", first, 0x80 | 127, length)
+
+
+def _send_raw(ws: websocket.WebSocket, opcode: int, payload: bytes, fin: bool = True) -> None:
+    key = os.urandom(4)
+    ws.sock.sendall(_frame_header(opcode, len(payload), fin) + key + _mask(payload, key))
+
+
+def _close_code(ws: websocket.WebSocket) -> int | None:
+    """Read until the server's close frame; its status code."""
+    while True:
+        try:
+            opcode, data = ws.recv_data(control_frame=True)
+        except (TimeoutError, websocket.WebSocketConnectionClosedException, ConnectionError):
+            return None
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            return struct.unpack("!H", data[:2])[0] if len(data) >= 2 else None
+
+
+def test_a_message_announced_bigger_than_the_limit_is_refused_before_its_payload(server, client, workspace):
+    client = client()
+    session_id = client.create(workspace["id"])
+    ws = _connect(server)
+    # 1 GiB announced, nothing sent after the header: the server must not wait for (or hold) it.
+    ws.sock.sendall(_frame_header(OPCODE_TEXT, 1 << 30) + os.urandom(4))
+    assert _close_code(ws) == 1009
+    ws.close()
+    assert_echoes(client, session_id)  # the server and other sockets carry on
+
+
+def test_fragments_adding_up_past_the_limit_are_refused(server, client, workspace):
+    client = client()
+    session_id = client.create(workspace["id"])
+    ws = _connect(server)
+    three_mib = 3 * 1024 * 1024
+    _send_raw(ws, OPCODE_TEXT, b"4" + b"x" * (three_mib - 1), fin=False)
+    _send_raw(ws, OPCODE_CONTINUATION, b"x" * three_mib, fin=False)
+    # The third fragment would pass the 8 MiB default: refused from its header alone.
+    ws.sock.sendall(_frame_header(OPCODE_CONTINUATION, three_mib) + os.urandom(4))
+    assert _close_code(ws) == 1009
+    ws.close()
+    assert_echoes(client, session_id)
+
+
+def test_a_fragmented_masked_event_arrives_whole(server, workspace):
+    ws = _connect(server)
+    event = '421["create-terminal",' + json.dumps({"workspaceId": workspace["id"], "name": "é" * 40}, ensure_ascii=False) + "]"
+    encoded = event.encode()
+    cut = encoded.index("é".encode()) + 1  # split inside a two-byte character
+    _send_raw(ws, OPCODE_TEXT, encoded[:cut], fin=False)
+    _send_raw(ws, OPCODE_CONTINUATION, encoded[cut:], fin=True)
+    while True:
+        message = ws.recv()
+        if message.startswith("431"):
+            break
+    answer = json.loads(message[3:])[0]
+    assert answer["ok"] is True
+    ws.send("421" + json.dumps(["kill-terminal", {"sessionId": answer["sessionId"]}]))
+    ws.close()
+
+
+def test_invalid_utf8_in_a_text_frame_closes_with_1007(server, client, workspace):
+    client = client()
+    session_id = client.create(workspace["id"])
+    ws = _connect(server)
+    _send_raw(ws, OPCODE_TEXT, b'42["terminal-input",{"data":"\xff\xfe"}]')
+    assert _close_code(ws) == 1007
+    ws.close()
+    assert_echoes(client, session_id)
