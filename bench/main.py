@@ -25,8 +25,8 @@ from pathlib import Path
 import psutil
 
 from bench import rawpty
-from bench.client import FastClient
 from bench.terminado_ref import TerminadoServer, terminado_echo, terminado_throughput
+from bench.wire import WireClient
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -170,7 +170,6 @@ class Results:
     echo: dict[str, list[float]] = field(default_factory=dict)
     flood_rate: dict[str, float] = field(default_factory=dict)
     memory_kb: float = 0.0
-    ring_kb: float = 0.0
     create_seconds: float = 0.0
     sessions: int = 0
     producing: int = 0
@@ -191,7 +190,7 @@ def profile(pid: int, label: str, seconds: float = 5) -> subprocess.Popen | None
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def aict_throughput(client: FastClient, sid: str) -> float:
+def aict_throughput(client: WireClient, sid: str) -> float:
     before = client.received.get(sid, 0)
     client.watch(sid, MARK)
     start = time.perf_counter()
@@ -200,34 +199,34 @@ def aict_throughput(client: FastClient, sid: str) -> float:
     return (client.received[sid] - before) / (end - start) / 1e6
 
 
-def aict_echo(client: FastClient, sid: str, samples: int) -> list[float]:
+def aict_echo(client: WireClient, sid: str, samples: int) -> list[float]:
     """Type one character, time until its echo arrives; clear the line now and then."""
     latencies = []
     letters = "abcdefghijklmnopqrstuvwxyz"
     for i in range(samples):
         if i % 25 == 0:
             client.type(sid, "\x15")  # readline: erase the line typed so far
-            time.sleep(0.05)
+            client.settle(0.05)
         ch = letters[i % 26]
         client.watch(sid, ch.encode())
         start = time.perf_counter()
         client.type(sid, ch)
         latencies.append((client.wait_seen(5) - start) * 1000)
-        time.sleep(random.uniform(*ECHO_GAP))
+        client.settle(random.uniform(*ECHO_GAP))
     client.type(sid, "\x15")
     return latencies
 
 
-def prepared_session(client: FastClient, workspace: str, bash: bool = False) -> str:
+def prepared_session(client: WireClient, workspace: str, bash: bool = False) -> str:
     sid = client.create(workspace)
     deadline = time.monotonic() + 60
     while not client.received.get(sid) and time.monotonic() < deadline:  # the shell's first prompt
-        time.sleep(0.02)
+        client.settle(0.02)
     if bash:  # a plain interactive bash (readline echo) whatever the server's shell is
         client.type(sid, "exec bash --noprofile --norc\n")
-        time.sleep(0.5)
+        client.settle(0.5)
     client.run(sid, "PS1='$ '; echo READY_$((2*3))", b"READY_6")
-    time.sleep(0.1)
+    client.settle(0.1)
     return sid
 
 
@@ -246,7 +245,7 @@ def run_stream(results: Results, procs: Processes, workdir: Path) -> None:
     terminado.start(["/bin/bash", *json.loads(PLAIN_BASH_ARGS)])
     token = server.admin_token
     workspace = server.create_local_workspace()["id"]
-    client = FastClient(server.url, token)
+    client = WireClient(server.url, token)
     sid = prepared_session(client, workspace)
 
     # 1. throughput, interleaved rounds so that machine noise hits every contender alike
@@ -289,10 +288,9 @@ def run_many(results: Results, procs: Processes, workdir: Path) -> None:
     server = start_aict(procs, workdir, "aict-many", AICT_SHELL="/bin/sh", AICT_SHELL_ARGS="[]")
     token = server.admin_token
     workspace = server.create_local_workspace()["id"]
-    client = FastClient(server.url, token)
-    sid = prepared_session(client, workspace, bash=True)
-    warm = prepared_session(client, workspace)  # warm the create path before the baseline
-    client.call("kill-terminal", {"sessionId": warm})
+    warm_client = WireClient(server.url, token)  # warm the create path before the baseline
+    warm_client.call("kill-terminal", {"sessionId": prepared_session(warm_client, workspace)})
+    warm_client.close()
     time.sleep(1)
     server_proc = psutil.Process(server.proc.pid)
     rss_before = server_proc.memory_info().rss
@@ -306,9 +304,11 @@ def run_many(results: Results, procs: Processes, workdir: Path) -> None:
     time.sleep(3)
     rss_after = server_proc.memory_info().rss
     results.memory_kb = (rss_after - rss_before) / max(1, results.sessions) / 1024
-    results.ring_kb = _ring_estimate_kb(server)
+    # The echo client connects now: a single-threaded client answers pings only while it reads.
+    client = WireClient(server.url, token)
+    sid = prepared_session(client, workspace, bash=True)
     results.producing = load.tell("produce")["producing"]
-    time.sleep(2)
+    client.settle(2)
     log(f"echo latency with {results.sessions} sessions, {results.producing} producing")
     spy = profile(server.proc.pid, "many")
     results.echo["aict many"] = aict_echo(client, sid, ECHO_SAMPLES)
@@ -317,11 +317,6 @@ def run_many(results: Results, procs: Processes, workdir: Path) -> None:
     results.gaps += load.finish()["gaps"] + client.gaps
     client.close()
     procs.stop_server(server)
-
-
-def _ring_estimate_kb(server) -> float:
-    """What an idle session's ring holds: its prompt, a few bytes (rings grow lazily)."""
-    return 0.0
 
 
 # ---- report ---------------------------------------------------------------------------------
@@ -354,7 +349,7 @@ def table(r: Results) -> str:
     if "aict many" in e:
         rows += [
             f"| Server memory per idle session, {r.sessions} sessions (KB) | {r.memory_kb:.1f} | | | ≤ 100 KB | "
-            f"{mark(r.memory_kb - r.ring_kb <= 100 and r.sessions == MANY_SESSIONS)} |",
+            f"{mark(r.memory_kb <= 100 and r.sessions == MANY_SESSIONS)} |",
             f"| Echo p50 / p99, {r.sessions} sessions open, {r.producing} producing (ms) | "
             f"{e['aict many'][0]:.2f} / {e['aict many'][1]:.2f} | | | p99 < 10 ms | "
             f"{mark(e['aict many'][1] < 10)} |",
@@ -386,8 +381,9 @@ def conditions(r: Results) -> str:
         f"- Throughput: `{PRODUCER.replace(LINE, 'a×99')}` ({PRODUCE_BYTES / 1e6:.0f} MB of 100-byte lines, "
         "101 bytes each on the wire), timed from typing the command to its end marker; MB = 10⁶ bytes. "
         "raw PTY: a Python loop reading the PTY master in 64 KiB non-blocking reads woken by poll(). "
-        "aict: python-socketio client over websocket (UTF-8 validation off, messages handled in order on "
-        "the reading thread), acking every chunk. terminado 0.18.1: tornado app with UniqueTermManager, "
+        "aict: bench/wire.py, a minimal Socket.IO client on websocket-client (UTF-8 validation off) "
+        "that reads on the thread that waits, like the terminado client, and acks every chunk. "
+        "terminado 0.18.1: tornado app with UniqueTermManager, "
         "websocket-client reading its JSON messages.",
         f"- Echo: one character typed into an interactive bash (readline echo), time until it comes back; "
         f"{ECHO_SAMPLES} samples per row, {ECHO_GAP[0] * 1000:.0f}–{ECHO_GAP[1] * 1000:.0f} ms apart. "

@@ -26,11 +26,12 @@ def wait_command() -> str:
 
 
 def aict_flood(url: str, token: str, workspace: str) -> None:
-    from bench.client import FastClient
+    from bench.wire import WireClient
 
-    client = FastClient(url, token)
+    client = WireClient(url, token)
     sid = client.create(workspace)
     client.run(sid, "PS1='$ '", b"$ ")
+    client.start_reader()
     client.type(sid, "yes\n")
     deadline = time.monotonic() + 20
     while client.received.get(sid, 0) < 4 * 1024 * 1024 and time.monotonic() < deadline:
@@ -86,9 +87,9 @@ def terminado_flood(ws_url: str) -> None:
 
 def aict_load(url: str, token: str, workspace: str, sessions: int, sockets: int, producers: int,
               producer_command: str) -> None:
-    from bench.client import FastClient
+    from bench.wire import WireClient
 
-    clients = [FastClient(url, token) for _ in range(sockets)]
+    clients = [WireClient(url, token) for _ in range(sockets)]
     created: list[list[str]] = [[] for _ in clients]
     errors: list[str] = []
 
@@ -107,6 +108,8 @@ def aict_load(url: str, token: str, workspace: str, sessions: int, sockets: int,
         t.start()
     for t in threads:
         t.join()
+    for c in clients:  # from now on their output is read and acked in the background
+        c.start_reader()
     total = sum(len(c) for c in created)
     say(created=total, seconds=time.perf_counter() - started, errors=errors[:3])
     while True:

@@ -8,13 +8,14 @@ def register(app: Flask) -> None:
     from aict.realtime import connect, handlers  # noqa: F401  (importing registers the handlers)
     from aict.realtime.connections import ConnectionRegistry
     from aict.realtime.guard import SocketThrottle, with_fast_path
+    from aict.realtime.inline import InlineEventsServer
     from aict.realtime.viewer import notify_forced_detach
 
     state = app.extensions["aict"]
     state.connections = ConnectionRegistry()
     state.sessions.on_forced_detach = notify_forced_detach
     state.socket_rate = SocketThrottle(state.settings["SOCKET_EVENT_RATE"])
-    # The two per-keystroke / per-chunk events skip Flask's request context on their common path.
-    socketio.server.on("terminal-ack", handlers.ack_handler(state.sessions), namespace="/")
+    # The two per-keystroke / per-chunk events are answered inline, without Flask's request context.
+    InlineEventsServer.adopt(socketio.server).inline_handlers["terminal-ack"] = handlers.ack_handler(state.sessions)
     with_fast_path(app, "terminal-input",
                    handlers.input_fast_path(state.sessions, state.socket_rate, state.settings["MAX_INPUT_BYTES"]))

@@ -165,18 +165,17 @@ def input_fast_path(sessions, throttle, max_input: int):
 
 
 def ack_handler(sessions):
-    """terminal-ack, registered on the Socket.IO server itself: acks are the most frequent event
-    and need neither the database nor a Flask request context (which cost ~10% of a flood's CPU).
-    Malformed acks are ignored, and no answer is needed."""
+    """terminal-ack, answered inline (aict.realtime.inline): acks are the most frequent event and
+    need neither the database nor a Flask request context (which cost ~10% of a flood's CPU).
+    Malformed acks are ignored, and no answer is needed (an ack id, if sent, gets an empty one)."""
 
-    def on_terminal_ack(sid, payload=None, *_extra):
-        if not isinstance(payload, dict):
-            return
-        session_id, offset = payload.get("sessionId"), payload.get("offset")
-        if not isinstance(session_id, str) or isinstance(offset, bool) or not isinstance(offset, int):
-            return
-        session = sessions.get(session_id)
-        if session is not None:
-            session.ack(sid, offset)
+    def on_terminal_ack(sid, payload=None):
+        if isinstance(payload, dict):
+            session_id, offset = payload.get("sessionId"), payload.get("offset")
+            if isinstance(session_id, str) and not isinstance(offset, bool) and isinstance(offset, int):
+                session = sessions.get(session_id)
+                if session is not None:
+                    session.ack(sid, offset)
+        return ()
 
     return on_terminal_ack

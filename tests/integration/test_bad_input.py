@@ -229,6 +229,13 @@ def test_malformed_terminal_ack_is_ignored(shell, ack):
     _unharmed(client, session_id)
 
 
+def test_terminal_ack_sent_with_a_callback_gets_an_empty_answer(shell):
+    client, session_id = shell
+    offset = len(client.streams.get(session_id, b""))
+    assert client.sio.call("terminal-ack", {"sessionId": session_id, "offset": offset}, timeout=5) is None
+    _unharmed(client, session_id)
+
+
 # ---- event flood -------------------------------------------------------------------------------
 
 def test_event_flood_is_throttled_and_the_connection_survives(start_server):

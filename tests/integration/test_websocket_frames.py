@@ -80,7 +80,8 @@ def test_fragments_adding_up_past_the_limit_are_refused(server, client, workspac
 
 def test_a_fragmented_masked_event_arrives_whole(server, workspace):
     ws = _connect(server)
-    event = '421["create-terminal",' + json.dumps({"workspaceId": workspace["id"], "name": "é" * 40}, ensure_ascii=False) + "]"
+    payload = json.dumps({"workspaceId": workspace["id"], "name": "é" * 40}, ensure_ascii=False)
+    event = '421["create-terminal",' + payload + "]"
     encoded = event.encode()
     cut = encoded.index("é".encode()) + 1  # split inside a two-byte character
     _send_raw(ws, OPCODE_TEXT, encoded[:cut], fin=False)
