@@ -15,9 +15,6 @@ keepalive = 30
 
 
 def post_worker_init(worker):
-    state = worker.wsgi.extensions["aict"]
-    state.sessions.mark_orphans_exited()
-    state.sessions.start_sweeper()
-    from aict.server import settle_garbage_collector
+    from aict.server import start_background_work
 
-    settle_garbage_collector()
+    start_background_work(worker.wsgi)

@@ -9,6 +9,7 @@ from flask import Flask
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from aict import sqlite_wal
 from aict.config import ROOT, flask_config, load_settings
 from aict.extensions import db, jwt, limiter, migrate, socketio
 
@@ -35,7 +36,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
-            event.listen(db.engine, "connect", _sqlite_pragmas)
+            event.listen(db.engine, "connect", sqlite_wal.pragmas)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     jwt.init_app(app)
     limiter.init_app(app)
@@ -66,12 +67,3 @@ def create_app(overrides: dict | None = None) -> Flask:
     cli.register(app)
     app.register_blueprint(web.bp)
     return app
-
-
-def _sqlite_pragmas(connection, _record) -> None:
-    # WAL: readers never wait for the writer, and a commit is one sequential append, not a
-    # journal rewrite; NORMAL sync is still crash-safe in WAL mode.
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()

@@ -74,15 +74,28 @@ def settle_garbage_collector() -> None:
     gc.set_threshold(7000, 20, 20)
 
 
+def start_background_work(app: Flask) -> None:
+    """What a serving process runs besides requests (the dev server and the gunicorn worker alike)."""
+    from aict.extensions import db
+    from aict.sqlite_wal import checkpointer_for
+
+    state = app.extensions["aict"]
+    state.sessions.mark_orphans_exited()
+    state.sessions.start_sweeper()
+    with app.app_context():
+        checkpointer = checkpointer_for(db.engine)
+    if checkpointer is not None:
+        checkpointer.start()
+    settle_garbage_collector()
+
+
 def serve(app: Flask, host: str | None = None, port: int | None = None) -> None:
     """Serve in the foreground until SIGINT/SIGTERM; ends running sessions on the way out."""
     settings = app.config["AICT"]
     host = host or settings["HOST"]
     port = int(port or settings["PORT"])
     state = app.extensions["aict"]
-    state.sessions.mark_orphans_exited()
-    state.sessions.start_sweeper()
-    settle_garbage_collector()
+    start_background_work(app)
     server = pywsgi.WSGIServer((host, port), app, handler_class=NoDelayWebSocketHandler, log=None,
                                error_log=logging.getLogger("aict.http"))
 

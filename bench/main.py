@@ -35,7 +35,7 @@ PY = sys.executable
 # One producer for every throughput row: `yes` lines of 100 bytes (101 on the wire: the PTY
 # turns \n into \r\n), cut by head; CPU-cheap, so the terminal path is what is measured.
 PRODUCE_BYTES = int(os.environ.get("BENCH_BYTES", 100_000_000))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", 3))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", 5))
 LINE = "a" * 99
 MARK = b"BENCH_42_END"
 PRODUCER = f"yes {LINE} | head -c {PRODUCE_BYTES}; echo BENCH_$((6*7))_END"

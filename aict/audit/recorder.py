@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 FLUSH_SECONDS = 1.0
 MERGE_SECONDS = 0.01  # output this close together becomes one event...
 MAX_EVENT_BYTES = 64 * 1024  # ...up to this size
-ROW_BYTES = 512 * 1024  # a flood's second is stored as many small commits
+ROW_BYTES = 256 * 1024  # a flood's second is stored as many small commits (~0.5 ms each)
 RECORD = struct.Struct(">dcI")  # seconds since start, kind (h=header, o=output, r=resize), length
 
 
