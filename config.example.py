@@ -38,7 +38,7 @@ LOGIN_USER_FAILURES = 5               # failures of one username within the wind
 LOGIN_IP_FAILURES = 20                # ...failures from one IP within the window block the IP...
 LOGIN_WINDOW_SECONDS = 900
 LOGIN_LOCK_SECONDS = 900              # ...for this long (refused attempts do not extend it)
-SOCKET_EVENT_RATE = "300 per second"  # socket events per connection (terminal-ack is not counted)
+SOCKET_EVENT_RATE = "300 per second"  # events per connection, counted in its own process (terminal-ack is not counted)
 ALLOWED_ORIGINS = []                  # extra browser origins allowed to open sockets, e.g. ["https://ops.example.com"]
 
 # --- local workspaces ------------------------------------------------------------------------

@@ -79,3 +79,18 @@ def test_input_of_more_than_a_mebibyte_in_one_event_is_too_large(server, connect
     assert answer["ok"] is False and answer["error"]["code"] == "too_large"
     client.send(session_id, "echo still-$((1+1))\n")
     client.wait_for(session_id, "still-2")
+
+
+def test_long_polling_carries_binary_output_and_input_byte_exact(server, workspace):
+    """The same stream over Engine.IO's HTTP long-polling transport (proxies without WebSocket)."""
+    client = server.socket(transports=("polling",))
+    try:
+        session_id = client.create(workspace["id"])
+        client.send(session_id, b"printf '<\\377\\376\\300>\\n'\n")  # input as bytes, output invalid UTF-8
+        client.wait_for(session_id, b"<\xff\xfe\xc0>\r\n")
+        chunks = client.chunks[session_id]  # (offset, length) in arrival order: contiguous from 0
+        assert [offset for offset, _ in chunks] == [sum(n for _, n in chunks[:i]) for i in range(len(chunks))]
+        assert REPLACEMENT not in client.streams[session_id]
+        assert client.call("kill-terminal", {"sessionId": session_id})["ok"]
+    finally:
+        client.close()
