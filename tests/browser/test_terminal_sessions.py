@@ -17,6 +17,10 @@ def _assert_line(page, expected: str) -> None:
     assert expected in _visible(page), _visible(page)
 
 
+def _assert_row_contains(page, expected: str) -> None:
+    assert any(expected in row for row in _visible(page)), _visible(page)
+
+
 def test_exit_shows_the_code_and_offers_a_new_terminal(page, server, workspace):
     login_with_tokens(page, server)
     first = open_terminal(page, server, workspace["id"])
@@ -71,7 +75,10 @@ def test_a_paste_bigger_than_one_message_arrives_whole(page, server, workspace):
     login_with_tokens(page, server)
     open_terminal(page, server, workspace["id"])
     size = 1_500_000  # more than the server takes in one terminal-input (1 MiB)
-    run(page, f"stty raw -echo; head -c {size} | wc -c; stty sane")
+    run(page, f"stty raw -echo; echo paste-ready-$((6*7)); head -c {size} | wc -c; stty sane")
+    # Paste only once the terminal is raw: until then the tty would echo the paste and drop what
+    # overflows its 4 KiB line buffer (bash restores a cooked terminal before running a command).
+    poll(lambda: _assert_row_contains(page, "paste-ready-42"))
     page.evaluate("(n) => window.aictTerminal.paste('0123456789'.repeat(n / 10))", size)
     poll(lambda: _assert_line(page, str(size)))
 

@@ -148,8 +148,8 @@ def test_unknown_and_other_users_workspace_ids_get_the_same_not_found(server, cl
 
 def _swallow_input(client: TerminalClient, session_id: str) -> None:
     """Run a reader that discards input without echo, so a big paste costs no output."""
-    client.send(session_id, "stty -echo; cat > /dev/null; stty echo; echo swallowed-$((3*3))\n")
-    time.sleep(0.3)
+    client.send(session_id, "stty -echo; echo swallow-$((2*2)); cat > /dev/null; stty echo; echo swallowed-$((3*3))\n")
+    client.wait_for(session_id, "swallow-4")  # the terminal no longer echoes: input now goes to cat
 
 
 def _finish_swallow(client: TerminalClient, session_id: str) -> None:
@@ -183,8 +183,8 @@ def test_input_over_1_mib_is_too_large(shell, data):
 def test_invalid_utf8_input_reaches_the_process_byte_exact(server, client, workspace):
     c = client()
     session_id = c.create(workspace["id"])
-    c.send(session_id, "stty -echo; od -An -tx1; stty echo\n")
-    time.sleep(0.3)
+    c.send(session_id, "stty -echo; echo od-$((5*5)); od -An -tx1; stty echo\n")
+    c.wait_for(session_id, "od-25")
     assert c.send(session_id, b"\xff\xfe\xc3(\xe2\x82\n") == {"ok": True}
     assert c.send(session_id, "\x04") == {"ok": True}
     c.wait_for(session_id, "ff fe c3 28 e2 82 0a")
