@@ -98,11 +98,7 @@ class WireClient:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError("expected message did not arrive")
-            self.ws.settimeout(left)
-            try:
-                self._receive()
-            except websocket.WebSocketTimeoutException:
-                continue
+            self._receive_within(left)
 
     def start_reader(self) -> None:
         """Hand the socket to a background thread (for load generators that wait on other things)."""
@@ -117,6 +113,15 @@ class WireClient:
 
         self._reader = threading.Thread(target=read, daemon=True)
         self._reader.start()
+
+    def _receive_within(self, seconds: float) -> bool:
+        """Read and handle one message if one arrives within `seconds`."""
+        self.ws.settimeout(seconds)
+        try:
+            self._receive()
+        except websocket.WebSocketTimeoutException:
+            return False
+        return True
 
     def _receive(self) -> None:
         opcode, message = self.ws.recv_data()
@@ -207,10 +212,7 @@ class WireClient:
             if self._reader is not None:
                 time.sleep(left)
                 return
-            self.ws.settimeout(left)
-            try:
-                self._receive()
-            except websocket.WebSocketTimeoutException:
+            if not self._receive_within(left):
                 return
 
     def close(self) -> None:
