@@ -13,6 +13,7 @@ from aict.extensions import db
 from aict.models import TerminalSession
 from aict.realtime.connections import Connection
 from aict.realtime.guard import THROTTLED, current_user_of, session_id_of, socket_event
+from aict.realtime.inline import Later
 from aict.realtime.viewer import SocketViewer
 from aict.terminals.backend import InputBacklogFull
 from aict.terminals.session import Session
@@ -159,7 +160,7 @@ def input_fast_path(sessions, throttle, max_input: int):
             session.write(data)
         except InputBacklogFull:
             return None
-        return {"ok": True}
+        return Later({"ok": True}, session.after_output)  # the ack follows the echo
 
     return fast
 

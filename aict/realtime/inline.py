@@ -17,6 +17,15 @@ import socketio
 InlineHandler = Callable[[str, object], object]  # (sid, payload) -> ack data, or None: not handled here
 
 
+class Later:
+    """An inline handler's answer that goes out when `schedule(send)` calls send, not at once."""
+
+    __slots__ = ("answer", "schedule")
+
+    def __init__(self, answer, schedule: Callable[[Callable[[], None]], None]):
+        self.answer, self.schedule = answer, schedule
+
+
 class InlineEventsServer(socketio.Server):
     """socketio.Server that tries `inline_handlers` before spawning a handler greenlet."""
 
@@ -57,9 +66,15 @@ class InlineEventsServer(socketio.Server):
                 return
             answer = handler(sid, data[1] if len(data) > 1 else None)
             if answer is not None:
+                schedule = None
+                if isinstance(answer, Later):
+                    answer, schedule = answer.answer, answer.schedule
                 if id is not None:  # as python-socketio answers: a tuple is the ack's argument list
                     args = list(answer) if isinstance(answer, tuple) else [answer]
-                    self._send_packet(eio_sid, self.packet_class(socketio.packet.ACK, namespace="/", id=id,
-                                                                 data=args))
+                    ack = self.packet_class(socketio.packet.ACK, namespace="/", id=id, data=args)
+                    if schedule is None:
+                        self._send_packet(eio_sid, ack)
+                    else:
+                        schedule(lambda: self._send_packet(eio_sid, ack))
                 return
         super()._handle_event(eio_sid, namespace, id, data)

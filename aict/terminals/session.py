@@ -14,6 +14,7 @@ from typing import Protocol
 
 import gevent
 from gevent.event import Event
+from gevent.hub import get_hub
 
 from aict.errors import AppError, bad_request
 from aict.terminals.backend import Backend, ExitStatus
@@ -26,6 +27,8 @@ MAX_CHUNK = 256 * 1024  # largest single terminal-output frame
 # Reading longer than this without a pause lets everything else that is ready run first: a flooding
 # terminal then delays another session's echo by a fraction of a millisecond (8 reads: ~5 ms p50).
 YIELD_AFTER_SECONDS = 0.0002
+# Work queued with after_output() (keystroke acks) waits at most this long for output to follow.
+AFTER_OUTPUT_SECONDS = 0.003
 
 
 class Viewer(Protocol):
@@ -95,6 +98,8 @@ class Session:
         self._last_flush = 0.0
         self._hooks: list[OutputHook] = []
         self._resize_hooks: list[Callable[[int, int], None]] = []
+        self._after_output: list[Callable[[], None]] = []
+        self._after_output_timer = None
         self._reader = None
 
     # ---- lifetime -------------------------------------------------------------------------
@@ -199,6 +204,30 @@ class Session:
         for attachment in list(self._attachments.values()):
             self._pump(attachment)
         self._update_read_gate()
+        if self._after_output:
+            self._run_after_output()
+
+    def after_output(self, callback: Callable[[], None]) -> None:
+        """Call `callback` right after the next output is sent, or within AFTER_OUTPUT_SECONDS.
+
+        For a keystroke's ack: sent behind its echo, the two leave together (one wake-up for the
+        client, and none competing with the shell while it echoes)."""
+        self._after_output.append(callback)
+        if self._after_output_timer is None:
+            self._after_output_timer = get_hub().loop.timer(AFTER_OUTPUT_SECONDS)
+            self._after_output_timer.start(self._run_after_output)
+
+    def _run_after_output(self) -> None:
+        # Runs in a flush or as a timer callback in the hub: callbacks must not block.
+        timer, self._after_output_timer = self._after_output_timer, None
+        if timer is not None:
+            timer.stop()
+        callbacks, self._after_output = self._after_output, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:
+                log.exception("session %s: after-output callback failed", self.id)
 
     def _pump(self, a: _Attachment) -> None:
         """Send this viewer what it may have: contiguous, within its window, then exit if done."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from collections.abc import Callable
 
 import jwt
 import requests
+import websocket
 
 from tests.server import InOrderClient, RunningServer, TerminalClient
 
@@ -88,3 +90,14 @@ def assert_echoes(client: TerminalClient, session_id: str) -> None:
     answer = client.send(session_id, f"echo $(({a}+{b}))\n")
     assert answer == {"ok": True}, answer
     client.wait_for(session_id, f"{a + b}\r\n")
+
+
+def raw_websocket(server: RunningServer, token: str | None = None) -> websocket.WebSocket:
+    """A bare WebSocket speaking Engine.IO v4 / Socket.IO v5 by hand, connected and authenticated."""
+    url = server.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    ws = websocket.create_connection(url, timeout=10)
+    assert ws.recv().startswith("0")  # Engine.IO open
+    ws.send("40" + json.dumps({"token": token or server.admin_token}))
+    assert ws.recv().startswith("40")  # Socket.IO connected
+    return ws
+

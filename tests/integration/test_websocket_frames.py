@@ -10,22 +10,13 @@ import struct
 import websocket
 
 from aict.realtime.frames import unmask
-from tests.integration.contract import assert_echoes
+from tests.integration.contract import assert_echoes, raw_websocket
 
 OPCODE_TEXT, OPCODE_CONTINUATION = 0x1, 0x0
 
 
 def _mask(payload: bytes, key: bytes) -> bytes:
     return unmask(payload, key)  # the same XOR both ways (checked bytewise in tests/unit/test_frames.py)
-
-
-def _connect(server) -> websocket.WebSocket:
-    url = server.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-    ws = websocket.create_connection(url, timeout=10)
-    assert ws.recv().startswith("0")  # Engine.IO open
-    ws.send("40" + json.dumps({"token": server.admin_token}))
-    assert ws.recv().startswith("40")  # Socket.IO connected
-    return ws
 
 
 def _frame_header(opcode: int, length: int, fin: bool = True) -> bytes:
@@ -56,7 +47,7 @@ def _close_code(ws: websocket.WebSocket) -> int | None:
 def test_a_message_announced_bigger_than_the_limit_is_refused_before_its_payload(server, client, workspace):
     client = client()
     session_id = client.create(workspace["id"])
-    ws = _connect(server)
+    ws = raw_websocket(server)
     # 1 GiB announced, nothing sent after the header: the server must not wait for (or hold) it.
     ws.sock.sendall(_frame_header(OPCODE_TEXT, 1 << 30) + os.urandom(4))
     assert _close_code(ws) == 1009
@@ -67,7 +58,7 @@ def test_a_message_announced_bigger_than_the_limit_is_refused_before_its_payload
 def test_fragments_adding_up_past_the_limit_are_refused(server, client, workspace):
     client = client()
     session_id = client.create(workspace["id"])
-    ws = _connect(server)
+    ws = raw_websocket(server)
     three_mib = 3 * 1024 * 1024
     _send_raw(ws, OPCODE_TEXT, b"4" + b"x" * (three_mib - 1), fin=False)
     _send_raw(ws, OPCODE_CONTINUATION, b"x" * three_mib, fin=False)
@@ -79,7 +70,7 @@ def test_fragments_adding_up_past_the_limit_are_refused(server, client, workspac
 
 
 def test_a_fragmented_masked_event_arrives_whole(server, workspace):
-    ws = _connect(server)
+    ws = raw_websocket(server)
     payload = json.dumps({"workspaceId": workspace["id"], "name": "é" * 40}, ensure_ascii=False)
     event = '421["create-terminal",' + payload + "]"
     encoded = event.encode()
@@ -99,7 +90,7 @@ def test_a_fragmented_masked_event_arrives_whole(server, workspace):
 def test_invalid_utf8_in_a_text_frame_closes_with_1007(server, client, workspace):
     client = client()
     session_id = client.create(workspace["id"])
-    ws = _connect(server)
+    ws = raw_websocket(server)
     _send_raw(ws, OPCODE_TEXT, b'42["terminal-input",{"data":"\xff\xfe"}]')
     assert _close_code(ws) == 1007
     ws.close()

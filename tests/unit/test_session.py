@@ -66,6 +66,25 @@ def test_output_hooks_see_every_byte_with_its_offset(make_session):
     assert seen == [(0, b"abc"), (3, b"de")]
 
 
+def test_after_output_runs_right_after_the_next_output_is_sent(make_session):
+    session, backend = make_session()
+    v = viewer(session, auto_ack=True)
+    session.attach(v, "operator", 0)
+    session.after_output(lambda: v.events.append(("ack",)))
+    backend.output(b"echo")
+    wait_until(lambda: ("ack",) in v.events)
+    assert v.events == [("output", 0, b"echo"), ("ack",)]
+
+
+def test_after_output_runs_anyway_when_no_output_follows(make_session):
+    session, _backend = make_session()
+    events = []
+    session.after_output(lambda: events.append("ack"))
+    session.after_output(lambda: events.append("second"))
+    wait_until(lambda: len(events) == 2, timeout=1)
+    assert events == ["ack", "second"]
+
+
 # ---- attach, replay, re-attach --------------------------------------------------------------
 def test_attach_since_replays_from_that_offset(make_session):
     session, backend = make_session()
