@@ -18,6 +18,7 @@ from geventwebsocket.websocket import Header, WebSocket
 
 DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 CLOSE_TOO_BIG = 1009
+LARGE_FRAME_BYTES = 64 * 1024
 
 
 def unmask(payload: bytes, mask: bytes) -> bytes:
@@ -59,6 +60,29 @@ class BoundedWebSocket(WebSocket):
                 pass  # the peer is gone: nothing to tell it
         self.closed = True
         self.stream = self.raw_write = self.raw_read = self.environ = None
+
+    def send_frame(self, message, opcode) -> None:
+        """One frame, written with a plain send (gevent's sendall asks the kernel for SO_SNDBUF
+        first: a syscall per frame); a large payload is not copied behind its header."""
+        if self.closed:
+            raise WebSocketError("Connection is already closed")
+        if opcode in (self.OPCODE_TEXT, self.OPCODE_PING):
+            message = self._encode_bytes(message)
+        elif not isinstance(message, bytes):
+            message = bytes(message)
+        header = Header.encode_header(True, opcode, b"", len(message), 0)
+        sock = self.handler.socket
+        try:
+            if len(message) > LARGE_FRAME_BYTES:
+                sock.sendall(header)
+                sock.sendall(message)
+                return
+            frame = header + message
+            sent = sock.send(frame)
+            if sent < len(frame):
+                sock.sendall(memoryview(frame)[sent:])
+        except OSError as exc:
+            raise WebSocketError("Socket is dead") from exc
 
     def read_message(self):
         """The next text (str) or binary (bytes) message, answering pings and closes on the way."""

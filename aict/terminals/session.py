@@ -204,8 +204,8 @@ class Session:
         for attachment in list(self._attachments.values()):
             self._pump(attachment)
         self._update_read_gate()
-        if self._after_output:
-            self._run_after_output()
+        if self._after_output:  # once the loop has run the socket writers: the output leaves first
+            get_hub().loop.run_callback(self._run_after_output)
 
     def after_output(self, callback: Callable[[], None]) -> None:
         """Call `callback` right after the next output is sent, or within AFTER_OUTPUT_SECONDS.
