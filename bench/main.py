@@ -43,6 +43,7 @@ PRODUCER = f"yes {LINE} | head -c {PRODUCE_BYTES}; echo BENCH_$((6*7))_END"
 PLAIN_BASH_ARGS = '["--noprofile", "--norc"]'
 ECHO_GAP = (0.010, 0.030)  # seconds between keystrokes: faster than any typist, slower than a paste
 ECHO_SAMPLES = int(os.environ.get("BENCH_ECHO_SAMPLES", 400))
+ECHO_BLOCKS = 4  # idle echo: aict and terminado take turns, a quarter of the samples at a time
 MANY_SESSIONS = int(os.environ.get("BENCH_SESSIONS", 1000))
 MANY_SOCKETS = 10
 PRODUCERS = int(os.environ.get("BENCH_PRODUCERS", 100))
@@ -260,9 +261,11 @@ def run_stream(results: Results, procs: Processes, workdir: Path) -> None:
     results.gaps += client.gaps
 
     # 2. echo latency: idle, then with another session flooding (acked by another process)
-    log("echo latency, idle")
-    results.echo["aict idle"] = aict_echo(client, sid, ECHO_SAMPLES)
-    results.echo["terminado idle"] = terminado_echo(terminado.url, ECHO_SAMPLES, ECHO_GAP)
+    log(f"echo latency, idle ({ECHO_BLOCKS} interleaved blocks each)")
+    results.echo["aict idle"], results.echo["terminado idle"] = [], []
+    for _ in range(ECHO_BLOCKS):  # interleaved, like the throughput rounds
+        results.echo["aict idle"] += aict_echo(client, sid, ECHO_SAMPLES // ECHO_BLOCKS)
+        results.echo["terminado idle"] += terminado_echo(terminado.url, ECHO_SAMPLES // ECHO_BLOCKS, ECHO_GAP)
     log("echo latency, while another session floods")
     flood = Worker(procs, "aict-flood", server.url, token, workspace)
     flood.read()
@@ -386,7 +389,8 @@ def conditions(r: Results) -> str:
         "terminado 0.18.1: tornado app with UniqueTermManager, "
         "websocket-client reading its JSON messages.",
         f"- Echo: one character typed into an interactive bash (readline echo), time until it comes back; "
-        f"{ECHO_SAMPLES} samples per row, {ECHO_GAP[0] * 1000:.0f}–{ECHO_GAP[1] * 1000:.0f} ms apart. "
+        f"{ECHO_SAMPLES} samples per row, {ECHO_GAP[0] * 1000:.0f}–{ECHO_GAP[1] * 1000:.0f} ms apart; the idle rows "
+        f"take turns in {ECHO_BLOCKS} blocks. "
         "Flood: another terminal runs `yes`, read and acked by a client in another process.",
         f"- Many sessions: {r.sessions} `/bin/sh` sessions over {MANY_SOCKETS} sockets (created in "
         f"{r.create_seconds:.0f} s); memory = growth of the server process's RSS (not its children) / sessions; "
