@@ -10,6 +10,7 @@ import socket
 import gevent
 from flask import Flask
 from gevent import pywsgi
+from gevent.lock import Semaphore
 from geventwebsocket.handler import WebSocketHandler
 
 from aict.realtime.frames import DEFAULT_MAX_MESSAGE_BYTES, BoundedWebSocket
@@ -26,6 +27,7 @@ class NoDelayWebSocketHandler(WebSocketHandler):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
             pass
+        self.send_lock = Semaphore()  # one WebSocket frame at a time (BoundedWebSocket.send_frame)
         super().__init__(sock, *args, **kwargs)
 
     @property

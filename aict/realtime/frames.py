@@ -62,8 +62,10 @@ class BoundedWebSocket(WebSocket):
         self.stream = self.raw_write = self.raw_read = self.environ = None
 
     def send_frame(self, message, opcode) -> None:
-        """One frame, written with a plain send (gevent's sendall asks the kernel for SO_SNDBUF
-        first: a syscall per frame); a large payload is not copied behind its header."""
+        """One frame, whole: greenlets that send on this socket (engineio's writer, the reader
+        answering a ping, a close) take turns, or a frame could be split by another one when a
+        send has to wait. Written with a plain send (gevent's sendall asks the kernel for
+        SO_SNDBUF first: a syscall per frame); a large payload is not copied behind its header."""
         if self.closed:
             raise WebSocketError("Connection is already closed")
         if opcode in (self.OPCODE_TEXT, self.OPCODE_PING):
@@ -71,16 +73,17 @@ class BoundedWebSocket(WebSocket):
         elif not isinstance(message, bytes):
             message = bytes(message)
         header = Header.encode_header(True, opcode, b"", len(message), 0)
-        sock = self.handler.socket
+        sock, lock = self.handler.socket, self.handler.send_lock
         try:
-            if len(message) > LARGE_FRAME_BYTES:
-                sock.sendall(header)
-                sock.sendall(message)
-                return
-            frame = header + message
-            sent = sock.send(frame)
-            if sent < len(frame):
-                sock.sendall(memoryview(frame)[sent:])
+            with lock:
+                if len(message) > LARGE_FRAME_BYTES:
+                    sock.sendall(header)
+                    sock.sendall(message)
+                    return
+                frame = header + message
+                sent = sock.send(frame)
+                if sent < len(frame):
+                    sock.sendall(memoryview(frame)[sent:])
         except OSError as exc:
             raise WebSocketError("Socket is dead") from exc
 

@@ -95,3 +95,4 @@ def test_invalid_utf8_in_a_text_frame_closes_with_1007(server, client, workspace
     assert _close_code(ws) == 1007
     ws.close()
     assert_echoes(client, session_id)
+
