@@ -49,12 +49,14 @@ class RunningServer:
         return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=self.env,
                               capture_output=True, text=True, check=True, timeout=120)
 
+    def command(self) -> list[str]:
+        # --setup migrates and creates the admin in the serving process: one interpreter start, not three.
+        return [sys.executable, "wsgi.py", "--setup"]
+
     def start(self) -> RunningServer:
         self.instance.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "wb")  # noqa: SIM115 -- the child writes to it for its whole life
-        # --setup migrates and creates the admin in the serving process: one interpreter start, not three.
-        self.proc = subprocess.Popen([sys.executable, "wsgi.py", "--setup"], cwd=ROOT, env=self.env, stdout=log,
-                                     stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.command(), cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

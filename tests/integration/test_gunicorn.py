@@ -2,37 +2,21 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
 
 from tests.integration.contract import assert_echoes
-from tests.server import ROOT, RunningServer
+from tests.server import RunningServer
 
 
 class GunicornServer(RunningServer):
-    def start(self) -> GunicornServer:
+    def command(self) -> list[str]:
         self.instance.mkdir(parents=True, exist_ok=True)
         self.flask("db", "upgrade")
         self.flask("aict", "ensure-admin")
-        log = open(self.log_path, "wb")  # noqa: SIM115 -- the child writes to it for its whole life
-        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-        self.proc = subprocess.Popen([gunicorn, "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=self.env,
-                                     stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited early:\n{self.log_path.read_text()}")
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return self
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError(f"gunicorn did not come up:\n{self.log_path.read_text()}")
+        return [str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py", "wsgi:app"]
 
 
 @pytest.fixture(scope="module")
