@@ -10,13 +10,12 @@ a connection of its own; sqlite3 releases the GIL while it copies and syncs.
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 
-import gevent
 from gevent.hub import get_hub
 
-log = logging.getLogger(__name__)
+from aict.periodic import every
+
 CHECKPOINT_SECONDS = 1.0
 WAL_SIZE_LIMIT = 64 * 1024 * 1024  # a WAL file that grew in a burst is cut back to this once reset
 
@@ -40,15 +39,8 @@ class WalCheckpointer:
 
     def start(self) -> None:
         if self._greenlet is None:
-            self._greenlet = gevent.spawn(self._run)
-
-    def _run(self) -> None:
-        while True:
-            gevent.sleep(CHECKPOINT_SECONDS)
-            try:
-                get_hub().threadpool.apply(self.checkpoint)
-            except Exception:
-                log.exception("checkpointing the SQLite WAL failed")
+            self._greenlet = every(CHECKPOINT_SECONDS, lambda: get_hub().threadpool.apply(self.checkpoint),
+                                   "checkpointing the SQLite WAL")
 
     def checkpoint(self) -> tuple[int, int, int]:
         """One PASSIVE checkpoint (never waits for readers or writers): (busy, WAL pages, pages copied)."""

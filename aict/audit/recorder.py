@@ -23,6 +23,7 @@ from sqlalchemy import insert
 from aict.extensions import db
 from aict.models import RecordingChunk
 from aict.models.base import utcnow
+from aict.periodic import every
 
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 1.0
@@ -123,7 +124,7 @@ class RecordingWriter:
 
     def start(self) -> None:
         if self._greenlet is None:
-            self._greenlet = gevent.spawn(self._run)
+            self._greenlet = every(FLUSH_SECONDS, self.flush, "storing recordings")
 
     def attach(self, session) -> Recorder:
         recorder = Recorder(session.id, session.cols, session.rows, self.max_bytes)
@@ -169,14 +170,6 @@ class RecordingWriter:
         finally:
             for recorder in held:
                 recorder.lock.release()
-
-    def _run(self) -> None:
-        while True:
-            gevent.sleep(FLUSH_SECONDS)
-            try:
-                self.flush()
-            except Exception:
-                log.exception("storing recordings failed")
 
 
 def recording_lines(session_id: str) -> Iterator[str]:

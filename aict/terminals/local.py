@@ -15,6 +15,7 @@ import gevent
 from gevent import subprocess
 from gevent.event import Event
 from gevent.hub import get_hub
+from gevent.socket import wait_write
 from gevent.timeout import Timeout
 
 from aict.errors import AppError
@@ -64,7 +65,6 @@ class LocalPtyBackend:
         self._exited = Event()
         self._read_watcher = None
         self._input = InputQueue(self._write_some, self._wait_writable, WRITE_SIZE)
-        self._status: ExitStatus | None = None
 
     # ---- lifecycle ------------------------------------------------------------------------
     def start(self, cols: int, rows: int) -> None:
@@ -181,8 +181,6 @@ class LocalPtyBackend:
             return 0  # the terminal is gone
 
     def _wait_writable(self) -> None:
-        from gevent.socket import wait_write
-
         wait_write(self.fd)
 
     def resize(self, cols: int, rows: int) -> None:

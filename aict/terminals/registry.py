@@ -14,6 +14,7 @@ from aict.errors import AppError
 from aict.extensions import db
 from aict.models import TerminalSession, User, Workspace
 from aict.models.base import new_id, utcnow
+from aict.periodic import every
 from aict.terminals.backend import Backend
 from aict.terminals.local import LocalPtyBackend
 from aict.terminals.session import Session, SessionLimits
@@ -37,7 +38,7 @@ class SessionRegistry:
 
     def start_sweeper(self) -> None:
         if self._sweeper is None:
-            self._sweeper = gevent.spawn(self._sweep_forever)
+            self._sweeper = every(SWEEP_SECONDS, self.sweep, "session sweep")
             self.recordings.start()
 
     # ---- creation -------------------------------------------------------------------------
@@ -139,14 +140,6 @@ class SessionRegistry:
                    detail={"exit_code": status.exit_code, "signal": status.signal,
                            "bytes": session.ring.end}, commit=False)
             db.session.commit()
-
-    def _sweep_forever(self) -> None:
-        while True:
-            gevent.sleep(SWEEP_SECONDS)
-            try:
-                self.sweep()
-            except Exception:
-                log.exception("session sweep failed")
 
     def sweep(self, now: float | None = None) -> None:
         """End idle detached sessions; forget exited ones whose retention has passed."""
