@@ -1,0 +1,72 @@
+"""RecordingWriter against a real SQLite database: small commits, the event loop running between them."""
+
+from pathlib import Path
+
+import gevent
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import event
+
+from aict import create_app
+from aict.audit.recorder import BATCH_ROWS, Recorder
+from aict.extensions import db
+from aict.models import RecordingChunk, TerminalSession, User, Workspace
+from aict.models.base import new_id
+
+SESSIONS = 40
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app({"INSTANCE_DIR": str(tmp_path)})
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS))
+    return app
+
+
+def sessions_with_output(app) -> list[Recorder]:
+    writer = app.extensions["aict"].sessions.recordings
+    with app.app_context():
+        user = User(id=new_id(), username="rec", password_hash="x", role="admin")
+        workspace = Workspace(id=new_id(), name="w", kind="local", path="/tmp", owner_id=user.id)
+        rows = [TerminalSession(id=new_id(), workspace_id=workspace.id, owner_id=user.id, cols=80, rows=24,
+                                name=f"s{n}") for n in range(SESSIONS)]
+        session_ids = [row.id for row in rows]
+        db.session.add_all([user, workspace, *rows])
+        db.session.commit()
+    recorders = []
+    for n, session_id in enumerate(session_ids):
+        recorder = Recorder(session_id, 80, 24, max_bytes=1 << 20)
+        recorder.output(0, f"output of session {n}\r\n".encode())
+        writer.recorders[session_id] = recorder
+        recorders.append(recorder)
+    return recorders
+
+
+def test_many_sessions_are_stored_in_small_commits_with_the_loop_running_between(app):
+    recorders = sessions_with_output(app)
+    writer = app.extensions["aict"].sessions.recordings
+    ticks_at_commit = []
+    ticks = 0
+
+    def tick():
+        nonlocal ticks
+        while True:
+            ticks += 1
+            gevent.sleep(0)
+
+    with app.app_context():
+        event.listen(db.engine, "commit", lambda _conn: ticks_at_commit.append(ticks))
+    ticker = gevent.spawn(tick)
+    try:
+        gevent.spawn(writer.flush).join(timeout=30)
+    finally:
+        ticker.kill()
+    commits = ticks_at_commit
+    assert len(commits) == -(-SESSIONS // BATCH_ROWS) > 1  # a row per session here: several commits, not one
+    assert commits == sorted(set(commits))  # the ticker ran between every two commits
+    with app.app_context():
+        stored = db.session.scalar(db.select(db.func.count()).select_from(RecordingChunk))
+        names = {r.session_id for r in db.session.execute(db.select(RecordingChunk.session_id)).all()}
+    assert stored == SESSIONS and names == {r.session_id for r in recorders}
