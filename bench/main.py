@@ -384,10 +384,10 @@ def conditions(r: Results) -> str:
         f"- Throughput: `{PRODUCER.replace(LINE, 'a×99')}` ({PRODUCE_BYTES / 1e6:.0f} MB of 100-byte lines, "
         "101 bytes each on the wire), timed from typing the command to its end marker; MB = 10⁶ bytes. "
         "raw PTY: a Python loop reading the PTY master in 64 KiB non-blocking reads woken by poll(). "
-        "aict: bench/wire.py, a minimal Socket.IO client on websocket-client (UTF-8 validation off) "
-        "that reads on the thread that waits, like the terminado client, and acks every chunk. "
-        "terminado 0.18.1: tornado app with UniqueTermManager, "
-        "websocket-client reading its JSON messages.",
+        "Both clients connect and send with websocket-client and read with bench/wsframes.py (whatever "
+        "the socket holds, in one recv) on the thread that waits. aict: bench/wire.py, a minimal "
+        "Socket.IO client that acks every chunk. terminado 0.18.1: tornado app with UniqueTermManager, "
+        "its JSON messages.",
         f"- Echo: one character typed into an interactive bash (readline echo), time until it comes back; "
         f"{ECHO_SAMPLES} samples per row, {ECHO_GAP[0] * 1000:.0f}–{ECHO_GAP[1] * 1000:.0f} ms apart; the idle rows "
         f"take turns in {ECHO_BLOCKS} blocks. "

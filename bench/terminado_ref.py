@@ -11,6 +11,8 @@ from pathlib import Path
 
 import websocket
 
+from bench.wsframes import FrameReader
+
 PACKAGES = ["terminado==0.18.1", "tornado", "websocket-client"]
 
 
@@ -55,8 +57,28 @@ class TerminadoServer:
                 self.proc.kill()
 
 
-def _connect(url: str):
-    ws = websocket.create_connection(url, skip_utf8_validation=True, timeout=30)
+class Terminal:
+    """websocket-client connects and sends; bench/wsframes.py reads, as for aict's client."""
+
+    def __init__(self, url: str):
+        self.ws = websocket.create_connection(url, skip_utf8_validation=True, timeout=30)
+        self.frames = FrameReader(self.ws)
+
+    def send(self, text: str) -> None:
+        self.ws.send(text)
+
+    def recv(self) -> str:
+        return self.frames.recv_text()
+
+    def settimeout(self, seconds: float) -> None:
+        self.frames.settimeout(seconds)
+
+    def close(self) -> None:
+        self.ws.close()
+
+
+def _connect(url: str) -> Terminal:
+    ws = Terminal(url)
     _send(ws, "PS1='$ '; echo READY_$((2*3))\r")
     _until(ws, "READY_6")
     time.sleep(0.1)
@@ -64,11 +86,11 @@ def _connect(url: str):
     return ws
 
 
-def _send(ws, text: str) -> None:
+def _send(ws: Terminal, text: str) -> None:
     ws.send(json.dumps(["stdin", text]))
 
 
-def _until(ws, needle: str) -> int:
+def _until(ws: Terminal, needle: str) -> int:
     """Read stdout messages until `needle` shows up; returns the characters received."""
     received, tail = 0, ""
     while True:
@@ -82,12 +104,12 @@ def _until(ws, needle: str) -> int:
         tail = text[-len(needle):]
 
 
-def _drain(ws) -> None:
+def _drain(ws: Terminal) -> None:
     ws.settimeout(0.05)
     try:
         while True:
             ws.recv()
-    except websocket.WebSocketTimeoutException:
+    except TimeoutError:
         pass
     ws.settimeout(30)
 

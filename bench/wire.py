@@ -1,9 +1,10 @@
 """A fast aict client for the benchmark: Socket.IO v5 over an Engine.IO v4 websocket, one thread.
 
-Like the terminado client beside it, it is websocket-client and a loop reading messages on the
-thread that waits for them: no library threads, queues or per-message thread hops between the
-server and the clock. It speaks just what the benchmark needs of PROTOCOL.md: connect with a
-token, events with acks, binary `terminal-output` (header message + attachment), pings.
+Like the terminado client beside it, it connects and sends with websocket-client, reads messages
+with bench/wsframes.py, on the thread that waits for them: no library threads, queues or
+per-message thread hops between the server and the clock. It speaks just what the benchmark
+needs of PROTOCOL.md: connect with a token, events with acks, binary `terminal-output` (header
+message + attachment), pings.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import time
 from urllib.parse import urlsplit
 
 import websocket
+
+from bench.wsframes import OPCODE_BINARY, OPCODE_CLOSE, FrameReader
 
 MARKER_TAIL = 64
 
@@ -28,6 +31,7 @@ class WireClient:
         scheme = "wss" if parts.scheme == "https" else "ws"
         self.ws = websocket.create_connection(f"{scheme}://{parts.netloc}/socket.io/?EIO=4&transport=websocket",
                                               skip_utf8_validation=True, timeout=timeout)
+        self.frames = FrameReader(self.ws)
         self.ack_enabled = ack
         self.received: dict[str, int] = {}  # bytes per session
         self.expected: dict[str, int] = {}  # next offset per session (contiguity check)
@@ -43,12 +47,12 @@ class WireClient:
         self._send_lock = threading.Lock()
         self._reader: threading.Thread | None = None
         self.closed = False
-        opening = self.ws.recv()
+        opening = self.frames.recv_text()
         if not opening.startswith("0"):
             raise ProtocolError(f"expected an Engine.IO open packet, got {opening[:80]!r}")
         self._send_text("40" + json.dumps({"token": token}))
         while True:
-            message = self.ws.recv()
+            message = self.frames.recv_text()
             if message.startswith("40"):
                 break
             if message.startswith("44"):
@@ -104,7 +108,7 @@ class WireClient:
         """Hand the socket to a background thread (for load generators that wait on other things)."""
 
         def read() -> None:
-            self.ws.settimeout(None)
+            self.frames.settimeout(None)
             try:
                 while not self.closed:
                     self._receive()
@@ -116,22 +120,22 @@ class WireClient:
 
     def _receive_within(self, seconds: float) -> bool:
         """Read and handle one message if one arrives within `seconds`."""
-        self.ws.settimeout(seconds)
+        self.frames.settimeout(seconds)
         try:
             self._receive()
-        except websocket.WebSocketTimeoutException:
+        except TimeoutError:
             return False
         return True
 
     def _receive(self) -> None:
-        opcode, message = self.ws.recv_data()
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
+        opcode, message = self.frames.recv_data()
+        if opcode == OPCODE_CLOSE:
             self.closed = True
             raise ConnectionError(f"the server closed the connection: {message[:2].hex()}")
-        self._handle(message if opcode == websocket.ABNF.OPCODE_BINARY else message.decode())
+        self._handle(message if opcode == OPCODE_BINARY else message.decode())
 
     def _handle(self, message) -> None:
-        if isinstance(message, bytes):
+        if not isinstance(message, str):
             header, self._binary_header = self._binary_header, None
             if header is None:
                 raise ProtocolError("a binary message without its event header")

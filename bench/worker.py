@@ -51,9 +51,10 @@ def aict_flood(url: str, token: str, workspace: str) -> None:
 
 
 def terminado_flood(ws_url: str) -> None:
-    import websocket
+    from bench.terminado_ref import Terminal
 
-    ws = websocket.create_connection(ws_url, skip_utf8_validation=True, timeout=20)
+    ws = Terminal(ws_url)
+    ws.settimeout(20)
     ws.send(json.dumps(["stdin", "yes\r"]))
     moved = 0
     stop = threading.Event()
@@ -79,7 +80,7 @@ def terminado_flood(ws_url: str) -> None:
     stop.set()
     try:
         ws.send(json.dumps(["stdin", "\x03"]))
-        ws.close(timeout=1)
+        ws.close()
     except Exception:
         pass
     say(bytes=moved_now - start_bytes, seconds=seconds, mb_per_s=(moved_now - start_bytes) / seconds / 1e6)
