@@ -64,7 +64,7 @@ class RunningServer:
             try:
                 if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
                     return self
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # gunicorn accepts before its worker is up
                 time.sleep(0.1)
         raise RuntimeError(f"server did not come up:\n{self.log_path.read_text()}")
 

@@ -12,7 +12,6 @@ import struct
 import termios
 
 import gevent
-from gevent import subprocess
 from gevent.event import Event
 from gevent.hub import get_hub
 from gevent.socket import wait_write
@@ -21,6 +20,7 @@ from gevent.timeout import Timeout
 from aict.errors import AppError
 from aict.terminals.backend import ExitStatus
 from aict.terminals.input_queue import InputQueue
+from aict.terminals.spawn import ShellProcess
 
 KILL_GRACE_SECONDS = 3.0
 DRAIN_AFTER_EXIT_SECONDS = 0.2  # output the kernel still moves to the master after the shell died
@@ -44,13 +44,6 @@ def set_window_size(fd: int, cols: int, rows: int) -> None:
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
 
-def _become_session_leader_with_controlling_tty() -> None:
-    # Runs in the child before exec. gevent's Popen calls preexec_fn before its own setsid,
-    # so the new session is made here, then the PTY (already on fd 0) becomes its terminal.
-    os.setsid()
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-
 class _ProcessEnded(Exception):
     """Thrown into a reader waiting on the PTY when the process is reaped."""
 
@@ -61,7 +54,7 @@ class LocalPtyBackend:
         self.cwd = cwd
         self.env = env if env is not None else shell_environment(cwd)
         self.fd = -1
-        self.proc: subprocess.Popen | None = None
+        self.proc: ShellProcess | None = None
         self._exited = Event()
         self._read_watcher = None
         self._input = InputQueue(self._write_some, self._wait_writable, WRITE_SIZE)
@@ -73,10 +66,7 @@ class LocalPtyBackend:
         master, slave = pty.openpty()
         try:
             set_window_size(slave, cols, rows)
-            self.proc = subprocess.Popen(
-                self.argv, stdin=slave, stdout=slave, stderr=slave, cwd=self.cwd, env=self.env,
-                preexec_fn=_become_session_leader_with_controlling_tty,
-                close_fds=True)
+            self.proc = ShellProcess(self.argv, self.cwd, self.env, os.ttyname(slave))
         except OSError as exc:
             os.close(master)
             raise AppError("bad_request", f"The shell could not be started: {exc.strerror}.") from exc

@@ -1,7 +1,10 @@
 """The Session core over a real PTY (LocalPtyBackend), in process with gevent."""
 
+import os
+
 import pytest
 
+from aict.errors import AppError
 from aict.terminals.backend import ExitStatus
 from aict.terminals.local import LocalPtyBackend
 from aict.terminals.session import READ_SIZE, Session, SessionLimits
@@ -94,7 +97,6 @@ def test_a_character_split_across_two_reads_stays_byte_exact(run):
 
 
 def test_a_process_killed_from_elsewhere_while_its_only_viewer_is_full_is_seen_to_end(run):
-    import os
     import signal
 
     session = run("exec yes")
@@ -107,3 +109,43 @@ def test_a_process_killed_from_elsewhere_while_its_only_viewer_is_full_is_seen_t
     # Once the viewer has caught up with the last bytes it is told how the process ended.
     wait_until(lambda: session.ack("v", viewer.received) or viewer.exits, timeout=10)
     assert viewer.events[-1] == ("exit", ExitStatus(signal="SIGKILL"))
+
+
+def test_the_shell_owns_its_terminal_so_ctrl_c_interrupts_the_foreground_job(run):
+    session = run("exec 3</dev/tty && echo has-a-terminal; "
+                  "trap 'echo interrupted; exit 3' INT; while :; do sleep 0.05; done")
+    viewer = RecordingViewer("v", session=session, auto_ack=True)
+    session.attach(viewer, "operator", 0)
+    wait_until(lambda: viewer.received and b"has-a-terminal" in viewer.contiguous_stream()[1], timeout=10)
+    session.write(b"\x03")  # the line discipline signals the terminal's foreground process group
+    wait_until(lambda: viewer.exits, timeout=10)
+    assert b"interrupted" in viewer.contiguous_stream()[1]
+    assert viewer.events[-1] == ("exit", ExitStatus(exit_code=3))
+
+
+def test_the_shell_starts_in_the_workspace_directory(run, tmp_path):
+    session = run("pwd")
+    viewer = RecordingViewer("v", session=session, auto_ack=True)
+    session.attach(viewer, "operator", 0)
+    wait_until(lambda: viewer.exits, timeout=10)
+    assert viewer.contiguous_stream()[1] == f"{tmp_path}\r\n".encode()
+
+
+def test_a_shell_that_does_not_exist_is_a_clear_error(tmp_path):
+    backend = LocalPtyBackend(["/nonexistent/shell"], str(tmp_path))
+    with pytest.raises(AppError) as error:
+        backend.start(80, 24)
+    assert error.value.message == "The shell could not be started: No such file or directory."
+
+
+def test_the_shell_inherits_no_descriptor_of_the_server(run, tmp_path):
+    leaky = os.open(tmp_path / "server-file", os.O_CREAT | os.O_RDWR)
+    os.set_inheritable(leaky, True)  # e.g. a listening socket gunicorn handed down
+    try:
+        session = run("ls /proc/$$/fd")
+        viewer = RecordingViewer("v", session=session, auto_ack=True)
+        session.attach(viewer, "operator", 0)
+        wait_until(lambda: viewer.exits, timeout=10)
+    finally:
+        os.close(leaky)
+    assert viewer.contiguous_stream()[1].split() == [b"0", b"1", b"2"]
