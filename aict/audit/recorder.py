@@ -139,9 +139,12 @@ class RecordingWriter:
 
     def finish(self, session_id: str) -> None:
         """The session ended: store its last output now and forget it."""
-        recorder = self.recorders.pop(session_id, None)
+        recorder = self.recorders.get(session_id)
         if recorder is not None:
-            self._write([recorder])
+            try:
+                self._write([recorder])  # a reader meanwhile waits on its lock, then sees it all
+            finally:
+                self.recorders.pop(session_id, None)
 
     def flush(self, session_id: str | None = None) -> None:
         """Store what is pending (for one session, or all) so a reader sees everything so far."""

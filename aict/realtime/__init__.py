@@ -5,7 +5,7 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     from aict.extensions import socketio
-    from aict.realtime import connect, handlers  # noqa: F401  (importing registers the handlers)
+    from aict.realtime import connect, direct, handlers  # noqa: F401  (importing registers the handlers)
     from aict.realtime.connections import ConnectionRegistry
     from aict.realtime.guard import SocketThrottle, with_fast_path
     from aict.realtime.inline import InlineEventsServer
@@ -16,6 +16,7 @@ def register(app: Flask) -> None:
     state.sessions.on_forced_detach = notify_forced_detach
     state.socket_rate = SocketThrottle(state.settings["SOCKET_EVENT_RATE"])
     # The two per-keystroke / per-chunk events are answered inline, without Flask's request context.
+    direct.install()  # terminal-output written straight to the WebSocket when nothing is queued
     InlineEventsServer.adopt(socketio.server).inline_handlers["terminal-ack"] = handlers.ack_handler(state.sessions)
     with_fast_path(app, "terminal-input",
                    handlers.input_fast_path(state.sessions, state.socket_rate, state.settings["MAX_INPUT_BYTES"]))

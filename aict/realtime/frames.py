@@ -62,28 +62,39 @@ class BoundedWebSocket(WebSocket):
         self.stream = self.raw_write = self.raw_read = self.environ = None
 
     def send_frame(self, message, opcode) -> None:
-        """One frame, whole: greenlets that send on this socket (engineio's writer, the reader
-        answering a ping, a close) take turns, or a frame could be split by another one when a
-        send has to wait. Written with a plain send (gevent's sendall asks the kernel for
-        SO_SNDBUF first: a syscall per frame); a large payload is not copied behind its header."""
+        """One frame, whole (see send_frames)."""
+        self.send_frames(((opcode, message),))
+
+    def send_frames(self, frames) -> None:
+        """(opcode, payload) frames, back to back and whole: greenlets that send on this socket
+        (engineio's writer, aict.realtime.direct, the reader answering a ping, a close) take turns,
+        so a frame is never split by another one when a send has to wait, and a Socket.IO binary
+        event's header and attachment stay together. Written with plain sends (gevent's sendall
+        asks the kernel for SO_SNDBUF first: a syscall per call); a large payload is not copied
+        behind its header."""
         if self.closed:
             raise WebSocketError("Connection is already closed")
-        if opcode in (self.OPCODE_TEXT, self.OPCODE_PING):
-            message = self._encode_bytes(message)
-        elif not isinstance(message, bytes):
-            message = bytes(message)
-        header = Header.encode_header(True, opcode, b"", len(message), 0)
+        pending, chunks = b"", []
+        for opcode, message in frames:
+            if opcode in (self.OPCODE_TEXT, self.OPCODE_PING):
+                message = self._encode_bytes(message)
+            elif not isinstance(message, bytes):
+                message = bytes(message)
+            pending += Header.encode_header(True, opcode, b"", len(message), 0)
+            if len(message) > LARGE_FRAME_BYTES:
+                chunks += [pending, message]
+                pending = b""
+            else:
+                pending += message
+        if pending:
+            chunks.append(pending)
         sock, lock = self.handler.socket, self.handler.send_lock
         try:
             with lock:
-                if len(message) > LARGE_FRAME_BYTES:
-                    sock.sendall(header)
-                    sock.sendall(message)
-                    return
-                frame = header + message
-                sent = sock.send(frame)
-                if sent < len(frame):
-                    sock.sendall(memoryview(frame)[sent:])
+                for chunk in chunks:
+                    sent = sock.send(chunk)
+                    if sent < len(chunk):
+                        sock.sendall(memoryview(chunk)[sent:])
         except OSError as exc:
             raise WebSocketError("Socket is dead") from exc
 

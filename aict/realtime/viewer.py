@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 
 from aict.extensions import socketio
+from aict.realtime.direct import send_binary_event
 from aict.terminals.backend import ExitStatus
 
 _OUTPUT_HEADER = '51-["terminal-output",{"sessionId":%s,"offset":%d,"data":{"_placeholder":true,"num":0}}]'
@@ -18,11 +19,16 @@ class SocketViewer:
 
     def send_output(self, session_id: str, offset: int, data: bytes) -> None:
         # The most frequent event, encoded in one step (python-socketio's encoder walks the payload
-        # for binary parts): a Socket.IO binary event, its header then its attachment.
+        # for binary parts): a Socket.IO binary event, its header then its attachment, written
+        # straight to the WebSocket when nothing is queued before it (aict.realtime.direct).
         server = socketio.server
         eio_sid = server.manager.eio_sid_from_sid(self.key, "/")
-        if eio_sid is not None:
-            server.eio.send(eio_sid, _OUTPUT_HEADER % (json.dumps(session_id), offset))
+        if eio_sid is None:
+            return
+        header = _OUTPUT_HEADER % (json.dumps(session_id), offset)
+        eio_socket = server.eio.sockets.get(eio_sid)
+        if eio_socket is None or not send_binary_event(eio_socket, header, data):
+            server.eio.send(eio_sid, header)
             server.eio.send(eio_sid, data)
 
     def send_exit(self, session_id: str, status: ExitStatus) -> None:

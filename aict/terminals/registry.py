@@ -123,11 +123,18 @@ class SessionRegistry:
         gevent.spawn(self._persist_exit, session)
 
     def _persist_exit(self, session: Session) -> None:
-        status = session.exit_status
+        # The row first: viewers were told of the exit already, and the API should agree at once.
+        # The recording's tail follows (a reader of the recording waits for it).
         try:
-            self.recordings.finish(session.id)
-        except Exception:
-            log.exception("session %s: writing the end of its recording failed", session.id)
+            self._store_exit(session)
+        finally:
+            try:
+                self.recordings.finish(session.id)
+            except Exception:
+                log.exception("session %s: writing the end of its recording failed", session.id)
+
+    def _store_exit(self, session: Session) -> None:
+        status = session.exit_status
         with self.app.app_context():
             row = db.session.get(TerminalSession, session.id)
             if row is None:

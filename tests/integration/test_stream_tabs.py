@@ -46,3 +46,24 @@ def test_a_resize_is_announced_to_the_other_tab_not_to_the_one_that_resized(serv
     time.sleep(0.2)
     assert first.resized == [{"sessionId": session_id, "cols": 120, "rows": 40}]
     assert second.resized == [{"sessionId": session_id, "cols": 100, "rows": 30}]  # never its own
+
+
+def test_small_and_bulk_output_of_two_terminals_on_one_socket_stay_whole_and_in_order(server, connect, workspace):
+    # Small chunks (an echo, a line) are written straight to the WebSocket, bulk ones through
+    # engineio's queue (aict.realtime.direct): switching between the two must never reorder.
+    client = connect(server)
+    script = ("stty -echo; for i in $(seq 1 60); do echo line-$i; "
+              "if [ $((i % 10)) -eq 0 ]; then head -c 200000 /dev/zero | tr '\\0' $((i / 10)); echo; fi; "
+              "sleep 0.01; done; exit 4\n")
+    sessions = [client.create(workspace["id"]) for _ in range(2)]
+    for session_id in sessions:
+        client.send(session_id, script)
+    for session_id in sessions:
+        wait_until(lambda s=session_id: s in client.exits, timeout=60, what="both terminals exited")
+        start, stream = contiguous(client.outputs(session_id))
+        assert start == 0
+        text = stream.decode()
+        assert [f"line-{i}" in text for i in range(1, 61)] == [True] * 60
+        assert [text.count(str(n) * 1000) for n in range(1, 7)] == [200] * 6  # every bulk block whole
+        events = [e for e in client.log if e[1] == session_id]
+        assert events[-1][0] == "exit" and client.exits[session_id]["exitCode"] == 4

@@ -1,0 +1,81 @@
+"""aict.realtime.direct: small terminal-output goes straight to the WebSocket only when nothing
+sent earlier could be overtaken and the write cannot wait; otherwise engineio's queue takes it."""
+
+from __future__ import annotations
+
+import socket
+from types import SimpleNamespace
+
+import gevent.queue
+import pytest
+from gevent.lock import Semaphore
+
+from aict.realtime.direct import DIRECT_MAX_BYTES, send_binary_event
+from aict.realtime.frames import BoundedWebSocket
+
+HEADER = '51-["terminal-output",{"sessionId":"s1","offset":0,"data":{"_placeholder":true,"num":0}}]'
+
+
+@pytest.fixture
+def connection():
+    listener = socket.create_server(("127.0.0.1", 0))
+    client = socket.create_connection(listener.getsockname())
+    server_end, _ = listener.accept()
+    listener.close()
+    ws = BoundedWebSocket.__new__(BoundedWebSocket)  # only what sending needs: the handler's socket and lock
+    ws.closed = False
+    ws.handler = SimpleNamespace(socket=server_end, send_lock=Semaphore())
+    eio_socket = SimpleNamespace(direct_websocket=ws, closed=False, upgraded=True, upgrading=False,
+                                 writer_idle=True, queue=gevent.queue.Queue())
+    yield eio_socket, client
+    client.close()
+    server_end.close()
+
+
+def read_frames(client: socket.socket, count: int) -> list[tuple[int, bytes]]:
+    client.settimeout(5)
+    buffer, frames = b"", []
+    while len(frames) < count:
+        buffer += client.recv(65536)
+        while len(buffer) >= 2:
+            length, start = buffer[1] & 0x7F, 2
+            if length == 126:
+                length, start = int.from_bytes(buffer[2:4], "big"), 4
+            if len(buffer) < start + length:
+                break
+            frames.append((buffer[0], buffer[start:start + length]))
+            buffer = buffer[start + length:]
+    return frames
+
+
+def test_an_idle_websocket_gets_the_header_and_its_attachment_at_once_and_together(connection):
+    eio_socket, client = connection
+    assert send_binary_event(eio_socket, HEADER, b"echo\xff")
+    assert read_frames(client, 2) == [(0x81, b"4" + HEADER.encode()), (0x82, b"echo\xff")]
+
+
+@pytest.mark.parametrize("state", ["packets queued", "writer busy", "upgrading", "closed"])
+def test_output_waits_its_turn_behind_what_engineio_has_not_written(connection, state):
+    eio_socket, client = connection
+    if state == "packets queued":
+        eio_socket.queue.put("an earlier packet")
+    elif state == "writer busy":
+        eio_socket.writer_idle = False
+    elif state == "upgrading":
+        eio_socket.upgrading = True
+    else:
+        eio_socket.closed = True
+    assert not send_binary_event(eio_socket, HEADER, b"x")
+
+
+def test_bulk_output_and_a_full_socket_take_the_queue_so_the_session_never_waits(connection):
+    eio_socket, client = connection
+    assert not send_binary_event(eio_socket, HEADER, b"x" * (DIRECT_MAX_BYTES + 1))
+    server_end = eio_socket.direct_websocket.handler.socket
+    server_end.setblocking(False)
+    try:
+        while True:  # the client reads nothing: fill its buffer and then the kernel's send queue
+            server_end.send(b"\0" * 65536)
+    except BlockingIOError:
+        pass
+    assert not send_binary_event(eio_socket, HEADER, b"x")
