@@ -36,6 +36,8 @@ def test_terminals_stream_and_record_under_gunicorn(gunicorn_server):
         client.wait_for(session_id, "20000\r\n")
         recording = gunicorn_server.api("GET", f"/api/sessions/{session_id}/recording", gunicorn_server.admin_token)
         assert recording.status_code == 200 and "20000" in recording.text
+        client.send(session_id, "exit 3\n")  # the worker sees its children end (SIGCHLD under gunicorn)
+        assert client.wait_exit(session_id) == {"sessionId": session_id, "exitCode": 3, "signal": None}
     finally:
         client.close()
 
