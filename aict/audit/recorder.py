@@ -2,8 +2,9 @@
 
 The output hook only appends (time, bytes) to a list. Once a second a flusher greenlet stores
 what was gathered as compact binary records (no decoding, no JSON on the live path), in small
-commits (BATCH_ROWS rows or about ROW_BYTES) with the loop running between them. Turning records into asciicast (UTF-8
-decoded across chunk boundaries, invalid bytes as U+FFFD) happens when a recording is read.
+commits (BATCH_ROWS rows or about ROW_BYTES) with the loop running between them; on SQLite each
+commit runs in a native thread. Turning records into asciicast (UTF-8 decoded across chunk
+boundaries, invalid bytes as U+FFFD) happens when a recording is read.
 A recording stops (and says so) at RECORDING_MAX_BYTES.
 """
 

@@ -66,7 +66,7 @@ class LocalPtyBackend:
         master, slave = pty.openpty()
         try:
             set_window_size(slave, cols, rows)
-            self.proc = ShellProcess(self.argv, self.cwd, self.env, os.ttyname(slave))
+            self.proc = ShellProcess(self.argv, self.cwd, self.env, os.ttyname(slave), on_exit=self._process_ended)
         except OSError as exc:
             os.close(master)
             raise AppError("bad_request", f"The shell could not be started: {exc.strerror}.") from exc
@@ -76,11 +76,10 @@ class LocalPtyBackend:
         fcntl.fcntl(master, fcntl.F_SETFD, fcntl.FD_CLOEXEC)
         self.fd = master
         self._read_watcher = get_hub().loop.io(master, 1)
-        gevent.spawn(self._reap)
         self._input.start()
 
-    def _reap(self) -> None:
-        self.proc.wait()
+    def _process_ended(self) -> None:
+        # Called by the child watcher, in the hub: no greenlet per terminal waits for its process.
         self._exited.set()
         if self._read_watcher is not None:  # wake a reader blocked on an fd that may never report EOF
             get_hub().cancel_wait(self._read_watcher, _ProcessEnded())

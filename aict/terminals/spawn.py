@@ -13,8 +13,8 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+from collections.abc import Callable
 
-from gevent.event import Event
 from gevent.hub import get_hub
 
 # `cd` then exec the shell: posix_spawn has no working-directory action in Python's os module.
@@ -22,9 +22,9 @@ _CHDIR_THEN_EXEC = 'cd -- "$0" && exec "$@"'
 
 
 class ShellProcess:
-    """A started shell: its pid, a cooperative wait(), and its returncode once it has ended."""
+    """A started shell: its pid, and its returncode once `on_exit()` has been called (in the hub)."""
 
-    def __init__(self, argv: list[str], cwd: str, env: dict[str, str], tty_path: str):
+    def __init__(self, argv: list[str], cwd: str, env: dict[str, str], tty_path: str, on_exit: Callable[[], None]):
         if shutil.which(argv[0], path=env.get("PATH")) is None:  # say so now, not as exit status 127
             raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), argv[0])
         loop = get_hub().loop
@@ -35,19 +35,15 @@ class ShellProcess:
         self.pid = os.posix_spawn("/bin/sh", ["/bin/sh", "-c", _CHDIR_THEN_EXEC, cwd, *argv], env, setsid=True,
                                   file_actions=actions)
         self.returncode: int | None = None
-        self._ended = Event()
+        self._on_exit = on_exit
         # Watched before the loop runs again: a status reaped for a pid nobody watches is lost.
         self._watcher = loop.child(self.pid, False)
-        self._watcher.start(self._on_exit)
+        self._watcher.start(self._reaped)
 
-    def _on_exit(self) -> None:
+    def _reaped(self) -> None:
         self.returncode = os.waitstatus_to_exitcode(self._watcher.rstatus)
         self._watcher.stop()
-        self._ended.set()
-
-    def wait(self) -> int:
-        self._ended.wait()
-        return self.returncode
+        self._on_exit()
 
 
 def _inheritable_descriptors() -> list[int]:
