@@ -65,3 +65,22 @@ def test_a_recording_stops_at_its_limit_and_says_so():
     recorder.output(14, b"and more")
     text = output_of(cast(recorder.pending_rows())[1])
     assert text.startswith("0123456789") and "recording stopped" in text and "more" not in text
+
+
+def test_handing_over_a_busy_second_copies_at_most_a_row():
+    # The flusher takes rows on the event loop: joining a flood's whole second there (8-64 MB)
+    # stalled every terminal once a second. Rows are packed as output arrives instead.
+    import tracemalloc
+
+    recorder = Recorder("s1", 80, 24, max_bytes=64 << 20)
+    chunk = b"y\r\n" * 1365
+    for offset in range(0, 4000 * len(chunk), len(chunk)):  # 16 MB
+        recorder.output(offset, chunk)
+    tracemalloc.start()
+    try:
+        rows = recorder.pending_rows()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak <= ROW_BYTES + 128 * 1024
+    assert output_of(cast(rows)[1]) == (chunk * 4000).decode()
