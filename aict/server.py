@@ -79,9 +79,11 @@ def settle_garbage_collector() -> None:
 def start_background_work(app: Flask) -> None:
     """What a serving process runs besides requests (the dev server and the gunicorn worker alike)."""
     from aict.extensions import db
+    from aict.loop_lag import LoopLag
     from aict.sqlite_wal import checkpointer_for
 
     state = app.extensions["aict"]
+    state.extra["loop_lag"] = LoopLag().start()
     state.sessions.mark_orphans_exited()
     state.sessions.start_sweeper()
     with app.app_context():

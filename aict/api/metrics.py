@@ -7,7 +7,7 @@ import time
 import psutil
 from flask import Blueprint, Response, current_app, request
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 from aict.errors import AppError
 
@@ -67,6 +67,13 @@ class _StateCollector:
             longest.add_metric([str(generation)], self.gc.longest[generation])
         yield pauses
         yield longest
+        lag = self.state.extra.get("loop_lag")
+        if lag is not None:  # a serving process (aict.server.start_background_work)
+            yield HistogramMetricFamily("aict_event_loop_lag_seconds",
+                                        "How late the event loop ran a timer due every 50 ms",
+                                        buckets=lag.cumulative(), sum_value=lag.total)
+            yield GaugeMetricFamily("aict_event_loop_longest_lag_seconds", "Longest event-loop lag seen",
+                                    value=lag.longest)
 
 
 def install(state) -> None:

@@ -1,0 +1,41 @@
+"""GET /metrics: Prometheus text an operator can scrape, with the event loop's lag."""
+
+import re
+
+import requests
+
+
+def sample(text: str, name: str) -> float:
+    match = re.search(rf"^{re.escape(name)} ([0-9.e+-]+)$", text, re.MULTILINE)
+    assert match, f"{name} is not in /metrics"
+    return float(match.group(1))
+
+
+def test_metrics_show_sessions_garbage_collections_and_event_loop_lag(server, client, workspace):
+    socket = client()
+    session_id = socket.create(workspace["id"])
+    socket.send(session_id, "echo metrics-$((6*7))\n")
+    socket.wait_for(session_id, "metrics-42")
+    response = server.api("GET", "/metrics")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/plain")
+    text = response.text
+    assert sample(text, 'aict_sessions{status="running"}') >= 1
+    assert sample(text, "aict_socket_connections") >= 1
+    assert sample(text, "aict_output_bytes_total") > 0
+    assert 'aict_gc_pause_seconds_total{generation="0"}' in text
+    # The lag timer has been running since the server started: every bucket is cumulative.
+    buckets = [float(v) for v in re.findall(r'^aict_event_loop_lag_seconds_bucket\{le="[^"]+"\} ([0-9.e+-]+)$',
+                                              text, re.MULTILINE)]
+    assert len(buckets) == 10 and buckets == sorted(buckets) and buckets[-1] > 0
+    assert sample(text, "aict_event_loop_lag_seconds_count") == buckets[-1]
+    assert sample(text, "aict_event_loop_longest_lag_seconds") >= 0
+
+
+def test_metrics_need_the_bearer_token_when_one_is_set(start_server):
+    running = start_server({"AICT_METRICS_TOKEN": "scrape-secret-123"})
+    assert running.api("GET", "/metrics").status_code == 401
+    wrong = requests.get(f"{running.url}/metrics", headers={"Authorization": "Bearer nope"}, timeout=10)
+    assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "unauthorized"
+    right = requests.get(f"{running.url}/metrics", headers={"Authorization": "Bearer scrape-secret-123"}, timeout=10)
+    assert right.status_code == 200 and "aict_event_loop_lag_seconds_bucket" in right.text
