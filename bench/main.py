@@ -262,10 +262,11 @@ def run_stream(results: Results, procs: Processes, workdir: Path) -> None:
 
     # 2. echo latency: idle, then with another session flooding (acked by another process)
     log(f"echo latency, idle ({ECHO_BLOCKS} interleaved blocks each)")
-    results.echo["aict idle"], results.echo["terminado idle"] = [], []
+    results.echo["aict idle"], results.echo["terminado idle"], results.echo["raw idle"] = [], [], []
     for _ in range(ECHO_BLOCKS):  # interleaved, like the throughput rounds
         results.echo["aict idle"] += aict_echo(client, sid, ECHO_SAMPLES // ECHO_BLOCKS)
         results.echo["terminado idle"] += terminado_echo(terminado.url, ECHO_SAMPLES // ECHO_BLOCKS, ECHO_GAP)
+        results.echo["raw idle"] += rawpty.echo(ECHO_SAMPLES // ECHO_BLOCKS, ECHO_GAP)
     log("echo latency, while another session floods")
     flood = Worker(procs, "aict-flood", server.url, token, workspace)
     flood.read()
@@ -273,6 +274,8 @@ def run_stream(results: Results, procs: Processes, workdir: Path) -> None:
     results.echo["aict flood"] = aict_echo(client, sid, ECHO_SAMPLES)
     if spy:
         spy.wait()
+    log("echo latency of a bare PTY, while the same session floods (the machine's floor)")
+    results.echo["raw flood"] = rawpty.echo(ECHO_SAMPLES, ECHO_GAP)
     summary = flood.finish()
     results.flood_rate["aict"] = summary["mb_per_s"]
     results.gaps += summary["gaps"]
@@ -317,6 +320,8 @@ def run_many(results: Results, procs: Processes, workdir: Path) -> None:
     results.echo["aict many"] = aict_echo(client, sid, ECHO_SAMPLES)
     if spy:
         spy.wait()
+    log("echo latency of a bare PTY, with the same load (the machine's floor)")
+    results.echo["raw many"] = rawpty.echo(ECHO_SAMPLES, ECHO_GAP)
     results.gaps += load.finish()["gaps"] + client.gaps
     client.close()
     procs.stop_server(server)
@@ -340,11 +345,13 @@ def table(r: Results) -> str:
             f"| Output throughput, MB/s (median of {ROUNDS}) | {tp['aict']:.1f} | {tp['raw PTY']:.1f} | "
             f"{tp['terminado']:.1f} | ≥ 0.8× raw PTY, ≥ 1.2× terminado | {vs_raw:.2f}× raw, {vs_term:.2f}× "
             f"terminado: {mark(vs_raw >= 0.8 and vs_term >= 1.2)} |",
-            f"| Echo p50 / p99, idle (ms) | {e['aict idle'][0]:.2f} / {e['aict idle'][1]:.2f} | | "
+            f"| Echo p50 / p99, idle (ms) | {e['aict idle'][0]:.2f} / {e['aict idle'][1]:.2f} | "
+            f"{e['raw idle'][0]:.2f} / {e['raw idle'][1]:.2f} | "
             f"{e['terminado idle'][0]:.2f} / {e['terminado idle'][1]:.2f} | p50 ≤ terminado's | "
             f"{mark(e['aict idle'][0] <= e['terminado idle'][0])} |",
             f"| Echo p50 / p99 while another session floods (ms) | {e['aict flood'][0]:.2f} / "
-            f"{e['aict flood'][1]:.2f} | | {e['terminado flood'][0]:.2f} / {e['terminado flood'][1]:.2f} | "
+            f"{e['aict flood'][1]:.2f} | {e['raw flood'][0]:.2f} / {e['raw flood'][1]:.2f} | "
+            f"{e['terminado flood'][0]:.2f} / {e['terminado flood'][1]:.2f} | "
             f"p99 < 10 ms | {mark(e['aict flood'][1] < 10)} |",
             f"| Flood rate meanwhile (MB/s, `yes`, acked) | {r.flood_rate['aict']:.1f} | | "
             f"{r.flood_rate['terminado']:.1f} | (context) | |",
@@ -354,7 +361,8 @@ def table(r: Results) -> str:
             f"| Server memory per idle session, {r.sessions} sessions (KB) | {r.memory_kb:.1f} | | | ≤ 100 KB | "
             f"{mark(r.memory_kb <= 100 and r.sessions == MANY_SESSIONS)} |",
             f"| Echo p50 / p99, {r.sessions} sessions open, {r.producing} producing (ms) | "
-            f"{e['aict many'][0]:.2f} / {e['aict many'][1]:.2f} | | | p99 < 10 ms | "
+            f"{e['aict many'][0]:.2f} / {e['aict many'][1]:.2f} | {e['raw many'][0]:.2f} / {e['raw many'][1]:.2f} "
+            "| | p99 < 10 ms | "
             f"{mark(e['aict many'][1] < 10)} |",
         ]
     return "\n".join(rows)
@@ -391,12 +399,16 @@ def conditions(r: Results) -> str:
         f"- Echo: one character typed into an interactive bash (readline echo), time until it comes back; "
         f"{ECHO_SAMPLES} samples per row, {ECHO_GAP[0] * 1000:.0f}–{ECHO_GAP[1] * 1000:.0f} ms apart; the idle rows "
         f"take turns in {ECHO_BLOCKS} blocks. "
-        "Flood: another terminal runs `yes`, read and acked by a client in another process.",
+        "Flood: another terminal runs `yes`, read and acked by a client in another process. "
+        "raw PTY: the same keystrokes written straight to an interactive bash on a PTY and the echo "
+        "read back by a Python loop, no web stack in between (during aict's flood): what the "
+        "machine itself allows, the floor under every web terminal's numbers.",
         f"- Many sessions: {r.sessions} `/bin/sh` sessions over {MANY_SOCKETS} sockets (created in "
         f"{r.create_seconds:.0f} s); memory = growth of the server process's RSS (not its children) / sessions; "
         "rings are allocated lazily and hold only a prompt. Then "
         f"{r.producing} of them print a line every 100 ms (perl loop), read and acked by their sockets, "
-        "while the echo is measured in a bash session of the same server.",
+        "while the echo is measured in a bash session of the same server (raw PTY: a bare bash PTY "
+        "meanwhile, as above).",
         "- Throughput of every round (MB/s): " + "; ".join(
             f"{k} {', '.join(f'{x:.1f}' for x in v)}" for k, v in r.throughput.items()) + ". The raw PTY ceiling "
         "swings most from run to run (where the tty worker, the producer and the reader land on the 2 cores).",
