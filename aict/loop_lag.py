@@ -3,9 +3,9 @@
 Every terminal's keystrokes and output go through one gevent loop, so anything that holds it (a
 long computation, a call that blocks, a garbage collection, the process waiting for a CPU) delays
 them all by as long. A timer asks to run every INTERVAL_SECONDS; how late it runs is such a hold,
-seen from outside (Node's monitorEventLoopDelay works the same way). It found, for one, a
-recording flush that joined a flooding terminal's whole second on the loop: 3-20 ms, once a
-second. Kept as a histogram for /metrics.
+seen from outside (Node's monitorEventLoopDelay works the same way). A recording flush that
+joined a flooding terminal's whole second on the loop, for one, showed as 3-20 ms once a second.
+Kept as a histogram for /metrics.
 """
 
 from __future__ import annotations
