@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 import socketio
 
+from aict.realtime.direct import send_text
+
 InlineHandler = Callable[[str, object], object]  # (sid, payload) -> ack data, or None: not handled here
 
 
@@ -73,8 +75,16 @@ class InlineEventsServer(socketio.Server):
                     args = list(answer) if isinstance(answer, tuple) else [answer]
                     ack = self.packet_class(socketio.packet.ACK, namespace="/", id=id, data=args)
                     if schedule is None:
-                        self._send_packet(eio_sid, ack)
+                        self._answer(eio_sid, ack)
                     else:
-                        schedule(lambda: self._send_packet(eio_sid, ack))
+                        schedule(lambda: self._answer(eio_sid, ack))
                 return
         super()._handle_event(eio_sid, namespace, id, data)
+
+    def _answer(self, eio_sid, ack) -> None:
+        # Straight to the WebSocket when possible (aict.realtime.direct): queued, a keystroke's
+        # answer would make the echo right behind it take the queue as well.
+        encoded = ack.encode()
+        eio_socket = self.eio.sockets.get(eio_sid)
+        if not (isinstance(encoded, str) and eio_socket is not None and send_text(eio_socket, encoded)):
+            self._send_packet(eio_sid, ack)

@@ -79,3 +79,28 @@ def test_bulk_output_and_a_full_socket_take_the_queue_so_the_session_never_waits
     except BlockingIOError:
         pass
     assert not send_binary_event(eio_socket, HEADER, b"x")
+
+
+def test_a_few_bytes_awaiting_the_peers_ack_do_not_divert_output_but_kilobytes_do(connection, monkeypatch):
+    # A delayed ACK keeps the last small write in the kernel for up to 40 ms; waiting for none sent
+    # the next echo to engineio's queue, behind everything else the loop had at hand.
+    from aict.realtime import direct
+
+    eio_socket, client = connection
+    monkeypatch.setattr(direct, "_outstanding_bytes", lambda ws: 160)
+    assert send_binary_event(eio_socket, HEADER, b"y")
+    monkeypatch.setattr(direct, "_outstanding_bytes", lambda ws: direct.DIRECT_OUTSTANDING_BYTES + 1)
+    assert not send_binary_event(eio_socket, HEADER, b"z")
+    monkeypatch.setattr(direct, "_outstanding_bytes", lambda ws: -1)  # unknown: never guess
+    assert not send_binary_event(eio_socket, HEADER, b"z")
+    assert read_frames(client, 2) == [(0x81, b"4" + HEADER.encode()), (0x82, b"y")]
+
+
+def test_an_event_answer_goes_straight_out_only_when_nothing_is_queued_before_it(connection):
+    from aict.realtime.direct import send_text
+
+    eio_socket, client = connection
+    assert send_text(eio_socket, '31[{"ok":true}]')
+    assert read_frames(client, 1) == [(0x81, b'431[{"ok":true}]')]
+    eio_socket.queue.put("an earlier packet")
+    assert not send_text(eio_socket, '32[{"ok":true}]')
