@@ -17,7 +17,6 @@ from gevent.event import Event
 from gevent.hub import get_hub
 
 from aict.errors import AppError, bad_request
-from aict.loop_pass import since_poll
 from aict.terminals.backend import Backend, ExitStatus
 from aict.terminals.ring import RingBuffer
 
@@ -28,10 +27,6 @@ MAX_CHUNK = 256 * 1024  # largest single terminal-output frame
 # Reading longer than this without a pause lets everything else that is ready run first: a flooding
 # terminal then delays another session's echo by a fraction of a millisecond (8 reads: ~5 ms p50).
 YIELD_AFTER_SECONDS = 0.0002
-# Output read this long after the loop last polled for I/O waits for its next pass: the loop polls
-# first, so a keystroke is not held behind a hundred terminals' lines arriving at once (one pass ran
-# them all, 15-30 ms, and an echo waited that long). Frames wait for the coalescing anyway.
-BUSY_PASS_SECONDS = 0.002
 # Work queued with after_output() (keystroke acks) waits at most this long for output to follow.
 AFTER_OUTPUT_SECONDS = 0.003
 
@@ -136,9 +131,6 @@ class Session:
 
     def _read_loop(self) -> None:
         backend, monotonic = self.backend, time.monotonic
-        hub = get_hub()
-        loop = hub.loop
-        since_poll()  # starts the loop's poll clock before the first output
         streak_began = monotonic()
         try:
             while True:
@@ -147,11 +139,6 @@ class Session:
                 data = backend.read(READ_SIZE)
                 if not data:
                     break
-                while since_poll() > BUSY_PASS_SECONDS:
-                    # Lowest priority: after every I/O callback of the next pass (libev runs a
-                    # priority's pending watchers last-queued first, so timers would go before I/O).
-                    with loop.timer(0, priority=loop.MINPRI) as next_pass:
-                        hub.wait(next_pass)
                 self._feed(data)
                 if monotonic() - streak_began >= YIELD_AFTER_SECONDS:  # let everything else that is ready run
                     # Not sleep(0): that resumes this greenlet before the loop polls for I/O again, so a
