@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+import gevent
 import socketio
+from gevent.hub import get_hub
 
 from aict.realtime.direct import send_text
 
@@ -83,7 +85,11 @@ class InlineEventsServer(socketio.Server):
 
     def _answer(self, eio_sid, ack) -> None:
         # Straight to the WebSocket when possible (aict.realtime.direct): queued, a keystroke's
-        # answer would make the echo right behind it take the queue as well.
+        # answer would make the echo right behind it take the queue as well. Answers scheduled
+        # behind output come from a hub callback, where nothing may wait: a greenlet sends them.
+        if gevent.getcurrent() is get_hub():
+            gevent.spawn(self._answer, eio_sid, ack)
+            return
         encoded = ack.encode()
         eio_socket = self.eio.sockets.get(eio_sid)
         if not (isinstance(encoded, str) and eio_socket is not None and send_text(eio_socket, encoded)):

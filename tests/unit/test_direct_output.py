@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 from types import SimpleNamespace
 
+import gevent
 import gevent.queue
 import pytest
 from gevent.lock import Semaphore
@@ -104,3 +105,24 @@ def test_an_event_answer_goes_straight_out_only_when_nothing_is_queued_before_it
     assert read_frames(client, 1) == [(0x81, b'431[{"ok":true}]')]
     eio_socket.queue.put("an earlier packet")
     assert not send_text(eio_socket, '32[{"ok":true}]')
+
+
+def test_an_answer_scheduled_behind_output_is_sent_from_a_greenlet_never_from_the_hub(connection):
+    # after_output() runs its callbacks in the hub, where nothing may wait: here another greenlet
+    # holds the socket's send lock (answering a ping, say) when the keystroke's answer is due.
+    import socketio
+    from gevent.hub import get_hub
+
+    from aict.realtime.inline import InlineEventsServer
+
+    eio_socket, client = connection
+    server = InlineEventsServer.adopt(socketio.Server(async_mode="gevent"))
+    server.eio.sockets["e1"] = eio_socket
+    lock = eio_socket.direct_websocket.handler.send_lock
+    lock.acquire()
+    ack = server.packet_class(socketio.packet.ACK, namespace="/", id=7, data=[{"ok": True}])
+    get_hub().loop.run_callback(server._answer, "e1", ack)
+    gevent.sleep(0.05)
+    lock.release()
+    gevent.sleep(0.05)  # the answering greenlet takes the lock and writes
+    assert read_frames(client, 1) == [(0x81, b'437[{"ok":true}]')]
