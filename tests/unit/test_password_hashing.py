@@ -1,0 +1,28 @@
+"""Password hashing (scrypt, ~160 ms of CPU) runs beside the event loop, not on it."""
+
+import gevent
+
+from aict.models.users import User
+
+
+def test_terminals_keep_running_while_a_login_is_checked():
+    user = User(username="u", role="user")
+    user.set_password("correct horse")
+    ticks = []
+
+    def terminal():  # stands for every other greenlet: each tick is the loop getting a turn
+        while True:
+            ticks.append(1)
+            gevent.sleep(0.005)
+
+    ticker = gevent.spawn(terminal)
+    gevent.sleep(0.01)
+    try:
+        before = len(ticks)
+        assert user.check_password("correct horse")
+        assert not user.check_password("wrong horse")
+        User.burn_password_check("anything")
+        during = len(ticks) - before
+    finally:
+        ticker.kill()
+    assert during >= 10  # three scrypt checks; on the loop the ticker got no turn at all
