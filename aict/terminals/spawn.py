@@ -13,12 +13,17 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import signal
 from collections.abc import Callable
 
 from gevent.hub import get_hub
 
 # `cd` then exec the shell: posix_spawn has no working-directory action in Python's os module.
 _CHDIR_THEN_EXEC = 'cd -- "$0" && exec "$@"'
+# Python ignores these; a child would inherit them ignored (subprocess restores them, posix_spawn
+# does not). With SIGPIPE ignored, `yes | head -1` in a terminal said "yes: standard output: Broken pipe".
+_SIGNALS_PYTHON_IGNORES = tuple(getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ", "SIGXFZ")
+                                if hasattr(signal, name))
 
 
 class ShellProcess:
@@ -33,7 +38,7 @@ class ShellProcess:
         actions += [(os.POSIX_SPAWN_OPEN, 0, tty_path, os.O_RDWR, 0),
                     (os.POSIX_SPAWN_DUP2, 0, 1), (os.POSIX_SPAWN_DUP2, 0, 2)]
         self.pid = os.posix_spawn("/bin/sh", ["/bin/sh", "-c", _CHDIR_THEN_EXEC, cwd, *argv], env, setsid=True,
-                                  file_actions=actions)
+                                  file_actions=actions, setsigdef=_SIGNALS_PYTHON_IGNORES)
         self.returncode: int | None = None
         self._on_exit = on_exit
         # Watched before the loop runs again: a status reaped for a pid nobody watches is lost.

@@ -1,6 +1,7 @@
 """The Session core over a real PTY (LocalPtyBackend), in process with gevent."""
 
 import os
+import signal
 
 import pytest
 
@@ -97,8 +98,6 @@ def test_a_character_split_across_two_reads_stays_byte_exact(run):
 
 
 def test_a_process_killed_from_elsewhere_while_its_only_viewer_is_full_is_seen_to_end(run):
-    import signal
-
     session = run("exec yes")
     viewer = RecordingViewer("v", session=session)
     session.attach(viewer, "operator", 0)
@@ -149,3 +148,15 @@ def test_the_shell_inherits_no_descriptor_of_the_server(run, tmp_path):
     finally:
         os.close(leaky)
     assert viewer.contiguous_stream()[1].split() == [b"0", b"1", b"2"]
+
+
+def test_a_pipe_into_head_ends_quietly_as_in_any_terminal(run):
+    # The server ignores SIGPIPE (as Python does); a shell must not inherit that.
+    session = run("yes | head -2; grep '^SigIgn' /proc/self/status")
+    viewer = RecordingViewer("v", session=session, auto_ack=True)
+    session.attach(viewer, "operator", 0)
+    wait_until(lambda: viewer.exits, timeout=10)
+    lines = viewer.contiguous_stream()[1].decode().split("\r\n")
+    assert lines[:2] == ["y", "y"] and "Broken pipe" not in lines[2]
+    ignored = int(lines[2].split()[1], 16)
+    assert not ignored & (1 << (signal.SIGPIPE - 1))
