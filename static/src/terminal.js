@@ -7,7 +7,7 @@ import { Terminal } from "@xterm/xterm";
 import { api, download, hasTokens } from "./lib/api.js";
 import { initChrome } from "./lib/chrome.js";
 import { connect, request } from "./lib/connection.js";
-import { $, el, formatTime, showMessage } from "./lib/dom.js";
+import { $, el, formatBytes, formatTime, showMessage } from "./lib/dom.js";
 import { describeTerminalError } from "./lib/ssh-errors.js";
 import { TerminalSession } from "./lib/terminal-session.js";
 
@@ -20,6 +20,8 @@ const sidebarToggle = $("#sessions-toggle");
 const viewerBanner = $("#viewer-banner");
 const exitBanner = $("#exit-banner");
 const exitText = $("#exit-text");
+const lossBanner = $("#loss-banner");
+const lossText = $("#loss-text");
 const terminalBox = $("#terminal");
 const hostKeyDialog = $("#hostkey-dialog");
 
@@ -175,6 +177,21 @@ function showExit(info) {
 function hideBanners() {
   exitBanner.hidden = true;
   showMessage(pageMessage, "");
+}
+
+// The note in the terminal marks where output is missing, but the replay after it can scroll it
+// far out of sight (and out of the scrollback): say it where it stays until dismissed.
+let lossShownFor = null;
+
+function showLoss(totalBytes) {
+  lossShownFor = controller.sessionId;
+  lossText.textContent = `${formatBytes(totalBytes)} of this terminal's output were dropped: more came while ` +
+    "no page showed it than the server keeps for replay. The terminal marks the gap.";
+  lossBanner.hidden = false;
+}
+
+function hideLossUnlessFor(sessionId) {
+  if (lossShownFor !== sessionId) lossBanner.hidden = true;
 }
 
 async function newTerminal() {
@@ -356,8 +373,10 @@ async function start() {
       fit: refit,
       onSession: (id) => {
         rememberTabSession(id);
+        hideLossUnlessFor(id);
         renderSessions();
       },
+      onLoss: (totalBytes) => showLoss(totalBytes),
       onAccess: (access) => {
         viewerBanner.hidden = access !== "viewer";
         body.classList.toggle("viewer", access === "viewer");
@@ -444,6 +463,9 @@ async function start() {
   for (const button of document.querySelectorAll("[data-action=new-terminal]")) {
     button.addEventListener("click", () => newTerminal());
   }
+  $("[data-action=dismiss-loss]").addEventListener("click", () => {
+    lossBanner.hidden = true;
+  });
   sidebarToggle.addEventListener("click", () => setSidebarOpen(!sidebar.classList.contains("open")));
   $("#refresh-sessions").addEventListener("click", () => loadSessions());
   setInterval(() => {

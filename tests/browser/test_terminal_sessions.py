@@ -151,3 +151,37 @@ def test_logging_out_forgets_tokens_and_saved_screens(page, server, workspace):
     assert page.evaluate("Object.keys(localStorage).filter((k) => k.startsWith('aict.'))") == []
     page.goto(f"{server.url}/workspaces/{workspace['id']}")
     page.wait_for_url("**/login?next=*")
+
+
+def test_output_that_left_the_ring_while_away_is_announced_on_return(page, start_server):
+    # A small ring: what a terminal prints while nobody watches outgrows it, as on a busy day
+    # (small enough that the note stays in the scrollback, where the test can read it).
+    ring = 80 * 1024
+    server = start_server({"AICT_RING_BYTES": str(ring), "AICT_FLOW_WINDOW_BYTES": str(16 * 1024)})
+    workspace = server.create_local_workspace()
+    login_with_tokens(page, server)
+    session_id = open_terminal(page, server, workspace["id"])
+    run(page, "sleep 2; seq -f %058g 1 10000; echo END-$((6*7))")
+    page.goto("about:blank")  # away before the output starts: 10,000 lines of 60 bytes
+
+    time_away = 6
+    page.wait_for_timeout(time_away * 1000)
+    page.goto(f"{server.url}/workspaces/{workspace['id']}")
+    assert wait_until(page, "window.aict && window.aict.sessionId") == session_id  # the same terminal
+    poll(lambda: _assert_line(page, "END-42"))
+
+    dropped = page.evaluate("window.aict.droppedBytes")
+    assert 600_000 - ring <= dropped <= 600_000  # all that seq printed but what the ring still held
+    # The replay after the note fills more than the screen: the banner is what the user sees.
+    banner = page.locator("#loss-banner")
+    assert banner.is_visible()
+    assert f"{round(dropped / 1000)} KB of this terminal's output were dropped" in banner.inner_text()
+    rows = [row.strip() for row in screen(page)["rows"]]  # the scrollback, where the note is
+    note = next(i for i, row in enumerate(rows) if "bytes of output were dropped" in row)
+    assert rows[note] == f"[aict: {dropped} bytes of output were dropped]"
+    numbers = [int(row) for row in rows[note + 1:] if row.isdigit()]
+    assert numbers and numbers == list(range(numbers[0], 10001))  # then the rest, gapless
+    assert rows.index("END-42") > note
+
+    banner.get_by_role("button", name="Dismiss").click()
+    assert not banner.is_visible()

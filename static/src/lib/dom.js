@@ -36,6 +36,13 @@ export function showMessage(box, text, kind = "error") {
   box.hidden = !text;
 }
 
+/** 1 byte, 512 bytes, 3.4 KB, 12 MB (decimal units, as the numbers people compare with). */
+export function formatBytes(bytes) {
+  if (bytes < 1000) return `${bytes} ${bytes === 1 ? "byte" : "bytes"}`;
+  const [value, unit] = bytes < 1e6 ? [bytes / 1e3, "KB"] : bytes < 1e9 ? [bytes / 1e6, "MB"] : [bytes / 1e9, "GB"];
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${unit}`;
+}
+
 export function formatTime(iso) {
   if (!iso) return "";
   const date = new Date(iso);

@@ -19,6 +19,7 @@ export class OutputStream {
    * @param {(data: Uint8Array|string, done: () => void) => void} hooks.write  render bytes
    * @param {(offset: number) => void} hooks.ack  first byte not yet rendered
    * @param {(offset: number) => void} [hooks.rendered]  after each rendered chunk
+   * @param {(bytes: number) => void} [hooks.lost]  output was skipped (the note is in the terminal)
    */
   constructor(hooks) {
     this.hooks = hooks;
@@ -61,6 +62,7 @@ export class OutputStream {
     this.droppedBytes += missing;
     this.expected = offset;
     this.writeThen(lossNote(missing), offset);
+    if (this.hooks.lost) this.hooks.lost(missing);
   }
 
   /** A `terminal-output` chunk. */

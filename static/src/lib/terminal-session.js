@@ -23,7 +23,8 @@ export class TerminalSession {
    * @param {import("socket.io-client").Socket} opts.socket
    * @param {string} opts.workspaceId
    * @param {object} opts.ui  callbacks: onSession(id), onAccess(access), onExit(info),
-   *                          onError(error, context), onListChanged(), fit()
+   *                          onError(error, context), onListChanged(), fit(),
+   *                          onLoss(totalBytes) (output of this session skipped, optional)
    */
   constructor({ term, socket, workspaceId, ui }) {
     this.term = term;
@@ -45,6 +46,9 @@ export class TerminalSession {
         if (this.sessionId && this.socket.connected) {
           this.socket.emit("terminal-ack", { sessionId: this.sessionId, offset });
         }
+      },
+      lost: () => {
+        if (this.ui.onLoss) this.ui.onLoss(this.stream.droppedBytes);
       },
     });
     this.input = new InputQueue(

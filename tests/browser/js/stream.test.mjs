@@ -7,15 +7,17 @@ function harness() {
   const written = [];
   const acks = [];
   const pending = [];
+  const losses = [];
   const stream = new OutputStream({
     write: (data, done) => {
       written.push(typeof data === "string" ? data : Buffer.from(data).toString("latin1"));
       pending.push(done);
     },
     ack: (offset) => acks.push(offset),
+    lost: (bytes) => losses.push(bytes),
   });
   const render = () => pending.splice(0).forEach((done) => done());
-  return { stream, written, acks, render };
+  return { stream, written, acks, render, losses };
 }
 
 const bytes = (text) => new Uint8Array(Buffer.from(text, "latin1"));
@@ -55,11 +57,12 @@ test("a jump in offsets writes a visible note with the number of lost bytes", ()
 });
 
 test("an attach whose replay starts after `since` reports the loss once", () => {
-  const { stream, written } = harness();
+  const { stream, written, losses } = harness();
   stream.start(100);
   stream.attached(150);
   stream.receive(150, bytes("ok"));
   assert.deepEqual(written, [lossNote(50), "ok"]);
+  assert.deepEqual(losses, [50]); // the page's banner hears of it once too
   // Replay chunks that overtake the ack: the chunk reports the jump, the ack adds nothing.
   const other = harness();
   other.stream.start(100);
