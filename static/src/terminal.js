@@ -182,11 +182,14 @@ function hideBanners() {
 // The note in the terminal marks where output is missing, but the replay after it can scroll it
 // far out of sight (and out of the scrollback): say it where it stays until dismissed.
 let lossShownFor = null;
+let lostBytes = 0;
 
-function showLoss(totalBytes) {
+function showLoss(bytes) {
+  if (lossShownFor !== controller.sessionId || lossBanner.hidden) lostBytes = 0;
   lossShownFor = controller.sessionId;
-  lossText.textContent = `${formatBytes(totalBytes)} of this terminal's output were dropped: more came while ` +
-    "no page showed it than the server keeps for replay. The terminal marks the gap.";
+  lostBytes += bytes;
+  lossText.textContent = `${formatBytes(lostBytes)} of this terminal's output were dropped here: the server ` +
+    "keeps only its latest output for replay, and this page was further behind. The terminal marks the gap.";
   lossBanner.hidden = false;
 }
 
@@ -376,7 +379,7 @@ async function start() {
         hideLossUnlessFor(id);
         renderSessions();
       },
-      onLoss: (totalBytes) => showLoss(totalBytes),
+      onLoss: (bytes) => showLoss(bytes),
       onAccess: (access) => {
         viewerBanner.hidden = access !== "viewer";
         body.classList.toggle("viewer", access === "viewer");

@@ -177,7 +177,7 @@ def test_output_that_left_the_ring_while_away_is_announced_on_return(page, start
     banner = page.locator("#loss-banner")
     assert banner.is_visible()
     kilobytes = math.floor(dropped / 1000 + 0.5)  # as the page rounds (Math.round), not banker's round()
-    assert f"{kilobytes} KB of this terminal's output were dropped" in banner.inner_text()
+    assert f"{kilobytes} KB of this terminal's output were dropped here" in banner.inner_text()
     rows = [row.strip() for row in screen(page)["rows"]]  # the scrollback, where the note is
     note = next(i for i, row in enumerate(rows) if "bytes of output were dropped" in row)
     assert rows[note] == f"[aict: {dropped} bytes of output were dropped]"

@@ -24,7 +24,7 @@ export class TerminalSession {
    * @param {string} opts.workspaceId
    * @param {object} opts.ui  callbacks: onSession(id), onAccess(access), onExit(info),
    *                          onError(error, context), onListChanged(), fit(),
-   *                          onLoss(totalBytes) (output of this session skipped, optional)
+   *                          onLoss(bytes) (output of this session skipped, optional)
    */
   constructor({ term, socket, workspaceId, ui }) {
     this.term = term;
@@ -47,8 +47,8 @@ export class TerminalSession {
           this.socket.emit("terminal-ack", { sessionId: this.sessionId, offset });
         }
       },
-      lost: () => {
-        if (this.ui.onLoss) this.ui.onLoss(this.stream.droppedBytes);
+      lost: (bytes) => {
+        if (this.ui.onLoss) this.ui.onLoss(bytes);
       },
     });
     this.input = new InputQueue(
