@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import time
 
 import websocket
 
@@ -96,3 +97,38 @@ def test_invalid_utf8_in_a_text_frame_closes_with_1007(server, client, workspace
     ws.close()
     assert_echoes(client, session_id)
 
+
+
+def test_malformed_socketio_packets_leave_the_connection_and_its_terminals_working(server, client, workspace):
+    other = client()
+    other_session = other.create(workspace["id"])
+    ws = raw_websocket(server)
+    # Each is an Engine.IO message whose Socket.IO packet cannot be decoded: the server logs it and
+    # reads on (messages go straight to Socket.IO, without engineio's Packet: aict.realtime.inline).
+    for bad in ("4", "42[", '42["terminal-input",', "4x", "49", '42["terminal-input",{"sessionId":1}]'):
+        ws.send(bad)
+    ws.send('427["create-terminal",' + json.dumps({"workspaceId": workspace["id"]}) + "]")
+    while True:
+        message = ws.recv()
+        if message.startswith("437"):
+            break
+    answer = json.loads(message[3:])[0]
+    assert answer["ok"] is True
+    ws.send("428" + json.dumps(["kill-terminal", {"sessionId": answer["sessionId"]}]))
+    ws.close()
+    assert_echoes(other, other_session)
+
+
+def test_a_client_that_upgrades_from_long_polling_keeps_typing_and_reading(server, workspace):
+    upgrading = server.socket(transports=("polling", "websocket"))
+    try:
+        session_id = upgrading.create(workspace["id"])
+        deadline = time.monotonic() + 10
+        while upgrading.sio.eio.current_transport != "websocket" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert upgrading.sio.eio.current_transport == "websocket"
+        assert_echoes(upgrading, session_id)
+        upgrading.send(session_id, "seq 1 20000 | tail -1\n")
+        upgrading.wait_for(session_id, "20000\r\n")
+    finally:
+        upgrading.close()
