@@ -45,6 +45,18 @@ def _close_code(ws: websocket.WebSocket) -> int | None:
             return struct.unpack("!H", data[:2])[0] if len(data) >= 2 else None
 
 
+def _expect_terminal_then_kill(ws: websocket.WebSocket, ack_id: int) -> None:
+    """Wait for the answer to a create-terminal sent with `ack_id`, check it, kill the terminal, close."""
+    while True:
+        message = ws.recv()
+        if message.startswith(f"43{ack_id}"):
+            break
+    answer = json.loads(message[2 + len(str(ack_id)):])[0]
+    assert answer["ok"] is True
+    ws.send(f"42{ack_id}" + json.dumps(["kill-terminal", {"sessionId": answer["sessionId"]}]))
+    ws.close()
+
+
 def test_a_message_announced_bigger_than_the_limit_is_refused_before_its_payload(server, client, workspace):
     client = client()
     session_id = client.create(workspace["id"])
@@ -78,14 +90,7 @@ def test_a_fragmented_masked_event_arrives_whole(server, workspace):
     cut = encoded.index("é".encode()) + 1  # split inside a two-byte character
     _send_raw(ws, OPCODE_TEXT, encoded[:cut], fin=False)
     _send_raw(ws, OPCODE_CONTINUATION, encoded[cut:], fin=True)
-    while True:
-        message = ws.recv()
-        if message.startswith("431"):
-            break
-    answer = json.loads(message[3:])[0]
-    assert answer["ok"] is True
-    ws.send("421" + json.dumps(["kill-terminal", {"sessionId": answer["sessionId"]}]))
-    ws.close()
+    _expect_terminal_then_kill(ws, ack_id=1)
 
 
 def test_invalid_utf8_in_a_text_frame_closes_with_1007(server, client, workspace):
@@ -108,14 +113,7 @@ def test_malformed_socketio_packets_leave_the_connection_and_its_terminals_worki
     for bad in ("4", "42[", '42["terminal-input",', "4x", "49", '42["terminal-input",{"sessionId":1}]'):
         ws.send(bad)
     ws.send('427["create-terminal",' + json.dumps({"workspaceId": workspace["id"]}) + "]")
-    while True:
-        message = ws.recv()
-        if message.startswith("437"):
-            break
-    answer = json.loads(message[3:])[0]
-    assert answer["ok"] is True
-    ws.send("428" + json.dumps(["kill-terminal", {"sessionId": answer["sessionId"]}]))
-    ws.close()
+    _expect_terminal_then_kill(ws, ack_id=7)
     assert_echoes(other, other_session)
 
 
