@@ -9,9 +9,11 @@ from alembic import context
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# alembic.ini's logging only when nothing has set logging up: migrations run inside the app
+# (`wsgi.py --setup`, `flask db upgrade`), and fileConfig there disabled every logger that
+# existed, so the serving process logged nothing, not even its errors, from then on.
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name)
 logger = logging.getLogger('alembic.env')
 
 

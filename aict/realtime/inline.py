@@ -16,6 +16,7 @@ and order; pings, pongs, binary attachments and everything before the upgrade ke
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 
 import gevent
@@ -25,6 +26,7 @@ from gevent.hub import get_hub
 
 from aict.realtime.direct import send_text
 
+log = logging.getLogger(__name__)
 InlineHandler = Callable[[str, object], object]  # (sid, payload) -> ack data, or None: not handled here
 
 
@@ -116,8 +118,10 @@ def install_message_shortcut() -> None:
 
     def _websocket_handler(self, ws):
         wait = ws.wait
+        failures = 0
 
         def wait_for_what_engineio_handles():
+            nonlocal failures
             while True:
                 data = wait()
                 # '4' + text: an Engine.IO message, what engineio's receive() would pass on as is.
@@ -126,8 +130,11 @@ def install_message_shortcut() -> None:
                     if handler is not None:
                         try:
                             handler(self.sid, data[1:])
-                        except Exception:  # as engineio does: the connection outlives a handler's error
-                            self.server.logger.exception("message handler error")
+                        except Exception:  # as engineio does: the connection outlives a handler's error,
+                            failures += 1  # but a client sending garbage gets one traceback, not a log flood
+                            if failures == 1:
+                                log.exception("a message from socket %s failed (further ones from this "
+                                              "connection are not logged)", self.sid)
                         continue
                 return data
 

@@ -115,6 +115,8 @@ def test_malformed_socketio_packets_leave_the_connection_and_its_terminals_worki
     ws.send('427["create-terminal",' + json.dumps({"workspaceId": workspace["id"]}) + "]")
     _expect_terminal_then_kill(ws, ack_id=7)
     assert_echoes(other, other_session)
+    # One traceback for the connection, however much garbage it sends: the log cannot be flooded.
+    assert server.log_path.read_text().count("further ones from this connection are not logged") == 1
 
 
 def test_a_client_that_upgrades_from_long_polling_keeps_typing_and_reading(server, workspace):
