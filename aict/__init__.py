@@ -26,6 +26,14 @@ class AictState:
     extra: dict = field(default_factory=dict)
 
 
+def _warnings_only(name: str) -> logging.Logger:
+    # Given a Logger (not False), python-socketio and engineio add no handler of their own, so their
+    # errors print once, through the root handler; below WARNING they log every packet.
+    logger = logging.getLogger(name)
+    logger.setLevel(logging.WARNING)
+    return logger
+
+
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the application from defaults, the config file, AICT_* variables and `overrides`."""
     settings = load_settings(overrides)
@@ -43,7 +51,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     socketio.init_app(app, async_mode="gevent", cors_allowed_origins="*",  # Origin: realtime/connect.py
                       manage_session=False,  # no cookie sessions: tokens authenticate sockets
                       max_http_buffer_size=settings["MAX_MESSAGE_BYTES"], ping_interval=20,
-                      ping_timeout=20, logger=False, engineio_logger=False)
+                      ping_timeout=20, logger=_warnings_only("socketio.server"),
+                      engineio_logger=_warnings_only("engineio.server"))
     if settings["TRUSTED_PROXIES"]:
         # Outside Socket.IO's middleware, so sockets (Origin check, client IP) see the forwarded values too.
         hops = settings["TRUSTED_PROXIES"]
