@@ -21,6 +21,15 @@ CLOSE_TOO_BIG = 1009
 LARGE_FRAME_BYTES = 64 * 1024
 
 
+def frame_header(opcode: int, length: int) -> bytes:
+    """The header of a final, unmasked frame (what a server sends)."""
+    if length < 126:
+        return bytes((0x80 | opcode, length))
+    if length <= 0xFFFF:
+        return struct.pack("!BBH", 0x80 | opcode, 126, length)
+    return struct.pack("!BBQ", 0x80 | opcode, 127, length)
+
+
 def unmask(payload: bytes, mask: bytes) -> bytes:
     """RFC 6455 §5.3: XOR with the 4-byte key repeated, done on whole integers instead of bytes."""
     n = len(payload)
@@ -76,11 +85,11 @@ class BoundedWebSocket(WebSocket):
             raise WebSocketError("Connection is already closed")
         pending, chunks = b"", []
         for opcode, message in frames:
-            if opcode in (self.OPCODE_TEXT, self.OPCODE_PING):
-                message = self._encode_bytes(message)
-            elif not isinstance(message, bytes):
-                message = bytes(message)
-            pending += Header.encode_header(True, opcode, b"", len(message), 0)
+            if type(message) is str:
+                message = message.encode()
+            elif type(message) is not bytes:
+                message = bytes(message or b"")
+            pending += frame_header(opcode, len(message))
             if len(message) > LARGE_FRAME_BYTES:
                 chunks += [pending, message]
                 pending = b""

@@ -262,11 +262,15 @@ class Session:
 
     def _update_read_gate(self) -> None:
         """Read while anyone has room (or nobody watches); pause when every window is full."""
-        end, window = self.ring.end, self.limits.window_bytes
-        if self._ending or not self._attachments or any(end - a.acked < window for a in self._attachments.values()):
-            self._read_gate.set()
-        else:
-            self._read_gate.clear()
+        if not self._ending and self._attachments:
+            end, window = self.ring.end, self.limits.window_bytes
+            for a in self._attachments.values():  # a loop, not any(): no generator on every read
+                if end - a.acked < window:
+                    break
+            else:
+                self._read_gate.clear()
+                return
+        self._read_gate.set()
 
     # ---- viewers --------------------------------------------------------------------------
     def attach(self, viewer: Viewer, access: str, since: int | None = None) -> AttachResult:

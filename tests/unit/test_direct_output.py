@@ -126,3 +126,69 @@ def test_an_answer_scheduled_behind_output_is_sent_from_a_greenlet_never_from_th
     lock.release()
     gevent.sleep(0.05)  # the answering greenlet takes the lock and writes
     assert read_frames(client, 1) == [(0x81, b'437[{"ok":true}]')]
+
+
+class RecordingSocket:
+    """The server end of the connection, counting its writes."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock, self.writes = sock, []
+
+    def send(self, data) -> int:
+        self.writes.append(bytes(data))
+        return self.sock.send(data)
+
+    def sendall(self, data) -> None:
+        self.writes.append(bytes(data))
+        self.sock.sendall(data)
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+
+@pytest.fixture
+def keystroke(connection, monkeypatch):
+    """A socket.io server whose terminal-input is answered behind output, as aict's fast path does."""
+    import socketio
+
+    from aict.realtime import viewer
+    from aict.realtime.inline import InlineEventsServer, Later
+
+    eio_socket, client = connection
+    handler = eio_socket.direct_websocket.handler
+    handler.socket = RecordingSocket(handler.socket)
+    server = InlineEventsServer.adopt(socketio.Server(async_mode="gevent"))
+    server.eio.sockets["e1"] = eio_socket
+    sid = server.manager.connect("e1", "/")
+    scheduled = []
+    server.inline_handlers["terminal-input"] = lambda sid, payload: Later({"ok": True}, scheduled.append)
+    monkeypatch.setattr(viewer, "socketio", SimpleNamespace(server=server))
+    return SimpleNamespace(server=server, viewer=viewer.SocketViewer(sid, "u1"), scheduled=scheduled,
+                           writes=handler.socket.writes, client=client)
+
+
+def test_a_keystroke_answer_leaves_in_the_same_write_as_the_echo_behind_it(keystroke):
+    # Written on its own after the echo, the answer kept the server busy while the client, woken
+    # onto its CPU, waited: one write, and the server goes idle as soon as the echo is out.
+    keystroke.server._handle_event("e1", "/", 7, ["terminal-input", {"sessionId": "s1", "data": "Z"}])
+    assert keystroke.writes == []  # held, not sent before the echo
+    keystroke.viewer.send_output("s1", 0, b"Z")
+    assert len(keystroke.writes) == 1
+    assert read_frames(keystroke.client, 3) == [(0x81, b"4" + HEADER.encode()), (0x82, b"Z"),
+                                                (0x81, b'437[{"ok":true}]')]
+    for send in keystroke.scheduled:  # what after_output() calls next: nothing is left to send
+        send()
+    gevent.sleep(0.05)
+    assert len(keystroke.writes) == 1
+
+
+def test_a_keystroke_answer_with_no_output_to_ride_goes_out_alone_when_due(keystroke):
+    from gevent.hub import get_hub
+
+    keystroke.server._handle_event("e1", "/", 8, ["terminal-input", {"sessionId": "s1", "data": "q"}])
+    for send in keystroke.scheduled:  # as after_output() calls it: in the hub, where nothing may wait
+        get_hub().loop.run_callback(send)
+    gevent.sleep(0.05)
+    assert read_frames(keystroke.client, 1) == [(0x81, b'438[{"ok":true}]')]
+    keystroke.viewer.send_output("s1", 0, b"later")  # the next output carries nothing twice
+    assert read_frames(keystroke.client, 2) == [(0x81, b"4" + HEADER.encode()), (0x82, b"later")]
