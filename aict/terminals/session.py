@@ -130,13 +130,16 @@ class Session:
         return self.status == "running"
 
     def _read_loop(self) -> None:
-        backend, monotonic = self.backend, time.monotonic
+        backend, monotonic, loop = self.backend, time.monotonic, get_hub().loop
         streak_began = monotonic()
         try:
             while True:
                 if not self._read_gate.is_set():
                     self._read_gate.wait()
+                passes = loop.iteration
                 data = backend.read(READ_SIZE)
+                if loop.iteration != passes:  # the read waited, and whatever else was ready ran meanwhile:
+                    streak_began = monotonic()  # an echo after a quiet spell needs no extra pass of the loop
                 if not data:
                     break
                 self._feed(data)

@@ -454,3 +454,48 @@ def test_the_first_byte_after_a_quiet_spell_goes_out_at_once(make_session):
     backend.output(b"c")
     settle(0.02)
     assert v.contiguous_stream() == (0, b"abc")
+
+
+# ---- sharing the loop -----------------------------------------------------------------------
+@pytest.fixture
+def idle_passes(monkeypatch):
+    """How often the session's reader gave the rest of the loop a pass (gevent.idle)."""
+    calls = []
+    real_idle = gevent.idle
+
+    def counting_idle(*args):
+        calls.append(1)
+        return real_idle(*args)
+
+    monkeypatch.setattr(gevent, "idle", counting_idle)
+    return calls
+
+
+def test_a_stream_that_never_waits_lets_the_rest_of_the_loop_run_as_it_goes(make_session, idle_passes):
+    session, backend = make_session(ring_bytes=1024 * KiB)  # nobody attached: it reads on into the ring
+    ticks_during_stream = []
+
+    def tick():
+        while backend.reads < 3000:
+            if backend.reads:
+                ticks_during_stream.append(backend.reads)
+            gevent.sleep(0.001)
+
+    ticker = gevent.spawn(tick)
+    backend.output(*[b"y\r\n" * 1000] * 3000)  # every read returns at once: the reader never waits
+    wait_until(lambda: backend.reads == 3000)
+    ticker.join(1)
+    assert idle_passes and len(ticks_during_stream) >= 3, ticks_during_stream
+
+
+def test_output_after_a_quiet_spell_costs_no_extra_pass_of_the_loop(make_session, idle_passes):
+    # The read waited, so everything else that was ready has run: yielding again after the echo
+    # only delayed the server's going idle (and the client, woken onto its CPU, waited for that).
+    session, backend = make_session()
+    v = viewer(session, auto_ack=True)
+    session.attach(v, "operator", 0)
+    for i in range(5):
+        settle(0.005)
+        backend.output(b"k")
+        wait_until(lambda n=i + 1: v.received == n)
+    assert idle_passes == []
