@@ -160,3 +160,33 @@ def test_a_pipe_into_head_ends_quietly_as_in_any_terminal(run):
     assert lines[:2] == ["y", "y"] and "Broken pipe" not in lines[2]
     ignored = int(lines[2].split()[1], 16)
     assert not ignored & (1 << (signal.SIGPIPE - 1))
+
+
+def test_a_stream_is_read_with_pauses_but_a_keystrokes_echo_never_waits_for_one(run, monkeypatch):
+    # A reader woken by every byte of a stream spends a wake-up and a read per few KiB; once caught
+    # up it pauses instead, and the kernel gathers the next KiBs. An echo must never wait for that.
+    import gevent
+
+    from aict.terminals import local
+
+    pauses, real_sleep = [], gevent.sleep
+
+    def sleep(seconds=0, *args, **kwargs):
+        if seconds == local.STREAM_PAUSE_SECONDS:
+            pauses.append(seconds)
+        return real_sleep(seconds, *args, **kwargs)
+
+    monkeypatch.setattr(gevent, "sleep", sleep)
+    session = run("stty raw -echo; printf '%20000s|' burst; exec cat")
+    viewer = RecordingViewer("v", session=session, auto_ack=True)
+    session.attach(viewer, "operator", 0)
+    wait_until(lambda: viewer.received == 20001)
+    settle(0.1)
+    assert pauses  # the burst was read, then the reader paused before waiting again
+    pauses.clear()
+    for key in b"keys":
+        session.write(bytes([key]))  # cat sends each back: one byte at a time
+        wait_until(lambda k=key: viewer.contiguous_stream()[1].endswith(bytes([k])))
+    settle(0.1)
+    assert viewer.contiguous_stream() == (0, b" " * 19995 + b"burst|keys")
+    assert pauses == []
