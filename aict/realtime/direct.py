@@ -85,6 +85,10 @@ def hold(eio_socket: Socket, message: str) -> None:
         held.append(message)
 
 
+def has_held(eio_socket: Socket) -> bool:
+    return bool(getattr(eio_socket, "held_messages", None))
+
+
 def take_held(eio_socket: Socket) -> list[str]:
     """The messages held for the socket, which the caller now sends (oldest first)."""
     held = getattr(eio_socket, "held_messages", None)

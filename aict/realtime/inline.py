@@ -25,7 +25,7 @@ import socketio
 from engineio.socket import Socket
 from gevent.hub import get_hub
 
-from aict.realtime.direct import hold, send_text, take_held
+from aict.realtime.direct import has_held, hold, send_text, take_held
 
 log = logging.getLogger(__name__)
 InlineHandler = Callable[[str, object], object]  # (sid, payload) -> ack data, or None: not handled here
@@ -99,7 +99,7 @@ class InlineEventsServer(socketio.Server):
         hold(eio_socket, encoded)  # aict.realtime.viewer sends it behind the next output
 
         def send_if_still_held():  # no output came for this socket, or it went to another
-            if getattr(eio_socket, "held_messages", None):
+            if has_held(eio_socket):
                 gevent.spawn(self._send_held, eio_sid, eio_socket)
 
         schedule(send_if_still_held)
