@@ -20,6 +20,7 @@ from gevent.timeout import Timeout
 from aict.errors import AppError
 from aict.terminals.backend import ExitStatus
 from aict.terminals.input_queue import InputQueue
+from aict.terminals.short_sleep import ShortSleeper
 from aict.terminals.spawn import ShellProcess
 
 KILL_GRACE_SECONDS = 3.0
@@ -27,14 +28,13 @@ DRAIN_AFTER_EXIT_SECONDS = 0.2  # output the kernel still moves to the master af
 WRITE_SIZE = 64 * 1024
 # A stream's reader that has caught up pauses before it waits on the PTY again. The kernel holds
 # only ~12 KB between a program and its PTY's reader (4 KiB of line discipline, ~8 KiB of flip
-# buffer), so a reader woken by every byte pays a wake-up, a poll and a read per few KiB, on the
-# same two cores the program needs. Paired runs of 100 MB of `yes` (alternating rounds, medians of
-# 8): +26 to +38% MB/s in 7 of 9 comparisons, none in 2, and the server's CPU per MB down by a
-# fifth (6.3-7.3 -> 4.9-5.8 ms); another session's echo during a flood within noise (p99 5.97 and
-# 6.92 against 5.87 and 6.42 ms). The loop runs timers at its next wake-up: with nothing else
-# happening the pause lasts ~1 ms (epoll counts milliseconds). Echoes are never paused.
+# buffer): at ~100 MB/s that fills in ~120 µs. A reader woken by every byte pays a wake-up, a poll
+# and a read per few KiB, on the same two cores the program needs; one that pauses longer than the
+# fill time blocks the program. The pause is a timerfd: the loop's own timers last at least 1 ms,
+# and that length cost 15-20% of a stream's MB/s on an AMD EPYC (paired runs: README, Performance).
+# Echoes are never paused.
 STREAM_BURST_BYTES = 2048  # read since the last wait: a stream, never a keystroke's echo
-STREAM_PAUSE_SECONDS = 0.0003
+STREAM_PAUSE_SECONDS = 0.0001
 # Only these pass from the server's environment to a shell: never its secrets.
 INHERITED_ENV = ("PATH", "LANG", "LANGUAGE", "TZ", "TMPDIR")
 
@@ -68,6 +68,7 @@ class LocalPtyBackend:
         self._exited = Event()
         self._read_watcher = None
         self._burst = 0  # bytes read since the reader last waited
+        self._pause = ShortSleeper()
         self._input = InputQueue(self._write_some, self._wait_writable, WRITE_SIZE)
 
     # ---- lifecycle ------------------------------------------------------------------------
@@ -121,6 +122,7 @@ class LocalPtyBackend:
 
     def close(self) -> None:
         self._input.stop()
+        self._pause.close()
         if self._read_watcher is not None:
             self._read_watcher.close()
             self._read_watcher = None
@@ -139,8 +141,8 @@ class LocalPtyBackend:
                 if self._exited.is_set():
                     return self._drain_after_exit(max_bytes)
                 burst, self._burst = self._burst, 0
-                if burst >= STREAM_BURST_BYTES:  # caught up with a stream: let the kernel gather more
-                    gevent.sleep(STREAM_PAUSE_SECONDS)
+                # caught up with a stream: let the kernel gather more
+                if burst >= STREAM_BURST_BYTES and self._pause.sleep(STREAM_PAUSE_SECONDS):
                     continue
                 self._wait_readable()
             except OSError as exc:

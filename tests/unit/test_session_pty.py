@@ -165,18 +165,15 @@ def test_a_pipe_into_head_ends_quietly_as_in_any_terminal(run):
 def test_a_stream_is_read_with_pauses_but_a_keystrokes_echo_never_waits_for_one(run, monkeypatch):
     # A reader woken by every byte of a stream spends a wake-up and a read per few KiB; once caught
     # up it pauses instead, and the kernel gathers the next KiBs. An echo must never wait for that.
-    import gevent
+    from aict.terminals.short_sleep import ShortSleeper
 
-    from aict.terminals import local
+    pauses, real_sleep = [], ShortSleeper.sleep
 
-    pauses, real_sleep = [], gevent.sleep
+    def sleep(self, seconds):
+        pauses.append(seconds)
+        return real_sleep(self, seconds)
 
-    def sleep(seconds=0, *args, **kwargs):
-        if seconds == local.STREAM_PAUSE_SECONDS:
-            pauses.append(seconds)
-        return real_sleep(seconds, *args, **kwargs)
-
-    monkeypatch.setattr(gevent, "sleep", sleep)
+    monkeypatch.setattr(ShortSleeper, "sleep", sleep)
     session = run("stty raw -echo; printf '%20000s|' burst; exec cat")
     viewer = RecordingViewer("v", session=session, auto_ack=True)
     session.attach(viewer, "operator", 0)
