@@ -51,10 +51,12 @@ def test_many_sessions_are_stored_in_small_commits_with_the_loop_running_between
     ticks = 0
 
     def tick():
+        # A timer, not sleep(0): a ticker that never lets the loop block holds the GIL, and each
+        # commit's thread then waits the 5 ms switch interval per hand-over (30 s on some machines).
         nonlocal ticks
         while True:
             ticks += 1
-            gevent.sleep(0)
+            gevent.sleep(0.0001)  # the loop's floor: every ~1 ms, and the commits pause 1 ms between
 
     with app.app_context():
         event.listen(db.engine, "commit", lambda _conn: ticks_at_commit.append(ticks))
