@@ -1,5 +1,6 @@
 """ShortSleeper: sub-millisecond sleeps that let the rest of the loop run, on one descriptor."""
 
+import fcntl
 import os
 import time
 
@@ -11,8 +12,8 @@ SLEEPS = 50
 PAUSE = 0.0001
 
 
-def open_descriptors() -> int:
-    return len(os.listdir("/proc/self/fd"))
+def open_descriptors() -> set[int]:
+    return {int(fd) for fd in os.listdir("/proc/self/fd")}
 
 
 def test_fifty_sleeps_of_100_us_take_less_than_the_loops_own_timers_would():
@@ -46,13 +47,15 @@ def test_other_greenlets_run_while_one_sleeps():
     assert ran == ["other"] and other.dead
 
 
-def test_one_descriptor_opened_on_first_sleep_and_closed_with_it():
+def test_one_descriptor_opened_on_first_sleep_kept_from_shells_and_closed_with_it():
     before = open_descriptors()
     sleeper = ShortSleeper()
     assert open_descriptors() == before  # an idle terminal pays nothing
     sleeper.sleep(PAUSE)
     sleeper.sleep(PAUSE)
-    assert open_descriptors() == before + 1
+    added = open_descriptors() - before
+    assert len(added) == 1
+    assert fcntl.fcntl(added.pop(), fcntl.F_GETFD) & fcntl.FD_CLOEXEC  # never inherited by a shell
     sleeper.close()
     sleeper.close()  # twice is harmless
     assert open_descriptors() == before
