@@ -328,6 +328,20 @@ def run_many(results: Results, procs: Processes, workdir: Path) -> None:
 
 
 # ---- report ---------------------------------------------------------------------------------
+def measured_commit() -> str:
+    """The commit measured, "-dirty" if the code differs from it (not this bench's own RESULTS.md)."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD") or "unknown"
+        changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)bench/RESULTS.md")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return commit + ("-dirty" if changed else "")
+
+
 def mark(ok: bool) -> str:
     return "✅ pass" if ok else "❌ fail"
 
@@ -377,11 +391,7 @@ def conditions(r: Results) -> str:
                 break
     except OSError:
         pass
-    try:
-        commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True,
-                                text=True, timeout=10).stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        commit = "unknown"
+    commit = measured_commit()
     lines = [
         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} at commit {commit} on "
         f"{os.cpu_count()} cores ({cpu}), "
