@@ -152,13 +152,13 @@ class Worker:
         return summary
 
 
-def start_aict(procs: Processes, workdir: Path, name: str, **settings: str):
+def start_aict(procs: Processes, workdir: Path, name: str, root: Path = ROOT, **settings: str):
     sys.path.insert(0, str(ROOT))
     from tests.server import RunningServer
 
     env = {"AICT_SOCKET_EVENT_RATE": "100000 per second", "AICT_MAX_SESSIONS_PER_USER": "5000",
            "AICT_LOGIN_RATE": "1000 per minute", **settings}
-    server = RunningServer(workdir / name, env)
+    server = RunningServer(workdir / name, env, root=root)
     procs.servers.append(server)
     server.start()
     return server

@@ -26,8 +26,9 @@ def free_port() -> int:
 class RunningServer:
     admin_username = "admin"
 
-    def __init__(self, instance: Path, settings: dict[str, str] | None = None):
+    def __init__(self, instance: Path, settings: dict[str, str] | None = None, root: Path = ROOT):
         self.instance = instance
+        self.root = root  # the source tree served (bench.paired compares checkouts)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.admin_password = secrets.token_urlsafe(12)
@@ -46,7 +47,7 @@ class RunningServer:
         self._tokens: dict[str, str] = {}
 
     def flask(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=self.env,
+        return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=self.root, env=self.env,
                               capture_output=True, text=True, check=True, timeout=120)
 
     def command(self) -> list[str]:
@@ -56,7 +57,7 @@ class RunningServer:
     def start(self) -> RunningServer:
         self.instance.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "wb")  # noqa: SIM115 -- the child writes to it for its whole life
-        self.proc = subprocess.Popen(self.command(), cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.command(), cwd=self.root, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
