@@ -5,9 +5,10 @@
 A VARIANT is `label=PATH[@NAME=VALUE,...]`: an aict checkout (`git worktree add /tmp/base HEAD~1`
 gives the previous commit one) and environment for its server (AICT_* settings, or a knob a probe
 reads). Every variant gets its own server and session; each round runs the raw PTY loop, every
-variant (in alternating order) and terminado back to back, so that the machine's drift, which is
-larger than most changes here (the raw loop swings 63-106 MB/s between rounds), hits all of them
-alike. Prints medians, ratios, the server's CPU per MB and how busy the machine's cores were.
+variant (in alternating order), the raw loop relaying to a socket (bench/rawpty.py) and terminado
+back to back, so that the machine's drift, which is larger than most changes here (the raw loop
+swings 63-106 MB/s between rounds), hits all of them alike. Prints medians, ratios, the server's
+CPU per MB and how busy the machine's cores were.
 BENCH_BYTES sets the stream's size, as for `make bench`.
 """
 
@@ -84,11 +85,11 @@ def measured(contender: Contender, run, server: psutil.Process | None = None) ->
         contender.server_ms_per_mb.append(seconds * 1000 / (bench.PRODUCE_BYTES / 1e6))
 
 
-def report(raw: Contender, terminado: Contender, variants: list[Variant]) -> str:
+def report(raw: Contender, relay: Contender, terminado: Contender, variants: list[Variant]) -> str:
     raw_rate, terminado_rate = statistics.median(raw.rates), statistics.median(terminado.rates)
-    lines = ["| Contender | MB/s (median) | × raw PTY | × terminado | server CPU ms/MB | busy cores | rounds |",
+    lines = ["| Contender | MB/s (median) | × raw PTY | × terminado | reader's CPU ms/MB | busy cores | rounds |",
              "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
-    for contender in [raw, *(v.contender for v in variants), terminado]:
+    for contender in [raw, *(v.contender for v in variants), relay, terminado]:
         rate = statistics.median(contender.rates)
         cpu = f"{statistics.median(contender.server_ms_per_mb):.1f}" if contender.server_ms_per_mb else ""
         rounds = ", ".join(f"{r:.1f}" for r in contender.rates)
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     bench.raise_fd_limit()
     procs, workdir = bench.Processes(), Path(tempfile.mkdtemp(prefix="aict-paired-"))
-    raw, terminado = Contender("raw PTY"), Contender("terminado")
+    raw, relay, terminado = Contender("raw PTY"), Contender("raw PTY → socket"), Contender("terminado")
     try:
         for variant in args.variants:
             server = bench.start_aict(procs, workdir, variant.contender.label, root=variant.root,
@@ -114,17 +115,20 @@ def main(argv: list[str] | None = None) -> int:
             variant.server = psutil.Process(server.proc.pid)
         reference = TerminadoServer(procs, bench.BENCH)
         reference.start(["/bin/bash", "--noprofile", "--norc"])
+        myself = psutil.Process()  # the raw loops run here: their CPU is this process's
         for round_ in range(args.rounds):
-            measured(raw, lambda: rawpty.throughput(bench.PRODUCER))
+            measured(raw, lambda: rawpty.throughput(bench.PRODUCER), myself)
             for variant in args.variants if round_ % 2 == 0 else reversed(args.variants):
                 stream = lambda v=variant: bench.aict_throughput(v.client, v.session)  # noqa: E731
                 measured(variant.contender, stream, variant.server)
+            measured(relay, lambda: rawpty.throughput(bench.PRODUCER, relay=True), myself)
             measured(terminado, lambda: terminado_throughput(reference.url, bench.PRODUCER, bench.MARK))
-            bench.log(f"round {round_ + 1}/{args.rounds}: " + ", ".join(
-                f"{c.label} {c.rates[-1]:.1f}" for c in [raw, *(v.contender for v in args.variants), terminado]))
+            contenders = [raw, *(v.contender for v in args.variants), relay, terminado]
+            bench.log(f"round {round_ + 1}/{args.rounds}: "
+                      + ", ".join(f"{c.label} {c.rates[-1]:.1f}" for c in contenders))
     finally:
         procs.cleanup()
-    print(report(raw, terminado, args.variants))
+    print(report(raw, relay, terminado, args.variants))
     return 0
 
 
