@@ -31,7 +31,7 @@ WRITE_SIZE = 64 * 1024
 # buffer): at ~100 MB/s that fills in ~120 µs. A reader woken by every byte pays a wake-up, a poll
 # and a read per few KiB, on the same two cores the program needs; one that pauses longer than the
 # fill time blocks the program. The pause is a timerfd: the loop's own timers last at least 1 ms,
-# and that length cost 15-20% of a stream's MB/s on an AMD EPYC (paired runs: README, Performance).
+# and that length cost 15-20% of a stream's MB/s on an AMD EPYC (paired runs: docs/performance.md).
 # Echoes are never paused.
 STREAM_BURST_BYTES = 2048  # read since the last wait: a stream, never a keystroke's echo
 STREAM_PAUSE_SECONDS = 0.0001
