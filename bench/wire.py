@@ -157,7 +157,8 @@ class WireClient:
                 raise ProtocolError(f"unexpected attachment count {count}")
         ack_id, body = _split_id(rest)
         if kind == "3":
-            self._answers[ack_id] = json.loads(body)[0]
+            args = json.loads(body)
+            self._answers[ack_id] = args[0] if args else None  # an ack may carry no arguments
         elif kind == "2":
             event, *args = json.loads(body)
             if event == "terminal-exit":

@@ -18,6 +18,8 @@ def register(app: Flask) -> None:
     # The two per-keystroke / per-chunk events are answered inline, without Flask's request context.
     direct.install()  # terminal-output written straight to the WebSocket when nothing is queued
     install_message_shortcut()  # and client messages handed to Socket.IO without engineio's Packet
-    InlineEventsServer.adopt(socketio.server).inline_handlers["terminal-ack"] = handlers.ack_handler(state.sessions)
+    server = InlineEventsServer.adopt(socketio.server)
+    server.inline_handlers["terminal-ack"] = handlers.ack_handler(state.sessions)
+    server.throttle = state.socket_rate.exceeded  # events that name nothing count against the rate too
     with_fast_path(app, "terminal-input",
                    handlers.input_fast_path(state.sessions, state.socket_rate, state.settings["MAX_INPUT_BYTES"]))

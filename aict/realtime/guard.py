@@ -13,7 +13,7 @@ from aict.errors import AppError, bad_request
 from aict.extensions import db, socketio
 from aict.models import User
 from aict.realtime.connections import Connection
-from aict.realtime.inline import InlineEventsServer
+from aict.realtime.inline import THROTTLED, InlineEventsServer
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +50,6 @@ class SocketThrottle:
 def _throttled(sid: str) -> bool:
     return current_app.extensions["aict"].socket_rate.exceeded(sid)
 
-
-THROTTLED = {"ok": False, "error": {"code": "throttled", "message": "Too many events; slow down."}}
 
 
 def socket_event(name: str):

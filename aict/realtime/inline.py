@@ -29,6 +29,15 @@ from aict.realtime.direct import has_held, hold, send_text, take_held
 
 log = logging.getLogger(__name__)
 InlineHandler = Callable[[str, object], object]  # (sid, payload) -> ack data, or None: not handled here
+# The Socket.IO server's own lifecycle names. python-socketio dispatches a client's event of that name
+# to the lifecycle handler: '["disconnect"]' dropped a socket's identity and attachments while it
+# stayed open, and '["connect", {"token": ...}]' re-ran the login check with another user's token.
+RESERVED_EVENTS = frozenset({"connect", "connect_error", "disconnect", "__disconnect_final"})
+THROTTLED = {"ok": False, "error": {"code": "throttled", "message": "Too many events; slow down."}}
+
+
+def refusal(message: str) -> dict:
+    return {"ok": False, "error": {"code": "bad_request", "message": message}}
 
 
 class Later:
@@ -45,6 +54,7 @@ class InlineEventsServer(socketio.Server):
     """socketio.Server that tries `inline_handlers` before spawning a handler greenlet."""
 
     inline_handlers: dict[str, InlineHandler]
+    throttle: Callable[[str], bool] | None  # sid -> over its event rate (counts refused events too)
 
     @classmethod
     def adopt(cls, server: socketio.Server) -> InlineEventsServer:
@@ -52,6 +62,7 @@ class InlineEventsServer(socketio.Server):
         if not isinstance(server, cls):
             server.__class__ = cls
             server.inline_handlers = {}
+            server.throttle = None
             server.eio.on("message", server._handle_eio_message)  # the bound method of the old class
         return server
 
@@ -68,10 +79,23 @@ class InlineEventsServer(socketio.Server):
                         and event[0] in self.inline_handlers:
                     self._handle_event(eio_sid, "/", int(data[1:start]) if start > 1 else None, event)
                     return
-        super()._handle_eio_message(eio_sid, data)
+        try:
+            super()._handle_eio_message(eio_sid, data)
+        except ValueError:  # python-socketio could not decode the packet: not JSON
+            ack_id = _event_ack_id(data)
+            if ack_id is None:
+                raise
+            self._refuse(eio_sid, ack_id, "An event must be a JSON array: its name, then its payload.")
 
     def _handle_event(self, eio_sid, namespace, id, data):
-        handler = self.inline_handlers.get(data[0]) if data and (namespace or "/") == "/" else None
+        own_namespace = (namespace or "/") == "/"
+        name = data[0] if type(data) is list and data and type(data[0]) is str else None
+        handler = self.inline_handlers.get(name) if own_namespace else None
+        if handler is None and own_namespace and (name is None or name in RESERVED_EVENTS
+                                                  or name not in self.handlers.get("/", ())):
+            self._refuse(eio_sid, id, "An event must be a JSON array that starts with its name." if name is None
+                         else f"There is no event {name[:64]!r}.")
+            return
         if handler is not None:
             sid = self.manager.sid_from_eio_sid(eio_sid, "/")
             if sid is None or not self.manager.is_connected(sid, "/"):
@@ -90,6 +114,14 @@ class InlineEventsServer(socketio.Server):
                         self._hold(eio_sid, ack, schedule)
                 return
         super()._handle_event(eio_sid, namespace, id, data)
+
+    def _refuse(self, eio_sid, id, message: str) -> None:
+        """Answer an event that names nothing this server handles with bad_request (no ack id: ignore it)."""
+        sid = self.manager.sid_from_eio_sid(eio_sid, "/")
+        if id is None or sid is None or not self.manager.is_connected(sid, "/"):
+            return
+        answer = THROTTLED if self.throttle is not None and self.throttle(sid) else refusal(message)
+        self._answer(eio_sid, self.packet_class(socketio.packet.ACK, namespace="/", id=id, data=[answer]))
 
     def _hold(self, eio_sid, ack, schedule) -> None:
         encoded, eio_socket = ack.encode(), self.eio.sockets.get(eio_sid)
@@ -120,6 +152,16 @@ class InlineEventsServer(socketio.Server):
         eio_socket = self.eio.sockets.get(eio_sid)
         if not (isinstance(encoded, str) and eio_socket is not None and send_text(eio_socket, encoded)):
             self._send_packet(eio_sid, ack)
+
+
+def _event_ack_id(data: object) -> int | None:
+    """The ack id of a text event packet of the default namespace ('2', digits, body), if it has one."""
+    if type(data) is not str or data[:1] != "2":
+        return None
+    end = 1
+    while end < len(data) and data[end].isdigit():
+        end += 1
+    return int(data[1:end]) if 1 < end <= 16 else None  # no int() of a megabyte of digits
 
 
 def _json_array_at(text: str, start: int) -> object:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 import time
@@ -9,7 +10,14 @@ import time
 import pytest
 import requests
 
-from tests.integration.contract import assert_ack_error, assert_echoes, assert_error, login_tokens, new_user
+from tests.integration.contract import (
+    assert_ack_error,
+    assert_echoes,
+    assert_error,
+    login_tokens,
+    new_user,
+    raw_websocket,
+)
 from tests.server import RunningServer, TerminalClient
 
 MiB = 1024 * 1024
@@ -41,6 +49,52 @@ def test_unknown_events_are_ignored(shell):
     client.sio.emit("no-such-event", {"sessionId": session_id})
     client.sio.emit("no-such-event")
     client.sio.emit("terminal-input-typo", {"sessionId": session_id, "data": "echo nope\n"})
+    _unharmed(client, session_id)
+
+
+def test_unknown_events_sent_with_a_callback_are_bad_request(shell):
+    client, session_id = shell
+    for event in ("no-such-event", "terminal-input-typo", "message"):
+        error = assert_ack_error(client.call(event, {"sessionId": session_id}), "bad_request")
+        assert event in error["message"]
+    _unharmed(client, session_id)
+
+
+@pytest.mark.parametrize("event", ["connect", "disconnect", "connect_error"])
+def test_the_servers_own_event_names_sent_as_events_are_refused(server, event):
+    # Sent as an ordinary event, "disconnect" ran the socket's disconnect handler while the socket
+    # stayed open (its attachments and identity dropped), and "connect" re-ran the login check
+    # with whatever token came along.
+    client = server.socket()
+    session_id = client.create(server.create_local_workspace()["id"])
+    other_token = new_user(server)[1]
+    try:
+        for payload in ({"token": other_token}, None):
+            assert_ack_error(client.call(event, payload), "bad_request")
+        assert_echoes(client, session_id)  # still attached: output still arrives on this socket
+        listed = client.call("list-terminals", {})
+        assert session_id in [s["id"] for s in listed["sessions"]]  # still the admin, not the other user
+    finally:
+        client.call("kill-terminal", {"sessionId": session_id})
+        client.close()
+
+
+@pytest.mark.parametrize("body", ["[", '["list-terminals",', '["list-terminals"]]', "{}", "[]", "[1]", "[null]",
+                                  '"list-terminals"', "null", "true", '[{"sessionId": "x"}]'])
+def test_malformed_event_packets_with_an_ack_id_are_bad_request(server, shell, body):
+    client, session_id = shell
+    ws = raw_websocket(server)
+    try:
+        ws.send(f"4277{body}")
+        while not (message := ws.recv()).startswith("4377"):
+            pass
+        assert_ack_error(json.loads(message[4:])[0], "bad_request")
+        ws.send("4278" + json.dumps(["list-terminals", {}]))  # and the connection goes on
+        while not (message := ws.recv()).startswith("4378"):
+            pass
+        assert json.loads(message[4:])[0]["ok"] is True
+    finally:
+        ws.close()
     _unharmed(client, session_id)
 
 
@@ -258,6 +312,11 @@ def test_event_flood_is_throttled_and_the_connection_survives(start_server):
         throttled = [a for a in answers if not a["ok"]]
         assert throttled and all(a["error"]["code"] == "throttled" for a in throttled)
         assert 20 <= len(answers) - len(throttled) < 100
+        time.sleep(1.1)
+        # Events that name nothing are answered, and count against the same rate.
+        unknown = [client.call("no-such-event", {}) for _ in range(30)]
+        codes = [a["error"]["code"] for a in unknown]
+        assert codes[:20] == ["bad_request"] * 20 and "throttled" in codes[20:], codes
         time.sleep(1.1)
         _unharmed(client, session_id)
     finally:
