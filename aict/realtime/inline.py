@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import json.scanner
 import logging
+import re
 from collections.abc import Callable
 
 import gevent
@@ -34,6 +35,11 @@ InlineHandler = Callable[[str, object], object]  # (sid, payload) -> ack data, o
 # stayed open, and '["connect", {"token": ...}]' re-ran the login check with another user's token.
 RESERVED_EVENTS = frozenset({"connect", "connect_error", "disconnect", "__disconnect_final"})
 THROTTLED = {"ok": False, "error": {"code": "throttled", "message": "Too many events; slow down."}}
+# A binary event's attachments are held until all of them have arrived. The only binary a client
+# sends is terminal-input's bytes: one attachment. Announcing thousands let one connection pin as
+# many 4 MiB messages (200 MiB held after 200 of them, growing); announcing none left it stuck.
+MAX_ATTACHMENTS = 1
+_BINARY_HEADER = re.compile(r"[56](\d{1,10})-")
 
 
 def refusal(message: str) -> dict:
@@ -67,9 +73,12 @@ class InlineEventsServer(socketio.Server):
         return server
 
     def _handle_eio_message(self, eio_sid, data):
+        awaited = eio_sid in self._binary_packet  # this message is an attachment of a binary event
+        if not awaited and not self._admissible(eio_sid, data):
+            return
         # '2' (event), an optional ack id, then the JSON array: namespaced or binary packets, and
         # events without an inline handler, take python-socketio's path.
-        if isinstance(data, str) and data[:1] == "2" and eio_sid not in self._binary_packet:
+        if isinstance(data, str) and data[:1] == "2" and not awaited:
             start = 1
             while start < len(data) and data[start].isdigit():
                 start += 1
@@ -86,6 +95,21 @@ class InlineEventsServer(socketio.Server):
             if ack_id is None:
                 raise
             self._refuse(eio_sid, ack_id, "An event must be a JSON array: its name, then its payload.")
+
+    def _admissible(self, eio_sid, data) -> bool:
+        """False for binary that no event announced, binary acks (this server asks clients for
+        none), and binary events announcing other than one attachment (refused as bad_request)."""
+        if type(data) is not str:
+            return False
+        if data[:1] not in ("5", "6"):
+            return True
+        match = _BINARY_HEADER.match(data)
+        if data[0] == "5" and match and 1 <= int(match.group(1)) <= MAX_ATTACHMENTS:
+            return True
+        if data[0] == "5":
+            self._refuse(eio_sid, _event_ack_id(data[match.end() - 1:] if match else data),
+                         f"An event may carry at most {MAX_ATTACHMENTS} binary attachment.")
+        return False
 
     def _handle_event(self, eio_sid, namespace, id, data):
         own_namespace = (namespace or "/") == "/"
@@ -155,8 +179,9 @@ class InlineEventsServer(socketio.Server):
 
 
 def _event_ack_id(data: object) -> int | None:
-    """The ack id of a text event packet of the default namespace ('2', digits, body), if it has one."""
-    if type(data) is not str or data[:1] != "2":
+    """The ack id of an event packet of the default namespace (a type character, digits, body), if
+    it has one: '2' for a text event, or what follows the attachment count's '-' of a binary one."""
+    if type(data) is not str or data[:1] not in ("2", "-"):
         return None
     end = 1
     while end < len(data) and data[end].isdigit():

@@ -79,6 +79,14 @@ def test_the_servers_own_event_names_sent_as_events_are_refused(server, event):
         client.close()
 
 
+def _answer(ws, ack_id: int):
+    """Read a raw socket until the answer to `ack_id`; its first argument."""
+    while True:
+        message = ws.recv()
+        if isinstance(message, str) and message.startswith(f"43{ack_id}["):
+            return json.loads(message[2 + len(str(ack_id)):])[0]
+
+
 @pytest.mark.parametrize("body", ["[", '["list-terminals",', '["list-terminals"]]', "{}", "[]", "[1]", "[null]",
                                   '"list-terminals"', "null", "true", '[{"sessionId": "x"}]'])
 def test_malformed_event_packets_with_an_ack_id_are_bad_request(server, shell, body):
@@ -86,13 +94,29 @@ def test_malformed_event_packets_with_an_ack_id_are_bad_request(server, shell, b
     ws = raw_websocket(server)
     try:
         ws.send(f"4277{body}")
-        while not (message := ws.recv()).startswith("4377"):
-            pass
-        assert_ack_error(json.loads(message[4:])[0], "bad_request")
+        assert_ack_error(_answer(ws, 77), "bad_request")
         ws.send("4278" + json.dumps(["list-terminals", {}]))  # and the connection goes on
-        while not (message := ws.recv()).startswith("4378"):
-            pass
-        assert json.loads(message[4:])[0]["ok"] is True
+        assert _answer(ws, 78)["ok"] is True
+    finally:
+        ws.close()
+    _unharmed(client, session_id)
+
+
+def test_binary_events_must_announce_exactly_one_attachment(server, shell):
+    # Announced attachments are held until they all arrive: a count of a thousand let one
+    # connection pin a thousand 4 MiB messages; a count of none left it waiting forever.
+    client, session_id = shell
+    ws = raw_websocket(server)
+    try:
+        for count in (0, 2, 1000):
+            ws.send(f'45{count}-79["terminal-input",{{"sessionId":"x","data":{{"_placeholder":true,"num":0}}}}]')
+            error = assert_ack_error(_answer(ws, 79), "bad_request")
+            assert "attachment" in error["message"]
+            for _ in range(3):  # what such a client sends next is not held for it
+                ws.send_binary(b"z" * 65536)
+        ws.send_binary(b"an attachment nobody announced")
+        ws.send("4280" + json.dumps(["list-terminals", {}]))
+        assert _answer(ws, 80)["ok"] is True  # taken as an event, not as anyone's attachment
     finally:
         ws.close()
     _unharmed(client, session_id)
