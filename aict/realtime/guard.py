@@ -51,7 +51,6 @@ def _throttled(sid: str) -> bool:
     return current_app.extensions["aict"].socket_rate.exceeded(sid)
 
 
-
 def socket_event(name: str):
     """Register a handler taking (connection, payload) and returning the ack's extra fields."""
 
