@@ -22,7 +22,10 @@ from aict.extensions import db
 from aict.models import User, Workspace
 from aict.ssh_keys import BadKey, load_private_key, parse_host_key
 
-HOST = re.compile(r"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,253})|[0-9A-Fa-f:.]+(?:%[A-Za-z0-9_.-]+)?)$")
+# A DNS label (RFC 1123; '_' too, as some internal zones use it). Names such as "a..b" or a label
+# over 63 characters were stored, then failed inside getaddrinfo's IDNA step at every connection.
+LABEL = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
+ZONE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")  # an IPv6 scope: fe80::1%eth0
 USERNAME = re.compile(r"^[^\x00-\x20\x7f]{1,128}$")  # domain logins may hold '@' or a backslash
 RESOLVE_SECONDS = 5
 MAX_SECRET_CHARS = 4096
@@ -83,12 +86,26 @@ def check_target(user: User, host: str, port: int) -> None:
 
 
 # ---- fields ---------------------------------------------------------------------------------
+def valid_host(host: str) -> bool:
+    """An IP address, or a host name whose last label is not all digits ("256.1.1.1" is neither)."""
+    address, percent, zone = host.partition("%")
+    try:
+        ipaddress.ip_address(address)
+        return not percent or (":" in address and bool(ZONE.match(zone)))
+    except ValueError:
+        pass
+    labels = (host[:-1] if host.endswith(".") else host).split(".")
+    return len(host) <= 253 and all(map(LABEL.match, labels)) and not labels[-1].isdigit()
+
+
 def _host(body: dict) -> str:
     host = text_field(body, "host", max_len=255).strip()
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
-    if not HOST.match(host):
-        raise bad_request("'host' must be a host name or an IP address.")
+    if not valid_host(host):
+        port_inside = host.count(":") == 1 and valid_host(host.partition(":")[0])
+        raise bad_request("'host' must be a host name or an IP address"
+                          + (" (the port goes in 'port')." if port_inside else "."))
     return host
 
 

@@ -71,7 +71,8 @@ def test_encrypted_key_needs_its_passphrase(server, sshd, tmp_path):
 
 
 @pytest.mark.parametrize("change, field", [
-    ({"host": "bad host"}, "host"), ({"port": 70000}, "port"), ({"port": "22"}, "port"),
+    ({"host": "bad host"}, "host"), ({"host": "a..b.example"}, "host"), ({"host": "256.1.1.1"}, "host"),
+    ({"host": "x" * 64 + ".example"}, "host"), ({"port": 70000}, "port"), ({"port": "22"}, "port"),
     ({"username": ""}, "username"), ({"password": None, "private_key": None}, "password"),
     ({"host_key": "ssh-ed25519 not-base64!"}, "host_key"),
 ])
@@ -80,3 +81,9 @@ def test_invalid_ssh_fields_are_bad_request(server, sshd, change, field):
     body = {k: v for k, v in body.items() if v is not None}
     error = assert_error(server.api("POST", "/api/workspaces", server.admin_token, json=body), 400, "bad_request")
     assert field in error["message"] or field == "host_key"
+
+
+def test_a_port_written_into_the_host_is_pointed_out(server, sshd):
+    body = {**sshd.workspace_body(auth="key"), "host": f"{sshd.host}:{sshd.port}"}
+    error = assert_error(server.api("POST", "/api/workspaces", server.admin_token, json=body), 400, "bad_request")
+    assert "the port goes in 'port'" in error["message"]

@@ -9,7 +9,7 @@ from cryptography.fernet import Fernet
 
 from aict.crypto import CredentialCipher, CredentialsUnreadable
 from aict.ssh_keys import BadKey, load_private_key, parse_host_key
-from aict.ssh_targets import is_internal_address, target_problem
+from aict.ssh_targets import is_internal_address, target_problem, valid_host
 
 
 def test_sealed_credentials_open_with_any_configured_key_and_reseal_with_the_first():
@@ -69,6 +69,23 @@ def test_malformed_host_key_lines_are_refused(text):
 ])
 def test_internal_addresses(address, internal):
     assert is_internal_address(address) is internal
+
+
+@pytest.mark.parametrize("host", [
+    "example.com", "example.com.", "db-1.lab.example", "_srv.internal", "localhost", "a" * 63 + ".example",
+    "127.0.0.1", "192.0.2.10", "::1", "2001:db8::1", "fe80::1%eth0", "::ffff:127.0.0.1", "host42",
+])
+def test_host_names_and_addresses_are_valid_hosts(host):
+    assert valid_host(host)
+
+
+@pytest.mark.parametrize("host", [
+    "", ".", "..", "a..b", ".example", "-a.example", "a-.example", "a" * 64 + ".example", "x." * 127 + "com",
+    "256.1.1.1", "1.2.3", "127.0.0.1:22", "example.com:22", "exa mple.com", "ü.example", "%", "a%b",
+    "192.0.2.1%eth0", "fe80::1%", "fe80::1%e th0", "-oProxyCommand=x", "\x00",
+])
+def test_everything_else_is_not_a_host(host):
+    assert not valid_host(host)
 
 
 def test_target_rules():
