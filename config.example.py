@@ -50,7 +50,8 @@ WORKSPACE_ROOT = None                 # default <instance>/workspaces
 # --- sessions and the output stream ----------------------------------------------------------
 RING_BYTES = 4 * 1024 * 1024          # output kept per session for replay (at least 2x the window)
 FLOW_WINDOW_BYTES = 2 * 1024 * 1024   # unacknowledged output in flight per socket
-COALESCE_MS = 8                       # a busy stream gathers reads this long into one frame
+COALESCE_MS = 8                       # output that keeps coming gathers this long into one frame
+STREAM_COALESCE_MS = 16               # the same while a stream runs (its last frame carried 64 KiB or more)
 MAX_INPUT_BYTES = 1024 * 1024         # largest terminal-input event (pages split bigger pastes)
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024   # transport limit for one socket message
 IDLE_TIMEOUT_SECONDS = 24 * 3600      # a session with no socket attached is ended after this (0: never)

@@ -46,7 +46,8 @@ DEFAULTS: dict[str, object] = {
     "WORKSPACE_ROOT": None,  # defaults to <instance>/workspaces
     "RING_BYTES": 4 * MiB,  # output kept per session for replay
     "FLOW_WINDOW_BYTES": 2 * MiB,  # unacknowledged output in flight per socket
-    "COALESCE_MS": 8,  # how long a busy stream gathers reads into one frame
+    "COALESCE_MS": 8,  # how long output gathers into one frame while it keeps coming
+    "STREAM_COALESCE_MS": 16,  # the same while a stream runs (the last frame carried 64 KiB or more)
     "MAX_INPUT_BYTES": 1 * MiB,
     "MAX_MESSAGE_BYTES": 8 * MiB,  # transport limit for one socket message
     "IDLE_TIMEOUT_SECONDS": 24 * 3600,  # a detached session is ended after this

@@ -29,7 +29,8 @@ class SessionRegistry:
         self.settings = app.config["AICT"]
         self.limits = SessionLimits(ring_bytes=self.settings["RING_BYTES"],
                                     window_bytes=self.settings["FLOW_WINDOW_BYTES"],
-                                    coalesce_seconds=self.settings["COALESCE_MS"] / 1000)
+                                    coalesce_seconds=self.settings["COALESCE_MS"] / 1000,
+                                    stream_coalesce_seconds=self.settings["STREAM_COALESCE_MS"] / 1000)
         self._sessions: dict[str, Session] = {}
         self._workspace_of: dict[str, str] = {}
         self._killed_by: dict[str, str | None] = {}

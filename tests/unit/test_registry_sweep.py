@@ -17,7 +17,7 @@ IDLE, RETENTION = 60, 600
 
 @pytest.fixture
 def registry():
-    settings = {"RING_BYTES": 64 * 1024, "FLOW_WINDOW_BYTES": 16 * 1024, "COALESCE_MS": 4,
+    settings = {"RING_BYTES": 64 * 1024, "FLOW_WINDOW_BYTES": 16 * 1024, "COALESCE_MS": 4, "STREAM_COALESCE_MS": 16,
                 "IDLE_TIMEOUT_SECONDS": IDLE, "EXITED_RETENTION_SECONDS": RETENTION, "RECORDING_MAX_BYTES": 1024}
     reg = SessionRegistry(SimpleNamespace(config={"AICT": settings}))
     yield reg
@@ -35,7 +35,8 @@ def add(registry: SessionRegistry, session_id: str, workspace_id: str = "w1") ->
 
 
 def test_the_registry_takes_its_limits_from_the_settings(registry):
-    assert registry.limits == SessionLimits(ring_bytes=64 * 1024, window_bytes=16 * 1024, coalesce_seconds=0.004)
+    assert registry.limits == SessionLimits(ring_bytes=64 * 1024, window_bytes=16 * 1024, coalesce_seconds=0.004,
+                                            stream_coalesce_seconds=0.016)
 
 
 def test_a_detached_session_is_ended_once_its_idle_timeout_passes(registry):

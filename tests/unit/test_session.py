@@ -7,7 +7,7 @@ import pytest
 
 from aict.errors import AppError
 from aict.terminals.backend import ExitStatus
-from aict.terminals.session import MAX_CHUNK, Session, SessionLimits
+from aict.terminals.session import MAX_CHUNK, STREAM_FLUSH_BYTES, Session, SessionLimits
 from tests.unit.session_doubles import RecordingViewer, ScriptedBackend, settle, wait_until
 
 KiB = 1024
@@ -18,11 +18,13 @@ def make_session():
     sessions = []
 
     def make(ring_bytes: int = 64 * KiB, window_bytes: int = 16 * KiB, coalesce_seconds: float = 0.0,
-             cols: int = 80, rows: int = 24) -> tuple[Session, ScriptedBackend]:
+             cols: int = 80, rows: int = 24, stream_coalesce_seconds: float | None = None
+             ) -> tuple[Session, ScriptedBackend]:
         backend = ScriptedBackend()
         session = Session("s1", backend, cols=cols, rows=rows,
                           limits=SessionLimits(ring_bytes=ring_bytes, window_bytes=window_bytes,
-                                               coalesce_seconds=coalesce_seconds))
+                                               coalesce_seconds=coalesce_seconds,
+                                               stream_coalesce_seconds=stream_coalesce_seconds))
         session.start()
         sessions.append(session)
         return session, backend
@@ -454,6 +456,21 @@ def test_the_first_byte_after_a_quiet_spell_goes_out_at_once(make_session):
     backend.output(b"c")
     settle(0.02)
     assert v.contiguous_stream() == (0, b"abc")
+
+
+@pytest.mark.parametrize("first, gathered_for", [(b"a", 0.1), (b"s" * STREAM_FLUSH_BYTES, 0.6)])
+def test_a_stream_gathers_for_longer_than_other_output(make_session, first, gathered_for):
+    session, backend = make_session(ring_bytes=256 * KiB, window_bytes=128 * KiB, coalesce_seconds=0.1,
+                                    stream_coalesce_seconds=0.6)
+    v = viewer(session, auto_ack=True)
+    session.attach(v, "operator", 0)
+    backend.output(first)  # after a quiet spell: out at once, whatever its size
+    wait_until(lambda: v.received == len(first), timeout=0.05)
+    backend.output(b"next")  # right behind it: gathered for as long as what went before asks
+    settle(gathered_for - 0.05)
+    assert v.received == len(first)
+    wait_until(lambda: v.received == len(first) + 4, timeout=0.2)
+    assert v.contiguous_stream() == (0, first + b"next")
 
 
 # ---- sharing the loop -----------------------------------------------------------------------
