@@ -26,6 +26,7 @@ import socketio
 from engineio.socket import Socket
 from gevent.hub import get_hub
 
+from aict.errors import bad_request
 from aict.realtime.direct import has_held, hold, send_text, take_held
 
 log = logging.getLogger(__name__)
@@ -40,10 +41,6 @@ THROTTLED = {"ok": False, "error": {"code": "throttled", "message": "Too many ev
 # many 4 MiB messages (200 MiB held after 200 of them, growing); announcing none left it stuck.
 MAX_ATTACHMENTS = 1
 _BINARY_HEADER = re.compile(r"[56](\d{1,10})-")
-
-
-def refusal(message: str) -> dict:
-    return {"ok": False, "error": {"code": "bad_request", "message": message}}
 
 
 class Later:
@@ -144,7 +141,8 @@ class InlineEventsServer(socketio.Server):
         sid = self.manager.sid_from_eio_sid(eio_sid, "/")
         if id is None or sid is None or not self.manager.is_connected(sid, "/"):
             return
-        answer = THROTTLED if self.throttle is not None and self.throttle(sid) else refusal(message)
+        throttled = self.throttle is not None and self.throttle(sid)
+        answer = THROTTLED if throttled else {"ok": False, "error": bad_request(message).body()}
         self._answer(eio_sid, self.packet_class(socketio.packet.ACK, namespace="/", id=id, data=[answer]))
 
     def _hold(self, eio_sid, ack, schedule) -> None:

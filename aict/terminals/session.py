@@ -103,7 +103,7 @@ class Session:
         self._flush_pending = False
         self._last_flush = 0.0
         self._flushed_to = 0  # the ring's end at the last flush
-        self._streaming = False  # the last flush carried STREAM_FLUSH_BYTES or more
+        self._window = self.limits.coalesce_seconds  # how long the next flush gathers
         self._hooks: list[OutputHook] = []
         self._resize_hooks: list[Callable[[int, int], None]] = []
         self._after_output: list[Callable[[], None]] = []
@@ -202,10 +202,7 @@ class Session:
         """Send at once after a quiet spell (keystroke echo); gather for a few ms while busy."""
         if self._flush_pending:
             return
-        limits = self.limits
-        window = limits.stream_coalesce_seconds if self._streaming and limits.stream_coalesce_seconds \
-            else limits.coalesce_seconds
-        delay = self._last_flush + window - time.monotonic()
+        delay = self._last_flush + self._window - time.monotonic()
         if delay <= 0:
             self._flush()
         else:
@@ -215,8 +212,9 @@ class Session:
     def _flush(self) -> None:
         self._flush_pending = False
         self._last_flush = time.monotonic()
-        end = self.ring.end
-        self._streaming, self._flushed_to = end - self._flushed_to >= STREAM_FLUSH_BYTES, end
+        end, limits = self.ring.end, self.limits
+        streaming = end - self._flushed_to >= STREAM_FLUSH_BYTES and limits.stream_coalesce_seconds
+        self._window, self._flushed_to = limits.stream_coalesce_seconds if streaming else limits.coalesce_seconds, end
         for attachment in list(self._attachments.values()):
             self._pump(attachment)
         self._update_read_gate()
