@@ -28,6 +28,7 @@ const hostKeyDialog = $("#hostkey-dialog");
 const TAB_SESSION = "aict.tabSession.";
 const RESIZE_DEBOUNCE_MS = 120;
 const PARK_AFTER_MS = 10_000; // a hidden tab stops holding the process back after this
+const KILL_SETTLE_MS = 6000; // the server SIGKILLs a terminal that outlives SIGHUP by 3 s
 
 let workspace = null;
 let controller = null;
@@ -118,10 +119,15 @@ function renderSessions() {
   });
 }
 
+let listRequests = 0;
+
 async function loadSessions() {
+  const request = ++listRequests;
   try {
     const query = `workspace_id=${encodeURIComponent(workspace.id)}&status=running`;
-    runningSessions = await api("GET", "/api/sessions?" + query);
+    const sessions = await api("GET", "/api/sessions?" + query);
+    if (request !== listRequests) return runningSessions; // a later request's answer wins, whenever it lands
+    runningSessions = sessions;
     runningSessions.sort((a, b) => String(a.created_at).localeCompare(String(b.created_at)));
     renderSessions();
   } catch (err) {
@@ -136,8 +142,17 @@ async function killSession(session, index) {
     await api("DELETE", "/api/sessions/" + encodeURIComponent(session.id));
   } catch (err) {
     showMessage(pageMessage, err.message);
+    await loadSessions();
+    return;
   }
-  await loadSessions();
+  // The server only signals the process: its record says "exited" once the process is gone, and
+  // nothing else tells this page of the end of a terminal it does not show. Ask until it has.
+  const deadline = Date.now() + KILL_SETTLE_MS;
+  for (let pause = 50; ; pause = Math.min(2 * pause, 800)) {
+    const sessions = await loadSessions();
+    if (!sessions.some((s) => s.id === session.id) || Date.now() > deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
 }
 
 function closeSidebarOnPhone() {

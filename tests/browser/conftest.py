@@ -109,11 +109,11 @@ def open_terminal(page, server, workspace_id: str) -> str:
     page.goto(f"{server.url}/workspaces/{workspace_id}")
     session_id = wait_until(page, "window.aict && window.aict.sessionId")
     wait_until(page, "window.aict.status === 'connected'")
-    poll(lambda: _assert_prompt(page))
+    poll(lambda: assert_prompt(page))
     return session_id
 
 
-def _assert_prompt(page) -> None:
+def assert_prompt(page) -> None:
     state = screen(page)
     line = state["rows"][state["baseY"] + state["cursorY"]]
     assert line.rstrip().endswith(("$", "#")), state["visible"]

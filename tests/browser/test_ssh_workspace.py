@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from tests.browser.conftest import login_with_tokens, poll, run, screen, wait_until
+from tests.browser.conftest import assert_prompt, login_with_tokens, poll, run, screen, wait_until
 
 
 def test_new_ssh_workspace_asks_to_trust_the_host_key_then_connects(page, server, sshd):
@@ -28,7 +28,7 @@ def test_new_ssh_workspace_asks_to_trust_the_host_key_then_connects(page, server
     dialog.get_by_role("button", name="Trust and connect").click()
 
     wait_until(page, "window.aict && window.aict.sessionId")
-    poll(lambda: _assert_prompt(page))
+    poll(lambda: assert_prompt(page))
     run(page, "echo $(whoami)-$((6*7))")
     poll(lambda: _assert_has(page, f"{sshd.username}-42"))
     workspaces = server.api("GET", "/api/workspaces", server.admin_token).json()
@@ -49,11 +49,6 @@ def test_ssh_failure_is_explained(page, server):
 
 def _assert_has_text(text: str, needle: str) -> None:
     assert needle in text, text
-
-
-def _assert_prompt(page) -> None:
-    state = screen(page)
-    assert state["rows"][state["baseY"] + state["cursorY"]].rstrip().endswith(("$", "#")), state["visible"]
 
 
 def _assert_has(page, expected: str) -> None:

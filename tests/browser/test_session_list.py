@@ -1,0 +1,204 @@
+"""The terminal page's session list: switching between terminals, ending them, and what other tabs
+on the same terminal see when it ends or is resized."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from contextlib import contextmanager
+
+from tests.browser.conftest import assert_prompt, login_with_tokens, open_terminal, poll, run, screen, wait_until
+
+# The list also refreshes itself every 15 s: a change the user made must show well before that.
+LIST_UPDATE_SECONDS = 5
+KILL_GRACE_SECONDS = 3  # aict.terminals.local: SIGHUP, then SIGKILL if the terminal lingers
+
+
+def _rows(page) -> list[str]:
+    """Every row of the terminal, scrollback included, as the user could scroll to it."""
+    return [row.strip() for row in screen(page)["rows"]]
+
+
+def _assert_shows(page, line: str) -> None:
+    visible = [row.strip() for row in screen(page)["visible"]]
+    assert line in visible, visible
+
+
+def _listed(page) -> list[str]:
+    return page.eval_on_selector_all("#session-list .session-item", "items => items.map((i) => i.dataset.id)")
+
+
+def _assert_listed(page, expected: list[str]) -> None:
+    assert _listed(page) == expected
+
+
+def _item(page, session_id: str):
+    return page.locator(f"#session-list .session-item[data-id='{session_id}']")
+
+
+def _switch_to(page, session_id: str) -> None:
+    _item(page, session_id).locator(".session-open").click()
+    wait_until(page, f"window.aict.sessionId === {session_id!r} && window.aict.status === 'connected'")
+    poll(lambda: assert_prompt(page))
+
+
+def _new_terminal(page) -> str:
+    """Start another terminal with the sidebar's button; returns its id once its shell prompts."""
+    before = page.evaluate("window.aict.sessionId")
+    page.click("#sidebar [data-action=new-terminal]")
+    session_id = wait_until(page, f"window.aict.sessionId !== {before!r} && window.aict.sessionId")
+    poll(lambda: assert_prompt(page))
+    return session_id
+
+
+def _end_from_list(page, session_id: str, confirm: bool = True) -> None:
+    page.once("dialog", lambda dialog: dialog.accept() if confirm else dialog.dismiss())
+    _item(page, session_id).locator(".session-kill").click()
+
+
+def _echo(page, text: str) -> str:
+    """Run an echo whose output differs from its command line; returns the output line."""
+    run(page, f"echo {text}-$((6*7))")
+    poll(lambda: _assert_shows(page, f"{text}-42"))
+    return f"{text}-42"
+
+
+@contextmanager
+def _second_tab(page, server, session_id: str):
+    """Another tab of the same browser on the session; fails on its page errors as `page` does."""
+    tab = page.context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        tab.goto(f"{server.url}/sessions/{session_id}")
+        wait_until(tab, f"window.aict && window.aict.sessionId === {session_id!r}")
+        wait_until(tab, "window.aict.status === 'connected'")
+        poll(lambda: assert_prompt(tab))
+        yield tab
+    finally:
+        tab.close()
+    assert not errors, f"JavaScript errors in the second tab: {errors}"
+
+
+def _assert_ended_by_sighup(page) -> None:
+    assert "[process ended by signal SIGHUP]" in _rows(page), screen(page)["visible"]
+    banner = page.locator("#exit-banner")
+    assert banner.is_visible()
+    assert banner.locator("#exit-text").inner_text() == "The process was ended by SIGHUP."
+    assert banner.get_by_role("button", name="New terminal").is_visible()
+
+
+def test_switching_terminals_shows_each_ones_own_screen_and_shell(page, server, workspace):
+    login_with_tokens(page, server)
+    first = open_terminal(page, server, workspace["id"])
+    run(page, "name=first")
+    first_output = _echo(page, "in-first")
+    second = _new_terminal(page)
+    run(page, "name=second")
+    second_output = _echo(page, "in-second")
+    assert first_output not in _rows(page), "a new terminal starts on a clean screen"
+    poll(lambda: _assert_listed(page, [first, second]), timeout=LIST_UPDATE_SECONDS)
+    assert _item(page, second).locator(".session-open").get_attribute("aria-current") == "true"
+
+    _switch_to(page, first)
+    poll(lambda: _assert_shows(page, first_output))
+    assert second_output not in _rows(page)
+    assert _item(page, first).locator(".session-open").get_attribute("aria-current") == "true"
+    run(page, "echo back-in-$name")  # $name tells which shell ran it
+    poll(lambda: _assert_shows(page, "back-in-first"))
+
+    _switch_to(page, second)
+    poll(lambda: _assert_shows(page, second_output))
+    rows = _rows(page)
+    assert first_output not in rows and "back-in-first" not in rows
+    run(page, "echo back-in-$name")
+    poll(lambda: _assert_shows(page, "back-in-second"))
+    _assert_listed(page, [first, second])
+
+
+def test_ending_the_terminal_on_screen_from_the_list_shows_it_ended(page, server, workspace):
+    login_with_tokens(page, server)
+    session_id = open_terminal(page, server, workspace["id"])
+    _end_from_list(page, session_id)
+
+    poll(lambda: _assert_ended_by_sighup(page))
+    poll(lambda: _assert_listed(page, []), timeout=LIST_UPDATE_SECONDS)
+    assert page.locator("#session-list").inner_text() == "No running terminals."
+
+
+def test_ending_another_terminal_from_the_list_leaves_the_one_on_screen(page, server, workspace):
+    login_with_tokens(page, server)
+    first = open_terminal(page, server, workspace["id"])
+    # A shell that ignores SIGHUP outlives the server's first signal (the SIGKILL comes 3 s later):
+    # nothing but the list tells the user that this terminal, not on screen, has stopped.
+    run(page, "trap '' HUP")
+    second = _new_terminal(page)
+    poll(lambda: _assert_listed(page, [first, second]), timeout=LIST_UPDATE_SECONDS)
+    _end_from_list(page, first)
+
+    poll(lambda: _assert_listed(page, [second]), timeout=KILL_GRACE_SECONDS + LIST_UPDATE_SECONDS)
+    assert server.api("GET", f"/api/sessions/{first}", server.admin_token).json()["signal"] == "SIGKILL"
+    assert page.evaluate("window.aict.sessionId") == second
+    assert not page.locator("#exit-banner").is_visible()
+    _echo(page, "still-here")
+
+
+def test_dismissing_the_end_dialog_leaves_the_terminal_running(page, server, workspace):
+    login_with_tokens(page, server)
+    session_id = open_terminal(page, server, workspace["id"])
+    _end_from_list(page, session_id, confirm=False)
+
+    _echo(page, "not-ended")
+    assert _listed(page) == [session_id]
+    assert not page.locator("#exit-banner").is_visible()
+    assert server.api("GET", f"/api/sessions/{session_id}", server.admin_token).json()["status"] == "running"
+
+
+def test_another_tab_on_the_terminal_shows_that_it_was_ended(page, server, workspace):
+    login_with_tokens(page, server)
+    session_id = open_terminal(page, server, workspace["id"])
+    with _second_tab(page, server, session_id) as tab:
+        _end_from_list(page, session_id)
+
+        poll(lambda: _assert_ended_by_sighup(tab))
+        poll(lambda: _assert_listed(tab, []), timeout=LIST_UPDATE_SECONDS)
+        poll(lambda: _assert_ended_by_sighup(page))
+
+
+def _stty_size(page) -> tuple[int, int]:
+    """What the shell says its window is, as (cols, rows), typed in this tab."""
+    marker = secrets.token_hex(3)
+    run(page, f"echo {marker}-$(stty size | tr ' ' x)")
+
+    def printed():
+        found = re.findall(rf"^{marker}-(\d+)x(\d+)$", "\n".join(_rows(page)), re.M)
+        assert found
+        return int(found[-1][1]), int(found[-1][0])
+
+    return poll(printed)
+
+
+def _size(page) -> tuple[int, int]:
+    state = screen(page)
+    return state["termCols"], state["termRows"]
+
+
+def test_a_resize_in_one_tab_reaches_the_shell_and_the_other_tab_takes_it_back_when_typing(page, server, workspace):
+    login_with_tokens(page, server)
+    session_id = open_terminal(page, server, workspace["id"])
+    big = _size(page)
+    with _second_tab(page, server, session_id) as tab:
+        tab.set_viewport_size({"width": 800, "height": 480})
+        poll(lambda: _assert_smaller(_size(tab), big))
+        small = _size(tab)
+        assert _stty_size(tab) == small
+
+        # The first tab keeps its own size (it is an operator, not a viewer) ...
+        assert _size(page) == big
+        # ... and, told of the other tab's resize, gives the shell its size back when typed in.
+        assert _stty_size(page) == big
+        assert _stty_size(tab) == small
+
+
+def _assert_smaller(size: tuple[int, int], than: tuple[int, int]) -> None:
+    assert size[0] < than[0] and size[1] < than[1], (size, than)
