@@ -15,7 +15,7 @@ from fnmatch import fnmatchcase
 import gevent
 from flask import current_app
 
-from aict.api.validation import int_field, text_field
+from aict.api.validation import checked_text, int_field, text_field
 from aict.crypto import CredentialsUnreadable, cipher_for
 from aict.errors import bad_request, forbidden
 from aict.extensions import db
@@ -128,7 +128,7 @@ def _secret(body: dict, name: str, max_len: int = MAX_SECRET_CHARS) -> str | Non
         raise bad_request(f"'{name}' must be a string.")
     if len(value) > max_len:
         raise bad_request(f"'{name}' is longer than {max_len} characters.")
-    return value
+    return checked_text(name, value)
 
 
 def _credentials(body: dict, current: dict | None = None) -> dict:

@@ -8,7 +8,10 @@ from aict.errors import bad_request
 
 
 def json_body() -> dict:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # json's parser recurses per level: 50,000 '[' in a 100 KB body
+        raise bad_request("The body is nested too deeply.") from None
     if not isinstance(body, dict):
         raise bad_request("The body must be a JSON object.")
     return body
@@ -25,6 +28,18 @@ def text_field(body: dict, name: str, *, required: bool = True, max_len: int = 2
         raise bad_request(f"'{name}' must be a non-empty string.")
     if len(value) > max_len:
         raise bad_request(f"'{name}' is longer than {max_len} characters.")
+    return checked_text(name, value)
+
+
+def checked_text(name: str, value: str) -> str:
+    """`value`, if it can be stored and passed on: JSON's \\u escapes admit lone surrogates, which
+    no database, file name or SSH password can take, and NUL ends a C string early."""
+    if "\x00" in value:
+        raise bad_request(f"'{name}' may not contain a NUL character.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise bad_request(f"'{name}' is not valid Unicode text (it holds a lone surrogate).") from None
     return value
 
 

@@ -375,6 +375,41 @@ def test_wrong_typed_login_fields_are_bad_request(server, body):
     assert_error(server.api("POST", "/api/auth/login", json=body), 400, "bad_request")
 
 
+DEEP = "[" * 50_000 + "]" * 50_000
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("POST", "/api/auth/login", '{"username": ' + DEEP + ', "password": "x"}'),
+    ("POST", "/api/workspaces", '{"name": ' + DEEP + ', "kind": "local"}'),
+    ("POST", "/api/auth/login", '{"username": "\\ud800", "password": "x"}'),
+    ("POST", "/api/auth/login", '{"username": "admin", "password": "\\ud800"}'),
+    ("POST", "/api/workspaces", '{"name": "\\udc00", "kind": "local"}'),
+    ("POST", "/api/workspaces", '{"name": "n", "kind": "local", "path": "/tmp/\\u0000x"}'),
+    ("POST", "/api/users", '{"username": "\\ud800", "password": "password-123", "role": "user"}'),
+    ("POST", "/api/workspaces", '{"name": "n", "kind": "ssh", "host": "example.com", "username": "u", '
+                                '"password": "pw\\ud800"}'),
+    ("POST", "/api/workspaces", '{"name": "n", "kind": "ssh", "host": "example.com", "username": "u", '
+                                '"password": "p", "host_key": "ssh-ed25519 \\ud800"}'),
+], ids=["deep login", "deep workspace", "surrogate username", "surrogate password", "surrogate name",
+        "NUL in path", "surrogate new user", "surrogate ssh password", "surrogate host key"])
+def test_unstorable_json_is_bad_request_not_a_server_error(server, method, path, body):
+    """Valid JSON that no database, path or SSH password can take: nesting past the parser's
+    recursion, lone surrogates from \\u escapes, NUL."""
+    response = server.api(method, path, server.admin_token, data=body.encode(),
+                          headers={"Content-Type": "application/json"})
+    assert_error(response, 400, "bad_request")
+    assert server.api("GET", "/healthz").status_code == 200
+
+
+def test_workspace_edits_with_unstorable_text_are_bad_request(server, workspace):
+    for body in ('{"name": "\\udc00"}', '{"path": "/tmp/\\u0000x"}'):
+        response = server.api("PATCH", f"/api/workspaces/{workspace['id']}", server.admin_token,
+                              data=body.encode(), headers={"Content-Type": "application/json"})
+        assert_error(response, 400, "bad_request")
+    stored = server.api("GET", f"/api/workspaces/{workspace['id']}", server.admin_token).json()
+    assert (stored["name"], stored["path"]) == (workspace["name"], workspace["path"])
+
+
 def test_huge_body_is_too_large(server):
     body = '{"name": "' + "x" * (2 * MiB) + '", "kind": "local"}'
     response = server.api("POST", "/api/workspaces", server.admin_token, data=body,
