@@ -22,7 +22,17 @@ def list_visible_sessions(user, workspace_id: str | None = None, status: str | N
         query = query.where(TerminalSession.workspace_id.in_([w.id for w in visible_workspaces(user)]))
     if status is not None:
         query = query.where(TerminalSession.status == status)
-    return [s.to_dict() for s in db.session.execute(query.limit(1000)).scalars()]
+    return [session_dict(s) for s in db.session.execute(query.limit(1000)).scalars()]
+
+
+def session_dict(record: TerminalSession) -> dict:
+    """The record, with the size of its terminal now: a resize changes the running terminal, and
+    its record only when it ends (no database write for every drag of a window's edge)."""
+    data = record.to_dict()
+    live = current_app.extensions["aict"].sessions.get(record.id)
+    if live is not None and live.running:
+        data["cols"], data["rows"] = live.cols, live.rows
+    return data
 
 
 @bp.get("/sessions")
@@ -38,7 +48,7 @@ def list_sessions():
 @jwt_required()
 def get_session(session_id: str):
     record, _ = session_for(current_user, session_id)
-    return record.to_dict()
+    return session_dict(record)
 
 
 @bp.delete("/sessions/<session_id>")

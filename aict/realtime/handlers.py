@@ -26,9 +26,12 @@ def _registry():
 
 
 def _live(session_id: str) -> Session:
+    """The live terminal of a session the caller may see: its record exists, so a terminal that
+    is not held has ended and passed its retention (or a restart ended it), not_found would lie."""
     session = _registry().get(session_id)
     if session is None:
-        raise AppError("not_found", "That terminal is no longer held by the server.")
+        raise AppError("conflict", "That terminal has ended and its output is no longer held; "
+                                   "its recording has it.")
     return session
 
 

@@ -407,7 +407,10 @@ async function start() {
           return;
         }
         showMessage(pageMessage, describeTerminalError(error, workspace));
-        if (context === "attach") showExit({ text: "This terminal is not available." });
+        if (context === "attach") {
+          const ended = error.code === "conflict"; // its record is there, its process is not (a restart)
+          showExit({ text: ended ? "This terminal has ended: the server no longer holds it." : "This terminal is not available." });
+        }
       },
     },
   });

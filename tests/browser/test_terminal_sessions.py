@@ -7,7 +7,7 @@ import math
 import secrets
 from pathlib import Path
 
-from tests.browser.conftest import login_with_tokens, open_terminal, poll, run, screen, wait_until
+from tests.browser.conftest import assert_prompt, login_with_tokens, open_terminal, poll, run, screen, wait_until
 
 
 def _visible(page) -> list[str]:
@@ -187,3 +187,28 @@ def test_output_that_left_the_ring_while_away_is_announced_on_return(page, start
 
     banner.get_by_role("button", name="Dismiss").click()
     assert not banner.is_visible()
+
+
+def test_a_terminal_lost_to_a_server_restart_says_so_and_offers_a_new_one(page, start_server):
+    server = start_server()
+    workspace = server.create_local_workspace()
+    login_with_tokens(page, server)
+    lost = open_terminal(page, server, workspace["id"])
+    run(page, "echo before-$((6*7))")
+    poll(lambda: _assert_line(page, "before-42"))
+
+    server.stop()
+    wait_until(page, "window.aict.status !== 'connected'")
+    server.start()  # the same database: the terminal's record says it ended with the old process
+
+    banner = page.locator("#exit-banner")
+    banner.wait_for(state="visible")
+    assert "no longer holds it" in banner.inner_text()
+    assert "before-42" in _visible(page)  # what was on the screen stays readable
+    assert page.evaluate("window.aict.status") == "connected"
+    banner.get_by_role("button", name="New terminal").click()
+    wait_until(page, f"window.aict.sessionId && window.aict.sessionId !== {lost!r}")
+    assert not banner.is_visible()
+    poll(lambda: assert_prompt(page))
+    run(page, "echo after-$((6*7))")
+    poll(lambda: _assert_line(page, "after-42"))

@@ -47,6 +47,18 @@ def test_session_shape_while_running(server, client, workspace):
     assert "ended_at" not in session or session["ended_at"] is None
 
 
+def test_the_record_shows_the_terminals_size_after_a_resize(server, client, workspace):
+    terminal = client()
+    session_id = terminal.create(workspace["id"], cols=80, rows=24)
+    assert terminal.call("terminal-resize", {"sessionId": session_id, "cols": 132, "rows": 43})["ok"]
+    assert (_session(server, session_id)["cols"], _session(server, session_id)["rows"]) == (132, 43)
+    listed = terminal.call("list-terminals", {"workspaceId": workspace["id"]})["sessions"]
+    assert [(s["cols"], s["rows"]) for s in listed if s["id"] == session_id] == [(132, 43)]
+    terminal.send(session_id, "exit\n")
+    ended = _wait_exited(server, session_id)
+    assert (ended["cols"], ended["rows"]) == (132, 43)
+
+
 def test_sessions_are_listed_with_workspace_and_status_filters(server, client, workspace):
     other = server.create_local_workspace()
     c = client()

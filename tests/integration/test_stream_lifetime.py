@@ -70,3 +70,27 @@ def test_an_exited_session_keeps_its_status_ring_and_exit_for_later_readers(serv
     assert listed["ok"]
     mine = [s for s in listed["sessions"] if s["id"] == session_id]
     assert len(mine) == 1 and mine[0]["status"] == "exited" and mine[0]["exit_code"] == 7
+
+
+def test_a_terminal_the_server_no_longer_holds_is_a_conflict_not_unknown(start_server):
+    """After a restart (or once an exited terminal's retention passed) the record is still there:
+    attaching says the terminal has ended, as not_found would say there was never one."""
+    running = start_server()
+    workspace = running.create_local_workspace()
+    before = running.socket()
+    session_id = before.create(workspace["id"])
+    before.close()
+    running.stop()
+    running.start()
+
+    after = running.socket()
+    try:
+        answer = after.call("attach-terminal", {"sessionId": session_id})
+        assert answer["ok"] is False and answer["error"]["code"] == "conflict", answer
+        assert "no longer held" in answer["error"]["message"]
+        record = running.api("GET", f"/api/sessions/{session_id}", running.admin_token).json()
+        assert record["status"] == "exited"
+        unknown = after.call("attach-terminal", {"sessionId": "0" * 32})
+        assert unknown["error"]["code"] == "not_found"
+    finally:
+        after.close()

@@ -191,7 +191,8 @@ export class TerminalSession {
         await this.resetScreen();
         return this.attach();
       }
-      if (code === "not_found") {
+      if (code === "not_found" || code === "conflict") {
+        // Gone, or ended and no longer held (e.g. the server restarted): nothing to resume.
         forgetResumePoint(sessionId);
         this.exited = true;
         this.term.options.disableStdin = true;
