@@ -1,5 +1,6 @@
 import pytest
 
+from tests.integration.streams import ClientPool
 from tests.server import RunningServer, TerminalClient
 
 
@@ -45,3 +46,12 @@ def client(server):
 @pytest.fixture
 def workspace(server):
     return server.create_local_workspace()
+
+
+@pytest.fixture
+def connect():
+    """connect(server, token=None, auto_ack=True): an OrderedClient (every chunk and exit in order),
+    closed at the end of the test."""
+    pool = ClientPool()
+    yield pool.connect
+    pool.close()

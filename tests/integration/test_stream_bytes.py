@@ -5,20 +5,11 @@ import hashlib
 import random
 import secrets
 
-import pytest
-
-from tests.integration.streams import ClientPool, contiguous
+from tests.integration.streams import contiguous
 
 MiB = 1024 * 1024
 EURO = "€".encode()  # e2 82 ac
 REPLACEMENT = "\ufffd".encode()
-
-
-@pytest.fixture
-def connect():
-    pool = ClientPool()
-    yield pool.connect
-    pool.close()
 
 
 def test_a_character_split_across_two_reads_arrives_byte_exact(server, connect, workspace):

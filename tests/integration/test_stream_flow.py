@@ -4,19 +4,11 @@ import statistics
 import time
 
 import psutil
-import pytest
 
-from tests.integration.streams import ClientPool, contiguous, wait_until
+from tests.integration.streams import contiguous, wait_until
 
 MiB = 1024 * 1024
 WINDOW = 2 * MiB  # the server's default AICT_FLOW_WINDOW_BYTES
-
-
-@pytest.fixture
-def connect():
-    pool = ClientPool()
-    yield pool.connect
-    pool.close()
 
 
 def _echo_round_trips(client, session_id: str, count: int = 20) -> list[float]:

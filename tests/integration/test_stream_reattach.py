@@ -5,19 +5,12 @@ import time
 
 import pytest
 
-from tests.integration.streams import ClientPool, contiguous, seq_output, wait_until
+from tests.integration.streams import contiguous, seq_output, wait_until
 
 MiB = 1024 * 1024
 BEGIN, END = b"BEGIN-42\r\n", b"END-42\r\n"
 # The markers are computed by the shell, so the echoed command line never contains them.
 FLOOD = "stty -echo; echo BEGIN-$((6*7)); seq 1 {n}; echo END-$((6*7)); stty echo\n"
-
-
-@pytest.fixture
-def connect():
-    pool = ClientPool()
-    yield pool.connect
-    pool.close()
 
 
 def _leave(client, session_id: str, rng: random.Random) -> None:

@@ -2,16 +2,7 @@
 
 import time
 
-import pytest
-
-from tests.integration.streams import ClientPool, contiguous, wait_until
-
-
-@pytest.fixture
-def connect():
-    pool = ClientPool()
-    yield pool.connect
-    pool.close()
+from tests.integration.streams import contiguous, wait_until
 
 
 def test_two_tabs_get_the_same_stream_and_either_can_type(server, connect, workspace):

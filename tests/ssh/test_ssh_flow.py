@@ -18,7 +18,7 @@ import psutil
 import pytest
 
 from aict.config import DEFAULTS
-from tests.integration.streams import ClientPool, OrderedClient, contiguous, seq_output, wait_until
+from tests.integration.streams import OrderedClient, contiguous, seq_output, wait_until
 from tests.ssh.helpers import echo_round_trips, p50
 
 pytestmark = pytest.mark.ssh
@@ -29,13 +29,6 @@ RING = DEFAULTS["RING_BYTES"]
 CHANNEL_WINDOW = paramiko.common.DEFAULT_WINDOW_SIZE  # aict opens its SSH channels with paramiko's default
 ENDLESS = 100_000_000  # `seq 1 ENDLESS`: far more output than any test lets through
 _marks = itertools.count(1)
-
-
-@pytest.fixture
-def connect():
-    pool = ClientPool()
-    yield pool.connect
-    pool.close()
 
 
 @contextmanager
