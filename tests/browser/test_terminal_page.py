@@ -6,6 +6,8 @@ import re
 import secrets
 import time
 
+import pytest
+
 from tests.browser.conftest import (
     PHONE,
     login_with_tokens,
@@ -194,6 +196,52 @@ def _assert_consecutive_numbers(state: dict) -> list[int]:
 
 def _assert_equal(a, b) -> None:
     assert a == b, (a, b)
+
+
+@pytest.mark.parametrize(("saved_at", "restored_at", "command", "count"), [
+    (480, 900, "seq 1 100", 100),  # the screen scrolled: its last line at the bottom
+    (900, 480, "clear; seq 1 5", 5),  # blank rows below the cursor
+], ids=["taller", "shorter"])
+def test_a_screen_saved_at_one_height_comes_back_whole_at_another(page, server, workspace, saved_at, restored_at,
+                                                                  command, count):
+    """The saved screen is redrawn at the size of the page that restores it (another window, the
+    phone layout): the cursor must land after the last line, so the stream resumes below it."""
+    page.set_viewport_size({"width": 1280, "height": saved_at})
+    login_with_tokens(page, server)
+    session_id = open_terminal(page, server, workspace["id"])
+    run(page, command)
+    poll(lambda: _assert_line(page, str(count)))
+    page.goto("about:blank")  # the page saves its screen as it goes
+    page.set_viewport_size({"width": 1280, "height": restored_at})
+    page.goto(f"{server.url}/sessions/{session_id}")
+    wait_until(page, f"window.aict && window.aict.sessionId === {session_id!r} && window.aict.status === 'connected'")
+
+    run(page, "echo after-$((6*7))")
+    poll(lambda: _assert_line(page, "after-42"))
+    rows = [row.strip() for row in screen(page)["rows"]]
+    last = rows.index(str(count))
+    shown = rows[last - count + 1:last + 3]
+    assert shown[:count] == [str(n) for n in range(1, count + 1)], shown
+    assert shown[count].endswith("echo after-$((6*7))") and shown[count + 1] == "after-42", shown
+    assert rows[last + 3].endswith(("$", "#")) and not any(rows[last + 4:]), rows[last:]  # one prompt, then nothing
+
+
+def test_a_line_that_fills_the_width_keeps_its_last_character_across_a_reload(page, server, workspace):
+    """A full line leaves the cursor waiting to wrap: restored, the next character goes on the
+    next line, as it would have without the reload, instead of over the line's last character."""
+    login_with_tokens(page, server)
+    session_id = open_terminal(page, server, workspace["id"])
+    cols = screen(page)["termCols"]
+    run(page, f"printf '%{cols - 1}s' | tr ' ' y; printf Z; read -r line")
+    full = "y" * (cols - 1) + "Z"
+    poll(lambda: _assert_line(page, full))
+    page.reload()
+    wait_until(page, f"window.aict && window.aict.sessionId === {session_id!r} && window.aict.status === 'connected'")
+    page.locator(".xterm-helper-textarea").focus()
+    page.keyboard.type("W")
+    poll(lambda: _assert_line(page, "W"))
+    rows = [row.strip() for row in screen(page)["visible"]]
+    assert rows[rows.index(full) + 1] == "W", rows
 
 
 def test_connection_indicator_shows_the_drop_and_recovers(page, server, workspace):

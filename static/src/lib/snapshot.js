@@ -68,17 +68,31 @@ function serializeLine(line, cols, cell, full) {
   return out;
 }
 
-function serializeNormal(buffer, cols) {
+/** The last line worth redrawing: the cursor's, or a later one that is not blank. */
+function lastLine(buffer, cols) {
   const cell = buffer.getNullCell();
-  const start = Math.max(0, buffer.length - MAX_LINES);
+  const cursorLine = buffer.baseY + buffer.cursorY;
+  for (let y = buffer.length - 1; y > cursorLine; y -= 1) {
+    const line = buffer.getLine(y);
+    if (!line) continue;
+    for (let x = 0; x < cols; x += 1) {
+      if (!isBlank(line.getCell(x, cell))) return y;
+    }
+  }
+  return cursorLine;
+}
+
+function serializeNormal(buffer, cols, end, fullLast) {
+  const cell = buffer.getNullCell();
+  const start = Math.max(0, end + 1 - MAX_LINES);
   let out = "";
-  for (let y = start; y < buffer.length; y += 1) {
+  for (let y = start; y <= end; y += 1) {
     const line = buffer.getLine(y);
     if (!line) break;
-    const nextLine = buffer.getLine(y + 1);
+    const nextLine = y < end ? buffer.getLine(y + 1) : null;
     const nextWraps = Boolean(nextLine && nextLine.isWrapped);
-    out += serializeLine(line, cols, cell, nextWraps);
-    if (y < buffer.length - 1 && !nextWraps) out += "\r\n";
+    out += serializeLine(line, cols, cell, nextWraps || (y === end && fullLast));
+    if (y < end && !nextWraps) out += "\r\n";
   }
   return out;
 }
@@ -99,6 +113,17 @@ function cursorTo(buffer) {
   return `\x1b[${buffer.cursorY + 1};${buffer.cursorX + 1}H`;
 }
 
+/**
+ * The normal buffer's cursor, relative to the last line written. The page that restores the screen
+ * may have more or fewer rows than this one (another window size, the phone layout's smaller font):
+ * an absolute row would put the cursor above the end of the restored lines, and the resumed output
+ * would overwrite them.
+ */
+function cursorFrom(end, buffer) {
+  const up = end - (buffer.baseY + buffer.cursorY);
+  return (up > 0 ? `\x1b[${up}A` : "") + `\x1b[${buffer.cursorX + 1}G`;
+}
+
 function modeSequences(modes) {
   let out = "";
   if (modes.applicationCursorKeysMode) out += "\x1b[?1h";
@@ -116,7 +141,11 @@ function modeSequences(modes) {
 /** Escape sequences that redraw `term` as it is now, on a fresh terminal of any size. */
 export function serializeTerminal(term) {
   const normal = term.buffer.normal;
-  let out = serializeNormal(normal, term.cols) + cursorTo(normal);
+  const end = lastLine(normal, term.cols);
+  // Past the last column, the cursor waits to wrap: writing the whole line leaves it there again
+  // (moving it to the last column would let the next character overwrite the line's last one).
+  const pendingWrap = normal.cursorX >= term.cols && end === normal.baseY + normal.cursorY;
+  let out = serializeNormal(normal, term.cols, end, pendingWrap) + (pendingWrap ? "" : cursorFrom(end, normal));
   if (term.buffer.active.type === "alternate") {
     const alt = term.buffer.alternate;
     out += "\x1b[?1049h\x1b[H\x1b[2J" + serializeScreen(alt, term.rows, term.cols) + cursorTo(alt);
