@@ -37,28 +37,46 @@ export function binaryStringToBytes(text) {
 }
 
 /**
- * Sends input events one after another: each waits for the previous one's ack, so a
- * large paste is delivered in order and keystrokes typed meanwhile come after it.
+ * Sends input events one after another: each waits for the previous one's ack, so a large paste
+ * is delivered in order and keystrokes typed meanwhile come after it. What is typed while an
+ * event is in flight leaves as one event once it is answered: a burst of keys costs two round
+ * trips, not one per key (at 150 ms from the server, a quickly typed word would trickle out).
  */
 export class InputQueue {
-  constructor(emit, onError) {
+  constructor(emit, onError, maxBytes = MAX_PIECE_BYTES) {
     this.emit = emit; // (data) => Promise<ack>
     this.onError = onError;
-    this.tail = Promise.resolve();
+    this.maxBytes = maxBytes;
+    this.waiting = []; // [{data, bytes}] not sent yet, oldest first
+    this.draining = null; // resolves once everything pushed so far has been answered
   }
 
   push(data) {
-    const pieces = typeof data === "string" ? splitUtf8(data) : [data];
+    const pieces = typeof data === "string" ? splitUtf8(data, this.maxBytes) : [data];
     for (const piece of pieces) {
-      this.tail = this.tail.then(async () => {
-        try {
-          const ack = await this.emit(piece);
-          if (ack && ack.ok === false) this.onError(ack.error || {});
-        } catch (err) {
-          this.onError({ code: "network", message: err.message });
-        }
-      });
+      const bytes = typeof piece === "string" ? encoder.encode(piece).length : piece.length;
+      const last = this.waiting.at(-1);
+      if (last && typeof last.data === "string" && typeof piece === "string" && last.bytes + bytes <= this.maxBytes) {
+        last.data += piece;
+        last.bytes += bytes;
+      } else {
+        this.waiting.push({ data: piece, bytes });
+      }
     }
-    return this.tail;
+    if (!this.draining) this.draining = this.drain();
+    return this.draining;
+  }
+
+  async drain() {
+    while (this.waiting.length) {
+      const { data } = this.waiting.shift();
+      try {
+        const ack = await this.emit(data);
+        if (ack && ack.ok === false) this.onError(ack.error || {});
+      } catch (err) {
+        this.onError({ code: "network", message: err.message });
+      }
+    }
+    this.draining = null;
   }
 }

@@ -36,21 +36,47 @@ test("binary strings from xterm become bytes", () => {
   assert.deepEqual([...binaryStringToBytes("\x00\x7f\x80\xff")], [0, 127, 128, 255]);
 });
 
-test("the queue sends pieces one at a time, in order", async () => {
-  const sent = [];
-  let inFlight = 0;
-  let maxInFlight = 0;
-  const queue = new InputQueue(async (data) => {
-    inFlight += 1;
-    maxInFlight = Math.max(maxInFlight, inFlight);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-    sent.push(data);
-    inFlight -= 1;
+/** A queue whose server answers each event after `delayMs`; records what was sent and how many flew at once. */
+function recordingQueue(delayMs = 2, maxBytes = undefined) {
+  const record = { sent: [], inFlight: 0, maxInFlight: 0 };
+  record.queue = new InputQueue(async (data) => {
+    record.inFlight += 1;
+    record.maxInFlight = Math.max(record.maxInFlight, record.inFlight);
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    record.sent.push(data);
+    record.inFlight -= 1;
     return { ok: true };
-  }, () => assert.fail("no error expected"));
-  queue.push("x".repeat(1_200_000));
-  await queue.push("after");
-  assert.equal(maxInFlight, 1);
-  assert.equal(sent.at(-1), "after");
-  assert.equal(sent.slice(0, -1).join(""), "x".repeat(1_200_000));
+  }, () => assert.fail("no error expected"), maxBytes);
+  return record;
+}
+
+test("the queue sends pieces one at a time, in order, within the limit", async () => {
+  const record = recordingQueue();
+  record.queue.push("x".repeat(1_200_000));
+  await record.queue.push("after");
+  assert.equal(record.maxInFlight, 1);
+  assert.equal(record.sent.join(""), "x".repeat(1_200_000) + "after");
+  assert.ok(record.sent.length >= 3 && record.sent.every((piece) => size(piece) <= 512 * 1024));
+});
+
+test("keys typed while one is in flight leave together, right after its answer", async () => {
+  const record = recordingQueue(20);
+  const typed = "echo hello\r";
+  for (const key of typed) record.queue.push(key);
+  await record.queue.push("");
+  assert.deepEqual(record.sent, ["e", "cho hello\r"]); // two round trips, not eleven
+  assert.equal(record.maxInFlight, 1);
+});
+
+test("bytes are never merged into text, and merged text stays within the limit", async () => {
+  const record = recordingQueue(5, 8);
+  record.queue.push("a");
+  record.queue.push("bcd");
+  record.queue.push(new Uint8Array([1, 2]));
+  record.queue.push("efghijkl");
+  record.queue.push("mn");
+  await record.queue.push("o");
+  assert.equal(record.sent.length, 5);
+  assert.deepEqual(record.sent.filter((piece) => typeof piece === "string"), ["a", "bcd", "efghijkl", "mno"]);
+  assert.deepEqual([...record.sent[2]], [1, 2]);
 });
