@@ -215,6 +215,7 @@ function hideLossUnlessFor(sessionId) {
 async function newTerminal() {
   hideBanners();
   setSidebarOpen(false);
+  controller.term.focus(); // keys typed while it starts go to it (typed ahead), not to the button
   for (let attempt = 0; attempt < 3; attempt += 1) {
     showMessage(pageMessage, workspace.kind === "ssh" ? `Connecting to ${workspace.host}…` : "", "info");
     const ack = await controller.create();

@@ -202,3 +202,13 @@ def test_a_resize_in_one_tab_reaches_the_shell_and_the_other_tab_takes_it_back_w
 
 def _assert_smaller(size: tuple[int, int], than: tuple[int, int]) -> None:
     assert size[0] < than[0] and size[1] < than[1], (size, than)
+
+
+def test_keys_typed_while_a_new_terminal_starts_reach_its_shell(page, server, workspace):
+    """Typing right after "New terminal" (or while an SSH login runs) is typed ahead, not lost."""
+    login_with_tokens(page, server)
+    first = open_terminal(page, server, workspace["id"])
+    page.click("#sidebar [data-action=new-terminal]")
+    page.keyboard.type("echo typed-ahead-$((6*7))\n")  # no wait: the terminal is still starting
+    wait_until(page, f"window.aict.sessionId && window.aict.sessionId !== {first!r}")
+    poll(lambda: _assert_shows(page, "typed-ahead-42"))

@@ -7,6 +7,7 @@ import { forgetResumePoint, loadResumePoint, saveResumePoint } from "./snapshot.
 import { OutputStream } from "./stream.js";
 
 const MAX_EARLY_CHUNKS = 256;
+const MAX_TYPE_AHEAD = 1024; // key events typed while a terminal starts
 
 function exitNote({ exitCode, signal }) {
   let text;
@@ -36,6 +37,7 @@ export class TerminalSession {
     this.exited = false;
     this.creating = false;
     this.earlyChunks = [];
+    this.typeAhead = [];
     this.attachSeq = 0;
     this.serverSize = null;
     this.parked = false;
@@ -75,9 +77,15 @@ export class TerminalSession {
   }
 
   send(data) {
-    if (!this.canType) return;
+    if (!this.creating && !this.canType) return;
+    const input = typeof data === "string" ? this.transformInput(data) : data;
+    if (this.creating) {
+      // Typed ahead while the terminal starts (an SSH login takes a while): sent once it runs.
+      if (this.typeAhead.length < MAX_TYPE_AHEAD) this.typeAhead.push(input);
+      return;
+    }
     this.claimSize();
-    this.input.push(typeof data === "string" ? this.transformInput(data) : data);
+    this.input.push(input);
   }
 
   /**
@@ -225,6 +233,7 @@ export class TerminalSession {
     this.sessionId = null;
     this.creating = true;
     this.earlyChunks = [];
+    this.typeAhead = [];
     this.attachSeq += 1;
     this.stream.start(0);
     await this.resetScreen();
@@ -240,6 +249,8 @@ export class TerminalSession {
     } finally {
       this.creating = false;
     }
+    const typed = this.typeAhead;
+    this.typeAhead = [];
     if (!ack.ok) {
       this.earlyChunks = [];
       return ack;
@@ -253,6 +264,7 @@ export class TerminalSession {
     }
     this.earlyChunks = [];
     this.claimSize();
+    for (const input of typed) this.input.push(input);
     this.ui.onListChanged();
     return ack;
   }
