@@ -264,6 +264,20 @@ def test_connection_indicator_shows_the_drop_and_recovers(page, server, workspac
     poll(lambda: _assert_line(page, "reconnected-42"))
 
 
+def test_coming_back_online_reconnects_at_once(page, server, workspace):
+    """The page does not sit out socket.io's backoff (up to 5 s, grown while offline) once the
+    device is online again: it reconnects straight away and the terminal goes on."""
+    login_with_tokens(page, server)
+    open_terminal(page, server, workspace["id"])
+    page.context.set_offline(True)
+    wait_until(page, "window.aict.status !== 'connected'")
+    page.wait_for_timeout(8000)  # the backoff grows to its 5 s ceiling
+    page.context.set_offline(False)
+    wait_until(page, "window.aict.status === 'connected'", timeout=2)  # the backoff alone: up to 7.5 s
+    run(page, "echo online-$((6*7))")
+    poll(lambda: _assert_line(page, "online-42"))
+
+
 def test_phone_width_login_and_terminal(browser, server, workspace):
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     context.set_default_timeout(20_000)

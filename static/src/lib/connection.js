@@ -104,7 +104,11 @@ export function connect({ onStatus, onConnect }) {
   socket.io.on("reconnect_failed", () => onStatus("disconnected", "gave up reconnecting"));
 
   window.addEventListener("online", () => {
-    if (!socket.connected) socket.connect();
+    if (socket.connected) return;
+    // socket.io may be waiting out its backoff (up to 5 s) and connect() would not cut it short:
+    // drop that wait and try now that the network is back.
+    if (socket.io._reconnecting) socket.disconnect();
+    socket.connect();
   });
   window.addEventListener("offline", () => onStatus("disconnected", "this device is offline"));
 
