@@ -55,7 +55,7 @@ def get_session(session_id: str):
 @jwt_required()
 def kill_session(session_id: str):
     record, _ = session_for(current_user, session_id, "operator")
-    current_app.extensions["aict"].sessions.kill(record.id, by=current_user.username)
+    current_app.extensions["aict"].sessions.kill(record.id, by=current_user.username, wait=True)
     return "", 204
 
 

@@ -7,6 +7,7 @@ import time
 
 import gevent
 from flask import Flask
+from gevent.event import Event
 
 from aict.audit.events import record
 from aict.audit.recorder import RecordingWriter
@@ -16,11 +17,13 @@ from aict.models import TerminalSession, User, Workspace
 from aict.models.base import new_id, utcnow
 from aict.periodic import every
 from aict.terminals.backend import Backend
-from aict.terminals.local import LocalPtyBackend
+from aict.terminals.local import KILL_GRACE_SECONDS, LocalPtyBackend
 from aict.terminals.session import Session, SessionLimits
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 15
+# kill(wait=True) answers once the record says the terminal ended: SIGHUP, SIGKILL after the grace.
+KILL_WAIT_SECONDS = KILL_GRACE_SECONDS + 2
 
 
 class SessionRegistry:
@@ -34,6 +37,7 @@ class SessionRegistry:
         self._sessions: dict[str, Session] = {}
         self._workspace_of: dict[str, str] = {}
         self._killed_by: dict[str, str | None] = {}
+        self._exit_stored: dict[str, Event] = {}  # set once a killed session's record says it ended
         self.recordings = RecordingWriter(app)
         self._sweeper = None
 
@@ -94,11 +98,17 @@ class SessionRegistry:
         return list(self._sessions.values())
 
     # ---- control --------------------------------------------------------------------------
-    def kill(self, session_id: str, by: str | None = None) -> None:
+    def kill(self, session_id: str, by: str | None = None, wait: bool = False) -> None:
+        """End a terminal. With `wait`, return once its record says it ended (a reader right after
+        sees it exited), or after KILL_WAIT_SECONDS; the wait yields to the loop."""
         session = self._sessions.get(session_id)
-        if session is not None and session.running:
-            self._killed_by[session_id] = by
-            session.kill()
+        if session is None or not session.running:
+            return
+        self._killed_by[session_id] = by
+        stored = self._exit_stored.setdefault(session_id, Event())
+        session.kill()
+        if wait:
+            stored.wait(KILL_WAIT_SECONDS)
 
     def kill_workspace(self, workspace_id: str) -> None:
         for session in self.in_workspace(workspace_id):
@@ -129,6 +139,9 @@ class SessionRegistry:
         try:
             self._store_exit(session)
         finally:
+            stored = self._exit_stored.pop(session.id, None)
+            if stored is not None:
+                stored.set()
             try:
                 self.recordings.finish(session.id)
             except Exception:

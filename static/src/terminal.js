@@ -28,7 +28,6 @@ const hostKeyDialog = $("#hostkey-dialog");
 const TAB_SESSION = "aict.tabSession.";
 const RESIZE_DEBOUNCE_MS = 120;
 const PARK_AFTER_MS = 10_000; // a hidden tab stops holding the process back after this
-const KILL_SETTLE_MS = 6000; // the server SIGKILLs a terminal that outlives SIGHUP by 3 s
 
 let workspace = null;
 let controller = null;
@@ -142,17 +141,8 @@ async function killSession(session, index) {
     await api("DELETE", "/api/sessions/" + encodeURIComponent(session.id));
   } catch (err) {
     showMessage(pageMessage, err.message);
-    await loadSessions();
-    return;
   }
-  // The server only signals the process: its record says "exited" once the process is gone, and
-  // nothing else tells this page of the end of a terminal it does not show. Ask until it has.
-  const deadline = Date.now() + KILL_SETTLE_MS;
-  for (let pause = 50; ; pause = Math.min(2 * pause, 800)) {
-    const sessions = await loadSessions();
-    if (!sessions.some((s) => s.id === session.id) || Date.now() > deadline) return;
-    await new Promise((resolve) => setTimeout(resolve, pause));
-  }
+  await loadSessions(); // DELETE answers once the terminal has ended
 }
 
 function closeSidebarOnPhone() {

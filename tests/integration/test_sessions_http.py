@@ -107,6 +107,23 @@ def test_delete_hangs_up_the_terminal_and_keeps_the_record(server, client, works
     assert session_id in _listed(server, workspace_id=workspace["id"], status="exited")
 
 
+@pytest.mark.parametrize("how", ["http", "socket"])
+def test_the_record_says_exited_as_soon_as_the_kill_is_answered(server, client, workspace, how):
+    """Even for a shell that ignores SIGHUP (killed 3 s later): a reader right after the answer,
+    such as the page's session list, never sees the terminal still running."""
+    c = client()
+    session_id = c.create(workspace["id"])
+    c.send(session_id, "trap '' HUP; echo ign''oring\n")
+    c.wait_for(session_id, "ignoring")
+    if how == "http":
+        assert server.api("DELETE", f"/api/sessions/{session_id}", server.admin_token).status_code == 204
+    else:
+        assert c.call("kill-terminal", {"sessionId": session_id})["ok"]
+    session = _session(server, session_id)
+    assert (session["status"], session["signal"]) == ("exited", "SIGKILL"), session
+    assert session_id not in _listed(server, workspace_id=workspace["id"], status="running")
+
+
 def test_delete_kills_a_process_that_ignores_hangup(server, client, workspace):
     c = client()
     session_id = c.create(workspace["id"])
