@@ -15,7 +15,7 @@ from fnmatch import fnmatchcase
 import gevent
 from flask import current_app
 
-from aict.api.validation import checked_text, int_field, text_field
+from aict.api.validation import int_field, text_field
 from aict.crypto import CredentialsUnreadable, cipher_for
 from aict.errors import bad_request, forbidden
 from aict.extensions import db
@@ -121,14 +121,7 @@ def _username(body: dict) -> str:
 
 
 def _secret(body: dict, name: str, max_len: int = MAX_SECRET_CHARS) -> str | None:
-    value = body.get(name)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise bad_request(f"'{name}' must be a string.")
-    if len(value) > max_len:
-        raise bad_request(f"'{name}' is longer than {max_len} characters.")
-    return checked_text(name, value)
+    return text_field(body, name, required=False, max_len=max_len) or None  # "" clears it, as null does
 
 
 def _credentials(body: dict, current: dict | None = None) -> dict:

@@ -28,10 +28,10 @@ def text_field(body: dict, name: str, *, required: bool = True, max_len: int = 2
         raise bad_request(f"'{name}' must be a non-empty string.")
     if len(value) > max_len:
         raise bad_request(f"'{name}' is longer than {max_len} characters.")
-    return checked_text(name, value)
+    return _checked_text(name, value)
 
 
-def checked_text(name: str, value: str) -> str:
+def _checked_text(name: str, value: str) -> str:
     """`value`, if it can be stored and passed on: JSON's \\u escapes admit lone surrogates, which
     no database, file name or SSH password can take, and NUL ends a C string early."""
     if "\x00" in value:

@@ -26,8 +26,9 @@ def _registry():
 
 
 def _live(session_id: str) -> Session:
-    """The live terminal of a session the caller may see: its record exists, so a terminal that
-    is not held has ended and passed its retention (or a restart ended it), not_found would lie."""
+    """The live terminal of a session the caller may see. Its record exists, so a terminal this
+    server does not hold has ended (past its retention, or ended by a restart): a conflict, as
+    not_found would say there never was one."""
     session = _registry().get(session_id)
     if session is None:
         raise AppError("conflict", "That terminal has ended and its output is no longer held; "
@@ -130,7 +131,7 @@ def terminal_resize(connection: Connection, payload: dict) -> dict:
 @socket_event("kill-terminal")
 def kill_terminal(connection: Connection, payload: dict) -> dict:
     row, _ = session_for(current_user_of(connection), session_id_of(payload), "operator")
-    _registry().kill(row.id, by=connection.username)
+    _registry().kill(row.id, by=connection.username, wait=True)
     return {}
 
 
