@@ -96,7 +96,7 @@ function renderSessions() {
         class: "session-kill danger small",
         title: "End this terminal",
         "aria-label": `End ${sessionLabel(session, index)}`,
-        onclick: () => killSession(session, index),
+        onclick: (event) => killSession(session, index, event.currentTarget),
       },
       "End",
     );
@@ -135,8 +135,11 @@ async function loadSessions() {
   return runningSessions;
 }
 
-async function killSession(session, index) {
+async function killSession(session, index, button) {
   if (!confirm(`End ${sessionLabel(session, index)}? Its programs are stopped.`)) return;
+  // A program that ignores the hangup is killed 3 s later: say that the request is under way.
+  button.disabled = true;
+  button.textContent = "Ending…";
   try {
     await api("DELETE", "/api/sessions/" + encodeURIComponent(session.id));
   } catch (err) {

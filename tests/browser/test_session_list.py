@@ -135,6 +135,8 @@ def test_ending_another_terminal_from_the_list_leaves_the_one_on_screen(page, se
     second = _new_terminal(page)
     poll(lambda: _assert_listed(page, [first, second]), timeout=LIST_UPDATE_SECONDS)
     _end_from_list(page, first)
+    ending = _item(page, first).locator(".session-kill")  # until the SIGKILL, the list says it is under way
+    assert ending.inner_text() == "Ending…" and ending.is_disabled()
 
     poll(lambda: _assert_listed(page, [second]), timeout=KILL_GRACE_SECONDS + LIST_UPDATE_SECONDS)
     assert server.api("GET", f"/api/sessions/{first}", server.admin_token).json()["signal"] == "SIGKILL"
