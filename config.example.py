@@ -24,6 +24,12 @@ ENCRYPTION_KEY = None
 # --- database -------------------------------------------------------------------------------
 DATABASE_URL = None           # default sqlite:///<instance>/aict.db;
                               # production: "postgresql+psycopg://aict:password@db.example.com/aict"
+# Connections are held only while queries run, never across a wait (a process ending, an SSH
+# login, a password hash), so a few serve thousands of greenlets.
+DB_POOL_SIZE = 10             # connections kept open per process
+DB_POOL_OVERFLOW = 20         # extra connections opened in a burst, closed once returned
+DB_POOL_TIMEOUT_SECONDS = 3   # with every connection in use, wait this long, then answer 503 database_busy
+DB_HOLD_WARN_SECONDS = 1.0    # log (with where it waits) any connection held longer than this
 
 # --- first admin (make run) ------------------------------------------------------------------
 ADMIN_USER = None             # default "admin"

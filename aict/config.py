@@ -27,6 +27,10 @@ DEFAULTS: dict[str, object] = {
     "JWT_SECRET_KEY": None,  # defaults to SECRET_KEY
     "ENCRYPTION_KEY": None,  # for stored SSH credentials; generated in development
     "DATABASE_URL": None,  # defaults to sqlite:///<instance>/aict.db
+    "DB_POOL_SIZE": 10,  # connections kept open; none is held across a wait (aict/db_pool.py)
+    "DB_POOL_OVERFLOW": 20,  # extra connections opened in a burst, closed when returned
+    "DB_POOL_TIMEOUT_SECONDS": 3,  # then 503 database_busy instead of waiting on
+    "DB_HOLD_WARN_SECONDS": 1.0,  # a connection held longer is logged with where its holder waits
     "HOST": "127.0.0.1",
     "PORT": 8080,
     "ACCESS_TOKEN_MINUTES": 15,
@@ -71,6 +75,8 @@ def _coerce(raw: str, default: object) -> object:
         return raw.strip().lower() in ("1", "true", "yes", "on")
     if isinstance(default, int):
         return int(raw)
+    if isinstance(default, float):
+        return float(raw)
     if isinstance(default, list):
         raw = raw.strip()
         return json.loads(raw) if raw.startswith("[") else [p.strip() for p in raw.split(",") if p.strip()]
@@ -131,7 +137,7 @@ def flask_config(settings: dict) -> dict:
         "AICT": settings,
         "SECRET_KEY": settings["SECRET_KEY"],
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url, settings),
         "JWT_SECRET_KEY": settings["JWT_SECRET_KEY"] or settings["SECRET_KEY"],
         "JWT_ALGORITHM": "HS256",
         "JWT_DECODE_ALGORITHMS": ["HS256"],
@@ -148,10 +154,15 @@ def flask_config(settings: dict) -> dict:
     }
 
 
-def _engine_options(url: str) -> dict:
+def _engine_options(url: str, settings: dict) -> dict:
+    """One pool shape for SQLite and PostgreSQL, sized for many greenlets (see aict/db_pool.py)."""
+    pool = {"pool_size": settings["DB_POOL_SIZE"], "max_overflow": settings["DB_POOL_OVERFLOW"],
+            "pool_timeout": settings["DB_POOL_TIMEOUT_SECONDS"]}
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 15}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            return {}  # one in-memory database per connection: SQLAlchemy's own single-connection pool
+        return {"connect_args": {"timeout": 15}, **pool}
+    return {"pool_pre_ping": True, "pool_recycle": 1800, **pool}
 
 
 def _fernet_key() -> str:

@@ -16,6 +16,7 @@ STATUS_BY_CODE = {
     "fingerprint_mismatch": 409,
     "too_large": 413,
     "throttled": 429,
+    "database_busy": 503,
 }
 
 

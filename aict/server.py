@@ -78,6 +78,7 @@ def settle_garbage_collector() -> None:
 
 def start_background_work(app: Flask) -> None:
     """What a serving process runs besides requests (the dev server and the gunicorn worker alike)."""
+    from aict.db_pool import HoldWatch
     from aict.extensions import db
     from aict.loop_lag import LoopLag
     from aict.sqlite_wal import checkpointer_for
@@ -88,6 +89,7 @@ def start_background_work(app: Flask) -> None:
     state.sessions.start_sweeper()
     with app.app_context():
         checkpointer = checkpointer_for(db.engine)
+        state.extra["db_holds"] = HoldWatch(db.engine, state.settings["DB_HOLD_WARN_SECONDS"]).start()
     if checkpointer is not None:
         checkpointer.start()
     settle_garbage_collector()

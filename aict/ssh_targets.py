@@ -17,6 +17,7 @@ from flask import current_app
 
 from aict.api.validation import int_field, text_field
 from aict.crypto import CredentialsUnreadable, cipher_for
+from aict.db_pool import release_connection
 from aict.errors import bad_request, forbidden
 from aict.extensions import db
 from aict.models import User, Workspace
@@ -80,6 +81,7 @@ def target_problem(host: str, addresses: list[str], owner_is_admin: bool, patter
 def check_target(user: User, host: str, port: int) -> None:
     if user.is_admin:
         return
+    release_connection()  # a DNS answer can take seconds
     problem = target_problem(host, resolve(host, port), False, _settings()["SSH_ALLOWED_HOSTS"])
     if problem:
         raise forbidden(problem)

@@ -3,6 +3,7 @@
 import re
 import secrets
 
+from aict.db_pool import release_connection
 from aict.extensions import db
 from aict.models import User
 
@@ -18,6 +19,7 @@ def create_user(username: str, password: str, role: str = "user") -> User:
         raise ValueError(f"A password needs at least {MIN_PASSWORD} characters.")
     if db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none():
         raise ValueError(f"A user named '{username}' already exists.")
+    release_connection()  # hashing takes ~160 ms in a thread
     user = User(username=username, role=role)
     user.set_password(password)
     db.session.add(user)

@@ -75,15 +75,16 @@ def create_workspace(user: User, body: dict) -> Workspace:
 def update_workspace(user: User, workspace: Workspace, body: dict) -> set[str]:
     """Apply a PATCH; returns the names of the fields that changed."""
     changed = set()
-    if "name" in body:
-        workspace.name = _name(body)
-        changed.add("name")
-    if workspace.kind == "ssh":
+    name = _name(body) if "name" in body else None
+    if workspace.kind == "ssh":  # first: checking a new host resolves it, which may not happen mid-change
         from aict.ssh_targets import update_ssh_workspace
 
         changed |= update_ssh_workspace(user, workspace, body)
     elif "path" in body:
-        workspace.path = _local_path(user, body, workspace.name)
+        workspace.path = _local_path(user, body, name or workspace.name)
         changed.add("path")
+    if name is not None:
+        workspace.name = name
+        changed.add("name")
     db.session.commit()
     return changed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -13,6 +14,8 @@ from pathlib import Path
 import engineio
 import requests
 import socketio
+
+from aict.db_pool import HOLD_WARNING
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,12 +73,17 @@ class RunningServer:
         raise RuntimeError(f"server did not come up:\n{self.log_path.read_text()}")
 
     def stop(self) -> None:
+        """Stop the server; fails if it ever held a database connection across a wait (aict.db_pool):
+        every test's server checks what no single test asserts."""
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+        records = re.split(r"\n(?=\d{4}-\d\d-\d\d )", self.log_path.read_text(errors="replace"))
+        held = [record for record in records if HOLD_WARNING in record]
+        assert not held, f"{self.url} {HOLD_WARNING} across a wait ({len(held)}x); the first:\n{held[0]}"
 
     # ---- HTTP helpers ---------------------------------------------------------------------
     def api(self, method: str, path: str, token: str | None = None, json=None, **kwargs) -> requests.Response:

@@ -4,8 +4,10 @@ import time
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_limiter.errors import RateLimitExceeded
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from aict.db_pool import database_busy
 from aict.errors import AppError
 from aict.extensions import limiter
 
@@ -35,6 +37,10 @@ def register(app: Flask) -> None:
         retry = max(1, int(current.reset_at - time.time())) if current is not None else 60
         response.headers["Retry-After"] = str(retry)
         return response
+
+    @app.errorhandler(PoolTimeout)
+    def _database_busy(_error: PoolTimeout):
+        return error_response(database_busy(), {"Retry-After": "1"})
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

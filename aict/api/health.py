@@ -1,5 +1,6 @@
 from flask import Blueprint, current_app
 from sqlalchemy import text
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from aict.errors import AppError
 from aict.extensions import db
@@ -11,6 +12,8 @@ bp = Blueprint("health", __name__)
 def healthz():
     try:
         db.session.execute(text("SELECT 1"))
+    except PoolTimeout:
+        raise  # reachable, but every connection is in use: 503 database_busy
     except Exception as exc:
         raise AppError("database_unavailable", "The database does not answer.", status=503) from exc
     registry = current_app.extensions["aict"].sessions

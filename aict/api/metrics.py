@@ -74,6 +74,14 @@ class _StateCollector:
                                         buckets=lag.cumulative(), sum_value=lag.total)
             yield GaugeMetricFamily("aict_event_loop_longest_lag_seconds", "Longest event-loop lag seen",
                                     value=lag.longest)
+        holds = self.state.extra.get("db_holds")
+        if holds is not None:
+            yield GaugeMetricFamily("aict_db_connections_in_use", "Database connections checked out of the pool",
+                                    value=holds.checked_out)
+            yield CounterMetricFamily("aict_db_long_holds", "Connections held past DB_HOLD_WARN_SECONDS",
+                                      value=holds.too_long)
+            yield GaugeMetricFamily("aict_db_longest_hold_seconds", "Longest a connection was held",
+                                    value=holds.longest)
 
 
 def install(state) -> None:

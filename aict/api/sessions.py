@@ -5,6 +5,7 @@ from flask_jwt_extended import current_user, jwt_required
 
 from aict.access import session_for, visible_workspaces, workspace_for
 from aict.audit.recorder import recording_lines
+from aict.db_pool import release_connection
 from aict.errors import bad_request
 from aict.extensions import db
 from aict.models import TerminalSession
@@ -64,6 +65,7 @@ def kill_session(session_id: str):
 def get_recording(session_id: str):
     """The session's output as asciicast v2, as far as it has been written (also while it runs)."""
     record, _ = session_for(current_user, session_id)
+    release_connection()  # the flush waits for the recorder's lock and a write in a thread
     current_app.extensions["aict"].sessions.recordings.flush(record.id)
     return Response("".join(recording_lines(record.id)), mimetype="application/x-asciicast",
                     headers={"Content-Disposition": f'attachment; filename="aict-{record.id}.cast"'})

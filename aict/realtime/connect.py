@@ -6,9 +6,11 @@ from urllib.parse import urlsplit
 
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from aict.audit.events import record
 from aict.auth.tokens import is_login_revoked, user_from_access_token
+from aict.db_pool import database_busy
 from aict.errors import AppError
 from aict.extensions import socketio
 from aict.realtime.connections import Connection
@@ -50,6 +52,9 @@ def on_connect(auth=None):
         user, login_id = user_from_access_token(token)
         if is_login_revoked(login_id):
             raise AppError("token_revoked", "The token was revoked by logging out.")
+    except PoolTimeout:
+        error = database_busy()
+        _refuse(error.code, error.message)
     except AppError as error:
         _refuse(error.code, error.message)
     state = current_app.extensions["aict"]

@@ -8,7 +8,9 @@ import time
 
 from flask import current_app, request
 from limits import parse
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from aict.db_pool import database_busy
 from aict.errors import AppError, bad_request
 from aict.extensions import db, socketio
 from aict.models import User
@@ -68,6 +70,9 @@ def socket_event(name: str):
                 return {"ok": True, **(handler(connection, payload) or {})}
             except AppError as error:
                 return {"ok": False, "error": error.body()}
+            except PoolTimeout:
+                db.session.rollback()
+                return {"ok": False, "error": database_busy().body()}
             except Exception:
                 log.exception("socket event %s failed", name)
                 db.session.rollback()

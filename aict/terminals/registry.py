@@ -11,6 +11,7 @@ from gevent.event import Event
 
 from aict.audit.events import record
 from aict.audit.recorder import RecordingWriter
+from aict.db_pool import release_connection
 from aict.errors import AppError
 from aict.extensions import db
 from aict.models import TerminalSession, User, Workspace
@@ -38,6 +39,7 @@ class SessionRegistry:
         self._workspace_of: dict[str, str] = {}
         self._killed_by: dict[str, str | None] = {}
         self._exit_stored: dict[str, Event] = {}  # set once a killed session's record says it ended
+        self._starting: dict[str, int] = {}  # user id -> terminals being started (not yet recorded)
         self.recordings = RecordingWriter(app)
         self._sweeper = None
 
@@ -56,10 +58,13 @@ class SessionRegistry:
         return backend_for_workspace(workspace, self.settings)
 
     def create(self, user: User, workspace: Workspace, cols: int, rows: int, name: str | None) -> Session:
-        """Start a terminal on a workspace (within the request's app context)."""
+        """Start a terminal on a workspace (within the request's app context).
+
+        Reads, then starts without a database connection (an SSH login can take its whole connect
+        timeout), then records: a failed start leaves no row."""
         running_own = db.session.scalar(
             db.select(db.func.count()).select_from(TerminalSession).filter_by(owner_id=user.id, status="running"))
-        if running_own >= self.settings["MAX_SESSIONS_PER_USER"]:
+        if running_own + self._starting.get(user.id, 0) >= self.settings["MAX_SESSIONS_PER_USER"]:
             raise AppError("too_many_sessions", "You have too many running terminals; close some first.",
                            status=409)
         row = TerminalSession(id=new_id(), workspace_id=workspace.id, owner_id=user.id, cols=cols, rows=rows,
@@ -67,11 +72,17 @@ class SessionRegistry:
         session = Session(row.id, self.backend_for(workspace), cols=cols, rows=rows,
                           limits=self.limits, on_exit=self._on_exit)
         self.recordings.attach(session)  # before start: the first prompt is recorded too
+        release_connection()
+        self._starting[user.id] = self._starting.get(user.id, 0) + 1
         try:
             session.start()  # raises AppError (e.g. SSH failures) before anything is recorded
         except BaseException:
             self.recordings.recorders.pop(row.id, None)
             raise
+        finally:
+            self._starting[user.id] -= 1
+            if not self._starting[user.id]:
+                del self._starting[user.id]
         db.session.add(row)
         self._sessions[row.id] = session
         self._workspace_of[row.id] = workspace.id
@@ -108,6 +119,7 @@ class SessionRegistry:
         stored = self._exit_stored.setdefault(session_id, Event())
         session.kill()
         if wait:
+            release_connection()  # the exit is stored by another greenlet, which needs a connection too
             stored.wait(KILL_WAIT_SECONDS)
 
     def kill_workspace(self, workspace_id: str) -> None:

@@ -1,3 +1,5 @@
+import socket
+
 import pytest
 
 from tests.integration.contract import EXTRA_ORIGIN
@@ -14,3 +16,18 @@ def permissive_server(tmp_path_factory):
         "AICT_LOGIN_RATE": "10000 per minute"}).start()
     yield running
     running.stop()
+
+
+@pytest.fixture
+def postgres_url():
+    """The real PostgreSQL's `test` database (127.0.0.1:5432, trust auth), emptied; its AICT_DATABASE_URL."""
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        if probe.connect_ex(("127.0.0.1", 5432)) != 0:
+            pytest.fail("no PostgreSQL on 127.0.0.1:5432: the suite runs against the real service")
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    return "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -30,6 +30,8 @@ def test_metrics_show_sessions_garbage_collections_and_event_loop_lag(server, cl
     assert len(buckets) == 10 and buckets == sorted(buckets) and buckets[-1] > 0
     assert sample(text, "aict_event_loop_lag_seconds_count") == buckets[-1]
     assert sample(text, "aict_event_loop_longest_lag_seconds") >= 0
+    assert sample(text, "aict_db_long_holds_total") == 0  # no request or event kept one across a wait
+    assert 0 < sample(text, "aict_db_longest_hold_seconds") < 1
 
 
 def test_metrics_need_the_bearer_token_when_one_is_set(start_server):

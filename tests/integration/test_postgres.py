@@ -10,7 +10,6 @@ import pytest
 from tests.integration.contract import assert_echoes, assert_error, login_tokens, new_user, wait_until
 from tests.server import RunningServer
 
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379"
 
 
@@ -26,14 +25,8 @@ def _require(port: int, what: str) -> None:
 
 
 @pytest.fixture
-def pg_server(start_server):
-    _require(5432, "PostgreSQL")
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-    return start_server({"AICT_DATABASE_URL": PG_URL})
+def pg_server(start_server, postgres_url):
+    return start_server({"AICT_DATABASE_URL": postgres_url})
 
 
 def _pg_rows(sql: str) -> list[tuple]:
