@@ -8,6 +8,7 @@ import time
 import gevent
 from flask import Flask
 from gevent.event import Event
+from gevent.queue import Queue
 
 from aict.audit.events import record
 from aict.audit.recorder import RecordingWriter
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 SWEEP_SECONDS = 15
 # kill(wait=True) answers once the record says the terminal ended: SIGHUP, SIGKILL after the grace.
 KILL_WAIT_SECONDS = KILL_GRACE_SECONDS + 2
+EXIT_BATCH = 100  # ended terminals stored per transaction
 
 
 class SessionRegistry:
@@ -40,6 +42,8 @@ class SessionRegistry:
         self._killed_by: dict[str, str | None] = {}
         self._exit_stored: dict[str, Event] = {}  # set once a killed session's record says it ended
         self._starting: dict[str, int] = {}  # user id -> terminals being started (not yet recorded)
+        self._exits: Queue = Queue()  # ended sessions whose records still say running
+        self._exit_writer: gevent.Greenlet | None = None
         self.recordings = RecordingWriter(app)
         self._sweeper = None
 
@@ -143,36 +147,63 @@ class SessionRegistry:
 
     # ---- lifetime -------------------------------------------------------------------------
     def _on_exit(self, session: Session) -> None:
-        gevent.spawn(self._persist_exit, session)
+        self._exits.put(session)
+        if self._exit_writer is None or self._exit_writer.dead:
+            self._exit_writer = gevent.spawn(self._persist_exits)
 
-    def _persist_exit(self, session: Session) -> None:
-        # The row first: viewers were told of the exit already, and the API should agree at once.
-        # The recording's tail follows (a reader of the recording waits for it).
+    def _persist_exits(self) -> None:
+        """Store ended terminals in batches, one transaction each: 200 terminals ending at once are
+        a few commits on one connection, not 200 writers queueing for the pool and the audit lock."""
+        while not self._exits.empty():
+            batch = [self._exits.get()]
+            while len(batch) < EXIT_BATCH and not self._exits.empty():
+                batch.append(self._exits.get())
+            self._persist_exit_batch(batch)
+
+    def _persist_exit_batch(self, sessions: list[Session]) -> None:
+        # The rows first: viewers were told of the exits already, and the API should agree at once.
+        # The recordings' tails follow (a reader of a recording waits for it).
         try:
-            self._store_exit(session)
-        finally:
+            self._store_exits(sessions)
+        except Exception:
+            log.exception("storing the end of %d terminals failed; storing them one by one", len(sessions))
+            for session in sessions:
+                try:
+                    self._store_exits([session])
+                except Exception:
+                    log.exception("session %s: storing its end failed", session.id)
+        for session in sessions:
             stored = self._exit_stored.pop(session.id, None)
             if stored is not None:
                 stored.set()
+        for session in sessions:
             try:
                 self.recordings.finish(session.id)
             except Exception:
                 log.exception("session %s: writing the end of its recording failed", session.id)
 
+    def _store_exits(self, sessions: list[Session]) -> None:
+        with self.app.app_context():
+            try:
+                for session in sessions:
+                    self._store_exit(session)
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                raise
+
     def _store_exit(self, session: Session) -> None:
         status = session.exit_status
-        with self.app.app_context():
-            row = db.session.get(TerminalSession, session.id)
-            if row is None:
-                return
-            row.status, row.ended_at = "exited", utcnow()
-            row.exit_code, row.signal = status.exit_code, status.signal
-            row.cols, row.rows = session.cols, session.rows
-            record("session_end", workspace_id=row.workspace_id, session_id=row.id,
-                   username=self._killed_by.pop(session.id, None) or row.owner.username,
-                   detail={"exit_code": status.exit_code, "signal": status.signal,
-                           "bytes": session.ring.end}, commit=False)
-            db.session.commit()
+        row = db.session.get(TerminalSession, session.id)
+        if row is None:
+            return
+        row.status, row.ended_at = "exited", utcnow()
+        row.exit_code, row.signal = status.exit_code, status.signal
+        row.cols, row.rows = session.cols, session.rows
+        record("session_end", workspace_id=row.workspace_id, session_id=row.id,
+               username=self._killed_by.pop(session.id, None) or row.owner.username,
+               detail={"exit_code": status.exit_code, "signal": status.signal,
+                       "bytes": session.ring.end}, commit=False)
 
     def sweep(self, now: float | None = None) -> None:
         """End idle detached sessions; forget exited ones whose retention has passed."""

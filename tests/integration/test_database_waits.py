@@ -68,6 +68,8 @@ class Probes:
             self.echo.append(time.monotonic() - started)
 
     def assert_never_stalled(self) -> None:
+        print(f"probes: /healthz max {max(self.health, default=0) * 1000:.0f} ms of {len(self.health)}, "
+              f"echo max {max(self.echo, default=0) * 1000:.0f} ms of {len(self.echo)}")  # shown with -s
         assert not self.failures, self.failures[:5]
         assert len(self.health) >= 10 and len(self.echo) >= 10, (len(self.health), len(self.echo))
         assert max(self.health) < PROBE_BOUND, f"/healthz waited {max(self.health):.2f} s"
