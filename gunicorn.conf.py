@@ -8,13 +8,13 @@ import os
 
 bind = f"{os.environ.get('AICT_HOST', '127.0.0.1')}:{os.environ.get('AICT_PORT', '8080')}"
 workers = 1
-worker_class = "aict.gunicorn_worker.Worker"
+worker_class = "aict.runtime.gunicorn_worker.Worker"
 timeout = 60
 graceful_timeout = 10
 keepalive = 30
 
 
 def post_worker_init(worker):
-    from aict.server import start_background_work
+    from aict.runtime.server import start_background_work
 
     start_background_work(worker.wsgi)

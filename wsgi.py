@@ -11,6 +11,6 @@ app = create_app()
 if __name__ == "__main__":
     import sys
 
-    from aict.server import main
+    from aict.runtime.server import main
 
     main(app, sys.argv[1:])

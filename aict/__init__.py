@@ -9,9 +9,9 @@ from flask import Flask
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from aict import sqlite_wal
 from aict.config import ROOT, flask_config, load_settings
 from aict.extensions import db, jwt, limiter, migrate, socketio
+from aict.runtime import sqlite_wal
 
 
 @dataclass

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from aict.errors import AppError
 from aict.extensions import db
-from aict.periodic import every
+from aict.runtime.periodic import every
 
 log = logging.getLogger(__name__)
 

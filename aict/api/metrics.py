@@ -68,7 +68,7 @@ class _StateCollector:
         yield pauses
         yield longest
         lag = self.state.extra.get("loop_lag")
-        if lag is not None:  # a serving process (aict.server.start_background_work)
+        if lag is not None:  # a serving process (aict.runtime.server.start_background_work)
             yield HistogramMetricFamily("aict_event_loop_lag_seconds",
                                         "How late the event loop ran a timer due every 50 ms",
                                         buckets=lag.cumulative(), sum_value=lag.total)

@@ -3,12 +3,12 @@
 from flask import Blueprint, Response, current_app, request
 from flask_jwt_extended import current_user, jwt_required
 
-from aict.access import session_for, visible_workspaces, workspace_for
-from aict.audit.recorder import recording_lines
 from aict.db_pool import release_connection
 from aict.errors import bad_request
 from aict.extensions import db
 from aict.models import TerminalSession
+from aict.recordings.recorder import recording_lines
+from aict.services.access import session_for, visible_workspaces, workspace_for
 
 bp = Blueprint("sessions", __name__)
 

@@ -8,7 +8,7 @@ from aict.errors import AppError, bad_request, forbidden
 from aict.extensions import db
 from aict.models import User
 from aict.models.users import ROLES
-from aict.users import create_user
+from aict.services.users import create_user
 
 bp = Blueprint("users", __name__)
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, current_app
 from flask_jwt_extended import current_user, jwt_required
 
-from aict.access import visible_workspaces, workspace_for
 from aict.api.validation import json_body, text_field
 from aict.audit.events import record
 from aict.errors import AppError, bad_request, not_found
 from aict.extensions import db
 from aict.models import User, WorkspaceMember
 from aict.models.workspaces import ACCESS_LEVELS
+from aict.services.access import visible_workspaces, workspace_for
 from aict.workspaces import create_workspace, update_workspace
 
 bp = Blueprint("workspaces", __name__)

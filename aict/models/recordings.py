@@ -8,7 +8,7 @@ from aict.models.base import utcnow
 
 
 class RecordingChunk(db.Model):
-    """A batch of a session's output as binary records (see aict.audit.recorder), in `seq` order."""
+    """A batch of a session's output as binary records (see aict.recordings.recorder), in `seq` order."""
 
     __tablename__ = "recording_chunks"
     __table_args__ = (UniqueConstraint("session_id", "seq"),)

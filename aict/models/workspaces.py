@@ -21,7 +21,7 @@ class Workspace(db.Model):
     host: Mapped[str | None] = mapped_column(String(255))
     port: Mapped[int | None] = mapped_column(Integer)
     username: Mapped[str | None] = mapped_column(String(128))
-    # Encrypted SSH credentials (see aict.crypto); never serialised.
+    # Encrypted SSH credentials (see aict.ssh.credentials); never serialised.
     credentials: Mapped[bytes | None] = mapped_column(LargeBinary)
     host_key: Mapped[str | None] = mapped_column(Text)
     host_key_fingerprint: Mapped[str | None] = mapped_column(String(128))

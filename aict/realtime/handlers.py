@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import current_app, request
 
-from aict.access import session_for, wire_access, workspace_for
 from aict.api.sessions import list_visible_sessions
 from aict.api.validation import int_field, text_field
 from aict.audit.events import record
@@ -15,6 +14,7 @@ from aict.realtime.connections import Connection
 from aict.realtime.guard import THROTTLED, current_user_of, session_id_of, socket_event
 from aict.realtime.inline import Later
 from aict.realtime.viewer import SocketViewer
+from aict.services.access import session_for, wire_access, workspace_for
 from aict.terminals.backend import InputBacklogFull
 from aict.terminals.session import Session
 

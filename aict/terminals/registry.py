@@ -11,13 +11,13 @@ from gevent.event import Event
 from gevent.queue import Queue
 
 from aict.audit.events import record
-from aict.audit.recorder import RecordingWriter
 from aict.db_pool import release_connection
 from aict.errors import AppError
 from aict.extensions import db
 from aict.models import TerminalSession, User, Workspace
 from aict.models.base import new_id, utcnow
-from aict.periodic import every
+from aict.recordings.recorder import RecordingWriter
+from aict.runtime.periodic import every
 from aict.terminals.backend import Backend
 from aict.terminals.local import KILL_GRACE_SECONDS, LocalPtyBackend
 from aict.terminals.session import Session, SessionLimits
@@ -57,7 +57,7 @@ class SessionRegistry:
         if workspace.kind == "local":
             argv = [self.settings["SHELL"], *self.settings["SHELL_ARGS"]]
             return LocalPtyBackend(argv, workspace.path)
-        from aict.terminals.ssh import backend_for_workspace
+        from aict.ssh.backend import backend_for_workspace
 
         return backend_for_workspace(workspace, self.settings)
 

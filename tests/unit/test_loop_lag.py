@@ -4,7 +4,7 @@ import time
 
 import gevent
 
-from aict.loop_lag import BUCKETS, INTERVAL_SECONDS, LoopLag
+from aict.runtime.loop_lag import BUCKETS, INTERVAL_SECONDS, LoopLag
 
 
 def hold_the_loop(seconds: float) -> None:

@@ -2,7 +2,7 @@
 
 import json
 
-from aict.audit.recorder import ROW_BYTES, Recorder, asciicast
+from aict.recordings.recorder import ROW_BYTES, Recorder, asciicast
 
 
 def cast(*batches: list[bytes]) -> tuple[dict, list[list]]:

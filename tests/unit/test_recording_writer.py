@@ -8,10 +8,10 @@ from flask_migrate import upgrade
 from sqlalchemy import event
 
 from aict import create_app
-from aict.audit.recorder import BATCH_ROWS, Recorder
 from aict.extensions import db
 from aict.models import RecordingChunk, TerminalSession, User, Workspace
 from aict.models.base import new_id
+from aict.recordings.recorder import BATCH_ROWS, Recorder
 
 SESSIONS = 40
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"

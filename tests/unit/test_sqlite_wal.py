@@ -6,7 +6,7 @@ import os
 
 from sqlalchemy import create_engine, event, text
 
-from aict.sqlite_wal import checkpointer_for, pragmas
+from aict.runtime.sqlite_wal import checkpointer_for, pragmas
 
 
 def _engine(path):

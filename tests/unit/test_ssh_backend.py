@@ -12,10 +12,10 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from paramiko.common import cMSG_CHANNEL_REQUEST
 
 from aict.errors import AppError
-from aict.ssh_keys import HostKey, load_private_key
+from aict.ssh.backend import SshBackend
+from aict.ssh.connect import SshTarget
+from aict.ssh.keys import HostKey, load_private_key
 from aict.terminals.backend import ExitStatus
-from aict.terminals.ssh import SshBackend
-from aict.terminals.ssh_connect import SshTarget
 
 
 def _ed25519_key() -> paramiko.PKey:

@@ -7,9 +7,9 @@ import subprocess
 import pytest
 from cryptography.fernet import Fernet
 
-from aict.crypto import CredentialCipher, CredentialsUnreadable
-from aict.ssh_keys import BadKey, load_private_key, parse_host_key
-from aict.ssh_targets import is_internal_address, target_problem, valid_host
+from aict.ssh.credentials import CredentialCipher, CredentialsUnreadable
+from aict.ssh.keys import BadKey, load_private_key, parse_host_key
+from aict.ssh.targets import is_internal_address, target_problem, valid_host
 
 
 def test_sealed_credentials_open_with_any_configured_key_and_reseal_with_the_first():

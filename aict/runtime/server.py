@@ -56,7 +56,7 @@ def main(app: Flask, argv: list[str]) -> None:
         from flask_migrate import upgrade
 
         from aict.cli import announce_first_admin
-        from aict.users import ensure_first_admin
+        from aict.services.users import ensure_first_admin
 
         with app.app_context():
             upgrade()
@@ -80,8 +80,8 @@ def start_background_work(app: Flask) -> None:
     """What a serving process runs besides requests (the dev server and the gunicorn worker alike)."""
     from aict.db_pool import HoldWatch
     from aict.extensions import db
-    from aict.loop_lag import LoopLag
-    from aict.sqlite_wal import checkpointer_for
+    from aict.runtime.loop_lag import LoopLag
+    from aict.runtime.sqlite_wal import checkpointer_for
 
     state = app.extensions["aict"]
     state.extra["loop_lag"] = LoopLag().start()

@@ -2,7 +2,7 @@
 
 from geventwebsocket.gunicorn.workers import GeventWebSocketWorker
 
-from aict.server import NoDelayWebSocketHandler
+from aict.runtime.server import NoDelayWebSocketHandler
 
 
 class Worker(GeventWebSocketWorker):

@@ -20,7 +20,7 @@ import paramiko
 from paramiko.common import MSG_CHANNEL_REQUEST
 
 from aict.errors import AppError
-from aict.ssh_keys import BadKey, HostKey, load_private_key
+from aict.ssh.keys import BadKey, HostKey, load_private_key
 from aict.terminals.backend import ExitStatus
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ import sqlite3
 
 from gevent.hub import get_hub
 
-from aict.periodic import every
+from aict.runtime.periodic import every
 
 CHECKPOINT_SECONDS = 1.0
 WAL_SIZE_LIMIT = 64 * 1024 * 1024  # a WAL file that grew in a burst is cut back to this once reset

@@ -24,7 +24,7 @@ from gevent.lock import Semaphore
 from aict.extensions import db
 from aict.models import RecordingChunk
 from aict.models.base import utcnow
-from aict.periodic import every
+from aict.runtime.periodic import every
 
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 1.0

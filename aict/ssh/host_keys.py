@@ -12,7 +12,7 @@ from aict.audit.events import record
 from aict.errors import AppError
 from aict.extensions import db
 from aict.models import User, Workspace
-from aict.ssh_keys import BadKey, HostKey, parse_host_key
+from aict.ssh.keys import BadKey, HostKey, parse_host_key
 
 OFFER_SECONDS = 3600
 MAX_OFFERS = 10_000

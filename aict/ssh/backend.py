@@ -13,14 +13,14 @@ import logging
 import gevent
 import paramiko
 
-from aict.crypto import CredentialsUnreadable, cipher_for
 from aict.errors import AppError, forbidden
-from aict.host_key_trust import host_key_checker, pinned_key
 from aict.models import Workspace
-from aict.ssh_targets import target_problem
+from aict.ssh.connect import AddressCheck, Deadline, HostKeyCheck, SshTarget, open_shell, open_transport
+from aict.ssh.credentials import CredentialsUnreadable, cipher_for
+from aict.ssh.host_keys import host_key_checker, pinned_key
+from aict.ssh.targets import target_problem
 from aict.terminals.backend import ExitStatus
 from aict.terminals.input_queue import InputQueue
-from aict.terminals.ssh_connect import AddressCheck, Deadline, HostKeyCheck, SshTarget, open_shell, open_transport
 
 log = logging.getLogger(__name__)
 

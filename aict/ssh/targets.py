@@ -16,12 +16,12 @@ import gevent
 from flask import current_app
 
 from aict.api.validation import int_field, text_field
-from aict.crypto import CredentialsUnreadable, cipher_for
 from aict.db_pool import release_connection
 from aict.errors import bad_request, forbidden
 from aict.extensions import db
 from aict.models import User, Workspace
-from aict.ssh_keys import BadKey, load_private_key, parse_host_key
+from aict.ssh.credentials import CredentialsUnreadable, cipher_for
+from aict.ssh.keys import BadKey, load_private_key, parse_host_key
 
 # A DNS label (RFC 1123; '_' too, as some internal zones use it). Names such as "a..b" or a label
 # over 63 characters were stored, then failed inside getaddrinfo's IDNA step at every connection.
@@ -181,7 +181,7 @@ def new_ssh_workspace(user: User, name: str, body: dict) -> Workspace:
 
 def update_ssh_workspace(user: User, workspace: Workspace, body: dict) -> set[str]:
     """Apply the SSH fields of a PATCH; returns what changed (names only, never secrets)."""
-    from aict.host_key_trust import offers
+    from aict.ssh.host_keys import offers
 
     changed: set[str] = set()
     host = _host(body) if "host" in body else workspace.host
