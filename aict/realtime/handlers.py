@@ -16,7 +16,7 @@ from aict.realtime.inline import Later
 from aict.realtime.viewer import SocketViewer
 from aict.services.access import session_for, wire_access, workspace_for
 from aict.terminals.backend import InputBacklogFull
-from aict.terminals.session import Session
+from aict.terminals.live import LiveTerminal
 
 MAX_SIZE = 1000
 
@@ -25,7 +25,7 @@ def _registry():
     return current_app.extensions["aict"].sessions
 
 
-def _live(session_id: str) -> Session:
+def _live(session_id: str) -> LiveTerminal:
     """The live terminal of a session the caller may see. Its record exists, so a terminal this
     server does not hold has ended (past its retention, or ended by a restart): a conflict, as
     not_found would say there never was one."""
@@ -42,7 +42,7 @@ def _size(payload: dict, default_cols: int | None, default_rows: int | None) -> 
     return cols, rows
 
 
-def _attach(connection: Connection, session: Session, level: str, since: int | None) -> dict:
+def _attach(connection: Connection, session: LiveTerminal, level: str, since: int | None) -> dict:
     access = wire_access(level)
     result = session.attach(SocketViewer(request.sid, connection.user_id), access, since)
     connection.attached.add(session.id)

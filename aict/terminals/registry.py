@@ -19,8 +19,8 @@ from aict.models.base import new_id, utcnow
 from aict.recordings.recorder import RecordingWriter
 from aict.runtime.periodic import every
 from aict.terminals.backend import Backend
+from aict.terminals.live import LiveTerminal, TerminalLimits
 from aict.terminals.local import KILL_GRACE_SECONDS, LocalPtyBackend
-from aict.terminals.session import Session, SessionLimits
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 15
@@ -33,11 +33,11 @@ class SessionRegistry:
     def __init__(self, app: Flask):
         self.app = app
         self.settings = app.config["AICT"]
-        self.limits = SessionLimits(ring_bytes=self.settings["RING_BYTES"],
+        self.limits = TerminalLimits(ring_bytes=self.settings["RING_BYTES"],
                                     window_bytes=self.settings["FLOW_WINDOW_BYTES"],
                                     coalesce_seconds=self.settings["COALESCE_MS"] / 1000,
                                     stream_coalesce_seconds=self.settings["STREAM_COALESCE_MS"] / 1000)
-        self._sessions: dict[str, Session] = {}
+        self._sessions: dict[str, LiveTerminal] = {}
         self._workspace_of: dict[str, str] = {}
         self._killed_by: dict[str, str | None] = {}
         self._exit_stored: dict[str, Event] = {}  # set once a killed session's record says it ended
@@ -61,7 +61,7 @@ class SessionRegistry:
 
         return backend_for_workspace(workspace, self.settings)
 
-    def create(self, user: User, workspace: Workspace, cols: int, rows: int, name: str | None) -> Session:
+    def create(self, user: User, workspace: Workspace, cols: int, rows: int, name: str | None) -> LiveTerminal:
         """Start a terminal on a workspace (within the request's app context).
 
         Reads, then starts without a database connection (an SSH login can take its whole connect
@@ -73,7 +73,7 @@ class SessionRegistry:
                            status=409)
         row = TerminalSession(id=new_id(), workspace_id=workspace.id, owner_id=user.id, cols=cols, rows=rows,
                               name=name or f"{workspace.name} #{self._next_number(workspace.id)}")
-        session = Session(row.id, self.backend_for(workspace), cols=cols, rows=rows,
+        session = LiveTerminal(row.id, self.backend_for(workspace), cols=cols, rows=rows,
                           limits=self.limits, on_exit=self._on_exit)
         self.recordings.attach(session)  # before start: the first prompt is recorded too
         release_connection()
@@ -100,16 +100,16 @@ class SessionRegistry:
             db.select(db.func.count()).select_from(TerminalSession).filter_by(workspace_id=workspace_id))
 
     # ---- lookup ---------------------------------------------------------------------------
-    def get(self, session_id: str) -> Session | None:
+    def get(self, session_id: str) -> LiveTerminal | None:
         return self._sessions.get(session_id)
 
     def count_running(self) -> int:
         return sum(1 for s in self._sessions.values() if s.running)
 
-    def in_workspace(self, workspace_id: str) -> list[Session]:
+    def in_workspace(self, workspace_id: str) -> list[LiveTerminal]:
         return [s for sid, s in self._sessions.items() if self._workspace_of.get(sid) == workspace_id]
 
-    def all(self) -> list[Session]:
+    def all(self) -> list[LiveTerminal]:
         return list(self._sessions.values())
 
     # ---- control --------------------------------------------------------------------------
@@ -146,7 +146,7 @@ class SessionRegistry:
             session.kill()
 
     # ---- lifetime -------------------------------------------------------------------------
-    def _on_exit(self, session: Session) -> None:
+    def _on_exit(self, session: LiveTerminal) -> None:
         self._exits.put(session)
         if self._exit_writer is None or self._exit_writer.dead:
             self._exit_writer = gevent.spawn(self._persist_exits)
@@ -160,7 +160,7 @@ class SessionRegistry:
                 batch.append(self._exits.get())
             self._persist_exit_batch(batch)
 
-    def _persist_exit_batch(self, sessions: list[Session]) -> None:
+    def _persist_exit_batch(self, sessions: list[LiveTerminal]) -> None:
         # The rows first: viewers were told of the exits already, and the API should agree at once.
         # The recordings' tails follow (a reader of a recording waits for it).
         try:
@@ -182,7 +182,7 @@ class SessionRegistry:
             except Exception:
                 log.exception("session %s: writing the end of its recording failed", session.id)
 
-    def _store_exits(self, sessions: list[Session]) -> None:
+    def _store_exits(self, sessions: list[LiveTerminal]) -> None:
         with self.app.app_context():
             try:
                 for session in sessions:
@@ -192,7 +192,7 @@ class SessionRegistry:
                 db.session.rollback()
                 raise
 
-    def _store_exit(self, session: Session) -> None:
+    def _store_exit(self, session: LiveTerminal) -> None:
         status = session.exit_status
         row = db.session.get(TerminalSession, session.id)
         if row is None:

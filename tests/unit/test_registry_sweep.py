@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from aict.terminals.live import LiveTerminal, TerminalLimits
 from aict.terminals.registry import SessionRegistry
-from aict.terminals.session import Session, SessionLimits
 from tests.unit.session_doubles import RecordingViewer, ScriptedBackend, wait_until
 
 IDLE, RETENTION = 60, 600
@@ -25,9 +25,9 @@ def registry():
         session.kill()
 
 
-def add(registry: SessionRegistry, session_id: str, workspace_id: str = "w1") -> tuple[Session, ScriptedBackend]:
+def add(registry: SessionRegistry, session_id: str, workspace_id: str = "w1") -> tuple[LiveTerminal, ScriptedBackend]:
     backend = ScriptedBackend()
-    session = Session(session_id, backend, limits=registry.limits)
+    session = LiveTerminal(session_id, backend, limits=registry.limits)
     session.start()
     registry._sessions[session_id] = session
     registry._workspace_of[session_id] = workspace_id
@@ -35,7 +35,7 @@ def add(registry: SessionRegistry, session_id: str, workspace_id: str = "w1") ->
 
 
 def test_the_registry_takes_its_limits_from_the_settings(registry):
-    assert registry.limits == SessionLimits(ring_bytes=64 * 1024, window_bytes=16 * 1024, coalesce_seconds=0.004,
+    assert registry.limits == TerminalLimits(ring_bytes=64 * 1024, window_bytes=16 * 1024, coalesce_seconds=0.004,
                                             stream_coalesce_seconds=0.016)
 
 

@@ -1,4 +1,4 @@
-"""The Session core with a scripted backend and recording viewers (gevent, in process)."""
+"""The LiveTerminal core with a scripted backend and recording viewers (gevent, in process)."""
 
 import random
 
@@ -7,7 +7,7 @@ import pytest
 
 from aict.errors import AppError
 from aict.terminals.backend import ExitStatus
-from aict.terminals.session import MAX_CHUNK, STREAM_FLUSH_BYTES, Session, SessionLimits
+from aict.terminals.live import MAX_CHUNK, STREAM_FLUSH_BYTES, LiveTerminal, TerminalLimits
 from tests.unit.session_doubles import RecordingViewer, ScriptedBackend, settle, wait_until
 
 KiB = 1024
@@ -19,10 +19,10 @@ def make_session():
 
     def make(ring_bytes: int = 64 * KiB, window_bytes: int = 16 * KiB, coalesce_seconds: float = 0.0,
              cols: int = 80, rows: int = 24, stream_coalesce_seconds: float | None = None
-             ) -> tuple[Session, ScriptedBackend]:
+             ) -> tuple[LiveTerminal, ScriptedBackend]:
         backend = ScriptedBackend()
-        session = Session("s1", backend, cols=cols, rows=rows,
-                          limits=SessionLimits(ring_bytes=ring_bytes, window_bytes=window_bytes,
+        session = LiveTerminal("s1", backend, cols=cols, rows=rows,
+                          limits=TerminalLimits(ring_bytes=ring_bytes, window_bytes=window_bytes,
                                                coalesce_seconds=coalesce_seconds,
                                                stream_coalesce_seconds=stream_coalesce_seconds))
         session.start()

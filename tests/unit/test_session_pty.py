@@ -1,4 +1,4 @@
-"""The Session core over a real PTY (LocalPtyBackend), in process with gevent."""
+"""The LiveTerminal core over a real PTY (LocalPtyBackend), in process with gevent."""
 
 import os
 import signal
@@ -7,8 +7,8 @@ import pytest
 
 from aict.errors import AppError
 from aict.terminals.backend import ExitStatus
+from aict.terminals.live import READ_SIZE, LiveTerminal, TerminalLimits
 from aict.terminals.local import LocalPtyBackend
-from aict.terminals.session import READ_SIZE, Session, SessionLimits
 from tests.unit.session_doubles import RecordingViewer, settle, wait_until
 
 KiB = 1024
@@ -18,10 +18,10 @@ KiB = 1024
 def run(tmp_path):
     sessions = []
 
-    def start(script: str, ring_bytes: int = 1024 * KiB, window_bytes: int = 64 * KiB) -> Session:
+    def start(script: str, ring_bytes: int = 1024 * KiB, window_bytes: int = 64 * KiB) -> LiveTerminal:
         backend = LocalPtyBackend(["/bin/sh", "-c", script], str(tmp_path))
-        session = Session(f"pty{len(sessions)}", backend,
-                          limits=SessionLimits(ring_bytes=ring_bytes, window_bytes=window_bytes))
+        session = LiveTerminal(f"pty{len(sessions)}", backend,
+                          limits=TerminalLimits(ring_bytes=ring_bytes, window_bytes=window_bytes))
         session.start()
         sessions.append(session)
         return session

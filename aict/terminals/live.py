@@ -1,4 +1,4 @@
-"""Session: one terminal's byte stream, its ring buffer, its viewers, and flow control.
+"""LiveTerminal: one terminal's byte stream, its ring buffer, its viewers, and flow control.
 
 Knows neither Flask nor Socket.IO: viewers are anything with send_output/send_exit/send_resized,
 and the backend is anything that follows aict.terminals.backend.Backend.
@@ -70,7 +70,7 @@ class AttachResult:
 
 
 @dataclass
-class SessionLimits:
+class TerminalLimits:
     ring_bytes: int = 4 * 1024 * 1024
     window_bytes: int = 1024 * 1024
     coalesce_seconds: float = 0.004
@@ -81,13 +81,13 @@ OutputHook = Callable[[int, bytes], None]
 
 
 @dataclass(eq=False)
-class Session:
+class LiveTerminal:
     id: str
     backend: Backend
     cols: int = 80
     rows: int = 24
-    limits: SessionLimits = field(default_factory=SessionLimits)
-    on_exit: Callable[[Session], None] | None = None
+    limits: TerminalLimits = field(default_factory=TerminalLimits)
+    on_exit: Callable[[LiveTerminal], None] | None = None
 
     def __post_init__(self):
         self.ring = RingBuffer(self.limits.ring_bytes)
