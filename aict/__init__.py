@@ -20,6 +20,7 @@ class AictState:
 
     settings: dict
     sessions: object = None
+    terminals: object = None
     connections: object = None
     login_throttle: object = None
     socket_rate: object = None
@@ -60,11 +61,12 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from aict.auth.throttle import LoginThrottle
     from aict.auth.tokens import register_jwt_callbacks
-    from aict.terminals.registry import SessionRegistry
+    from aict.services.sessions import SessionService
 
     state = AictState(settings=settings)
     app.extensions["aict"] = state
-    state.sessions = SessionRegistry(app)
+    state.sessions = SessionService(app)
+    state.terminals = state.sessions.terminals
     state.login_throttle = LoginThrottle(settings)
     register_jwt_callbacks()
 

@@ -48,7 +48,7 @@ def register(app: Flask) -> None:
     @group.command("rotate-credentials")
     def rotate_credentials() -> None:
         """Re-encrypt stored SSH credentials with the first key of AICT_ENCRYPTION_KEY."""
-        from aict.ssh.targets import reseal_all_credentials
+        from aict.services.ssh_workspaces import reseal_all_credentials
 
         resealed, unreadable = reseal_all_credentials()
         click.echo(f"Re-encrypted the credentials of {resealed} SSH workspace(s) with the first key.")

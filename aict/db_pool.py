@@ -28,12 +28,11 @@ from sqlalchemy.orm import Session
 
 from aict.errors import AppError
 from aict.extensions import db
-from aict.runtime.periodic import every
 
 log = logging.getLogger(__name__)
 
 HOLD_WARN_SECONDS = 1.0  # a query takes milliseconds; a hold this long is a wait that kept its connection
-CHECK_SECONDS = 0.25
+CHECK_SECONDS = 0.25  # how often the serving process runs HoldWatch.check
 HOLD_WARNING = "held a database connection"  # tests/server.py fails a server whose log says this
 _UNSAVED_FLUSH = "aict_unsaved_flush"
 
@@ -84,14 +83,8 @@ class HoldWatch:
         self.too_long = 0  # holds that passed warn_after, for /metrics
         self.longest = 0.0
         self._held: dict[int, list] = {}  # id(connection record) -> [since, holder greenlet, reported]
-        self._greenlet = None
         event.listen(engine, "checkout", self._checkout)
         event.listen(engine, "checkin", self._checkin)
-
-    def start(self) -> HoldWatch:
-        if self._greenlet is None:
-            self._greenlet = every(CHECK_SECONDS, self.check, "watching database connection holds")
-        return self
 
     @property
     def checked_out(self) -> int:

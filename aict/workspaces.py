@@ -7,10 +7,10 @@ from pathlib import Path
 
 from flask import current_app
 
-from aict.api.validation import text_field
 from aict.errors import bad_request, forbidden
 from aict.extensions import db
 from aict.models import User, Workspace
+from aict.validation import text_field
 
 NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,128}$")
 
@@ -62,7 +62,7 @@ def create_workspace(user: User, body: dict) -> Workspace:
             raise forbidden("Only administrators create local workspaces: their shells run on this server.")
         workspace = Workspace(name=name, kind="local", owner_id=user.id, path=_local_path(user, body, name))
     elif kind == "ssh":
-        from aict.ssh.targets import new_ssh_workspace
+        from aict.services.ssh_workspaces import new_ssh_workspace
 
         workspace = new_ssh_workspace(user, name, body)
     else:
@@ -77,7 +77,7 @@ def update_workspace(user: User, workspace: Workspace, body: dict) -> set[str]:
     changed = set()
     name = _name(body) if "name" in body else None
     if workspace.kind == "ssh":  # first: checking a new host resolves it, which may not happen mid-change
-        from aict.ssh.targets import update_ssh_workspace
+        from aict.services.ssh_workspaces import update_ssh_workspace
 
         changed |= update_ssh_workspace(user, workspace, body)
     elif "path" in body:

@@ -3,13 +3,14 @@
 from flask import Blueprint, current_app, request
 from flask_jwt_extended import current_user, get_jwt, jwt_required
 
-from aict.api.validation import json_body, text_field
+from aict.api.validation import json_body
 from aict.audit.events import record
 from aict.auth.tokens import issue_tokens, refresh_access, revoke_login
 from aict.db_pool import release_connection
 from aict.errors import AppError
 from aict.extensions import db, limiter
 from aict.models import User
+from aict.validation import text_field
 
 bp = Blueprint("auth", __name__)
 

@@ -16,5 +16,5 @@ def healthz():
         raise  # reachable, but every connection is in use: 503 database_busy
     except Exception as exc:
         raise AppError("database_unavailable", "The database does not answer.", status=503) from exc
-    registry = current_app.extensions["aict"].sessions
-    return {"status": "ok", "database": "ok", "sessions": registry.count_running()}
+    terminals = current_app.extensions["aict"].terminals
+    return {"status": "ok", "database": "ok", "sessions": terminals.count_running()}

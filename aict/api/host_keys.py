@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Blueprint
 from flask_jwt_extended import current_user, jwt_required
 
-from aict.api.validation import json_body, text_field
+from aict.api.validation import json_body
 from aict.errors import bad_request
 from aict.services.access import workspace_for
-from aict.ssh.host_keys import trust_offered_key
+from aict.services.host_keys import trust_offered_key
+from aict.validation import text_field
 
 bp = Blueprint("host_keys", __name__)
 

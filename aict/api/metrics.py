@@ -41,7 +41,7 @@ class _StateCollector:
         self.gc = GcPauses()
 
     def collect(self):
-        sessions = self.state.sessions.all()
+        sessions = self.state.terminals.all()
         running = sum(1 for s in sessions if s.running)
         by_status = GaugeMetricFamily("aict_sessions", "Terminal sessions held by this process",
                                       labels=["status"])

@@ -3,12 +3,13 @@
 from flask import Blueprint
 from flask_jwt_extended import current_user, jwt_required
 
-from aict.api.validation import json_body, text_field
+from aict.api.validation import json_body
 from aict.errors import AppError, bad_request, forbidden
 from aict.extensions import db
 from aict.models import User
 from aict.models.users import ROLES
 from aict.services.users import create_user
+from aict.validation import text_field
 
 bp = Blueprint("users", __name__)
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, current_app
 from flask_jwt_extended import current_user, jwt_required
 
-from aict.api.validation import json_body, text_field
+from aict.api.validation import json_body
 from aict.audit.events import record
 from aict.errors import AppError, bad_request, not_found
 from aict.extensions import db
 from aict.models import User, WorkspaceMember
 from aict.models.workspaces import ACCESS_LEVELS
 from aict.services.access import visible_workspaces, workspace_for
+from aict.validation import text_field
 from aict.workspaces import create_workspace, update_workspace
 
 bp = Blueprint("workspaces", __name__)
@@ -53,7 +54,7 @@ def patch_workspace(workspace_id: str):
 @jwt_required()
 def delete_workspace(workspace_id: str):
     workspace, _ = workspace_for(current_user, workspace_id, "owner")
-    current_app.extensions["aict"].sessions.kill_workspace(workspace.id)
+    current_app.extensions["aict"].terminals.kill_workspace(workspace.id)
     db.session.delete(workspace)
     record("workspace_delete", username=current_user.username, workspace_id=workspace_id,
            detail={"name": workspace.name}, commit=False)
@@ -94,7 +95,7 @@ def add_member(workspace_id: str):
            detail={"member": username, "access": access}, commit=False)
     db.session.commit()
     if downgraded:
-        current_app.extensions["aict"].sessions.update_access(user.id, workspace.id, "viewer")
+        current_app.extensions["aict"].terminals.set_access(user.id, workspace.id, "viewer")
     return {"username": username, "access": access}, 201
 
 
@@ -113,5 +114,5 @@ def remove_member(workspace_id: str, username: str):
     record("member_revoke", username=current_user.username, workspace_id=workspace.id,
            detail={"member": username}, commit=False)
     db.session.commit()
-    current_app.extensions["aict"].sessions.update_access(user_id, workspace.id, None)
+    current_app.extensions["aict"].terminals.set_access(user_id, workspace.id, None)
     return "", 204

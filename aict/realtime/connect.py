@@ -70,6 +70,6 @@ def on_disconnect(*_args):
     if connection is None:
         return
     for session_id in connection.attached:
-        session = state.sessions.get(session_id)
+        session = state.terminals.get(session_id)
         if session is not None:
             session.detach(request.sid)

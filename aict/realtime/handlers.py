@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from flask import current_app, request
 
-from aict.api.sessions import list_visible_sessions
-from aict.api.validation import int_field, text_field
 from aict.audit.events import record
 from aict.errors import AppError, bad_request, not_found
 from aict.extensions import db
@@ -17,19 +15,24 @@ from aict.realtime.viewer import SocketViewer
 from aict.services.access import session_for, wire_access, workspace_for
 from aict.terminals.backend import InputBacklogFull
 from aict.terminals.live import LiveTerminal
+from aict.validation import int_field, text_field
 
 MAX_SIZE = 1000
 
 
-def _registry():
+def _sessions():
     return current_app.extensions["aict"].sessions
+
+
+def _terminals():
+    return current_app.extensions["aict"].terminals
 
 
 def _live(session_id: str) -> LiveTerminal:
     """The live terminal of a session the caller may see. Its record exists, so a terminal this
     server does not hold has ended (past its retention, or ended by a restart): a conflict, as
     not_found would say there never was one."""
-    session = _registry().get(session_id)
+    session = _terminals().get(session_id)
     if session is None:
         raise AppError("conflict", "That terminal has ended and its output is no longer held; "
                                    "its recording has it.")
@@ -44,7 +47,7 @@ def _size(payload: dict, default_cols: int | None, default_rows: int | None) -> 
 
 def _attach(connection: Connection, session: LiveTerminal, level: str, since: int | None) -> dict:
     access = wire_access(level)
-    result = session.attach(SocketViewer(request.sid, connection.user_id), access, since)
+    result = session.attach(SocketViewer(request.sid, connection.user_id, connection.attached), access, since)
     connection.attached.add(session.id)
     return {"sessionId": session.id, "status": result.status, "cols": result.cols, "rows": result.rows,
             "offset": result.offset, "replayFrom": result.replay_from, "access": access}
@@ -57,7 +60,7 @@ def create_terminal(connection: Connection, payload: dict) -> dict:
     name = text_field(payload, "name", required=False, max_len=128)
     user = current_user_of(connection)
     workspace, level = workspace_for(user, workspace_id, "operator")
-    session = _registry().create(user, workspace, cols, rows, name)
+    session = _sessions().create(user, workspace, cols, rows, name)
     _attach(connection, session, level, 0)
     return {"sessionId": session.id, "cols": cols, "rows": rows}
 
@@ -78,7 +81,7 @@ def attach_terminal(connection: Connection, payload: dict) -> dict:
 @socket_event("detach-terminal")
 def detach_terminal(connection: Connection, payload: dict) -> dict:
     session_id = session_id_of(payload)
-    session = _registry().get(session_id)
+    session = _terminals().get(session_id)
     if session_id not in connection.attached or session is None:
         raise not_found("That attached terminal")
     session.detach(request.sid)
@@ -99,7 +102,7 @@ def terminal_input(connection: Connection, payload: dict) -> dict:
         raise bad_request("'data' must be a string or bytes.")
     if len(data) > current_app.config["AICT"]["MAX_INPUT_BYTES"]:
         raise AppError("too_large", "Input events are limited to 1 MiB; split bigger pastes.")
-    session = _registry().get(session_id)
+    session = _terminals().get(session_id)
     # Fast path: an attached socket's access is kept current by membership changes.
     access = session.access_of(request.sid) if session is not None else None
     if access is None:
@@ -118,7 +121,7 @@ def terminal_input(connection: Connection, payload: dict) -> dict:
 def terminal_resize(connection: Connection, payload: dict) -> dict:
     session_id = session_id_of(payload)
     cols, rows = _size(payload, None, None)
-    session = _registry().get(session_id)
+    session = _terminals().get(session_id)
     if session is None or session.access_of(request.sid) is None:
         session_for(current_user_of(connection), session_id, "operator")
         session = _live(session_id)
@@ -131,7 +134,7 @@ def terminal_resize(connection: Connection, payload: dict) -> dict:
 @socket_event("kill-terminal")
 def kill_terminal(connection: Connection, payload: dict) -> dict:
     row, _ = session_for(current_user_of(connection), session_id_of(payload), "operator")
-    _registry().kill(row.id, by=connection.username, wait=True)
+    _sessions().kill(row.id, by=connection.username, wait=True)
     return {}
 
 
@@ -140,7 +143,7 @@ def list_terminals(connection: Connection, payload: dict) -> dict:
     workspace_id = payload.get("workspaceId")
     if workspace_id is not None and not isinstance(workspace_id, str):
         raise bad_request("'workspaceId' must be a string.")
-    return {"sessions": list_visible_sessions(current_user_of(connection), workspace_id)}
+    return {"sessions": _sessions().list_visible(current_user_of(connection), workspace_id)}
 
 
 def input_fast_path(sessions, throttle, max_input: int):

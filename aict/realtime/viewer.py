@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from aict.extensions import socketio
@@ -22,6 +22,7 @@ def _output_header(session_id: str) -> str:
 class SocketViewer:
     key: str  # the socket id
     user_id: str
+    attached: set[str] = field(default_factory=set)  # the connection's attached session ids
 
     def send_output(self, session_id: str, offset: int, data: bytes) -> None:
         # The most frequent event, encoded in one step (python-socketio's encoder walks the payload
@@ -48,16 +49,9 @@ class SocketViewer:
         socketio.server.emit("terminal-resized", {"sessionId": session_id, "cols": cols, "rows": rows},
                              to=self.key, namespace="/")
 
-
-def notify_forced_detach(detached: list[tuple[str, str]]) -> None:
-    """Tell sockets whose access was revoked that they no longer receive a session."""
-    from flask import current_app
-
-    connections = current_app.extensions["aict"].connections
-    for session_id, sid in detached:
-        connection = connections.get(sid)
-        if connection is not None:
-            connection.attached.discard(session_id)
+    def send_revoked(self, session_id: str) -> None:
+        """The user's access to the workspace was removed: this socket no longer receives the session."""
+        self.attached.discard(session_id)
         socketio.server.emit("error", {"code": "forbidden", "sessionId": session_id,
                                        "message": "Your access to this workspace was removed."},
-                             to=sid, namespace="/")
+                             to=self.key, namespace="/")

@@ -24,7 +24,6 @@ from gevent.lock import Semaphore
 from aict.extensions import db
 from aict.models import RecordingChunk
 from aict.models.base import utcnow
-from aict.runtime.periodic import every
 
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 1.0
@@ -140,11 +139,6 @@ class RecordingWriter:
         self.app = app
         self.max_bytes = app.config["AICT"]["RECORDING_MAX_BYTES"]
         self.recorders: dict[str, Recorder] = {}
-        self._greenlet = None
-
-    def start(self) -> None:
-        if self._greenlet is None:
-            self._greenlet = every(FLUSH_SECONDS, self.flush, "storing recordings")
 
     def attach(self, session) -> Recorder:
         recorder = Recorder(session.id, session.cols, session.rows, self.max_bytes)

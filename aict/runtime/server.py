@@ -78,18 +78,23 @@ def settle_garbage_collector() -> None:
 
 def start_background_work(app: Flask) -> None:
     """What a serving process runs besides requests (the dev server and the gunicorn worker alike)."""
-    from aict.db_pool import HoldWatch
+    from aict.db_pool import CHECK_SECONDS, HoldWatch
     from aict.extensions import db
+    from aict.recordings.recorder import FLUSH_SECONDS
     from aict.runtime.loop_lag import LoopLag
+    from aict.runtime.periodic import every
     from aict.runtime.sqlite_wal import checkpointer_for
+    from aict.terminals.manager import SWEEP_SECONDS
 
     state = app.extensions["aict"]
     state.extra["loop_lag"] = LoopLag().start()
     state.sessions.mark_orphans_exited()
-    state.sessions.start_sweeper()
+    every(SWEEP_SECONDS, state.terminals.sweep, "terminal sweep")
+    every(FLUSH_SECONDS, state.sessions.recordings.flush, "storing recordings")
     with app.app_context():
         checkpointer = checkpointer_for(db.engine)
-        state.extra["db_holds"] = HoldWatch(db.engine, state.settings["DB_HOLD_WARN_SECONDS"]).start()
+        state.extra["db_holds"] = watch = HoldWatch(db.engine, state.settings["DB_HOLD_WARN_SECONDS"])
+    every(CHECK_SECONDS, watch.check, "watching database connection holds")
     if checkpointer is not None:
         checkpointer.start()
     settle_garbage_collector()
@@ -107,7 +112,7 @@ def serve(app: Flask, host: str | None = None, port: int | None = None) -> None:
 
     def stop(*_):
         log.info("shutting down")
-        state.sessions.shutdown()
+        state.terminals.shutdown()
         server.stop(timeout=2)
 
     gevent.signal_handler(signal.SIGINT, stop)

@@ -13,12 +13,8 @@ import logging
 import gevent
 import paramiko
 
-from aict.errors import AppError, forbidden
-from aict.models import Workspace
+from aict.errors import AppError
 from aict.ssh.connect import AddressCheck, Deadline, HostKeyCheck, SshTarget, open_shell, open_transport
-from aict.ssh.credentials import CredentialsUnreadable, cipher_for
-from aict.ssh.host_keys import host_key_checker, pinned_key
-from aict.ssh.targets import target_problem
 from aict.terminals.backend import ExitStatus
 from aict.terminals.input_queue import InputQueue
 
@@ -119,27 +115,3 @@ class SshBackend:
             self.channel.resize_pty(width=cols, height=rows)
         except CHANNEL_ERRORS:
             pass
-
-
-def backend_for_workspace(workspace: Workspace, settings: dict) -> SshBackend:
-    """The backend for an SSH workspace (within an app context): its target, secrets and checks."""
-    try:
-        secrets = cipher_for(settings).open(workspace.credentials) if workspace.credentials else {}
-    except CredentialsUnreadable:
-        raise AppError("ssh_credentials_unreadable",
-                       "The stored SSH credentials of this workspace cannot be decrypted with the configured "
-                       "AICT_ENCRYPTION_KEY; an owner or admin must enter them again.", status=409) from None
-    target = SshTarget(host=workspace.host, port=workspace.port or 22, username=workspace.username,
-                       password=secrets.get("password"), private_key=secrets.get("private_key"),
-                       passphrase=secrets.get("passphrase"), pinned=pinned_key(workspace))
-    owner_is_admin = workspace.owner.is_admin
-    patterns = list(settings["SSH_ALLOWED_HOSTS"])
-
-    def check_addresses(addresses: list[str]) -> None:
-        problem = target_problem(target.host, addresses, owner_is_admin, patterns)
-        if problem:
-            raise forbidden(problem)
-
-    return SshBackend(target, connect_timeout=float(settings["SSH_CONNECT_TIMEOUT"]),
-                      keepalive=int(settings["SSH_KEEPALIVE_SECONDS"]),
-                      check_host_key=host_key_checker(workspace), check_addresses=check_addresses)

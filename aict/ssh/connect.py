@@ -21,6 +21,7 @@ from paramiko.common import MSG_CHANNEL_REQUEST
 
 from aict.errors import AppError
 from aict.ssh.keys import BadKey, HostKey, load_private_key
+from aict.ssh.targets import lookup
 from aict.terminals.backend import ExitStatus
 
 log = logging.getLogger(__name__)
@@ -91,8 +92,7 @@ def _unreachable(target: SshTarget, why: str) -> AppError:
 
 def _resolve(target: SshTarget, deadline: Deadline) -> list[tuple]:
     try:
-        with gevent.Timeout(deadline.left()):
-            infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
+        infos = lookup(target.host, target.port, deadline.left())
     except gevent.Timeout:
         raise AppError("ssh_dns", f"The host name {target.host} could not be resolved within "
                                   f"{deadline.seconds:g} seconds.") from None

@@ -48,6 +48,8 @@ class Viewer(Protocol):
 
     def send_resized(self, session_id: str, cols: int, rows: int) -> None: ...
 
+    def send_revoked(self, session_id: str) -> None: ...
+
 
 @dataclass(eq=False)
 class _Attachment:
@@ -332,6 +334,7 @@ class LiveTerminal:
             if a.viewer.user_id == user_id:
                 if access is None:
                     self.detach(key)
+                    a.viewer.send_revoked(self.id)
                     detached.append(key)
                 else:
                     a.access = access

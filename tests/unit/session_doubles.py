@@ -75,6 +75,7 @@ class RecordingViewer:
         self.session = session
         self.auto_ack = auto_ack
         self.events: list[tuple] = []
+        self.revoked: list[str] = []
 
     def send_output(self, session_id: str, offset: int, data: bytes) -> None:
         assert isinstance(data, bytes)
@@ -84,6 +85,9 @@ class RecordingViewer:
 
     def send_exit(self, session_id: str, status: ExitStatus) -> None:
         self.events.append(("exit", status))
+
+    def send_revoked(self, session_id: str) -> None:
+        self.revoked.append(session_id)
 
     def send_resized(self, session_id: str, cols: int, rows: int) -> None:
         self.events.append(("resized", cols, rows))

@@ -1,0 +1,180 @@
+"""Terminal sessions as the product sees them: a record, audit events and a recording around each
+live terminal (aict.terminals.manager holds the terminals themselves)."""
+
+from __future__ import annotations
+
+import logging
+
+import gevent
+from flask import Flask
+from gevent.event import Event
+from gevent.queue import Queue
+
+from aict.audit.events import record
+from aict.db_pool import release_connection
+from aict.extensions import db
+from aict.models import TerminalSession, User, Workspace
+from aict.models.base import new_id, utcnow
+from aict.recordings.recorder import RecordingWriter
+from aict.services.access import visible_workspaces, workspace_for
+from aict.services.backends import backend_for
+from aict.terminals.live import LiveTerminal, TerminalLimits
+from aict.terminals.local import KILL_GRACE_SECONDS
+from aict.terminals.manager import LifetimePolicy, TerminalManager
+
+log = logging.getLogger(__name__)
+# kill(wait=True) answers once the record says the terminal ended: SIGHUP, SIGKILL after the grace.
+KILL_WAIT_SECONDS = KILL_GRACE_SECONDS + 2
+EXIT_BATCH = 100  # ended terminals stored per transaction
+
+
+def manager_for(settings: dict, on_exit) -> TerminalManager:
+    limits = TerminalLimits(ring_bytes=settings["RING_BYTES"], window_bytes=settings["FLOW_WINDOW_BYTES"],
+                            coalesce_seconds=settings["COALESCE_MS"] / 1000,
+                            stream_coalesce_seconds=settings["STREAM_COALESCE_MS"] / 1000)
+    policy = LifetimePolicy(idle_timeout=settings["IDLE_TIMEOUT_SECONDS"],
+                            retention=settings["EXITED_RETENTION_SECONDS"],
+                            max_per_owner=settings["MAX_SESSIONS_PER_USER"])
+    return TerminalManager(limits, policy, on_exit=on_exit)
+
+
+class SessionService:
+    def __init__(self, app: Flask):
+        self.app = app
+        self.settings = app.config["AICT"]
+        self.terminals = manager_for(self.settings, on_exit=self._ended)
+        self.recordings = RecordingWriter(app)
+        self._killed_by: dict[str, str | None] = {}
+        self._exit_stored: dict[str, Event] = {}  # set once a killed terminal's record says it ended
+        self._exits: Queue = Queue()  # ended terminals whose records still say running
+        self._exit_writer: gevent.Greenlet | None = None
+
+    # ---- starting -------------------------------------------------------------------------
+    def create(self, user: User, workspace: Workspace, cols: int, rows: int, name: str | None) -> LiveTerminal:
+        """Start a terminal on a workspace (within the request's app context).
+
+        Reads, then starts without a database connection (an SSH login can take its whole connect
+        timeout), then records: a failed start leaves no row."""
+        self.terminals.check_capacity(user.id)
+        row = TerminalSession(id=new_id(), workspace_id=workspace.id, owner_id=user.id, cols=cols, rows=rows,
+                              name=name or f"{workspace.name} #{self._next_number(workspace.id)}")
+        backend = backend_for(workspace, self.settings, user.username)
+        release_connection()
+        try:
+            terminal = self.terminals.start(row.id, backend, owner_id=user.id, workspace_id=workspace.id,
+                                            cols=cols, rows=rows, before_start=self.recordings.attach)
+        except BaseException:
+            self.recordings.recorders.pop(row.id, None)  # raised before anything was recorded
+            raise
+        db.session.add(row)
+        record("session_start", username=user.username, workspace_id=workspace.id, session_id=row.id,
+               detail={"name": row.name, "kind": workspace.kind}, commit=False)
+        db.session.commit()
+        return terminal
+
+    def _next_number(self, workspace_id: str) -> int:
+        return 1 + db.session.scalar(
+            db.select(db.func.count()).select_from(TerminalSession).filter_by(workspace_id=workspace_id))
+
+    # ---- control --------------------------------------------------------------------------
+    def kill(self, session_id: str, by: str | None = None, wait: bool = False) -> None:
+        """End a terminal. With `wait`, return once its record says it ended (a reader right after
+        sees it exited), or after KILL_WAIT_SECONDS; the wait yields to the loop."""
+        terminal = self.terminals.get(session_id)
+        if terminal is None or not terminal.running:
+            return
+        self._killed_by[session_id] = by
+        stored = self._exit_stored.setdefault(session_id, Event())
+        terminal.kill()
+        if wait:
+            release_connection()  # the exit is stored by another greenlet, which needs a connection too
+            stored.wait(KILL_WAIT_SECONDS)
+
+    # ---- records --------------------------------------------------------------------------
+    def list_visible(self, user: User, workspace_id: str | None = None, status: str | None = None) -> list[dict]:
+        """Sessions the user may see, newest first (HTTP and `list-terminals`)."""
+        query = db.select(TerminalSession).order_by(TerminalSession.created_at.desc())
+        if workspace_id is not None:
+            workspace_for(user, workspace_id)
+            query = query.where(TerminalSession.workspace_id == workspace_id)
+        elif not user.is_admin:
+            query = query.where(TerminalSession.workspace_id.in_([w.id for w in visible_workspaces(user)]))
+        if status is not None:
+            query = query.where(TerminalSession.status == status)
+        return [self.as_dict(s) for s in db.session.execute(query.limit(1000)).scalars()]
+
+    def as_dict(self, row: TerminalSession) -> dict:
+        """The record, with the size of its terminal now: a resize changes the running terminal, and
+        its record only when it ends (no database write for every drag of a window's edge)."""
+        data = row.to_dict()
+        live = self.terminals.get(row.id)
+        if live is not None and live.running:
+            data["cols"], data["rows"] = live.cols, live.rows
+        return data
+
+    def mark_orphans_exited(self) -> None:
+        """At startup: records left 'running' by a previous process have no process any more."""
+        with self.app.app_context():
+            db.session.execute(db.update(TerminalSession).where(TerminalSession.status == "running")
+                               .values(status="exited", ended_at=utcnow()))
+            db.session.commit()
+
+    # ---- ends -----------------------------------------------------------------------------
+    def _ended(self, terminal: LiveTerminal) -> None:
+        self._exits.put(terminal)
+        if self._exit_writer is None or self._exit_writer.dead:
+            self._exit_writer = gevent.spawn(self._persist_exits)
+
+    def _persist_exits(self) -> None:
+        """Store ended terminals in batches, one transaction each: 200 terminals ending at once are
+        a few commits on one connection, not 200 writers queueing for the pool and the audit lock."""
+        while not self._exits.empty():
+            batch = [self._exits.get()]
+            while len(batch) < EXIT_BATCH and not self._exits.empty():
+                batch.append(self._exits.get())
+            self._persist_exit_batch(batch)
+
+    def _persist_exit_batch(self, terminals: list[LiveTerminal]) -> None:
+        # The rows first: viewers were told of the exits already, and the API should agree at once.
+        # The recordings' tails follow (a reader of a recording waits for it).
+        try:
+            self._store_exits(terminals)
+        except Exception:
+            log.exception("storing the end of %d terminals failed; storing them one by one", len(terminals))
+            for terminal in terminals:
+                try:
+                    self._store_exits([terminal])
+                except Exception:
+                    log.exception("session %s: storing its end failed", terminal.id)
+        for terminal in terminals:
+            stored = self._exit_stored.pop(terminal.id, None)
+            if stored is not None:
+                stored.set()
+        for terminal in terminals:
+            try:
+                self.recordings.finish(terminal.id)
+            except Exception:
+                log.exception("session %s: writing the end of its recording failed", terminal.id)
+
+    def _store_exits(self, terminals: list[LiveTerminal]) -> None:
+        with self.app.app_context():
+            try:
+                for terminal in terminals:
+                    self._store_exit(terminal)
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                raise
+
+    def _store_exit(self, terminal: LiveTerminal) -> None:
+        status = terminal.exit_status
+        row = db.session.get(TerminalSession, terminal.id)
+        if row is None:
+            return
+        row.status, row.ended_at = "exited", utcnow()
+        row.exit_code, row.signal = status.exit_code, status.signal
+        row.cols, row.rows = terminal.cols, terminal.rows
+        record("session_end", workspace_id=row.workspace_id, session_id=row.id,
+               username=self._killed_by.pop(terminal.id, None) or row.owner.username,
+               detail={"exit_code": status.exit_code, "signal": status.signal,
+                       "bytes": terminal.ring.end}, commit=False)
