@@ -11,6 +11,7 @@ from aict.api.validation import text_field
 from aict.errors import bad_request, forbidden
 from aict.extensions import db
 from aict.models import User, Workspace
+from aict.models.base import new_id
 
 NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,128}$")
 
@@ -35,13 +36,25 @@ def _name(body: dict) -> str:
     return name
 
 
-def _local_path(user: User, body: dict, name: str) -> str:
+def _own_directory(root: Path, name: str, workspace_id: str, current: str | None) -> Path:
+    """The workspace's own directory: <slug>-<first 8 of its id>, or with the whole id should that
+    name be taken (a deleted workspace's directory stays). Never one another workspace has."""
+    short, whole = (root / f"{_slug(name)}-{suffix}" for suffix in (workspace_id[:8], workspace_id))
+    if current in (str(short), str(whole)):
+        return Path(current)
+    try:
+        short.mkdir(parents=True)
+        return short
+    except FileExistsError:
+        whole.mkdir(parents=True, exist_ok=True)
+        return whole
+
+
+def _local_path(user: User, body: dict, name: str, workspace_id: str, current: str | None = None) -> str:
     root = workspace_root()
     raw = text_field(body, "path", required=False, max_len=1024)
     if raw is None:
-        path = root / _slug(name)
-        path.mkdir(parents=True, exist_ok=True)
-        return str(path)
+        return str(_own_directory(root, name, workspace_id, current))
     path = Path(raw).expanduser()
     if not path.is_absolute():
         path = root / path
@@ -60,7 +73,9 @@ def create_workspace(user: User, body: dict) -> Workspace:
     if kind == "local":
         if not user.is_admin and not _settings()["USER_LOCAL_WORKSPACES"]:
             raise forbidden("Only administrators create local workspaces: their shells run on this server.")
-        workspace = Workspace(name=name, kind="local", owner_id=user.id, path=_local_path(user, body, name))
+        workspace_id = new_id()
+        workspace = Workspace(id=workspace_id, name=name, kind="local", owner_id=user.id,
+                              path=_local_path(user, body, name, workspace_id))
     elif kind == "ssh":
         from aict.ssh_targets import new_ssh_workspace
 
@@ -83,7 +98,7 @@ def update_workspace(user: User, workspace: Workspace, body: dict) -> set[str]:
 
         changed |= update_ssh_workspace(user, workspace, body)
     elif "path" in body:
-        workspace.path = _local_path(user, body, workspace.name)
+        workspace.path = _local_path(user, body, workspace.name, workspace.id, workspace.path)
         changed.add("path")
     db.session.commit()
     return changed
