@@ -25,6 +25,15 @@ def workspace_root() -> Path:
     return Path(settings["WORKSPACE_ROOT"] or Path(settings["INSTANCE_DIR"]) / "workspaces").resolve()
 
 
+def may_create_local(user: User) -> bool:
+    return user.is_admin or bool(_settings()["USER_LOCAL_WORKSPACES"])
+
+
+def may_create_ssh(user: User) -> bool:
+    """Admins; users when some host is allowed them (SSH_ALLOWED_HOSTS; the host named is checked then)."""
+    return user.is_admin or any(str(pattern).strip() for pattern in _settings()["SSH_ALLOWED_HOSTS"])
+
+
 def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "workspace"
 
@@ -71,7 +80,7 @@ def create_workspace(user: User, body: dict) -> Workspace:
     kind = body.get("kind", "local")
     name = _name(body)
     if kind == "local":
-        if not user.is_admin and not _settings()["USER_LOCAL_WORKSPACES"]:
+        if not may_create_local(user):
             raise forbidden("Only administrators create local workspaces: their shells run on this server.")
         workspace_id = new_id()
         workspace = Workspace(id=workspace_id, name=name, kind="local", owner_id=user.id,
