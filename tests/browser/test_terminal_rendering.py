@@ -1,4 +1,5 @@
-"""What the terminal page looks like, judged on screenshots' pixels."""
+"""What the terminal page looks like, judged on screenshots' pixels: glyphs drawn whole, no strip
+of another colour below the last row, and session details that fit their box."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from PIL import Image
 from tests.browser.conftest import DESKTOP, PHONE, login_with_tokens, open_terminal, poll, run, screen
 
 BACKGROUND = (0x10, 0x14, 0x18)  # the terminal's background (theme and --term-bg)
+SIZES = [DESKTOP, {"width": 1366, "height": 768}, {"width": 1440, "height": 900}, PHONE]
 
 BOX_JS = """(selector) => {
   const r = document.querySelector(selector).getBoundingClientRect();
@@ -90,3 +92,40 @@ def test_underscores_and_descenders_are_drawn_whole(page, server, workspace, siz
     reference = _reference_ink(page, text)
     drawn = {index: len(_ink_rows(image, *_glyph_columns(0, cell_width, index))) for index in reference}
     assert drawn == reference, f"rows of ink per character of {text!r}, drawn against unclipped"
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s['width']}x{s['height']}")
+def test_no_strip_of_another_colour_below_or_beside_the_last_row(page, server, workspace, size):
+    page.set_viewport_size(size)
+    login_with_tokens(page, server)
+    open_terminal(page, server, workspace["id"])
+    box = page.evaluate(BOX_JS, "#terminal")
+    screen_box = page.evaluate(BOX_JS, ".xterm-screen")
+    assert screen_box["y"] + screen_box["height"] <= box["y"] + box["height"] + 0.5
+
+    # Everything of the terminal's box that no row covers is the terminal's background.
+    image = _shot(page, box)
+    below = int(screen_box["y"] + screen_box["height"] - box["y"]) + 1
+    right = int(screen_box["x"] + screen_box["width"] - box["x"]) + 1
+    strays = {(x, y): image.getpixel((x, y)) for y in range(image.height) for x in range(image.width)
+              if (y >= below or x >= right) and image.getpixel((x, y)) != BACKGROUND}
+    assert not strays, f"{len(strays)} pixels unlike the background, e.g. {sorted(strays.items())[:3]}"
+
+
+def test_session_details_show_whole_in_the_list(page, server, workspace):
+    login_with_tokens(page, server)
+    open_terminal(page, server, workspace["id"])
+    item = page.locator("#session-list .session-item").first
+    item.wait_for()
+    fit = page.evaluate("""() => {
+      const button = document.querySelector("#session-list .session-open");
+      const details = button.querySelector(".muted");
+      const range = document.createRange();
+      range.selectNodeContents(details);
+      const text = range.getBoundingClientRect(), box = button.getBoundingClientRect();
+      return {text: details.textContent, inside: text.left >= box.left && text.right <= box.right &&
+                text.top >= box.top && text.bottom <= box.bottom,
+              clipped: details.scrollWidth > details.clientWidth || details.scrollHeight > details.clientHeight};
+    }""")
+    assert fit["inside"] and not fit["clipped"], fit
+    assert fit["text"].endswith("×" + str(screen(page)["termRows"])), fit["text"]
