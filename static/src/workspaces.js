@@ -185,7 +185,7 @@ function offerWhatUserMayCreate(can) {
 syncKind();
 initChrome()
   .then((me) => {
-    if (me.can) offerWhatUserMayCreate(me.can);
+    offerWhatUserMayCreate(me.can);
     return loadWorkspaces();
   })
   .catch((err) => showMessage(listMessage, err.message));
