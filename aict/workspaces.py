@@ -10,6 +10,7 @@ from flask import current_app
 from aict.errors import bad_request, forbidden
 from aict.extensions import db
 from aict.models import User, Workspace
+from aict.models.base import new_id
 from aict.validation import text_field
 
 NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,128}$")
@@ -24,6 +25,15 @@ def workspace_root() -> Path:
     return Path(settings["WORKSPACE_ROOT"] or Path(settings["INSTANCE_DIR"]) / "workspaces").resolve()
 
 
+def may_create_local(user: User) -> bool:
+    return user.is_admin or bool(_settings()["USER_LOCAL_WORKSPACES"])
+
+
+def may_create_ssh(user: User) -> bool:
+    """Admins; users when some host is allowed them (SSH_ALLOWED_HOSTS; the host named is checked then)."""
+    return user.is_admin or any(str(pattern).strip() for pattern in _settings()["SSH_ALLOWED_HOSTS"])
+
+
 def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "workspace"
 
@@ -35,13 +45,25 @@ def _name(body: dict) -> str:
     return name
 
 
-def _local_path(user: User, body: dict, name: str) -> str:
+def _own_directory(root: Path, name: str, workspace_id: str, current: str | None) -> Path:
+    """The workspace's own directory: <slug>-<first 8 of its id>, or with the whole id should that
+    name be taken (a deleted workspace's directory stays). Never one another workspace has."""
+    short, whole = (root / f"{_slug(name)}-{suffix}" for suffix in (workspace_id[:8], workspace_id))
+    if current in (str(short), str(whole)):
+        return Path(current)
+    try:
+        short.mkdir(parents=True)
+        return short
+    except FileExistsError:
+        whole.mkdir(parents=True, exist_ok=True)
+        return whole
+
+
+def _local_path(user: User, body: dict, name: str, workspace_id: str, current: str | None = None) -> str:
     root = workspace_root()
     raw = text_field(body, "path", required=False, max_len=1024)
     if raw is None:
-        path = root / _slug(name)
-        path.mkdir(parents=True, exist_ok=True)
-        return str(path)
+        return str(_own_directory(root, name, workspace_id, current))
     path = Path(raw).expanduser()
     if not path.is_absolute():
         path = root / path
@@ -58,9 +80,11 @@ def create_workspace(user: User, body: dict) -> Workspace:
     kind = body.get("kind", "local")
     name = _name(body)
     if kind == "local":
-        if not user.is_admin and not _settings()["USER_LOCAL_WORKSPACES"]:
+        if not may_create_local(user):
             raise forbidden("Only administrators create local workspaces: their shells run on this server.")
-        workspace = Workspace(name=name, kind="local", owner_id=user.id, path=_local_path(user, body, name))
+        workspace_id = new_id()
+        workspace = Workspace(id=workspace_id, name=name, kind="local", owner_id=user.id,
+                              path=_local_path(user, body, name, workspace_id))
     elif kind == "ssh":
         from aict.services.ssh_workspaces import new_ssh_workspace
 
@@ -81,7 +105,7 @@ def update_workspace(user: User, workspace: Workspace, body: dict) -> set[str]:
 
         changed |= update_ssh_workspace(user, workspace, body)
     elif "path" in body:
-        workspace.path = _local_path(user, body, name or workspace.name)
+        workspace.path = _local_path(user, body, name or workspace.name, workspace.id, workspace.path)
         changed.add("path")
     if name is not None:
         workspace.name = name

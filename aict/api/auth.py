@@ -11,6 +11,7 @@ from aict.errors import AppError
 from aict.extensions import db, limiter
 from aict.models import User
 from aict.validation import text_field
+from aict.workspaces import may_create_local, may_create_ssh
 
 bp = Blueprint("auth", __name__)
 
@@ -64,4 +65,6 @@ def logout():
 @bp.get("/me")
 @jwt_required()
 def me():
-    return current_user.to_dict()
+    can = {"create_local_workspace": may_create_local(current_user),
+           "create_ssh_workspace": may_create_ssh(current_user)}
+    return {**current_user.to_dict(), "can": can}

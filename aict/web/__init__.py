@@ -4,8 +4,9 @@ token the page keeps in localStorage, so the pages themselves need no login."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, current_app, render_template
 
 from aict.config import ROOT
 
@@ -26,14 +27,37 @@ def not_found(message: str | None = None) -> tuple[Response, int]:
     return _page("not_found.html", message=message), 404
 
 
+def _script_did_not_run(template: str, script: str, outcome: str) -> tuple[Response, int]:
+    """The page again, saying why its form did nothing. The forms post only when their script did not
+    run (it sends JSON to the API instead); the body is never read, so what was typed goes nowhere."""
+    if (Path(current_app.static_folder) / "dist" / script).is_file():
+        why = ("this page's script did not run (JavaScript is off, or the script did not load). "
+               "Turn JavaScript on for this site, reload and try again.")
+    else:
+        why = ("this server's page scripts are not built. Its administrator builds them with "
+               "'make run', or 'npm ci && npm run build'.")
+    return _page(template, notice=f"{outcome}: {why}"), 400
+
+
 @bp.get("/login")
 def login() -> Response:
     return _page("login.html")
 
 
+@bp.post("/login")
+def login_without_script():
+    return _script_did_not_run("login.html", "login.js", "You were not logged in, and your password went nowhere")
+
+
 @bp.get("/")
 def workspaces() -> Response:
     return _page("workspaces.html")
+
+
+@bp.post("/")
+def workspaces_without_script():
+    return _script_did_not_run("workspaces.html", "workspaces.js",
+                               "No workspace was created, and what you typed went nowhere")
 
 
 @bp.get("/workspaces/<workspace_id>")

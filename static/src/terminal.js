@@ -299,6 +299,11 @@ function createTerminal() {
     convertEol: false,
     fontFamily: '"DejaVu Sans Mono", "Liberation Mono", Menlo, Consolas, ui-monospace, monospace',
     fontSize: window.matchMedia("(max-width: 700px)").matches ? 13 : 14,
+    // DejaVu Sans Mono at 14 px is 16.3 px tall, but the browser rounds its ascent and descent
+    // (13 + 3 px) and xterm's DOM renderer clips each row to that: the underscore, which reaches
+    // the font's full descent, is drawn in the 17th pixel and did not show. 1.1 gives every row
+    // that pixel (17 px rows at 14 px, 16 at 13).
+    lineHeight: 1.1,
     scrollback: 5000,
     theme: {
       background: "#101418",

@@ -8,6 +8,7 @@ const list = $("#workspace-list");
 const listMessage = $("#list-message");
 const form = $("#create-form");
 const formMessage = $("#create-message");
+let mayCreate = true; // until GET /api/me says otherwise
 
 function describe(ws) {
   if (ws.kind === "ssh") {
@@ -20,7 +21,8 @@ function describe(ws) {
 function renderWorkspaces(workspaces) {
   list.replaceChildren();
   if (!workspaces.length) {
-    list.append(el("li", { class: "empty" }, "No workspaces yet. Create one below."));
+    const hint = mayCreate ? "Create one below." : "An administrator can add you to one.";
+    list.append(el("li", { class: "empty" }, `No workspaces yet. ${hint}`));
     return;
   }
   for (const ws of workspaces) {
@@ -162,7 +164,28 @@ form.addEventListener("submit", async (event) => {
   }
 });
 
+/** Offer only the kinds of workspace this user may create (GET /api/me's `can`), saying why not. */
+function offerWhatUserMayCreate(can) {
+  const allowed = { local: can.create_local_workspace, ssh: can.create_ssh_workspace };
+  mayCreate = allowed.local || allowed.ssh;
+  $("#create-note").hidden = mayCreate;
+  form.hidden = !mayCreate;
+  const radios = [...form.elements.kind];
+  for (const radio of radios) {
+    radio.disabled = !allowed[radio.value];
+    $(`#${radio.value}-note`).hidden = allowed[radio.value];
+  }
+  const usable = radios.find((radio) => !radio.disabled);
+  if (usable && usable.value !== selectedKind()) {
+    for (const radio of radios) radio.checked = radio.defaultChecked = radio === usable; // form.reset() keeps it
+    syncKind();
+  }
+}
+
 syncKind();
 initChrome()
-  .then(loadWorkspaces)
+  .then((me) => {
+    offerWhatUserMayCreate(me.can);
+    return loadWorkspaces();
+  })
   .catch((err) => showMessage(listMessage, err.message));

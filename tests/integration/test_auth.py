@@ -69,10 +69,20 @@ def test_me_describes_the_caller(server):
     token = login_tokens(server, username, password)["access_token"]
     me = server.api("GET", "/api/me", token)
     assert me.status_code == 200
-    assert me.json() == {"id": me.json()["id"], "username": username, "role": "user"}
+    # The contract's fields, and what the caller may create (extension; the default settings).
+    assert me.json() == {"id": me.json()["id"], "username": username, "role": "user",
+                         "can": {"create_local_workspace": False, "create_ssh_workspace": False}}
     assert isinstance(me.json()["id"], str)
     admin = server.api("GET", "/api/me", server.admin_token).json()
     assert admin["username"] == server.admin_username and admin["role"] == "admin"
+    assert admin["can"] == {"create_local_workspace": True, "create_ssh_workspace": True}
+
+
+def test_me_says_what_the_settings_let_users_create(start_server):
+    server = start_server({"AICT_USER_LOCAL_WORKSPACES": "1", "AICT_SSH_ALLOWED_HOSTS": "*.example.com"})
+    username, password = new_user(server)
+    me = server.api("GET", "/api/me", login_tokens(server, username, password)["access_token"]).json()
+    assert me["can"] == {"create_local_workspace": True, "create_ssh_workspace": True}
 
 
 def test_me_without_a_token_is_401(server):

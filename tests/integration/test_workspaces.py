@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from pathlib import Path
 
 import pytest
 
@@ -189,6 +190,29 @@ def test_owner_renames_and_deletes_their_own_workspace(permissive_server):
     assert server.api("PATCH", path, token, json={"name": "still mine"}).json()["name"] == "still mine"
     assert server.api("DELETE", path, token).status_code == 204
     assert_error(server.api("GET", path, token), 404, "not_found")
+
+
+def test_workspaces_of_the_same_name_get_directories_of_their_own(permissive_server, connect):
+    """Two users each create "proj": a file one of them writes in a terminal is not in the other's."""
+    server = permissive_server
+    tokens = [_user_token(server)[1] for _ in range(2)]
+    workspaces = [_create(server, token, name="proj").json() for token in tokens]
+    terminals = []
+    for token, workspace in zip(tokens, workspaces, strict=True):
+        c = connect(server, token)
+        terminals.append((c, c.create(workspace["id"])))
+    (alice, alices), (bob, bobs) = terminals
+    alice.send(alices, "echo alice > notes.txt && echo written-$((6*7))\n")
+    alice.wait_for(alices, "written-42")
+    bob.send(bobs, "cat notes.txt 2>/dev/null || echo absent-$((6*7))\n")
+    bob.wait_for(bobs, "absent-42")
+    assert "alice" not in bob.text(bobs)
+    assert workspaces[0]["path"] != workspaces[1]["path"]
+    # The same user's second "proj" starts empty too.
+    third = _create(server, tokens[0], name="proj").json()
+    assert third["path"] not in {w["path"] for w in workspaces}
+    assert not any(Path(third["path"]).iterdir())
+    assert (Path(workspaces[0]["path"]) / "notes.txt").read_text() == "alice\n"
 
 
 def test_users_do_not_see_each_others_own_workspaces(permissive_server):

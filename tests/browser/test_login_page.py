@@ -1,0 +1,50 @@
+"""The login form without its script: the password never lands in an address or a log."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from tests.browser.conftest import DESKTOP
+
+
+@pytest.mark.parametrize("failure", ["javascript off", "script not loaded"])
+def test_the_login_form_never_puts_the_password_in_the_address(browser, server, failure):
+    context = browser.new_context(viewport=DESKTOP, java_script_enabled=failure != "javascript off")
+    context.set_default_timeout(20_000)
+    try:
+        page = context.new_page()
+        if failure == "script not loaded":  # as when static/dist was not built
+            page.route("**/static/dist/login.js", lambda route: route.abort())
+        page.goto(server.url + "/login?next=/")
+        password = f"pw-{secrets.token_hex(8)}"
+        page.fill("#username", server.admin_username)
+        page.fill("#password", password)
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+
+        assert password not in page.url and "password" not in page.url, page.url
+        notice = page.locator("#login-message")
+        assert notice.is_visible()
+        assert "not logged in" in notice.inner_text()
+        assert password not in page.content()
+        assert password not in server.log_path.read_text(errors="replace")
+    finally:
+        context.close()
+
+
+def test_the_workspace_form_without_its_script_sends_nothing_in_the_address(browser, server):
+    context = browser.new_context(viewport=DESKTOP, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(server.url + "/")
+        page.fill("#ws-name", "typed-name")
+        page.fill("#ws-path", "/typed/path")
+        with page.expect_navigation():
+            page.click("#create-form button[type=submit]")
+        assert page.url == server.url + "/"
+        assert "No workspace was created" in page.locator("#create-message").inner_text()
+        assert "typed-name" not in [w["name"] for w in server.api("GET", "/api/workspaces", server.admin_token).json()]
+    finally:
+        context.close()
