@@ -60,7 +60,6 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
     from aict.auth.throttle import LoginThrottle
-    from aict.auth.tokens import register_jwt_callbacks
     from aict.services.sessions import SessionService
 
     state = AictState(settings=settings)
@@ -68,7 +67,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     state.sessions = SessionService(app)
     state.terminals = state.sessions.terminals
     state.login_throttle = LoginThrottle(settings)
-    register_jwt_callbacks()
 
     from aict import api, cli, realtime, security, web
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 
-from aict.extensions import db
-from aict.models import User
 from aict.services.users import create_user, ensure_first_admin
 
 
@@ -38,11 +36,8 @@ def register(app: Flask) -> None:
     @click.password_option()
     def set_password(username: str, password: str) -> None:
         """Reset a user's password."""
-        user = db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none()
-        if user is None:
+        if not set_password(username, password):
             raise click.ClickException(f"No user named {username}.")
-        user.set_password(password)
-        db.session.commit()
         click.echo(f"Password of {username} changed.")
 
     @group.command("rotate-credentials")

@@ -5,13 +5,14 @@ from flask_jwt_extended import current_user, get_jwt, jwt_required
 
 from aict.api.validation import json_body
 from aict.audit.events import record
+from aict.auth.passwords import password_matches
 from aict.auth.tokens import issue_tokens, refresh_access, revoke_login
 from aict.db_pool import release_connection
 from aict.errors import AppError
 from aict.extensions import db, limiter
 from aict.models import User
+from aict.services.workspaces import may_create_local, may_create_ssh
 from aict.validation import text_field
-from aict.workspaces import may_create_local, may_create_ssh
 
 bp = Blueprint("auth", __name__)
 
@@ -35,9 +36,7 @@ def login():
                        retry_after=wait)
     user = db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none()
     release_connection()  # the password check takes ~160 ms in a thread
-    if user is None or not user.check_password(password):
-        if user is None:
-            User.burn_password_check(password)
+    if not password_matches(user.password_hash if user else None, password):
         throttle.failed(username, ip)
         record("login_failed", username=username)
         raise AppError("invalid_credentials", "The username or password is wrong.")

@@ -12,8 +12,8 @@ from aict.extensions import db
 from aict.models import User, WorkspaceMember
 from aict.models.workspaces import ACCESS_LEVELS
 from aict.services.access import visible_workspaces, workspace_for
+from aict.services.workspaces import create_workspace, update_workspace
 from aict.validation import text_field
-from aict.workspaces import create_workspace, update_workspace
 
 bp = Blueprint("workspaces", __name__)
 

@@ -3,6 +3,7 @@
 import re
 import secrets
 
+from aict.auth.passwords import hash_password
 from aict.db_pool import release_connection
 from aict.extensions import db
 from aict.models import User
@@ -20,11 +21,21 @@ def create_user(username: str, password: str, role: str = "user") -> User:
     if db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none():
         raise ValueError(f"A user named '{username}' already exists.")
     release_connection()  # hashing takes ~160 ms in a thread
-    user = User(username=username, role=role)
-    user.set_password(password)
+    user = User(username=username, role=role, password_hash=hash_password(password))
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def set_password(username: str, password: str) -> bool:
+    """Give a user a new password; False when there is no such user."""
+    password_hash = hash_password(password)  # first: hashing is a wait
+    user = db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none()
+    if user is None:
+        return False
+    user.password_hash = password_hash
+    db.session.commit()
+    return True
 
 
 def ensure_first_admin(settings: dict) -> tuple[str, str | None] | None:

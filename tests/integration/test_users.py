@@ -21,7 +21,8 @@ def test_admin_creates_a_user_who_can_log_in(server):
     assert body == {"id": body["id"], "username": username, "role": "user"}
     assert isinstance(body["id"], str) and body["id"]
     token = login_tokens(server, username, "password-123")["access_token"]
-    assert server.api("GET", "/api/me", token).json() == body
+    assert server.api("GET", "/api/me", token).json() == body | {
+        "can": {"create_local_workspace": False, "create_ssh_workspace": False}}  # no SSH_ALLOWED_HOSTS
 
 
 def test_admin_creates_another_admin(server):
