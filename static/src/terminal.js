@@ -421,6 +421,9 @@ async function start() {
     get droppedBytes() {
       return controller.stream.droppedBytes;
     },
+    get inUse() {
+      return controller.inUse;
+    },
     get status() {
       return statusBox.dataset.state;
     },

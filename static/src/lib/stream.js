@@ -16,7 +16,8 @@ export function lossNote(bytes) {
 export class OutputStream {
   /**
    * @param {object} hooks
-   * @param {(data: Uint8Array|string, done: () => void) => void} hooks.write  render bytes
+   * @param {(data: Uint8Array|string, done: () => void, end: number) => void} hooks.write  render
+   *        bytes; `end` is the stream offset right after them
    * @param {(offset: number) => void} hooks.ack  first byte not yet rendered
    * @param {(offset: number) => void} [hooks.rendered]  after each rendered chunk
    * @param {(bytes: number) => void} [hooks.lost]  output was skipped (the note is in the terminal)
@@ -86,12 +87,16 @@ export class OutputStream {
 
   writeThen(data, end) {
     const generation = this.generation;
-    this.hooks.write(data, () => {
-      if (generation !== this.generation) return;
-      if (end > this.rendered) this.rendered = end;
-      if (this.hooks.rendered) this.hooks.rendered(this.rendered);
-      this.scheduleAck();
-    });
+    this.hooks.write(
+      data,
+      () => {
+        if (generation !== this.generation) return;
+        if (end > this.rendered) this.rendered = end;
+        if (this.hooks.rendered) this.hooks.rendered(this.rendered);
+        this.scheduleAck();
+      },
+      end,
+    );
   }
 
   scheduleAck() {
