@@ -421,6 +421,9 @@ async function start() {
     get droppedBytes() {
       return controller.stream.droppedBytes;
     },
+    get notKeptBytes() {
+      return controller.stream.notKeptBytes;
+    },
     get inUse() {
       return controller.inUse;
     },

@@ -220,7 +220,8 @@ export class TerminalSession {
     this.sessionId = sessionId;
     this.attachSeq += 1;
     const resume = loadResumePoint(sessionId);
-    this.stream.start(resume ? resume.offset : null);
+    // Another tab's saved screen shows what that tab saw: output it missed was never this page's.
+    this.stream.start(resume ? resume.offset : null, { firstView: !resume || !resume.own });
     this.ui.onSession(sessionId);
     await this.resetScreen();
     if (sessionId !== this.sessionId) return false;
@@ -248,7 +249,7 @@ export class TerminalSession {
       if (code === "bad_request" && since !== null) {
         // Our stored place is not in this stream (e.g. a stale record): start over from the replay.
         forgetResumePoint(sessionId);
-        this.stream.start(null);
+        this.stream.start(null, { firstView: true });
         await this.resetScreen();
         return this.attach({ claim });
       }
