@@ -108,6 +108,7 @@ class LiveTerminal:
         self._window = self.limits.coalesce_seconds  # how long the next flush gathers
         self._hooks: list[OutputHook] = []
         self._resize_hooks: list[Callable[[int, int], None]] = []
+        self._sized_by: str | None = None  # the attachment that set the size last: the tab in use
         self._after_output: list[Callable[[], None]] = []
         self._after_output_timer = None
         self._reader = None
@@ -351,14 +352,21 @@ class LiveTerminal:
         self.backend.write(data)
 
     def resize(self, cols: int, rows: int, by_key: str | None = None) -> None:
+        """Set the size; the other attached sockets hear of it. A tab that takes the terminal over
+        at the size it already has (focused or typed into) is announced too, without resizing the
+        program: the tab that set the size last is the one in use, and the only one that answers
+        the program's queries (cursor position, colours, ...)."""
         if not self.running:
             raise AppError("conflict", "The terminal has exited.")
         if (cols, rows) == (self.cols, self.rows):
-            return
-        self.backend.resize(cols, rows)
-        self.cols, self.rows = cols, rows
-        for hook in self._resize_hooks:
-            hook(cols, rows)
+            if by_key is None or by_key == self._sized_by:
+                return
+        else:
+            self.backend.resize(cols, rows)
+            self.cols, self.rows = cols, rows
+            for hook in self._resize_hooks:
+                hook(cols, rows)
+        self._sized_by = by_key
         for key, a in list(self._attachments.items()):
             if key != by_key:
                 a.viewer.send_resized(self.id, cols, rows)

@@ -426,6 +426,12 @@ async function start() {
     get droppedBytes() {
       return controller.stream.droppedBytes;
     },
+    get notKeptBytes() {
+      return controller.stream.notKeptBytes;
+    },
+    get inUse() {
+      return controller.inUse;
+    },
     get status() {
       return statusBox.dataset.state;
     },

@@ -283,6 +283,53 @@ def test_coming_back_online_reconnects_at_once(page, server, workspace):
     poll(lambda: _assert_line(page, "online-42"))
 
 
+def _transport(page) -> str:
+    return page.evaluate("window.aict.socket.io.engine && window.aict.socket.io.engine.transport.name")
+
+
+def test_without_websocket_the_page_works_over_long_polling(page, server, workspace):
+    """A browser without WebSocket (or a proxy that refuses the upgrade): the page falls back to
+    HTTP long-polling at once, rather than retrying WebSocket for ever."""
+    page.context.add_init_script("delete window.WebSocket;")
+    polls: list[str] = []
+    page.on("request", lambda request: polls.append(request.url) if "transport=polling" in request.url else None)
+    login_with_tokens(page, server)
+    open_terminal(page, server, workspace["id"])
+    run(page, "echo poll-ok")
+    poll(lambda: _assert_line(page, "poll-ok"))
+    assert _transport(page) == "polling"
+    assert len(polls) >= 3, polls  # the handshake, the connect, and polls for output
+    assert page.locator("#conn-status").inner_text() == "Connected"
+
+
+# A proxy that refuses the upgrade, until the test lets WebSocket through: refused, the
+# connection goes to a closed port and fails as a refused upgrade does.
+BLOCKABLE_WEBSOCKET = """(() => {
+  const Real = window.WebSocket;
+  window.aictBlockWebSocket = true;
+  window.WebSocket = class extends Real {
+    constructor(url, ...rest) {
+      super(window.aictBlockWebSocket ? "ws://127.0.0.1:1/refused" : url, ...rest);
+    }
+  };
+})();"""
+
+
+def test_a_page_on_long_polling_comes_back_to_websocket_once_it_works(page, server, workspace):
+    page.context.add_init_script(BLOCKABLE_WEBSOCKET)
+    login_with_tokens(page, server)
+    session_id = open_terminal(page, server, workspace["id"])
+    assert _transport(page) == "polling"
+
+    page.evaluate("window.aictBlockWebSocket = false")
+    page.evaluate("window.aict.socket.io.engine.close()")  # the next connection probes WebSocket
+    poll(lambda: _assert_equal(_transport(page), "websocket"))
+    assert page.evaluate("window.aict.status") == "connected"
+    assert page.evaluate("window.aict.sessionId") == session_id
+    run(page, "echo websocket-$((6*7))")
+    poll(lambda: _assert_line(page, "websocket-42"))
+
+
 def test_phone_width_login_and_terminal(browser, server, workspace):
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     context.set_default_timeout(20_000)

@@ -189,6 +189,59 @@ def test_output_that_left_the_ring_while_away_is_announced_on_return(page, start
     assert not banner.is_visible()
 
 
+def test_a_first_view_of_a_terminal_that_outgrew_its_ring_says_quietly_that_older_output_is_not_kept(
+        page, browser, start_server):
+    """A tab that never saw the output the ring no longer holds has lost nothing: no banner, one dim
+    line where its view begins. (A page that fell behind gets the banner: the test above.)"""
+    ring = 80 * 1024
+    server = start_server({"AICT_RING_BYTES": str(ring), "AICT_FLOW_WINDOW_BYTES": str(16 * 1024)})
+    workspace = server.create_local_workspace()
+    login_with_tokens(page, server)
+    session_id = open_terminal(page, server, workspace["id"])
+    run(page, "sleep 1; seq -f %058g 1 10000; echo END-$((6*7))")
+    page.goto("about:blank")  # its screen is saved: new tabs of this profile start from it
+    watcher = server.socket()
+    try:
+        assert watcher.call("attach-terminal", {"sessionId": session_id})["ok"]
+        watcher.wait_for(session_id, "END-42\r\n")
+    finally:
+        watcher.close()
+
+    # A new tab in the same profile: the first tab's saved screen, then what the ring holds.
+    second = page.context.new_page()
+    rows = _first_view(second, server, session_id, ring)
+    note = next(i for i, row in enumerate(rows) if "is not kept here" in row)
+    assert any(row.endswith("echo END-$((6*7))") for row in rows[:note]), rows[:note]  # the saved screen
+
+    # A fresh browser profile: the ring alone.
+    context = browser.new_context()
+    try:
+        rows = _first_view(context.new_page(), server, session_id, ring)
+        assert "is not kept here" in rows[0], rows[:3]
+    finally:
+        context.close()
+
+
+def _first_view(page, server, session_id: str, ring: int) -> list[str]:
+    """Open the terminal in `page`: the rows once its output is in, after checking what it says."""
+    login_with_tokens(page, server)
+    page.goto(f"{server.url}/sessions/{session_id}")
+    wait_until(page, f"window.aict && window.aict.sessionId === {session_id!r}")
+    poll(lambda: _assert_line(page, "END-42"))
+    assert page.evaluate("window.aict.droppedBytes") == 0
+    assert not page.locator("#loss-banner").is_visible()
+    not_kept = page.evaluate("window.aict.notKeptBytes")
+    assert 600_000 - ring <= not_kept <= 600_000
+    rows = [row.strip() for row in screen(page)["rows"]]
+    note = next(i for i, row in enumerate(rows) if "is not kept here" in row)
+    kilobytes = math.floor(not_kept / 1000 + 0.5)
+    assert rows[note] == f"[aict: earlier output ({kilobytes} KB) is not kept here]"
+    assert "bytes of output were dropped" not in "\n".join(rows)
+    numbers = [int(row) for row in rows[note + 1:] if row.isdigit()]
+    assert numbers and numbers == list(range(numbers[0], 10001))  # then what the ring holds, gapless
+    return rows
+
+
 def test_a_terminal_lost_to_a_server_restart_says_so_and_offers_a_new_one(page, start_server):
     server = start_server()
     workspace = server.create_local_workspace()

@@ -408,9 +408,27 @@ def test_a_resize_is_announced_to_the_other_viewers_not_to_the_one_that_resized(
     assert (session.cols, session.rows) == (120, 40)
     assert ("resized", 120, 40) in b.events
     assert not [e for e in a.events if e[0] == "resized"]
-    session.resize(120, 40, by_key="b")  # no change, no announcement
-    assert len([e for e in a.events if e[0] == "resized"]) == 0
+    session.resize(120, 40, by_key="a")  # the same tab, no change: no announcement
+    assert len([e for e in b.events if e[0] == "resized"]) == 1
     assert backend.sizes == [(80, 24), (120, 40)]
+
+
+def test_a_tab_that_takes_over_at_the_same_size_is_announced_without_resizing_the_program(make_session):
+    """The other tabs learn that they are no longer the one in use (which answers the program's
+    queries); the program gets no SIGWINCH."""
+    session, backend = make_session(cols=80, rows=24)
+    a, b = viewer(session, "a"), viewer(session, "b")
+    session.attach(a, "operator", 0)
+    session.attach(b, "operator", 0)
+    session.resize(80, 24, by_key="b")
+    assert [e for e in a.events if e[0] == "resized"] == [("resized", 80, 24)]
+    assert not [e for e in b.events if e[0] == "resized"]
+    session.resize(80, 24, by_key="b")  # still b's: nothing new to say
+    session.resize(80, 24)  # not from a tab
+    assert len([e for e in a.events if e[0] == "resized"]) == 1
+    session.resize(80, 24, by_key="a")
+    assert [e for e in b.events if e[0] == "resized"] == [("resized", 80, 24)]
+    assert backend.sizes == [(80, 24)]
 
 
 def test_set_access_downgrades_or_detaches_one_users_viewers_only(make_session):

@@ -6,6 +6,16 @@ import { freshAccessToken, goToLogin, refreshAccessToken } from "./api.js";
 
 const AUTH_FAILURE = /token|auth|expired|revoked|unauthori[sz]ed|not.?authenticated|401/i;
 
+// How the page gets through: WebSocket first, the quick way in. Where it is refused (a proxy that
+// does not pass the upgrade), tryAllTransports falls back to HTTP long-polling within the same
+// attempt; where it hangs, the attempt gives up after WEBSOCKET_TIMEOUT_MS. From then on the
+// page's attempts start with polling and upgrade to WebSocket once socket.io's probe gets through
+// (the polling connection goes on meanwhile), and after such an upgrade WebSocket goes first again.
+// A browser without WebSocket polls.
+const WEBSOCKET_FIRST = { transports: ["websocket", "polling"], timeout: 4000 };
+const POLLING_FIRST = { transports: ["polling", "websocket"], timeout: 10000 };
+const POLLING_ONLY = { transports: ["polling"], timeout: 10000 };
+
 function describeConnectError(err) {
   const data = err && err.data;
   const message = (data && (data.message || (data.error && data.error.message))) || (err && err.message) || "";
@@ -30,15 +40,17 @@ export function connect({ onStatus, onConnect }) {
   let retryTimer = null;
   let retryDelay = 500;
 
+  const start = typeof WebSocket === "function" ? WEBSOCKET_FIRST : POLLING_ONLY;
   const socket = io({
     path: "/socket.io",
-    transports: ["websocket", "polling"],
+    transports: start.transports,
+    tryAllTransports: true,
     reconnection: true,
     reconnectionAttempts: Infinity,
     reconnectionDelay: 500,
     reconnectionDelayMax: 5000,
     randomizationFactor: 0.5,
-    timeout: 10000,
+    timeout: start.timeout,
     autoConnect: false,
     auth: (send) => {
       freshAccessToken()
@@ -57,6 +69,23 @@ export function connect({ onStatus, onConnect }) {
       if (!socket.connected) socket.connect();
     }, delay);
   }
+
+  let way = start;
+  function goFirst(next) {
+    if (way === POLLING_ONLY || way === next) return;
+    way = next;
+    socket.io.opts.transports = next.transports; // for the next attempt's engine
+    socket.io.timeout(next.timeout);
+  }
+
+  socket.io.on("open", () => {
+    const engine = socket.io.engine;
+    if (engine.transport.name !== "polling") return;
+    goFirst(POLLING_FIRST);
+    engine.on("upgrade", (transport) => {
+      if (transport.name === "websocket") goFirst(WEBSOCKET_FIRST);
+    });
+  });
 
   socket.on("connect", () => {
     refreshedSinceConnect = false;
@@ -81,6 +110,7 @@ export function connect({ onStatus, onConnect }) {
 
   socket.on("connect_error", (err) => {
     const reason = describeConnectError(err);
+    if (err && err.message === "timeout" && way === WEBSOCKET_FIRST) goFirst(POLLING_FIRST); // WebSocket hung
     if (socket.active) {
       // Transport trouble: socket.io retries with backoff by itself.
       onStatus("reconnecting", reason);

@@ -197,7 +197,10 @@ export function saveResumePoint(sessionId, offset, term) {
   prune();
 }
 
-/** This tab's resume point for the session, else the latest of any tab; null when none. */
+/**
+ * This tab's resume point for the session (`own`: true), else the latest of any tab (`own`: false,
+ * what another tab saw); null when none.
+ */
 export function loadResumePoint(sessionId) {
   const key = PREFIX + sessionId;
   for (const storage of [sessionStorage, localStorage]) {
@@ -206,7 +209,7 @@ export function loadResumePoint(sessionId) {
       if (!raw) continue;
       const record = JSON.parse(raw);
       if (Number.isInteger(record.offset) && record.offset >= 0 && typeof record.screen === "string") {
-        return record;
+        return { ...record, own: storage === sessionStorage };
       }
     } catch {
       // ignore a damaged record

@@ -2,6 +2,8 @@
 // (drops duplicates, reports gaps), writes raw bytes to xterm, and acknowledges
 // what was rendered, batched, for the server's flow control.
 
+import { formatBytes } from "./dom.js";
+
 const ACK_INTERVAL_MS = 16;
 const ACK_BYTES = 64 * 1024;
 
@@ -13,10 +15,19 @@ export function lossNote(bytes) {
   return `\r\n${DIM}[aict: ${bytes} ${unit} of output were dropped]${RESET}\r\n`;
 }
 
+/**
+ * Where a first view starts after output the server no longer holds: nothing of this page's is
+ * lost. `below`: the note follows a saved screen (another tab's), not the top of an empty one.
+ */
+export function notKeptNote(bytes, below = false) {
+  return `${below ? "\r\n" : ""}${DIM}[aict: earlier output (${formatBytes(bytes)}) is not kept here]${RESET}\r\n`;
+}
+
 export class OutputStream {
   /**
    * @param {object} hooks
-   * @param {(data: Uint8Array|string, done: () => void) => void} hooks.write  render bytes
+   * @param {(data: Uint8Array|string, done: () => void, end: number) => void} hooks.write  render
+   *        bytes; `end` is the stream offset right after them
    * @param {(offset: number) => void} hooks.ack  first byte not yet rendered
    * @param {(offset: number) => void} [hooks.rendered]  after each rendered chunk
    * @param {(bytes: number) => void} [hooks.lost]  output was skipped (the note is in the terminal)
@@ -27,6 +38,8 @@ export class OutputStream {
     this.rendered = 0; // end of what xterm has parsed
     this.acked = 0;
     this.droppedBytes = 0;
+    this.notKeptBytes = 0; // older than a first view: not shown, and not lost either
+    this.firstView = false;
     this.generation = 0;
     this.ackTimer = null;
   }
@@ -34,9 +47,13 @@ export class OutputStream {
   /**
    * Start a new stream on a fresh screen: `expected` is the offset asked for, or null
    * for "whatever comes first". Writes still queued for an older stream are forgotten.
+   * `firstView`: this page has rendered none of the stream up to `expected` itself (a fresh
+   * page, or one showing another tab's saved screen), so output the server no longer holds
+   * before its first byte was not lost here: a quiet note says that it is not kept.
    */
-  start(expected) {
+  start(expected, { firstView = false } = {}) {
     this.generation += 1;
+    this.firstView = firstView;
     this.expected = expected;
     this.rendered = expected ?? 0;
     this.acked = this.rendered;
@@ -46,21 +63,38 @@ export class OutputStream {
   /** The attach ack arrived: replay starts at `replayFrom`; anything before it is lost. */
   attached(replayFrom) {
     if (this.expected === null) {
-      this.expected = replayFrom;
-      this.rendered = replayFrom;
-      this.acked = replayFrom;
+      this.begin(replayFrom);
     } else if (replayFrom > this.expected) {
       this.gap(replayFrom);
     }
+    this.firstView = false;
     // A new attachment starts its own flow-control window: tell it where we are.
     this.acked = -1;
     this.scheduleAck();
   }
 
+  /** A first view without a place of its own starts where the server's replay does. */
+  begin(offset) {
+    this.expected = offset;
+    this.rendered = offset;
+    this.acked = offset;
+    if (offset > 0) this.notKept(offset, offset, false);
+  }
+
+  notKept(bytes, offset, below) {
+    this.notKeptBytes += bytes;
+    this.writeThen(notKeptNote(bytes, below), offset);
+  }
+
   gap(offset) {
     const missing = offset - this.expected;
-    this.droppedBytes += missing;
     this.expected = offset;
+    if (this.firstView) {
+      this.firstView = false;
+      this.notKept(missing, offset, true);
+      return;
+    }
+    this.droppedBytes += missing;
     this.writeThen(lossNote(missing), offset);
     if (this.hooks.lost) this.hooks.lost(missing);
   }
@@ -68,11 +102,7 @@ export class OutputStream {
   /** A `terminal-output` chunk. */
   receive(offset, data) {
     let bytes = data;
-    if (this.expected === null) {
-      this.expected = offset;
-      this.rendered = offset;
-      this.acked = offset;
-    }
+    if (this.expected === null) this.begin(offset);
     const end = offset + bytes.length;
     if (end <= this.expected) return; // all seen before
     if (offset < this.expected) {
@@ -80,18 +110,23 @@ export class OutputStream {
     } else if (offset > this.expected) {
       this.gap(offset);
     }
+    this.firstView = false;
     this.expected = end;
     this.writeThen(bytes, end);
   }
 
   writeThen(data, end) {
     const generation = this.generation;
-    this.hooks.write(data, () => {
-      if (generation !== this.generation) return;
-      if (end > this.rendered) this.rendered = end;
-      if (this.hooks.rendered) this.hooks.rendered(this.rendered);
-      this.scheduleAck();
-    });
+    this.hooks.write(
+      data,
+      () => {
+        if (generation !== this.generation) return;
+        if (end > this.rendered) this.rendered = end;
+        if (this.hooks.rendered) this.hooks.rendered(this.rendered);
+        this.scheduleAck();
+      },
+      end,
+    );
   }
 
   scheduleAck() {

@@ -2,12 +2,15 @@
 // output in offset order, input in order, resize, exit. Knows nothing about the page.
 
 import { request } from "./connection.js";
-import { InputQueue, binaryStringToBytes } from "./input.js";
+import { InputQueue } from "./input.js";
+import { TerminalReplies } from "./replies.js";
 import { forgetResumePoint, loadResumePoint, saveResumePoint } from "./snapshot.js";
 import { OutputStream } from "./stream.js";
 
 const MAX_EARLY_CHUNKS = 256;
 const MAX_TYPE_AHEAD = 1024; // key events typed while a terminal starts
+const REPLAYED = "replayed"; // output that is not live: a saved screen, notes of the page's own
+const FOCUS_OUT = "\x1b[O"; // focus reporting: this tab lost the focus, which claims nothing
 
 function exitNote({ exitCode, signal }) {
   let text;
@@ -40,10 +43,22 @@ export class TerminalSession {
     this.typeAhead = [];
     this.attachSeq = 0;
     this.serverSize = null;
+    // This tab is the one in use: it set the size last (opened, resized, focused or typed into),
+    // and only it answers the program's queries. Another tab's claim takes it away.
+    this.inUse = false;
+    this.claimSeq = 0;
+    this.claiming = 0; // the claim (a terminal-resize) in flight, if any
+    // The current attachment: the offset where its live output starts, once the ack says.
+    this.attachment = { liveFrom: null };
     this.parked = false;
     this.transformInput = (data) => data;
+    this.replies = new TerminalReplies(term, {
+      input: (data) => this.send(data),
+      answer: (data) => this.input.push(data),
+      decide: (tag) => this.decideAnswer(tag),
+    });
     this.stream = new OutputStream({
-      write: (data, done) => term.write(data, done),
+      write: (data, done, end) => this.replies.write(data, { attachment: this.attachment, end }, done),
       ack: (offset) => {
         if (this.sessionId && this.socket.connected) {
           this.socket.emit("terminal-ack", { sessionId: this.sessionId, offset });
@@ -61,19 +76,42 @@ export class TerminalSession {
     socket.on("terminal-output", (msg) => this.onOutput(msg));
     socket.on("terminal-exit", (msg) => this.onExit(msg));
     socket.on("terminal-resized", (msg) => {
-      if (msg && msg.sessionId === this.sessionId) {
-        this.serverSize = { cols: msg.cols, rows: msg.rows };
-        if (this.access === "viewer") this.term.resize(msg.cols, msg.rows);
-      }
+      if (!msg || msg.sessionId !== this.sessionId) return;
+      if (this.claiming) return; // the server took our claim after this one: ours stands
+      this.inUse = false;
+      this.serverSize = { cols: msg.cols, rows: msg.rows };
+      if (this.access === "viewer") this.term.resize(msg.cols, msg.rows);
     });
 
-    term.onData((data) => this.send(data));
-    term.onBinary((data) => this.send(binaryStringToBytes(data)));
     term.onResize(({ cols, rows }) => this.sendResize(cols, rows));
   }
 
   get canType() {
     return Boolean(this.sessionId) && !this.exited && this.access !== "viewer";
+  }
+
+  /**
+   * What becomes of xterm's answers to a chunk of output: replayed output was asked of the page
+   * that saw it live (if any), so its answers are dropped; live output is answered by the tab in
+   * use alone. Until the attach ack says where the live output starts, answers wait.
+   */
+  decideAnswer(tag) {
+    if (tag === REPLAYED || tag.attachment !== this.attachment) return "drop";
+    if (tag.attachment.liveFrom === null) return "hold";
+    if (tag.end <= tag.attachment.liveFrom) return "drop";
+    return this.inUse && this.canType && !this.parked ? "send" : "drop";
+  }
+
+  /** Write output that is not the live stream (a saved screen, a note): nothing in it is answered. */
+  writeReplayed(data, done) {
+    this.replies.write(data, REPLAYED, done);
+  }
+
+  /** A new attachment: what xterm answers to its output waits for the ack. */
+  newAttachment(liveFrom = null) {
+    this.attachment = { liveFrom };
+    this.claiming = 0;
+    this.replies.release(); // the held answers were the old attachment's: dropped
   }
 
   send(data) {
@@ -84,7 +122,7 @@ export class TerminalSession {
       if (this.typeAhead.length < MAX_TYPE_AHEAD) this.typeAhead.push(input);
       return;
     }
-    this.claimSize();
+    if (data !== FOCUS_OUT) this.claimSize();
     this.input.push(input);
   }
 
@@ -105,18 +143,25 @@ export class TerminalSession {
     return this.attach();
   }
 
-  /** Another tab may have resized the shared terminal: whoever types here gets this tab's size. */
+  /**
+   * This tab is being used (focused, typed into, opened): it takes the terminal over, with its size.
+   * At the size the terminal already has, the resize changes nothing for the program, but the
+   * other tabs hear that they are no longer in use.
+   */
   claimSize() {
     const size = this.serverSize;
-    if (size && (size.cols !== this.term.cols || size.rows !== this.term.rows)) {
-      this.sendResize(this.term.cols, this.term.rows);
-    }
+    if (this.inUse && size && size.cols === this.term.cols && size.rows === this.term.rows) return;
+    this.sendResize(this.term.cols, this.term.rows);
   }
 
   sendResize(cols, rows) {
     if (!this.canType || !this.socket.connected) return;
     this.serverSize = { cols, rows };
+    this.inUse = true;
+    const claim = ++this.claimSeq;
+    this.claiming = claim;
     request(this.socket, "terminal-resize", { sessionId: this.sessionId, cols, rows }).then((ack) => {
+      if (this.claiming === claim) this.claiming = 0;
       if (!ack.ok && ack.error && ack.error.code !== "forbidden") this.ui.onError(ack.error, "resize");
     });
   }
@@ -138,7 +183,7 @@ export class TerminalSession {
     this.term.options.disableStdin = true;
     const sessionId = this.sessionId;
     // Let the output before the exit render first.
-    this.term.write(exitNote(msg), () => forgetResumePoint(sessionId));
+    this.writeReplayed(exitNote(msg), () => forgetResumePoint(sessionId));
     this.ui.onExit(msg);
     this.ui.onListChanged();
   }
@@ -160,34 +205,43 @@ export class TerminalSession {
   /** Clear the screen once xterm has parsed what is already queued (reset() does not drop it). */
   async resetScreen() {
     this.exited = false;
-    await new Promise((resolve) => this.term.write("", resolve));
+    await new Promise((resolve) => this.writeReplayed("", resolve));
     this.term.reset();
     this.term.options.disableStdin = false;
   }
 
   /** Show another session in this terminal (or the same one after a page load). */
   async open(sessionId) {
-    if (sessionId !== this.sessionId) this.leaveCurrent();
+    if (sessionId !== this.sessionId) {
+      this.leaveCurrent();
+      this.inUse = false;
+    }
     this.parked = false;
     this.sessionId = sessionId;
     this.attachSeq += 1;
     const resume = loadResumePoint(sessionId);
-    this.stream.start(resume ? resume.offset : null);
+    // Another tab's saved screen shows what that tab saw: output it missed was never this page's.
+    this.stream.start(resume ? resume.offset : null, { firstView: !resume || !resume.own });
     this.ui.onSession(sessionId);
     await this.resetScreen();
     if (sessionId !== this.sessionId) return false;
-    if (resume) this.term.write(resume.screen);
-    return this.attach();
+    if (resume) this.writeReplayed(resume.screen);
+    return this.attach({ claim: true });
   }
 
-  /** (Re-)attach the current session from where this screen is. */
-  async attach() {
+  /**
+   * (Re-)attach the current session from where this screen is. `claim`: this tab is being opened,
+   * so it becomes the one in use; a re-attach after a reconnect keeps what it was.
+   */
+  async attach({ claim = false } = {}) {
     const sessionId = this.sessionId;
     if (!sessionId || !this.socket.connected) return false;
     const seq = ++this.attachSeq;
     const since = this.stream.resumeOffset();
     const payload = { sessionId };
     if (since !== null) payload.since = since;
+    this.newAttachment(); // what xterm answers to output that overtakes the ack waits for it
+    const attachment = this.attachment;
     const ack = await request(this.socket, "attach-terminal", payload);
     if (seq !== this.attachSeq || sessionId !== this.sessionId) return false;
     if (!ack.ok) {
@@ -195,9 +249,9 @@ export class TerminalSession {
       if (code === "bad_request" && since !== null) {
         // Our stored place is not in this stream (e.g. a stale record): start over from the replay.
         forgetResumePoint(sessionId);
-        this.stream.start(null);
+        this.stream.start(null, { firstView: true });
         await this.resetScreen();
-        return this.attach();
+        return this.attach({ claim });
       }
       if (code === "not_found" || code === "conflict") {
         // Gone, or ended and no longer held (e.g. the server restarted): nothing to resume.
@@ -208,6 +262,9 @@ export class TerminalSession {
       this.ui.onError(ack.error || {}, "attach");
       return false;
     }
+    // Output up to the end at attach time is replayed: its queries were asked before this attach.
+    attachment.liveFrom = ack.offset;
+    this.replies.release();
     this.stream.attached(ack.replayFrom);
     this.setAccess(ack.access || "operator");
     this.serverSize = { cols: ack.cols, rows: ack.rows };
@@ -215,7 +272,7 @@ export class TerminalSession {
       this.term.resize(ack.cols, ack.rows);
     } else {
       this.ui.fit();
-      this.claimSize();
+      if (claim || this.inUse) this.claimSize();
     }
     return true;
   }
@@ -236,6 +293,7 @@ export class TerminalSession {
     this.typeAhead = [];
     this.attachSeq += 1;
     this.stream.start(0);
+    this.newAttachment(0); // a new terminal's output is all live
     await this.resetScreen();
     this.ui.fit();
     let ack;
@@ -256,6 +314,7 @@ export class TerminalSession {
       return ack;
     }
     this.sessionId = ack.sessionId;
+    this.inUse = true; // the only tab on it, at its size
     this.setAccess("operator");
     this.serverSize = { cols: ack.cols, rows: ack.rows };
     this.ui.onSession(ack.sessionId);

@@ -1,7 +1,7 @@
 // The client's stream bookkeeping without a browser: order, duplicates, gaps, acks.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { OutputStream, lossNote } from "../../../static/src/lib/stream.js";
+import { OutputStream, lossNote, notKeptNote } from "../../../static/src/lib/stream.js";
 
 function harness() {
   const written = [];
@@ -71,13 +71,41 @@ test("an attach whose replay starts after `since` reports the loss once", () => 
   assert.deepEqual(other.written, [lossNote(50), "ok"]);
 });
 
-test("without a starting offset the first chunk or the ack sets it, with no note", () => {
+test("without a starting offset the first chunk or the ack sets it, with no note from the start", () => {
   const { stream, written } = harness();
-  stream.start(null);
-  stream.receive(500, bytes("tail"));
-  stream.attached(500);
-  assert.deepEqual(written, ["tail"]);
-  assert.equal(stream.resumeOffset(), 504);
+  stream.start(null, { firstView: true });
+  stream.receive(0, bytes("head"));
+  stream.attached(0);
+  assert.deepEqual(written, ["head"]);
+  assert.equal(stream.resumeOffset(), 4);
+});
+
+test("a first view of a stream whose start is no longer held says quietly that it is not kept", () => {
+  for (const ackFirst of [false, true]) {
+    const { stream, written, losses } = harness();
+    stream.start(null, { firstView: true });
+    if (ackFirst) stream.attached(5000);
+    stream.receive(5000, bytes("tail"));
+    if (!ackFirst) stream.attached(5000);
+    assert.deepEqual(written, [notKeptNote(5000), "tail"]);
+    assert.match(notKeptNote(5000), /^\x1b\[2m\[aict: earlier output \(5\.0 KB\) is not kept here\]/);
+    assert.deepEqual(losses, []); // no banner: this page lost nothing
+    assert.equal(stream.droppedBytes, 0);
+    assert.equal(stream.notKeptBytes, 5000);
+    assert.equal(stream.resumeOffset(), 5004);
+  }
+});
+
+test("another tab's saved screen followed by a replay that starts later: not kept, not lost", () => {
+  const { stream, written, losses } = harness();
+  stream.start(100, { firstView: true });
+  stream.receive(150, bytes("ok"));
+  stream.attached(150);
+  stream.receive(160, bytes("later")); // a jump after the first view is this page's own loss
+  assert.deepEqual(written, [notKeptNote(50, true), "ok", lossNote(8), "later"]);
+  assert.deepEqual(losses, [8]);
+  assert.equal(stream.notKeptBytes, 50);
+  assert.equal(stream.droppedBytes, 8);
 });
 
 test("acks are batched, and a large rendered amount is acked at once", async () => {
