@@ -51,8 +51,9 @@ system-test-deps:
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
 	fi
 
-lint: dev-deps
+lint: dev-deps ## ruff, and the layer contracts in pyproject.toml (import-linter)
 	$(VENV)/bin/ruff check aict tests bench wsgi.py
+	$(VENV)/bin/lint-imports
 
 bench: dev-deps assets ## throughput, echo latency and memory; prints a table
 	$(PY) -m bench

@@ -3,28 +3,46 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from flask import Flask
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from aict.config import ROOT, flask_config, load_settings
+from aict.config import ROOT, Settings, flask_config, load_settings
 from aict.extensions import db, jwt, limiter, migrate, socketio
 from aict.runtime import sqlite_wal
+from aict.ssh.host_keys import HostKeyOffers
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+
+    from aict.auth.throttle import LoginThrottle
+    from aict.db_pool import HoldWatch
+    from aict.realtime.connections import ConnectionRegistry
+    from aict.realtime.guard import SocketThrottle
+    from aict.runtime.loop_lag import LoopLag
+    from aict.services.sessions import SessionService
+    from aict.terminals.manager import TerminalManager
 
 
 @dataclass
 class AictState:
     """Everything the app owns at run time (no module-level state), as app.extensions["aict"]."""
 
-    settings: dict
-    sessions: object = None
-    terminals: object = None
-    connections: object = None
-    login_throttle: object = None
-    socket_rate: object = None
-    extra: dict = field(default_factory=dict)
+    settings: Settings
+    sessions: SessionService | None = None  # records, audit and recordings around the terminals
+    terminals: TerminalManager | None = None  # the live terminals of this process
+    connections: ConnectionRegistry | None = None  # open sockets (realtime)
+    login_throttle: LoginThrottle | None = None
+    socket_rate: SocketThrottle | None = None
+    host_key_offers: HostKeyOffers = field(default_factory=HostKeyOffers)
+    audit_lock: threading.RLock = field(default_factory=threading.RLock)  # one audit writer at a time
+    metrics: CollectorRegistry | None = None  # /metrics (api.metrics.install)
+    loop_lag: LoopLag | None = None  # set in a serving process (runtime.server)
+    db_holds: HoldWatch | None = None  # likewise
 
 
 def _warnings_only(name: str) -> logging.Logger:
@@ -37,10 +55,11 @@ def _warnings_only(name: str) -> logging.Logger:
 
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the application from defaults, the config file, AICT_* variables and `overrides`."""
-    settings = load_settings(overrides)
+    config = flask_config(load_settings(overrides))
+    settings: Settings = config["AICT"]
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
-                instance_path=settings["INSTANCE_DIR"])
-    app.config.update(flask_config(settings))
+                instance_path=settings.INSTANCE_DIR)
+    app.config.update(config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -51,12 +70,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     limiter.init_app(app)
     socketio.init_app(app, async_mode="gevent", cors_allowed_origins="*",  # Origin: realtime/connect.py
                       manage_session=False,  # no cookie sessions: tokens authenticate sockets
-                      max_http_buffer_size=settings["MAX_MESSAGE_BYTES"], ping_interval=20,
+                      max_http_buffer_size=settings.MAX_MESSAGE_BYTES, ping_interval=20,
                       ping_timeout=20, logger=_warnings_only("socketio.server"),
                       engineio_logger=_warnings_only("engineio.server"))
-    if settings["TRUSTED_PROXIES"]:
+    if settings.TRUSTED_PROXIES:
         # Outside Socket.IO's middleware, so sockets (Origin check, client IP) see the forwarded values too.
-        hops = settings["TRUSTED_PROXIES"]
+        hops = settings.TRUSTED_PROXIES
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
     from aict.auth.throttle import LoginThrottle

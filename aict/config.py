@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,51 +21,62 @@ class ConfigError(RuntimeError):
     """The configuration cannot be used (e.g. a missing secret in production)."""
 
 
-DEFAULTS: dict[str, object] = {
-    "ENV": "development",  # "production" refuses to start without real secrets
-    "INSTANCE_DIR": str(ROOT / "instance"),
-    "SECRET_KEY": None,  # Flask's key; generated and kept in instance/ in development
-    "JWT_SECRET_KEY": None,  # defaults to SECRET_KEY
-    "ENCRYPTION_KEY": None,  # for stored SSH credentials; generated in development
-    "DATABASE_URL": None,  # defaults to sqlite:///<instance>/aict.db
-    "DB_POOL_SIZE": 10,  # connections kept open; none is held across a wait (aict/db_pool.py)
-    "DB_POOL_OVERFLOW": 20,  # extra connections opened in a burst, closed when returned
-    "DB_POOL_TIMEOUT_SECONDS": 3,  # then 503 database_busy instead of waiting on
-    "DB_HOLD_WARN_SECONDS": 1.0,  # a connection held longer is logged with where its holder waits
-    "HOST": "127.0.0.1",
-    "PORT": 8080,
-    "ACCESS_TOKEN_MINUTES": 15,
-    "REFRESH_TOKEN_DAYS": 7,
-    "TRUSTED_PROXIES": 0,  # how many proxies' X-Forwarded-* headers to trust
-    "ALLOWED_ORIGINS": [],  # extra browser origins allowed to open sockets
-    "RATELIMIT_STORAGE_URI": "memory://",  # redis://127.0.0.1:6379 when scaling out
-    "LOGIN_RATE": "30 per minute",  # requests to /api/auth/login per IP, any outcome
-    "LOGIN_USER_FAILURES": 5,
-    "LOGIN_IP_FAILURES": 20,
-    "LOGIN_WINDOW_SECONDS": 900,
-    "LOGIN_LOCK_SECONDS": 900,
-    "SOCKET_EVENT_RATE": "300 per second",  # per connection, all events but terminal-ack
-    "SHELL": "/bin/bash",
-    "SHELL_ARGS": ["-l"],
-    "USER_LOCAL_WORKSPACES": False,  # may non-admins create local workspaces?
-    "WORKSPACE_ROOT": None,  # defaults to <instance>/workspaces
-    "RING_BYTES": 4 * MiB,  # output kept per session for replay
-    "FLOW_WINDOW_BYTES": 2 * MiB,  # unacknowledged output in flight per socket
-    "COALESCE_MS": 8,  # how long output gathers into one frame while it keeps coming
-    "STREAM_COALESCE_MS": 16,  # the same while a stream runs (the last frame carried 64 KiB or more)
-    "MAX_INPUT_BYTES": 1 * MiB,
-    "MAX_MESSAGE_BYTES": 8 * MiB,  # transport limit for one socket message
-    "IDLE_TIMEOUT_SECONDS": 24 * 3600,  # a detached session is ended after this
-    "EXITED_RETENTION_SECONDS": 1800,  # an exited session's ring stays attachable this long
-    "MAX_SESSIONS_PER_USER": 50,
-    "RECORDING_MAX_BYTES": 64 * MiB,  # output recorded per session; beyond it the recording stops
-    "SSH_CONNECT_TIMEOUT": 10,
-    "SSH_KEEPALIVE_SECONDS": 15,
-    "SSH_ALLOWED_HOSTS": [],  # fnmatch patterns non-admins may target, e.g. ["*.lab.example.com"]
-    "METRICS_TOKEN": None,  # when set, /metrics needs "Authorization: Bearer <token>"
-    "ADMIN_USER": None,
-    "ADMIN_PASSWORD": None,
-}
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, typed, built once by create_app (app.config["AICT"], state.settings).
+    The names are the AICT_* environment names and the names in a config file."""
+
+    ENV: str = "development"  # "production" refuses to start without real secrets
+    INSTANCE_DIR: str = str(ROOT / "instance")
+    SECRET_KEY: str | None = None  # Flask's key; generated and kept in instance/ in development
+    JWT_SECRET_KEY: str | None = None  # defaults to SECRET_KEY
+    ENCRYPTION_KEY: str | None = None  # for stored SSH credentials; generated in development
+    DATABASE_URL: str | None = None  # defaults to sqlite:///<instance>/aict.db
+    DB_POOL_SIZE: int = 10  # connections kept open; none is held across a wait (aict/db_pool.py)
+    DB_POOL_OVERFLOW: int = 20  # extra connections opened in a burst, closed when returned
+    DB_POOL_TIMEOUT_SECONDS: int = 3  # then 503 database_busy instead of waiting on
+    DB_HOLD_WARN_SECONDS: float = 1.0  # a connection held longer is logged with where its holder waits
+    HOST: str = "127.0.0.1"
+    PORT: int = 8080
+    ACCESS_TOKEN_MINUTES: int = 15
+    REFRESH_TOKEN_DAYS: int = 7
+    TRUSTED_PROXIES: int = 0  # how many proxies' X-Forwarded-* headers to trust
+    ALLOWED_ORIGINS: list[str] = field(default_factory=list)  # extra browser origins allowed to open sockets
+    RATELIMIT_STORAGE_URI: str = "memory://"  # redis://127.0.0.1:6379 when scaling out
+    LOGIN_RATE: str = "30 per minute"  # requests to /api/auth/login per IP, any outcome
+    LOGIN_USER_FAILURES: int = 5
+    LOGIN_IP_FAILURES: int = 20
+    LOGIN_WINDOW_SECONDS: int = 900
+    LOGIN_LOCK_SECONDS: int = 900
+    SOCKET_EVENT_RATE: str = "300 per second"  # per connection, all events but terminal-ack
+    SHELL: str = "/bin/bash"
+    SHELL_ARGS: list[str] = field(default_factory=lambda: ["-l"])
+    USER_LOCAL_WORKSPACES: bool = False  # may non-admins create local workspaces?
+    WORKSPACE_ROOT: str | None = None  # defaults to <instance>/workspaces
+    RING_BYTES: int = 4 * MiB  # output kept per session for replay
+    FLOW_WINDOW_BYTES: int = 2 * MiB  # unacknowledged output in flight per socket
+    COALESCE_MS: int = 8  # how long output gathers into one frame while it keeps coming
+    STREAM_COALESCE_MS: int = 16  # the same while a stream runs (the last frame carried 64 KiB or more)
+    MAX_INPUT_BYTES: int = 1 * MiB
+    MAX_MESSAGE_BYTES: int = 8 * MiB  # transport limit for one socket message
+    IDLE_TIMEOUT_SECONDS: int = 24 * 3600  # a detached session is ended after this
+    EXITED_RETENTION_SECONDS: int = 1800  # an exited session's ring stays attachable this long
+    MAX_SESSIONS_PER_USER: int = 50
+    RECORDING_MAX_BYTES: int = 64 * MiB  # output recorded per session; beyond it the recording stops
+    SSH_CONNECT_TIMEOUT: int = 10
+    SSH_KEEPALIVE_SECONDS: int = 15
+    SSH_ALLOWED_HOSTS: list[str] = field(default_factory=list)  # patterns non-admins may target: ["*.lab.example"]
+    METRICS_TOKEN: str | None = None  # when set, /metrics needs "Authorization: Bearer <token>"
+    ADMIN_USER: str | None = None
+    ADMIN_PASSWORD: str | None = None
+
+    @classmethod
+    def from_mapping(cls, values: dict) -> Settings:
+        return cls(**{f.name: values[f.name] for f in fields(cls)})
+
+
+DEFAULTS: dict[str, object] = {f.name: f.default_factory() if f.default is MISSING else f.default
+                               for f in fields(Settings)}
 
 _SECRET_NAMES = ("SECRET_KEY", "JWT_SECRET_KEY", "ENCRYPTION_KEY", "DATABASE_URL", "ADMIN_PASSWORD",
                  "METRICS_TOKEN")
@@ -81,6 +93,13 @@ def _coerce(raw: str, default: object) -> object:
         raw = raw.strip()
         return json.loads(raw) if raw.startswith("[") else [p.strip() for p in raw.split(",") if p.strip()]
     return raw
+
+
+def current_settings() -> Settings:
+    """The running app's settings (inside an app context)."""
+    from flask import current_app
+
+    return current_app.config["AICT"]
 
 
 def load_settings(overrides: dict | None = None, environ: dict | None = None) -> dict:
@@ -134,7 +153,7 @@ def flask_config(settings: dict) -> dict:
         raise ConfigError("RING_BYTES must be at least twice FLOW_WINDOW_BYTES and 64 KiB more than it")
     database_url = settings["DATABASE_URL"] or f"sqlite:///{instance / 'aict.db'}"
     return {
-        "AICT": settings,
+        "AICT": Settings.from_mapping(settings),
         "SECRET_KEY": settings["SECRET_KEY"],
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url, settings),

@@ -18,7 +18,7 @@ bp = Blueprint("auth", __name__)
 
 
 def _login_rate() -> str:
-    return current_app.config["AICT"]["LOGIN_RATE"]
+    return current_app.config["AICT"].LOGIN_RATE
 
 
 @bp.post("/auth/login")

@@ -67,14 +67,14 @@ class _StateCollector:
             longest.add_metric([str(generation)], self.gc.longest[generation])
         yield pauses
         yield longest
-        lag = self.state.extra.get("loop_lag")
+        lag = self.state.loop_lag
         if lag is not None:  # a serving process (aict.runtime.server.start_background_work)
             yield HistogramMetricFamily("aict_event_loop_lag_seconds",
                                         "How late the event loop ran a timer due every 50 ms",
                                         buckets=lag.cumulative(), sum_value=lag.total)
             yield GaugeMetricFamily("aict_event_loop_longest_lag_seconds", "Longest event-loop lag seen",
                                     value=lag.longest)
-        holds = self.state.extra.get("db_holds")
+        holds = self.state.db_holds
         if holds is not None:
             yield GaugeMetricFamily("aict_db_connections_in_use", "Database connections checked out of the pool",
                                     value=holds.checked_out)
@@ -88,15 +88,15 @@ def install(state) -> None:
     """Start collecting (GC pauses are timed from now on) for this app's /metrics."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_StateCollector(state))
-    state.extra["metrics"] = registry
+    state.metrics = registry
 
 
 @bp.get("/metrics")
 def metrics():
-    token = current_app.config["AICT"]["METRICS_TOKEN"]
+    token = current_app.config["AICT"].METRICS_TOKEN
     if token:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(given.encode(), token.encode()):
             raise AppError("unauthorized", "Metrics need the configured bearer token.")
-    registry = current_app.extensions["aict"].extra["metrics"]
+    registry = current_app.extensions["aict"].metrics
     return Response(generate_latest(registry), mimetype="text/plain; version=0.0.4")

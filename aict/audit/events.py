@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 
 from flask import current_app, has_request_context, request
 
@@ -29,7 +28,7 @@ def record(type_: str, *, username: str | None = None, ip: str | None = None,
     event = AuditEvent(at=utcnow(), type=type_, username=username, ip=ip, workspace_id=workspace_id,
                        session_id=session_id, detail=detail or {})
     # One writer at a time, so two events never chain to the same predecessor.
-    with current_app.extensions["aict"].extra.setdefault("audit_lock", threading.RLock()):
+    with current_app.extensions["aict"].audit_lock:
         last = db.session.query(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1).scalar()
         event.hash = event_hash(last or "", event)
         db.session.add(event)

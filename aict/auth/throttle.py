@@ -7,6 +7,7 @@ import time
 from limits import RateLimitItemPerSecond
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
+from aict.config import Settings
 from aict.extensions import limiter
 
 
@@ -17,11 +18,11 @@ class LoginThrottle:
     during the lock do not extend it; a success clears the username's failures.
     """
 
-    def __init__(self, settings: dict):
-        window = settings["LOGIN_WINDOW_SECONDS"]
-        self.user_failures = RateLimitItemPerSecond(settings["LOGIN_USER_FAILURES"], window)
-        self.ip_failures = RateLimitItemPerSecond(settings["LOGIN_IP_FAILURES"], window)
-        self.lock = RateLimitItemPerSecond(1, settings["LOGIN_LOCK_SECONDS"])
+    def __init__(self, settings: Settings):
+        window = settings.LOGIN_WINDOW_SECONDS
+        self.user_failures = RateLimitItemPerSecond(settings.LOGIN_USER_FAILURES, window)
+        self.ip_failures = RateLimitItemPerSecond(settings.LOGIN_IP_FAILURES, window)
+        self.lock = RateLimitItemPerSecond(1, settings.LOGIN_LOCK_SECONDS)
 
     @property
     def _storage(self):

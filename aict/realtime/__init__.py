@@ -12,7 +12,7 @@ def register(app: Flask) -> None:
 
     state = app.extensions["aict"]
     state.connections = ConnectionRegistry()
-    state.socket_rate = SocketThrottle(state.settings["SOCKET_EVENT_RATE"])
+    state.socket_rate = SocketThrottle(state.settings.SOCKET_EVENT_RATE)
     # The two per-keystroke / per-chunk events are answered inline, without Flask's request context.
     direct.install()  # terminal-output written straight to the WebSocket when nothing is queued
     install_message_shortcut()  # and client messages handed to Socket.IO without engineio's Packet
@@ -20,4 +20,4 @@ def register(app: Flask) -> None:
     server.inline_handlers["terminal-ack"] = handlers.ack_handler(state.terminals)
     server.throttle = state.socket_rate.exceeded  # events that name nothing count against the rate too
     with_fast_path(app, "terminal-input",
-                   handlers.input_fast_path(state.terminals, state.socket_rate, state.settings["MAX_INPUT_BYTES"]))
+                   handlers.input_fast_path(state.terminals, state.socket_rate, state.settings.MAX_INPUT_BYTES))

@@ -30,7 +30,7 @@ def origin_allowed(origin: str | None) -> bool:
         return True
     try:
         own = _normalise(f"{request.scheme}://{request.host}")
-        allowed = {own, *(_normalise(o) for o in current_app.config["AICT"]["ALLOWED_ORIGINS"])}
+        allowed = {own, *(_normalise(o) for o in current_app.config["AICT"].ALLOWED_ORIGINS)}
         return _normalise(origin) in allowed
     except ValueError:
         return False

@@ -100,7 +100,7 @@ def terminal_input(connection: Connection, payload: dict) -> dict:
         data = data.encode("utf-8", "replace")
     elif not isinstance(data, bytes):
         raise bad_request("'data' must be a string or bytes.")
-    if len(data) > current_app.config["AICT"]["MAX_INPUT_BYTES"]:
+    if len(data) > current_app.config["AICT"].MAX_INPUT_BYTES:
         raise AppError("too_large", "Input events are limited to 1 MiB; split bigger pastes.")
     session = _terminals().get(session_id)
     # Fast path: an attached socket's access is kept current by membership changes.

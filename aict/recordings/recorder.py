@@ -137,7 +137,7 @@ class RecordingWriter:
 
     def __init__(self, app):
         self.app = app
-        self.max_bytes = app.config["AICT"]["RECORDING_MAX_BYTES"]
+        self.max_bytes = app.config["AICT"].RECORDING_MAX_BYTES
         self.recorders: dict[str, Recorder] = {}
 
     def attach(self, session) -> Recorder:

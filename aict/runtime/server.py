@@ -87,13 +87,13 @@ def start_background_work(app: Flask) -> None:
     from aict.terminals.manager import SWEEP_SECONDS
 
     state = app.extensions["aict"]
-    state.extra["loop_lag"] = LoopLag().start()
+    state.loop_lag = LoopLag().start()
     state.sessions.mark_orphans_exited()
     every(SWEEP_SECONDS, state.terminals.sweep, "terminal sweep")
     every(FLUSH_SECONDS, state.sessions.recordings.flush, "storing recordings")
     with app.app_context():
         checkpointer = checkpointer_for(db.engine)
-        state.extra["db_holds"] = watch = HoldWatch(db.engine, state.settings["DB_HOLD_WARN_SECONDS"])
+        state.db_holds = watch = HoldWatch(db.engine, state.settings.DB_HOLD_WARN_SECONDS)
     every(CHECK_SECONDS, watch.check, "watching database connection holds")
     if checkpointer is not None:
         checkpointer.start()
@@ -103,8 +103,8 @@ def start_background_work(app: Flask) -> None:
 def serve(app: Flask, host: str | None = None, port: int | None = None) -> None:
     """Serve in the foreground until SIGINT/SIGTERM; ends running sessions on the way out."""
     settings = app.config["AICT"]
-    host = host or settings["HOST"]
-    port = int(port or settings["PORT"])
+    host = host or settings.HOST
+    port = int(port or settings.PORT)
     state = app.extensions["aict"]
     start_background_work(app)
     server = pywsgi.WSGIServer((host, port), app, handler_class=NoDelayWebSocketHandler, log=None,

@@ -3,28 +3,29 @@ stored secrets, pinned host key and address rules."""
 
 from __future__ import annotations
 
+from aict.config import Settings
 from aict.errors import AppError, forbidden
 from aict.models import Workspace
 from aict.services.host_keys import host_key_checker, pinned_key
 from aict.ssh.backend import SshBackend
 from aict.ssh.connect import SshTarget
-from aict.ssh.credentials import CredentialsUnreadable, cipher_for
+from aict.ssh.credentials import CredentialCipher, CredentialsUnreadable
 from aict.ssh.targets import target_problem
 from aict.terminals.backend import Backend
 from aict.terminals.local import LocalPtyBackend
 
 
-def backend_for(workspace: Workspace, settings: dict, username: str | None = None) -> Backend:
+def backend_for(workspace: Workspace, settings: Settings, username: str | None = None) -> Backend:
     """A new backend for one terminal of the workspace, opened on behalf of `username`."""
     if workspace.kind == "local":
-        return LocalPtyBackend([settings["SHELL"], *settings["SHELL_ARGS"]], workspace.path)
+        return LocalPtyBackend([settings.SHELL, *settings.SHELL_ARGS], workspace.path)
     return _ssh_backend(workspace, settings, username)
 
 
-def _ssh_backend(workspace: Workspace, settings: dict, username: str | None) -> SshBackend:
+def _ssh_backend(workspace: Workspace, settings: Settings, username: str | None) -> SshBackend:
     """The backend for an SSH workspace (within an app context): its target, secrets and checks."""
     try:
-        secrets = cipher_for(settings).open(workspace.credentials) if workspace.credentials else {}
+        secrets = CredentialCipher(settings.ENCRYPTION_KEY).open(workspace.credentials) if workspace.credentials else {}
     except CredentialsUnreadable:
         raise AppError("ssh_credentials_unreadable",
                        "The stored SSH credentials of this workspace cannot be decrypted with the configured "
@@ -33,13 +34,13 @@ def _ssh_backend(workspace: Workspace, settings: dict, username: str | None) -> 
                        password=secrets.get("password"), private_key=secrets.get("private_key"),
                        passphrase=secrets.get("passphrase"), pinned=pinned_key(workspace))
     owner_is_admin = workspace.owner.is_admin
-    patterns = list(settings["SSH_ALLOWED_HOSTS"])
+    patterns = list(settings.SSH_ALLOWED_HOSTS)
 
     def check_addresses(addresses: list[str]) -> None:
         problem = target_problem(target.host, addresses, owner_is_admin, patterns)
         if problem:
             raise forbidden(problem)
 
-    return SshBackend(target, connect_timeout=float(settings["SSH_CONNECT_TIMEOUT"]),
-                      keepalive=int(settings["SSH_KEEPALIVE_SECONDS"]),
+    return SshBackend(target, connect_timeout=float(settings.SSH_CONNECT_TIMEOUT),
+                      keepalive=int(settings.SSH_KEEPALIVE_SECONDS),
                       check_host_key=host_key_checker(workspace, username), check_addresses=check_addresses)

@@ -16,10 +16,7 @@ from aict.ssh.keys import BadKey, HostKey, parse_host_key
 
 
 def offers(app: Flask) -> HostKeyOffers:
-    extra = app.extensions["aict"].extra
-    if "host_key_offers" not in extra:
-        extra["host_key_offers"] = HostKeyOffers()
-    return extra["host_key_offers"]
+    return app.extensions["aict"].host_key_offers
 
 
 def pinned_key(workspace: Workspace) -> HostKey | None:

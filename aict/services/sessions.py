@@ -11,6 +11,7 @@ from gevent.event import Event
 from gevent.queue import Queue
 
 from aict.audit.events import record
+from aict.config import Settings
 from aict.db_pool import release_connection
 from aict.extensions import db
 from aict.models import TerminalSession, User, Workspace
@@ -28,13 +29,13 @@ KILL_WAIT_SECONDS = KILL_GRACE_SECONDS + 2
 EXIT_BATCH = 100  # ended terminals stored per transaction
 
 
-def manager_for(settings: dict, on_exit) -> TerminalManager:
-    limits = TerminalLimits(ring_bytes=settings["RING_BYTES"], window_bytes=settings["FLOW_WINDOW_BYTES"],
-                            coalesce_seconds=settings["COALESCE_MS"] / 1000,
-                            stream_coalesce_seconds=settings["STREAM_COALESCE_MS"] / 1000)
-    policy = LifetimePolicy(idle_timeout=settings["IDLE_TIMEOUT_SECONDS"],
-                            retention=settings["EXITED_RETENTION_SECONDS"],
-                            max_per_owner=settings["MAX_SESSIONS_PER_USER"])
+def manager_for(settings: Settings, on_exit) -> TerminalManager:
+    limits = TerminalLimits(ring_bytes=settings.RING_BYTES, window_bytes=settings.FLOW_WINDOW_BYTES,
+                            coalesce_seconds=settings.COALESCE_MS / 1000,
+                            stream_coalesce_seconds=settings.STREAM_COALESCE_MS / 1000)
+    policy = LifetimePolicy(idle_timeout=settings.IDLE_TIMEOUT_SECONDS,
+                            retention=settings.EXITED_RETENTION_SECONDS,
+                            max_per_owner=settings.MAX_SESSIONS_PER_USER)
     return TerminalManager(limits, policy, on_exit=on_exit)
 
 

@@ -6,12 +6,13 @@ import re
 
 from flask import current_app
 
+from aict.config import current_settings
 from aict.db_pool import release_connection
 from aict.errors import bad_request, forbidden
 from aict.extensions import db
 from aict.models import User, Workspace
 from aict.services.host_keys import offers
-from aict.ssh.credentials import CredentialsUnreadable, cipher_for
+from aict.ssh.credentials import CredentialCipher, CredentialsUnreadable
 from aict.ssh.keys import MAX_PRIVATE_KEY_CHARS, BadKey, load_private_key, parse_host_key
 from aict.ssh.targets import resolve, target_problem, valid_host
 from aict.validation import int_field, text_field
@@ -21,15 +22,11 @@ MAX_SECRET_CHARS = 4096
 SECRET_FIELDS = ("password", "private_key", "passphrase")
 
 
-def _settings() -> dict:
-    return current_app.config["AICT"]
-
-
 def check_target(user: User, host: str, port: int) -> None:
     if user.is_admin:
         return
     release_connection()  # a DNS answer can take seconds
-    problem = target_problem(host, resolve(host, port), False, _settings()["SSH_ALLOWED_HOSTS"])
+    problem = target_problem(host, resolve(host, port), False, current_settings().SSH_ALLOWED_HOSTS)
     if problem:
         raise forbidden(problem)
 
@@ -108,7 +105,7 @@ def new_ssh_workspace(user: User, name: str, body: dict) -> Workspace:
     document = _credentials(body)
     check_target(user, host, port)
     workspace = Workspace(name=name, kind="ssh", owner_id=user.id, host=host, port=port, username=username,
-                          credentials=cipher_for(_settings()).seal(document))
+                          credentials=CredentialCipher(current_settings().ENCRYPTION_KEY).seal(document))
     if body.get("host_key"):
         _pin(workspace, body["host_key"])
     return workspace
@@ -134,7 +131,7 @@ def update_ssh_workspace(user: User, workspace: Workspace, body: dict) -> set[st
             workspace.username = username
             changed.add("username")
     if any(name in body for name in SECRET_FIELDS):
-        cipher = cipher_for(_settings())
+        cipher = CredentialCipher(current_settings().ENCRYPTION_KEY)
         try:
             current = cipher.open(workspace.credentials) if workspace.credentials else {}
         except CredentialsUnreadable:
@@ -152,7 +149,7 @@ def reseal_all_credentials() -> tuple[int, int]:
     """Re-encrypt every stored credential with the first configured key (after a key rotation).
 
     Returns (resealed, unreadable): unreadable ones were sealed with a key no longer configured."""
-    cipher = cipher_for(_settings())
+    cipher = CredentialCipher(current_settings().ENCRYPTION_KEY)
     resealed = unreadable = 0
     for workspace in db.session.execute(db.select(Workspace).where(Workspace.credentials.is_not(None))).scalars():
         try:

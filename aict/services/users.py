@@ -4,6 +4,7 @@ import re
 import secrets
 
 from aict.auth.passwords import hash_password
+from aict.config import Settings
 from aict.db_pool import release_connection
 from aict.extensions import db
 from aict.models import User
@@ -38,12 +39,12 @@ def set_password(username: str, password: str) -> bool:
     return True
 
 
-def ensure_first_admin(settings: dict) -> tuple[str, str | None] | None:
+def ensure_first_admin(settings: Settings) -> tuple[str, str | None] | None:
     """Create the first admin unless an admin exists: (username, generated password or None), or None."""
     if db.session.execute(db.select(User).filter_by(role="admin")).first():
         return None
-    username = settings["ADMIN_USER"] or "admin"
-    password = settings["ADMIN_PASSWORD"]
+    username = settings.ADMIN_USER or "admin"
+    password = settings.ADMIN_PASSWORD
     generated = None if password else secrets.token_urlsafe(12)
     create_user(username, password or generated, "admin")
     return username, generated

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from flask import current_app
-
+from aict.config import current_settings
 from aict.errors import bad_request, forbidden
 from aict.extensions import db
 from aict.models import User, Workspace
@@ -16,22 +15,18 @@ from aict.validation import text_field
 NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,128}$")
 
 
-def _settings() -> dict:
-    return current_app.config["AICT"]
-
-
 def workspace_root() -> Path:
-    settings = _settings()
-    return Path(settings["WORKSPACE_ROOT"] or Path(settings["INSTANCE_DIR"]) / "workspaces").resolve()
+    settings = current_settings()
+    return Path(settings.WORKSPACE_ROOT or Path(settings.INSTANCE_DIR) / "workspaces").resolve()
 
 
 def may_create_local(user: User) -> bool:
-    return user.is_admin or bool(_settings()["USER_LOCAL_WORKSPACES"])
+    return user.is_admin or bool(current_settings().USER_LOCAL_WORKSPACES)
 
 
 def may_create_ssh(user: User) -> bool:
     """Admins; users when some host is allowed them (SSH_ALLOWED_HOSTS; the host named is checked then)."""
-    return user.is_admin or any(str(pattern).strip() for pattern in _settings()["SSH_ALLOWED_HOSTS"])
+    return user.is_admin or any(str(pattern).strip() for pattern in current_settings().SSH_ALLOWED_HOSTS)
 
 
 def _slug(name: str) -> str:

@@ -60,7 +60,3 @@ class CredentialCipher:
         if not sealed.startswith(ENVELOPE_V1):
             raise CredentialsUnreadable("unknown credentials envelope")
         return sealed[len(ENVELOPE_V1):]
-
-
-def cipher_for(settings: dict) -> CredentialCipher:
-    return CredentialCipher(settings["ENCRYPTION_KEY"])

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from aict.config import Settings
 from aict.errors import AppError
 from aict.services.sessions import manager_for
 from aict.terminals.live import LiveTerminal, TerminalLimits
@@ -35,8 +36,8 @@ def add(registry: TerminalManager, session_id: str, workspace_id: str = "w1",
 
 
 def test_the_manager_takes_its_limits_and_policy_from_the_settings():
-    settings = {"RING_BYTES": 64 * 1024, "FLOW_WINDOW_BYTES": 16 * 1024, "COALESCE_MS": 4, "STREAM_COALESCE_MS": 16,
-                "IDLE_TIMEOUT_SECONDS": IDLE, "EXITED_RETENTION_SECONDS": RETENTION, "MAX_SESSIONS_PER_USER": 7}
+    settings = Settings(RING_BYTES=64 * 1024, FLOW_WINDOW_BYTES=16 * 1024, COALESCE_MS=4, STREAM_COALESCE_MS=16,
+                        IDLE_TIMEOUT_SECONDS=IDLE, EXITED_RETENTION_SECONDS=RETENTION, MAX_SESSIONS_PER_USER=7)
     manager = manager_for(settings, on_exit=None)
     assert manager.limits == TerminalLimits(ring_bytes=64 * 1024, window_bytes=16 * 1024, coalesce_seconds=0.004,
                                             stream_coalesce_seconds=0.016)
