@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 
-from aict.services.users import create_user, ensure_first_admin
+from aict.errors import AppError
+from aict.services import users
 
 
 def register(app: Flask) -> None:
@@ -18,25 +19,25 @@ def register(app: Flask) -> None:
     def create_user_command(username: str, admin: bool, password: str) -> None:
         """Create a user."""
         try:
-            create_user(username, password, "admin" if admin else "user")
-        except ValueError as exc:
-            raise click.ClickException(str(exc)) from None
+            users.create_user(username, password, "admin" if admin else "user")
+        except AppError as exc:
+            raise click.ClickException(exc.message) from None
         click.echo(f"Created {'admin' if admin else 'user'} {username}.")
 
     @group.command("ensure-admin")
     def ensure_admin() -> None:
         """Create the first admin unless one exists (AICT_ADMIN_USER / AICT_ADMIN_PASSWORD, or generated)."""
         try:
-            announce_first_admin(ensure_first_admin(current_app.config["AICT"]))
-        except ValueError as exc:
-            raise click.ClickException(str(exc)) from None
+            announce_first_admin(users.ensure_first_admin(current_app.config["AICT"]))
+        except AppError as exc:
+            raise click.ClickException(exc.message) from None
 
     @group.command("set-password")
     @click.argument("username")
     @click.password_option()
     def set_password(username: str, password: str) -> None:
         """Reset a user's password."""
-        if not set_password(username, password):
+        if not users.set_password(username, password):
             raise click.ClickException(f"No user named {username}.")
         click.echo(f"Password of {username} changed.")
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+# The status of each code. For a bare HTTP error (werkzeug's 404, 405, ...) the first code listed
+# with its status names it.
 STATUS_BY_CODE = {
     "bad_request": 400,
-    "invalid_credentials": 401,
     "unauthorized": 401,
+    "invalid_credentials": 401,
     "token_expired": 401,
     "token_revoked": 401,
     "invalid_token": 401,
@@ -18,6 +20,14 @@ STATUS_BY_CODE = {
     "throttled": 429,
     "database_busy": 503,
 }
+
+
+def code_for_status(status: int) -> str:
+    """The code a bare HTTP error of this status gets (415 and other 4xx without one: bad_request)."""
+    for code, known in STATUS_BY_CODE.items():
+        if known == status:
+            return code
+    return "bad_request" if 400 <= status < 500 else "error"
 
 
 class AppError(Exception):

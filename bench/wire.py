@@ -3,7 +3,7 @@
 Like the terminado client beside it, it connects and sends with websocket-client, reads messages
 with bench/wsframes.py, on the thread that waits for them: no library threads, queues or
 per-message thread hops between the server and the clock. It speaks just what the benchmark
-needs of PROTOCOL.md: connect with a token, events with acks, binary `terminal-output` (header
+needs of the protocol (docs/api.md): connect with a token, events with acks, binary `terminal-output` (header
 message + attachment), pings.
 """
 

@@ -8,12 +8,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from aict.db_pool import database_busy
-from aict.errors import AppError
+from aict.errors import AppError, code_for_status
 from aict.extensions import limiter
-
-_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "bad_request",
-               429: "throttled"}
 
 
 def error_response(error: AppError, headers: dict | None = None):
@@ -46,7 +42,7 @@ def register(app: Flask) -> None:
     def _http_error(error: HTTPException):
         if error.code == 404 and _wants_page():
             return render_template("not_found.html", message=None), 404
-        code = _HTTP_CODES.get(error.code or 500, "error")
+        code = code_for_status(error.code or 500)
         message = {404: "There is nothing at this address.", 413: "The request body is too large.",
                    405: "This method is not allowed here."}.get(error.code, error.description)
         return error_response(AppError(code, message, status=error.code))

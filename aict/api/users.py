@@ -4,7 +4,7 @@ from flask import Blueprint
 from flask_jwt_extended import current_user, jwt_required
 
 from aict.api.validation import json_body
-from aict.errors import AppError, bad_request, forbidden
+from aict.errors import bad_request, forbidden
 from aict.extensions import db
 from aict.models import User
 from aict.models.users import ROLES
@@ -37,8 +37,5 @@ def add_user():
     role = text_field(body, "role", required=False, default="user")
     if role not in ROLES:
         raise bad_request("'role' must be 'admin' or 'user'.")
-    try:
-        user = create_user(username, password, role)
-    except ValueError as exc:
-        raise AppError("conflict" if "exists" in str(exc) else "bad_request", str(exc)) from None
+    user = create_user(username, password, role)
     return user.to_dict(), 201

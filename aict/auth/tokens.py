@@ -15,15 +15,14 @@ from aict.models.base import new_id
 
 
 def issue_tokens(user: User, login_id: str | None = None) -> dict:
+    """A new login: an access token and the refresh token that renews it, both carrying its id."""
     login_id = login_id or new_id()
-    claims = {"lid": login_id}
-    access = create_access_token(identity=user.id, additional_claims=claims)
-    expires_in = int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds())
-    tokens = {"access_token": access, "token_type": "Bearer", "expires_in": expires_in}
-    return tokens | {"refresh_token": create_refresh_token(identity=user.id, additional_claims=claims)}
+    refresh = create_refresh_token(identity=user.id, additional_claims={"lid": login_id})
+    return refresh_access(user, login_id) | {"refresh_token": refresh}
 
 
 def refresh_access(user: User, login_id: str) -> dict:
+    """A new access token for an existing login."""
     access = create_access_token(identity=user.id, additional_claims={"lid": login_id})
     expires_in = int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds())
     return {"access_token": access, "token_type": "Bearer", "expires_in": expires_in}

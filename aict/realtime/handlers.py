@@ -1,4 +1,4 @@
-"""One handler per client→server event of the contract (see ../shared/PROTOCOL.md)."""
+"""One handler per client→server event of the protocol (docs/api.md, aict/protocol.py)."""
 
 from __future__ import annotations
 

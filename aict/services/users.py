@@ -6,6 +6,7 @@ import secrets
 from aict.auth.passwords import hash_password
 from aict.config import Settings
 from aict.db_pool import release_connection
+from aict.errors import AppError, bad_request
 from aict.extensions import db
 from aict.models import User
 
@@ -14,13 +15,13 @@ MIN_PASSWORD = 8
 
 
 def create_user(username: str, password: str, role: str = "user") -> User:
-    """Create a user; ValueError with a readable reason when it cannot be done."""
+    """Create a user; AppError (bad_request, or conflict for a taken name) when it cannot be done."""
     if not USERNAME.match(username):
-        raise ValueError("A username is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.")
+        raise bad_request("A username is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.")
     if len(password) < MIN_PASSWORD:
-        raise ValueError(f"A password needs at least {MIN_PASSWORD} characters.")
+        raise bad_request(f"A password needs at least {MIN_PASSWORD} characters.")
     if db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none():
-        raise ValueError(f"A user named '{username}' already exists.")
+        raise AppError("conflict", f"A user named '{username}' already exists.")
     release_connection()  # hashing takes ~160 ms in a thread
     user = User(username=username, role=role, password_hash=hash_password(password))
     db.session.add(user)

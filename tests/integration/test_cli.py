@@ -1,0 +1,35 @@
+"""The `flask aict` commands an operator runs beside a live server: users made and passwords reset."""
+
+import secrets
+import subprocess
+
+import pytest
+
+from tests.integration.contract import assert_error
+
+
+def _flask_fails(server, *args: str) -> str:
+    with pytest.raises(subprocess.CalledProcessError) as failed:
+        server.flask(*args)
+    return failed.value.stderr
+
+
+def test_create_user_then_set_password_take_effect_on_the_running_server(server):
+    username = f"cli{secrets.token_hex(4)}"
+    made = server.flask("aict", "create-user", username, "--password", "first-password")
+    assert f"Created user {username}." in made.stdout
+    assert server.login(username, "first-password")
+
+    changed = server.flask("aict", "set-password", username, "--password", "second-password")
+    assert f"Password of {username} changed." in changed.stdout
+    assert server.login(username, "second-password")
+    refused = server.api("POST", "/api/auth/login", json={"username": username, "password": "first-password"})
+    assert_error(refused, 401, "invalid_credentials")
+
+
+def test_the_commands_say_what_is_wrong(server):
+    assert "No user named nobody-here." in _flask_fails(server, "aict", "set-password", "nobody-here",
+                                                        "--password", "whatever-123")
+    assert "already exists" in _flask_fails(server, "aict", "create-user", server.admin_username,
+                                            "--password", "whatever-123")
+    assert "at least 8 characters" in _flask_fails(server, "aict", "create-user", "shorty", "--password", "short")
