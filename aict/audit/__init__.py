@@ -1,0 +1,1 @@
+"""Audit events: typed records of who did what, chained by hashes."""

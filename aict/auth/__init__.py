@@ -1,0 +1,1 @@
+"""Logins: tokens and their revocation, password hashes, login throttling."""

@@ -2,7 +2,7 @@
 
 Under gevent's monkey-patching the channel's waits are cooperative: read() blocks only the
 session's reader greenlet, and input goes through a bounded queue drained by a writer greenlet.
-Flow control needs nothing extra: while the Session core stops reading, the channel's window
+Flow control needs nothing extra: while the LiveTerminal core stops reading, the channel's window
 fills and the remote program blocks on its writes.
 """
 

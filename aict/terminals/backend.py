@@ -1,4 +1,4 @@
-"""The Backend protocol: what the Session core needs from a terminal, whatever drives it."""
+"""The Backend protocol: what the LiveTerminal core needs from a terminal, whatever drives it."""
 
 from __future__ import annotations
 

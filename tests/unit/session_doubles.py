@@ -1,4 +1,4 @@
-"""Test doubles for the Session core: a backend the test feeds, and viewers that record what they get."""
+"""Test doubles for the LiveTerminal core: a backend the test feeds, and viewers that record what they get."""
 
 from __future__ import annotations
 
