@@ -5,10 +5,11 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     from aict.extensions import socketio
-    from aict.realtime import connect, direct, handlers  # noqa: F401  (importing registers the handlers)
+    from aict.realtime import connect, handlers  # noqa: F401  (importing registers the handlers)
     from aict.realtime.connections import ConnectionRegistry
     from aict.realtime.guard import SocketThrottle, with_fast_path
-    from aict.realtime.inline import InlineEventsServer, install_message_shortcut
+    from aict.realtime.transport import direct_output as direct
+    from aict.realtime.transport.inline_events import InlineEventsServer, install_message_shortcut
     from aict.realtime.viewer import notify_forced_detach
 
     state = app.extensions["aict"]

@@ -15,7 +15,7 @@ from aict.errors import AppError, bad_request
 from aict.extensions import db, socketio
 from aict.models import User
 from aict.realtime.connections import Connection
-from aict.realtime.inline import THROTTLED, InlineEventsServer
+from aict.realtime.transport.inline_events import THROTTLED, InlineEventsServer
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from aict.extensions import db
 from aict.models import TerminalSession
 from aict.realtime.connections import Connection
 from aict.realtime.guard import THROTTLED, current_user_of, session_id_of, socket_event
-from aict.realtime.inline import Later
+from aict.realtime.transport.inline_events import Later
 from aict.realtime.viewer import SocketViewer
 from aict.terminals.backend import InputBacklogFull
 from aict.terminals.session import Session
@@ -170,7 +170,7 @@ def input_fast_path(sessions, throttle, max_input: int):
 
 
 def ack_handler(sessions):
-    """terminal-ack, answered inline (aict.realtime.inline): acks are the most frequent event and
+    """terminal-ack, answered inline (aict.realtime.transport.inline_events): acks are the most frequent event and
     need neither the database nor a Flask request context (which cost ~10% of a flood's CPU).
     Malformed acks are ignored, and no answer is needed (an ack id, if sent, gets an empty one)."""
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from aict.extensions import socketio
-from aict.realtime.direct import send_binary_event, take_held
+from aict.realtime.transport.direct_output import send_binary_event, take_held
 from aict.terminals.backend import ExitStatus
 
 
@@ -26,7 +26,7 @@ class SocketViewer:
     def send_output(self, session_id: str, offset: int, data: bytes) -> None:
         # The most frequent event, encoded in one step (python-socketio's encoder walks the payload
         # for binary parts): a Socket.IO binary event, its header then its attachment, written
-        # straight to the WebSocket when nothing is queued before it (aict.realtime.direct).
+        # straight to the WebSocket when nothing is queued before it (aict.realtime.transport.direct_output).
         server = socketio.server
         eio_sid = server.manager.eio_sid_from_sid(self.key, "/")
         if eio_sid is None:

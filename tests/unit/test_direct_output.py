@@ -1,4 +1,4 @@
-"""aict.realtime.direct: small terminal-output goes straight to the WebSocket only when nothing
+"""aict.realtime.transport.direct_output: small terminal-output goes straight to the WebSocket only when nothing
 sent earlier could be overtaken and the write cannot wait; otherwise engineio's queue takes it."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import gevent.queue
 import pytest
 from gevent.lock import Semaphore
 
-from aict.realtime.direct import DIRECT_MAX_BYTES, send_binary_event
-from aict.realtime.frames import BoundedWebSocket
+from aict.realtime.transport.direct_output import DIRECT_MAX_BYTES, send_binary_event
+from aict.realtime.transport.websocket_frames import BoundedWebSocket
 
 HEADER = '51-["terminal-output",{"sessionId":"s1","offset":0,"data":{"_placeholder":true,"num":0}}]'
 
@@ -85,7 +85,7 @@ def test_bulk_output_and_a_full_socket_take_the_queue_so_the_session_never_waits
 def test_a_few_bytes_awaiting_the_peers_ack_do_not_divert_output_but_kilobytes_do(connection, monkeypatch):
     # A delayed ACK keeps the last small write in the kernel for up to 40 ms; waiting for none sent
     # the next echo to engineio's queue, behind everything else the loop had at hand.
-    from aict.realtime import direct
+    from aict.realtime.transport import direct_output as direct
 
     eio_socket, client = connection
     monkeypatch.setattr(direct, "_outstanding_bytes", lambda ws: 160)
@@ -98,7 +98,7 @@ def test_a_few_bytes_awaiting_the_peers_ack_do_not_divert_output_but_kilobytes_d
 
 
 def test_an_event_answer_goes_straight_out_only_when_nothing_is_queued_before_it(connection):
-    from aict.realtime.direct import send_text
+    from aict.realtime.transport.direct_output import send_text
 
     eio_socket, client = connection
     assert send_text(eio_socket, '31[{"ok":true}]')
@@ -113,7 +113,7 @@ def test_an_answer_scheduled_behind_output_is_sent_from_a_greenlet_never_from_th
     import socketio
     from gevent.hub import get_hub
 
-    from aict.realtime.inline import InlineEventsServer
+    from aict.realtime.transport.inline_events import InlineEventsServer
 
     eio_socket, client = connection
     server = InlineEventsServer.adopt(socketio.Server(async_mode="gevent"))
@@ -152,7 +152,7 @@ def keystroke(connection, monkeypatch):
     import socketio
 
     from aict.realtime import viewer
-    from aict.realtime.inline import InlineEventsServer, Later
+    from aict.realtime.transport.inline_events import InlineEventsServer, Later
 
     eio_socket, client = connection
     handler = eio_socket.direct_websocket.handler

@@ -76,7 +76,7 @@ class BoundedWebSocket(WebSocket):
 
     def send_frames(self, frames) -> None:
         """(opcode, payload) frames, back to back and whole: greenlets that send on this socket
-        (engineio's writer, aict.realtime.direct, the reader answering a ping, a close) take turns,
+        (engineio's writer, aict.realtime.transport.direct_output, the reader answering a ping, a close) take turns,
         so a frame is never split by another one when a send has to wait, and a Socket.IO binary
         event's header and attachment stay together. Written with plain sends (gevent's sendall
         asks the kernel for SO_SNDBUF first: a syscall per call); a large payload is not copied

@@ -27,7 +27,7 @@ from engineio.socket import Socket
 from gevent.hub import get_hub
 
 from aict.errors import bad_request
-from aict.realtime.direct import has_held, hold, send_text, take_held
+from aict.realtime.transport.direct_output import has_held, hold, send_text, take_held
 
 log = logging.getLogger(__name__)
 InlineHandler = Callable[[str, object], object]  # (sid, payload) -> ack data, or None: not handled here
@@ -164,7 +164,7 @@ class InlineEventsServer(socketio.Server):
                 self.eio.send(eio_sid, message)
 
     def _answer(self, eio_sid, ack) -> None:
-        # Straight to the WebSocket when possible (aict.realtime.direct): queued, a keystroke's
+        # Straight to the WebSocket when possible (aict.realtime.transport.direct_output): queued, a keystroke's
         # answer would make the echo right behind it take the queue as well. Answers scheduled
         # behind output come from a hub callback, where nothing may wait: a greenlet sends them.
         if gevent.getcurrent() is get_hub():

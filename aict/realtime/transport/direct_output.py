@@ -21,7 +21,7 @@ import termios
 from engineio.socket import Socket
 from geventwebsocket.exceptions import WebSocketError
 
-from aict.realtime.frames import BoundedWebSocket
+from aict.realtime.transport.websocket_frames import BoundedWebSocket
 
 # Only what a nearly empty socket buffer takes at once: writing never waits, so a slow tab can never
 # hold up the session's greenlet (and with it the other tabs). Bulk output keeps engineio's queue.
