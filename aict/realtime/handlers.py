@@ -42,6 +42,26 @@ def _size(payload: dict, default_cols: int | None, default_rows: int | None) -> 
     return cols, rows
 
 
+def _amount(size: int) -> str:
+    for unit, name in ((1024 * 1024, "MiB"), (1024, "KiB")):
+        if size >= unit and size % unit == 0:
+            return f"{size // unit} {name}"
+    return f"{size} bytes"
+
+
+def input_bytes(payload: dict, max_bytes: int) -> bytes:
+    """terminal-input's data as the bytes to write (a string as UTF-8, a lone surrogate as '?'):
+    bad_request unless a string or bytes, too_large past `max_bytes` (MAX_INPUT_BYTES)."""
+    data = payload.get("data")
+    if isinstance(data, str):
+        data = data.encode("utf-8", "replace")
+    elif not isinstance(data, bytes):
+        raise bad_request("'data' must be a string or bytes.")
+    if len(data) > max_bytes:
+        raise AppError("too_large", f"Input events are limited to {_amount(max_bytes)}; split bigger pastes.")
+    return data
+
+
 def _attach(connection: Connection, session: Session, level: str, since: int | None) -> dict:
     access = wire_access(level)
     result = session.attach(SocketViewer(request.sid, connection.user_id), access, since)
@@ -92,13 +112,7 @@ def detach_terminal(connection: Connection, payload: dict) -> dict:
 @socket_event("terminal-input")
 def terminal_input(connection: Connection, payload: dict) -> dict:
     session_id = session_id_of(payload)
-    data = payload.get("data")
-    if isinstance(data, str):
-        data = data.encode("utf-8", "replace")
-    elif not isinstance(data, bytes):
-        raise bad_request("'data' must be a string or bytes.")
-    if len(data) > current_app.config["AICT"]["MAX_INPUT_BYTES"]:
-        raise AppError("too_large", "Input events are limited to 1 MiB; split bigger pastes.")
+    data = input_bytes(payload, current_app.config["AICT"]["MAX_INPUT_BYTES"])
     session = _registry().get(session_id)
     # Fast path: an attached socket's access is kept current by membership changes.
     access = session.access_of(request.sid) if session is not None else None
@@ -153,11 +167,10 @@ def input_fast_path(sessions, throttle, max_input: int):
         session = sessions.get(payload["sessionId"])
         if session is None or session.access_of(sid) != "operator" or not session.running:
             return None
-        data = payload.get("data")
-        if isinstance(data, str):
-            data = data.encode("utf-8", "replace")
-        if not isinstance(data, bytes) or len(data) > max_input:
-            return None
+        try:
+            data = input_bytes(payload, max_input)
+        except AppError:
+            return None  # the full handler answers it
         if throttle.exceeded(sid):
             return THROTTLED
         try:
