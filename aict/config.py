@@ -54,6 +54,7 @@ DEFAULTS: dict[str, object] = {
     "STREAM_COALESCE_MS": 16,  # the same while a stream runs (the last frame carried 64 KiB or more)
     "MAX_INPUT_BYTES": 1 * MiB,
     "MAX_MESSAGE_BYTES": 8 * MiB,  # transport limit for one socket message
+    "FAST_PATHS": True,  # the transport's patches to engineio/python-socketio (aict/realtime/transport/)
     "IDLE_TIMEOUT_SECONDS": 24 * 3600,  # a detached session is ended after this
     "EXITED_RETENTION_SECONDS": 1800,  # an exited session's ring stays attachable this long
     "MAX_SESSIONS_PER_USER": 50,

@@ -183,8 +183,8 @@ def input_fast_path(sessions, throttle, max_input: int):
 
 
 def ack_handler(sessions):
-    """terminal-ack, answered inline (aict.realtime.transport.inline_events): acks are the most frequent event and
-    need neither the database nor a Flask request context (which cost ~10% of a flood's CPU).
+    """terminal-ack, answered with no Flask request context (with FAST_PATHS, inline: transport.inline_events):
+    acks are the most frequent event and need neither (a request context cost ~10% of a flood's CPU).
     Malformed acks are ignored, and no answer is needed (an ack id, if sent, gets an empty one)."""
 
     def on_terminal_ack(sid, payload=None):
