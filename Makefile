@@ -11,8 +11,18 @@ FLASK := $(VENV)/bin/flask --app wsgi
 run: deps assets ## install, build, migrate, create the first admin, serve on 127.0.0.1:8080
 	@$(PY) wsgi.py --setup
 
+# The socket contract once more on the libraries' own transport (FAST_PATHS off, ~1 minute): the fast
+# paths in aict/realtime/transport/ may change speed, never what a client sees.
+CONTRACT_TESTS := $(wildcard tests/integration/test_stream_*.py) tests/integration/test_input_acks.py \
+	tests/integration/test_websocket_frames.py tests/integration/test_bad_input.py \
+	tests/integration/test_event_fuzz.py tests/integration/test_socket_security.py \
+	tests/integration/test_smoke.py $(addprefix tests/integration/test_auth.py::,\
+	test_logout_disconnects_sockets_of_that_login_within_5_seconds \
+	test_expired_token_is_refused_over_http_and_socket test_forged_token_is_refused_over_http_and_socket)
+
 test: system-test-deps dev-deps assets lint ## install what the tests need, then run the whole suite
 	$(VENV)/bin/pytest -q tests
+	AICT_TEST_FAST_PATHS=0 $(VENV)/bin/pytest -q $(CONTRACT_TESTS)
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)

@@ -60,6 +60,12 @@ COALESCE_MS = 8                       # output that keeps coming gathers this lo
 STREAM_COALESCE_MS = 16               # the same while a stream runs (its last frame carried 64 KiB or more)
 MAX_INPUT_BYTES = 1024 * 1024         # largest terminal-input event (pages split bigger pastes)
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024   # transport limit for one socket message
+FAST_PATHS = True                     # the transport's patches to engineio and python-socketio internals
+                                      # (aict/realtime/transport/): faster keystrokes and output. They are
+                                      # checked at start-up against the library versions they were written
+                                      # for, and the server refuses to start on any other; False runs the
+                                      # libraries' own code: the same socket contract, slower (an echo
+                                      # ~0.9 ms), and no version check
 IDLE_TIMEOUT_SECONDS = 24 * 3600      # a session with no socket attached is ended after this (0: never)
 EXITED_RETENTION_SECONDS = 1800       # an exited session's output stays attachable this long
 MAX_SESSIONS_PER_USER = 50            # running terminals per user

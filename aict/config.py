@@ -67,6 +67,7 @@ class Settings:
     SSH_KEEPALIVE_SECONDS: int = 15
     SSH_ALLOWED_HOSTS: list[str] = field(default_factory=list)  # patterns non-admins may target: ["*.lab.example"]
     METRICS_TOKEN: str | None = None  # when set, /metrics needs "Authorization: Bearer <token>"
+    FAST_PATHS: bool = True  # the transport's speed patches to engineio/python-socketio (aict/realtime/transport/)
     ADMIN_USER: str | None = None
     ADMIN_PASSWORD: str | None = None
 

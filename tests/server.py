@@ -18,6 +18,10 @@ import socketio
 from aict.db_pool import HOLD_WARNING
 
 ROOT = Path(__file__).resolve().parent.parent
+# AICT_TEST_FAST_PATHS=0 runs every test server on the libraries' own transport (FAST_PATHS off);
+# unset, servers run the default. Like every AICT_* variable, it is not passed on as it is.
+FAST_PATHS = os.environ.get("AICT_TEST_FAST_PATHS")
+FAST_PATHS_ON = FAST_PATHS is None or FAST_PATHS.strip().lower() in ("1", "true", "yes", "on")
 
 
 def free_port() -> int:
@@ -44,6 +48,8 @@ class RunningServer:
                         AICT_SHELL_ARGS='["--noprofile", "--norc"]',
                         # The shared server outlives hundreds of tests whose terminals keep running.
                         AICT_MAX_SESSIONS_PER_USER="10000")
+        if FAST_PATHS is not None:  # the transport this run tests (Makefile: the contract on both paths)
+            self.env["AICT_FAST_PATHS"] = FAST_PATHS
         self.env.update(settings or {})
         self.log_path = instance / "server.log"
         self.proc: subprocess.Popen | None = None

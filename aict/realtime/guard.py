@@ -15,12 +15,9 @@ from aict.errors import AppError, bad_request
 from aict.extensions import db, socketio
 from aict.models import User
 from aict.realtime.connections import Connection
-from aict.realtime.inline import THROTTLED, InlineEventsServer
+from aict.realtime.transport.contract_events import THROTTLED
 
 log = logging.getLogger(__name__)
-
-
-GUARDED: dict[str, object] = {}  # event name -> its guarded handler (for raw fast paths to fall back on)
 
 
 class SocketThrottle:
@@ -80,7 +77,6 @@ def socket_event(name: str):
                                                "message": "Something went wrong on the server."}}
 
         socketio.on_event(name, wrapper)
-        GUARDED[name] = wrapper
         return handler
 
     return decorate
@@ -99,16 +95,3 @@ def session_id_of(payload: dict) -> str:
         raise bad_request("'sessionId' must be a session id string.")
     return value
 
-
-def with_fast_path(app, name: str, fast_path) -> None:
-    """Answer `name` in the greenlet that read it: `fast_path(sid, payload)` handles the common case
-    without Flask's per-event request context, or returns None to run the guarded handler."""
-    guarded = GUARDED[name]
-
-    def handler(sid, payload=None, *_extra):
-        with app.request_context(socketio.server.get_environ(sid, namespace="/")):
-            request.sid, request.namespace = sid, "/"
-            return guarded(payload)
-
-    socketio.server.on(name, handler, namespace="/")
-    InlineEventsServer.adopt(socketio.server).inline_handlers[name] = fast_path

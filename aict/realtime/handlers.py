@@ -10,7 +10,7 @@ from aict.extensions import db
 from aict.models import TerminalSession
 from aict.realtime.connections import Connection
 from aict.realtime.guard import THROTTLED, current_user_of, session_id_of, socket_event
-from aict.realtime.inline import Later
+from aict.realtime.transport.inline_events import Later
 from aict.realtime.viewer import SocketViewer
 from aict.services.access import session_for, wire_access, workspace_for
 from aict.terminals.backend import InputBacklogFull
@@ -43,6 +43,26 @@ def _size(payload: dict, default_cols: int | None, default_rows: int | None) -> 
     cols = int_field(payload, "cols", low=1, high=MAX_SIZE, default=default_cols, required=True)
     rows = int_field(payload, "rows", low=1, high=MAX_SIZE, default=default_rows, required=True)
     return cols, rows
+
+
+def _amount(size: int) -> str:
+    for unit, name in ((1024 * 1024, "MiB"), (1024, "KiB")):
+        if size >= unit and size % unit == 0:
+            return f"{size // unit} {name}"
+    return f"{size} bytes"
+
+
+def input_bytes(payload: dict, max_bytes: int) -> bytes:
+    """terminal-input's data as the bytes to write (a string as UTF-8, a lone surrogate as '?'):
+    bad_request unless a string or bytes, too_large past `max_bytes` (MAX_INPUT_BYTES)."""
+    data = payload.get("data")
+    if isinstance(data, str):
+        data = data.encode("utf-8", "replace")
+    elif not isinstance(data, bytes):
+        raise bad_request("'data' must be a string or bytes.")
+    if len(data) > max_bytes:
+        raise AppError("too_large", f"Input events are limited to {_amount(max_bytes)}; split bigger pastes.")
+    return data
 
 
 def _attach(connection: Connection, session: LiveTerminal, level: str, since: int | None) -> dict:
@@ -95,13 +115,7 @@ def detach_terminal(connection: Connection, payload: dict) -> dict:
 @socket_event("terminal-input")
 def terminal_input(connection: Connection, payload: dict) -> dict:
     session_id = session_id_of(payload)
-    data = payload.get("data")
-    if isinstance(data, str):
-        data = data.encode("utf-8", "replace")
-    elif not isinstance(data, bytes):
-        raise bad_request("'data' must be a string or bytes.")
-    if len(data) > current_app.config["AICT"].MAX_INPUT_BYTES:
-        raise AppError("too_large", "Input events are limited to 1 MiB; split bigger pastes.")
+    data = input_bytes(payload, current_app.config["AICT"].MAX_INPUT_BYTES)
     session = _terminals().get(session_id)
     # Fast path: an attached socket's access is kept current by membership changes.
     access = session.access_of(request.sid) if session is not None else None
@@ -156,11 +170,10 @@ def input_fast_path(sessions, throttle, max_input: int):
         session = sessions.get(payload["sessionId"])
         if session is None or session.access_of(sid) != "operator" or not session.running:
             return None
-        data = payload.get("data")
-        if isinstance(data, str):
-            data = data.encode("utf-8", "replace")
-        if not isinstance(data, bytes) or len(data) > max_input:
-            return None
+        try:
+            data = input_bytes(payload, max_input)
+        except AppError:
+            return None  # the full handler answers it
         if throttle.exceeded(sid):
             return THROTTLED
         try:
@@ -173,8 +186,8 @@ def input_fast_path(sessions, throttle, max_input: int):
 
 
 def ack_handler(sessions):
-    """terminal-ack, answered inline (aict.realtime.inline): acks are the most frequent event and
-    need neither the database nor a Flask request context (which cost ~10% of a flood's CPU).
+    """terminal-ack, answered with no Flask request context (with FAST_PATHS, inline: transport.inline_events):
+    acks are the most frequent event and need neither (a request context cost ~10% of a flood's CPU).
     Malformed acks are ignored, and no answer is needed (an ack id, if sent, gets an empty one)."""
 
     def on_terminal_ack(sid, payload=None):

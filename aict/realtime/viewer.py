@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from aict.extensions import socketio
-from aict.realtime.direct import send_binary_event, take_held
 from aict.terminals.backend import ExitStatus
-
-
-@lru_cache(maxsize=4096)
-def _output_header(session_id: str) -> str:
-    """terminal-output's header for a session, with '%d' where the offset goes."""
-    quoted = json.dumps(session_id).replace("%", "%%")
-    return '51-["terminal-output",{"sessionId":' + quoted + ',"offset":%d,"data":{"_placeholder":true,"num":0}}]'
 
 
 @dataclass(eq=False)
@@ -25,21 +15,7 @@ class SocketViewer:
     attached: set[str] = field(default_factory=set)  # the connection's attached session ids
 
     def send_output(self, session_id: str, offset: int, data: bytes) -> None:
-        # The most frequent event, encoded in one step (python-socketio's encoder walks the payload
-        # for binary parts): a Socket.IO binary event, its header then its attachment, written
-        # straight to the WebSocket when nothing is queued before it (aict.realtime.direct).
-        server = socketio.server
-        eio_sid = server.manager.eio_sid_from_sid(self.key, "/")
-        if eio_sid is None:
-            return
-        header = _output_header(session_id) % offset
-        eio_socket = server.eio.sockets.get(eio_sid)
-        held = take_held(eio_socket) if eio_socket is not None else []  # keystroke answers ride along
-        if eio_socket is None or not send_binary_event(eio_socket, header, data, held):
-            server.eio.send(eio_sid, header)
-            server.eio.send(eio_sid, data)
-            for message in held:
-                server.eio.send(eio_sid, message)
+        socketio.server.send_terminal_output(self.key, session_id, offset, data)
 
     def send_exit(self, session_id: str, status: ExitStatus) -> None:
         socketio.server.emit("terminal-exit", {"sessionId": session_id, "exitCode": status.exit_code,

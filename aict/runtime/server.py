@@ -13,14 +13,14 @@ from gevent import pywsgi
 from gevent.lock import Semaphore
 from geventwebsocket.handler import WebSocketHandler
 
-from aict.realtime.frames import DEFAULT_MAX_MESSAGE_BYTES, BoundedWebSocket
+from aict.realtime.transport.websocket_frames import DEFAULT_MAX_MESSAGE_BYTES, BoundedWebSocket
 
 log = logging.getLogger(__name__)
 
 
 class NoDelayWebSocketHandler(WebSocketHandler):
     """TCP_NODELAY (else a binary event's second frame can wait ~40 ms for a delayed ACK), and
-    client frames read by aict.realtime.frames (fast, and bounded by MAX_MESSAGE_BYTES)."""
+    client frames read by aict.realtime.transport.websocket_frames (fast, and bounded by MAX_MESSAGE_BYTES)."""
 
     def __init__(self, sock, *args, **kwargs):
         try:

@@ -41,7 +41,7 @@ def test_a_resize_is_announced_to_the_other_tab_not_to_the_one_that_resized(serv
 
 def test_small_and_bulk_output_of_two_terminals_on_one_socket_stay_whole_and_in_order(server, connect, workspace):
     # Small chunks (an echo, a line) are written straight to the WebSocket, bulk ones through
-    # engineio's queue (aict.realtime.direct): switching between the two must never reorder.
+    # engineio's queue (aict.realtime.transport.direct_output): switching between the two must never reorder.
     client = connect(server)
     script = ("stty -echo; for i in $(seq 1 60); do echo line-$i; "
               "if [ $((i % 10)) -eq 0 ]; then head -c 200000 /dev/zero | tr '\\0' $((i / 10)); echo; fi; "

@@ -10,7 +10,7 @@ import time
 
 import websocket
 
-from aict.realtime.frames import unmask
+from aict.realtime.transport.websocket_frames import unmask
 from tests.integration.contract import assert_echoes, raw_websocket
 
 OPCODE_TEXT, OPCODE_CONTINUATION = 0x1, 0x0
@@ -109,7 +109,7 @@ def test_malformed_socketio_packets_leave_the_connection_and_its_terminals_worki
     other_session = other.create(workspace["id"])
     ws = raw_websocket(server)
     # Each is an Engine.IO message whose Socket.IO packet cannot be decoded: the server logs it and
-    # reads on (messages go straight to Socket.IO, without engineio's Packet: aict.realtime.inline).
+    # reads on (on either path: aict.realtime.transport.contract_events, and engineio_hooks).
     for bad in ("4", "42[", '42["terminal-input",', "4x", "49", '42["terminal-input",{"sessionId":1}]'):
         ws.send(bad)
     ws.send('427["create-terminal",' + json.dumps({"workspaceId": workspace["id"]}) + "]")

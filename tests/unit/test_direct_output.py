@@ -1,5 +1,7 @@
-"""aict.realtime.direct: small terminal-output goes straight to the WebSocket only when nothing
-sent earlier could be overtaken and the write cannot wait; otherwise engineio's queue takes it."""
+"""aict.realtime.transport.direct_output: small terminal-output goes straight to the WebSocket only
+when nothing sent earlier could be overtaken and the write cannot wait; otherwise engineio's queue
+takes it. A fast path only (FAST_PATHS): the stock transport always queues, so these run on their
+own, against real engineio, python-socketio and gevent-websocket objects over a loopback socket."""
 
 from __future__ import annotations
 
@@ -7,27 +9,40 @@ import socket
 from types import SimpleNamespace
 
 import gevent
-import gevent.queue
 import pytest
+from engineio.socket import Socket
 from gevent.lock import Semaphore
+from geventwebsocket.handler import WebSocketHandler
+from geventwebsocket.websocket import Stream
 
-from aict.realtime.direct import DIRECT_MAX_BYTES, send_binary_event
-from aict.realtime.frames import BoundedWebSocket
+from aict.realtime.transport.direct_output import DIRECT_MAX_BYTES, send_binary_event
+from aict.realtime.transport.inline_events import InlineEventsServer
+from aict.realtime.transport.output_packet import terminal_output_header
+from aict.realtime.transport.websocket_frames import BoundedWebSocket
 
-HEADER = '51-["terminal-output",{"sessionId":"s1","offset":0,"data":{"_placeholder":true,"num":0}}]'
+HEADER = terminal_output_header("s1", 0)
 
 
 @pytest.fixture
-def connection():
+def server():
+    return InlineEventsServer(async_mode="gevent")
+
+
+@pytest.fixture
+def connection(server):
+    """An upgraded engineio socket ("e1") of `server`, its WebSocket over loopback, and the client's end."""
     listener = socket.create_server(("127.0.0.1", 0))
     client = socket.create_connection(listener.getsockname())
     server_end, _ = listener.accept()
     listener.close()
-    ws = BoundedWebSocket.__new__(BoundedWebSocket)  # only what sending needs: the handler's socket and lock
-    ws.closed = False
-    ws.handler = SimpleNamespace(socket=server_end, send_lock=Semaphore())
-    eio_socket = SimpleNamespace(direct_websocket=ws, closed=False, upgraded=True, upgrading=False,
-                                 writer_idle=True, queue=gevent.queue.Queue())
+    handler = WebSocketHandler(server_end, server_end.getsockname(), server=None)
+    handler.send_lock = Semaphore()  # as aict's NoDelayWebSocketHandler gives each connection
+    ws = BoundedWebSocket({}, Stream(handler), handler)
+    eio_socket = Socket(server.eio, "e1")
+    eio_socket.connected = eio_socket.upgraded = True
+    server.eio.sockets["e1"] = eio_socket
+    # What engineio_hooks sets: the WebSocket engineio reads, and its writer waiting in poll().
+    eio_socket.direct_websocket, eio_socket.writer_idle = ws, True
     yield eio_socket, client
     client.close()
     server_end.close()
@@ -85,7 +100,7 @@ def test_bulk_output_and_a_full_socket_take_the_queue_so_the_session_never_waits
 def test_a_few_bytes_awaiting_the_peers_ack_do_not_divert_output_but_kilobytes_do(connection, monkeypatch):
     # A delayed ACK keeps the last small write in the kernel for up to 40 ms; waiting for none sent
     # the next echo to engineio's queue, behind everything else the loop had at hand.
-    from aict.realtime import direct
+    from aict.realtime.transport import direct_output as direct
 
     eio_socket, client = connection
     monkeypatch.setattr(direct, "_outstanding_bytes", lambda ws: 160)
@@ -98,7 +113,7 @@ def test_a_few_bytes_awaiting_the_peers_ack_do_not_divert_output_but_kilobytes_d
 
 
 def test_an_event_answer_goes_straight_out_only_when_nothing_is_queued_before_it(connection):
-    from aict.realtime.direct import send_text
+    from aict.realtime.transport.direct_output import send_text
 
     eio_socket, client = connection
     assert send_text(eio_socket, '31[{"ok":true}]')
@@ -107,17 +122,13 @@ def test_an_event_answer_goes_straight_out_only_when_nothing_is_queued_before_it
     assert not send_text(eio_socket, '32[{"ok":true}]')
 
 
-def test_an_answer_scheduled_behind_output_is_sent_from_a_greenlet_never_from_the_hub(connection):
+def test_an_answer_scheduled_behind_output_is_sent_from_a_greenlet_never_from_the_hub(server, connection):
     # after_output() runs its callbacks in the hub, where nothing may wait: here another greenlet
     # holds the socket's send lock (answering a ping, say) when the keystroke's answer is due.
     import socketio
     from gevent.hub import get_hub
 
-    from aict.realtime.inline import InlineEventsServer
-
     eio_socket, client = connection
-    server = InlineEventsServer.adopt(socketio.Server(async_mode="gevent"))
-    server.eio.sockets["e1"] = eio_socket
     lock = eio_socket.direct_websocket.handler.send_lock
     lock.acquire()
     ack = server.packet_class(socketio.packet.ACK, namespace="/", id=7, data=[{"ok": True}])
@@ -147,22 +158,19 @@ class RecordingSocket:
 
 
 @pytest.fixture
-def keystroke(connection, monkeypatch):
-    """A socket.io server whose terminal-input is answered behind output, as aict's fast path does."""
-    import socketio
-
+def keystroke(server, connection, monkeypatch):
+    """The socket.io server answering terminal-input behind output, as aict's fast path does."""
+    from aict.extensions import socketio
     from aict.realtime import viewer
-    from aict.realtime.inline import InlineEventsServer, Later
+    from aict.realtime.transport.inline_events import Later
 
     eio_socket, client = connection
     handler = eio_socket.direct_websocket.handler
     handler.socket = RecordingSocket(handler.socket)
-    server = InlineEventsServer.adopt(socketio.Server(async_mode="gevent"))
-    server.eio.sockets["e1"] = eio_socket
     sid = server.manager.connect("e1", "/")
     scheduled = []
     server.inline_handlers["terminal-input"] = lambda sid, payload: Later({"ok": True}, scheduled.append)
-    monkeypatch.setattr(viewer, "socketio", SimpleNamespace(server=server))
+    monkeypatch.setattr(socketio, "server", server)  # what SocketViewer sends through
     return SimpleNamespace(server=server, viewer=viewer.SocketViewer(sid, "u1"), scheduled=scheduled,
                            writes=handler.socket.writes, client=client)
 

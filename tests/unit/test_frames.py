@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from aict.realtime.frames import unmask
+from aict.realtime.transport.websocket_frames import unmask
 
 
 def _mask_bytewise(payload: bytes, key: bytes) -> bytes:

@@ -18,7 +18,7 @@ IDLE, RETENTION = 60, 600
 
 
 @pytest.fixture
-def registry():
+def manager():
     ended: list[str] = []
     manager = TerminalManager(TerminalLimits(ring_bytes=64 * 1024, window_bytes=16 * 1024),
                               LifetimePolicy(idle_timeout=IDLE, retention=RETENTION, max_per_owner=3),
@@ -28,10 +28,10 @@ def registry():
     manager.shutdown()
 
 
-def add(registry: TerminalManager, session_id: str, workspace_id: str = "w1",
+def add(manager: TerminalManager, session_id: str, workspace_id: str = "w1",
         owner_id: str = "u1") -> tuple[LiveTerminal, ScriptedBackend]:
     backend = ScriptedBackend()
-    session = registry.start(session_id, backend, owner_id=owner_id, workspace_id=workspace_id, cols=80, rows=24)
+    session = manager.start(session_id, backend, owner_id=owner_id, workspace_id=workspace_id, cols=80, rows=24)
     return session, backend
 
 
@@ -44,72 +44,72 @@ def test_the_manager_takes_its_limits_and_policy_from_the_settings():
     assert manager.policy == LifetimePolicy(idle_timeout=IDLE, retention=RETENTION, max_per_owner=7)
 
 
-def test_an_owner_starts_at_most_the_cap_and_an_ended_terminal_frees_its_place(registry):
-    terminals = [add(registry, f"s{n}")[1] for n in range(3)]
-    add(registry, "other", owner_id="u2")  # another owner's count is their own
+def test_an_owner_starts_at_most_the_cap_and_an_ended_terminal_frees_its_place(manager):
+    terminals = [add(manager, f"s{n}")[1] for n in range(3)]
+    add(manager, "other", owner_id="u2")  # another owner's count is their own
     with pytest.raises(AppError) as refused:
-        add(registry, "s3")
-    assert refused.value.code == "too_many_sessions" and registry.get("s3") is None
+        add(manager, "s3")
+    assert refused.value.code == "too_many_sessions" and manager.get("s3") is None
     terminals[0].finish()
-    wait_until(lambda: registry.ended == ["s0"])  # the callback heard of it
-    add(registry, "s3")
+    wait_until(lambda: manager.ended == ["s0"])  # the callback heard of it
+    add(manager, "s3")
 
 
-def test_a_revoked_viewer_is_detached_and_told(registry):
-    session, _ = add(registry, "s1")
+def test_a_revoked_viewer_is_detached_and_told(manager):
+    session, _ = add(manager, "s1")
     revoked, kept = RecordingViewer("a", user_id="u9"), RecordingViewer("b", user_id="u1")
     session.attach(revoked, "operator", 0)
     session.attach(kept, "operator", 0)
-    assert registry.set_access("u9", "w1", "viewer") == [] and session.access_of("a") == "viewer"
-    assert registry.set_access("u9", "w1", None) == [("s1", "a")]
+    assert manager.set_access("u9", "w1", "viewer") == [] and session.access_of("a") == "viewer"
+    assert manager.set_access("u9", "w1", None) == [("s1", "a")]
     assert revoked.revoked == ["s1"] and kept.revoked == [] and session.viewer_count == 1
 
 
-def test_a_detached_session_is_ended_once_its_idle_timeout_passes(registry):
-    session, backend = add(registry, "s1")
-    registry.sweep(now=session.last_detached + IDLE - 1)
+def test_a_detached_session_is_ended_once_its_idle_timeout_passes(manager):
+    session, backend = add(manager, "s1")
+    manager.sweep(now=session.last_detached + IDLE - 1)
     assert not backend.terminated
-    registry.sweep(now=session.last_detached + IDLE + 1)
+    manager.sweep(now=session.last_detached + IDLE + 1)
     assert backend.terminated
     wait_until(lambda: session.status == "exited")
-    assert registry.get("s1") is session  # still listed (and attachable) until its retention passes
+    assert manager.get("s1") is session  # still listed (and attachable) until its retention passes
 
 
-def test_a_watched_session_is_never_idle(registry):
-    session, backend = add(registry, "s1")
+def test_a_watched_session_is_never_idle(manager):
+    session, backend = add(manager, "s1")
     session.attach(RecordingViewer("v"), "operator", 0)
-    registry.sweep(now=time.monotonic() + 100 * IDLE)
+    manager.sweep(now=time.monotonic() + 100 * IDLE)
     assert not backend.terminated
 
 
-def test_the_idle_clock_starts_when_the_last_viewer_detaches(registry):
-    session, backend = add(registry, "s1")
+def test_the_idle_clock_starts_when_the_last_viewer_detaches(manager):
+    session, backend = add(manager, "s1")
     for key in ("a", "b"):
         session.attach(RecordingViewer(key), "operator", 0)
     session.detach("a")
     session.detach("b")
     detached_at = time.monotonic()
-    registry.sweep(now=detached_at + IDLE - 1)
+    manager.sweep(now=detached_at + IDLE - 1)
     assert not backend.terminated
-    registry.sweep(now=detached_at + IDLE + 1)
+    manager.sweep(now=detached_at + IDLE + 1)
     assert backend.terminated
 
 
-def test_an_idle_timeout_of_zero_never_ends_a_session(registry):
-    registry.policy = dataclasses.replace(registry.policy, idle_timeout=0)
-    session, backend = add(registry, "s1")
-    registry.sweep(now=time.monotonic() + 10**9)
+def test_an_idle_timeout_of_zero_never_ends_a_session(manager):
+    manager.policy = dataclasses.replace(manager.policy, idle_timeout=0)
+    session, backend = add(manager, "s1")
+    manager.sweep(now=time.monotonic() + 10**9)
     assert not backend.terminated
 
 
-def test_an_exited_session_is_forgotten_after_its_retention_only(registry):
-    old, old_backend = add(registry, "old")
-    recent, recent_backend = add(registry, "recent")
+def test_an_exited_session_is_forgotten_after_its_retention_only(manager):
+    old, old_backend = add(manager, "old")
+    recent, recent_backend = add(manager, "recent")
     for backend in (old_backend, recent_backend):
         backend.finish()
     wait_until(lambda: old.status == recent.status == "exited")
     recent.ended = old.ended + RETENTION  # ended later
-    registry.sweep(now=old.ended + RETENTION + 1)
-    assert registry.get("old") is None
-    assert registry.get("recent") is recent
-    assert [s.id for s in registry.in_workspace("w1")] == ["recent"]
+    manager.sweep(now=old.ended + RETENTION + 1)
+    assert manager.get("old") is None
+    assert manager.get("recent") is recent
+    assert [s.id for s in manager.in_workspace("w1")] == ["recent"]

@@ -6,7 +6,9 @@ frame of any announced length was read into memory whole. That happens before So
 seen a token, so anyone could stall the server. Here a message that would exceed
 MAX_MESSAGE_BYTES is refused (close code 1009) from its frame header, before its payload is read;
 unmasking is one big-integer XOR; text is checked by decoding it once. Close frames carry their
-status code (gevent-websocket sends them empty).
+status code (gevent-websocket sends them empty). Frames are sent whole, under the connection's
+send lock. This runs on both paths (FAST_PATHS on or off): the limit, 1009 and 1007 are the
+contract (docs/api.md), and gevent-websocket alone would hold any frame and stall the loop.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from __future__ import annotations
 import struct
 
 from geventwebsocket.exceptions import FrameTooLargeException, ProtocolError, WebSocketError
+from geventwebsocket.handler import WebSocketHandler
 from geventwebsocket.websocket import Header, WebSocket
+
+from aict.realtime.transport.versions import method_problem, problem, problems_in
 
 DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 CLOSE_TOO_BIG = 1009
@@ -76,7 +81,7 @@ class BoundedWebSocket(WebSocket):
 
     def send_frames(self, frames) -> None:
         """(opcode, payload) frames, back to back and whole: greenlets that send on this socket
-        (engineio's writer, aict.realtime.direct, the reader answering a ping, a close) take turns,
+        (engineio's writer, aict.realtime.transport.direct_output, the reader answering a ping, a close) take turns,
         so a frame is never split by another one when a send has to wait, and a Socket.IO binary
         event's header and attachment stay together. Written with plain sends (gevent's sendall
         asks the kernel for SO_SNDBUF first: a syscall per call); a large payload is not copied
@@ -145,3 +150,22 @@ class BoundedWebSocket(WebSocket):
         if opcode == self.OPCODE_TEXT:
             return self._decode_bytes(message)  # invalid UTF-8 closes with 1007
         return message
+
+
+def shape_problems() -> list[str]:
+    """What BoundedWebSocket replaces and reads in gevent-websocket, where it differs."""
+    package = "gevent-websocket"
+    wanted = {"environ", "closed", "stream", "raw_write", "raw_read", "handler"}
+    slots = set(getattr(WebSocket, "__slots__", ()))
+    return problems_in(
+        # adopt() swaps the class of the handler's WebSocket: only a subclass with no new state can
+        None if wanted <= slots else problem(package, f"WebSocket.__slots__ lacks {sorted(wanted - slots)}"),
+        method_problem(package, WebSocket, "read_message", ("self",)),
+        method_problem(package, WebSocket, "send_frame", ("self", "message", "opcode")),
+        method_problem(package, WebSocket, "close", ("self", "code", "message")),
+        method_problem(package, WebSocket, "handle_ping", ("self", "header", "payload")),
+        method_problem(package, WebSocket, "handle_close", ("self", "header", "payload")),
+        method_problem(package, WebSocket, "_decode_bytes", ("self", "bytestring")),
+        method_problem(package, Header, "decode_header", ("cls", "stream")),
+        method_problem(package, WebSocketHandler, "run_websocket", ("self",)),
+    )

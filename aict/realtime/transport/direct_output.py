@@ -1,4 +1,4 @@
-"""terminal-output written straight to the client's WebSocket, not through engineio's queue.
+"""terminal-output written straight to the client's WebSocket, not through engineio's queue (fast path).
 
 engineio hands every packet to a writer greenlet through a queue: for each chunk of output that
 is a queue put, a wake-up of the writer on a later pass of the loop, and its packet encoding.
@@ -9,7 +9,8 @@ lock so that nothing comes between them, whenever nothing is waiting in the queu
 by the writer, and the kernel holds no more than a few KiB (awaiting the peer's ACK): then nothing
 sent before is overtaken, and the write cannot block. Otherwise, and on long-polling, the queue carries
 it. An event's answer (a keystroke's ack) takes the same path, so that it does not fill the queue
-that the echo behind it would then have to wait in.
+that the echo behind it would then have to wait in. engineio_hooks exposes the socket's WebSocket
+(direct_websocket) and whether its writer is idle (writer_idle).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import termios
 from engineio.socket import Socket
 from geventwebsocket.exceptions import WebSocketError
 
-from aict.realtime.frames import BoundedWebSocket
+from aict.realtime.transport.websocket_frames import BoundedWebSocket
 
 # Only what a nearly empty socket buffer takes at once: writing never waits, so a slow tab can never
 # hold up the session's greenlet (and with it the other tabs). Bulk output keeps engineio's queue.
@@ -31,35 +32,6 @@ DIRECT_MAX_BYTES = 16 * 1024
 # engineio's queue, whose writer runs only after everything else the loop has at hand: with a
 # hundred busy sessions an echo waited 44 ms. This little leaves room for a whole small frame.
 DIRECT_OUTSTANDING_BYTES = 4096
-_installed = False
-
-
-def install() -> None:
-    """Teach engineio's Socket to expose its WebSocket and whether its writer is idle (once)."""
-    global _installed
-    if _installed:
-        return
-    _installed = True
-    handle_websocket, poll = Socket._websocket_handler, Socket.poll
-
-    def _websocket_handler(self, ws):
-        self.direct_websocket = getattr(ws, "_sock", None)  # engineio's wrapper around gevent-websocket's
-        try:
-            return handle_websocket(self, ws)
-        finally:
-            self.direct_websocket = None
-
-    def polling(self):
-        # The writer calls poll() once it has written everything it took: idle from here until
-        # it takes the next packets (which it does without yielding once they are there).
-        self.writer_idle = True
-        try:
-            return poll(self)
-        finally:
-            self.writer_idle = False
-
-    Socket._websocket_handler = _websocket_handler
-    Socket.poll = polling
 
 
 def send_binary_event(eio_socket: Socket, header: str, data: bytes, then: list[str] = ()) -> bool:
