@@ -8,7 +8,7 @@ import os
 
 bind = f"{os.environ.get('AICT_HOST', '127.0.0.1')}:{os.environ.get('AICT_PORT', '8080')}"
 workers = 1
-worker_class = "aict.runtime.gunicorn_worker.Worker"
+worker_class = "aict.realtime.transport.websocket_handler.GunicornWorker"
 timeout = 60
 graceful_timeout = 10
 keepalive = 30

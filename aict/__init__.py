@@ -38,6 +38,7 @@ class AictState:
     connections: ConnectionRegistry | None = None  # open sockets (realtime)
     login_throttle: LoginThrottle | None = None
     socket_rate: SocketThrottle | None = None
+    websocket_handler: type | None = None  # the gevent-websocket handler to serve with (realtime)
     host_key_offers: HostKeyOffers = field(default_factory=HostKeyOffers)
     audit_lock: threading.RLock = field(default_factory=threading.RLock)  # one audit writer at a time
     metrics: CollectorRegistry | None = None  # /metrics (api.metrics.install)

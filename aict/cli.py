@@ -28,7 +28,7 @@ def register(app: Flask) -> None:
     def ensure_admin() -> None:
         """Create the first admin unless one exists (AICT_ADMIN_USER / AICT_ADMIN_PASSWORD, or generated)."""
         try:
-            announce_first_admin(users.ensure_first_admin(current_app.config["AICT"]))
+            click.echo(users.first_admin_message(users.ensure_first_admin(current_app.config["AICT"])))
         except AppError as exc:
             raise click.ClickException(exc.message) from None
 
@@ -53,21 +53,3 @@ def register(app: Flask) -> None:
                                        "keep their old key in AICT_ENCRYPTION_KEY or enter them again.")
 
     app.cli.add_command(group)
-
-
-def announce_first_admin(created: tuple[str, str | None] | None) -> None:
-    """Say what ensure_first_admin did; a generated password is shown this once."""
-    if created is None:
-        click.echo("An admin account exists already; log in with it.")
-        return
-    username, generated_password = created
-    if generated_password is None:
-        click.echo(f"First admin '{username}' created from AICT_ADMIN_USER/AICT_ADMIN_PASSWORD.")
-        return
-    click.echo("")
-    click.echo("=" * 64)
-    click.echo(f"  First admin created.  username: {username}")
-    click.echo(f"                        password: {generated_password}")
-    click.echo("  This password is shown once. Keep it somewhere safe.")
-    click.echo("=" * 64)
-    click.echo("")

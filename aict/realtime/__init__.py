@@ -7,9 +7,11 @@ def register(app: Flask) -> None:
     from aict.realtime import connect, handlers, transport  # noqa: F401  (importing registers the handlers)
     from aict.realtime.connections import ConnectionRegistry
     from aict.realtime.guard import SocketThrottle
+    from aict.realtime.transport.websocket_handler import NoDelayWebSocketHandler
 
     state = app.extensions["aict"]
     state.connections = ConnectionRegistry()
+    state.websocket_handler = NoDelayWebSocketHandler
     state.socket_rate = SocketThrottle(state.settings.SOCKET_EVENT_RATE)
     # The two per-keystroke / per-chunk events are answered without Flask's request context
     # (with FAST_PATHS, in the greenlet that read them: aict/realtime/transport/).

@@ -1,47 +1,17 @@
-"""Serving: gevent's WSGI server with WebSocket support and TCP_NODELAY on every connection."""
+"""Serving: gevent's WSGI server (with the WebSocket handler the realtime edge gives the app), and
+the background work a serving process runs."""
 
 from __future__ import annotations
 
 import gc
 import logging
 import signal
-import socket
 
 import gevent
 from flask import Flask
 from gevent import pywsgi
-from gevent.lock import Semaphore
-from geventwebsocket.handler import WebSocketHandler
-
-from aict.realtime.transport.websocket_frames import DEFAULT_MAX_MESSAGE_BYTES, BoundedWebSocket
 
 log = logging.getLogger(__name__)
-
-
-class NoDelayWebSocketHandler(WebSocketHandler):
-    """TCP_NODELAY (else a binary event's second frame can wait ~40 ms for a delayed ACK), and
-    client frames read by aict.realtime.transport.websocket_frames (fast, and bounded by MAX_MESSAGE_BYTES)."""
-
-    def __init__(self, sock, *args, **kwargs):
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass
-        self.send_lock = Semaphore()  # one WebSocket frame at a time (BoundedWebSocket.send_frame)
-        super().__init__(sock, *args, **kwargs)
-
-    @property
-    def max_message_bytes(self) -> int:
-        config = getattr(self.application, "config", None) or {}
-        return config.get("AICT", {}).get("MAX_MESSAGE_BYTES", DEFAULT_MAX_MESSAGE_BYTES)
-
-    def run_websocket(self):
-        BoundedWebSocket.adopt(self.websocket)
-        super().run_websocket()
-
-    def log_request(self):  # quiet access log; audit events record what matters
-        if self.code and int(self.code) >= 500:
-            super().log_request()
 
 
 def main(app: Flask, argv: list[str]) -> None:
@@ -55,12 +25,11 @@ def main(app: Flask, argv: list[str]) -> None:
     if args.setup:
         from flask_migrate import upgrade
 
-        from aict.cli import announce_first_admin
-        from aict.services.users import ensure_first_admin
+        from aict.services.users import ensure_first_admin, first_admin_message
 
         with app.app_context():
             upgrade()
-            announce_first_admin(ensure_first_admin(app.config["AICT"]))
+            print(first_admin_message(ensure_first_admin(app.config["AICT"])), flush=True)
     serve(app)
 
 
@@ -107,7 +76,7 @@ def serve(app: Flask, host: str | None = None, port: int | None = None) -> None:
     port = int(port or settings.PORT)
     state = app.extensions["aict"]
     start_background_work(app)
-    server = pywsgi.WSGIServer((host, port), app, handler_class=NoDelayWebSocketHandler, log=None,
+    server = pywsgi.WSGIServer((host, port), app, handler_class=state.websocket_handler, log=None,
                                error_log=logging.getLogger("aict.http"))
 
     def stop(*_):

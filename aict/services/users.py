@@ -49,3 +49,16 @@ def ensure_first_admin(settings: Settings) -> tuple[str, str | None] | None:
     generated = None if password else secrets.token_urlsafe(12)
     create_user(username, password or generated, "admin")
     return username, generated
+
+
+def first_admin_message(created: tuple[str, str | None] | None) -> str:
+    """What ensure_first_admin did, for the console; a generated password is shown this once."""
+    if created is None:
+        return "An admin account exists already; log in with it."
+    username, generated_password = created
+    if generated_password is None:
+        return f"First admin '{username}' created from AICT_ADMIN_USER/AICT_ADMIN_PASSWORD."
+    rule = "=" * 64
+    return (f"\n{rule}\n  First admin created.  username: {username}\n"
+            f"                        password: {generated_password}\n"
+            f"  This password is shown once. Keep it somewhere safe.\n{rule}\n")
