@@ -8,6 +8,7 @@ import { api, download, hasTokens } from "./lib/api.js";
 import { initChrome } from "./lib/chrome.js";
 import { connect, request } from "./lib/connection.js";
 import { $, el, formatBytes, formatTime, showMessage } from "./lib/dom.js";
+import { ERROR } from "./lib/protocol.js";
 import { describeTerminalError } from "./lib/ssh-errors.js";
 import { TerminalSession } from "./lib/terminal-session.js";
 
@@ -439,7 +440,7 @@ async function start() {
   };
 
   setupKeybar(term);
-  socket.on("error", (err) => showMessage(pageMessage, (err && err.message) || "The server reported an error."));
+  socket.on(ERROR, (err) => showMessage(pageMessage, (err && err.message) || "The server reported an error."));
 
   let firstConnect = true;
   async function onConnect() {

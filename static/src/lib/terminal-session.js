@@ -3,6 +3,17 @@
 
 import { request } from "./connection.js";
 import { InputQueue } from "./input.js";
+import {
+  ATTACH_TERMINAL,
+  CREATE_TERMINAL,
+  DETACH_TERMINAL,
+  TERMINAL_ACK,
+  TERMINAL_EXIT,
+  TERMINAL_INPUT,
+  TERMINAL_OUTPUT,
+  TERMINAL_RESIZE,
+  TERMINAL_RESIZED,
+} from "./protocol.js";
 import { TerminalReplies } from "./replies.js";
 import { forgetResumePoint, loadResumePoint, saveResumePoint } from "./snapshot.js";
 import { OutputStream } from "./stream.js";
@@ -61,7 +72,7 @@ export class TerminalSession {
       write: (data, done, end) => this.replies.write(data, { attachment: this.attachment, end }, done),
       ack: (offset) => {
         if (this.sessionId && this.socket.connected) {
-          this.socket.emit("terminal-ack", { sessionId: this.sessionId, offset });
+          this.socket.emit(TERMINAL_ACK, { sessionId: this.sessionId, offset });
         }
       },
       lost: (bytes) => {
@@ -69,13 +80,13 @@ export class TerminalSession {
       },
     });
     this.input = new InputQueue(
-      (data) => request(this.socket, "terminal-input", { sessionId: this.sessionId, data }, 60000),
+      (data) => request(this.socket, TERMINAL_INPUT, { sessionId: this.sessionId, data }, 60000),
       (error) => this.ui.onError(error, "input"),
     );
 
-    socket.on("terminal-output", (msg) => this.onOutput(msg));
-    socket.on("terminal-exit", (msg) => this.onExit(msg));
-    socket.on("terminal-resized", (msg) => {
+    socket.on(TERMINAL_OUTPUT, (msg) => this.onOutput(msg));
+    socket.on(TERMINAL_EXIT, (msg) => this.onExit(msg));
+    socket.on(TERMINAL_RESIZED, (msg) => {
       if (!msg || msg.sessionId !== this.sessionId) return;
       if (this.claiming) return; // the server took our claim after this one: ours stands
       this.inUse = false;
@@ -134,7 +145,7 @@ export class TerminalSession {
   park() {
     if (this.parked || !this.sessionId || this.exited) return;
     this.parked = true;
-    if (this.socket.connected) this.socket.emit("detach-terminal", { sessionId: this.sessionId }, () => {});
+    if (this.socket.connected) this.socket.emit(DETACH_TERMINAL, { sessionId: this.sessionId }, () => {});
   }
 
   unpark() {
@@ -160,7 +171,7 @@ export class TerminalSession {
     this.inUse = true;
     const claim = ++this.claimSeq;
     this.claiming = claim;
-    request(this.socket, "terminal-resize", { sessionId: this.sessionId, cols, rows }).then((ack) => {
+    request(this.socket, TERMINAL_RESIZE, { sessionId: this.sessionId, cols, rows }).then((ack) => {
       if (this.claiming === claim) this.claiming = 0;
       if (!ack.ok && ack.error && ack.error.code !== "forbidden") this.ui.onError(ack.error, "resize");
     });
@@ -198,7 +209,7 @@ export class TerminalSession {
   leaveCurrent() {
     if (!this.sessionId) return;
     this.saveResumePoint();
-    if (this.socket.connected) this.socket.emit("detach-terminal", { sessionId: this.sessionId }, () => {});
+    if (this.socket.connected) this.socket.emit(DETACH_TERMINAL, { sessionId: this.sessionId }, () => {});
     this.stream.flushAck();
   }
 
@@ -242,7 +253,7 @@ export class TerminalSession {
     if (since !== null) payload.since = since;
     this.newAttachment(); // what xterm answers to output that overtakes the ack waits for it
     const attachment = this.attachment;
-    const ack = await request(this.socket, "attach-terminal", payload);
+    const ack = await request(this.socket, ATTACH_TERMINAL, payload);
     if (seq !== this.attachSeq || sessionId !== this.sessionId) return false;
     if (!ack.ok) {
       const code = ack.error && ack.error.code;
@@ -300,7 +311,7 @@ export class TerminalSession {
     try {
       ack = await request(
         this.socket,
-        "create-terminal",
+        CREATE_TERMINAL,
         { workspaceId: this.workspaceId, cols: this.term.cols, rows: this.term.rows },
         30000,
       );
