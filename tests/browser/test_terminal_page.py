@@ -7,6 +7,7 @@ import secrets
 import time
 
 import pytest
+import requests
 
 from tests.browser.conftest import (
     PHONE,
@@ -328,6 +329,32 @@ def test_a_page_on_long_polling_comes_back_to_websocket_once_it_works(page, serv
     assert page.evaluate("window.aict.sessionId") == session_id
     run(page, "echo websocket-$((6*7))")
     poll(lambda: _assert_line(page, "websocket-42"))
+
+
+def test_a_page_refused_for_its_web_origin_says_why_and_stops_trying(page, server, workspace):
+    """The server refuses a foreign origin (code forbidden_origin) whatever the token: retrying
+    cannot help, so the page says why and stays disconnected, instead of retrying for ever."""
+    page.context.add_init_script("delete window.WebSocket;")  # polling: every request passes page.route
+    handshakes: list[str] = []
+
+    def from_elsewhere(route, request):
+        if "sid=" in request.url:
+            route.continue_()
+            return
+        # The handshake, as a page of another origin sends it (Chromium keeps its own Origin header).
+        handshakes.append(request.url)
+        answer = requests.get(request.url, headers={"Origin": "http://evil.example"}, timeout=5)
+        route.fulfill(status=answer.status_code, headers=dict(answer.headers), body=answer.content)
+
+    page.route("**/socket.io/**", from_elsewhere)
+    login_with_tokens(page, server)
+    page.goto(f"{server.url}/workspaces/{workspace['id']}")
+    status = page.locator("#conn-status")
+    poll(lambda: _assert_equal(status.get_attribute("data-state"), "disconnected"))
+    assert status.inner_text() == "Disconnected (Connections from this web origin are not allowed.)"
+    page.wait_for_timeout(3000)  # a retry would have come by now (the first after 0.4-0.6 s)
+    assert len(handshakes) == 1, handshakes
+    assert status.get_attribute("data-state") == "disconnected"
 
 
 def test_phone_width_login_and_terminal(browser, server, workspace):
