@@ -43,7 +43,9 @@ class RunningServer:
                         # (a stale pyenv rehash lock makes every `bash -l` wait 60 s).
                         AICT_SHELL_ARGS='["--noprofile", "--norc"]',
                         # The shared server outlives hundreds of tests whose terminals keep running.
-                        AICT_MAX_SESSIONS_PER_USER="10000")
+                        AICT_MAX_SESSIONS_PER_USER="10000",
+                        # The terminal page hands its terminal to the browser tests (window.aictTest).
+                        AICT_TEST_HOOKS="1")
         self.env.update(settings or {})
         self.log_path = instance / "server.log"
         self.proc: subprocess.Popen | None = None

@@ -4,7 +4,7 @@
 
 import { api } from "./lib/api.js";
 import { initChrome } from "./lib/chrome.js";
-import { connect, request } from "./lib/connection.js";
+import { connect } from "./lib/connection.js";
 import { $ } from "./lib/dom.js";
 import { ERROR } from "./lib/protocol.js";
 import { TerminalSession } from "./lib/terminal-session.js";
@@ -15,6 +15,7 @@ import { setupKeyBar } from "./terminal-page/key-bar.js";
 import { SessionList } from "./terminal-page/session-list.js";
 import { Sidebar } from "./terminal-page/sidebar.js";
 import { followTabLifecycle } from "./terminal-page/tab-lifecycle.js";
+import { installTestHooks } from "./terminal-page/test-hooks.js";
 import { TerminalOpener } from "./terminal-page/terminal-opener.js";
 import { createTerminalView } from "./terminal-page/terminal-view.js";
 
@@ -85,31 +86,7 @@ async function start(banners) {
   fit.follow();
   term.focus();
 
-  window.aictTerminal = term;
-  window.aict = {
-    term,
-    socket,
-    controller: session,
-    get sessionId() {
-      return session.sessionId;
-    },
-    get renderedOffset() {
-      return session.stream.rendered;
-    },
-    get droppedBytes() {
-      return session.stream.droppedBytes;
-    },
-    get notKeptBytes() {
-      return session.stream.notKeptBytes;
-    },
-    get inUse() {
-      return session.inUse;
-    },
-    get status() {
-      return status.state;
-    },
-    request: (event, payload) => request(socket, event, payload),
-  };
+  installTestHooks({ term, session, status, socket });
 
   setupKeyBar(session, term);
   socket.on(ERROR, (err) => banners.say((err && err.message) || "The server reported an error."));
