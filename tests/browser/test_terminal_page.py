@@ -204,7 +204,9 @@ def _assert_equal(a, b) -> None:
 @pytest.mark.parametrize(("saved_at", "restored_at", "command", "count"), [
     (480, 900, "seq 1 100", 100),  # the screen scrolled: its last line at the bottom
     (900, 480, "clear; seq 1 5", 5),  # blank rows below the cursor
-], ids=["taller", "shorter"])
+    # Blank rows below the cursor, and scrollback above: the screen erased as Ctrl+L does (ED 2).
+    (900, 480, r"seq 101 200; printf '\033[H\033[2J'; seq 1 5", 5),
+], ids=["taller", "shorter", "shorter, erased"])
 def test_a_screen_saved_at_one_height_comes_back_whole_at_another(page, server, workspace, saved_at, restored_at,
                                                                   command, count):
     """The saved screen is redrawn at the size of the page that restores it (another window, the
@@ -250,6 +252,43 @@ def test_a_line_that_fills_the_width_keeps_its_last_character_across_a_reload(pa
     poll(lambda: _assert_line(page, "W"))
     rows = [row.strip() for row in screen(page)["visible"]]
     assert rows[rows.index(full) + 1] == "W", rows
+
+
+CELLS_JS = """(text) => {
+  const buffer = window.aictTest.term.buffer.active;
+  for (let y = buffer.length - 1; y >= 0; y--) {
+    const line = buffer.getLine(y);
+    if (line.translateToString(true) !== text) continue;
+    const cells = [];
+    for (let x = 0; x < line.length; x++) {
+      const c = line.getCell(x);
+      cells.push([c.getChars(), c.getWidth(), c.getFgColorMode(), c.getFgColor(), c.getBgColorMode(),
+                  c.getBgColor(), c.isBold(), c.isItalic(), c.isUnderline(), c.isInverse()]);
+    }
+    return cells;
+  }
+  return null;
+}"""
+
+
+def test_colours_and_wide_characters_come_back_alike_after_a_reload(page, start_server):
+    """The saved screen redraws every cell as it was: its character, width, colours and style. (The
+    line is older than what the server's ring holds: the reloaded page has it from its saved screen.)"""
+    ring = 80 * 1024
+    server = start_server({"AICT_RING_BYTES": str(ring), "AICT_FLOW_WINDOW_BYTES": str(16 * 1024)})
+    workspace = server.create_local_workspace()
+    login_with_tokens(page, server)
+    session_id = open_terminal(page, server, workspace["id"])
+    shown = "bold-red orange-bg rgb 中文字 ✓ underlined inverse end"
+    run(page, r"printf '\033[1;31mbold-red\033[0m \033[48;5;208morange-bg\033[0m \033[38;2;1;2;3mrgb\033[0m "
+              r"中文字 ✓ \033[3;4munderlined\033[0m \033[7minverse\033[0m end\n'; seq -f %058g 1 1500")
+    poll(lambda: _assert_line(page, "0" * 54 + "1500"))
+    before = page.evaluate(CELLS_JS, shown)
+    assert before
+    page.reload()
+    wait_for_terminal(page, session_id)
+    assert hook(page, "notKeptBytes") == 0  # from its own screen: nothing to say about the ring
+    assert page.evaluate(CELLS_JS, shown) == before
 
 
 def test_connection_indicator_shows_the_drop_and_recovers(page, server, workspace):

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 import sys
 
+import pytest
+
 from tests.browser.conftest import (
     DESKTOP,
     assert_prompt,
@@ -173,10 +175,12 @@ def test_two_live_tabs_answer_a_query_once_from_the_tab_in_use(page, server, wor
         second.close()
 
 
-def test_a_click_reaches_a_program_that_asked_for_the_mouse(page, server, workspace, tmp_path):
-    """Mouse reports are the user's input, not answers: they still reach the program."""
+@pytest.mark.parametrize("reloaded", [False, True], ids=["live", "reloaded"])
+def test_a_click_reaches_a_program_that_asked_for_the_mouse(page, server, workspace, tmp_path, reloaded):
+    """Mouse reports are the user's input, not answers: they still reach the program, in the
+    encoding it asked for (SGR), also from a page reloaded meanwhile (restored from its saved screen)."""
     login_with_tokens(page, server)
-    open_terminal(page, server, workspace["id"])
+    session_id = open_terminal(page, server, workspace["id"])
     script = tmp_path / "mouse.py"
     script.write_text(r"""
 import os, re, sys, termios, tty
@@ -195,6 +199,10 @@ print("clicked at " + re.search(rb"\x1b\[<0;(\d+;\d+)M", got).group(1).decode())
 """)
     run(page, f"{sys.executable} {script}")
     poll(lambda: _assert_row(page, "click me"))
+    if reloaded:
+        page.reload()
+        wait_for_terminal(page, session_id)
+        poll(lambda: _assert_row(page, "click me"))
     box = page.locator("#terminal .xterm-screen").bounding_box()
     state = screen(page)
     cell_w, cell_h = box["width"] / state["termCols"], box["height"] / state["termRows"]

@@ -15,7 +15,7 @@ import {
   TERMINAL_RESIZED,
 } from "./protocol.js";
 import { TerminalReplies } from "./replies.js";
-import { forgetResumePoint, loadResumePoint, saveResumePoint } from "./snapshot.js";
+import { forgetResumePoint, loadResumePoint, saveResumePoint, ScreenSnapshots } from "./resume-points.js";
 import { OutputStream } from "./stream.js";
 
 const MAX_EARLY_CHUNKS = 256;
@@ -62,6 +62,8 @@ export class TerminalSession {
     // The current attachment: the offset where its live output starts, once the ack says.
     this.attachment = { liveFrom: null };
     this.parked = false;
+    this.restoring = false; // the xterm is resized to redraw a saved screen: nothing to tell the server
+    this.snapshots = new ScreenSnapshots(term);
     this.transformInput = (data) => data;
     this.replies = new TerminalReplies(term, {
       input: (data) => this.send(data),
@@ -94,7 +96,9 @@ export class TerminalSession {
       if (this.access === "viewer") this.term.resize(msg.cols, msg.rows);
     });
 
-    term.onResize(({ cols, rows }) => this.sendResize(cols, rows));
+    term.onResize(({ cols, rows }) => {
+      if (!this.restoring) this.sendResize(cols, rows);
+    });
   }
 
   get canType() {
@@ -202,7 +206,7 @@ export class TerminalSession {
   /** Remember this tab's place so a reload redraws the screen and resumes the stream. */
   saveResumePoint() {
     if (this.sessionId && !this.exited && this.stream.expected !== null) {
-      saveResumePoint(this.sessionId, this.stream.rendered, this.term);
+      saveResumePoint(this.sessionId, this.stream.rendered, this.snapshots.take());
     }
   }
 
@@ -221,6 +225,26 @@ export class TerminalSession {
     this.term.options.disableStdin = false;
   }
 
+  /**
+   * Redraw a saved screen at the size it was saved at, then come back to this page's size: xterm
+   * reflows it as it does when a window is resized (addon-serialize's own advice). Written at another
+   * size, a screen with blank rows below the cursor put the cursor, and the resumed output, below them.
+   */
+  async restoreScreen({ screen, cols, rows }) {
+    const here = { cols: this.term.cols, rows: this.term.rows };
+    const resize = (size) => {
+      this.restoring = true;
+      try {
+        this.term.resize(size.cols, size.rows);
+      } finally {
+        this.restoring = false;
+      }
+    };
+    if (cols) resize({ cols, rows });
+    await new Promise((resolve) => this.writeReplayed(screen, resolve));
+    if (cols) resize(here);
+  }
+
   /** Show another session in this terminal (or the same one after a page load). */
   async open(sessionId) {
     if (sessionId !== this.sessionId) {
@@ -236,7 +260,8 @@ export class TerminalSession {
     this.ui.onSession(sessionId);
     await this.resetScreen();
     if (sessionId !== this.sessionId) return false;
-    if (resume) this.writeReplayed(resume.screen);
+    if (resume) await this.restoreScreen(resume);
+    if (sessionId !== this.sessionId) return false;
     return this.attach({ claim: true });
   }
 
