@@ -1,13 +1,13 @@
 // The terminal page: one xterm showing a terminal of the workspace, beside the list of the
 // workspace's running terminals. This module finds the workspace and wires the page's parts
-// (static/src/terminal-page/) to the session that drives the xterm (lib/terminal-session.js).
+// (static/src/terminal-page/) to the session that drives the xterm (session/terminal-session.js).
 
 import { api } from "./lib/api.js";
 import { initChrome } from "./lib/chrome.js";
 import { connect } from "./lib/connection.js";
 import { $ } from "./lib/dom.js";
 import { ERROR } from "./lib/protocol.js";
-import { TerminalSession } from "./lib/terminal-session.js";
+import { TerminalSession } from "./session/terminal-session.js";
 import { Banners } from "./terminal-page/banners.js";
 import { ConnectionStatus } from "./terminal-page/connection-status.js";
 import { TerminalFit } from "./terminal-page/fit.js";

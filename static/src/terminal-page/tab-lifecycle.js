@@ -8,7 +8,7 @@ const PARK_AFTER_MS = 10_000; // a hidden tab stops holding the process back aft
 const LIST_EVERY_MS = 15_000; // the list of running terminals, refreshed while the tab is seen
 
 /**
- * @param {import("../lib/terminal-session.js").TerminalSession} session
+ * @param {import("../session/terminal-session.js").TerminalSession} session
  * @param {() => void} refreshList
  */
 export function followTabLifecycle(session, refreshList) {

@@ -13,7 +13,7 @@ export class TerminalOpener {
    * @param {object} opts
    * @param {object} opts.workspace  as GET /api/workspaces/<id> answers (replaced when a host key is trusted)
    * @param {string} [opts.linkedSession]  the terminal of the page's address (/sessions/<id>)
-   * @param {import("../lib/terminal-session.js").TerminalSession} opts.session
+   * @param {import("../session/terminal-session.js").TerminalSession} opts.session
    * @param {import("./banners.js").Banners} opts.banners
    * @param {import("./sidebar.js").Sidebar} opts.sidebar
    * @param {() => Promise<object[]>} opts.runningSessions  the list, fetched again

@@ -7,7 +7,7 @@
 /**
  * @param {object} parts
  * @param {import("@xterm/xterm").Terminal} parts.term
- * @param {import("../lib/terminal-session.js").TerminalSession} parts.session
+ * @param {import("../session/terminal-session.js").TerminalSession} parts.session
  * @param {import("./connection-status.js").ConnectionStatus} parts.status
  * @param {import("socket.io-client").Socket} parts.socket
  */

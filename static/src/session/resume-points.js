@@ -8,11 +8,12 @@ const MAX_LINES = 2000; // of scrollback and screen together: 8 screens must fit
 const KEEP_STORED = 8;
 const PREFIX = "aict.resume.";
 
-/** Takes snapshots of one xterm's screen, scrollback, cursor and modes. */
+/** Snapshots of one xterm's screen, scrollback, cursor and modes: taken, and redrawn after a reload. */
 export class ScreenSnapshots {
   constructor(term) {
     this.term = term;
     this.addon = new SerializeAddon();
+    this.resizing = false; // the xterm is resized to redraw a snapshot: no size for the server
     term.loadAddon(this.addon);
   }
 
@@ -25,6 +26,28 @@ export class ScreenSnapshots {
     // vim or htop as X10 bytes (test_a_click_reaches_a_program_that_asked_for_the_mouse[reloaded]).
     if (term.modes.mouseTrackingMode !== "none") screen += "\x1b[?1006h";
     return { screen, cols: term.cols, rows: term.rows };
+  }
+
+  /**
+   * Redraw a snapshot at the size it was taken at, then come back to this xterm's size, which xterm
+   * reflows as it does a resized window (the addon's own advice). Written at another size, a screen
+   * with blank rows below the cursor put the cursor, and the output resumed after it, below them.
+   * `write(data, done)` writes without answering queries; `resizing` is true while the size is ours.
+   */
+  async restore({ screen, cols, rows }, write) {
+    const here = { cols: this.term.cols, rows: this.term.rows };
+    if (cols) this.resizeQuietly(cols, rows);
+    await new Promise((resolve) => write(screen, resolve));
+    if (cols) this.resizeQuietly(here.cols, here.rows);
+  }
+
+  resizeQuietly(cols, rows) {
+    this.resizing = true;
+    try {
+      this.term.resize(cols, rows);
+    } finally {
+      this.resizing = false;
+    }
   }
 }
 
