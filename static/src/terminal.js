@@ -71,7 +71,7 @@ async function start(banners) {
   const list = new SessionList({
     workspaceId: workspace.id,
     banners,
-    shown: () => ({ id: session.sessionId, exited: session.exited }),
+    shownId: () => session.sessionId,
     onOpen: (listed) => opener.choose(listed),
   });
   const opener = new TerminalOpener({

@@ -13,14 +13,14 @@ export class SessionList {
    * @param {object} opts
    * @param {string} opts.workspaceId
    * @param {import("./banners.js").Banners} opts.banners  where errors are said
-   * @param {() => {id: string|null, exited: boolean}} opts.shown  the terminal the page shows
+   * @param {() => string|null} opts.shownId  the terminal the page shows
    * @param {(session: object) => void} opts.onOpen  the user chose a terminal of the list
    */
-  constructor({ workspaceId, banners, shown, onOpen }) {
+  constructor({ workspaceId, banners, shownId, onOpen }) {
     this.box = $("#session-list");
     this.workspaceId = workspaceId;
     this.banners = banners;
-    this.shown = shown;
+    this.shownId = shownId;
     this.onOpen = onOpen;
     this.sessions = [];
     this.requests = 0;
@@ -48,8 +48,8 @@ export class SessionList {
       this.box.append(el("li", { class: "empty" }, "No running terminals."));
       return;
     }
-    const shown = this.shown();
-    this.sessions.forEach((session, index) => this.box.append(this.item(session, index, session.id === shown.id)));
+    const shown = this.shownId();
+    this.sessions.forEach((session, index) => this.box.append(this.item(session, index, session.id === shown)));
   }
 
   item(session, index, current) {
