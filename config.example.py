@@ -80,3 +80,7 @@ SSH_ALLOWED_HOSTS = []                # fnmatch patterns non-admins may target, 
 
 # --- monitoring ------------------------------------------------------------------------------
 METRICS_TOKEN = None                  # when set, /metrics needs "Authorization: Bearer <token>"
+
+# --- tests -----------------------------------------------------------------------------------
+TEST_HOOKS = False                    # the terminal page hands its terminal to browser tests (window.aictTest);
+                                      # for test servers only: refused when ENV is "production"

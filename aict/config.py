@@ -70,6 +70,7 @@ class Settings:
     FAST_PATHS: bool = True  # the transport's speed patches to engineio/python-socketio (aict/realtime/transport/)
     ADMIN_USER: str | None = None
     ADMIN_PASSWORD: str | None = None
+    TEST_HOOKS: bool = False  # the terminal page exposes window.aictTest to browser tests; refused in production
 
     @classmethod
     def from_mapping(cls, values: dict) -> Settings:
@@ -146,6 +147,8 @@ def flask_config(settings: dict) -> dict:
                 raise ConfigError(f"AICT_{name} must be set in production")
             generator = (lambda: secrets.token_urlsafe(48)) if name == "SECRET_KEY" else _fernet_key
             settings[name] = _persistent_secret(instance, name.lower(), generator)
+    if production and settings["TEST_HOOKS"]:
+        raise ConfigError("AICT_TEST_HOOKS is for browser tests: it hands the page's terminal to any script on it")
     if production and len(str(settings["SECRET_KEY"])) < 32:
         raise ConfigError("AICT_SECRET_KEY is too short: use at least 32 random characters")
     # The reader may run one read (64 KiB) past a full window; the ring must still hold it all,

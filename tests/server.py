@@ -47,7 +47,9 @@ class RunningServer:
                         # (a stale pyenv rehash lock makes every `bash -l` wait 60 s).
                         AICT_SHELL_ARGS='["--noprofile", "--norc"]',
                         # The shared server outlives hundreds of tests whose terminals keep running.
-                        AICT_MAX_SESSIONS_PER_USER="10000")
+                        AICT_MAX_SESSIONS_PER_USER="10000",
+                        # The terminal page hands its terminal to the browser tests (window.aictTest).
+                        AICT_TEST_HOOKS="1")
         if FAST_PATHS is not None:  # the transport this run tests (Makefile: the contract on both paths)
             self.env["AICT_FAST_PATHS"] = FAST_PATHS
         self.env.update(settings or {})

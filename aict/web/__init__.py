@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template
 
-from aict.config import ROOT
+from aict.config import ROOT, current_settings
 
 bp = Blueprint("web", __name__, template_folder=str(ROOT / "templates"))
 
@@ -64,14 +64,14 @@ def workspaces_without_script():
 def workspace_terminal(workspace_id: str):
     if not _ID.match(workspace_id):
         return not_found("There is no workspace with this address.")
-    return _page("terminal.html", workspace_id=workspace_id, session_id=None)
+    return _page("terminal.html", workspace_id=workspace_id, session_id=None, test_hooks=current_settings().TEST_HOOKS)
 
 
 @bp.get("/sessions/<session_id>")
 def session_terminal(session_id: str):
     if not _ID.match(session_id):
         return not_found("There is no terminal session with this address.")
-    return _page("terminal.html", workspace_id=None, session_id=session_id)
+    return _page("terminal.html", workspace_id=None, session_id=session_id, test_hooks=current_settings().TEST_HOOKS)
 
 
 @bp.get("/favicon.ico")

@@ -21,12 +21,19 @@ DIST = Path(__file__).resolve().parents[2] / "static" / "dist"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
+# The terminal page's test hook (static/src/terminal-page/test-hooks.js): the xterm as `term`, and
+# sessionId, status, renderedOffset, droppedBytes, notKeptBytes, inUse, transport, saveResumePoint()
+# and dropConnection(). Only pages of a server started with AICT_TEST_HOOKS have it (tests/server.py
+# sets it); production pages have nothing on window.
+HOOK = "window.aictTest"
+
 ROWS_JS = """() => {
-  const buffer = window.aictTerminal.buffer.active;
+  const term = window.aictTest.term;
+  const buffer = term.buffer.active;
   const rows = [];
   for (let y = 0; y < buffer.length; y++) rows.push(buffer.getLine(y).translateToString(true));
   return {rows, viewportY: buffer.viewportY, baseY: buffer.baseY, cursorY: buffer.cursorY,
-          type: buffer.type, termRows: window.aictTerminal.rows, termCols: window.aictTerminal.cols};
+          type: buffer.type, termRows: term.rows, termCols: term.cols};
 }"""
 
 
@@ -79,6 +86,23 @@ def poll(check, timeout: float = 20, interval: float = 0.05):
             time.sleep(interval)
 
 
+def hook(page, name: str):
+    """A value the page's test hook gives: hook(page, "renderedOffset")."""
+    return page.evaluate(f"{HOOK}.{name}")
+
+
+def wait_for_terminal(page, session_id: str | None = None, *, other_than: str | None = None,
+                      timeout: float = 20) -> str:
+    """Wait until the page shows a terminal (`session_id`, or any but `other_than`, or any) and is
+    connected; returns the terminal's id."""
+    shown = f"{HOOK}.sessionId"
+    if session_id is not None:
+        shown += f" === {session_id!r}"
+    elif other_than is not None:
+        shown += f" && {HOOK}.sessionId !== {other_than!r}"
+    return wait_until(page, f"{HOOK} && {HOOK}.status === 'connected' && {shown} && {HOOK}.sessionId", timeout)
+
+
 def screen(page) -> dict:
     """The terminal's buffer as the user sees it: all rows plus the visible window."""
     state = page.evaluate(ROWS_JS)
@@ -107,8 +131,7 @@ def login_with_tokens(page, server, username: str | None = None, password: str |
 def open_terminal(page, server, workspace_id: str) -> str:
     """Open a workspace's terminal page and wait for a shell prompt; returns the session id."""
     page.goto(f"{server.url}/workspaces/{workspace_id}")
-    session_id = wait_until(page, "window.aict && window.aict.sessionId")
-    wait_until(page, "window.aict.status === 'connected'")
+    session_id = wait_for_terminal(page)
     poll(lambda: assert_prompt(page))
     return session_id
 

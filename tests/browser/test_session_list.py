@@ -7,7 +7,16 @@ import re
 import secrets
 from contextlib import contextmanager
 
-from tests.browser.conftest import assert_prompt, login_with_tokens, open_terminal, poll, run, screen, wait_until
+from tests.browser.conftest import (
+    assert_prompt,
+    hook,
+    login_with_tokens,
+    open_terminal,
+    poll,
+    run,
+    screen,
+    wait_for_terminal,
+)
 
 # The list also refreshes itself every 15 s: a change the user made must show well before that.
 LIST_UPDATE_SECONDS = 5
@@ -38,15 +47,15 @@ def _item(page, session_id: str):
 
 def _switch_to(page, session_id: str) -> None:
     _item(page, session_id).locator(".session-open").click()
-    wait_until(page, f"window.aict.sessionId === {session_id!r} && window.aict.status === 'connected'")
+    wait_for_terminal(page, session_id)
     poll(lambda: assert_prompt(page))
 
 
 def _new_terminal(page) -> str:
     """Start another terminal with the sidebar's button; returns its id once its shell prompts."""
-    before = page.evaluate("window.aict.sessionId")
+    before = hook(page, "sessionId")
     page.click("#sidebar [data-action=new-terminal]")
-    session_id = wait_until(page, f"window.aict.sessionId !== {before!r} && window.aict.sessionId")
+    session_id = wait_for_terminal(page, other_than=before)
     poll(lambda: assert_prompt(page))
     return session_id
 
@@ -71,8 +80,7 @@ def _second_tab(page, server, session_id: str):
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
     try:
         tab.goto(f"{server.url}/sessions/{session_id}")
-        wait_until(tab, f"window.aict && window.aict.sessionId === {session_id!r}")
-        wait_until(tab, "window.aict.status === 'connected'")
+        wait_for_terminal(tab, session_id)
         poll(lambda: assert_prompt(tab))
         yield tab
     finally:
@@ -140,7 +148,7 @@ def test_ending_another_terminal_from_the_list_leaves_the_one_on_screen(page, se
 
     poll(lambda: _assert_listed(page, [second]), timeout=KILL_GRACE_SECONDS + LIST_UPDATE_SECONDS)
     assert server.api("GET", f"/api/sessions/{first}", server.admin_token).json()["signal"] == "SIGKILL"
-    assert page.evaluate("window.aict.sessionId") == second
+    assert hook(page, "sessionId") == second
     assert not page.locator("#exit-banner").is_visible()
     _echo(page, "still-here")
 
@@ -212,5 +220,5 @@ def test_keys_typed_while_a_new_terminal_starts_reach_its_shell(page, server, wo
     first = open_terminal(page, server, workspace["id"])
     page.click("#sidebar [data-action=new-terminal]")
     page.keyboard.type("echo typed-ahead-$((6*7))\n")  # no wait: the terminal is still starting
-    wait_until(page, f"window.aict.sessionId && window.aict.sessionId !== {first!r}")
+    wait_for_terminal(page, other_than=first)
     poll(lambda: _assert_shows(page, "typed-ahead-42"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from tests.browser.conftest import assert_prompt, login_with_tokens, poll, run, screen, wait_until
+from tests.browser.conftest import assert_prompt, login_with_tokens, poll, run, screen, wait_for_terminal
 
 
 def test_new_ssh_workspace_asks_to_trust_the_host_key_then_connects(page, server, sshd):
@@ -27,7 +27,7 @@ def test_new_ssh_workspace_asks_to_trust_the_host_key_then_connects(page, server
     assert page.locator("#hostkey-key").inner_text().strip() == sshd.host_key
     dialog.get_by_role("button", name="Trust and connect").click()
 
-    wait_until(page, "window.aict && window.aict.sessionId")
+    wait_for_terminal(page)
     poll(lambda: assert_prompt(page))
     run(page, "echo $(whoami)-$((6*7))")
     poll(lambda: _assert_has(page, f"{sshd.username}-42"))

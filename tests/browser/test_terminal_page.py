@@ -7,21 +7,24 @@ import secrets
 import time
 
 import pytest
+import requests
 
 from tests.browser.conftest import (
     PHONE,
+    hook,
     login_with_tokens,
     open_terminal,
     poll,
     run,
     screen,
     screen_text,
+    wait_for_terminal,
     wait_until,
 )
 
 SEQ_END = 200_000
 LAST_NUMBER_JS = """(() => {
-  const b = window.aictTerminal.buffer.active;
+  const b = window.aictTest.term.buffer.active;
   for (let y = b.length - 1; y >= 0; y--) {
     const text = b.getLine(y).translateToString(true).trim();
     if (/^[0-9]+$/.test(text)) return Number(text);
@@ -48,7 +51,7 @@ def test_login_create_workspace_and_run_a_command(page, server):
     page.get_by_text(f"Workspace “{name}” created.").wait_for()
     page.get_by_role("link", name=name).click()
     page.wait_for_url("**/workspaces/*")
-    wait_until(page, "window.aict && window.aict.sessionId")
+    wait_for_terminal(page)
     poll(lambda: _assert_true(screen_text(page).rstrip().endswith(("$", "#"))))
 
     run(page, "echo $((6*7))")
@@ -138,7 +141,7 @@ def _server_end_offset(server, session_id: str, since: int) -> int:
 def test_reload_during_a_flood_continues_without_gap_or_duplicate(page, server, workspace, tmp_path):
     login_with_tokens(page, server)
     session_id = open_terminal(page, server, workspace["id"])
-    start = page.evaluate("window.aict.renderedOffset")
+    start = hook(page, "renderedOffset")
     # The numbers flood out, slow down for a few thousand lines (where the test reloads the
     # page), and wait at a gate file, so that the seam between the screen restored by the
     # reload and the resumed stream stays inside the scrollback, where the test can see it.
@@ -153,7 +156,7 @@ def test_reload_during_a_flood_continues_without_gap_or_duplicate(page, server, 
     page.reload()
     assert last_seen < pause, "the page had rendered everything before the reload"
 
-    assert wait_until(page, "window.aict && window.aict.sessionId") == session_id
+    assert wait_for_terminal(page) == session_id
     wait_until(page, f"{LAST_NUMBER_JS} === {pause}", timeout=20)
     poll(lambda: _assert_caught_up(server, page, session_id))
     numbers = _assert_consecutive_numbers(screen(page))
@@ -174,14 +177,14 @@ def test_reload_during_a_flood_continues_without_gap_or_duplicate(page, server, 
     assert numbers[-1] == SEQ_END
     visible_numbers = [int(row) for row in state["visible"] if row.strip().isdigit()]
     assert visible_numbers and visible_numbers[-1] == SEQ_END
-    assert page.evaluate("window.aict.droppedBytes") == 0
+    assert hook(page, "droppedBytes") == 0
     assert page.locator("text=bytes of output were dropped").count() == 0
-    assert page.evaluate("window.aict.renderedOffset") - start >= SEQ_BYTES
+    assert hook(page, "renderedOffset") - start >= SEQ_BYTES
     poll(lambda: _assert_caught_up(server, page, session_id))
 
 
 def _assert_caught_up(server, page, session_id: str) -> None:
-    rendered = page.evaluate("window.aict.renderedOffset")
+    rendered = hook(page, "renderedOffset")
     assert _server_end_offset(server, session_id, rendered) == rendered
 
 
@@ -201,7 +204,9 @@ def _assert_equal(a, b) -> None:
 @pytest.mark.parametrize(("saved_at", "restored_at", "command", "count"), [
     (480, 900, "seq 1 100", 100),  # the screen scrolled: its last line at the bottom
     (900, 480, "clear; seq 1 5", 5),  # blank rows below the cursor
-], ids=["taller", "shorter"])
+    # Blank rows below the cursor, and scrollback above: the screen erased as Ctrl+L does (ED 2).
+    (900, 480, r"seq 101 200; printf '\033[H\033[2J'; seq 1 5", 5),
+], ids=["taller", "shorter", "shorter, erased"])
 def test_a_screen_saved_at_one_height_comes_back_whole_at_another(page, server, workspace, saved_at, restored_at,
                                                                   command, count):
     """The saved screen is redrawn at the size of the page that restores it (another window, the
@@ -214,7 +219,7 @@ def test_a_screen_saved_at_one_height_comes_back_whole_at_another(page, server, 
     page.goto("about:blank")  # the page saves its screen as it goes
     page.set_viewport_size({"width": 1280, "height": restored_at})
     page.goto(f"{server.url}/sessions/{session_id}")
-    wait_until(page, f"window.aict && window.aict.sessionId === {session_id!r} && window.aict.status === 'connected'")
+    wait_for_terminal(page, session_id)
 
     run(page, "echo after-$((6*7))")
     poll(lambda: _assert_resumed_below(page, count))
@@ -241,12 +246,49 @@ def test_a_line_that_fills_the_width_keeps_its_last_character_across_a_reload(pa
     full = "y" * (cols - 1) + "Z"
     poll(lambda: _assert_line(page, full))
     page.reload()
-    wait_until(page, f"window.aict && window.aict.sessionId === {session_id!r} && window.aict.status === 'connected'")
+    wait_for_terminal(page, session_id)
     page.locator(".xterm-helper-textarea").focus()
     page.keyboard.type("W")
     poll(lambda: _assert_line(page, "W"))
     rows = [row.strip() for row in screen(page)["visible"]]
     assert rows[rows.index(full) + 1] == "W", rows
+
+
+CELLS_JS = """(text) => {
+  const buffer = window.aictTest.term.buffer.active;
+  for (let y = buffer.length - 1; y >= 0; y--) {
+    const line = buffer.getLine(y);
+    if (line.translateToString(true) !== text) continue;
+    const cells = [];
+    for (let x = 0; x < line.length; x++) {
+      const c = line.getCell(x);
+      cells.push([c.getChars(), c.getWidth(), c.getFgColorMode(), c.getFgColor(), c.getBgColorMode(),
+                  c.getBgColor(), c.isBold(), c.isItalic(), c.isUnderline(), c.isInverse()]);
+    }
+    return cells;
+  }
+  return null;
+}"""
+
+
+def test_colours_and_wide_characters_come_back_alike_after_a_reload(page, start_server):
+    """The saved screen redraws every cell as it was: its character, width, colours and style. (The
+    line is older than what the server's ring holds: the reloaded page has it from its saved screen.)"""
+    ring = 80 * 1024
+    server = start_server({"AICT_RING_BYTES": str(ring), "AICT_FLOW_WINDOW_BYTES": str(16 * 1024)})
+    workspace = server.create_local_workspace()
+    login_with_tokens(page, server)
+    session_id = open_terminal(page, server, workspace["id"])
+    shown = "bold-red orange-bg rgb 中文字 ✓ underlined inverse end"
+    run(page, r"printf '\033[1;31mbold-red\033[0m \033[48;5;208morange-bg\033[0m \033[38;2;1;2;3mrgb\033[0m "
+              r"中文字 ✓ \033[3;4munderlined\033[0m \033[7minverse\033[0m end\n'; seq -f %058g 1 1500")
+    poll(lambda: _assert_line(page, "0" * 54 + "1500"))
+    before = page.evaluate(CELLS_JS, shown)
+    assert before
+    page.reload()
+    wait_for_terminal(page, session_id)
+    assert hook(page, "notKeptBytes") == 0  # from its own screen: nothing to say about the ring
+    assert page.evaluate(CELLS_JS, shown) == before
 
 
 def test_connection_indicator_shows_the_drop_and_recovers(page, server, workspace):
@@ -256,7 +298,7 @@ def test_connection_indicator_shows_the_drop_and_recovers(page, server, workspac
     assert status.get_attribute("data-state") == "connected"
 
     state_after_drop = page.evaluate("""() => {
-      window.aict.socket.io.engine.close();
+      window.aictTest.dropConnection();
       return document.querySelector('#conn-status').dataset.state;
     }""")
     assert state_after_drop in ("reconnecting", "disconnected")
@@ -264,7 +306,7 @@ def test_connection_indicator_shows_the_drop_and_recovers(page, server, workspac
 
     poll(lambda: _assert_equal(status.get_attribute("data-state"), "connected"))
     assert status.inner_text() == "Connected"
-    assert page.evaluate("window.aict.sessionId") == session_id
+    assert hook(page, "sessionId") == session_id
     run(page, "echo reconnected-$((40+2))")
     poll(lambda: _assert_line(page, "reconnected-42"))
 
@@ -275,16 +317,16 @@ def test_coming_back_online_reconnects_at_once(page, server, workspace):
     login_with_tokens(page, server)
     open_terminal(page, server, workspace["id"])
     page.context.set_offline(True)
-    wait_until(page, "window.aict.status !== 'connected'")
+    wait_until(page, "window.aictTest.status !== 'connected'")
     page.wait_for_timeout(8000)  # the backoff grows to its 5 s ceiling
     page.context.set_offline(False)
-    wait_until(page, "window.aict.status === 'connected'", timeout=2)  # the backoff alone: up to 7.5 s
+    wait_until(page, "window.aictTest.status === 'connected'", timeout=2)  # the backoff alone: up to 7.5 s
     run(page, "echo online-$((6*7))")
     poll(lambda: _assert_line(page, "online-42"))
 
 
 def _transport(page) -> str:
-    return page.evaluate("window.aict.socket.io.engine && window.aict.socket.io.engine.transport.name")
+    return page.evaluate("window.aictTest.transport")
 
 
 def test_without_websocket_the_page_works_over_long_polling(page, server, workspace):
@@ -322,12 +364,38 @@ def test_a_page_on_long_polling_comes_back_to_websocket_once_it_works(page, serv
     assert _transport(page) == "polling"
 
     page.evaluate("window.aictBlockWebSocket = false")
-    page.evaluate("window.aict.socket.io.engine.close()")  # the next connection probes WebSocket
+    page.evaluate("window.aictTest.dropConnection()")  # the next connection probes WebSocket
     poll(lambda: _assert_equal(_transport(page), "websocket"))
-    assert page.evaluate("window.aict.status") == "connected"
-    assert page.evaluate("window.aict.sessionId") == session_id
+    assert hook(page, "status") == "connected"
+    assert hook(page, "sessionId") == session_id
     run(page, "echo websocket-$((6*7))")
     poll(lambda: _assert_line(page, "websocket-42"))
+
+
+def test_a_page_refused_for_its_web_origin_says_why_and_stops_trying(page, server, workspace):
+    """The server refuses a foreign origin (code forbidden_origin) whatever the token: retrying
+    cannot help, so the page says why and stays disconnected, instead of retrying for ever."""
+    page.context.add_init_script("delete window.WebSocket;")  # polling: every request passes page.route
+    handshakes: list[str] = []
+
+    def from_elsewhere(route, request):
+        if "sid=" in request.url:
+            route.continue_()
+            return
+        # The handshake, as a page of another origin sends it (Chromium keeps its own Origin header).
+        handshakes.append(request.url)
+        answer = requests.get(request.url, headers={"Origin": "http://evil.example"}, timeout=5)
+        route.fulfill(status=answer.status_code, headers=dict(answer.headers), body=answer.content)
+
+    page.route("**/socket.io/**", from_elsewhere)
+    login_with_tokens(page, server)
+    page.goto(f"{server.url}/workspaces/{workspace['id']}")
+    status = page.locator("#conn-status")
+    poll(lambda: _assert_equal(status.get_attribute("data-state"), "disconnected"))
+    assert status.inner_text() == "Disconnected (Connections from this web origin are not allowed.)"
+    page.wait_for_timeout(3000)  # a retry would have come by now (the first after 0.4-0.6 s)
+    assert len(handshakes) == 1, handshakes
+    assert status.get_attribute("data-state") == "disconnected"
 
 
 def test_phone_width_login_and_terminal(browser, server, workspace):
@@ -339,8 +407,7 @@ def test_phone_width_login_and_terminal(browser, server, workspace):
     try:
         log_in_through_form(page, server)
         page.get_by_role("link", name=workspace["name"]).click()
-        wait_until(page, "window.aict && window.aict.sessionId")
-        wait_until(page, "window.aict.status === 'connected'")
+        wait_for_terminal(page)
         # The session list is collapsed behind a button; the terminal gets the width.
         assert not page.locator("#sidebar").is_visible()
         assert page.locator("#sessions-toggle").is_visible()
@@ -382,12 +449,28 @@ def test_reconnects_during_output_lose_and_repeat_nothing(page, server, workspac
     run(page, f"seq 1 {lines} | awk '{{print}} NR % 100 == 0 {{fflush(); system(\"sleep 0.05\")}}'")
     for threshold in (500, 1500, 2500):
         wait_until(page, f"{LAST_NUMBER_JS} > {threshold}")
-        page.evaluate("window.aict.socket.io.engine.close()")
+        page.evaluate("window.aictTest.dropConnection()")
         assert page.locator("#conn-status").get_attribute("data-state") != "connected"
-        wait_until(page, "window.aict.status === 'connected'")
+        wait_until(page, "window.aictTest.status === 'connected'")
 
     wait_until(page, f"{LAST_NUMBER_JS} === {lines}")
     numbers = _assert_consecutive_numbers(screen(page))
     assert numbers == list(range(1, lines + 1))
-    assert page.evaluate("window.aict.droppedBytes") == 0
+    assert hook(page, "droppedBytes") == 0
     poll(lambda: _assert_caught_up(server, page, session_id))
+
+
+def test_a_page_of_a_server_without_the_test_setting_adds_nothing_to_window(page, start_server):
+    """Production pages hand no script the terminal, the socket or a token: the test hook is there
+    only under AICT_TEST_HOOKS, and the page makes no other global of its own."""
+    server = start_server({"AICT_TEST_HOOKS": "0"})
+    workspace = server.create_local_workspace()
+    page.goto(f"{server.url}/no-such-page")  # one of the server's pages, with no script
+    browser_globals = set(page.evaluate("Object.getOwnPropertyNames(window)"))
+    login_with_tokens(page, server)
+    page.goto(f"{server.url}/workspaces/{workspace['id']}")
+    poll(lambda: _assert_equal(page.locator("#conn-status").get_attribute("data-state"), "connected"))
+    poll(lambda: _assert_true(page.locator(".xterm-rows").inner_text().rstrip().endswith(("$", "#"))))
+    assert page.evaluate("'testHooks' in document.body.dataset") is False
+    page_globals = set(page.evaluate("Object.getOwnPropertyNames(window)")) - browser_globals
+    assert page_globals == set()

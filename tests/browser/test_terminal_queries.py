@@ -7,15 +7,18 @@ from __future__ import annotations
 import re
 import sys
 
+import pytest
+
 from tests.browser.conftest import (
     DESKTOP,
     assert_prompt,
+    hook,
     login_with_tokens,
     open_terminal,
     poll,
     run,
     screen,
-    wait_until,
+    wait_for_terminal,
 )
 
 # Asks, reads the answers for `wait` seconds in raw mode (so that the live tab's answers go to
@@ -69,8 +72,8 @@ def _assert_ran_clean(page, command: str, output: str) -> None:
 
 
 def _caught_up(first, second) -> None:
-    offset = first.evaluate("window.aict.renderedOffset")
-    assert offset > 0 and second.evaluate("window.aict.renderedOffset") == offset
+    offset = hook(first, "renderedOffset")
+    assert offset > 0 and hook(second, "renderedOffset") == offset
 
 
 def test_queries_replayed_to_a_new_page_are_not_answered(page, browser, server, workspace, tmp_path):
@@ -86,8 +89,7 @@ def test_queries_replayed_to_a_new_page_are_not_answered(page, browser, server, 
     try:
         login_with_tokens(other, server)
         other.goto(f"{server.url}/sessions/{session_id}")
-        wait_until(other, f"window.aict && window.aict.sessionId === {session_id!r} && "
-                          "window.aict.status === 'connected'")
+        wait_for_terminal(other, session_id)
         poll(lambda: _caught_up(page, other))
         other.wait_for_timeout(500)  # answers, if any, would be on their way to the shell by now
 
@@ -119,15 +121,14 @@ os.execvp("cat", ["cat", "-v"])
 """)
     run(page, f"{sys.executable} {script}")
     poll(lambda: _assert_row(page, "reporting-focus"))
-    page.evaluate("window.aict.controller.saveResumePoint()")  # as a hidden or closed tab does
+    page.evaluate("window.aictTest.saveResumePoint()")  # as a hidden or closed tab does
 
     second = page.context.new_page()  # the same profile: it starts from the saved screen
     try:
         second.goto(f"{server.url}/sessions/{session_id}")
-        wait_until(second, f"window.aict && window.aict.sessionId === {session_id!r} && "
-                           "window.aict.status === 'connected'")
-        assert second.evaluate("window.aict.term.modes.sendFocusMode")
-        poll(lambda: _caught_up(page, second))
+        wait_for_terminal(second, session_id)
+        poll(lambda: _caught_up(page, second))  # and so the saved screen, written before, is parsed
+        assert second.evaluate("window.aictTest.term.modes.sendFocusMode")
         second.wait_for_timeout(500)
         run(second, "typed")
         for tab in (page, second):
@@ -156,29 +157,30 @@ def test_two_live_tabs_answer_a_query_once_from_the_tab_in_use(page, server, wor
     second = page.context.new_page()
     try:
         second.goto(f"{server.url}/sessions/{session_id}")
-        wait_until(second, f"window.aict && window.aict.sessionId === {session_id!r} && "
-                           "window.aict.status === 'connected'")
+        wait_for_terminal(second, session_id)
         poll(lambda: _caught_up(page, second))
 
         # Typed into: the first tab is in use; the second one stays silent.
         _ask(page, tmp_path, b"\x1b[c", 1.5)
         poll(lambda: _assert_row(page, "answered-1-times"))
-        assert page.evaluate("window.aict.inUse") and not second.evaluate("window.aict.inUse")
+        assert hook(page, "inUse") and not hook(second, "inUse")
 
         # Now the second one is typed into, at the same size: it takes over.
         _ask(second, tmp_path, b"\x1b[c", 1.5)
         for tab in (page, second):
             poll(lambda tab=tab: _assert_equal(_count(tab, "answered-1-times"), 2))
-        assert second.evaluate("window.aict.inUse") and not page.evaluate("window.aict.inUse")
+        assert hook(second, "inUse") and not hook(page, "inUse")
         assert "answered-2-times" not in _rows(page) + _rows(second)
     finally:
         second.close()
 
 
-def test_a_click_reaches_a_program_that_asked_for_the_mouse(page, server, workspace, tmp_path):
-    """Mouse reports are the user's input, not answers: they still reach the program."""
+@pytest.mark.parametrize("reloaded", [False, True], ids=["live", "reloaded"])
+def test_a_click_reaches_a_program_that_asked_for_the_mouse(page, server, workspace, tmp_path, reloaded):
+    """Mouse reports are the user's input, not answers: they still reach the program, in the
+    encoding it asked for (SGR), also from a page reloaded meanwhile (restored from its saved screen)."""
     login_with_tokens(page, server)
-    open_terminal(page, server, workspace["id"])
+    session_id = open_terminal(page, server, workspace["id"])
     script = tmp_path / "mouse.py"
     script.write_text(r"""
 import os, re, sys, termios, tty
@@ -197,6 +199,10 @@ print("clicked at " + re.search(rb"\x1b\[<0;(\d+;\d+)M", got).group(1).decode())
 """)
     run(page, f"{sys.executable} {script}")
     poll(lambda: _assert_row(page, "click me"))
+    if reloaded:
+        page.reload()
+        wait_for_terminal(page, session_id)
+        poll(lambda: _assert_row(page, "click me"))
     box = page.locator("#terminal .xterm-screen").bounding_box()
     state = screen(page)
     cell_w, cell_h = box["width"] / state["termCols"], box["height"] / state["termRows"]

@@ -51,7 +51,7 @@ def _reference_ink(page, text: str) -> dict[int, int]:
     """How many pixel rows of ink each character of `text` has when the terminal's font draws it
     with room to spare (no cell to clip it): {index: rows}."""
     box = page.evaluate("""(text) => {
-      const term = window.aictTerminal;
+      const term = window.aictTest.term;
       const span = document.createElement("span");
       span.id = "glyph-reference";
       Object.assign(span.style, {position: "fixed", left: "0", top: "0", zIndex: "1000", padding: "0 4px",

@@ -7,7 +7,17 @@ import math
 import secrets
 from pathlib import Path
 
-from tests.browser.conftest import assert_prompt, login_with_tokens, open_terminal, poll, run, screen, wait_until
+from tests.browser.conftest import (
+    assert_prompt,
+    hook,
+    login_with_tokens,
+    open_terminal,
+    poll,
+    run,
+    screen,
+    wait_for_terminal,
+    wait_until,
+)
 
 
 def _visible(page) -> list[str]:
@@ -33,7 +43,7 @@ def test_exit_shows_the_code_and_offers_a_new_terminal(page, server, workspace):
     assert "exited with code 3" in banner.inner_text()
 
     banner.get_by_role("button", name="New terminal").click()
-    second = wait_until(page, f"window.aict.sessionId && window.aict.sessionId !== {first!r} && window.aict.sessionId")
+    second = wait_for_terminal(page, other_than=first)
     assert not banner.is_visible()
     run(page, "echo again-$((6*7))")
     poll(lambda: _assert_line(page, "again-42"))
@@ -57,7 +67,7 @@ def test_a_viewer_watches_read_only(page, server, workspace, client):
 
     login_with_tokens(page, server, username, "viewer-pass-123")
     page.goto(f"{server.url}/sessions/{session_id}")
-    wait_until(page, f"window.aict && window.aict.sessionId === {session_id!r}")
+    wait_for_terminal(page, session_id)
     poll(lambda: _assert_line(page, "shared-42"))
     assert page.locator("#viewer-banner").is_visible()
     assert "Read-only" in page.locator("#viewer-banner").inner_text()
@@ -80,7 +90,7 @@ def test_a_paste_bigger_than_one_message_arrives_whole(page, server, workspace):
     # Paste only once the terminal is raw: until then the tty would echo the paste and drop what
     # overflows its 4 KiB line buffer (bash restores a cooked terminal before running a command).
     poll(lambda: _assert_row_contains(page, "paste-ready-42"))
-    page.evaluate("(n) => window.aictTerminal.paste('0123456789'.repeat(n / 10))", size)
+    page.evaluate("(n) => window.aictTest.term.paste('0123456789'.repeat(n / 10))", size)
     poll(lambda: _assert_line(page, str(size)))
 
 
@@ -102,12 +112,11 @@ def test_two_tabs_share_one_session(page, server, workspace):
     second = page.context.new_page()
     try:
         second.goto(f"{server.url}/sessions/{session_id}")
-        wait_until(second, f"window.aict && window.aict.sessionId === {session_id!r}")
-        wait_until(second, "window.aict.status === 'connected'")
+        wait_for_terminal(second, session_id)
         run(second, "echo from-tab-two")
         poll(lambda: _assert_line(page, "from-tab-two"))
         poll(lambda: _assert_line(second, "from-tab-two"))
-        assert page.evaluate("window.aict.renderedOffset") == second.evaluate("window.aict.renderedOffset")
+        assert hook(page, "renderedOffset") == hook(second, "renderedOffset")
     finally:
         second.close()
 
@@ -145,7 +154,7 @@ def test_logging_out_forgets_tokens_and_saved_screens(page, server, workspace):
     login_with_tokens(page, server)
     open_terminal(page, server, workspace["id"])
     run(page, "echo secret-output")
-    page.evaluate("window.aict.controller.saveResumePoint()")
+    page.evaluate("window.aictTest.saveResumePoint()")
     assert page.evaluate("Object.keys(localStorage).some((k) => k.startsWith('aict.resume.'))")
     page.click("#logout")
     page.wait_for_url("**/login")
@@ -168,10 +177,10 @@ def test_output_that_left_the_ring_while_away_is_announced_on_return(page, start
     time_away = 6
     page.wait_for_timeout(time_away * 1000)
     page.goto(f"{server.url}/workspaces/{workspace['id']}")
-    assert wait_until(page, "window.aict && window.aict.sessionId") == session_id  # the same terminal
+    assert wait_for_terminal(page) == session_id  # the same terminal
     poll(lambda: _assert_line(page, "END-42"))
 
-    dropped = page.evaluate("window.aict.droppedBytes")
+    dropped = hook(page, "droppedBytes")
     assert 600_000 - ring <= dropped <= 600_000  # all that seq printed but what the ring still held
     # The replay after the note fills more than the screen: the banner is what the user sees.
     banner = page.locator("#loss-banner")
@@ -226,11 +235,11 @@ def _first_view(page, server, session_id: str, ring: int) -> list[str]:
     """Open the terminal in `page`: the rows once its output is in, after checking what it says."""
     login_with_tokens(page, server)
     page.goto(f"{server.url}/sessions/{session_id}")
-    wait_until(page, f"window.aict && window.aict.sessionId === {session_id!r}")
+    wait_for_terminal(page, session_id)
     poll(lambda: _assert_line(page, "END-42"))
-    assert page.evaluate("window.aict.droppedBytes") == 0
+    assert hook(page, "droppedBytes") == 0
     assert not page.locator("#loss-banner").is_visible()
-    not_kept = page.evaluate("window.aict.notKeptBytes")
+    not_kept = hook(page, "notKeptBytes")
     assert 600_000 - ring <= not_kept <= 600_000
     rows = [row.strip() for row in screen(page)["rows"]]
     note = next(i for i, row in enumerate(rows) if "is not kept here" in row)
@@ -251,16 +260,16 @@ def test_a_terminal_lost_to_a_server_restart_says_so_and_offers_a_new_one(page, 
     poll(lambda: _assert_line(page, "before-42"))
 
     server.stop()
-    wait_until(page, "window.aict.status !== 'connected'")
+    wait_until(page, "window.aictTest.status !== 'connected'")
     server.start()  # the same database: the terminal's record says it ended with the old process
 
     banner = page.locator("#exit-banner")
     banner.wait_for(state="visible")
     assert "no longer holds it" in banner.inner_text()
     assert "before-42" in _visible(page)  # what was on the screen stays readable
-    assert page.evaluate("window.aict.status") == "connected"
+    assert hook(page, "status") == "connected"
     banner.get_by_role("button", name="New terminal").click()
-    wait_until(page, f"window.aict.sessionId && window.aict.sessionId !== {lost!r}")
+    wait_for_terminal(page, other_than=lost)
     assert not banner.is_visible()
     poll(lambda: assert_prompt(page))
     run(page, "echo after-$((6*7))")

@@ -102,9 +102,8 @@ def typist(burst_server, connect):
     workspace = burst_server.create_local_workspace()
     client = connect(burst_server, _operator_of(burst_server, workspace["id"]))
     session_id = client.create(workspace["id"])
-    client.send(session_id, "exec cat\n")
-    client.send(session_id, "ready\n")
-    client.wait_for(session_id, "ready\r\nready\r\n")
+    client.send(session_id, "echo 're'ady && exec cat\n")  # the quotes: only the output says "ready"
+    client.wait_for(session_id, "ready\r\n")
     return client, session_id
 
 

@@ -42,3 +42,10 @@ def test_ring_must_hold_at_least_two_windows(tmp_path):
                              environ={})
     with pytest.raises(ConfigError, match="RING_BYTES"):
         flask_config(settings)
+
+
+def test_production_refuses_the_browser_tests_hook(tmp_path):
+    settings = load_settings({"INSTANCE_DIR": str(tmp_path), "ENV": "production", "SECRET_KEY": "k" * 40,
+                              "ENCRYPTION_KEY": "e", "TEST_HOOKS": True}, environ={})
+    with pytest.raises(ConfigError, match="AICT_TEST_HOOKS"):
+        flask_config(settings)

@@ -1,14 +1,18 @@
 // The Socket.IO connection: token auth (refreshed when it expires), automatic
-// reconnection with backoff, and a visible status for the user.
+// reconnection with backoff, and a visible status for the user. Only socket.io-client's
+// public API; the server's refusals are told apart by their code.
 
 import { io } from "socket.io-client";
 import { freshAccessToken, goToLogin, refreshAccessToken } from "./api.js";
 
-const AUTH_FAILURE = /token|auth|expired|revoked|unauthori[sz]ed|not.?authenticated|401/i;
+// What a refusal by the server (connect_error's data: {code, message}) asks of the page.
+// Any other code (database_busy: the server could not check the token in time) is retried.
+const LOGIN_CODES = new Set(["token_expired", "invalid_token", "token_revoked", "unauthorized"]); // renew it
+const FINAL_CODES = new Set(["forbidden_origin"]); // retrying cannot help: say why and stop
 
 // How the page gets through: WebSocket first, the quick way in. Where it is refused (a proxy that
 // does not pass the upgrade), tryAllTransports falls back to HTTP long-polling within the same
-// attempt; where it hangs, the attempt gives up after WEBSOCKET_TIMEOUT_MS. From then on the
+// attempt; where it hangs, the attempt gives up after WEBSOCKET_FIRST.timeout. From then on the
 // page's attempts start with polling and upgrade to WebSocket once socket.io's probe gets through
 // (the polling connection goes on meanwhile), and after such an upgrade WebSocket goes first again.
 // A browser without WebSocket polls.
@@ -16,19 +20,47 @@ const WEBSOCKET_FIRST = { transports: ["websocket", "polling"], timeout: 4000 };
 const POLLING_FIRST = { transports: ["polling", "websocket"], timeout: 10000 };
 const POLLING_ONLY = { transports: ["polling"], timeout: 10000 };
 
-function describeConnectError(err) {
-  const data = err && err.data;
-  const message = (data && (data.message || (data.error && data.error.message))) || (err && err.message) || "";
-  if (message === "xhr poll error" || message === "websocket error" || message === "timeout") {
-    return "the server cannot be reached";
-  }
-  return message || "connection refused";
+const RETRY_FIRST_MS = 500;
+const RETRY_MAX_MS = 10_000;
+
+/** socket.io's own error when an attempt outlasts its `timeout` (it has no type of its own). */
+function isTimeout(err) {
+  return !err.type && !err.data && err.message === "timeout";
 }
 
-function isAuthFailure(err) {
-  const data = err && err.data;
-  const code = (data && (data.code || (data.error && data.error.code))) || "";
-  return AUTH_FAILURE.test(code) || AUTH_FAILURE.test((err && err.message) || "");
+/** The network failed, not the server: engine.io's TransportError, or an attempt that timed out. */
+function isTransportFailure(err) {
+  return err.type === "TransportError" || isTimeout(err);
+}
+
+function describeConnectError(err) {
+  if (isTransportFailure(err)) return "the server cannot be reached";
+  return (err.data && err.data.message) || err.message || "connection refused";
+}
+
+/** The transports the next attempt tries first, following what got through last. */
+function followTheWayThrough(socket, start) {
+  let way = start;
+  const goFirst = (next) => {
+    if (way === POLLING_ONLY || way === next) return;
+    way = next;
+    socket.io.opts.transports = next.transports; // for the next attempt's engine
+    socket.io.timeout(next.timeout);
+  };
+  socket.io.on("open", () => {
+    const engine = socket.io.engine;
+    if (engine.transport.name !== "polling") return;
+    goFirst(POLLING_FIRST);
+    engine.on("upgrade", (transport) => {
+      if (transport.name === "websocket") goFirst(WEBSOCKET_FIRST);
+    });
+  });
+  return {
+    /** An attempt failed: one that hung on WebSocket makes polling go first. */
+    failed(err) {
+      if (isTimeout(err) && way === WEBSOCKET_FIRST) goFirst(POLLING_FIRST);
+    },
+  };
 }
 
 /**
@@ -36,10 +68,6 @@ function isAuthFailure(err) {
  * "reconnecting" | "disconnected"; `onConnect()` runs after every (re)connect.
  */
 export function connect({ onStatus, onConnect }) {
-  let refreshedSinceConnect = false;
-  let retryTimer = null;
-  let retryDelay = 500;
-
   const start = typeof WebSocket === "function" ? WEBSOCKET_FIRST : POLLING_ONLY;
   const socket = io({
     path: "/socket.io",
@@ -58,38 +86,38 @@ export function connect({ onStatus, onConnect }) {
         .catch(() => send({ token: localStorage.getItem("aict.access") || "" }));
     },
   });
+  const way = followTheWayThrough(socket, start);
 
-  // A refusal by the server (bad token) is not retried by socket.io itself.
+  // socket.io retries transport failures by itself; a refusal by the server is retried here.
+  const retry = { timer: null, delay: RETRY_FIRST_MS, renewedLogin: false };
   function retryLater() {
-    if (retryTimer !== null) return;
-    const delay = retryDelay * (0.75 + Math.random() * 0.5);
-    retryDelay = Math.min(retryDelay * 2, 10000);
-    retryTimer = setTimeout(() => {
-      retryTimer = null;
+    if (retry.timer !== null) return;
+    const delay = retry.delay * (0.75 + Math.random() * 0.5);
+    retry.delay = Math.min(retry.delay * 2, RETRY_MAX_MS);
+    retry.timer = setTimeout(() => {
+      retry.timer = null;
       if (!socket.connected) socket.connect();
     }, delay);
   }
-
-  let way = start;
-  function goFirst(next) {
-    if (way === POLLING_ONLY || way === next) return;
-    way = next;
-    socket.io.opts.transports = next.transports; // for the next attempt's engine
-    socket.io.timeout(next.timeout);
+  function retryNow() {
+    clearTimeout(retry.timer);
+    retry.timer = null;
+    // Whatever socket.io is doing (waiting out its backoff, up to 5 s, or an attempt begun
+    // offline), disconnect() ends it and connect() starts a new attempt at once.
+    socket.disconnect();
+    socket.connect();
+  }
+  function renewLoginThenConnect() {
+    retry.renewedLogin = true;
+    onStatus("reconnecting", "renewing login");
+    refreshAccessToken()
+      .then((ok) => (ok ? socket.connect() : goToLogin()))
+      .catch(() => retryLater());
   }
 
-  socket.io.on("open", () => {
-    const engine = socket.io.engine;
-    if (engine.transport.name !== "polling") return;
-    goFirst(POLLING_FIRST);
-    engine.on("upgrade", (transport) => {
-      if (transport.name === "websocket") goFirst(WEBSOCKET_FIRST);
-    });
-  });
-
   socket.on("connect", () => {
-    refreshedSinceConnect = false;
-    retryDelay = 500;
+    retry.renewedLogin = false;
+    retry.delay = RETRY_FIRST_MS;
     onStatus("connected", "");
     onConnect();
   });
@@ -109,23 +137,22 @@ export function connect({ onStatus, onConnect }) {
   });
 
   socket.on("connect_error", (err) => {
+    way.failed(err);
     const reason = describeConnectError(err);
-    if (err && err.message === "timeout" && way === WEBSOCKET_FIRST) goFirst(POLLING_FIRST); // WebSocket hung
     if (socket.active) {
       // Transport trouble: socket.io retries with backoff by itself.
       onStatus("reconnecting", reason);
       return;
     }
-    if (isAuthFailure(err) && !refreshedSinceConnect) {
-      refreshedSinceConnect = true;
-      onStatus("reconnecting", "renewing login");
-      refreshAccessToken()
-        .then((ok) => (ok ? socket.connect() : goToLogin()))
-        .catch(() => retryLater());
-      return;
+    const code = err.data && err.data.code;
+    if (FINAL_CODES.has(code)) {
+      onStatus("disconnected", reason);
+    } else if (LOGIN_CODES.has(code) && !retry.renewedLogin) {
+      renewLoginThenConnect();
+    } else {
+      onStatus("reconnecting", reason);
+      retryLater();
     }
-    onStatus("reconnecting", reason);
-    retryLater();
   });
 
   socket.io.on("reconnect_attempt", (attempt) => {
@@ -134,11 +161,7 @@ export function connect({ onStatus, onConnect }) {
   socket.io.on("reconnect_failed", () => onStatus("disconnected", "gave up reconnecting"));
 
   window.addEventListener("online", () => {
-    if (socket.connected) return;
-    // socket.io may be waiting out its backoff (up to 5 s) and connect() would not cut it short:
-    // drop that wait and try now that the network is back.
-    if (socket.io._reconnecting) socket.disconnect();
-    socket.connect();
+    if (!socket.connected) retryNow();
   });
   window.addEventListener("offline", () => onStatus("disconnected", "this device is offline"));
 

@@ -28,6 +28,11 @@ export function $(selector, root = document) {
   return root.querySelector(selector);
 }
 
+/** Laid out for a phone (app.css's narrow layout starts at the same width). */
+export function isPhoneWidth() {
+  return window.matchMedia("(max-width: 700px)").matches;
+}
+
 /** Show (or clear, with an empty text) a message in a [role=alert]/[role=status] box. */
 export function showMessage(box, text, kind = "error") {
   if (!box) return;

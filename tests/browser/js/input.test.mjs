@@ -1,7 +1,7 @@
 // Paste splitting and small helpers.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { binaryStringToBytes, InputQueue, splitUtf8 } from "../../../static/src/lib/input.js";
+import { binaryStringToBytes, InputQueue, splitUtf8 } from "../../../static/src/session/input.js";
 
 const size = (text) => Buffer.byteLength(text, "utf8");
 

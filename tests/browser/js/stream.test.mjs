@@ -1,7 +1,7 @@
 // The client's stream bookkeeping without a browser: order, duplicates, gaps, acks.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { OutputStream, lossNote, notKeptNote } from "../../../static/src/lib/stream.js";
+import { OutputStream, lossNote, notKeptNote } from "../../../static/src/session/stream.js";
 
 function harness() {
   const written = [];

@@ -1,15 +1,24 @@
 // Drives one xterm against the server: create / attach / re-attach after reconnect,
 // output in offset order, input in order, resize, exit. Knows nothing about the page.
 
-import { request } from "./connection.js";
+import { request } from "../lib/connection.js";
+import {
+  ATTACH_TERMINAL,
+  CREATE_TERMINAL,
+  DETACH_TERMINAL,
+  TERMINAL_ACK,
+  TERMINAL_EXIT,
+  TERMINAL_INPUT,
+  TERMINAL_OUTPUT,
+  TERMINAL_RESIZED,
+} from "../lib/protocol.js";
+import { Answers } from "./answers.js";
 import { InputQueue } from "./input.js";
-import { TerminalReplies } from "./replies.js";
-import { forgetResumePoint, loadResumePoint, saveResumePoint } from "./snapshot.js";
+import { forgetResumePoint, loadResumePoint, saveResumePoint, ScreenSnapshots } from "./resume-points.js";
+import { SizeClaim } from "./size-claim.js";
+import { Starting } from "./starting.js";
 import { OutputStream } from "./stream.js";
 
-const MAX_EARLY_CHUNKS = 256;
-const MAX_TYPE_AHEAD = 1024; // key events typed while a terminal starts
-const REPLAYED = "replayed"; // output that is not live: a saved screen, notes of the page's own
 const FOCUS_OUT = "\x1b[O"; // focus reporting: this tab lost the focus, which claims nothing
 
 function exitNote({ exitCode, signal }) {
@@ -38,30 +47,27 @@ export class TerminalSession {
     this.sessionId = null;
     this.access = "operator";
     this.exited = false;
-    this.creating = false;
-    this.earlyChunks = [];
-    this.typeAhead = [];
+    this.starting = new Starting();
     this.attachSeq = 0;
-    this.serverSize = null;
-    // This tab is the one in use: it set the size last (opened, resized, focused or typed into),
-    // and only it answers the program's queries. Another tab's claim takes it away.
-    this.inUse = false;
-    this.claimSeq = 0;
-    this.claiming = 0; // the claim (a terminal-resize) in flight, if any
-    // The current attachment: the offset where its live output starts, once the ack says.
-    this.attachment = { liveFrom: null };
+    this.sizeClaim = new SizeClaim({
+      term,
+      socket,
+      claimable: () => (this.canType ? this.sessionId : null),
+      onError: (error) => this.ui.onError(error, "resize"),
+    });
     this.parked = false;
+    this.snapshots = new ScreenSnapshots(term);
     this.transformInput = (data) => data;
-    this.replies = new TerminalReplies(term, {
+    this.answers = new Answers(term, {
       input: (data) => this.send(data),
       answer: (data) => this.input.push(data),
-      decide: (tag) => this.decideAnswer(tag),
+      mayAnswer: () => this.inUse && this.canType && !this.parked,
     });
     this.stream = new OutputStream({
-      write: (data, done, end) => this.replies.write(data, { attachment: this.attachment, end }, done),
+      write: (data, done, end) => this.answers.writeStream(data, end, done),
       ack: (offset) => {
         if (this.sessionId && this.socket.connected) {
-          this.socket.emit("terminal-ack", { sessionId: this.sessionId, offset });
+          this.socket.emit(TERMINAL_ACK, { sessionId: this.sessionId, offset });
         }
       },
       lost: (bytes) => {
@@ -69,57 +75,43 @@ export class TerminalSession {
       },
     });
     this.input = new InputQueue(
-      (data) => request(this.socket, "terminal-input", { sessionId: this.sessionId, data }, 60000),
+      (data) => request(this.socket, TERMINAL_INPUT, { sessionId: this.sessionId, data }, 60000),
       (error) => this.ui.onError(error, "input"),
     );
 
-    socket.on("terminal-output", (msg) => this.onOutput(msg));
-    socket.on("terminal-exit", (msg) => this.onExit(msg));
-    socket.on("terminal-resized", (msg) => {
+    socket.on(TERMINAL_OUTPUT, (msg) => this.onOutput(msg));
+    socket.on(TERMINAL_EXIT, (msg) => this.onExit(msg));
+    socket.on(TERMINAL_RESIZED, (msg) => {
       if (!msg || msg.sessionId !== this.sessionId) return;
-      if (this.claiming) return; // the server took our claim after this one: ours stands
-      this.inUse = false;
-      this.serverSize = { cols: msg.cols, rows: msg.rows };
-      if (this.access === "viewer") this.term.resize(msg.cols, msg.rows);
+      const gaveWay = this.sizeClaim.claimedElsewhere({ cols: msg.cols, rows: msg.rows });
+      if (gaveWay && this.access === "viewer") this.term.resize(msg.cols, msg.rows);
     });
 
-    term.onResize(({ cols, rows }) => this.sendResize(cols, rows));
+    term.onResize(({ cols, rows }) => {
+      if (!this.snapshots.resizing) this.sizeClaim.resize(cols, rows);
+    });
+  }
+
+  /** This tab is the one in use: it set the terminal's size last, and answers the program's queries. */
+  get inUse() {
+    return this.sizeClaim.inUse;
   }
 
   get canType() {
     return Boolean(this.sessionId) && !this.exited && this.access !== "viewer";
   }
 
-  /**
-   * What becomes of xterm's answers to a chunk of output: replayed output was asked of the page
-   * that saw it live (if any), so its answers are dropped; live output is answered by the tab in
-   * use alone. Until the attach ack says where the live output starts, answers wait.
-   */
-  decideAnswer(tag) {
-    if (tag === REPLAYED || tag.attachment !== this.attachment) return "drop";
-    if (tag.attachment.liveFrom === null) return "hold";
-    if (tag.end <= tag.attachment.liveFrom) return "drop";
-    return this.inUse && this.canType && !this.parked ? "send" : "drop";
-  }
-
-  /** Write output that is not the live stream (a saved screen, a note): nothing in it is answered. */
-  writeReplayed(data, done) {
-    this.replies.write(data, REPLAYED, done);
-  }
-
-  /** A new attachment: what xterm answers to its output waits for the ack. */
+  /** A new attachment (`liveFrom`: where its live output starts, null until the ack says). */
   newAttachment(liveFrom = null) {
-    this.attachment = { liveFrom };
-    this.claiming = 0;
-    this.replies.release(); // the held answers were the old attachment's: dropped
+    this.sizeClaim.reset({ keepUse: true });
+    return this.answers.newAttachment(liveFrom);
   }
 
   send(data) {
-    if (!this.creating && !this.canType) return;
+    if (!this.starting.active && !this.canType) return;
     const input = typeof data === "string" ? this.transformInput(data) : data;
-    if (this.creating) {
-      // Typed ahead while the terminal starts (an SSH login takes a while): sent once it runs.
-      if (this.typeAhead.length < MAX_TYPE_AHEAD) this.typeAhead.push(input);
+    if (this.starting.active) {
+      this.starting.keepTyped(input);
       return;
     }
     if (data !== FOCUS_OUT) this.claimSize();
@@ -134,7 +126,7 @@ export class TerminalSession {
   park() {
     if (this.parked || !this.sessionId || this.exited) return;
     this.parked = true;
-    if (this.socket.connected) this.socket.emit("detach-terminal", { sessionId: this.sessionId }, () => {});
+    if (this.socket.connected) this.socket.emit(DETACH_TERMINAL, { sessionId: this.sessionId }, () => {});
   }
 
   unpark() {
@@ -143,27 +135,9 @@ export class TerminalSession {
     return this.attach();
   }
 
-  /**
-   * This tab is being used (focused, typed into, opened): it takes the terminal over, with its size.
-   * At the size the terminal already has, the resize changes nothing for the program, but the
-   * other tabs hear that they are no longer in use.
-   */
+  /** This tab is being used (focused, typed into, opened): it takes the terminal over, with its size. */
   claimSize() {
-    const size = this.serverSize;
-    if (this.inUse && size && size.cols === this.term.cols && size.rows === this.term.rows) return;
-    this.sendResize(this.term.cols, this.term.rows);
-  }
-
-  sendResize(cols, rows) {
-    if (!this.canType || !this.socket.connected) return;
-    this.serverSize = { cols, rows };
-    this.inUse = true;
-    const claim = ++this.claimSeq;
-    this.claiming = claim;
-    request(this.socket, "terminal-resize", { sessionId: this.sessionId, cols, rows }).then((ack) => {
-      if (this.claiming === claim) this.claiming = 0;
-      if (!ack.ok && ack.error && ack.error.code !== "forbidden") this.ui.onError(ack.error, "resize");
-    });
+    this.sizeClaim.claim();
   }
 
   onOutput(msg) {
@@ -171,9 +145,8 @@ export class TerminalSession {
     const bytes = msg.data instanceof ArrayBuffer ? new Uint8Array(msg.data) : new Uint8Array(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength);
     if (msg.sessionId === this.sessionId) {
       this.stream.receive(msg.offset, bytes);
-    } else if (this.creating && this.earlyChunks.length < MAX_EARLY_CHUNKS) {
-      // The new terminal's first output can overtake the create-terminal answer.
-      this.earlyChunks.push({ sessionId: msg.sessionId, offset: msg.offset, bytes });
+    } else {
+      this.starting.keepOutput(msg.sessionId, msg.offset, bytes);
     }
   }
 
@@ -183,7 +156,7 @@ export class TerminalSession {
     this.term.options.disableStdin = true;
     const sessionId = this.sessionId;
     // Let the output before the exit render first.
-    this.writeReplayed(exitNote(msg), () => forgetResumePoint(sessionId));
+    this.answers.writeReplayed(exitNote(msg), () => forgetResumePoint(sessionId));
     this.ui.onExit(msg);
     this.ui.onListChanged();
   }
@@ -191,21 +164,21 @@ export class TerminalSession {
   /** Remember this tab's place so a reload redraws the screen and resumes the stream. */
   saveResumePoint() {
     if (this.sessionId && !this.exited && this.stream.expected !== null) {
-      saveResumePoint(this.sessionId, this.stream.rendered, this.term);
+      saveResumePoint(this.sessionId, this.stream.rendered, this.snapshots.take());
     }
   }
 
   leaveCurrent() {
     if (!this.sessionId) return;
     this.saveResumePoint();
-    if (this.socket.connected) this.socket.emit("detach-terminal", { sessionId: this.sessionId }, () => {});
+    if (this.socket.connected) this.socket.emit(DETACH_TERMINAL, { sessionId: this.sessionId }, () => {});
     this.stream.flushAck();
   }
 
   /** Clear the screen once xterm has parsed what is already queued (reset() does not drop it). */
   async resetScreen() {
     this.exited = false;
-    await new Promise((resolve) => this.writeReplayed("", resolve));
+    await new Promise((resolve) => this.answers.writeReplayed("", resolve));
     this.term.reset();
     this.term.options.disableStdin = false;
   }
@@ -214,7 +187,7 @@ export class TerminalSession {
   async open(sessionId) {
     if (sessionId !== this.sessionId) {
       this.leaveCurrent();
-      this.inUse = false;
+      this.sizeClaim.reset();
     }
     this.parked = false;
     this.sessionId = sessionId;
@@ -225,7 +198,8 @@ export class TerminalSession {
     this.ui.onSession(sessionId);
     await this.resetScreen();
     if (sessionId !== this.sessionId) return false;
-    if (resume) this.writeReplayed(resume.screen);
+    if (resume) await this.snapshots.restore(resume, (data, done) => this.answers.writeReplayed(data, done));
+    if (sessionId !== this.sessionId) return false;
     return this.attach({ claim: true });
   }
 
@@ -240,9 +214,8 @@ export class TerminalSession {
     const since = this.stream.resumeOffset();
     const payload = { sessionId };
     if (since !== null) payload.since = since;
-    this.newAttachment(); // what xterm answers to output that overtakes the ack waits for it
-    const attachment = this.attachment;
-    const ack = await request(this.socket, "attach-terminal", payload);
+    const attachment = this.newAttachment(); // what xterm answers to output that overtakes the ack waits for it
+    const ack = await request(this.socket, ATTACH_TERMINAL, payload);
     if (seq !== this.attachSeq || sessionId !== this.sessionId) return false;
     if (!ack.ok) {
       const code = ack.error && ack.error.code;
@@ -262,12 +235,10 @@ export class TerminalSession {
       this.ui.onError(ack.error || {}, "attach");
       return false;
     }
-    // Output up to the end at attach time is replayed: its queries were asked before this attach.
-    attachment.liveFrom = ack.offset;
-    this.replies.release();
+    this.answers.live(attachment, ack.offset);
     this.stream.attached(ack.replayFrom);
     this.setAccess(ack.access || "operator");
-    this.serverSize = { cols: ack.cols, rows: ack.rows };
+    this.sizeClaim.heard({ cols: ack.cols, rows: ack.rows });
     if (this.access === "viewer") {
       this.term.resize(ack.cols, ack.rows);
     } else {
@@ -288,9 +259,7 @@ export class TerminalSession {
     this.leaveCurrent();
     this.parked = false;
     this.sessionId = null;
-    this.creating = true;
-    this.earlyChunks = [];
-    this.typeAhead = [];
+    this.starting.begin();
     this.attachSeq += 1;
     this.stream.start(0);
     this.newAttachment(0); // a new terminal's output is all live
@@ -300,28 +269,21 @@ export class TerminalSession {
     try {
       ack = await request(
         this.socket,
-        "create-terminal",
+        CREATE_TERMINAL,
         { workspaceId: this.workspaceId, cols: this.term.cols, rows: this.term.rows },
         30000,
       );
-    } finally {
-      this.creating = false;
+    } catch (err) {
+      this.starting.end(null);
+      throw err;
     }
-    const typed = this.typeAhead;
-    this.typeAhead = [];
-    if (!ack.ok) {
-      this.earlyChunks = [];
-      return ack;
-    }
+    const { output, typed } = this.starting.end(ack.ok ? ack.sessionId : null);
+    if (!ack.ok) return ack;
     this.sessionId = ack.sessionId;
-    this.inUse = true; // the only tab on it, at its size
+    this.sizeClaim.heard({ cols: ack.cols, rows: ack.rows }, { inUse: true }); // the only tab on it, at its size
     this.setAccess("operator");
-    this.serverSize = { cols: ack.cols, rows: ack.rows };
     this.ui.onSession(ack.sessionId);
-    for (const chunk of this.earlyChunks) {
-      if (chunk.sessionId === ack.sessionId) this.stream.receive(chunk.offset, chunk.bytes);
-    }
-    this.earlyChunks = [];
+    for (const chunk of output) this.stream.receive(chunk.offset, chunk.bytes);
     this.claimSize();
     for (const input of typed) this.input.push(input);
     this.ui.onListChanged();

@@ -2,7 +2,7 @@
 // (drops duplicates, reports gaps), writes raw bytes to xterm, and acknowledges
 // what was rendered, batched, for the server's flow control.
 
-import { formatBytes } from "./dom.js";
+import { formatBytes } from "../lib/dom.js";
 
 const ACK_INTERVAL_MS = 16;
 const ACK_BYTES = 64 * 1024;

@@ -1,0 +1,24 @@
+// The Socket.IO events the page and the server exchange, named once. aict/protocol.py holds the
+// same names for the server (tests/unit/test_protocol_names.py checks that the two agree) and the
+// payload shapes; docs/api.md describes them for people.
+
+// ---- client -> server ----
+export const CREATE_TERMINAL = "create-terminal";
+export const ATTACH_TERMINAL = "attach-terminal";
+export const DETACH_TERMINAL = "detach-terminal";
+export const TERMINAL_INPUT = "terminal-input";
+export const TERMINAL_RESIZE = "terminal-resize";
+export const TERMINAL_ACK = "terminal-ack"; // the only event that needs no acknowledgement
+export const KILL_TERMINAL = "kill-terminal";
+export const LIST_TERMINALS = "list-terminals";
+
+export const CLIENT_EVENTS = [CREATE_TERMINAL, ATTACH_TERMINAL, DETACH_TERMINAL, TERMINAL_INPUT, TERMINAL_RESIZE,
+  TERMINAL_ACK, KILL_TERMINAL, LIST_TERMINALS];
+
+// ---- server -> client ----
+export const TERMINAL_OUTPUT = "terminal-output";
+export const TERMINAL_EXIT = "terminal-exit";
+export const TERMINAL_RESIZED = "terminal-resized";
+export const ERROR = "error";
+
+export const SERVER_EVENTS = [TERMINAL_OUTPUT, TERMINAL_EXIT, TERMINAL_RESIZED, ERROR];

@@ -1,0 +1,86 @@
+// What the page tells the user above the terminal: the message line, and the viewer, exit and
+// lost-output banners.
+
+import { $, el, formatBytes, showMessage } from "../lib/dom.js";
+import { describeTerminalError } from "../lib/ssh-errors.js";
+
+export class Banners {
+  constructor() {
+    this.message = $("#page-message");
+    this.viewer = $("#viewer-banner");
+    this.exit = $("#exit-banner");
+    this.exitText = $("#exit-text");
+    this.loss = $("#loss-banner");
+    this.lossText = $("#loss-text");
+    // The lost output of one terminal adds up while its banner stays; another terminal starts over.
+    this.lossFor = null;
+    this.lostBytes = 0;
+    $("[data-action=dismiss-loss]").addEventListener("click", () => {
+      this.loss.hidden = true;
+    });
+  }
+
+  /** Show a sentence in the message line (`kind` "error" or "info"); an empty text clears it. */
+  say(text, kind) {
+    showMessage(this.message, text, kind);
+  }
+
+  /** The page cannot show a terminal at all: say why and offer the way back. */
+  fatal(text) {
+    this.say(text);
+    this.message.append(" ", el("a", { href: "/" }, "Back to your workspaces"));
+    document.body.classList.add("no-terminal");
+  }
+
+  /** Before opening a terminal: no exit banner, no message. */
+  clear() {
+    this.exit.hidden = true;
+    this.say("");
+  }
+
+  showViewer(isViewer) {
+    this.viewer.hidden = !isViewer;
+    document.body.classList.toggle("viewer", isViewer);
+  }
+
+  /** The terminal ended (exitCode or signal), or `text` says why there is none. */
+  showExit(info) {
+    let text;
+    if (info && Number.isInteger(info.exitCode)) text = `The process exited with code ${info.exitCode}.`;
+    else if (info && info.signal) text = `The process was ended by ${info.signal}.`;
+    else if (info && info.text) text = info.text;
+    else text = "The session has ended.";
+    this.exitText.textContent = text;
+    this.exit.hidden = false;
+  }
+
+  /**
+   * The terminal marks where output is missing, but the replay after the mark can scroll it far out
+   * of sight (and out of the scrollback): say it where it stays until dismissed.
+   */
+  showLoss(sessionId, bytes) {
+    if (this.lossFor !== sessionId || this.loss.hidden) this.lostBytes = 0;
+    this.lossFor = sessionId;
+    this.lostBytes += bytes;
+    this.lossText.textContent = `${formatBytes(this.lostBytes)} of this terminal's output were dropped here: the ` +
+      "server keeps only its latest output for replay, and this page was further behind. The terminal marks the gap.";
+    this.loss.hidden = false;
+  }
+
+  hideLossUnlessFor(sessionId) {
+    if (this.lossFor !== sessionId) this.loss.hidden = true;
+  }
+
+  /** An error answered to the terminal shown (`context`: "attach", "input", "resize"). */
+  showSessionError(error, context, workspace) {
+    if (context === "input" && error.code === "forbidden") {
+      this.viewer.hidden = false;
+      return;
+    }
+    this.say(describeTerminalError(error, workspace));
+    if (context === "attach") {
+      const ended = error.code === "conflict"; // its record is there, its process is not (a restart)
+      this.showExit({ text: ended ? "This terminal has ended: the server no longer holds it." : "This terminal is not available." });
+    }
+  }
+}

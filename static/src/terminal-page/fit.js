@@ -1,0 +1,37 @@
+// Keeps the terminal as big as its box: refitted when the window or the box changes size
+// (debounced), never for a viewer, who sees the terminal at the size its operator gave it.
+
+const RESIZE_DEBOUNCE_MS = 120;
+
+export class TerminalFit {
+  /**
+   * @param {import("@xterm/addon-fit").FitAddon} fitAddon
+   * @param {HTMLElement} box  the terminal's box
+   * @param {() => boolean} sizedByServer  true while the terminal takes its size from the server
+   */
+  constructor(fitAddon, box, sizedByServer) {
+    this.fitAddon = fitAddon;
+    this.box = box;
+    this.sizedByServer = sizedByServer;
+    this.timer = null;
+  }
+
+  fit() {
+    if (this.sizedByServer() || !this.box.offsetParent) return;
+    try {
+      this.fitAddon.fit();
+    } catch {
+      // not laid out yet
+    }
+  }
+
+  /** Refit after the window or the box has changed size. */
+  follow() {
+    const later = () => {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.fit(), RESIZE_DEBOUNCE_MS);
+    };
+    window.addEventListener("resize", later);
+    new ResizeObserver(later).observe(this.box);
+  }
+}

@@ -1,0 +1,111 @@
+// The list of the workspace's running terminals in the sidebar: open one, end one, download its
+// recording. The newest answer of the server wins, whatever order the answers land in.
+
+import { api, download } from "../lib/api.js";
+import { $, el, formatTime } from "../lib/dom.js";
+
+function label(session, index) {
+  return session.name || `Terminal ${index + 1}`;
+}
+
+export class SessionList {
+  /**
+   * @param {object} opts
+   * @param {string} opts.workspaceId
+   * @param {import("./banners.js").Banners} opts.banners  where errors are said
+   * @param {() => string|null} opts.shownId  the terminal the page shows
+   * @param {(session: object) => void} opts.onOpen  the user chose a terminal of the list
+   */
+  constructor({ workspaceId, banners, shownId, onOpen }) {
+    this.box = $("#session-list");
+    this.workspaceId = workspaceId;
+    this.banners = banners;
+    this.shownId = shownId;
+    this.onOpen = onOpen;
+    this.sessions = [];
+    this.requests = 0;
+  }
+
+  /** Fetch the running terminals again and show them; resolves with the list (oldest first). */
+  async load() {
+    const request = ++this.requests;
+    try {
+      const query = `workspace_id=${encodeURIComponent(this.workspaceId)}&status=running`;
+      const sessions = await api("GET", "/api/sessions?" + query);
+      if (request !== this.requests) return this.sessions; // a later request's answer wins, whenever it lands
+      this.sessions = sessions;
+      this.sessions.sort((a, b) => String(a.created_at).localeCompare(String(b.created_at)));
+      this.render();
+    } catch (err) {
+      this.banners.say(err.message);
+    }
+    return this.sessions;
+  }
+
+  render() {
+    this.box.replaceChildren();
+    if (!this.sessions.length) {
+      this.box.append(el("li", { class: "empty" }, "No running terminals."));
+      return;
+    }
+    const shown = this.shownId();
+    this.sessions.forEach((session, index) => this.box.append(this.item(session, index, session.id === shown)));
+  }
+
+  item(session, index, current) {
+    const open = el(
+      "button",
+      {
+        type: "button",
+        class: "session-open",
+        "aria-current": current ? "true" : null,
+        onclick: () => this.onOpen(session),
+      },
+      el("span", { class: "session-name" }, label(session, index)),
+      el(
+        "span",
+        { class: "muted small" },
+        [session.owner, formatTime(session.created_at), `${session.cols}×${session.rows}`].filter(Boolean).join(" · "),
+      ),
+    );
+    const kill = el(
+      "button",
+      {
+        type: "button",
+        class: "session-kill danger small",
+        title: "End this terminal",
+        "aria-label": `End ${label(session, index)}`,
+        onclick: (event) => this.kill(session, index, event.currentTarget),
+      },
+      "End",
+    );
+    const record = el(
+      "button",
+      {
+        type: "button",
+        class: "session-record ghost small",
+        title: "Download the recording (asciicast, plays with asciinema)",
+        "aria-label": `Download the recording of ${label(session, index)}`,
+        onclick: () =>
+          download(`/api/sessions/${encodeURIComponent(session.id)}/recording`, `aict-${session.id}.cast`).catch((err) =>
+            this.banners.say(err.message),
+          ),
+      },
+      "⤓",
+    );
+    return el("li", { class: "session-item", dataset: { id: session.id } }, open, record, kill);
+  }
+
+  async kill(session, index, button) {
+    if (!confirm(`End ${label(session, index)}? Its programs are stopped.`)) return;
+    // A program that ignores the hangup is killed 3 s later: say that the request is under way.
+    button.disabled = true;
+    button.textContent = "Ending…";
+    try {
+      await api("DELETE", "/api/sessions/" + encodeURIComponent(session.id));
+    } catch (err) {
+      this.banners.say(err.message);
+    }
+    await this.load(); // DELETE answers once the terminal has ended
+  }
+}
