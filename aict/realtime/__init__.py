@@ -2,6 +2,8 @@
 
 from flask import Flask
 
+from aict import protocol
+
 
 def register(app: Flask) -> None:
     from aict.realtime import connect, handlers, transport  # noqa: F401  (importing registers the handlers)
@@ -17,6 +19,6 @@ def register(app: Flask) -> None:
     # (with FAST_PATHS, in the greenlet that read them: aict/realtime/transport/).
     transport.install(
         app, throttle=state.socket_rate.exceeded,  # events that name nothing count against the rate too
-        bare_events={"terminal-ack": handlers.ack_handler(state.terminals)},
-        shortcuts={"terminal-input": handlers.input_fast_path(state.terminals, state.socket_rate,
+        bare_events={protocol.TERMINAL_ACK: handlers.ack_handler(state.terminals)},
+        shortcuts={protocol.TERMINAL_INPUT: handlers.input_fast_path(state.terminals, state.socket_rate,
                                                               state.settings.MAX_INPUT_BYTES)})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, request
 
+from aict import protocol
 from aict.audit.events import record
 from aict.errors import AppError, bad_request, not_found
 from aict.extensions import db
@@ -73,7 +74,7 @@ def _attach(connection: Connection, session: LiveTerminal, level: str, since: in
             "offset": result.offset, "replayFrom": result.replay_from, "access": access}
 
 
-@socket_event("create-terminal")
+@socket_event(protocol.CREATE_TERMINAL)
 def create_terminal(connection: Connection, payload: dict) -> dict:
     workspace_id = text_field(payload, "workspaceId", max_len=64)
     cols, rows = _size(payload, 80, 24)
@@ -85,7 +86,7 @@ def create_terminal(connection: Connection, payload: dict) -> dict:
     return {"sessionId": session.id, "cols": cols, "rows": rows}
 
 
-@socket_event("attach-terminal")
+@socket_event(protocol.ATTACH_TERMINAL)
 def attach_terminal(connection: Connection, payload: dict) -> dict:
     session_id = session_id_of(payload)
     since = payload.get("since")
@@ -98,7 +99,7 @@ def attach_terminal(connection: Connection, payload: dict) -> dict:
     return answer
 
 
-@socket_event("detach-terminal")
+@socket_event(protocol.DETACH_TERMINAL)
 def detach_terminal(connection: Connection, payload: dict) -> dict:
     session_id = session_id_of(payload)
     session = _terminals().get(session_id)
@@ -112,7 +113,7 @@ def detach_terminal(connection: Connection, payload: dict) -> dict:
     return {}
 
 
-@socket_event("terminal-input")
+@socket_event(protocol.TERMINAL_INPUT)
 def terminal_input(connection: Connection, payload: dict) -> dict:
     session_id = session_id_of(payload)
     data = input_bytes(payload, current_app.config["AICT"].MAX_INPUT_BYTES)
@@ -131,7 +132,7 @@ def terminal_input(connection: Connection, payload: dict) -> dict:
     return {}
 
 
-@socket_event("terminal-resize")
+@socket_event(protocol.TERMINAL_RESIZE)
 def terminal_resize(connection: Connection, payload: dict) -> dict:
     session_id = session_id_of(payload)
     cols, rows = _size(payload, None, None)
@@ -145,14 +146,14 @@ def terminal_resize(connection: Connection, payload: dict) -> dict:
     return {}
 
 
-@socket_event("kill-terminal")
+@socket_event(protocol.KILL_TERMINAL)
 def kill_terminal(connection: Connection, payload: dict) -> dict:
     row, _ = session_for(current_user_of(connection), session_id_of(payload), "operator")
     _sessions().kill(row.id, by=connection.username, wait=True)
     return {}
 
 
-@socket_event("list-terminals")
+@socket_event(protocol.LIST_TERMINALS)
 def list_terminals(connection: Connection, payload: dict) -> dict:
     workspace_id = payload.get("workspaceId")
     if workspace_id is not None and not isinstance(workspace_id, str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from aict import protocol
 from aict.extensions import socketio
 from aict.terminals.backend import ExitStatus
 
@@ -18,16 +19,16 @@ class SocketViewer:
         socketio.server.send_terminal_output(self.key, session_id, offset, data)
 
     def send_exit(self, session_id: str, status: ExitStatus) -> None:
-        socketio.server.emit("terminal-exit", {"sessionId": session_id, "exitCode": status.exit_code,
+        socketio.server.emit(protocol.TERMINAL_EXIT, {"sessionId": session_id, "exitCode": status.exit_code,
                                                "signal": status.signal}, to=self.key, namespace="/")
 
     def send_resized(self, session_id: str, cols: int, rows: int) -> None:
-        socketio.server.emit("terminal-resized", {"sessionId": session_id, "cols": cols, "rows": rows},
+        socketio.server.emit(protocol.TERMINAL_RESIZED, {"sessionId": session_id, "cols": cols, "rows": rows},
                              to=self.key, namespace="/")
 
     def send_revoked(self, session_id: str) -> None:
         """The user's access to the workspace was removed: this socket no longer receives the session."""
         self.attached.discard(session_id)
-        socketio.server.emit("error", {"code": "forbidden", "sessionId": session_id,
+        socketio.server.emit(protocol.ERROR, {"code": "forbidden", "sessionId": session_id,
                                        "message": "Your access to this workspace was removed."},
                              to=self.key, namespace="/")

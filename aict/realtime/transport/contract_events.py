@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import socketio
 
+from aict import protocol
 from aict.errors import bad_request
 from aict.realtime.transport.versions import attribute_problems, method_problem, problem, problems_in
 
@@ -40,7 +41,7 @@ class ContractServer(socketio.Server):
 
     def send_terminal_output(self, sid: str, session_id: str, offset: int, data: bytes) -> None:
         """terminal-output to one socket: a binary event, its header then its attachment."""
-        self.emit("terminal-output", {"sessionId": session_id, "offset": offset, "data": data},
+        self.emit(protocol.TERMINAL_OUTPUT, {"sessionId": session_id, "offset": offset, "data": data},
                   to=sid, namespace="/")
 
     def _handle_eio_message(self, eio_sid, data):
