@@ -1,25 +1,18 @@
 """aict.db_pool against a real SQLite database: releasing before a wait, and the watch that finds a hold."""
 
 import logging
-from pathlib import Path
 
 import gevent
 import pytest
-from flask_migrate import upgrade
 
-from aict import create_app
 from aict.db_pool import HOLD_WARNING, HoldWatch, release_connection
 from aict.extensions import db
 from aict.models import User
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
-
 
 @pytest.fixture
-def app(tmp_path):
-    app = create_app({"INSTANCE_DIR": str(tmp_path)})
+def app(app):
     with app.app_context():
-        upgrade(directory=str(MIGRATIONS))
         db.session.add(User(username="alice", password_hash="x"))
         db.session.commit()
     return app

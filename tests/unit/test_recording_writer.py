@@ -1,28 +1,15 @@
 """RecordingWriter against a real SQLite database: small commits, the event loop running between them."""
 
-from pathlib import Path
 
 import gevent
-import pytest
-from flask_migrate import upgrade
 from sqlalchemy import event
 
-from aict import create_app
 from aict.extensions import db
 from aict.models import RecordingChunk, TerminalSession, User, Workspace
 from aict.models.base import new_id
 from aict.recordings.recorder import BATCH_ROWS, Recorder
 
 SESSIONS = 40
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
-
-
-@pytest.fixture
-def app(tmp_path):
-    app = create_app({"INSTANCE_DIR": str(tmp_path)})
-    with app.app_context():
-        upgrade(directory=str(MIGRATIONS))
-    return app
 
 
 def sessions_with_output(app) -> list[Recorder]:
