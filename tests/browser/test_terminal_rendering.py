@@ -123,9 +123,11 @@ def test_session_details_show_whole_in_the_list(page, server, workspace):
       const range = document.createRange();
       range.selectNodeContents(details);
       const text = range.getBoundingClientRect(), box = button.getBoundingClientRect();
-      return {text: details.textContent, inside: text.left >= box.left && text.right <= box.right &&
+      const lines = Array.from(details.children, (part) => part.getClientRects().length);
+      return {text: details.textContent, lines, inside: text.left >= box.left && text.right <= box.right &&
                 text.top >= box.top && text.bottom <= box.bottom,
               clipped: details.scrollWidth > details.clientWidth || details.scrollHeight > details.clientHeight};
     }""")
     assert fit["inside"] and not fit["clipped"], fit
+    assert fit["lines"] == [1, 1, 1], fit  # owner, time, size: each whole on one line (a date never split)
     assert fit["text"].endswith("×" + str(screen(page)["termRows"])), fit["text"]

@@ -65,7 +65,10 @@ export class SessionList {
       el(
         "span",
         { class: "muted small" },
-        [session.owner, formatTime(session.created_at), `${session.cols}×${session.rows}`].filter(Boolean).join(" · "),
+        // Each detail whole on its line: a narrow list wraps between them, never inside a date.
+        ...[session.owner, formatTime(session.created_at), `${session.cols}×${session.rows}`]
+          .filter(Boolean)
+          .flatMap((detail, i) => [i ? " · " : "", el("span", { class: "nowrap" }, detail)]),
       ),
     );
     const kill = el(
