@@ -37,9 +37,10 @@ def test_a_user_who_may_create_nothing_sees_no_form_but_how_to_get_a_workspace(p
 def test_the_form_stays_hidden_until_the_page_knows_what_the_user_may_create(page, server):
     username, _ = server.create_user()
     login_with_tokens(page, server, username, "password-123")
-    page.route("**/api/me", lambda route: (page.wait_for_timeout(1500), route.continue_()))
+    page.route("**/api/me", lambda route: (page.wait_for_timeout(3000), route.continue_()))
     page.goto(server.url + "/")
-    page.get_by_text("No workspaces yet").wait_for()  # the page is up; /api/me has not answered yet
+    page.wait_for_timeout(1000)  # the page's script has run; /api/me has not answered yet
+    assert not page.locator("#whoami").is_visible()
     assert not page.locator("#create-form").is_visible()
     assert not page.get_by_label("Local shell on this server").is_visible()
     page.locator("#create-note").wait_for(state="visible")  # then: what they may do instead
