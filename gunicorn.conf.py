@@ -18,3 +18,10 @@ def post_worker_init(worker):
     from aict.runtime.server import start_background_work
 
     start_background_work(worker.wsgi)
+
+
+def worker_exit(server, worker):
+    """The worker's terminals end with it: record their ends (and audit them) before it goes."""
+    state = getattr(getattr(worker, "wsgi", None), "extensions", {}).get("aict")
+    if state is not None and state.sessions is not None:
+        state.sessions.end_all()

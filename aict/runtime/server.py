@@ -81,10 +81,10 @@ def serve(app: Flask, host: str | None = None, port: int | None = None) -> None:
 
     def stop(*_):
         log.info("shutting down")
-        state.terminals.shutdown()
+        state.sessions.end_all()  # recorded as ended, with their audit events, before the process goes
         server.stop(timeout=2)
 
-    gevent.signal_handler(signal.SIGINT, stop)
+    gevent.signal_handler(signal.SIGINT, stop)  # each runs in a greenlet of its own: it may wait
     gevent.signal_handler(signal.SIGTERM, stop)
     server.init_socket()
     log.info("aict listening on http://%s:%s", host, server.server_port)

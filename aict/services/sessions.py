@@ -4,6 +4,7 @@ live terminal (aict.terminals.manager holds the terminals themselves)."""
 from __future__ import annotations
 
 import logging
+import time
 
 import gevent
 from flask import Flask
@@ -90,6 +91,22 @@ class SessionService:
         if wait:
             release_connection()  # the exit is stored by another greenlet, which needs a connection too
             stored.wait(KILL_WAIT_SECONDS)
+
+    def end_all(self, timeout: float = KILL_WAIT_SECONDS) -> int:
+        """On the way out: end every running terminal and wait (at most `timeout`, cooperatively) until
+        their records and audit events say so; returns how many were still unrecorded then."""
+        stored = []
+        for terminal in self.terminals.all():
+            if terminal.running:
+                stored.append(self._exit_stored.setdefault(terminal.id, Event()))
+                terminal.kill()
+        deadline = time.monotonic() + timeout
+        for event in stored:
+            event.wait(max(0.0, deadline - time.monotonic()))
+        missing = sum(1 for event in stored if not event.is_set())
+        if missing:
+            log.warning("%d terminal(s) ended without their end being recorded", missing)
+        return missing
 
     # ---- records --------------------------------------------------------------------------
     def list_visible(self, user: User, workspace_id: str | None = None, status: str | None = None) -> list[dict]:
