@@ -259,7 +259,8 @@ def test_a_terminal_lost_to_a_server_restart_says_so_and_offers_a_new_one(page, 
     run(page, "echo before-$((6*7))")
     poll(lambda: _assert_line(page, "before-42"))
 
-    server.stop()
+    server.proc.kill()  # a crash: no time to end its terminals (a clean stop ends them, and the page
+    server.proc.wait()  # gets their exit; test_gunicorn.py checks their records)
     wait_until(page, "window.aictTest.status !== 'connected'")
     server.start()  # the same database: the terminal's record says it ended with the old process
 
