@@ -1,18 +1,7 @@
 import pytest
 
 from tests.integration.streams import ClientPool
-from tests.server import FAST_PATHS_ON, RunningServer, TerminalClient
-
-
-def pytest_collection_modifyitems(config, items):
-    """@pytest.mark.fast_paths_only("why"): a test of what only FAST_PATHS does, skipped when the run's
-    servers use the libraries' own transport (AICT_TEST_FAST_PATHS=0)."""
-    if FAST_PATHS_ON:
-        return
-    for item in items:
-        marker = item.get_closest_marker("fast_paths_only")
-        if marker is not None:
-            item.add_marker(pytest.mark.skip(reason=f"fast paths only: {marker.args[0]}"))
+from tests.server import RunningServer, TerminalClient
 
 
 @pytest.fixture(scope="session")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
-
 from tests.integration.contract import raw_websocket
+from tests.server import FAST_PATHS_ON
 
 
 def _create(ws, workspace_id: str) -> str:
@@ -38,8 +37,6 @@ def _settle(ws) -> None:
         ws.settimeout(10)
 
 
-@pytest.mark.fast_paths_only("the ack is held for the echo by transport.inline_events; the stock path "
-                             "answers once the input is written, before the echo")
 def test_a_keystroke_ack_comes_right_behind_its_echo(server, workspace):
     ws = raw_websocket(server)
     session_id = _create(ws, workspace["id"])
@@ -47,7 +44,11 @@ def test_a_keystroke_ack_comes_right_behind_its_echo(server, workspace):
     ws.send("427" + json.dumps(["terminal-input", {"sessionId": session_id, "data": "Z"}]))
     seen = _messages_until_ack(ws, 7)
     assert json.loads(seen[-1][3:]) == [{"ok": True}]
-    assert len(seen) >= 3 and b"Z" in seen[-2], seen  # the echo's header and attachment, then the ack
+    if FAST_PATHS_ON:
+        assert len(seen) >= 3 and b"Z" in seen[-2], seen  # the echo's header and attachment, then the ack
+    else:  # the libraries' own path answers once the input is written (docs/api.md): the echo may follow
+        while not any(isinstance(m, bytes) and b"Z" in m for m in seen):
+            seen.append(ws.recv())  # a socket timeout ends the test: the echo never came
     ws.send("428" + json.dumps(["kill-terminal", {"sessionId": session_id}]))
     ws.close()
 
