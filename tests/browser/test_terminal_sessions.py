@@ -163,16 +163,26 @@ def test_logging_out_forgets_tokens_and_saved_screens(page, server, workspace):
     page.wait_for_url("**/login?next=*")
 
 
-def test_output_that_left_the_ring_while_away_is_announced_on_return(page, start_server):
-    # A small ring: what a terminal prints while nobody watches outgrows it, as on a busy day
-    # (small enough that the note stays in the scrollback, where the test can read it).
-    ring = 80 * 1024
-    server = start_server({"AICT_RING_BYTES": str(ring), "AICT_FLOW_WINDOW_BYTES": str(16 * 1024)})
+SMALL_RING = 80 * 1024
+
+
+def _leave_a_terminal_that_will_outgrow_its_ring(page, start_server, delay: int):
+    """A server with a small ring (what a terminal prints while nobody watches outgrows it, as on a
+    busy day; small enough that the note stays in the scrollback, where the test can read it), and a
+    terminal that prints 10,000 lines of 60 bytes after `delay` seconds, left before they start.
+    Returns (server, workspace, session id)."""
+    server = start_server({"AICT_RING_BYTES": str(SMALL_RING), "AICT_FLOW_WINDOW_BYTES": str(16 * 1024)})
     workspace = server.create_local_workspace()
     login_with_tokens(page, server)
     session_id = open_terminal(page, server, workspace["id"])
-    run(page, "sleep 2; seq -f %058g 1 10000; echo END-$((6*7))")
-    page.goto("about:blank")  # away before the output starts: 10,000 lines of 60 bytes
+    run(page, f"sleep {delay}; seq -f %058g 1 10000; echo END-$((6*7))")
+    page.goto("about:blank")  # its screen is saved: new tabs of this profile start from it
+    return server, workspace, session_id
+
+
+def test_output_that_left_the_ring_while_away_is_announced_on_return(page, start_server):
+    ring = SMALL_RING
+    server, workspace, session_id = _leave_a_terminal_that_will_outgrow_its_ring(page, start_server, delay=2)
 
     time_away = 6
     page.wait_for_timeout(time_away * 1000)
@@ -202,13 +212,8 @@ def test_a_first_view_of_a_terminal_that_outgrew_its_ring_says_quietly_that_olde
         page, browser, start_server):
     """A tab that never saw the output the ring no longer holds has lost nothing: no banner, one dim
     line where its view begins. (A page that fell behind gets the banner: the test above.)"""
-    ring = 80 * 1024
-    server = start_server({"AICT_RING_BYTES": str(ring), "AICT_FLOW_WINDOW_BYTES": str(16 * 1024)})
-    workspace = server.create_local_workspace()
-    login_with_tokens(page, server)
-    session_id = open_terminal(page, server, workspace["id"])
-    run(page, "sleep 1; seq -f %058g 1 10000; echo END-$((6*7))")
-    page.goto("about:blank")  # its screen is saved: new tabs of this profile start from it
+    ring = SMALL_RING
+    server, workspace, session_id = _leave_a_terminal_that_will_outgrow_its_ring(page, start_server, delay=1)
     watcher = server.socket()
     try:
         assert watcher.call("attach-terminal", {"sessionId": session_id})["ok"]
