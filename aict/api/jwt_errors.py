@@ -1,7 +1,7 @@
 """Flask-JWT-Extended's hooks: revoked logins, user lookup, and its failures as the contract's error bodies."""
 
 from aict.api.errors import error_response
-from aict.auth.tokens import is_login_revoked
+from aict.auth.tokens import is_login_revoked, is_token_current
 from aict.errors import AppError
 from aict.extensions import db, jwt
 from aict.models import User
@@ -14,7 +14,9 @@ def _error(code: str, message: str):
 def register() -> None:
     @jwt.token_in_blocklist_loader
     def _revoked(_header, payload) -> bool:
-        return is_login_revoked(payload.get("lid"))
+        if is_login_revoked(payload.get("lid")):
+            return True
+        return not is_token_current(db.session.get(User, payload.get("sub")), payload)
 
     @jwt.token_verification_loader
     def _has_expiry(_header, payload) -> bool:
@@ -38,7 +40,7 @@ def register() -> None:
 
     @jwt.revoked_token_loader
     def _revoked_response(_header, _payload):
-        return _error("token_revoked", "The token was revoked by logging out.")
+        return _error("token_revoked", "The token was revoked (logged out, or the user's logins were ended).")
 
     @jwt.invalid_token_loader
     def _invalid(reason):

@@ -14,16 +14,21 @@ from aict.models import RevokedLogin, User
 from aict.models.base import new_id
 
 
+def _claims(user: User, login_id: str) -> dict:
+    # `gen`: the user's login generation; revoke_user_logins bumps it, ending every older token.
+    return {"lid": login_id, "gen": user.login_generation or 0}
+
+
 def issue_tokens(user: User, login_id: str | None = None) -> dict:
     """A new login: an access token and the refresh token that renews it, both carrying its id."""
     login_id = login_id or new_id()
-    refresh = create_refresh_token(identity=user.id, additional_claims={"lid": login_id})
+    refresh = create_refresh_token(identity=user.id, additional_claims=_claims(user, login_id))
     return refresh_access(user, login_id) | {"refresh_token": refresh}
 
 
 def refresh_access(user: User, login_id: str) -> dict:
     """A new access token for an existing login."""
-    access = create_access_token(identity=user.id, additional_claims={"lid": login_id})
+    access = create_access_token(identity=user.id, additional_claims=_claims(user, login_id))
     expires_in = int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds())
     return {"access_token": access, "token_type": "Bearer", "expires_in": expires_in}
 
@@ -37,6 +42,19 @@ def revoke_login(login_id: str) -> None:
 
 def is_login_revoked(login_id: str | None) -> bool:
     return login_id is None or db.session.get(RevokedLogin, login_id) is not None
+
+
+def is_token_current(user: User | None, claims: dict) -> bool:
+    """False for a token of a deleted or disabled user, or one issued before their logins were revoked."""
+    return (user is not None and not user.disabled
+            and claims.get("gen", 0) == (user.login_generation or 0))
+
+
+def revoke_user_logins(user: User) -> None:
+    """End every login of this user at once (new password, disabled, demoted): tokens and sockets."""
+    user.login_generation = (user.login_generation or 0) + 1
+    db.session.commit()
+    current_app.extensions["aict"].connections.disconnect_user(user.id)
 
 
 def user_from_access_token(token: object) -> tuple[User, str]:
@@ -58,4 +76,6 @@ def user_from_access_token(token: object) -> tuple[User, str]:
     user = db.session.get(User, claims.get("sub"))
     if user is None:
         raise AppError("invalid_token", "The access token is not valid.")
+    if not is_token_current(user, claims):
+        raise AppError("token_revoked", "The token was revoked.")
     return user, claims["lid"]

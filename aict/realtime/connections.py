@@ -32,7 +32,14 @@ class ConnectionRegistry:
 
     def disconnect_login(self, login_id: str) -> int:
         """Close every socket opened with a token of this login (after logout)."""
-        sids = [c.sid for c in self._by_sid.values() if c.login_id == login_id]
+        return self._disconnect([c.sid for c in self._by_sid.values() if c.login_id == login_id])
+
+    def disconnect_user(self, user_id: str) -> int:
+        """Close every socket of this user (their logins were revoked)."""
+        return self._disconnect([c.sid for c in self._by_sid.values() if c.user_id == user_id])
+
+    @staticmethod
+    def _disconnect(sids: list[str]) -> int:
         for sid in sids:
             socketio.server.disconnect(sid, namespace="/")
         return len(sids)

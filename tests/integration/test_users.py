@@ -18,7 +18,8 @@ def test_admin_creates_a_user_who_can_log_in(server):
     response = _create(server, server.admin_token, username=username, password="password-123", role="user")
     assert response.status_code == 201, response.text
     body = response.json()
-    assert body == {"id": body["id"], "username": username, "role": "user"}
+    assert body == {"id": body["id"], "username": username, "role": "user", "disabled": False,
+                    "totp": False, "created_at": body["created_at"]}
     assert isinstance(body["id"], str) and body["id"]
     token = login_tokens(server, username, "password-123")["access_token"]
     assert server.api("GET", "/api/me", token).json() == body | {
