@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from aict.errors import bad_request
+
+# C0 controls, DEL and C1 controls: ESC, BEL, CR, LF and friends in a name would repaint or split
+# whatever terminal, log line or page shows it.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def text_field(body: dict, name: str, *, required: bool = True, max_len: int = 256,
@@ -17,6 +23,16 @@ def text_field(body: dict, name: str, *, required: bool = True, max_len: int = 2
     if len(value) > max_len:
         raise bad_request(f"'{name}' is longer than {max_len} characters.")
     return _checked_text(name, value)
+
+
+def name_field(body: dict, name: str, *, required: bool = True, max_len: int = 128) -> str | None:
+    """A name people read (a workspace's, a session's): text without control characters, trimmed."""
+    value = text_field(body, name, required=required, max_len=max_len)
+    if value is None:
+        return None
+    if CONTROL_CHARACTERS.search(value):
+        raise bad_request(f"'{name}' may not contain control characters.")
+    return value.strip()
 
 
 def _checked_text(name: str, value: str) -> str:

@@ -16,7 +16,7 @@ from aict.realtime.viewer import SocketViewer
 from aict.services.access import session_for, wire_access, workspace_for
 from aict.terminals.backend import InputBacklogFull
 from aict.terminals.live import LiveTerminal
-from aict.validation import int_field, text_field
+from aict.validation import int_field, name_field, text_field
 
 MAX_SIZE = 1000
 
@@ -78,7 +78,7 @@ def _attach(connection: Connection, session: LiveTerminal, level: str, since: in
 def create_terminal(connection: Connection, payload: dict) -> dict:
     workspace_id = text_field(payload, "workspaceId", max_len=64)
     cols, rows = _size(payload, 80, 24)
-    name = text_field(payload, "name", required=False, max_len=128)
+    name = name_field(payload, "name", required=False, max_len=128) or None
     user = current_user_of(connection)
     workspace, level = workspace_for(user, workspace_id, "operator")
     session = _sessions().create(user, workspace, cols, rows, name)

@@ -17,7 +17,7 @@ from aict.ssh.keys import MAX_PRIVATE_KEY_CHARS, BadKey, load_private_key, parse
 from aict.ssh.targets import resolve, target_problem, valid_host
 from aict.validation import int_field, text_field
 
-USERNAME = re.compile(r"^[^\x00-\x20\x7f]{1,128}$")  # domain logins may hold '@' or a backslash
+USERNAME = re.compile(r"^[^\x00-\x20\x7f-\x9f]{1,128}$")  # domain logins may hold '@' or a backslash
 MAX_SECRET_CHARS = 4096
 SECRET_FIELDS = ("password", "private_key", "passphrase")
 

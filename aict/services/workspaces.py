@@ -10,9 +10,7 @@ from aict.errors import bad_request, forbidden
 from aict.extensions import db
 from aict.models import User, Workspace
 from aict.models.base import new_id
-from aict.validation import text_field
-
-NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,128}$")
+from aict.validation import name_field, text_field
 
 
 def workspace_root() -> Path:
@@ -34,9 +32,9 @@ def _slug(name: str) -> str:
 
 
 def _name(body: dict) -> str:
-    name = text_field(body, "name", max_len=128).strip()
-    if not NAME.match(name):
-        raise bad_request("'name' may not contain control characters.")
+    name = name_field(body, "name", max_len=128)
+    if not name:
+        raise bad_request("'name' must be a non-empty string.")
     return name
 
 

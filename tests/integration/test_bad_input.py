@@ -426,3 +426,125 @@ def test_unknown_urls_are_404_json(server, path):
 def test_wrong_method_is_a_json_error(server):
     response = server.api("PUT", "/api/me", server.admin_token)
     assert_error(response, 405, "method_not_allowed")
+
+
+# ---- bad input that must not reach the log -----------------------------------------------------
+
+def _log_since(server: RunningServer, offset: int) -> str:
+    return server.log_path.read_bytes()[offset:].decode(errors="replace")
+
+
+@pytest.mark.parametrize("body", [
+    "[" * 100_000 + "]" * 100_000,
+    '["list-terminals", ' + "[" * 5000 + "]" * 5000 + "]",
+    '["terminal-input", {"sessionId": "x", "data": ' + '{"a": ' * 5000 + "1" + "}" * 5000 + "}]",
+], ids=["deep array", "deep payload", "deep object"])
+def test_deeply_nested_events_are_bad_request_and_leave_no_traceback(server, shell, body):
+    client, session_id = shell
+    offset = server.log_path.stat().st_size
+    ws = raw_websocket(server)
+    try:
+        ws.send(f"4281{body}")
+        assert_ack_error(_answer(ws, 81), "bad_request")
+        ws.send("4282" + json.dumps(["list-terminals", {}]))
+        assert _answer(ws, 82)["ok"] is True
+    finally:
+        ws.close()
+    _unharmed(client, session_id)
+    written = _log_since(server, offset)
+    assert "Traceback" not in written and "RecursionError" not in written, written[-3000:]
+
+
+def _engineio_websocket(server: RunningServer):
+    """An Engine.IO connection that has not logged in (no Socket.IO connect sent)."""
+    import websocket
+
+    ws = websocket.create_connection(server.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket",
+                                     timeout=10)
+    assert ws.recv().startswith("0")
+    return ws
+
+
+def _closed_by_server(ws, seconds: float = 5) -> bool:
+    import websocket
+
+    deadline = time.monotonic() + seconds
+    ws.settimeout(0.5)
+    while time.monotonic() < deadline:
+        try:
+            message = ws.recv()
+        except websocket.WebSocketTimeoutException:
+            continue
+        except (websocket.WebSocketConnectionClosedException, ConnectionError):
+            return True
+        if message in ("", "1") or message is None:  # Engine.IO close, or the end of the stream
+            return True
+        if message == "2":
+            ws.send("3")
+    return False
+
+
+def test_a_socket_that_never_logs_in_is_disconnected_after_a_few_bad_messages(server):
+    ws = _engineio_websocket(server)
+    try:
+        for _ in range(20):
+            ws.send('42["list-terminals",{}]')
+        assert _closed_by_server(ws)
+    finally:
+        ws.close()
+
+
+def test_a_failed_login_then_messages_is_disconnected_too(server):
+    ws = _engineio_websocket(server)
+    try:
+        ws.send("40" + json.dumps({"token": "forged"}))
+        assert ws.recv().startswith("44")  # connect_error
+        for _ in range(20):
+            ws.send("421" + "[" * 5000 + "]" * 5000)
+        assert _closed_by_server(ws)
+    finally:
+        ws.close()
+
+
+def test_a_socket_may_log_in_after_its_first_message(server):
+    ws = _engineio_websocket(server)
+    try:
+        ws.send('42["list-terminals",{}]')  # dropped unread: not logged in
+        ws.send("40" + json.dumps({"token": server.admin_token}))
+        assert ws.recv().startswith("40")
+        ws.send("4283" + json.dumps(["list-terminals", {}]))
+        assert _answer(ws, 83)["ok"] is True
+    finally:
+        ws.close()
+
+
+def test_a_thousand_bad_messages_write_a_handful_of_log_lines(start_server):
+    server = start_server({"AICT_SOCKET_EVENT_RATE": "100000 per second"})
+    offset = server.log_path.stat().st_size
+    import websocket
+
+    sent = 0
+    while sent < 600:  # before login, on connections that are closed after a few each
+        ws = _engineio_websocket(server)
+        try:
+            for _ in range(12):
+                ws.send('42["list-terminals",{}]' if sent % 2 else "421" + "[" * 3000 + "]" * 3000)
+                sent += 1
+        except (websocket.WebSocketConnectionClosedException, ConnectionError):
+            pass
+        finally:
+            ws.close()
+    ws = raw_websocket(server)  # and after login: garbage with no ack id to answer
+    try:
+        for number in range(400):
+            ws.send(("4garbage " if number % 2 else "4" + "[" * 3000) + str(number))
+        ws.send("4284" + json.dumps(["list-terminals", {}]))
+        assert _answer(ws, 84)["ok"] is True
+    finally:
+        ws.close()
+    time.sleep(0.5)
+    written = [line for line in _log_since(server, offset).splitlines()
+               if line.strip() and " INFO " not in line]
+    assert len(written) <= 12, "\n".join(written)
+    assert "Traceback" not in "\n".join(written)
+    assert server.api("GET", "/healthz").status_code == 200

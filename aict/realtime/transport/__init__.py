@@ -17,7 +17,10 @@ Fast paths (FAST_PATHS):
   output_packet      terminal-output's Socket.IO packet encoded by hand
 The contract, on both paths (docs/api.md asks for it; the libraries alone do not give it):
   contract_events    events naming nothing this server handles, unparseable packets and binary
-                     events with other than one attachment answered bad_request
+                     events with other than one attachment answered bad_request; a connection
+                     that has not logged in is read no further than its login, and closed after
+                     a few messages
+  log_budget         lines about bad client input held to a handful a minute
   websocket_frames   client frames refused past MAX_MESSAGE_BYTES from their headers (1009),
                      unmasked and decoded at C speed (1007), sent whole
   server_class       Flask-SocketIO serving aict's socketio.Server subclass
@@ -36,6 +39,7 @@ from aict.realtime.transport import (
     contract_events,
     engineio_hooks,
     inline_events,
+    log_budget,
     output_packet,
     paramiko_channels,
     server_class,
@@ -98,6 +102,8 @@ def install(app: Flask, *, throttle: Callable[[str], bool], bare_events: dict[st
     Flask-SocketIO, or None to let that handler answer; used on the fast path only."""
     fast_paths = bool(app.config["AICT"].FAST_PATHS)
     check(app, fast_paths)
+    for library_logger in ("socketio.server", "engineio.server"):  # both warn about many kinds of bad message
+        log_budget.guard_logger(library_logger)
     server = server_class.serve_with(app, InlineEventsServer if fast_paths else ContractServer)
     server.throttle = throttle
     if fast_paths:

@@ -17,6 +17,7 @@ import socketio
 
 from aict import protocol
 from aict.errors import bad_request
+from aict.realtime.transport.log_budget import log_bad_input
 from aict.realtime.transport.versions import attribute_problems, method_problem, problem, problems_in
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,9 @@ THROTTLED = {"ok": False, "error": {"code": "throttled", "message": "Too many ev
 # many 4 MiB messages (200 MiB held after 200 of them, growing); announcing none left it stuck.
 MAX_ATTACHMENTS = 1
 _BINARY_HEADER = re.compile(r"[56](\d{1,10})-")
+# Messages a connection may send before it has logged in (its namespace connect accepted): a login
+# attempt or a few. Past that it is disconnected; until then nothing it sends is dispatched.
+PRE_LOGIN_MESSAGES = 8
 
 
 class ContractServer(socketio.Server):
@@ -45,16 +49,44 @@ class ContractServer(socketio.Server):
                   to=sid, namespace="/")
 
     def _handle_eio_message(self, eio_sid, data):
-        if eio_sid not in self._binary_packet and not self._admissible(eio_sid, data):
-            return  # (an awaited message is the attachment of a binary event admitted before)
+        if not self._logged_in(eio_sid) and not self._before_login(eio_sid, data):
+            return
+        awaited = self._binary_packet.get(eio_sid)  # this message is the attachment of a binary event admitted before
+        if awaited is None and not self._admissible(eio_sid, data):
+            return
         try:
             super()._handle_eio_message(eio_sid, data)
-        except ValueError:  # python-socketio could not decode the packet (not JSON, an unknown type)
-            ack_id = _event_ack_id(data)
+        except (ValueError, RecursionError):
+            # python-socketio could not decode the packet (not JSON, an unknown type, or nested past
+            # the parser's recursion limit), or rebuild a binary event from its attachment
+            self._binary_packet.pop(eio_sid, None)
+            ack_id = awaited.id if awaited is not None else _event_ack_id(data)
             if ack_id is None:
-                log_failure_once(self.eio.sockets.get(eio_sid))
+                log_bad_input(log, "socket %s sent a message that is not a Socket.IO packet", eio_sid)
                 return
             self._refuse(eio_sid, ack_id, "An event must be a JSON array: its name, then its payload.")
+
+    def _logged_in(self, eio_sid) -> bool:
+        sid = self.manager.sid_from_eio_sid(eio_sid, "/")
+        return sid is not None and self.manager.is_connected(sid, "/")
+
+    def _before_login(self, eio_sid, data) -> bool:
+        """A message from a connection that has not logged in: True to handle it (a namespace
+        connect: the login attempt), False to drop it. Every such message counts; past
+        PRE_LOGIN_MESSAGES the connection is closed."""
+        eio_socket = self.eio.sockets.get(eio_sid)
+        if eio_socket is None:
+            return False
+        count = eio_socket.aict_pre_login = getattr(eio_socket, "aict_pre_login", 0) + 1
+        if count > PRE_LOGIN_MESSAGES:
+            if not getattr(eio_socket, "aict_closing", False):
+                eio_socket.aict_closing = True
+                address = (self.environ.get(eio_sid) or {}).get("REMOTE_ADDR")
+                log_bad_input(log, "socket %s from %s sent %d messages without logging in: disconnected",
+                              eio_sid, address, count)
+                self.eio.disconnect(eio_sid)
+            return False
+        return type(data) is str and data[:1] == "0"  # CONNECT; anything else is refused unread
 
     def _admissible(self, eio_sid, data) -> bool:
         """False for binary that no event announced, binary acks (this server asks clients for
@@ -94,13 +126,13 @@ class ContractServer(socketio.Server):
 
 
 def log_failure_once(eio_socket) -> None:
-    """Log the exception being handled, once per connection: as engineio does, the connection outlives
-    a message that fails, but a client sending garbage gets one traceback, not a log flood."""
+    """Log the exception being handled, once per connection and within the bad-input log budget: as
+    engineio does, the connection outlives a message that fails, but garbage never floods the log."""
     if eio_socket is None or getattr(eio_socket, "failure_logged", False):
         return
     eio_socket.failure_logged = True
-    log.exception("a message from socket %s failed (further ones from this connection are not logged)",
-                  eio_socket.sid)
+    log_bad_input(log, "a message from socket %s failed (further ones from this connection are not logged)",
+                  eio_socket.sid, exc_info=True)
 
 
 def _event_ack_id(data: object) -> int | None:
@@ -125,6 +157,7 @@ def shape_problems() -> list[str]:
         attribute_problems(package, probe, ("_binary_packet", "handlers", "manager", "packet_class", "eio"),
                            "a socketio.Server"),
         attribute_problems("python-engineio", probe.eio, ("sockets",), "an engineio.Server"),
+        method_problem("python-engineio", type(probe.eio), "disconnect", ("self", "sid")),
         method_problem(package, type(probe.manager), "sid_from_eio_sid", ("self", "eio_sid", "namespace")),
         method_problem(package, type(probe.manager), "is_connected", ("self", "sid", "namespace")),
         None if getattr(socketio.packet, "ACK", None) == 3 else problem(package, "socketio.packet.ACK is not 3"),
