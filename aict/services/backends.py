@@ -3,9 +3,13 @@ stored secrets, pinned host key and address rules."""
 
 from __future__ import annotations
 
+import time
+
+import gevent
+
 from aict.config import Settings
 from aict.errors import AppError, forbidden
-from aict.models import Workspace
+from aict.models import User, Workspace
 from aict.services.host_keys import host_key_checker, pinned_key
 from aict.ssh.backend import SshBackend
 from aict.ssh.connect import SshTarget
@@ -13,6 +17,24 @@ from aict.ssh.credentials import CredentialCipher, CredentialsUnreadable
 from aict.ssh.targets import target_problem
 from aict.terminals.backend import Backend
 from aict.terminals.local import LocalPtyBackend
+
+# What a non-admin hears about any SSH connection that did not get as far as an SSH server's answer:
+# a refused port, an open port that does not speak SSH, no route, no DNS answer, a target refused at
+# connection. One sentence, sent no sooner than the connect timeout, so that the bastion is no port
+# scanner; admins get the precise code and reason (docs/api.md), and the server log has it for all.
+UNREACHABLE_FOR_USERS = ("Cannot connect to this workspace's SSH server: it could not be reached, did not answer "
+                         "as an SSH server, or may not be used from this server. An administrator can see why "
+                         "in the server's log.")
+HIDDEN_FROM_USERS = frozenset({"ssh_unreachable", "ssh_dns", "forbidden"})
+
+
+def start_failure_for(user: User, workspace: Workspace, error: AppError, started: float, timeout: float) -> AppError:
+    """The error to answer `user` with when starting a terminal on `workspace` failed with `error`
+    (called without a database connection: it may wait)."""
+    if user.is_admin or workspace.kind != "ssh" or error.code not in HIDDEN_FROM_USERS:
+        return error
+    gevent.sleep(max(0.0, started + timeout - time.monotonic()))
+    return AppError("ssh_unreachable", UNREACHABLE_FOR_USERS)
 
 
 def backend_for(workspace: Workspace, settings: Settings, username: str | None = None) -> Backend:

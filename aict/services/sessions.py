@@ -14,12 +14,13 @@ from gevent.queue import Queue
 from aict.audit.events import record
 from aict.config import Settings
 from aict.db_pool import release_connection
+from aict.errors import AppError
 from aict.extensions import db
 from aict.models import TerminalSession, User, Workspace
 from aict.models.base import new_id, utcnow
 from aict.recordings.recorder import RecordingWriter
 from aict.services.access import visible_workspaces, workspace_for
-from aict.services.backends import backend_for
+from aict.services.backends import backend_for, start_failure_for
 from aict.terminals.live import LiveTerminal, TerminalLimits
 from aict.terminals.local import KILL_GRACE_SECONDS
 from aict.terminals.manager import LifetimePolicy, TerminalManager
@@ -62,11 +63,15 @@ class SessionService:
                               name=name or f"{workspace.name} #{self._next_number(workspace.id)}")
         backend = backend_for(workspace, self.settings, user.username)
         release_connection()
+        started = time.monotonic()
         try:
             terminal = self.terminals.start(row.id, backend, owner_id=user.id, workspace_id=workspace.id,
                                             cols=cols, rows=rows, before_start=self.recordings.attach)
-        except BaseException:
+        except AppError as error:
             self.recordings.recorders.pop(row.id, None)  # raised before anything was recorded
+            raise start_failure_for(user, workspace, error, started, self.settings.SSH_CONNECT_TIMEOUT) from None
+        except BaseException:
+            self.recordings.recorders.pop(row.id, None)
             raise
         db.session.add(row)
         record("session_start", username=user.username, workspace_id=workspace.id, session_id=row.id,

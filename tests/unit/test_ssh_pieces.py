@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 
+import psutil
 import pytest
 from cryptography.fernet import Fernet
 
 from aict.ssh.credentials import CredentialCipher, CredentialsUnreadable
 from aict.ssh.keys import BadKey, load_private_key, parse_host_key
-from aict.ssh.targets import is_internal_address, target_problem, valid_host
+from aict.ssh.targets import METADATA_ADDRESSES, is_forbidden_for_users, target_problem, valid_host
 
 
 def test_sealed_credentials_open_with_any_configured_key_and_reseal_with_the_first():
@@ -62,13 +64,28 @@ def test_malformed_host_key_lines_are_refused(text):
         parse_host_key(text)
 
 
-@pytest.mark.parametrize("address, internal", [
+@pytest.mark.parametrize("address, forbidden", [
     ("127.0.0.1", True), ("127.8.9.10", True), ("::1", True), ("169.254.169.254", True), ("fe80::1%eth0", True),
-    ("::ffff:127.0.0.1", True), ("0.0.0.0", True), ("::", True),
-    ("10.0.0.1", False), ("192.0.2.10", False), ("2001:db8::1", False), ("not-an-ip", False),
+    ("::ffff:127.0.0.1", True), ("0.0.0.0", True), ("::", True), ("fd00:ec2::254", True),
+    ("100.100.100.200", True), ("192.0.0.192", True), ("168.63.129.16", True), ("224.0.0.1", True),
+    ("ff02::1", True), ("240.0.0.1", True), ("255.255.255.255", True), ("::ffff:169.254.169.254", True),
+    ("2002:7f00:1::", True), ("64:ff9b::a9fe:a9fe", True), ("not-an-ip", True),
+    ("10.0.0.1", False), ("192.0.2.10", False), ("2001:db8::1", False), ("fd00::1234", False),
+    ("100.100.100.201", False), ("8.8.8.8", False),
 ])
-def test_internal_addresses(address, internal):
-    assert is_internal_address(address) is internal
+def test_addresses_users_may_never_target(address, forbidden):
+    assert is_forbidden_for_users(address) is forbidden
+
+
+def test_every_metadata_address_is_forbidden():
+    assert all(is_forbidden_for_users(str(address)) for address in METADATA_ADDRESSES)
+
+
+def test_every_address_of_this_machine_is_forbidden():
+    own = [entry.address for entries in psutil.net_if_addrs().values() for entry in entries
+           if entry.family in (socket.AF_INET, socket.AF_INET6)]
+    assert any(not a.startswith(("127.", "::1", "fe80")) for a in own), own  # more than loopback to check
+    assert all(is_forbidden_for_users(address) for address in own), own
 
 
 @pytest.mark.parametrize("host", [
@@ -93,7 +110,11 @@ def test_target_rules():
     assert target_problem("anything", ["127.0.0.1"], True, []) is None  # admins may target anything
     assert target_problem("db.lab.example", ["192.0.2.5"], False, patterns) is None
     assert target_problem("DB.LAB.EXAMPLE", [], False, patterns) is None  # not resolvable (yet): checked again later
-    assert "SSH_ALLOWED_HOSTS" in target_problem("db.other.example", ["192.0.2.5"], False, patterns)
-    # a matching name that resolves to the server itself (at creation or, re-pointed, at connection)
-    assert "loopback" in target_problem("db.lab.example", ["192.0.2.5", "127.0.0.1"], False, patterns)
-    assert "loopback" in target_problem("x.localhost", [], False, ["*"])
+    refused = target_problem("db.other.example", ["192.0.2.5"], False, patterns)
+    assert "SSH_ALLOWED_HOSTS" in refused
+    # a matching name that resolves to the server itself (at creation or, re-pointed, at connection):
+    # the same sentence, so that it says nothing about where the name points
+    assert target_problem("db.lab.example", ["192.0.2.5", "127.0.0.1"], False, patterns) == \
+        refused.replace("db.other.example", "db.lab.example")
+    assert target_problem("x.localhost", [], False, ["*"]) is not None
+    assert target_problem("metadata.google.internal", [], False, ["*"]) is not None
