@@ -11,7 +11,10 @@ HOST = "127.0.0.1"            # listen address (make run / python wsgi.py / guni
 PORT = 8080
 INSTANCE_DIR = "instance"     # SQLite database, generated secrets, workspaces (env: AICT_INSTANCE_DIR)
 TRUSTED_PROXIES = 0           # number of reverse proxies whose X-Forwarded-For/Proto/Host are trusted
-                              # (1 behind nginx); the socket Origin check uses the forwarded host
+                              # (1 behind nginx); the socket Origin check uses the forwarded host, and a
+                              # request the proxy says came over HTTPS gets HSTS (below). 0: none trusted
+HSTS_SECONDS = 31536000       # Strict-Transport-Security max-age sent on responses to HTTPS requests (served
+                              # over TLS, or forwarded as https by a trusted proxy); 0 sends none
 
 # --- secrets (set all three in production; never commit them) -------------------------------
 # Flask key; make one with: python -c "import secrets; print(secrets.token_urlsafe(48))"
@@ -44,6 +47,9 @@ LOGIN_USER_FAILURES = 5               # failures of one username within the wind
 LOGIN_IP_FAILURES = 20                # ...failures from one IP within the window block the IP...
 LOGIN_WINDOW_SECONDS = 900
 LOGIN_LOCK_SECONDS = 900              # ...for this long (refused attempts do not extend it)
+API_RATE_PER_IP = "3600 per minute"    # requests to /api/* per client IP, all endpoints together ("" for none);
+                                      # past it: 429 throttled with Retry-After, and a (rate-limited) audit event
+API_RATE_PER_USER = "1800 per minute"  # the same per logged-in user, from whatever address ("" for none)
 SOCKET_EVENT_RATE = "300 per second"  # events per connection, counted in its own process (terminal-ack is not counted)
 ALLOWED_ORIGINS = []                  # extra browser origins allowed to open sockets, e.g. ["https://ops.example.com"]
 
@@ -79,7 +85,8 @@ SSH_ALLOWED_HOSTS = []                # fnmatch patterns non-admins may target, 
                                       # loopback and link-local targets always need an admin
 
 # --- monitoring ------------------------------------------------------------------------------
-METRICS_TOKEN = None                  # when set, /metrics needs "Authorization: Bearer <token>"
+METRICS_TOKEN = None                  # when set, /metrics needs "Authorization: Bearer <token>"; with
+                                      # ENV = "production" it must be set: /metrics is never served open there
 
 # --- tests -----------------------------------------------------------------------------------
 TEST_HOOKS = False                    # the terminal page hands its terminal to browser tests (window.aictTest);

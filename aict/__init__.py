@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flask import Flask
@@ -13,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from aict.config import ROOT, Settings, flask_config, load_settings
 from aict.extensions import db, jwt, limiter, migrate, socketio
-from aict.runtime import sqlite_wal
+from aict.runtime import file_modes, sqlite_wal
 from aict.ssh.host_keys import HostKeyOffers
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ def create_app(overrides: dict | None = None) -> Flask:
                 instance_path=settings.INSTANCE_DIR)
     app.config.update(config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    file_modes.secure_instance_files(Path(settings.INSTANCE_DIR), app.config["SQLALCHEMY_DATABASE_URI"])
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():

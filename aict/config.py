@@ -41,6 +41,7 @@ class Settings:
     ACCESS_TOKEN_MINUTES: int = 15
     REFRESH_TOKEN_DAYS: int = 7
     TRUSTED_PROXIES: int = 0  # how many proxies' X-Forwarded-* headers to trust
+    HSTS_SECONDS: int = 31536000  # Strict-Transport-Security max-age on responses to HTTPS requests; 0: none
     ALLOWED_ORIGINS: list[str] = field(default_factory=list)  # extra browser origins allowed to open sockets
     RATELIMIT_STORAGE_URI: str = "memory://"  # redis://127.0.0.1:6379 when scaling out
     LOGIN_RATE: str = "30 per minute"  # requests to /api/auth/login per IP, any outcome
@@ -48,6 +49,8 @@ class Settings:
     LOGIN_IP_FAILURES: int = 20
     LOGIN_WINDOW_SECONDS: int = 900
     LOGIN_LOCK_SECONDS: int = 900
+    API_RATE_PER_IP: str = "3600 per minute"  # /api/* requests per client IP, all endpoints together; "": no limit
+    API_RATE_PER_USER: str = "1800 per minute"  # /api/* requests per logged-in user; "": no limit
     SOCKET_EVENT_RATE: str = "300 per second"  # per connection, all events but terminal-ack
     SHELL: str = "/bin/bash"
     SHELL_ARGS: list[str] = field(default_factory=lambda: ["-l"])
@@ -66,7 +69,7 @@ class Settings:
     SSH_CONNECT_TIMEOUT: int = 10
     SSH_KEEPALIVE_SECONDS: int = 15
     SSH_ALLOWED_HOSTS: list[str] = field(default_factory=list)  # patterns non-admins may target: ["*.lab.example"]
-    METRICS_TOKEN: str | None = None  # when set, /metrics needs "Authorization: Bearer <token>"
+    METRICS_TOKEN: str | None = None  # /metrics needs "Authorization: Bearer <token>"; required in production
     FAST_PATHS: bool = True  # the transport's speed patches to engineio/python-socketio (aict/realtime/transport/)
     ADMIN_USER: str | None = None
     ADMIN_PASSWORD: str | None = None
@@ -131,8 +134,8 @@ def _persistent_secret(instance: Path, name: str, generate) -> str:
     if path.exists():
         return path.read_text().strip()
     value = generate()
-    path.write_text(value + "\n")
-    path.chmod(0o600)
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:  # never readable by others
+        out.write(value + "\n")
     return value
 
 

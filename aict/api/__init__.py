@@ -4,11 +4,13 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from aict.api import auth, errors, health, host_keys, jwt_errors, metrics, sessions, users, workspaces
+    from aict.api import auth, errors, health, host_keys, jwt_errors, limits, metrics, sessions, users, workspaces
 
     errors.register(app)
     jwt_errors.register()
-    for module in (auth, users, workspaces, sessions, host_keys):
+    api_modules = (auth, users, workspaces, sessions, host_keys)
+    limits.apply([module.bp for module in api_modules])  # before registering: Flask-Limiter reads them then
+    for module in api_modules:
         app.register_blueprint(module.bp, url_prefix="/api")
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)

@@ -7,6 +7,8 @@ from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from aict.api.limits import throttle_audits
+from aict.audit.events import record
 from aict.db_pool import database_busy
 from aict.errors import AppError, code_for_status
 from aict.extensions import limiter
@@ -32,6 +34,10 @@ def register(app: Flask) -> None:
         current = limiter.current_limit
         retry = max(1, int(current.reset_at - time.time())) if current is not None else 60
         response.headers["Retry-After"] = str(retry)
+        key = current.key if current is not None else request.remote_addr or "unknown"
+        if throttle_audits.due(key):  # one event per limit and key a minute, however hard it is hit
+            record("throttled", detail={"what": "http", "path": request.path[:200], "limit": str(error.limit.limit),
+                                        "retry_after": retry})
         return response
 
     @app.errorhandler(PoolTimeout)

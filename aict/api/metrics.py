@@ -93,7 +93,11 @@ def install(state) -> None:
 
 @bp.get("/metrics")
 def metrics():
-    token = current_app.config["AICT"].METRICS_TOKEN
+    settings = current_app.config["AICT"]
+    token = settings.METRICS_TOKEN
+    if not token and settings.ENV == "production":
+        # What sessions run, how many sockets are open, how the server is doing: not for everyone.
+        raise AppError("forbidden", "In production /metrics is served only with a bearer token: set METRICS_TOKEN.")
     if token:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(given.encode(), token.encode()):

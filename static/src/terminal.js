@@ -2,6 +2,7 @@
 // workspace's running terminals. This module finds the workspace and wires the page's parts
 // (static/src/terminal-page/) to the session that drives the xterm (session/terminal-session.js).
 
+import "./lib/style-nonce.js"; // first: xterm's <style> elements need the page's nonce
 import { api } from "./lib/api.js";
 import { initChrome } from "./lib/chrome.js";
 import { connect } from "./lib/connection.js";

@@ -41,3 +41,17 @@ def test_metrics_need_the_bearer_token_when_one_is_set(start_server):
     assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "unauthorized"
     right = requests.get(f"{running.url}/metrics", headers={"Authorization": "Bearer scrape-secret-123"}, timeout=10)
     assert right.status_code == 200 and "aict_event_loop_lag_seconds_bucket" in right.text
+
+
+def test_metrics_are_never_served_open_in_production(start_server):
+    secrets_ = {"AICT_ENV": "production", "AICT_SECRET_KEY": "s" * 48, "AICT_TEST_HOOKS": "0",
+                "AICT_ENCRYPTION_KEY": "Xr3Yb9K6mG1kYp7mFq2o0b6m1cQbqJ2iM9b2T4yC3vA="}
+    open_one = start_server(secrets_)
+    refused = open_one.api("GET", "/metrics")
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    assert "METRICS_TOKEN" in refused.json()["error"]["message"]
+    assert "aict_" not in refused.text
+    guarded = start_server({**secrets_, "AICT_METRICS_TOKEN": "scrape-secret-456"})
+    assert guarded.api("GET", "/metrics").status_code == 401
+    right = requests.get(f"{guarded.url}/metrics", headers={"Authorization": "Bearer scrape-secret-456"}, timeout=10)
+    assert right.status_code == 200 and "aict_sessions" in right.text

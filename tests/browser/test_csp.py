@@ -1,0 +1,82 @@
+"""Every page runs under the server's Content-Security-Policy with nothing refused: scripts, styles
+and the websocket all come from the page's own origin, no inline style is needed (xterm.js's own
+<style> elements carry the response's nonce), and the terminal works and shows colour."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from tests.browser.conftest import poll, run, screen_text, wait_for_terminal, wait_until
+
+LISTEN = """() => document.addEventListener("securitypolicyviolation", (e) => window.cspViolation({
+  directive: e.effectiveDirective, blocked: e.blockedURI, sample: e.sample, source: e.sourceFile,
+  line: e.lineNumber, page: location.pathname}))"""
+
+
+def test_every_page_runs_under_the_csp_without_a_violation(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(20_000)
+    violations: list[dict] = []
+    refused: list[str] = []
+    errors: list[str] = []
+    context.expose_function("cspViolation", lambda violation: violations.append(violation))
+    context.add_init_script(f"({LISTEN})()")
+    page = context.new_page()
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto(server.url + "/")
+        page.wait_for_url("**/login?next=*")
+        page.fill("#username", server.admin_username)
+        page.fill("#password", server.admin_password)
+        page.click("button[type=submit]")
+        page.wait_for_url(server.url + "/")
+
+        name = f"csp-{secrets.token_hex(3)}"
+        page.fill("#ws-name", name)
+        page.click("#create-form button[type=submit]")
+        page.get_by_text(f"Workspace “{name}” created.").wait_for()
+        page.get_by_role("link", name=name).click()
+        page.wait_for_url("**/workspaces/*")
+        wait_for_terminal(page)
+        assert wait_until(page, "window.aictTest.transport") == "websocket"  # connect-src 'self' lets it through
+
+        run(page, "printf '\\033[31mred-%s\\033[0m\\n' $((6*7))")
+        poll(lambda: _assert(re.search(r"^red-42$", screen_text(page), re.M), screen_text(page)))
+        # xterm's theme reached the page (its <style> elements applied): the red cell is red
+        colour = wait_until(page, """() => {
+          const cell = [...document.querySelectorAll('.xterm-rows span')].find((s) => s.textContent.includes('red-42'));
+          return cell && getComputedStyle(cell).color;
+        }""")
+        red, green, blue = map(int, re.findall(r"\d+", colour)[:3])
+        assert red > 150 and green < 100 and blue < 100, colour
+        # and its cell sizes: rows are as tall as the style element says, not collapsed
+        height = page.evaluate("() => document.querySelector('.xterm-rows > div').getBoundingClientRect().height")
+        assert height > 5, height
+
+        page.goto(server.url + "/login")
+        page.wait_for_load_state("networkidle")
+    finally:
+        context.close()
+    assert not errors, errors
+    assert not violations, violations
+    assert not refused, refused
+
+
+def _assert(condition, detail) -> None:
+    assert condition, detail
+
+
+def test_the_policy_allows_only_this_origin_and_no_inline_style(server):
+    first = server.api("GET", "/login").headers["Content-Security-Policy"]
+    second = server.api("GET", "/login").headers["Content-Security-Policy"]
+    directives = dict(d.strip().split(" ", 1) for d in first.split(";"))
+    assert directives["connect-src"] == "'self'"
+    assert directives["default-src"] == "'self'"
+    assert "unsafe-inline" not in first and "ws:" not in first and "wss:" not in first
+    assert re.fullmatch(r"'self' 'nonce-[A-Za-z0-9_-]{20,}'", directives["style-src"]), directives["style-src"]
+    assert first != second  # a nonce for each response
+    page = server.api("GET", "/login").text
+    assert 'name="aict-style-nonce"' in page
+    assert "style=" not in page  # no inline style attribute in the markup
