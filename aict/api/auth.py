@@ -35,6 +35,8 @@ def login():
         raise AppError("throttled", f"Too many failed logins; try again in {wait} seconds.",
                        retry_after=wait)
     user = db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none()
+    if user is not None and user.disabled:
+        user = None  # a disabled account's login fails as a wrong password does (same answer, same time)
     release_connection()  # the password check takes ~160 ms in a thread
     if not password_matches(user.password_hash if user else None, password):
         throttle.failed(username, ip)
