@@ -8,6 +8,7 @@ import re
 import secrets
 
 from tests.browser.conftest import poll, run, screen_text, wait_for_terminal, wait_until
+from tests.browser.test_terminal_page import log_in_through_form
 
 LISTEN = """() => document.addEventListener("securitypolicyviolation", (e) => window.cspViolation({
   directive: e.effectiveDirective, blocked: e.blockedURI, sample: e.sample, source: e.sourceFile,
@@ -26,12 +27,7 @@ def test_every_page_runs_under_the_csp_without_a_violation(browser, server):
     page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     try:
-        page.goto(server.url + "/")
-        page.wait_for_url("**/login?next=*")
-        page.fill("#username", server.admin_username)
-        page.fill("#password", server.admin_password)
-        page.click("button[type=submit]")
-        page.wait_for_url(server.url + "/")
+        log_in_through_form(page, server)  # the login page, then the workspaces page
 
         name = f"csp-{secrets.token_hex(3)}"
         page.fill("#ws-name", name)
