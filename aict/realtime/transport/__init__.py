@@ -17,7 +17,8 @@ Fast paths (FAST_PATHS):
   output_packet      terminal-output's Socket.IO packet encoded by hand
 The contract, on both paths (docs/api.md asks for it; the libraries alone do not give it):
   contract_events    events naming nothing this server handles, unparseable packets and binary
-                     events with other than one attachment answered bad_request; a connection
+                     events with other than one attachment answered bad_request (JSON nested past
+                     the parser's limit too: DepthSafeJson); a connection
                      that has not logged in is read no further than its login, and closed after
                      a few messages
   log_budget         lines about bad client input held to a handful a minute
@@ -104,7 +105,8 @@ def install(app: Flask, *, throttle: Callable[[str], bool], bare_events: dict[st
     check(app, fast_paths)
     for library_logger in ("socketio.server", "engineio.server"):  # both warn about many kinds of bad message
         log_budget.guard_logger(library_logger)
-    server = server_class.serve_with(app, InlineEventsServer if fast_paths else ContractServer)
+    server = server_class.serve_with(app, InlineEventsServer if fast_paths else ContractServer,
+                                     json=contract_events.DepthSafeJson)
     server.throttle = throttle
     if fast_paths:
         engineio_hooks.install()

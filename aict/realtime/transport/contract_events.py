@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 
 import socketio
+from engineio import json as engineio_json
 
 from aict import protocol
 from aict.errors import bad_request
@@ -34,6 +35,24 @@ _BINARY_HEADER = re.compile(r"[56](\d{1,10})-")
 # Messages a connection may send before it has logged in (its namespace connect accepted): a login
 # attempt or a few. Past that it is disconnected; until then nothing it sends is dispatched.
 PRE_LOGIN_MESSAGES = 8
+
+
+class DepthSafeJson:
+    """The JSON module Engine.IO and Socket.IO packets are decoded with (socketio.Server's `json`
+    option): stdlib json, except that JSON nested past the parser's recursion limit is a ValueError,
+    bad JSON like any other. As a RecursionError it escaped both libraries' handling: engineio's own
+    websocket loop logged a traceback and closed the connection, and an event got no answer."""
+
+    @staticmethod
+    def dumps(*args, **kwargs):
+        return engineio_json.dumps(*args, **kwargs)
+
+    @staticmethod
+    def loads(*args, **kwargs):
+        try:
+            return engineio_json.loads(*args, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
 
 
 class ContractServer(socketio.Server):

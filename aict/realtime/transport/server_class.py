@@ -16,11 +16,12 @@ from aict.realtime.transport.versions import problem
 PACKAGE = "Flask-SocketIO"
 
 
-def serve_with(app: Flask, server_class: type[socketio.Server]) -> socketio.Server:
-    """Serve the app's sockets with a new `server_class` built as Flask-SocketIO built its server."""
+def serve_with(app: Flask, server_class: type[socketio.Server], **options) -> socketio.Server:
+    """Serve the app's sockets with a new `server_class` built as Flask-SocketIO built its server
+    (with `options` added to or replacing the ones it was given)."""
     extension = app.extensions["socketio"]
     built = extension.server
-    server = server_class(**extension.server_options)
+    server = server_class(**{**extension.server_options, **options})
     for namespace, handlers in built.handlers.items():
         server.handlers.setdefault(namespace, {}).update(handlers)
     server.namespace_handlers.update(built.namespace_handlers)
