@@ -71,6 +71,9 @@ EXITED_RETENTION_SECONDS = 1800       # an exited session's output stays attacha
 MAX_SESSIONS_PER_USER = 50            # running terminals per user
 RECORDING_MAX_BYTES = 64 * 1024 * 1024  # output recorded per session (asciicast in the database);
                                       # beyond it the recording stops and says so
+RECORDING_BACKLOG_BYTES = 512 * 1024  # output recorded but not yet stored, per session: past it the
+                                      # terminal is not read (its program waits) until the database
+                                      # has caught up; bounds memory when many terminals flood at once
 
 # --- SSH workspaces --------------------------------------------------------------------------
 SSH_CONNECT_TIMEOUT = 10              # seconds for TCP connect + key exchange + authentication

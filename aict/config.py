@@ -63,6 +63,7 @@ class Settings:
     EXITED_RETENTION_SECONDS: int = 1800  # an exited session's ring stays attachable this long
     MAX_SESSIONS_PER_USER: int = 50
     RECORDING_MAX_BYTES: int = 64 * MiB  # output recorded per session; beyond it the recording stops
+    RECORDING_BACKLOG_BYTES: int = 512 * 1024  # recorded, not yet stored: past it the terminal waits
     SSH_CONNECT_TIMEOUT: int = 10
     SSH_KEEPALIVE_SECONDS: int = 15
     SSH_ALLOWED_HOSTS: list[str] = field(default_factory=list)  # patterns non-admins may target: ["*.lab.example"]
