@@ -84,6 +84,18 @@ SSH_ALLOWED_HOSTS = []                # fnmatch patterns non-admins may target, 
 # --- monitoring ------------------------------------------------------------------------------
 METRICS_TOKEN = None                  # when set, /metrics needs "Authorization: Bearer <token>"
 
+# --- Audit log -------------------------------------------------------------------------------
+AUDIT_KEY = None                      # the key of the audit chain's MACs (keep it with the other
+                                      # secrets, never in the database): `python -c "import secrets;
+                                      # print(secrets.token_urlsafe(48))"`. Unset: derived from
+                                      # SECRET_KEY (then rotating SECRET_KEY breaks verification of
+                                      # the events before it: set AUDIT_KEY in production)
+AUDIT_CHECKPOINT_FILE = None          # the chain's head is appended here (and logged) so that events
+                                      # cut off the end are found; default <instance>/audit-checkpoints.log.
+                                      # Put it where the database's writers cannot rewrite it
+                                      # (chattr +a, another host's syslog)
+AUDIT_CHECKPOINT_SECONDS = 10         # how often the head is checkpointed when it has moved
+
 # --- tests -----------------------------------------------------------------------------------
 TEST_HOOKS = False                    # the terminal page hands its terminal to browser tests (window.aictTest);
                                       # for test servers only: refused when ENV is "production"

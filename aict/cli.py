@@ -52,4 +52,18 @@ def register(app: Flask) -> None:
             raise click.ClickException(f"{unreadable} workspace(s) have credentials no configured key opens; "
                                        "keep their old key in AICT_ENCRYPTION_KEY or enter them again.")
 
+    @group.command("audit-verify")
+    def audit_verify() -> None:
+        """Check the audit chain and its checkpoints; name the first altered, missing, inserted or
+        cut-off event. Exits 1 when the check fails."""
+        from aict.services.audit_log import verify_chain
+
+        verdict = verify_chain()
+        legacy = f" ({verdict.legacy} from before the chain was keyed, checked unkeyed)" if verdict.legacy else ""
+        if verdict.ok:
+            click.echo(f"Audit log intact: {verdict.checked} event(s) checked{legacy}.")
+            return
+        raise click.ClickException(f"Audit log check FAILED: event {verdict.first_bad_id} {verdict.reason} "
+                                   f"({verdict.checked} event(s) checked before it){legacy}.")
+
     app.cli.add_command(group)

@@ -6,6 +6,8 @@ so a container or systemd unit can adjust anything without editing files.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -68,10 +70,24 @@ class Settings:
     SSH_KEEPALIVE_SECONDS: int = 15
     SSH_ALLOWED_HOSTS: list[str] = field(default_factory=list)  # patterns non-admins may target: ["*.lab.example"]
     METRICS_TOKEN: str | None = None  # when set, /metrics needs "Authorization: Bearer <token>"
+    AUDIT_KEY: str | None = None  # keys the audit chain's MACs; derived from SECRET_KEY when unset
+    AUDIT_CHECKPOINT_FILE: str | None = None  # where the chain's head is appended; <instance>/audit-checkpoints.log
+    AUDIT_CHECKPOINT_SECONDS: int = 10  # how often the head is checkpointed (and logged) when it moved
     FAST_PATHS: bool = True  # the transport's speed patches to engineio/python-socketio (aict/realtime/transport/)
     ADMIN_USER: str | None = None
     ADMIN_PASSWORD: str | None = None
     TEST_HOOKS: bool = False  # the terminal page exposes window.aictTest to browser tests; refused in production
+
+    @property
+    def audit_key(self) -> bytes:
+        """AUDIT_KEY, or a key derived from SECRET_KEY: never stored in the database."""
+        if self.AUDIT_KEY:
+            return str(self.AUDIT_KEY).encode()
+        return hmac.new(str(self.SECRET_KEY).encode(), b"aict audit chain", hashlib.sha256).digest()
+
+    @property
+    def audit_checkpoint_file(self) -> Path:
+        return Path(self.AUDIT_CHECKPOINT_FILE or Path(self.INSTANCE_DIR) / "audit-checkpoints.log")
 
     @classmethod
     def from_mapping(cls, values: dict) -> Settings:
@@ -82,7 +98,7 @@ DEFAULTS: dict[str, object] = {f.name: f.default_factory() if f.default is MISSI
                                for f in fields(Settings)}
 
 _SECRET_NAMES = ("SECRET_KEY", "JWT_SECRET_KEY", "ENCRYPTION_KEY", "DATABASE_URL", "ADMIN_PASSWORD",
-                 "METRICS_TOKEN")
+                 "METRICS_TOKEN", "AUDIT_KEY")
 
 
 def _coerce(raw: str, default: object) -> object:

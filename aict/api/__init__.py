@@ -4,11 +4,11 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from aict.api import auth, errors, health, host_keys, jwt_errors, metrics, sessions, users, workspaces
+    from aict.api import audit, auth, errors, health, host_keys, jwt_errors, metrics, sessions, users, workspaces
 
     errors.register(app)
     jwt_errors.register()
-    for module in (auth, users, workspaces, sessions, host_keys):
+    for module in (auth, users, workspaces, sessions, host_keys, audit):
         app.register_blueprint(module.bp, url_prefix="/api")
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)
