@@ -60,6 +60,7 @@ def start_background_work(app: Flask) -> None:
     state.sessions.mark_orphans_exited()
     every(SWEEP_SECONDS, state.terminals.sweep, "terminal sweep")
     every(FLUSH_SECONDS, state.sessions.recordings.flush, "storing recordings")
+    every(state.connections.SWEEP_SECONDS, state.connections.sweep, "ending sockets whose token ended")
     with app.app_context():
         checkpointer = checkpointer_for(db.engine)
         state.db_holds = watch = HoldWatch(db.engine, state.settings.DB_HOLD_WARN_SECONDS)
