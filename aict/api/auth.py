@@ -127,16 +127,18 @@ def refresh():
 
 @bp.post("/auth/logout")
 def logout():
-    """The bearer access token's login (v1), or, from the page without one, the refresh cookie's."""
-    if request.cookies.get(REFRESH_COOKIE):
-        clear_refresh_cookie_afterwards()
+    """The bearer access token's login (v1), or, from the page without one, the refresh cookie's.
+    Either way the refresh cookie goes (once the request passed the CSRF guard)."""
     if request.headers.get("Authorization") is not None:
         verify_jwt_in_request()
         user, login_id = current_user, get_jwt()["lid"]
+        if request.cookies.get(REFRESH_COOKIE):
+            clear_refresh_cookie_afterwards()
     else:
         token = refresh_cookie()
         if token is None:
             raise AppError("unauthorized", "Log in first: this needs a bearer token.")
+        clear_refresh_cookie_afterwards()
         user, claims = user_from_refresh_token(token)
         login_id = claims["lid"]
     end_login(login_id)
