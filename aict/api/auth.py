@@ -84,6 +84,7 @@ def login():
     device_ok = is_trusted_device(user, device_token)
     wait = throttle.username_wait(username)
     if wait is not None and _username_lock_applies(user, otp_ok=False, device_ok=device_ok):
+        throttle.refused(ip)
         raise _throttled(username, wait, "username")
     release_connection()  # the password check takes ~160 ms in a thread
     if not password_matches(user.password_hash if user else None, password):

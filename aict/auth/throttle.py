@@ -57,13 +57,21 @@ class LoginThrottle:
         return self._wait(_user_key(username))
 
     def failed(self, username: str, ip: str) -> None:
+        """A wrong password: one failure for the username and one for the IP."""
+        self._count(self.user_failures, _user_key(username))
+        self._count(self.ip_failures, _ip_key(ip))
+
+    def refused(self, ip: str) -> None:
+        """An attempt refused by a username lock: the IP keeps counting (an attacker who goes on
+        hammering a locked name gets their address blocked), the lock is not extended."""
+        self._count(self.ip_failures, _ip_key(ip))
+
+    def _count(self, item, key: str) -> None:
         counter = MovingWindowRateLimiter(self._storage)
-        locks = FixedWindowRateLimiter(self._storage)
-        for item, key in ((self.user_failures, _user_key(username)), (self.ip_failures, _ip_key(ip))):
-            counter.hit(item, "login-fail", key)
-            if not counter.test(item, "login-fail", key):
-                locks.hit(self.lock, "login-lock", key)
-                counter.clear(item, "login-fail", key)
+        counter.hit(item, "login-fail", key)
+        if not counter.test(item, "login-fail", key):
+            FixedWindowRateLimiter(self._storage).hit(self.lock, "login-lock", key)
+            counter.clear(item, "login-fail", key)
 
     def succeeded(self, username: str) -> None:
         MovingWindowRateLimiter(self._storage).clear(self.user_failures, "login-fail", _user_key(username))
