@@ -6,8 +6,10 @@
 // refuses cookie requests without it.
 const COOKIE_GUARD = { "X-Requested-With": "aict" };
 const RENEW_MARGIN_MAX_MS = 90_000; // renew at half the token's life, at most this long before its end
-// Where pages before this one kept tokens: removed wherever this code runs.
-for (const key of ["aict.access", "aict.refresh", "aict.accessExpires"]) localStorage.removeItem(key);
+// Where pages before this one kept tokens: removed wherever this code runs (in a browser).
+if (typeof localStorage !== "undefined") {
+  for (const key of ["aict.access", "aict.refresh", "aict.accessExpires"]) localStorage.removeItem(key);
+}
 
 export class ApiError extends Error {
   constructor(status, code, message, body) {
