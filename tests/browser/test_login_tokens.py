@@ -86,12 +86,17 @@ def test_after_login_no_script_can_read_a_token_and_a_reload_stays_logged_in(pag
         second.close()
 
 
-def test_logging_out_clears_the_saved_screens_and_the_cookie(page, server, workspace):
+def _a_terminal_with_its_screen_saved(page, server, workspace) -> None:
     login_with_tokens(page, server)
     open_terminal(page, server, workspace["id"])
     run(page, "echo secret-output")
+    poll(lambda: _assert_line(page, "secret-output"))
     page.evaluate("window.aictTest.saveResumePoint()")
     assert _saved_screens(page)
+
+
+def test_logging_out_clears_the_saved_screens_and_the_cookie(page, server, workspace):
+    _a_terminal_with_its_screen_saved(page, server, workspace)
     refresh = _refresh_cookie(page)["value"]
     page.click("#logout")
     page.wait_for_url("**/login")
@@ -106,11 +111,7 @@ def test_logging_out_clears_the_saved_screens_and_the_cookie(page, server, works
 
 
 def test_a_login_ended_elsewhere_clears_the_saved_screens(page, server, workspace):
-    login_with_tokens(page, server)
-    open_terminal(page, server, workspace["id"])
-    run(page, "echo secret-output")
-    page.evaluate("window.aictTest.saveResumePoint()")
-    assert _saved_screens(page)
+    _a_terminal_with_its_screen_saved(page, server, workspace)
     # The login ends outside this page (logged out from another device holding its cookie): the
     # server closes the socket, the page's refresh is refused, the page goes to the login form.
     ended = requests.post(server.url + "/api/auth/logout", headers=GUARD, timeout=30,
@@ -121,9 +122,7 @@ def test_a_login_ended_elsewhere_clears_the_saved_screens(page, server, workspac
 
 
 def test_a_page_that_finds_no_login_clears_the_saved_screens(page, server, workspace):
-    login_with_tokens(page, server)
-    open_terminal(page, server, workspace["id"])
-    page.evaluate("window.aictTest.saveResumePoint()")
+    _a_terminal_with_its_screen_saved(page, server, workspace)
     page.goto("about:blank")
     page.context.clear_cookies()  # the login's cookie is gone (expired, or cleared by the user)
     page.goto(f"{server.url}/workspaces/{workspace['id']}")
