@@ -10,6 +10,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
+from sqlalchemy import delete
 
 from aict.extensions import db
 from aict.models import TrustedDevice, User
@@ -49,6 +50,13 @@ def remember_device(user: User, token: object) -> str:
     device.last_used_at = utcnow()
     db.session.commit()
     return token
+
+
+def forget_stale_devices() -> int:
+    """Delete devices unused for longer than TRUSTED_DEVICE_DAYS (they are refused already)."""
+    stale = db.session.execute(delete(TrustedDevice).where(TrustedDevice.last_used_at < utcnow() - _lifetime()))
+    db.session.commit()
+    return stale.rowcount
 
 
 def device_lifetime_seconds() -> int:

@@ -13,7 +13,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
 from jwt import ExpiredSignatureError, InvalidTokenError
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from aict.errors import AppError
 from aict.extensions import db
@@ -102,6 +102,13 @@ def end_login(login_id: str) -> None:
                        .values(revoked_at=utcnow()))
     db.session.commit()
     current_app.extensions["aict"].connections.disconnect_login(login_id)
+
+
+def forget_ended_logins() -> int:
+    """Delete logins past their end (a day late: a missing row is refused like a revoked one)."""
+    ended = db.session.execute(delete(Login).where(Login.expires_at < utcnow() - timedelta(days=1))).rowcount
+    db.session.commit()
+    return ended
 
 
 def is_login_revoked(login_id: str | None) -> bool:
