@@ -209,3 +209,24 @@ def test_brute_force_on_the_admin_leaves_a_known_device_and_other_users_in(brows
         (attacker_ip, "username"), (attacker_ip, "ip"), (stranger_ip, "username")}, held
     logins = audit_events(server, "login", server.admin_username)
     assert logins[-1]["ip"] == admin_ip and logins[-1]["detail"] == {"known_device": True}, logins
+
+
+def test_a_page_cut_off_while_it_could_not_renew_comes_back_by_itself(page, short_token_server):
+    """As after a laptop slept: the renewal could not get through, the server cut the socket off at
+    its token's expiry; once the server answers again the page reconnects, no error shown."""
+    server = short_token_server
+    workspace = server.create_local_workspace()
+    login_with_tokens(page, server)
+    open_terminal(page, server, workspace["id"])
+    page.route("**/api/auth/refresh", lambda route: route.abort())
+    page.evaluate("""() => {
+      window.__statuses = new Set();
+      setInterval(() => window.__statuses.add(window.aictTest.status), 25);
+    }""")
+    wait_until(page, "() => window.__statuses.has('reconnecting')", timeout=TOKEN_SECONDS + 30)
+    page.unroute("**/api/auth/refresh")
+    wait_until(page, "() => window.aictTest.status === 'connected'", timeout=30)
+    run(page, "echo back-again-$((6*7))")
+    poll(lambda: _assert_line(page, "back-again-42"))
+    assert page.locator("#page-message").inner_text().strip() == ""
+    assert "/login" not in page.url
