@@ -97,9 +97,21 @@ def login():
     throttle.succeeded(username)
     login_id, tokens = start_login(user, ip, request.headers.get("User-Agent"))
     record("login", username=user.username, detail={"known_device": device_ok} if device_ok else None)
+    if in_cookie:
+        _end_replaced_cookie_login()
     response = _tokens_response(tokens, in_cookie, login_id)
     set_device_cookie(response, remember_device(user, device_token), device_lifetime_seconds())
     return response
+
+
+def _end_replaced_cookie_login() -> None:
+    """A new login in a browser that still held one: its cookie is about to be replaced, so the old
+    login would live on with nobody holding its token but whoever copied it."""
+    try:
+        _, claims = user_from_refresh_token(request.cookies.get(REFRESH_COOKIE))
+    except AppError:
+        return
+    end_login(claims["lid"])
 
 
 @bp.post("/auth/refresh")

@@ -104,3 +104,17 @@ def test_a_client_cannot_claim_tls_without_a_trusted_proxy(server):
     username, password = new_user(server)
     claimed = _cookie_login(server, requests.Session(), username, password, headers={"X-Forwarded-Proto": "https"})
     assert "secure" not in _attributes(_set_cookie(claimed, "aict_refresh"))
+
+
+def test_a_new_login_in_the_same_browser_ends_the_one_it_replaces(server):
+    username, password = new_user(server)
+    session = requests.Session()
+    old_access = _cookie_login(server, session, username, password).json()["access_token"]
+    old_cookie = session.cookies.get("aict_refresh", path="/api/auth")
+    new_access = _cookie_login(server, session, username, password).json()["access_token"]
+    assert_error(server.api("GET", "/api/me", old_access), 401, "token_revoked")
+    stale = requests.post(server.url + "/api/auth/refresh", headers=GUARD, cookies={"aict_refresh": old_cookie},
+                          timeout=30)
+    assert_error(stale, 401, "token_revoked")
+    assert server.api("GET", "/api/me", new_access).status_code == 200
+    assert session.post(server.url + "/api/auth/refresh", headers=GUARD, timeout=30).status_code == 200
