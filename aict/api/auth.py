@@ -82,8 +82,8 @@ def login():
     user = db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none()
     device_token = request.cookies.get(DEVICE_COOKIE)
     device_ok = is_trusted_device(user, device_token)
-    wait = throttle.username_wait(username)
-    if wait is not None and _username_lock_applies(user, otp_ok=False, device_ok=device_ok):
+    username_locked = (wait := throttle.username_wait(username)) is not None
+    if username_locked and _username_lock_applies(user, otp_ok=False, device_ok=device_ok):
         throttle.refused(ip)
         raise _throttled(username, wait, "username")
     release_connection()  # the password check takes ~160 ms in a thread
@@ -96,7 +96,8 @@ def login():
         raise AppError("invalid_credentials", "The username or password is wrong.")
     throttle.succeeded(username)
     login_id, tokens = start_login(user, ip, request.headers.get("User-Agent"))
-    record("login", username=user.username, detail={"known_device": device_ok} if device_ok else None)
+    record("login", username=user.username,
+           detail={"known_device": True, "username_locked": username_locked} if device_ok else None)
     if in_cookie:
         _end_replaced_cookie_login()
     response = _tokens_response(tokens, in_cookie, login_id)

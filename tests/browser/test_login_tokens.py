@@ -208,7 +208,8 @@ def test_brute_force_on_the_admin_leaves_a_known_device_and_other_users_in(brows
     assert {(e["ip"], e["detail"]["lock"]) for e in held} == {
         (attacker_ip, "username"), (attacker_ip, "ip"), (stranger_ip, "username")}, held
     logins = audit_events(server, "login", server.admin_username)
-    assert logins[-1]["ip"] == admin_ip and logins[-1]["detail"] == {"known_device": True}, logins
+    assert logins[-1]["ip"] == admin_ip, logins
+    assert logins[-1]["detail"] == {"known_device": True, "username_locked": True}, logins
 
 
 def test_a_page_cut_off_while_it_could_not_renew_comes_back_by_itself(page, short_token_server):
