@@ -36,14 +36,16 @@ ADMIN_USER = None             # default "admin"
 ADMIN_PASSWORD = None         # default: a generated password, printed once
 
 # --- tokens and logins -----------------------------------------------------------------------
-ACCESS_TOKEN_MINUTES = 15
-REFRESH_TOKEN_DAYS = 7
+ACCESS_TOKEN_MINUTES = 15           # the page renews its token (and its sockets') before it ends
+ACCESS_TOKEN_SECONDS = 0            # above 0: the access token lifetime in seconds instead (for testing clients)
+REFRESH_TOKEN_DAYS = 7              # a login lasts this long from the password; its refresh token rotates on each use
 RATELIMIT_STORAGE_URI = "memory://"   # "redis://127.0.0.1:6379" to share limits between processes
 LOGIN_RATE = "30 per minute"          # login requests per IP, whatever their outcome
 LOGIN_USER_FAILURES = 5               # failures of one username within the window lock it...
 LOGIN_IP_FAILURES = 20                # ...failures from one IP within the window block the IP...
 LOGIN_WINDOW_SECONDS = 900
 LOGIN_LOCK_SECONDS = 900              # ...for this long (refused attempts do not extend it)
+TRUSTED_DEVICE_DAYS = 90              # a browser that logged in before gets past its user's username lock
 SOCKET_EVENT_RATE = "300 per second"  # events per connection, counted in its own process (terminal-ack is not counted)
 ALLOWED_ORIGINS = []                  # extra browser origins allowed to open sockets, e.g. ["https://ops.example.com"]
 

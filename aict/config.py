@@ -41,6 +41,7 @@ class Settings:
     HOST: str = "127.0.0.1"
     PORT: int = 8080
     ACCESS_TOKEN_MINUTES: int = 15
+    ACCESS_TOKEN_SECONDS: int = 0  # when above 0, the access token lifetime in seconds (overrides the minutes)
     REFRESH_TOKEN_DAYS: int = 7
     TRUSTED_PROXIES: int = 0  # how many proxies' X-Forwarded-* headers to trust
     ALLOWED_ORIGINS: list[str] = field(default_factory=list)  # extra browser origins allowed to open sockets
@@ -50,6 +51,7 @@ class Settings:
     LOGIN_IP_FAILURES: int = 20
     LOGIN_WINDOW_SECONDS: int = 900
     LOGIN_LOCK_SECONDS: int = 900
+    TRUSTED_DEVICE_DAYS: int = 90  # a browser that logged in is not held by its user's username lock this long
     SOCKET_EVENT_RATE: str = "300 per second"  # per connection, all events but terminal-ack
     SHELL: str = "/bin/bash"
     SHELL_ARGS: list[str] = field(default_factory=lambda: ["-l"])
@@ -181,7 +183,9 @@ def flask_config(settings: dict) -> dict:
         "JWT_SECRET_KEY": settings["JWT_SECRET_KEY"] or settings["SECRET_KEY"],
         "JWT_ALGORITHM": "HS256",
         "JWT_DECODE_ALGORITHMS": ["HS256"],
-        "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=settings["ACCESS_TOKEN_MINUTES"]),
+        "JWT_ACCESS_TOKEN_EXPIRES": (timedelta(seconds=settings["ACCESS_TOKEN_SECONDS"])
+                                     if settings["ACCESS_TOKEN_SECONDS"] > 0
+                                     else timedelta(minutes=settings["ACCESS_TOKEN_MINUTES"])),
         "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=settings["REFRESH_TOKEN_DAYS"]),
         "JWT_TOKEN_LOCATION": ["headers"],
         "JWT_ERROR_MESSAGE_KEY": "message",

@@ -3,8 +3,8 @@
 from aict.models.audit import AuditChainHead, AuditEvent
 from aict.models.recordings import RecordingChunk
 from aict.models.sessions import TerminalSession
-from aict.models.users import Login, RevokedLogin, TrustedDevice, User
+from aict.models.users import Login, TrustedDevice, User
 from aict.models.workspaces import Workspace, WorkspaceMember
 
-__all__ = ["AuditChainHead", "AuditEvent", "Login", "RecordingChunk", "RevokedLogin", "TerminalSession",
-           "TrustedDevice", "User", "Workspace", "WorkspaceMember"]
+__all__ = ["AuditChainHead", "AuditEvent", "Login", "RecordingChunk", "TerminalSession", "TrustedDevice", "User",
+           "Workspace", "WorkspaceMember"]

@@ -63,6 +63,8 @@ def start_background_work(app: Flask) -> None:
     every(FLUSH_SECONDS, state.sessions.recordings.flush, "storing recordings")
     state.audit_checkpoints = Checkpointer(app)
     every(state.settings.AUDIT_CHECKPOINT_SECONDS, state.audit_checkpoints, "checkpointing the audit chain")
+    every(state.connections.SWEEP_SECONDS, state.connections.sweep, "ending sockets whose token ended")
+    every(HOUSEKEEPING_SECONDS, lambda: forget_ended_logins_and_devices(app), "forgetting ended logins")
     with app.app_context():
         checkpointer = checkpointer_for(db.engine)
         state.db_holds = watch = HoldWatch(db.engine, state.settings.DB_HOLD_WARN_SECONDS)
@@ -70,6 +72,18 @@ def start_background_work(app: Flask) -> None:
     if checkpointer is not None:
         checkpointer.start()
     settle_garbage_collector()
+
+
+HOUSEKEEPING_SECONDS = 3600
+
+
+def forget_ended_logins_and_devices(app: Flask) -> None:
+    from aict.auth.devices import forget_stale_devices
+    from aict.auth.tokens import forget_ended_logins
+
+    with app.app_context():
+        forget_ended_logins()
+        forget_stale_devices()
 
 
 def serve(app: Flask, host: str | None = None, port: int | None = None) -> None:

@@ -1,7 +1,7 @@
 """audit chain keyed (prev_hash), one line across processes (audit_chain_head)
 
 Revision ID: a94e609488f9
-Revises: cd0048521ef8
+Revises: 40f3327e5f03
 Create Date: 2026-12-06 18:07:10.141057
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a94e609488f9'
-down_revision = 'cd0048521ef8'
+down_revision = '40f3327e5f03'
 branch_labels = None
 depends_on = None
 

@@ -89,7 +89,12 @@ async function start(banners) {
   installTestHooks({ term, session, status, socket });
 
   setupKeyBar(session, term);
-  socket.on(ERROR, (err) => banners.say((err && err.message) || "The server reported an error."));
+  socket.on(ERROR, (err) => {
+    // A token that ran out or a login that ended: the connection deals with it (reconnects with a
+    // fresh token, or goes to the login page); nothing for the user to read.
+    if (err && (err.code === "token_expired" || err.code === "token_revoked")) return;
+    banners.say((err && err.message) || "The server reported an error.");
+  });
   followTabLifecycle(session, () => list.load());
   for (const button of document.querySelectorAll("[data-action=new-terminal]")) {
     button.addEventListener("click", () => opener.newTerminal());
