@@ -7,10 +7,12 @@ from aict.api.validation import json_body
 from aict.audit.events import record
 from aict.auth.passwords import password_matches
 from aict.auth.tokens import issue_tokens, refresh_access, revoke_login
+from aict.auth.totp import check_login_otp, must_enrol
 from aict.db_pool import release_connection
 from aict.errors import AppError
 from aict.extensions import db, limiter
 from aict.models import User
+from aict.models.base import utcnow
 from aict.services.workspaces import may_create_local, may_create_ssh
 from aict.validation import text_field
 
@@ -36,11 +38,19 @@ def login():
                        retry_after=wait)
     user = db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none()
     release_connection()  # the password check takes ~160 ms in a thread
-    if not password_matches(user.password_hash if user else None, password):
+    if not password_matches(user.password_hash if user else None, password) or user.disabled:
         throttle.failed(username, ip)
         record("login_failed", username=username)
         raise AppError("invalid_credentials", "The username or password is wrong.")
+    try:  # True with a valid code: such a login is not held by the username lock
+        check_login_otp(user, body.get("otp"))
+    except AppError as refused:  # otp_required is no failure; a wrong or used code is one
+        if refused.code == "invalid_credentials":
+            throttle.failed(username, ip)
+            record("login_failed", username=username, detail={"reason": "otp"})
+        raise
     throttle.succeeded(username)
+    user.last_login_at = utcnow()
     record("login", username=user.username)
     return issue_tokens(user)
 
@@ -66,4 +76,4 @@ def logout():
 def me():
     can = {"create_local_workspace": may_create_local(current_user),
            "create_ssh_workspace": may_create_ssh(current_user)}
-    return {**current_user.to_dict(), "can": can}
+    return {**current_user.to_dict(), "can": can, "must_enrol_totp": must_enrol(current_user)}

@@ -10,6 +10,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from aict.audit.events import record
 from aict.auth.tokens import is_login_revoked, user_from_access_token
+from aict.auth.totp import must_enrol, totp_required_error
 from aict.db_pool import database_busy
 from aict.errors import AppError
 from aict.extensions import socketio
@@ -52,6 +53,8 @@ def on_connect(auth=None):
         user, login_id = user_from_access_token(token)
         if is_login_revoked(login_id):
             raise AppError("token_revoked", "The token was revoked by logging out.")
+        if must_enrol(user):  # REQUIRE_TOTP_FOR_ADMINS
+            raise totp_required_error()
     except PoolTimeout:
         error = database_busy()
         _refuse(error.code, error.message)
