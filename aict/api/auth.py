@@ -7,7 +7,7 @@ from aict.api.validation import json_body
 from aict.audit.events import record
 from aict.auth.passwords import password_matches
 from aict.auth.tokens import issue_tokens, refresh_access, revoke_login
-from aict.auth.totp import check_login_otp, must_enrol
+from aict.auth.totp import check_login_otp, totp_required_of
 from aict.db_pool import release_connection
 from aict.errors import AppError
 from aict.extensions import db, limiter
@@ -76,4 +76,6 @@ def logout():
 def me():
     can = {"create_local_workspace": may_create_local(current_user),
            "create_ssh_workspace": may_create_ssh(current_user)}
-    return {**current_user.to_dict(), "can": can, "must_enrol_totp": must_enrol(current_user)}
+    # totp_required: this server wants TOTP of this user (REQUIRE_TOTP_FOR_ADMINS); without it on,
+    # only enrolling is allowed.
+    return {**current_user.to_dict(), "can": can, "totp_required": totp_required_of(current_user)}

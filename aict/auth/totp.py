@@ -90,9 +90,14 @@ def required_for_admins() -> bool:
     return bool(current_settings().REQUIRE_TOTP_FOR_ADMINS)
 
 
+def totp_required_of(user: User) -> bool:
+    """Whether this server requires TOTP of this user (REQUIRE_TOTP_FOR_ADMINS and an admin)."""
+    return required_for_admins() and user.is_admin
+
+
 def must_enrol(user: User) -> bool:
     """REQUIRE_TOTP_FOR_ADMINS: an admin without TOTP may only enrol (and see /api/me, log out)."""
-    return required_for_admins() and user.is_admin and not user.totp_enabled
+    return totp_required_of(user) and not user.totp_enabled
 
 
 def totp_required_error() -> AppError:

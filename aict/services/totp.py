@@ -52,7 +52,7 @@ def turn_off(user: User, otp: object) -> None:
         user.totp_pending_secret = None
         db.session.commit()
         return
-    if user.is_admin and totp.required_for_admins():
+    if totp.totp_required_of(user):
         raise forbidden("This server requires administrators to keep two-factor authentication on.")
     if not totp.code_is_valid(user, user.totp_secret, otp):
         raise AppError("invalid_otp", "That code is not right (or was used already).")

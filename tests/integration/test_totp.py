@@ -197,7 +197,7 @@ def test_an_admin_without_totp_may_only_enrol(strict_server):
     server = strict_server
     token = server.admin_token  # the password alone still logs in...
     me = server.api("GET", "/api/me", token)
-    assert me.status_code == 200 and me.json()["must_enrol_totp"] is True
+    assert me.status_code == 200 and me.json()["totp_required"] is True and me.json()["totp"] is False
     # ...but nothing else is allowed until TOTP is on, sockets included.
     assert_error(server.api("GET", "/api/users", token), 403, "totp_required")
     assert_error(server.api("GET", "/api/workspaces", token), 403, "totp_required")
@@ -209,7 +209,7 @@ def test_an_admin_without_totp_may_only_enrol(strict_server):
     assert _refused_socket(server, token)["data"]["code"] == "totp_required"
 
     authenticator = _enrol(server, token)
-    assert server.api("GET", "/api/me", token).json()["must_enrol_totp"] is False
+    assert server.api("GET", "/api/me", token).json()["totp"] is True
     assert server.api("GET", "/api/users", token).status_code == 200
     raw_socket(server.url, token).disconnect()
     # Admins keep it on: turning it off is refused; an admin reset makes them enrol again.
@@ -226,7 +226,7 @@ def test_users_are_not_held_by_the_admin_rule_and_an_admin_reset_reapplies_it(st
     username, password = new_user(server)  # (made by an admin with TOTP on)
     user_token = login_tokens(server, username, password)["access_token"]
     assert server.api("GET", "/api/workspaces", user_token).status_code == 200
-    assert server.api("GET", "/api/me", user_token).json()["must_enrol_totp"] is False
+    assert server.api("GET", "/api/me", user_token).json()["totp_required"] is False
 
     second, _ = new_user(server, role="admin")
     second_token = login_tokens(server, second, "password-123")["access_token"]

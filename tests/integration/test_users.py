@@ -23,7 +23,7 @@ def test_admin_creates_a_user_who_can_log_in(server):
     assert isinstance(body["id"], str) and body["id"]
     token = login_tokens(server, username, "password-123")["access_token"]
     me = server.api("GET", "/api/me", token).json()
-    assert me == body | {"last_login_at": me["last_login_at"], "must_enrol_totp": False,
+    assert me == body | {"last_login_at": me["last_login_at"], "totp_required": False,
                          "can": {"create_local_workspace": False, "create_ssh_workspace": False}}  # default settings
     assert me["last_login_at"].endswith("Z")
 

@@ -5,6 +5,8 @@ const ACCESS = "aict.access";
 const REFRESH = "aict.refresh";
 const ACCESS_EXPIRES = "aict.accessExpires";
 const EXPIRY_MARGIN_MS = 30_000;
+/** Where a user enrols two-factor authentication (and an admin must, under REQUIRE_TOTP_FOR_ADMINS). */
+export const ACCOUNT_PAGE = "/account";
 
 export class ApiError extends Error {
   constructor(status, code, message, body) {
@@ -152,7 +154,11 @@ export async function api(method, path, json) {
     }
   }
   const body = await parseBody(response);
-  if (!response.ok) throw errorFrom(response, body);
+  if (!response.ok) {
+    const err = errorFrom(response, body);
+    if (err.code === "totp_required" && location.pathname !== ACCOUNT_PAGE) location.assign(ACCOUNT_PAGE);
+    throw err;
+  }
   return body;
 }
 
