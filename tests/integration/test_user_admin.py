@@ -209,7 +209,8 @@ def test_two_admins_removing_each_other_at_once_leave_one(start_server):
             thread.start()
         for thread in threads:
             thread.join(30)
-        assert sorted(answers.values()) in ([200, 409], [200, 401]), answers
+        # The loser is refused: last_admin, or its login already ended (401) or its role gone (403).
+        assert sorted(answers.values()) in ([200, 401], [200, 403], [200, 409]), answers
         users = server.api("GET", "/api/users", first[2] if answers[first[0]] == 200 else second[2]).json()
         enabled_admins = [u for u in users if u["role"] == "admin" and not u["disabled"]]
         assert len(enabled_admins) == 1, users
@@ -249,3 +250,33 @@ def test_a_new_own_password_ends_the_other_logins(server, client):
                  401, "invalid_credentials")
     assert login_tokens(server, username, "my-new-password")
     assert {"user": username, "source": "self"} in [e["detail"] for e in audit_events(server, "password_change")]
+
+
+def test_two_admins_on_two_servers_of_one_postgresql_database_leave_one(start_server, postgres_url):
+    """The last-admin check holds across processes: each change locks the admins' rows first."""
+    shared = {"AICT_DATABASE_URL": postgres_url, "AICT_SECRET_KEY": secrets.token_urlsafe(48)}
+    one = start_server(shared)
+    two = start_server(shared)  # a second node: same database and signing key, its own process
+    first = (one.admin_username, _user_id(one, one.admin_username), one.admin_token)
+    for _round in range(8):
+        name = f"a{secrets.token_hex(5)}"
+        made = one.api("POST", "/api/users", first[2], json={"username": name, "password": "password-123",
+                                                              "role": "admin"})
+        assert made.status_code == 201, made.text
+        second = (name, made.json()["id"], login_tokens(two, name, "password-123")["access_token"])
+        answers: dict[str, int] = {}
+        start = threading.Barrier(2)
+        threads = [threading.Thread(target=_remove, args=(one, start, answers, first, second, {"role": "user"})),
+                   threading.Thread(target=_remove, args=(two, start, answers, second, first, {"disabled": True}))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        # The loser is refused: last_admin, or its login already ended (401) or its role gone (403).
+        assert sorted(answers.values()) in ([200, 401], [200, 403], [200, 409]), answers
+        winner = first if answers[first[0]] == 200 else second
+        users = one.api("GET", "/api/users", winner[2]).json()
+        enabled_admins = [u for u in users if u["role"] == "admin" and not u["disabled"]]
+        assert [u["username"] for u in enabled_admins] == [winner[0]], users
+        password = one.admin_password if winner[0] == one.admin_username else "password-123"
+        first = (winner[0], winner[1], login_tokens(one, winner[0], password)["access_token"])
