@@ -51,9 +51,10 @@ async function startEnrolment() {
   }
 }
 
-async function confirmEnrolment(event) {
+/** A form that sends one code from the authenticator app; `done()` runs once the server took it. */
+async function submitCode(event, input, send, done) {
   event.preventDefault();
-  const code = codeFrom($("#totp-confirm-code"));
+  const code = codeFrom(input);
   if (!code) {
     showMessage(totpMessage, "Enter the 6-digit code your authenticator app shows.");
     return;
@@ -61,7 +62,18 @@ async function confirmEnrolment(event) {
   const submit = $("button[type=submit]", event.target);
   submit.disabled = true;
   try {
-    await api("POST", "/api/me/totp/confirm", { otp: code });
+    await send(code);
+    input.value = "";
+    done();
+  } catch (err) {
+    showMessage(totpMessage, err.message);
+  } finally {
+    submit.disabled = false;
+  }
+}
+
+function confirmEnrolment(event) {
+  submitCode(event, $("#totp-confirm-code"), (otp) => api("POST", "/api/me/totp/confirm", { otp }), () => {
     const wasRequired = mustEnrolTotp(me);
     me.totp = true;
     showTotp("on");
@@ -72,33 +84,15 @@ async function confirmEnrolment(event) {
       $("#password-section").hidden = false;
     }
     showMessage(totpMessage, "Two-factor authentication is on. From now on, logging in asks for a code.", "success");
-  } catch (err) {
-    showMessage(totpMessage, err.message);
-  } finally {
-    submit.disabled = false;
-  }
+  });
 }
 
-async function turnOff(event) {
-  event.preventDefault();
-  const code = codeFrom($("#totp-off-code"));
-  if (!code) {
-    showMessage(totpMessage, "Enter the 6-digit code your authenticator app shows.");
-    return;
-  }
-  const submit = $("button[type=submit]", event.target);
-  submit.disabled = true;
-  try {
-    await api("DELETE", "/api/me/totp", { otp: code });
+function turnOff(event) {
+  submitCode(event, $("#totp-off-code"), (otp) => api("DELETE", "/api/me/totp", { otp }), () => {
     me.totp = false;
-    $("#totp-off-code").value = "";
     showTotp("off");
     showMessage(totpMessage, "Two-factor authentication is off.", "success");
-  } catch (err) {
-    showMessage(totpMessage, err.message);
-  } finally {
-    submit.disabled = false;
-  }
+  });
 }
 
 async function changePassword(event) {

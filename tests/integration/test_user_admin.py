@@ -11,6 +11,17 @@ import time
 import pytest
 
 from tests.integration.contract import assert_error, audit_events, login_tokens, new_user, wait_until
+from tests.server import RunningServer
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """This module's own server: its tests fail logins on purpose, which on the shared server would
+    add up to the per-IP block (20 failures from 127.0.0.1) and lock the rest of the suite out."""
+    running = RunningServer(tmp_path_factory.mktemp("aict-accounts"), {
+        "AICT_LOGIN_RATE": "10000 per minute", "AICT_LOGIN_IP_FAILURES": "100000"}).start()
+    yield running
+    running.stop()
 
 
 def _patch(server, user_id: str, token: str | None = None, **body):
@@ -192,31 +203,45 @@ def _remove(server, start: threading.Barrier, answers: dict, actor: tuple, targe
     answers[actor[0]] = _patch(server, target[1], actor[2], **how).status_code
 
 
-def test_two_admins_removing_each_other_at_once_leave_one(start_server):
-    server = start_server()
-    first = (server.admin_username, _user_id(server, server.admin_username), server.admin_token)
-    for _round in range(5):
+def _race(one, two, first: tuple, rounds: int) -> None:
+    """Rounds of: `first` (an admin: name, id, token) makes a second admin; at the same moment the
+    first demotes the second through server `one` and the second disables the first through `two`.
+    Exactly one enabled admin must remain each time; the survivor goes on as `first`."""
+    for _round in range(rounds):
         name = f"a{secrets.token_hex(5)}"
-        made = server.api("POST", "/api/users", first[2], json={"username": name, "password": "password-123",
-                                                                 "role": "admin"})
+        made = one.api("POST", "/api/users", first[2], json={"username": name, "password": "password-123",
+                                                              "role": "admin"})
         assert made.status_code == 201, made.text
-        second = (name, made.json()["id"], login_tokens(server, name, "password-123")["access_token"])
+        second = (name, made.json()["id"], login_tokens(two, name, "password-123")["access_token"])
         answers: dict[str, int] = {}
         start = threading.Barrier(2)
-        threads = [threading.Thread(target=_remove, args=(server, start, answers, first, second, {"role": "user"})),
-                   threading.Thread(target=_remove, args=(server, start, answers, second, first, {"disabled": True}))]
+        threads = [threading.Thread(target=_remove, args=(one, start, answers, first, second, {"role": "user"})),
+                   threading.Thread(target=_remove, args=(two, start, answers, second, first, {"disabled": True}))]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(30)
         # The loser is refused: last_admin, or its login already ended (401) or its role gone (403).
         assert sorted(answers.values()) in ([200, 401], [200, 403], [200, 409]), answers
-        users = server.api("GET", "/api/users", first[2] if answers[first[0]] == 200 else second[2]).json()
+        winner = first if answers[first[0]] == 200 else second
+        users = one.api("GET", "/api/users", winner[2]).json()
         enabled_admins = [u for u in users if u["role"] == "admin" and not u["disabled"]]
-        assert len(enabled_admins) == 1, users
-        survivor = enabled_admins[0]["username"]
-        password = server.admin_password if survivor == server.admin_username else "password-123"
-        first = (survivor, enabled_admins[0]["id"], login_tokens(server, survivor, password)["access_token"])
+        assert [u["username"] for u in enabled_admins] == [winner[0]], users
+        password = one.admin_password if winner[0] == one.admin_username else "password-123"
+        first = (winner[0], winner[1], login_tokens(one, winner[0], password)["access_token"])
+
+
+def test_two_admins_removing_each_other_at_once_leave_one(start_server):
+    server = start_server()
+    _race(server, server, (server.admin_username, _user_id(server, server.admin_username), server.admin_token), 5)
+
+
+def test_two_admins_on_two_servers_of_one_postgresql_database_leave_one(start_server, postgres_url):
+    """The last-admin check holds across processes: each change locks the admins' rows first."""
+    shared = {"AICT_DATABASE_URL": postgres_url, "AICT_SECRET_KEY": secrets.token_urlsafe(48)}
+    one = start_server(shared)
+    two = start_server(shared)  # a second node: same database and signing key, its own process
+    _race(one, two, (one.admin_username, _user_id(one, one.admin_username), one.admin_token), 8)
 
 
 # ---- a user's own password ---------------------------------------------------------------------
@@ -251,32 +276,3 @@ def test_a_new_own_password_ends_the_other_logins(server, client):
     assert login_tokens(server, username, "my-new-password")
     assert {"user": username, "source": "self"} in [e["detail"] for e in audit_events(server, "password_change")]
 
-
-def test_two_admins_on_two_servers_of_one_postgresql_database_leave_one(start_server, postgres_url):
-    """The last-admin check holds across processes: each change locks the admins' rows first."""
-    shared = {"AICT_DATABASE_URL": postgres_url, "AICT_SECRET_KEY": secrets.token_urlsafe(48)}
-    one = start_server(shared)
-    two = start_server(shared)  # a second node: same database and signing key, its own process
-    first = (one.admin_username, _user_id(one, one.admin_username), one.admin_token)
-    for _round in range(8):
-        name = f"a{secrets.token_hex(5)}"
-        made = one.api("POST", "/api/users", first[2], json={"username": name, "password": "password-123",
-                                                              "role": "admin"})
-        assert made.status_code == 201, made.text
-        second = (name, made.json()["id"], login_tokens(two, name, "password-123")["access_token"])
-        answers: dict[str, int] = {}
-        start = threading.Barrier(2)
-        threads = [threading.Thread(target=_remove, args=(one, start, answers, first, second, {"role": "user"})),
-                   threading.Thread(target=_remove, args=(two, start, answers, second, first, {"disabled": True}))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
-        # The loser is refused: last_admin, or its login already ended (401) or its role gone (403).
-        assert sorted(answers.values()) in ([200, 401], [200, 403], [200, 409]), answers
-        winner = first if answers[first[0]] == 200 else second
-        users = one.api("GET", "/api/users", winner[2]).json()
-        enabled_admins = [u for u in users if u["role"] == "admin" and not u["disabled"]]
-        assert [u["username"] for u in enabled_admins] == [winner[0]], users
-        password = one.admin_password if winner[0] == one.admin_username else "password-123"
-        first = (winner[0], winner[1], login_tokens(one, winner[0], password)["access_token"])
