@@ -170,9 +170,11 @@ def test_the_users_page_creates_users_and_says_why_the_last_admin_stays(page, st
     own = page.locator(f"tr[data-username='{server.admin_username}']")
     own.get_by_label(f"Role of {server.admin_username}").select_option("user")
     page.get_by_text("last enabled administrator").wait_for()
-    assert own.get_by_label(f"Role of {server.admin_username}").input_value() == "admin"  # reloaded as it is
+    poll(lambda: _assert(own.get_by_label(f"Role of {server.admin_username}").input_value() == "admin"))  # as it is
+    page.evaluate("document.querySelector('#users-message').hidden = true")  # so the next refusal is seen anew
     own.get_by_role("button", name="Disable").click()
     page.get_by_text("last enabled administrator").wait_for()
+    assert own.locator("td").nth(1).inner_text() == "Active"
 
     carol.get_by_role("button", name="Reset password").click()
     carol.get_by_label("New password for carol").fill("carols-new-password")
@@ -208,3 +210,25 @@ def _shown_secret(page) -> str:
     secret = page.locator("#totp-secret").inner_text().replace(" ", "")
     assert len(secret) >= 26, secret
     return secret
+
+
+def test_members_are_managed_beside_the_terminals_too_and_only_by_those_who_may(browser, page, server):
+    member, _ = server.create_user()
+    workspace = server.create_local_workspace()
+    login_with_tokens(page, server)
+    open_terminal(page, server, workspace["id"])
+    sidebar = page.locator("#sidebar")
+    sidebar.get_by_role("button", name="Members").click()
+    sidebar.get_by_label("Username to add").fill(member)
+    sidebar.get_by_role("button", name="Add member").click()
+    sidebar.get_by_text(f"{member} is now a member (operator).").wait_for()
+    assert _members(server, workspace["id"]) == [{"username": member, "access": "operator"}]
+    page.screenshot(path="/tmp/shot-terminal-members.png")
+
+    other = browser.new_context(viewport=DESKTOP).new_page()
+    try:
+        login_with_tokens(other, server, member, "password-123")
+        open_terminal(other, server, workspace["id"])
+        assert other.locator("#sidebar").get_by_role("button", name="Members").count() == 0
+    finally:
+        other.context.close()
