@@ -46,6 +46,9 @@ LOGIN_IP_FAILURES = 20                # ...failures from one IP within the windo
 LOGIN_WINDOW_SECONDS = 900
 LOGIN_LOCK_SECONDS = 900              # ...for this long (refused attempts do not extend it)
 TRUSTED_DEVICE_DAYS = 90              # a browser that logged in before gets past its user's username lock
+REQUIRE_TOTP_FOR_ADMINS = False       # True: an admin without TOTP may only enrol it (account page), see
+                                      # /api/me and log out; every other request is 403 totp_required
+                                      # and their sockets are refused until they have confirmed a code
 SOCKET_EVENT_RATE = "300 per second"  # events per connection, counted in its own process (terminal-ack is not counted)
 ALLOWED_ORIGINS = []                  # extra browser origins allowed to open sockets, e.g. ["https://ops.example.com"]
 

@@ -19,7 +19,7 @@ def register(app: Flask) -> None:
     def create_user_command(username: str, admin: bool, password: str) -> None:
         """Create a user."""
         try:
-            users.create_user(username, password, "admin" if admin else "user")
+            users.create_user(username, password, "admin" if admin else "user", source="cli")
         except AppError as exc:
             raise click.ClickException(exc.message) from None
         click.echo(f"Created {'admin' if admin else 'user'} {username}.")
@@ -36,10 +36,13 @@ def register(app: Flask) -> None:
     @click.argument("username")
     @click.password_option()
     def set_password(username: str, password: str) -> None:
-        """Reset a user's password."""
-        if not users.set_password(username, password):
-            raise click.ClickException(f"No user named {username}.")
-        click.echo(f"Password of {username} changed.")
+        """Reset a user's password; every login of theirs ends (their sockets are closed)."""
+        try:
+            if not users.set_password(username, password):
+                raise click.ClickException(f"No user named {username}.")
+        except AppError as exc:
+            raise click.ClickException(exc.message) from None
+        click.echo(f"Password of {username} changed; every login of theirs has ended.")
 
     @group.command("rotate-credentials")
     def rotate_credentials() -> None:

@@ -52,6 +52,7 @@ class Settings:
     LOGIN_WINDOW_SECONDS: int = 900
     LOGIN_LOCK_SECONDS: int = 900
     TRUSTED_DEVICE_DAYS: int = 90  # a browser that logged in is not held by its user's username lock this long
+    REQUIRE_TOTP_FOR_ADMINS: bool = False  # admins must turn on TOTP before they may do anything else
     SOCKET_EVENT_RATE: str = "300 per second"  # per connection, all events but terminal-ack
     SHELL: str = "/bin/bash"
     SHELL_ARGS: list[str] = field(default_factory=lambda: ["-l"])

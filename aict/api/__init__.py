@@ -4,11 +4,25 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from aict.api import audit, auth, errors, health, host_keys, jwt_errors, metrics, sessions, users, workspaces
+    from aict.api import (
+        account,
+        audit,
+        auth,
+        errors,
+        health,
+        host_keys,
+        jwt_errors,
+        metrics,
+        sessions,
+        totp_gate,
+        users,
+        workspaces,
+    )
 
     errors.register(app)
     jwt_errors.register()
-    for module in (auth, users, workspaces, sessions, host_keys, audit):
+    totp_gate.register(app)
+    for module in (auth, account, users, workspaces, sessions, host_keys, audit):
         app.register_blueprint(module.bp, url_prefix="/api")
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)

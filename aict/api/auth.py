@@ -28,6 +28,7 @@ from aict.auth.tokens import (
     start_login,
     user_from_refresh_token,
 )
+from aict.auth.totp import check_login_otp, totp_required_of
 from aict.db_pool import release_connection
 from aict.errors import AppError, bad_request
 from aict.extensions import db, limiter
@@ -47,8 +48,10 @@ def _throttled(username: str, wait: int, held_by: str):
     return AppError("throttled", f"Too many failed logins; try again in {wait} seconds.", retry_after=wait)
 
 
-def _username_lock_applies(user: User | None, otp_ok: bool, device_ok: bool) -> bool:
-    return not (otp_ok or device_ok)
+def _may_pass_with_a_code(user: User | None, otp: object) -> bool:
+    """While a username is locked, only its own browsers (the device cookie) or the right password
+    with a valid one-time code get in: worth checking only for a user with TOTP who sent a code."""
+    return user is not None and user.totp_enabled and isinstance(otp, str) and bool(otp)
 
 
 def _wants_cookie(body: dict) -> bool:
@@ -83,21 +86,33 @@ def login():
     device_token = request.cookies.get(DEVICE_COOKIE)
     device_ok = is_trusted_device(user, device_token)
     username_locked = (wait := throttle.username_wait(username)) is not None
-    if username_locked and _username_lock_applies(user, otp_ok=False, device_ok=device_ok):
+    otp = body.get("otp")
+    if username_locked and not device_ok and not _may_pass_with_a_code(user, otp):
         throttle.refused(ip)
         raise _throttled(username, wait, "username")
     release_connection()  # the password check takes ~160 ms in a thread
-    if not password_matches(user.password_hash if user else None, password):
+    if not password_matches(user.password_hash if user else None, password) or user.disabled:
+        if username_locked and not device_ok:  # the lock's answer, whatever was wrong: no oracle
+            throttle.refused(ip)
+            raise _throttled(username, wait, "username")
         throttle.failed(username, ip)
-        record("login_failed", username=username)
+        record("login_failed", username=username, detail={"reason": "disabled"} if user and user.disabled else None)
         raise AppError("invalid_credentials", "The username or password is wrong.")
-    if user.disabled:
-        record("login_failed", username=username, detail={"reason": "disabled"})
-        raise AppError("invalid_credentials", "The username or password is wrong.")
+    try:
+        otp_ok = check_login_otp(user, otp)  # a valid code is used up here
+    except AppError as refused:  # otp_required is no failure; a wrong or used code is one
+        if refused.code == "invalid_credentials" or username_locked and not device_ok:
+            throttle.failed(username, ip)
+            record("login_failed", username=username, detail={"reason": "otp"})
+            if username_locked and not device_ok:
+                raise _throttled(username, wait, "username") from None
+        raise
     throttle.succeeded(username)
     login_id, tokens = start_login(user, ip, request.headers.get("User-Agent"))
-    record("login", username=user.username,
-           detail={"known_device": True, "username_locked": username_locked} if device_ok else None)
+    detail = {"known_device": True, "username_locked": username_locked} if device_ok else {}
+    if otp_ok and username_locked and not device_ok:
+        detail = {"otp": True, "username_locked": True}
+    record("login", username=user.username, detail=detail or None)
     if in_cookie:
         _end_replaced_cookie_login()
     response = _tokens_response(tokens, in_cookie, login_id)
@@ -165,4 +180,6 @@ def logout():
 def me():
     can = {"create_local_workspace": may_create_local(current_user),
            "create_ssh_workspace": may_create_ssh(current_user)}
-    return {**current_user.to_dict(), "can": can}
+    # totp_required: this server wants TOTP of this user (REQUIRE_TOTP_FOR_ADMINS); without it on,
+    # only enrolling is allowed.
+    return {**current_user.to_dict(), "can": can, "totp_required": totp_required_of(current_user)}

@@ -9,6 +9,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from aict.audit.events import record
 from aict.auth.origins import origin_allowed
 from aict.auth.tokens import user_from_access_token
+from aict.auth.totp import must_enrol, totp_required_error
 from aict.db_pool import database_busy
 from aict.errors import AppError
 from aict.extensions import socketio
@@ -29,6 +30,8 @@ def on_connect(auth=None):
     token = auth.get("token") if isinstance(auth, dict) else None
     try:
         user, claims = user_from_access_token(token)
+        if must_enrol(user):  # REQUIRE_TOTP_FOR_ADMINS
+            raise totp_required_error()
     except PoolTimeout:
         error = database_busy()
         _refuse(error.code, error.message)

@@ -51,9 +51,10 @@ class ConnectionRegistry:
         """Close every socket opened with a token of this login (after logout)."""
         return self._disconnect([c.sid for c in self._by_sid.values() if c.login_id == login_id])
 
-    def disconnect_user(self, user_id: str) -> int:
-        """Close every socket of this user (their logins were revoked)."""
-        return self._disconnect([c.sid for c in self._by_sid.values() if c.user_id == user_id])
+    def disconnect_user(self, user_id: str, keep_login: str | None = None) -> int:
+        """Close every socket of this user (their logins were revoked), but those of `keep_login`."""
+        return self._disconnect([c.sid for c in self._by_sid.values()
+                                 if c.user_id == user_id and c.login_id != keep_login])
 
     @staticmethod
     def _disconnect(sids: list[str], code: str | None = None, message: str = "") -> int:

@@ -9,6 +9,7 @@ import { $ } from "./lib/dom.js";
 import { ERROR } from "./lib/protocol.js";
 import { TerminalSession } from "./session/terminal-session.js";
 import { Banners } from "./terminal-page/banners.js";
+import { offerMembers } from "./terminal-page/members.js";
 import { ConnectionStatus } from "./terminal-page/connection-status.js";
 import { TerminalFit } from "./terminal-page/fit.js";
 import { setupKeyBar } from "./terminal-page/key-bar.js";
@@ -38,10 +39,11 @@ async function findWorkspace({ workspaceId, sessionId }) {
 
 async function start(banners) {
   const linked = document.body.dataset;
-  await initChrome();
+  const me = await initChrome();
   const workspace = await findWorkspace(linked);
   document.title = `${workspace.name} · aict`;
   $("#ws-name").textContent = workspace.name;
+  offerMembers(me, workspace);
 
   const box = $("#terminal");
   const { term, fitAddon } = createTerminalView(box);

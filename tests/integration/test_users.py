@@ -23,9 +23,9 @@ def test_admin_creates_a_user_who_can_log_in(server):
     assert isinstance(body["id"], str) and body["id"]
     token = login_tokens(server, username, "password-123")["access_token"]
     me = server.api("GET", "/api/me", token).json()
-    # last_login_at: the login just made; can: no SSH_ALLOWED_HOSTS
-    assert me == body | {"last_login_at": me["last_login_at"],
-                         "can": {"create_local_workspace": False, "create_ssh_workspace": False}}
+    assert me == body | {"last_login_at": me["last_login_at"], "totp_required": False,
+                         "can": {"create_local_workspace": False, "create_ssh_workspace": False}}  # default settings
+    assert me["last_login_at"].endswith("Z")
 
 
 def test_admin_creates_another_admin(server):

@@ -10,6 +10,8 @@ const RENEW_MARGIN_MAX_MS = 90_000; // renew at half the token's life, at most t
 if (typeof localStorage !== "undefined") {
   for (const key of ["aict.access", "aict.refresh", "aict.accessExpires"]) localStorage.removeItem(key);
 }
+/** Where a user enrols two-factor authentication (and an admin must, under REQUIRE_TOTP_FOR_ADMINS). */
+export const ACCOUNT_PAGE = "/account";
 
 export class ApiError extends Error {
   constructor(status, code, message, body) {
@@ -180,7 +182,11 @@ export async function api(method, path, json) {
     }
   }
   const body = await parseBody(response);
-  if (!response.ok) throw errorFrom(response, body);
+  if (!response.ok) {
+    const err = errorFrom(response, body);
+    if (err.code === "totp_required" && location.pathname !== ACCOUNT_PAGE) location.assign(ACCOUNT_PAGE);
+    throw err;
+  }
   return body;
 }
 

@@ -1,6 +1,6 @@
 // The page header shared by the signed-in pages: who is logged in, and log out.
 
-import { api, freshAccessToken, goToLogin, logout } from "./api.js";
+import { ACCOUNT_PAGE, api, freshAccessToken, goToLogin, logout } from "./api.js";
 import { $ } from "./dom.js";
 
 /** Check we are logged in (else go to the login page) and fill the header. Resolves with /api/me. */
@@ -22,10 +22,21 @@ export async function initChrome() {
     });
   }
   const me = await api("GET", "/api/me");
+  if (mustEnrolTotp(me) && location.pathname !== ACCOUNT_PAGE) {
+    location.assign(ACCOUNT_PAGE); // the server refuses everything else until then
+    return new Promise(() => {});
+  }
   const who = $("#whoami");
   if (who) {
     who.textContent = me.username + (me.role === "admin" ? " (admin)" : "");
     who.hidden = false;
   }
+  const usersLink = $("#nav-users");
+  if (usersLink) usersLink.hidden = me.role !== "admin";
   return me;
+}
+
+/** This server wants two-factor authentication of this user (REQUIRE_TOTP_FOR_ADMINS), and it is not on yet. */
+export function mustEnrolTotp(me) {
+  return Boolean(me.totp_required && !me.totp);
 }

@@ -9,7 +9,7 @@ import { AUTHENTICATE } from "./protocol.js";
 // What a refusal by the server (connect_error's data: {code, message}) asks of the page.
 // Any other code (database_busy: the server could not check the token in time) is retried.
 const LOGIN_CODES = new Set(["token_expired", "invalid_token", "token_revoked", "unauthorized"]); // renew it
-const FINAL_CODES = new Set(["forbidden_origin"]); // retrying cannot help: say why and stop
+const FINAL_CODES = new Set(["forbidden_origin", "totp_required"]); // retrying cannot help: say why and stop
 
 // How the page gets through: WebSocket first, the quick way in. Where it is refused (a proxy that
 // does not pass the upgrade), tryAllTransports falls back to HTTP long-polling within the same
