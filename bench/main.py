@@ -472,7 +472,7 @@ def main() -> int:
     body = f"{text}\n\n{conditions(results)}\n"
     print()
     print(body)
-    if results.throughput and results.sessions and results.busy:  # a partial run (BENCH_PARTS) does not replace the record
+    if results.throughput and results.sessions and results.busy:  # a partial run (BENCH_PARTS) keeps the record
         (BENCH / "RESULTS.md").write_text("# aict benchmark (issue 3)\n\n" + body)
         log(f"done in {time.monotonic() - started:.0f} s; table written to bench/RESULTS.md")
     else:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 
 from aict.audit.events import record
 from aict.auth.passwords import hash_password, password_matches
-from aict.auth.tokens import revoke_login, revoke_user_logins
+from aict.auth.tokens import revoke_user_logins
 from aict.config import Settings
 from aict.db_pool import release_connection
 from aict.errors import AppError, bad_request, not_found
@@ -186,22 +186,16 @@ def change_own_password(user: User, login_id: str, current: str, new: str) -> No
 
 
 def end_other_logins(user: User, keep_login_id: str) -> None:
-    """End every login of the user but `keep_login_id` (commits pending changes with it).
-
-    Logins recorded one by one (models.Login) are revoked one by one, and the kept login goes on.
-    Where the caller's login has no record, the other logins cannot be named: every login of the
-    user ends (the login generation), this one included, which is the safe side."""
+    """End every login of the user but `keep_login_id` (commits pending changes with it); other
+    processes close those logins' sockets within a sweep (aict/realtime/connections.py).
+    A caller whose login has no record (cannot happen since logins are recorded) ends them all."""
     kept = db.session.get(Login, keep_login_id)
     if kept is None or kept.user_id != user.id:
         revoke_user_logins(user)
         return
-    others = db.session.execute(select(Login).where(
-        Login.user_id == user.id, Login.id != keep_login_id, Login.revoked_at.is_(None))).scalars().all()
-    for login in others:
-        login.revoked_at = utcnow()
+    db.session.execute(update(Login).where(Login.user_id == user.id, Login.id != keep_login_id,
+                                           Login.revoked_at.is_(None)).values(revoked_at=utcnow()))
     db.session.commit()
-    for login in others:
-        revoke_login(login.id)
     connections = current_app.extensions["aict"].connections
     connections.disconnect_user(user.id, keep_login=keep_login_id)
 

@@ -132,3 +132,34 @@ def test_last_login_at_follows_each_successful_login(lockout_server):
     second = login_tokens(server, username, "password-123")["access_token"]
     assert server.api("GET", "/api/me", second).json()["last_login_at"] > before
 
+
+
+def test_a_valid_one_time_code_gets_past_its_users_lock_and_nothing_less_does(lockout_server):
+    import time
+
+    import pyotp
+
+    username = f"otp{secrets.token_hex(3)}"
+    _create(lockout_server, username)
+    token = _login(lockout_server, username, "password-123", "10.9.0.1").json()["access_token"]
+    secret = lockout_server.api("POST", "/api/me/totp", token).json()["secret"]
+    authenticator = pyotp.TOTP(secret)
+    assert lockout_server.api("POST", "/api/me/totp/confirm", token,
+                              json={"otp": authenticator.now()}).status_code == 204
+    for n in range(3):  # the attacker, from addresses of its own, locks the name
+        assert _login(lockout_server, username, "guess", f"10.9.1.{n}").status_code == 401
+    locked = _login(lockout_server, username, "password-123", "10.9.2.1")
+    assert locked.status_code == 429  # the right password alone does not get past the lock
+
+    def with_code(password: str, code: str, ip: str):
+        return requests.post(lockout_server.url + "/api/auth/login", timeout=30, headers={"X-Forwarded-For": ip},
+                             json={"username": username, "password": password, "otp": code})
+
+    next_code = authenticator.at(time.time() + 30)
+    assert with_code("guess", next_code, "10.9.2.2").status_code == 429  # a code with a wrong password: the lock
+    assert with_code("password-123", "000000" if next_code != "000000" else "111111", "10.9.2.3").status_code == 429
+    answer = with_code("password-123", next_code, "10.9.2.4")
+    assert answer.status_code == 200, answer.text
+    assert with_code("password-123", next_code, "10.9.2.5").status_code == 429  # a code works once
+    logins = audit_events(lockout_server, "login", username)
+    assert {"otp": True, "username_locked": True} in [e["detail"] for e in logins]

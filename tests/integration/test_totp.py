@@ -124,7 +124,9 @@ def test_wrong_codes_count_as_failures_and_missing_ones_do_not(start_server):
     other, other_authenticator = _user_with_totp(server)
     for _ in range(3):
         assert_error(_login(server, other, otp="000000"), 401, "invalid_credentials")
-    assert_error(_login(server, other, otp=_next_code(other_authenticator)), 429, "throttled")
+    assert_error(_login(server, other), 429, "throttled")  # locked: the password alone is held
+    # A valid code is not held by the lock on its user's name (so nobody can lock a user out with it)
+    assert _login(server, other, otp=_next_code(other_authenticator)).status_code == 200
     failures = [e for e in audit_events(server, "login_failed") if e["username"] == other]
     assert len(failures) == 3 and all(e["detail"] == {"reason": "otp"} for e in failures)
 

@@ -271,6 +271,7 @@ def test_a_new_own_password_ends_the_other_logins(server, client):
     assert changed.status_code == 204, changed.text
     assert _assert_closed_within(other_socket, 5) < 5
     _assert_login_ended(server, other)
+    assert server.api("GET", "/api/me", tokens["access_token"]).status_code == 200  # the caller's own goes on
     assert_error(server.api("POST", "/api/auth/login", json={"username": username, "password": "password-123"}),
                  401, "invalid_credentials")
     assert login_tokens(server, username, "my-new-password")
