@@ -39,8 +39,9 @@ ADMIN_USER = None             # default "admin"
 ADMIN_PASSWORD = None         # default: a generated password, printed once
 
 # --- tokens and logins -----------------------------------------------------------------------
-ACCESS_TOKEN_MINUTES = 15
-REFRESH_TOKEN_DAYS = 7
+ACCESS_TOKEN_MINUTES = 15           # the page renews its token (and its sockets') before it ends
+ACCESS_TOKEN_SECONDS = 0            # above 0: the access token lifetime in seconds instead (for testing clients)
+REFRESH_TOKEN_DAYS = 7              # a login lasts this long from the password; its refresh token rotates on each use
 RATELIMIT_STORAGE_URI = "memory://"   # "redis://127.0.0.1:6379" to share limits between processes
 LOGIN_RATE = "30 per minute"          # login requests per IP, whatever their outcome
 LOGIN_USER_FAILURES = 5               # failures of one username within the window lock it...
@@ -50,6 +51,10 @@ LOGIN_LOCK_SECONDS = 900              # ...for this long (refused attempts do no
 API_RATE_PER_IP = "3600 per minute"    # requests to /api/* per client IP, all endpoints together ("" for none);
                                       # past it: 429 throttled with Retry-After, and a (rate-limited) audit event
 API_RATE_PER_USER = "1800 per minute"  # the same per logged-in user, from whatever address ("" for none)
+TRUSTED_DEVICE_DAYS = 90              # a browser that logged in before gets past its user's username lock
+REQUIRE_TOTP_FOR_ADMINS = False       # True: an admin without TOTP may only enrol it (account page), see
+                                      # /api/me and log out; every other request is 403 totp_required
+                                      # and their sockets are refused until they have confirmed a code
 SOCKET_EVENT_RATE = "300 per second"  # events per connection, counted in its own process (terminal-ack is not counted)
 ALLOWED_ORIGINS = []                  # extra browser origins allowed to open sockets, e.g. ["https://ops.example.com"]
 
@@ -77,16 +82,32 @@ EXITED_RETENTION_SECONDS = 1800       # an exited session's output stays attacha
 MAX_SESSIONS_PER_USER = 50            # running terminals per user
 RECORDING_MAX_BYTES = 64 * 1024 * 1024  # output recorded per session (asciicast in the database);
                                       # beyond it the recording stops and says so
+RECORDING_BACKLOG_BYTES = 512 * 1024  # output recorded but not yet stored, per session: past it the
+                                      # terminal is not read (its program waits) until the database
+                                      # has caught up; bounds memory when many terminals flood at once
 
 # --- SSH workspaces --------------------------------------------------------------------------
 SSH_CONNECT_TIMEOUT = 10              # seconds for TCP connect + key exchange + authentication
 SSH_KEEPALIVE_SECONDS = 15            # keepalive interval; dead links are detected and reported
 SSH_ALLOWED_HOSTS = []                # fnmatch patterns non-admins may target, e.g. ["*.lab.example.com"];
-                                      # loopback and link-local targets always need an admin
+                                      # never this server, loopback, link-local or cloud metadata addresses
+                                      # (aict/ssh/targets.py), whatever the patterns say
 
 # --- monitoring ------------------------------------------------------------------------------
 METRICS_TOKEN = None                  # when set, /metrics needs "Authorization: Bearer <token>"; with
                                       # ENV = "production" it must be set: /metrics is never served open there
+
+# --- Audit log -------------------------------------------------------------------------------
+AUDIT_KEY = None                      # the key of the audit chain's MACs (keep it with the other
+                                      # secrets, never in the database): `python -c "import secrets;
+                                      # print(secrets.token_urlsafe(48))"`. Unset: derived from
+                                      # SECRET_KEY (then rotating SECRET_KEY breaks verification of
+                                      # the events before it: set AUDIT_KEY in production)
+AUDIT_CHECKPOINT_FILE = None          # the chain's head is appended here (and logged) so that events
+                                      # cut off the end are found; default <instance>/audit-checkpoints.log.
+                                      # Put it where the database's writers cannot rewrite it
+                                      # (chattr +a, another host's syslog)
+AUDIT_CHECKPOINT_SECONDS = 10         # how often the head is checkpointed when it has moved
 
 # --- tests -----------------------------------------------------------------------------------
 TEST_HOOKS = False                    # the terminal page hands its terminal to browser tests (window.aictTest);

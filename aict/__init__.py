@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,6 +46,7 @@ class AictState:
     metrics: CollectorRegistry | None = None  # /metrics (api.metrics.install)
     loop_lag: LoopLag | None = None  # set in a serving process (runtime.server)
     db_holds: HoldWatch | None = None  # likewise
+    audit_checkpoints: Callable[[], None] | None = None  # likewise: appends the chain's head outside the database
 
 
 def _warnings_only(name: str) -> logging.Logger:

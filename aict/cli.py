@@ -19,7 +19,7 @@ def register(app: Flask) -> None:
     def create_user_command(username: str, admin: bool, password: str) -> None:
         """Create a user."""
         try:
-            users.create_user(username, password, "admin" if admin else "user")
+            users.create_user(username, password, "admin" if admin else "user", source="cli")
         except AppError as exc:
             raise click.ClickException(exc.message) from None
         click.echo(f"Created {'admin' if admin else 'user'} {username}.")
@@ -36,10 +36,13 @@ def register(app: Flask) -> None:
     @click.argument("username")
     @click.password_option()
     def set_password(username: str, password: str) -> None:
-        """Reset a user's password."""
-        if not users.set_password(username, password):
-            raise click.ClickException(f"No user named {username}.")
-        click.echo(f"Password of {username} changed.")
+        """Reset a user's password; every login of theirs ends (their sockets are closed)."""
+        try:
+            if not users.set_password(username, password):
+                raise click.ClickException(f"No user named {username}.")
+        except AppError as exc:
+            raise click.ClickException(exc.message) from None
+        click.echo(f"Password of {username} changed; every login of theirs has ended.")
 
     @group.command("rotate-credentials")
     def rotate_credentials() -> None:
@@ -51,5 +54,19 @@ def register(app: Flask) -> None:
         if unreadable:
             raise click.ClickException(f"{unreadable} workspace(s) have credentials no configured key opens; "
                                        "keep their old key in AICT_ENCRYPTION_KEY or enter them again.")
+
+    @group.command("audit-verify")
+    def audit_verify() -> None:
+        """Check the audit chain and its checkpoints; name the first altered, missing, inserted or
+        cut-off event. Exits 1 when the check fails."""
+        from aict.services.audit_log import verify_chain
+
+        verdict = verify_chain()
+        legacy = f" ({verdict.legacy} from before the chain was keyed, checked unkeyed)" if verdict.legacy else ""
+        if verdict.ok:
+            click.echo(f"Audit log intact: {verdict.checked} event(s) checked{legacy}.")
+            return
+        raise click.ClickException(f"Audit log check FAILED: event {verdict.first_bad_id} {verdict.reason} "
+                                   f"({verdict.checked} event(s) checked before it){legacy}.")
 
     app.cli.add_command(group)

@@ -6,6 +6,8 @@ so a container or systemd unit can adjust anything without editing files.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -39,6 +41,7 @@ class Settings:
     HOST: str = "127.0.0.1"
     PORT: int = 8080
     ACCESS_TOKEN_MINUTES: int = 15
+    ACCESS_TOKEN_SECONDS: int = 0  # when above 0, the access token lifetime in seconds (overrides the minutes)
     REFRESH_TOKEN_DAYS: int = 7
     TRUSTED_PROXIES: int = 0  # how many proxies' X-Forwarded-* headers to trust
     HSTS_SECONDS: int = 31536000  # Strict-Transport-Security max-age on responses to HTTPS requests; 0: none
@@ -51,6 +54,8 @@ class Settings:
     LOGIN_LOCK_SECONDS: int = 900
     API_RATE_PER_IP: str = "3600 per minute"  # /api/* requests per client IP, all endpoints together; "": no limit
     API_RATE_PER_USER: str = "1800 per minute"  # /api/* requests per logged-in user; "": no limit
+    TRUSTED_DEVICE_DAYS: int = 90  # a browser that logged in is not held by its user's username lock this long
+    REQUIRE_TOTP_FOR_ADMINS: bool = False  # admins must turn on TOTP before they may do anything else
     SOCKET_EVENT_RATE: str = "300 per second"  # per connection, all events but terminal-ack
     SHELL: str = "/bin/bash"
     SHELL_ARGS: list[str] = field(default_factory=lambda: ["-l"])
@@ -66,14 +71,29 @@ class Settings:
     EXITED_RETENTION_SECONDS: int = 1800  # an exited session's ring stays attachable this long
     MAX_SESSIONS_PER_USER: int = 50
     RECORDING_MAX_BYTES: int = 64 * MiB  # output recorded per session; beyond it the recording stops
+    RECORDING_BACKLOG_BYTES: int = 512 * 1024  # recorded, not yet stored: past it the terminal waits
     SSH_CONNECT_TIMEOUT: int = 10
     SSH_KEEPALIVE_SECONDS: int = 15
     SSH_ALLOWED_HOSTS: list[str] = field(default_factory=list)  # patterns non-admins may target: ["*.lab.example"]
     METRICS_TOKEN: str | None = None  # /metrics needs "Authorization: Bearer <token>"; required in production
+    AUDIT_KEY: str | None = None  # keys the audit chain's MACs; derived from SECRET_KEY when unset
+    AUDIT_CHECKPOINT_FILE: str | None = None  # where the chain's head is appended; <instance>/audit-checkpoints.log
+    AUDIT_CHECKPOINT_SECONDS: int = 10  # how often the head is checkpointed (and logged) when it moved
     FAST_PATHS: bool = True  # the transport's speed patches to engineio/python-socketio (aict/realtime/transport/)
     ADMIN_USER: str | None = None
     ADMIN_PASSWORD: str | None = None
     TEST_HOOKS: bool = False  # the terminal page exposes window.aictTest to browser tests; refused in production
+
+    @property
+    def audit_key(self) -> bytes:
+        """AUDIT_KEY, or a key derived from SECRET_KEY: never stored in the database."""
+        if self.AUDIT_KEY:
+            return str(self.AUDIT_KEY).encode()
+        return hmac.new(str(self.SECRET_KEY).encode(), b"aict audit chain", hashlib.sha256).digest()
+
+    @property
+    def audit_checkpoint_file(self) -> Path:
+        return Path(self.AUDIT_CHECKPOINT_FILE or Path(self.INSTANCE_DIR) / "audit-checkpoints.log")
 
     @classmethod
     def from_mapping(cls, values: dict) -> Settings:
@@ -84,7 +104,7 @@ DEFAULTS: dict[str, object] = {f.name: f.default_factory() if f.default is MISSI
                                for f in fields(Settings)}
 
 _SECRET_NAMES = ("SECRET_KEY", "JWT_SECRET_KEY", "ENCRYPTION_KEY", "DATABASE_URL", "ADMIN_PASSWORD",
-                 "METRICS_TOKEN")
+                 "METRICS_TOKEN", "AUDIT_KEY")
 
 
 def _coerce(raw: str, default: object) -> object:
@@ -167,7 +187,9 @@ def flask_config(settings: dict) -> dict:
         "JWT_SECRET_KEY": settings["JWT_SECRET_KEY"] or settings["SECRET_KEY"],
         "JWT_ALGORITHM": "HS256",
         "JWT_DECODE_ALGORITHMS": ["HS256"],
-        "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=settings["ACCESS_TOKEN_MINUTES"]),
+        "JWT_ACCESS_TOKEN_EXPIRES": (timedelta(seconds=settings["ACCESS_TOKEN_SECONDS"])
+                                     if settings["ACCESS_TOKEN_SECONDS"] > 0
+                                     else timedelta(minutes=settings["ACCESS_TOKEN_MINUTES"])),
         "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=settings["REFRESH_TOKEN_DAYS"]),
         "JWT_TOKEN_LOCATION": ["headers"],
         "JWT_ERROR_MESSAGE_KEY": "message",

@@ -18,9 +18,10 @@ TERMINAL_RESIZE = "terminal-resize"
 TERMINAL_ACK = "terminal-ack"  # the only event that needs no acknowledgement
 KILL_TERMINAL = "kill-terminal"
 LIST_TERMINALS = "list-terminals"
+AUTHENTICATE = "authenticate"  # v1.1: a new access token of the same user, before the old one expires
 
 CLIENT_EVENTS = (CREATE_TERMINAL, ATTACH_TERMINAL, DETACH_TERMINAL, TERMINAL_INPUT, TERMINAL_RESIZE,
-                 TERMINAL_ACK, KILL_TERMINAL, LIST_TERMINALS)
+                 TERMINAL_ACK, KILL_TERMINAL, LIST_TERMINALS, AUTHENTICATE)
 
 # ---- server -> client ---------------------------------------------------------------------------
 TERMINAL_OUTPUT = "terminal-output"
@@ -67,6 +68,10 @@ class TerminalAck(TypedDict):
 
 class ListTerminals(TypedDict):
     workspaceId: NotRequired[str]
+
+
+class Authenticate(TypedDict):
+    token: str  # an access token of the socket's user; ack {"ok"}, or ok: false and nothing changes
 
 
 class ErrorBody(TypedDict):

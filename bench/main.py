@@ -24,7 +24,7 @@ from pathlib import Path
 
 import psutil
 
-from bench import rawpty
+from bench import busy_memory, rawpty
 from bench.terminado_ref import TerminadoServer, terminado_echo, terminado_throughput
 from bench.wire import WireClient
 
@@ -47,6 +47,7 @@ PLAIN_BASH_ARGS = '["--noprofile", "--norc"]'
 ECHO_GAP = (0.010, 0.030)  # seconds between keystrokes: faster than any typist, slower than a paste
 ECHO_SAMPLES = int(os.environ.get("BENCH_ECHO_SAMPLES", 1000))  # p99 is then the 10th worst, not the 4th
 ECHO_BLOCKS = 4  # idle echo: aict and terminado take turns, a quarter of the samples at a time
+RING_BYTES = 4 * 1024 * 1024  # the server's default RING_BYTES
 MANY_SESSIONS = int(os.environ.get("BENCH_SESSIONS", 1000))
 MANY_SOCKETS = 10
 PRODUCERS = int(os.environ.get("BENCH_PRODUCERS", 100))
@@ -180,6 +181,7 @@ class Results:
     gaps: int = 0
     notes: list[str] = field(default_factory=list)
     load: list[float] = field(default_factory=list)  # 1-minute load average at start and end
+    busy: busy_memory.BusyMemory | None = None
 
 
 def profile(pid: int, label: str, seconds: float = 5) -> subprocess.Popen | None:
@@ -235,11 +237,13 @@ def prepared_session(client: WireClient, workspace: str, bash: bool = False) -> 
 
 
 def run(results: Results, procs: Processes, workdir: Path) -> None:
-    parts = os.environ.get("BENCH_PARTS", "stream,many").split(",")
+    parts = os.environ.get("BENCH_PARTS", "stream,many,busy").split(",")
     if "stream" in parts:
         run_stream(results, procs, workdir)
     if "many" in parts:
         run_many(results, procs, workdir)
+    if "busy" in parts:
+        run_busy(results, procs, workdir)
 
 
 def run_stream(results: Results, procs: Processes, workdir: Path) -> None:
@@ -331,6 +335,14 @@ def run_many(results: Results, procs: Processes, workdir: Path) -> None:
     procs.stop_server(server)
 
 
+def run_busy(results: Results, procs: Processes, workdir: Path) -> None:
+    # 4. busy terminals: memory per terminal with its ring full, through a surge of replays
+    server = start_aict(procs, workdir, "aict-busy")
+    results.busy = busy_memory.measure(server, RING_BYTES, log)
+    results.gaps += results.busy.gaps
+    procs.stop_server(server)
+
+
 # ---- report ---------------------------------------------------------------------------------
 def measured_commit() -> str:
     """The commit measured, "-dirty" if the code differs from it (not this bench's own RESULTS.md)."""
@@ -385,6 +397,8 @@ def table(r: Results) -> str:
             "| | p99 < 10 ms | "
             f"{mark(e['aict many'][1] < 10)} |",
         ]
+    if r.busy is not None:
+        rows += busy_memory.rows(r.busy, r.memory_kb if r.sessions else None)
     return "\n".join(rows)
 
 
@@ -433,6 +447,8 @@ def conditions(r: Results) -> str:
         "swings most from run to run (where the tty worker, the producer and the reader land on the 2 cores).",
         f"- Stream checks: {r.gaps} chunk(s) out of order or with a gap over all aict clients.",
     ]
+    if r.busy is not None:
+        lines.append(busy_memory.conditions(r.busy))
     lines += [f"- Note: {n}" for n in r.notes]
     return "\n".join(lines)
 
@@ -456,7 +472,7 @@ def main() -> int:
     body = f"{text}\n\n{conditions(results)}\n"
     print()
     print(body)
-    if results.throughput and results.sessions:  # a partial run (BENCH_PARTS) does not replace the record
+    if results.throughput and results.sessions and results.busy:  # a partial run (BENCH_PARTS) keeps the record
         (BENCH / "RESULTS.md").write_text("# aict benchmark (issue 3)\n\n" + body)
         log(f"done in {time.monotonic() - started:.0f} s; table written to bench/RESULTS.md")
     else:

@@ -4,11 +4,26 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from aict.api import auth, errors, health, host_keys, jwt_errors, limits, metrics, sessions, users, workspaces
+    from aict.api import (
+        account,
+        audit,
+        auth,
+        errors,
+        health,
+        host_keys,
+        jwt_errors,
+        limits,
+        metrics,
+        sessions,
+        totp_gate,
+        users,
+        workspaces,
+    )
 
     errors.register(app)
     jwt_errors.register()
-    api_modules = (auth, users, workspaces, sessions, host_keys)
+    totp_gate.register(app)
+    api_modules = (auth, account, users, workspaces, sessions, host_keys, audit)
     limits.apply([module.bp for module in api_modules])  # before registering: Flask-Limiter reads them then
     for module in api_modules:
         app.register_blueprint(module.bp, url_prefix="/api")

@@ -1,14 +1,13 @@
-"""Users: admins list and create them."""
+"""Users: admins list, create and change them (role, disabled, password, TOTP reset)."""
 
 from flask import Blueprint
 from flask_jwt_extended import current_user, jwt_required
 
 from aict.api.validation import json_body
-from aict.errors import bad_request, forbidden
+from aict.errors import forbidden
 from aict.extensions import db
 from aict.models import User
-from aict.models.users import ROLES
-from aict.services.users import create_user
+from aict.services.users import create_user, update_user
 from aict.validation import text_field
 
 bp = Blueprint("users", __name__)
@@ -34,8 +33,14 @@ def add_user():
     body = json_body()
     username = text_field(body, "username", max_len=64)
     password = text_field(body, "password", max_len=1024)
-    role = text_field(body, "role", required=False, default="user")
-    if role not in ROLES:
-        raise bad_request("'role' must be 'admin' or 'user'.")
-    user = create_user(username, password, role)
+    role = body.get("role", "user")
+    user = create_user(username, password, role if isinstance(role, str) else "", actor=current_user.username)
     return user.to_dict(), 201
+
+
+@bp.patch("/users/<user_id>")
+@jwt_required()
+def change_user(user_id: str):
+    _require_admin()
+    user, _changed = update_user(current_user, user_id, json_body())
+    return user.to_dict()

@@ -1,22 +1,13 @@
-"""Audit event writer: each event's hash covers its content and the previous event's hash."""
+"""Audit event writer: each event's MAC covers its content and its predecessor's (aict/audit/chain.py)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 from flask import current_app, has_request_context, request
 
+from aict.audit.chain import event_mac
 from aict.extensions import db
-from aict.models import AuditEvent
-from aict.models.base import iso, utcnow
-
-
-def event_hash(previous: str, event: AuditEvent) -> str:
-    payload = json.dumps([previous, iso(event.at), event.type, event.username, event.ip,
-                          event.workspace_id, event.session_id, event.detail or {}],
-                         sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(payload.encode()).hexdigest()
+from aict.models import AuditChainHead, AuditEvent
+from aict.models.base import utcnow
 
 
 def record(type_: str, *, username: str | None = None, ip: str | None = None,
@@ -27,10 +18,15 @@ def record(type_: str, *, username: str | None = None, ip: str | None = None,
         ip = request.remote_addr
     event = AuditEvent(at=utcnow(), type=type_, username=username, ip=ip, workspace_id=workspace_id,
                        session_id=session_id, detail=detail or {})
-    # One writer at a time, so two events never chain to the same predecessor.
-    with current_app.extensions["aict"].audit_lock:
+    state = current_app.extensions["aict"]
+    # One writer at a time, so two events never chain to the same predecessor: in this process
+    # (the lock), and across processes (the head row's lock, held until the transaction ends).
+    with state.audit_lock:
+        db.session.execute(db.update(AuditChainHead).where(AuditChainHead.id == 1)
+                           .values(writes=AuditChainHead.writes + 1))
         last = db.session.query(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1).scalar()
-        event.hash = event_hash(last or "", event)
+        event.prev_hash = last or ""
+        event.hash = event_mac(state.settings.audit_key, event.prev_hash, event)
         db.session.add(event)
         db.session.flush()
         if commit:

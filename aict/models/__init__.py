@@ -1,10 +1,10 @@
 """Database models. Import from here: `from aict.models import User, Workspace, ...`."""
 
-from aict.models.audit import AuditEvent
+from aict.models.audit import AuditChainHead, AuditEvent
 from aict.models.recordings import RecordingChunk
 from aict.models.sessions import TerminalSession
-from aict.models.users import Login, RevokedLogin, TrustedDevice, User
+from aict.models.users import Login, TrustedDevice, User
 from aict.models.workspaces import Workspace, WorkspaceMember
 
-__all__ = ["AuditEvent", "Login", "RecordingChunk", "RevokedLogin", "TerminalSession", "TrustedDevice", "User",
+__all__ = ["AuditChainHead", "AuditEvent", "Login", "RecordingChunk", "TerminalSession", "TrustedDevice", "User",
            "Workspace", "WorkspaceMember"]

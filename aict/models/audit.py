@@ -20,7 +20,8 @@ class AuditEvent(db.Model):
     workspace_id: Mapped[str | None] = mapped_column(String(32), index=True)
     session_id: Mapped[str | None] = mapped_column(String(32), index=True)
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
-    hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))  # the MAC over its content and prev_hash
+    prev_hash: Mapped[str | None] = mapped_column(String(64), default=None)  # None: before the keyed chain
 
     def to_dict(self) -> dict:
         data = {"id": str(self.id), "at": iso(self.at), "type": self.type, "detail": self.detail or {},
@@ -29,3 +30,13 @@ class AuditEvent(db.Model):
             if getattr(self, key) is not None:
                 data[key] = getattr(self, key)
         return data
+
+
+class AuditChainHead(db.Model):
+    """One row that every audit writer updates first: the update's lock (a row lock in PostgreSQL,
+    the write lock in SQLite) makes writers take turns across processes, so the chain has no forks."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    writes: Mapped[int] = mapped_column(Integer, default=0)

@@ -44,24 +44,20 @@ class User(db.Model):
         return body
 
 
-class RevokedLogin(db.Model):
-    """A login (the refresh token and every access token minted from it) that was logged out."""
-
-    __tablename__ = "revoked_logins"
-
-    login_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    revoked_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(index=True)
-
-
 class Login(db.Model):
-    """One login: its refresh token rotates on every use; a rotated-out one used again ends the login."""
+    """One login: its refresh token rotates on every use; a rotated-out one used again ends the login.
+
+    `refresh_jti` names the newest refresh token, `previous_jti` the one it replaced, which keeps
+    working until the newest is first used (tabs that refresh at once, v1 clients that keep theirs).
+    Logging out sets `revoked_at`: every token of the login is refused from then on.
+    """
 
     __tablename__ = "logins"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     user_id: Mapped[str] = mapped_column(String(32), index=True)
     refresh_jti: Mapped[str | None] = mapped_column(String(64), default=None)
+    previous_jti: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -6,13 +6,13 @@ from aict import protocol
 
 
 def register(app: Flask) -> None:
-    from aict.realtime import connect, handlers, transport  # noqa: F401  (importing registers the handlers)
+    from aict.realtime import authenticate, connect, handlers, transport  # noqa: F401  (importing registers the handlers)
     from aict.realtime.connections import ConnectionRegistry
     from aict.realtime.guard import SocketThrottle
     from aict.realtime.transport.websocket_handler import NoDelayWebSocketHandler
 
     state = app.extensions["aict"]
-    state.connections = ConnectionRegistry()
+    state.connections = ConnectionRegistry(app)
     state.websocket_handler = NoDelayWebSocketHandler
     state.socket_rate = SocketThrottle(state.settings.SOCKET_EVENT_RATE)
     # The two per-keystroke / per-chunk events are answered without Flask's request context

@@ -1,10 +1,20 @@
-"""Who is on each socket: its user, its login (for logout), and the sessions it is attached to."""
+"""Who is on each socket: its user, its login (for logout), the sessions it is attached to, and until
+when its token holds. The sweep ends sockets whose token expired or whose login ended elsewhere."""
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass, field
 
-from aict.extensions import socketio
+from flask import Flask
+
+from aict import protocol
+from aict.db_pool import release_connection
+from aict.extensions import db, socketio
+from aict.models import Login, User
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -14,12 +24,19 @@ class Connection:
     username: str
     login_id: str
     ip: str | None
+    expires_at: float = float("inf")  # the access token's `exp`; `authenticate` moves it on
+    generation: int = 0  # the user's login generation the token was issued under
     attached: set[str] = field(default_factory=set)
 
 
 class ConnectionRegistry:
-    def __init__(self):
+    # Expired tokens are cut off within this (the contract allows 60 s); a login ended by another
+    # process (logout there, a new password, a disabled user) closes this process's sockets within it too.
+    SWEEP_SECONDS = 2.0
+
+    def __init__(self, app: Flask | None = None):
         self._by_sid: dict[str, Connection] = {}
+        self.app = app
 
     def add(self, connection: Connection) -> None:
         self._by_sid[connection.sid] = connection
@@ -34,15 +51,59 @@ class ConnectionRegistry:
         """Close every socket opened with a token of this login (after logout)."""
         return self._disconnect([c.sid for c in self._by_sid.values() if c.login_id == login_id])
 
-    def disconnect_user(self, user_id: str) -> int:
-        """Close every socket of this user (their logins were revoked)."""
-        return self._disconnect([c.sid for c in self._by_sid.values() if c.user_id == user_id])
+    def disconnect_user(self, user_id: str, keep_login: str | None = None) -> int:
+        """Close every socket of this user (their logins were revoked), but those of `keep_login`."""
+        return self._disconnect([c.sid for c in self._by_sid.values()
+                                 if c.user_id == user_id and c.login_id != keep_login])
 
     @staticmethod
-    def _disconnect(sids: list[str]) -> int:
+    def _disconnect(sids: list[str], code: str | None = None, message: str = "") -> int:
         for sid in sids:
+            if code is not None:
+                socketio.emit(protocol.ERROR, {"code": code, "message": message}, to=sid, namespace="/")
             socketio.server.disconnect(sid, namespace="/")
         return len(sids)
 
+    def sweep(self) -> None:
+        """Cut off sockets whose access token expired without `authenticate` (their terminals run on),
+        and those whose login or user was revoked, wherever that happened."""
+        now = time.time()
+        expired = [c.sid for c in self._by_sid.values() if c.expires_at <= now]
+        if expired:
+            self._disconnect(expired, "token_expired",
+                             "Your access token expired; reconnect with a new one (your terminals keep running).")
+        if self._by_sid and self.app is not None:
+            with self.app.app_context():
+                revoked = [sid for sid in self._revoked() if sid not in expired]
+                release_connection()
+            if revoked:
+                self._disconnect(revoked, "token_revoked", "Your login was ended.")
+
+    def _revoked(self) -> list[str]:
+        connections = list(self._by_sid.values())
+        ended: set[str] = set()
+        login_ids = sorted({c.login_id for c in connections})
+        user_ids = sorted({c.user_id for c in connections})
+        current: dict[str, tuple[int, bool]] = {}
+        for chunk in _chunks(login_ids):
+            live = set(db.session.execute(db.select(Login.id).where(Login.id.in_(chunk),
+                                                                  Login.revoked_at.is_(None))).scalars())
+            ended.update(set(chunk) - live)
+        for chunk in _chunks(user_ids):
+            rows = db.session.execute(db.select(User.id, User.login_generation, User.disabled)
+                                      .where(User.id.in_(chunk)))
+            current.update({row.id: (row.login_generation or 0, bool(row.disabled)) for row in rows})
+        stale = []
+        for c in connections:
+            generation, disabled = current.get(c.user_id, (None, True))
+            if c.login_id in ended or disabled or generation != c.generation:
+                stale.append(c.sid)
+        return [sid for sid in stale if sid in self._by_sid]
+
     def __len__(self) -> int:
         return len(self._by_sid)
+
+
+def _chunks(ids: list[str], size: int = 500):
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]

@@ -18,6 +18,12 @@ class SocketViewer:
     def send_output(self, session_id: str, offset: int, data: bytes) -> None:
         socketio.server.send_terminal_output(self.key, session_id, offset, data)
 
+    def room(self) -> int:
+        return socketio.server.output_room(self.key)
+
+    def when_room(self, callback) -> None:
+        socketio.server.when_output_room(self.key, callback, callback)
+
     def send_exit(self, session_id: str, status: ExitStatus) -> None:
         socketio.server.emit(protocol.TERMINAL_EXIT, {"sessionId": session_id, "exitCode": status.exit_code,
                                                "signal": status.signal}, to=self.key, namespace="/")

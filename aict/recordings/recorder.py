@@ -6,6 +6,11 @@ commits (BATCH_ROWS rows or about ROW_BYTES) with the loop running between them;
 commit runs in a native thread. Turning records into asciicast (UTF-8 decoded across chunk
 boundaries, invalid bytes as U+FFFD) happens when a recording is read.
 A recording stops (and says so) at RECORDING_MAX_BYTES.
+
+What a recording has gathered and not stored is bounded: a full row wakes the writer at once, and a
+terminal whose recording is RECORDING_BACKLOG_BYTES behind stops being read until it has caught up
+(the program waits, as it would for a slow viewer). Without the bound, 60 terminals flooding at once
+gathered ~220 MB faster than SQLite took it, and the allocator kept that memory after it was stored.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import json
 import logging
 import struct
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import gevent
 from gevent.hub import get_hub
@@ -24,6 +29,7 @@ from gevent.lock import Semaphore
 from aict.extensions import db
 from aict.models import RecordingChunk
 from aict.models.base import utcnow
+from aict.terminals.live import LiveTerminal
 
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 1.0
@@ -35,6 +41,7 @@ ROW_BYTES = 256 * 1024  # a flood's second is stored as many small commits (~0.5
 BATCH_ROWS = 8
 BETWEEN_COMMITS_SECONDS = 0.001  # a timer, not idle(): under steady load the loop is never idle
 RECORD = struct.Struct(">dcI")  # seconds since start, kind (h=header, o=output, r=resize), length
+HOLD = "recording"  # the reason a terminal's reads are held while its recording catches up
 
 
 class Recorder:
@@ -44,8 +51,11 @@ class Recorder:
     joining a flood's second at flush time (8-64 MB) held the loop for 3-20 ms, once a second.
     """
 
-    def __init__(self, session_id: str, cols: int, rows: int, max_bytes: int):
+    def __init__(self, session_id: str, cols: int, rows: int, max_bytes: int,
+                 on_row: Callable[[Recorder], None] | None = None):
         self.session_id = session_id
+        self.on_row = on_row  # a row is full: the writer may store it now
+        self.pending_bytes = 0  # gathered and not yet handed to the writer
         self.started = time.monotonic()
         self.max_bytes = max_bytes
         self.recorded = 0
@@ -75,6 +85,7 @@ class Recorder:
                 and len(self._row) < ROW_BYTES):
             self._row += data
             self._open_length += len(data)
+            self.pending_bytes += len(data)
             RECORD.pack_into(self._row, self._open, self._open_at, b"o", self._open_length)
         else:
             self._record(now, b"o", data)
@@ -85,21 +96,25 @@ class Recorder:
     def _record(self, at: float, kind: bytes, payload: bytes) -> None:
         if len(self._row) >= ROW_BYTES:
             self._cut()
+            if self.on_row is not None:
+                self.on_row(self)
         self._open = len(self._row) if kind == b"o" else -1
         self._open_at, self._open_length = at, len(payload)
         self._row += RECORD.pack(at, kind, len(payload))
         self._row += payload
+        self.pending_bytes += RECORD.size + len(payload)
 
     def _cut(self) -> None:
-        self._rows.append(bytes(self._row))
+        self._rows.append(self._row)  # stored as is: a bytearray is a blob to both drivers, no copy
         self._row = bytearray()
         self._open = -1
 
-    def pending_rows(self) -> list[bytes]:
+    def pending_rows(self) -> list[bytearray]:
         """Everything gathered since the last call, as binary records in rows of about ROW_BYTES."""
         if self._row:
             self._cut()
         rows, self._rows = self._rows, []
+        self.pending_bytes = 0
         return rows
 
 
@@ -133,19 +148,56 @@ def asciicast(rows: Iterable[bytes]) -> Iterator[str]:
 
 
 class RecordingWriter:
-    """Owns the live recorders of one app and stores what they gathered every second."""
+    """Owns the live recorders of one app; stores what they gathered every second, and full rows at once."""
 
     def __init__(self, app):
         self.app = app
         self.max_bytes = app.config["AICT"].RECORDING_MAX_BYTES
+        self.backlog_bytes = app.config["AICT"].RECORDING_BACKLOG_BYTES
         self.recorders: dict[str, Recorder] = {}
+        self._terminals: dict[str, LiveTerminal] = {}
+        self._full: dict[str, Recorder] = {}  # recorders with a full row waiting, in order
+        self._catching_up: gevent.Greenlet | None = None
+        self._writing = Semaphore()
 
-    def attach(self, session) -> Recorder:
-        recorder = Recorder(session.id, session.cols, session.rows, self.max_bytes)
+    def attach(self, session: LiveTerminal) -> Recorder:
+        recorder = Recorder(session.id, session.cols, session.rows, self.max_bytes, on_row=self._row_full)
         self.recorders[session.id] = recorder
+        self._terminals[session.id] = session
         session.add_output_hook(recorder.output)
         session.add_resize_hook(recorder.resized)
         return recorder
+
+    def _row_full(self, recorder: Recorder) -> None:
+        """Called on the output path: store the row soon, and hold the terminal's reads when too far behind."""
+        self._full[recorder.session_id] = recorder
+        if recorder.pending_bytes >= self.backlog_bytes:
+            terminal = self._terminals.get(recorder.session_id)
+            if terminal is not None:
+                terminal.hold_reading(HOLD)
+        if self._catching_up is None:
+            self._catching_up = gevent.spawn(self._catch_up)
+
+    def _catch_up(self) -> None:
+        try:
+            while self._full:
+                recorders, self._full = list(self._full.values()), {}
+                try:
+                    self._write(recorders)
+                except Exception:
+                    log.exception("storing recordings failed")
+                for recorder in recorders:
+                    terminal = self._terminals.get(recorder.session_id)
+                    if terminal is not None:
+                        terminal.release_reading(HOLD)
+        finally:
+            self._catching_up = None
+
+    def forget(self, session_id: str) -> None:
+        """A terminal that failed to start: nothing of it was recorded."""
+        self.recorders.pop(session_id, None)
+        self._full.pop(session_id, None)
+        self._terminals.pop(session_id, None)
 
     def finish(self, session_id: str) -> None:
         """The session ended: store its last output now and forget it."""
@@ -154,7 +206,10 @@ class RecordingWriter:
             try:
                 self._write([recorder])  # a reader meanwhile waits on its lock, then sees it all
             finally:
-                self.recorders.pop(session_id, None)
+                terminal = self._terminals.get(session_id)
+                self.forget(session_id)
+                if terminal is not None:
+                    terminal.release_reading(HOLD)
 
     def flush(self, session_id: str | None = None) -> None:
         """Store what is pending (for one session, or all) so a reader sees everything so far."""
@@ -164,7 +219,13 @@ class RecordingWriter:
             self._write([self.recorders[session_id]])
 
     def _write(self, recorders: list[Recorder]) -> None:
-        """Small commits, each at most BATCH_ROWS rows or about ROW_BYTES, the loop running between."""
+        """Small commits, each at most BATCH_ROWS rows or about ROW_BYTES, the loop running between.
+        One write at a time: two of them (the second's flush and a full row's) would each take
+        some recorders' locks and wait for the other's."""
+        with self._writing:
+            self._write_now(recorders)
+
+    def _write_now(self, recorders: list[Recorder]) -> None:
         held = []
         try:
             with self.app.app_context():

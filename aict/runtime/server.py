@@ -53,6 +53,7 @@ def start_background_work(app: Flask) -> None:
     from aict.runtime.loop_lag import LoopLag
     from aict.runtime.periodic import every
     from aict.runtime.sqlite_wal import checkpointer_for
+    from aict.services.audit_log import Checkpointer
     from aict.terminals.manager import SWEEP_SECONDS
 
     state = app.extensions["aict"]
@@ -60,6 +61,10 @@ def start_background_work(app: Flask) -> None:
     state.sessions.mark_orphans_exited()
     every(SWEEP_SECONDS, state.terminals.sweep, "terminal sweep")
     every(FLUSH_SECONDS, state.sessions.recordings.flush, "storing recordings")
+    state.audit_checkpoints = Checkpointer(app)
+    every(state.settings.AUDIT_CHECKPOINT_SECONDS, state.audit_checkpoints, "checkpointing the audit chain")
+    every(state.connections.SWEEP_SECONDS, state.connections.sweep, "ending sockets whose token ended")
+    every(HOUSEKEEPING_SECONDS, lambda: forget_ended_logins_and_devices(app), "forgetting ended logins")
     with app.app_context():
         checkpointer = checkpointer_for(db.engine)
         state.db_holds = watch = HoldWatch(db.engine, state.settings.DB_HOLD_WARN_SECONDS)
@@ -67,6 +72,18 @@ def start_background_work(app: Flask) -> None:
     if checkpointer is not None:
         checkpointer.start()
     settle_garbage_collector()
+
+
+HOUSEKEEPING_SECONDS = 3600
+
+
+def forget_ended_logins_and_devices(app: Flask) -> None:
+    from aict.auth.devices import forget_stale_devices
+    from aict.auth.tokens import forget_ended_logins
+
+    with app.app_context():
+        forget_ended_logins()
+        forget_stale_devices()
 
 
 def serve(app: Flask, host: str | None = None, port: int | None = None) -> None:
@@ -82,6 +99,7 @@ def serve(app: Flask, host: str | None = None, port: int | None = None) -> None:
     def stop(*_):
         log.info("shutting down")
         state.sessions.end_all()  # recorded as ended, with their audit events, before the process goes
+        state.audit_checkpoints()  # the chain's head as it stops, so that nothing after it can be cut off unseen
         server.stop(timeout=2)
 
     gevent.signal_handler(signal.SIGINT, stop)  # each runs in a greenlet of its own: it may wait

@@ -68,10 +68,10 @@ class SessionService:
             terminal = self.terminals.start(row.id, backend, owner_id=user.id, workspace_id=workspace.id,
                                             cols=cols, rows=rows, before_start=self.recordings.attach)
         except AppError as error:
-            self.recordings.recorders.pop(row.id, None)  # raised before anything was recorded
+            self.recordings.forget(row.id)  # raised before anything was recorded
             raise start_failure_for(user, workspace, error, started, self.settings.SSH_CONNECT_TIMEOUT) from None
         except BaseException:
-            self.recordings.recorders.pop(row.id, None)
+            self.recordings.forget(row.id)
             raise
         db.session.add(row)
         record("session_start", username=user.username, workspace_id=workspace.id, session_id=row.id,

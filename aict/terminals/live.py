@@ -6,6 +6,7 @@ and the backend is anything that follows aict.terminals.backend.Backend.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -24,6 +25,9 @@ log = logging.getLogger(__name__)
 
 READ_SIZE = 64 * 1024
 MAX_CHUNK = 256 * 1024  # largest single terminal-output frame
+# Output waits for the viewer's connection to have room for this much (or for all there is to send):
+# sending whatever little room there is would cut a replay into slivers.
+MIN_ROOM = 64 * 1024
 # Reading longer than this without a pause lets everything else that is ready run first: a flooding
 # terminal then delays another session's echo by a fraction of a millisecond (8 reads: ~5 ms p50).
 YIELD_AFTER_SECONDS = 0.0002
@@ -50,6 +54,14 @@ class Viewer(Protocol):
 
     def send_revoked(self, session_id: str) -> None: ...
 
+    def room(self) -> int:
+        """Bytes of output the viewer's connection takes now (what it holds unsent is bounded)."""
+        ...
+
+    def when_room(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once the connection has sent what it holds."""
+        ...
+
 
 @dataclass(eq=False)
 class _Attachment:
@@ -60,6 +72,7 @@ class _Attachment:
     exit_sent: bool = False
     busy: bool = False  # a send is in progress (guards re-entrant pumps)
     again: bool = False
+    resume: Callable[[], None] | None = None  # pumps again once the viewer's connection has room
 
 
 @dataclass
@@ -101,6 +114,7 @@ class LiveTerminal:
         self._attachments: dict[str, _Attachment] = {}
         self._read_gate = Event()
         self._read_gate.set()
+        self._holds: set[str] = set()  # reasons to stop reading (a recording catching up)
         self._ending = False
         self._flush_pending = False
         self._last_flush = 0.0
@@ -263,6 +277,11 @@ class LiveTerminal:
                     behind = False
                 limit = min(self.ring.end, a.acked + self.limits.window_bytes, a.sent + MAX_CHUNK)
                 if not behind and limit > a.sent:
+                    room = a.viewer.room()
+                    if room < min(limit - a.sent, MIN_ROOM):  # its connection holds enough unsent
+                        a.viewer.when_room(a.resume)
+                        break
+                    limit = min(limit, a.sent + room)
                     begin, data = a.sent, self.ring.read(a.sent, limit)
                     a.sent = limit
                     a.viewer.send_output(self.id, begin, data)
@@ -277,8 +296,22 @@ class LiveTerminal:
         finally:
             a.busy = False
 
+    def hold_reading(self, reason: str) -> None:
+        """Stop reading the terminal (its program waits) until release_reading(reason)."""
+        self._holds.add(reason)
+        self._update_read_gate()
+
+    def release_reading(self, reason: str) -> None:
+        if reason in self._holds:
+            self._holds.discard(reason)
+            self._update_read_gate()
+
     def _update_read_gate(self) -> None:
-        """Read while anyone has room (or nobody watches); pause when every window is full."""
+        """Read while anyone has room (or nobody watches) and nothing holds reading; pause when every
+        window is full. A terminal that is ending is read to its end whatever holds it."""
+        if self._holds and not self._ending:
+            self._read_gate.clear()
+            return
         if not self._ending and self._attachments:
             end, window = self.ring.end, self.limits.window_bytes
             for a in self._attachments.values():  # a loop, not any(): no generator on every read
@@ -298,6 +331,7 @@ class LiveTerminal:
         replay_from = self.ring.start if since is None else max(since, self.ring.start)
         self._attachments.pop(viewer.key, None)
         attachment = _Attachment(viewer, access, sent=replay_from, acked=replay_from)
+        attachment.resume = functools.partial(self._pump, attachment)
         self._attachments[viewer.key] = attachment
         result = AttachResult(self.status, self.cols, self.rows, end, replay_from)
         self._pump(attachment)

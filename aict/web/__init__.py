@@ -60,6 +60,26 @@ def workspaces_without_script():
                                "No workspace was created, and what you typed went nowhere")
 
 
+@bp.get("/account")
+def account() -> Response:
+    return _page("account.html")
+
+
+@bp.post("/account")
+def account_without_script():
+    return _script_did_not_run("account.html", "account.js", "Nothing was changed, and what you typed went nowhere")
+
+
+@bp.get("/users")
+def users() -> Response:
+    return _page("users.html")
+
+
+@bp.post("/users")
+def users_without_script():
+    return _script_did_not_run("users.html", "users.js", "Nothing was changed, and what you typed went nowhere")
+
+
 @bp.get("/workspaces/<workspace_id>")
 def workspace_terminal(workspace_id: str):
     if not _ID.match(workspace_id):

@@ -10,6 +10,7 @@ import { $ } from "./lib/dom.js";
 import { ERROR } from "./lib/protocol.js";
 import { TerminalSession } from "./session/terminal-session.js";
 import { Banners } from "./terminal-page/banners.js";
+import { offerMembers } from "./terminal-page/members.js";
 import { ConnectionStatus } from "./terminal-page/connection-status.js";
 import { TerminalFit } from "./terminal-page/fit.js";
 import { setupKeyBar } from "./terminal-page/key-bar.js";
@@ -39,10 +40,11 @@ async function findWorkspace({ workspaceId, sessionId }) {
 
 async function start(banners) {
   const linked = document.body.dataset;
-  await initChrome();
+  const me = await initChrome();
   const workspace = await findWorkspace(linked);
   document.title = `${workspace.name} · aict`;
   $("#ws-name").textContent = workspace.name;
+  offerMembers(me, workspace);
 
   const box = $("#terminal");
   const { term, fitAddon } = createTerminalView(box);
@@ -90,7 +92,12 @@ async function start(banners) {
   installTestHooks({ term, session, status, socket });
 
   setupKeyBar(session, term);
-  socket.on(ERROR, (err) => banners.say((err && err.message) || "The server reported an error."));
+  socket.on(ERROR, (err) => {
+    // A token that ran out or a login that ended: the connection deals with it (reconnects with a
+    // fresh token, or goes to the login page); nothing for the user to read.
+    if (err && (err.code === "token_expired" || err.code === "token_revoked")) return;
+    banners.say((err && err.message) || "The server reported an error.");
+  });
   followTabLifecycle(session, () => list.load());
   for (const button of document.querySelectorAll("[data-action=new-terminal]")) {
     button.addEventListener("click", () => opener.newTerminal());

@@ -3,12 +3,14 @@
 import { api } from "./lib/api.js";
 import { initChrome } from "./lib/chrome.js";
 import { $, el, formatTime, showMessage } from "./lib/dom.js";
+import { membersPanel } from "./lib/members-panel.js";
 
 const list = $("#workspace-list");
 const listMessage = $("#list-message");
 const form = $("#create-form");
 const formMessage = $("#create-message");
 let mayCreate = true; // until GET /api/me says otherwise
+let me = null; // GET /api/me: who manages which workspace
 
 function describe(ws) {
   if (ws.kind === "ssh") {
@@ -27,28 +29,57 @@ function renderWorkspaces(workspaces) {
   }
   for (const ws of workspaces) {
     const open = el("a", { class: "ws-open", href: "/workspaces/" + encodeURIComponent(ws.id) }, ws.name);
-    const remove = el(
-      "button",
-      {
-        type: "button",
-        class: "danger small",
-        "aria-label": `Delete workspace ${ws.name}`,
-        onclick: () => deleteWorkspace(ws),
-      },
-      "Delete",
-    );
+    // Only its owner and administrators manage a workspace: nobody else sees these controls.
+    const manages = me.role === "admin" || ws.owner === me.username;
+    const panel = manages ? membersPanel(ws) : null;
+    const membersButton = manages
+      ? el(
+          "button",
+          {
+            type: "button",
+            class: "small",
+            "aria-expanded": "false",
+            "aria-label": `Members of ${ws.name}`,
+            onclick: (event) => {
+              panel.hidden = !panel.hidden;
+              event.currentTarget.setAttribute("aria-expanded", String(!panel.hidden));
+              if (!panel.hidden) panel.load();
+            },
+          },
+          "Members",
+        )
+      : null;
+    const remove = manages
+      ? el(
+          "button",
+          {
+            type: "button",
+            class: "danger small",
+            "aria-label": `Delete workspace ${ws.name}`,
+            onclick: () => deleteWorkspace(ws),
+          },
+          "Delete",
+        )
+      : null;
     list.append(
       el(
         "li",
         { class: "ws-item", dataset: { id: ws.id } },
-        el("div", { class: "ws-main" }, open, el("span", { class: "muted" }, describe(ws))),
         el(
           "div",
-          { class: "ws-side" },
-          ws.host_key_fingerprint ? el("span", { class: "muted mono", title: "Pinned host key" }, ws.host_key_fingerprint) : null,
-          el("span", { class: "muted" }, formatTime(ws.created_at)),
-          remove,
+          { class: "ws-row" },
+          el("div", { class: "ws-main" }, open, el("span", { class: "muted" }, describe(ws))),
+          el(
+            "div",
+            { class: "ws-side" },
+            ws.host_key_fingerprint ? el("span", { class: "muted mono", title: "Pinned host key" }, ws.host_key_fingerprint) : null,
+            ws.owner !== me.username ? el("span", { class: "muted" }, "owner " + ws.owner) : null,
+            el("span", { class: "muted" }, formatTime(ws.created_at)),
+            membersButton,
+            remove,
+          ),
         ),
+        panel,
       ),
     );
   }
@@ -184,7 +215,8 @@ function offerWhatUserMayCreate(can) {
 
 syncKind();
 initChrome()
-  .then((me) => {
+  .then((answer) => {
+    me = answer;
     offerWhatUserMayCreate(me.can);
     return loadWorkspaces();
   })

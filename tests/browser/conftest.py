@@ -116,16 +116,13 @@ def screen_text(page) -> str:
 
 
 def login_with_tokens(page, server, username: str | None = None, password: str | None = None) -> None:
-    """Skip the form: put a fresh login's tokens where the pages keep them (admin by default)."""
-    body = server.api("POST", "/api/auth/login",
-                      json={"username": username or server.admin_username,
-                            "password": password or server.admin_password}).json()
+    """Skip the form: log in as the page does (admin by default), so the browser context holds the
+    login's HttpOnly refresh cookie; pages get their access token from it."""
+    response = page.context.request.post(server.url + "/api/auth/login", data={
+        "username": username or server.admin_username, "password": password or server.admin_password,
+        "refresh_cookie": True})
+    assert response.ok, response.text()
     page.goto(server.url + "/login")
-    page.evaluate("""(body) => {
-      localStorage.setItem("aict.access", body.access_token);
-      localStorage.setItem("aict.refresh", body.refresh_token);
-      localStorage.setItem("aict.accessExpires", String(Date.now() + body.expires_in * 1000));
-    }""", body)
 
 
 def open_terminal(page, server, workspace_id: str) -> str:

@@ -94,18 +94,6 @@ def test_a_paste_bigger_than_one_message_arrives_whole(page, server, workspace):
     poll(lambda: _assert_line(page, str(size)))
 
 
-def test_a_stale_access_token_is_renewed_from_the_refresh_token(page, server, workspace):
-    login_with_tokens(page, server)
-    page.evaluate("""() => {
-      localStorage.setItem("aict.access", "not-a-valid-token");
-      localStorage.setItem("aict.accessExpires", String(Date.now() + 3600 * 1000));
-    }""")
-    open_terminal(page, server, workspace["id"])
-    assert page.evaluate("localStorage.getItem('aict.access')") != "not-a-valid-token"
-    run(page, "echo renewed-$((6*7))")
-    poll(lambda: _assert_line(page, "renewed-42"))
-
-
 def test_two_tabs_share_one_session(page, server, workspace):
     login_with_tokens(page, server)
     session_id = open_terminal(page, server, workspace["id"])
@@ -148,19 +136,6 @@ def test_the_recording_downloads_from_the_session_list(page, server, workspace):
     lines = Path(info.value.path()).read_text(encoding="utf-8").splitlines()
     assert json.loads(lines[0])["version"] == 2
     assert "recorded-42" in "".join(lines[1:])
-
-
-def test_logging_out_forgets_tokens_and_saved_screens(page, server, workspace):
-    login_with_tokens(page, server)
-    open_terminal(page, server, workspace["id"])
-    run(page, "echo secret-output")
-    page.evaluate("window.aictTest.saveResumePoint()")
-    assert page.evaluate("Object.keys(localStorage).some((k) => k.startsWith('aict.resume.'))")
-    page.click("#logout")
-    page.wait_for_url("**/login")
-    assert page.evaluate("Object.keys(localStorage).filter((k) => k.startsWith('aict.'))") == []
-    page.goto(f"{server.url}/workspaces/{workspace['id']}")
-    page.wait_for_url("**/login?next=*")
 
 
 SMALL_RING = 80 * 1024

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import sqlite3
 import time
 from collections.abc import Callable
 
@@ -101,3 +102,11 @@ def raw_websocket(server: RunningServer, token: str | None = None) -> websocket.
     assert ws.recv().startswith("40")  # Socket.IO connected
     return ws
 
+
+
+def audit_events(server: RunningServer, type_: str) -> list[dict]:
+    """The audit events of one type the server wrote (its SQLite database), oldest first."""
+    with sqlite3.connect(server.instance / "aict.db") as db:
+        rows = db.execute("SELECT type, username, detail FROM audit_events WHERE type = ? ORDER BY id",
+                          (type_,)).fetchall()
+    return [{"type": t, "username": u, "detail": json.loads(d)} for t, u, d in rows]

@@ -72,8 +72,9 @@ def test_me_describes_the_caller(server):
     # The contract's `user` (v1.1), and what the caller may create (extension; the default settings).
     assert me.json() == {"id": me.json()["id"], "username": username, "role": "user",
                          "disabled": False, "totp": False, "created_at": me.json()["created_at"],
+                         "last_login_at": me.json()["last_login_at"], "totp_required": False,
                          "can": {"create_local_workspace": False, "create_ssh_workspace": False}}
-    assert me.json()["created_at"].endswith("Z")
+    assert me.json()["created_at"].endswith("Z") and me.json()["last_login_at"].endswith("Z")
     assert isinstance(me.json()["id"], str)
     admin = server.api("GET", "/api/me", server.admin_token).json()
     assert admin["username"] == server.admin_username and admin["role"] == "admin"

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from tests.integration.contract import assert_error
+from tests.integration.contract import assert_error, audit_events
 
 
 def _flask_fails(server, *args: str) -> str:
@@ -18,11 +18,17 @@ def test_create_user_then_set_password_take_effect_on_the_running_server(server)
     username = f"cli{secrets.token_hex(4)}"
     made = server.flask("aict", "create-user", username, "--password", "first-password")
     assert f"Created user {username}." in made.stdout
-    assert server.login(username, "first-password")
+    before = server.api("POST", "/api/auth/login", json={"username": username, "password": "first-password"}).json()
 
     changed = server.flask("aict", "set-password", username, "--password", "second-password")
-    assert f"Password of {username} changed." in changed.stdout
+    assert f"Password of {username} changed; every login of theirs has ended." in changed.stdout
     assert server.login(username, "second-password")
+    # The logins made with the old password end with it: access and refresh tokens alike.
+    assert_error(server.api("GET", "/api/me", before["access_token"]), 401, "token_revoked")
+    assert_error(server.api("POST", "/api/auth/refresh", before["refresh_token"]), 401, "token_revoked")
+    assert {"user": username, "source": "cli"} in [e["detail"] for e in audit_events(server, "password_change")]
+    created = [e["detail"] for e in audit_events(server, "user_create")]
+    assert {"user": username, "role": "user", "source": "cli"} in created
     refused = server.api("POST", "/api/auth/login", json={"username": username, "password": "first-password"})
     assert_error(refused, 401, "invalid_credentials")
 

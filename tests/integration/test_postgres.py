@@ -80,6 +80,32 @@ def test_migrations_login_workspace_and_terminal_on_postgresql(pg_server):
     assert server.api("DELETE", f"/api/workspaces/{workspace['id']}", server.admin_token).status_code == 204
 
 
+def test_refresh_rotation_holds_under_racing_requests_on_postgresql(pg_server):
+    """PostgreSQL lets the racing refreshes interleave for real: one rotates, the rest share its successor."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import jwt
+
+    server: RunningServer = pg_server
+    tokens = login_tokens(server, *new_user(server))
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: server.api("POST", "/api/auth/refresh", tokens["refresh_token"]), range(8)))
+    assert [a.status_code for a in answers] == [200] * 8, [a.text for a in answers]
+    successor = {jwt.decode(a.json()["refresh_token"], options={"verify_signature": False})["jti"] for a in answers}
+    assert len(successor) == 1, successor
+    following = server.api("POST", "/api/auth/refresh", answers[0].json()["refresh_token"])
+    assert following.status_code == 200
+    # the login token's successor was used: the login token is out, and using it ends the login
+    assert_error(server.api("POST", "/api/auth/refresh", tokens["refresh_token"]), 401, "token_revoked")
+    assert_error(server.api("GET", "/api/me", following.json()["access_token"]), 401, "token_revoked")
+    assert _pg_rows("SELECT count(*) FROM logins WHERE revoked_at IS NOT NULL") == [(1,)]
+    # and the newest migration goes down and up again on PostgreSQL
+    server.flask("db", "downgrade", "cd0048521ef8")
+    assert _pg_rows("SELECT count(*) FROM information_schema.tables WHERE table_name = 'revoked_logins'") == [(1,)]
+    server.flask("db", "upgrade")
+    assert _pg_rows("SELECT count(*) FROM information_schema.columns WHERE column_name = 'previous_jti'") == [(1,)]
+
+
 # ---- Redis as the throttling storage -----------------------------------------------------------
 
 @pytest.fixture

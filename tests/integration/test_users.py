@@ -22,8 +22,10 @@ def test_admin_creates_a_user_who_can_log_in(server):
                     "totp": False, "created_at": body["created_at"]}
     assert isinstance(body["id"], str) and body["id"]
     token = login_tokens(server, username, "password-123")["access_token"]
-    assert server.api("GET", "/api/me", token).json() == body | {
-        "can": {"create_local_workspace": False, "create_ssh_workspace": False}}  # no SSH_ALLOWED_HOSTS
+    me = server.api("GET", "/api/me", token).json()
+    assert me == body | {"last_login_at": me["last_login_at"], "totp_required": False,
+                         "can": {"create_local_workspace": False, "create_ssh_workspace": False}}  # default settings
+    assert me["last_login_at"].endswith("Z")
 
 
 def test_admin_creates_another_admin(server):

@@ -76,9 +76,12 @@ class RecordingViewer:
         self.auto_ack = auto_ack
         self.events: list[tuple] = []
         self.revoked: list[str] = []
+        self.room_bytes = 1 << 62  # what its connection takes now; a test lowers it to stand for a full queue
+        self.waiting: list = []  # when_room callbacks not yet called
 
     def send_output(self, session_id: str, offset: int, data: bytes) -> None:
         assert isinstance(data, bytes)
+        self.room_bytes -= len(data)
         self.events.append(("output", offset, data))
         if self.auto_ack:
             self.session.ack(self.key, offset + len(data))
@@ -88,6 +91,19 @@ class RecordingViewer:
 
     def send_revoked(self, session_id: str) -> None:
         self.revoked.append(session_id)
+
+    def room(self) -> int:
+        return self.room_bytes
+
+    def when_room(self, callback) -> None:
+        self.waiting.append(callback)
+
+    def make_room(self, size: int = 1 << 62) -> None:
+        """The connection sent what it held: room again, and the waiting session goes on."""
+        self.room_bytes = size
+        waiting, self.waiting = self.waiting, []
+        for callback in waiting:
+            callback()
 
     def send_resized(self, session_id: str, cols: int, rows: int) -> None:
         self.events.append(("resized", cols, rows))

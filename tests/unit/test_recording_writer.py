@@ -1,5 +1,6 @@
 """RecordingWriter against a real SQLite database: small commits, the event loop running between them."""
 
+import json
 
 import gevent
 from sqlalchemy import event
@@ -59,3 +60,37 @@ def test_many_sessions_are_stored_in_small_commits_with_the_loop_running_between
         stored = db.session.scalar(db.select(db.func.count()).select_from(RecordingChunk))
         names = {r.session_id for r in db.session.execute(db.select(RecordingChunk.session_id)).all()}
     assert stored == SESSIONS and names == {r.session_id for r in recorders}
+
+
+def test_a_flood_is_recorded_whole_while_what_waits_to_be_stored_stays_bounded(app):
+    """A terminal printing faster than the database stores is read no faster than it is recorded:
+    the recording is complete, and what waits in memory never passes its backlog by much."""
+    from aict.recordings.recorder import ROW_BYTES, recording_lines
+    from aict.terminals.live import READ_SIZE, LiveTerminal
+    from tests.unit.session_doubles import ScriptedBackend, wait_until
+
+    writer = app.extensions["aict"].sessions.recordings
+    session_id = sessions_with_output(app)[0].session_id
+    writer.recorders.clear()
+    backend = ScriptedBackend()
+    terminal = LiveTerminal(session_id, backend)
+    recorder = writer.attach(terminal)
+    most_pending = 0
+
+    def watch(_offset, _data):
+        nonlocal most_pending
+        most_pending = max(most_pending, recorder.pending_bytes)
+
+    terminal.add_output_hook(watch)
+    terminal.start()
+    line = b"".join(b"%07d ........................................................\r\n" % n for n in range(500))
+    flood = line * 200  # 6.4 MB, in reads of 32 KB
+    backend.output(*(flood[i:i + 32000] for i in range(0, len(flood), 32000)))
+    wait_until(lambda: terminal.ring.end == len(flood), timeout=60)
+    terminal.kill()
+    wait_until(lambda: terminal.status == "exited")
+    writer.finish(session_id)
+    assert most_pending <= writer.backlog_bytes + ROW_BYTES + READ_SIZE
+    with app.app_context():
+        events = [json.loads(line) for line in recording_lines(session_id)][1:]
+    assert "".join(e[2] for e in events if e[1] == "o").encode() == flood  # every byte, once, in order

@@ -534,3 +534,51 @@ def test_output_after_a_quiet_spell_costs_no_extra_pass_of_the_loop(make_session
         backend.output(b"k")
         wait_until(lambda n=i + 1: v.received == n)
     assert idle_passes == []
+
+
+# ---- what a viewer's connection holds, and reads held back ----------------------------------
+def test_a_connection_without_room_gets_nothing_until_it_has_room_then_the_whole_stream(make_session):
+    session, backend = make_session(ring_bytes=256 * KiB, window_bytes=128 * KiB)
+    v = viewer(session, auto_ack=True)
+    v.room_bytes = 0  # its socket holds a window of other sessions' output, unsent
+    session.attach(v, "operator", 0)
+    stream = random.Random(7).randbytes(100 * KiB)
+    backend.output(*(stream[i:i + 4000] for i in range(0, len(stream), 4000)))
+    wait_until(lambda: session.ring.end == len(stream))
+    settle()
+    assert v.received == 0 and v.waiting, "output went to a connection that had no room"
+    v.make_room(70 * KiB)  # room for one piece, not the whole stream
+    settle()
+    assert 64 * KiB <= v.received <= 70 * KiB  # a piece that fits, not a sliver and not more
+    v.make_room()
+    wait_until(lambda: v.received == len(stream))
+    assert v.contiguous_stream() == (0, stream)
+
+
+def test_small_output_goes_out_while_a_connection_has_a_little_room(make_session):
+    session, backend = make_session()
+    v = viewer(session, auto_ack=True)
+    session.attach(v, "operator", 0)
+    v.room_bytes = 100
+    backend.output(b"echo")
+    wait_until(lambda: v.received == 4)
+    assert not v.waiting
+
+
+def test_held_reads_leave_the_output_in_the_process_until_released(make_session):
+    session, backend = make_session()
+    session.hold_reading("recording")
+    backend.output(b"a" * 1000, b"b" * 1000)
+    settle(0.05)
+    assert session.ring.end <= 1000  # at most the read already under way
+    session.release_reading("recording")
+    wait_until(lambda: session.ring.end == 2000)
+
+
+def test_a_terminal_that_ends_is_read_to_its_end_even_while_held(make_session):
+    session, backend = make_session()
+    session.hold_reading("recording")
+    backend.output(b"last words")
+    session.kill()
+    wait_until(lambda: session.status == "exited")
+    assert session.ring.read(0, session.ring.end) == b"last words"

@@ -15,6 +15,7 @@ Fast paths (FAST_PATHS):
   inline_events      keystrokes and acks answered in the greenlet that read them; a keystroke's
                      answer rides behind its echo
   output_packet      terminal-output's Socket.IO packet encoded by hand
+  output_budget      bulk output a socket holds in engineio's queue bounded by one window
 The contract, on both paths (docs/api.md asks for it; the libraries alone do not give it):
   contract_events    events naming nothing this server handles, unparseable packets and binary
                      events with other than one attachment answered bad_request (JSON nested past
@@ -109,6 +110,7 @@ def install(app: Flask, *, throttle: Callable[[str], bool], bare_events: dict[st
                                      json=contract_events.DepthSafeJson)
     server.throttle = throttle
     if fast_paths:
+        server.output_budget = app.config["AICT"].FLOW_WINDOW_BYTES
         engineio_hooks.install()
         server.inline_handlers.update(bare_events)
         server.inline_handlers.update(shortcuts)

@@ -67,6 +67,14 @@ class ContractServer(socketio.Server):
         self.emit(protocol.TERMINAL_OUTPUT, {"sessionId": session_id, "offset": offset, "data": data},
                   to=sid, namespace="/")
 
+    def output_room(self, sid: str) -> int:
+        """Bytes of terminal output the socket takes now. Unbounded here: only each attachment's
+        flow-control window bounds it (the fast path also bounds the socket, output_budget)."""
+        return 1 << 62
+
+    def when_output_room(self, sid: str, key: object, callback) -> None:
+        callback()
+
     def _handle_eio_message(self, eio_sid, data):
         if not self._logged_in(eio_sid) and not self._before_login(eio_sid, data):
             return

@@ -16,6 +16,7 @@ import engineio
 import engineio.async_drivers.gevent as engineio_gevent
 from engineio.socket import Socket
 
+from aict.realtime.transport import output_budget
 from aict.realtime.transport.contract_events import log_failure_once
 from aict.realtime.transport.versions import attribute_problems, method_problem, problem, problems_in
 
@@ -41,11 +42,15 @@ def install() -> None:
     def polling(self):
         # The writer calls poll() once it has written everything it took: idle from here until
         # it takes the next packets (which it does without yielding once they are there).
+        output_budget.writer_taking(self)
         self.writer_idle = True
+        packets = None
         try:
-            return poll(self)
+            packets = poll(self)
+            return packets
         finally:
             self.writer_idle = False
+            output_budget.writer_took(self, packets)
 
     _websocket_handler.aict_hook = True
     Socket._websocket_handler = _websocket_handler

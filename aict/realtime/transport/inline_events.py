@@ -18,7 +18,7 @@ import gevent
 import socketio
 from gevent.hub import get_hub
 
-from aict.realtime.transport import output_packet
+from aict.realtime.transport import output_budget, output_packet
 from aict.realtime.transport.contract_events import ContractServer
 from aict.realtime.transport.direct_output import has_held, hold, send_text, take_held
 from aict.realtime.transport.versions import attribute_problems, method_problem, problems_in
@@ -43,9 +43,23 @@ class InlineEventsServer(ContractServer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.inline_handlers: dict[str, InlineHandler] = {}
+        self.output_budget = 2 * 1024 * 1024  # bytes of output one socket holds queued (FLOW_WINDOW_BYTES)
 
     def send_terminal_output(self, sid: str, session_id: str, offset: int, data: bytes) -> None:
         output_packet.send_terminal_output(self, sid, session_id, offset, data)
+
+    def output_room(self, sid: str) -> int:
+        eio_socket = self._eio_socket(sid)
+        return 0 if eio_socket is None else output_budget.room(eio_socket, self.output_budget)
+
+    def when_output_room(self, sid: str, key: object, callback) -> None:
+        eio_socket = self._eio_socket(sid)
+        if eio_socket is not None:  # else the socket is gone, and its attachments with it
+            output_budget.when_room(eio_socket, key, callback)
+
+    def _eio_socket(self, sid: str):
+        eio_sid = self.manager.eio_sid_from_sid(sid, "/")
+        return None if eio_sid is None else self.eio.sockets.get(eio_sid)
 
     def _handle_eio_message(self, eio_sid, data):
         # '2' (event), an optional ack id, then the JSON array: namespaced or binary packets, events

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import socketio
 
+from aict.realtime.transport import output_budget
 from aict.realtime.transport.direct_output import send_binary_event, take_held
 from aict.realtime.transport.versions import method_problem, problem, problems_in
 
@@ -41,6 +42,8 @@ def send_terminal_output(server: socketio.Server, sid: str, session_id: str, off
     if eio_socket is None or not send_binary_event(eio_socket, header, data, held):
         server.eio.send(eio_sid, header)
         server.eio.send(eio_sid, data)
+        if eio_socket is not None:
+            output_budget.queued(eio_socket, len(data))
         for message in held:
             server.eio.send(eio_sid, message)
 

@@ -1,10 +1,17 @@
-// HTTP JSON API client: bearer tokens kept in localStorage (shared by every tab),
-// one refresh attempt on 401, then back to the login page.
+// HTTP JSON API client. The access token lives in this page's memory only; the refresh token is an
+// HttpOnly cookie (scoped to /api/auth) that no script can read. A reload or a new tab gets its
+// access token from the cookie. One refresh attempt on 401, then back to the login page.
 
-const ACCESS = "aict.access";
-const REFRESH = "aict.refresh";
-const ACCESS_EXPIRES = "aict.accessExpires";
-const EXPIRY_MARGIN_MS = 30_000;
+// A request that uses the cookie carries this header: cross-site forms cannot, and the server
+// refuses cookie requests without it.
+const COOKIE_GUARD = { "X-Requested-With": "aict" };
+const RENEW_MARGIN_MAX_MS = 90_000; // renew at half the token's life, at most this long before its end
+// Where pages before this one kept tokens: removed wherever this code runs (in a browser).
+if (typeof localStorage !== "undefined") {
+  for (const key of ["aict.access", "aict.refresh", "aict.accessExpires"]) localStorage.removeItem(key);
+}
+/** Where a user enrols two-factor authentication (and an admin must, under REQUIRE_TOTP_FOR_ADMINS). */
+export const ACCOUNT_PAGE = "/account";
 
 export class ApiError extends Error {
   constructor(status, code, message, body) {
@@ -15,30 +22,37 @@ export class ApiError extends Error {
   }
 }
 
+let access = null; // {token, renewAt, expiresAt}
+let loginEnded = false;
+let loggingOut = false;
+
 export function accessToken() {
-  return localStorage.getItem(ACCESS);
+  return access ? access.token : null;
 }
 
-export function hasTokens() {
-  return Boolean(localStorage.getItem(ACCESS) || localStorage.getItem(REFRESH));
+function keepAccessToken({ access_token, expires_in }) {
+  const lifetime = (Number(expires_in) || 900) * 1000;
+  const now = Date.now();
+  access = {
+    token: access_token,
+    expiresAt: now + lifetime,
+    renewAt: now + lifetime - Math.min(lifetime / 2, RENEW_MARGIN_MAX_MS),
+  };
+  loginEnded = false;
 }
 
-export function storeTokens({ access_token, refresh_token, expires_in }) {
-  localStorage.setItem(ACCESS, access_token);
-  if (refresh_token) localStorage.setItem(REFRESH, refresh_token);
-  const seconds = Number(expires_in) || 900;
-  localStorage.setItem(ACCESS_EXPIRES, String(Date.now() + seconds * 1000));
+/** When the access token should be renewed (ms since the epoch); now when there is none. */
+export function accessRenewAt() {
+  return access ? access.renewAt : Date.now();
 }
 
-export function clearTokens() {
-  localStorage.removeItem(ACCESS);
-  localStorage.removeItem(REFRESH);
-  localStorage.removeItem(ACCESS_EXPIRES);
+function accessTokenDue() {
+  return !access || Date.now() >= access.renewAt;
 }
 
-export function accessTokenExpired() {
-  const expires = Number(localStorage.getItem(ACCESS_EXPIRES) || 0);
-  return !accessToken() || Date.now() > expires - EXPIRY_MARGIN_MS;
+/** Whether this page still has a login (not logged out, not refused by the server). */
+export function loginActive() {
+  return !loggingOut && !loginEnded;
 }
 
 /** Where the login page sends the user back to: a same-origin path only. */
@@ -48,8 +62,6 @@ export function safeNextPath(raw) {
   }
   return raw;
 }
-
-let loggingOut = false;
 
 export function goToLogin() {
   if (loggingOut) return; // logout() goes to the login page itself
@@ -74,31 +86,49 @@ function errorFrom(response, body) {
   return new ApiError(response.status, err.code || "http_" + response.status, message, body);
 }
 
+/** Forget everything the pages stored, saved screens included (they may hold secrets). */
+function clearStoredState() {
+  for (const storage of [localStorage, sessionStorage]) {
+    const keys = [];
+    for (let i = 0; i < storage.length; i += 1) {
+      const key = storage.key(i);
+      if (key && key.startsWith("aict.")) keys.push(key);
+    }
+    keys.forEach((key) => storage.removeItem(key));
+  }
+}
+
+/** The server refused the login (ended, expired, never there): drop the token and the saved screens. */
+function loginHasEnded() {
+  access = null;
+  loginEnded = true;
+  clearStoredState();
+}
+
 let refreshing = null;
 
-/** Trade the refresh token for a new access token; shared by concurrent callers. */
+/** Trade the refresh cookie for a new access token; shared by concurrent callers. False: no login. */
 export function refreshAccessToken() {
   if (!refreshing) {
     refreshing = (async () => {
-      const refresh = localStorage.getItem(REFRESH);
-      if (!refresh) return false;
       let response;
       try {
         response = await fetch("/api/auth/refresh", {
           method: "POST",
-          headers: { Authorization: "Bearer " + refresh },
+          headers: COOKIE_GUARD,
+          credentials: "same-origin",
         });
       } catch {
         throw new ApiError(0, "network", "The server cannot be reached.");
       }
       if (!response.ok) {
         if (response.status === 401 || response.status === 403) {
-          clearTokens();
+          loginHasEnded();
           return false;
         }
         throw errorFrom(response, await parseBody(response));
       }
-      storeTokens(await response.json());
+      keepAccessToken(await response.json());
       return true;
     })().finally(() => {
       refreshing = null;
@@ -109,15 +139,15 @@ export function refreshAccessToken() {
 
 /** An access token that is not about to expire, refreshing it when needed; null when logged out. */
 export async function freshAccessToken() {
-  if (accessTokenExpired()) {
+  if (accessTokenDue()) {
     const ok = await refreshAccessToken();
     if (!ok) return null;
   }
   return accessToken();
 }
 
-async function send(method, path, json, token) {
-  const headers = {};
+async function send(method, path, json, token, extraHeaders = {}) {
+  const headers = { ...extraHeaders };
   if (token) headers.Authorization = "Bearer " + token;
   const init = { method, headers };
   if (json !== undefined) {
@@ -146,13 +176,17 @@ export async function api(method, path, json) {
       response = await send(method, path, json, token);
     }
     if (response.status === 401) {
-      clearTokens();
+      loginHasEnded();
       goToLogin();
       throw new ApiError(401, "not_authenticated", "Your session has ended. Please log in again.");
     }
   }
   const body = await parseBody(response);
-  if (!response.ok) throw errorFrom(response, body);
+  if (!response.ok) {
+    const err = errorFrom(response, body);
+    if (err.code === "totp_required" && location.pathname !== ACCOUNT_PAGE) location.assign(ACCOUNT_PAGE);
+    throw err;
+  }
   return body;
 }
 
@@ -174,7 +208,8 @@ export async function download(path, filename) {
 }
 
 export async function login(username, password, otp) {
-  const payload = { username, password };
+  // The refresh token comes back as an HttpOnly cookie, not in the body.
+  const payload = { username, password, refresh_cookie: true };
   if (otp) payload.otp = otp;
   const response = await send("POST", "/api/auth/login", payload);
   const body = await parseBody(response);
@@ -184,27 +219,21 @@ export async function login(username, password, otp) {
     if (retry) err.retryAfter = Number(retry);
     throw err;
   }
-  storeTokens(body);
+  clearStoredState(); // a new login starts with no screens saved by an earlier one
+  keepAccessToken(body);
   return body;
 }
 
-/** Forget everything the pages stored, saved screens included (they may hold secrets). */
-function clearStoredState() {
-  for (const storage of [localStorage, sessionStorage]) {
-    const keys = [];
-    for (let i = 0; i < storage.length; i += 1) {
-      const key = storage.key(i);
-      if (key && key.startsWith("aict.")) keys.push(key);
-    }
-    keys.forEach((key) => storage.removeItem(key));
-  }
-}
-
+/** End this login: the server revokes it and drops the cookie; the saved screens go too. */
 export async function logout() {
   loggingOut = true;
   const token = accessToken();
+  access = null;
   clearStoredState();
-  if (token) {
+  // The cookie names the login even when the access token has run out; a bearer token is the way
+  // only for a page without the cookie.
+  const answer = await send("POST", "/api/auth/logout", undefined, undefined, COOKIE_GUARD).catch(() => null);
+  if (answer && answer.status === 401 && token) {
     await send("POST", "/api/auth/logout", undefined, token).catch(() => {});
   }
 }

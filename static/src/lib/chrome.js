@@ -1,11 +1,15 @@
 // The page header shared by the signed-in pages: who is logged in, and log out.
 
-import { api, goToLogin, hasTokens, logout } from "./api.js";
+import { ACCOUNT_PAGE, api, freshAccessToken, goToLogin, logout } from "./api.js";
 import { $ } from "./dom.js";
 
 /** Check we are logged in (else go to the login page) and fill the header. Resolves with /api/me. */
 export async function initChrome() {
-  if (!hasTokens()) {
+  // A reload or a new tab has no access token yet: the refresh cookie gets one. Without a login
+  // (refused: the saved screens are cleared then) off to the login page; with the server out of
+  // reach the page goes on and says so where it fails.
+  const loggedIn = await freshAccessToken().then(Boolean, () => true);
+  if (!loggedIn) {
     goToLogin();
     return new Promise(() => {});
   }
@@ -18,10 +22,21 @@ export async function initChrome() {
     });
   }
   const me = await api("GET", "/api/me");
+  if (mustEnrolTotp(me) && location.pathname !== ACCOUNT_PAGE) {
+    location.assign(ACCOUNT_PAGE); // the server refuses everything else until then
+    return new Promise(() => {});
+  }
   const who = $("#whoami");
   if (who) {
     who.textContent = me.username + (me.role === "admin" ? " (admin)" : "");
     who.hidden = false;
   }
+  const usersLink = $("#nav-users");
+  if (usersLink) usersLink.hidden = me.role !== "admin";
   return me;
+}
+
+/** This server wants two-factor authentication of this user (REQUIRE_TOTP_FOR_ADMINS), and it is not on yet. */
+export function mustEnrolTotp(me) {
+  return Boolean(me.totp_required && !me.totp);
 }

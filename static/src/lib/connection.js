@@ -1,14 +1,15 @@
-// The Socket.IO connection: token auth (refreshed when it expires), automatic
-// reconnection with backoff, and a visible status for the user. Only socket.io-client's
+// The Socket.IO connection: token auth (renewed on the open socket before the token expires),
+// automatic reconnection with backoff, and a visible status for the user. Only socket.io-client's
 // public API; the server's refusals are told apart by their code.
 
 import { io } from "socket.io-client";
-import { freshAccessToken, goToLogin, refreshAccessToken } from "./api.js";
+import { accessRenewAt, accessToken, freshAccessToken, goToLogin, refreshAccessToken } from "./api.js";
+import { AUTHENTICATE } from "./protocol.js";
 
 // What a refusal by the server (connect_error's data: {code, message}) asks of the page.
 // Any other code (database_busy: the server could not check the token in time) is retried.
 const LOGIN_CODES = new Set(["token_expired", "invalid_token", "token_revoked", "unauthorized"]); // renew it
-const FINAL_CODES = new Set(["forbidden_origin"]); // retrying cannot help: say why and stop
+const FINAL_CODES = new Set(["forbidden_origin", "totp_required"]); // retrying cannot help: say why and stop
 
 // How the page gets through: WebSocket first, the quick way in. Where it is refused (a proxy that
 // does not pass the upgrade), tryAllTransports falls back to HTTP long-polling within the same
@@ -83,7 +84,7 @@ export function connect({ onStatus, onConnect }) {
     auth: (send) => {
       freshAccessToken()
         .then((token) => send({ token: token || "" }))
-        .catch(() => send({ token: localStorage.getItem("aict.access") || "" }));
+        .catch(() => send({ token: accessToken() || "" }));
     },
   });
   const way = followTheWayThrough(socket, start);
@@ -115,14 +116,18 @@ export function connect({ onStatus, onConnect }) {
       .catch(() => retryLater());
   }
 
+  const renewal = keepTokenFresh(socket);
+
   socket.on("connect", () => {
     retry.renewedLogin = false;
     retry.delay = RETRY_FIRST_MS;
+    renewal.start();
     onStatus("connected", "");
     onConnect();
   });
 
   socket.on("disconnect", (reason) => {
+    renewal.stop();
     if (reason === "io client disconnect") {
       onStatus("disconnected", "closed");
     } else if (reason === "io server disconnect") {
@@ -168,6 +173,49 @@ export function connect({ onStatus, onConnect }) {
   onStatus("connecting", "");
   socket.connect();
   return socket;
+}
+
+const RENEW_RETRY_MS = 5000;
+
+/**
+ * An open socket's access token expires like any other: the server cuts off a socket whose token
+ * ran out. Before it does (at the token's renewal time), send `authenticate` with a fresh one.
+ * A socket that connects again sends a fresh token anyway, so the renewal runs while connected.
+ */
+function keepTokenFresh(socket) {
+  let timer = null;
+  const later = (ms) => {
+    clearTimeout(timer);
+    timer = setTimeout(renew, Math.max(1000, ms));
+  };
+  async function renew() {
+    timer = null;
+    if (!socket.connected) return;
+    let token;
+    try {
+      token = await freshAccessToken();
+    } catch {
+      later(RENEW_RETRY_MS); // the server is out of reach for now
+      return;
+    }
+    if (!token) {
+      goToLogin(); // the login ended: the socket will be closed too
+      return;
+    }
+    const answer = await request(socket, AUTHENTICATE, { token });
+    if (answer.ok) {
+      later(accessRenewAt() - Date.now());
+    } else if (socket.connected) {
+      later(RENEW_RETRY_MS);
+    }
+  }
+  return {
+    start: () => later(accessRenewAt() - Date.now()),
+    stop: () => {
+      clearTimeout(timer);
+      timer = null;
+    },
+  };
 }
 
 function humanReason(reason) {

@@ -11,9 +11,10 @@ export const TERMINAL_RESIZE = "terminal-resize";
 export const TERMINAL_ACK = "terminal-ack"; // the only event that needs no acknowledgement
 export const KILL_TERMINAL = "kill-terminal";
 export const LIST_TERMINALS = "list-terminals";
+export const AUTHENTICATE = "authenticate"; // a new access token for this socket, before the old one expires
 
 export const CLIENT_EVENTS = [CREATE_TERMINAL, ATTACH_TERMINAL, DETACH_TERMINAL, TERMINAL_INPUT, TERMINAL_RESIZE,
-  TERMINAL_ACK, KILL_TERMINAL, LIST_TERMINALS];
+  TERMINAL_ACK, KILL_TERMINAL, LIST_TERMINALS, AUTHENTICATE];
 
 // ---- server -> client ----
 export const TERMINAL_OUTPUT = "terminal-output";

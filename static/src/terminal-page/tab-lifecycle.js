@@ -2,7 +2,7 @@
 // terminal over, a hidden one saves its screen and soon stops holding the terminal back, a shown
 // one catches up.
 
-import { hasTokens } from "../lib/api.js";
+import { loginActive } from "../lib/api.js";
 
 const PARK_AFTER_MS = 10_000; // a hidden tab stops holding the process back after this
 const LIST_EVERY_MS = 15_000; // the list of running terminals, refreshed while the tab is seen
@@ -15,9 +15,9 @@ export function followTabLifecycle(session, refreshList) {
   window.addEventListener("focus", () => session.claimSize());
 
   // Save the screen and its offset when the page goes away (reload, tab close, app switch on phones).
-  // (Not after logging out: that cleared them on purpose.)
+  // (Not once the login ended, by logging out or refused by the server: that cleared them on purpose.)
   const saveScreen = () => {
-    if (hasTokens()) session.saveResumePoint();
+    if (loginActive()) session.saveResumePoint();
   };
   window.addEventListener("pagehide", saveScreen);
 

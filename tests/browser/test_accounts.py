@@ -1,0 +1,234 @@
+"""The account, users and members pages in a real browser: two-factor enrolment and login with a
+code, an admin disabling a user whose terminal page then logs out, members managed from the page."""
+
+from __future__ import annotations
+
+import time
+
+import pyotp
+import pytest
+
+from tests.browser.conftest import DESKTOP, login_with_tokens, open_terminal, poll
+from tests.server import RunningServer
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """This module's own server: its tests fail logins on purpose, which on the shared server would
+    add up to the per-IP block (20 failures from 127.0.0.1) and lock the rest of the suite out."""
+    running = RunningServer(tmp_path_factory.mktemp("aict-accounts"), {
+        "AICT_LOGIN_RATE": "10000 per minute", "AICT_LOGIN_IP_FAILURES": "100000"}).start()
+    yield running
+    running.stop()
+
+
+def _log_in_with_the_form(page, server, username: str, password: str) -> None:
+    page.goto(server.url + "/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+
+
+def _grant(server, workspace_id: str, username: str, access: str) -> None:
+    response = server.api("POST", f"/api/workspaces/{workspace_id}/members", server.admin_token,
+                          json={"username": username, "access": access})
+    assert response.status_code == 201, response.text
+
+
+def _members(server, workspace_id: str) -> list[dict]:
+    return server.api("GET", f"/api/workspaces/{workspace_id}/members", server.admin_token).json()
+
+
+def test_enrol_totp_from_the_qr_codes_secret_then_log_in_with_a_code(page, server):
+    username, _ = server.create_user()
+    _log_in_with_the_form(page, server, username, "password-123")
+    page.locator("#whoami").wait_for()
+    page.get_by_role("link", name="Account").click()
+    page.get_by_role("button", name="Set up two-factor authentication").click()
+
+    qr = page.get_by_alt_text("QR code of your two-factor secret")
+    qr.wait_for()
+    poll(lambda: _assert(qr.evaluate("img => img.complete && img.naturalWidth > 100")))
+    secret = poll(lambda: _shown_secret(page))
+    authenticator = pyotp.TOTP(secret)
+    assert authenticator.provisioning_uri(name=username, issuer_name="aict")  # a valid base32 secret
+    page.get_by_label("Code from the app").fill(authenticator.now())
+    page.get_by_role("button", name="Turn on").click()
+    page.get_by_text("Two-factor authentication is on. From now on").wait_for()
+    assert page.locator("#totp-state").inner_text().startswith("On")
+    assert not page.locator("#totp-qr").is_visible()
+
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url("**/login")
+    page.fill("#username", username)
+    page.fill("#password", "password-123")
+    assert not page.locator("#otp").is_visible()
+    page.click("button[type=submit]")
+    page.get_by_label("One-time code").wait_for()  # the server answered otp_required
+    assert "one-time code" in page.locator("#login-message").inner_text()
+    page.get_by_label("One-time code").fill("000000" if authenticator.now() != "000000" else "111111")
+    page.click("button[type=submit]")
+    poll(lambda: _assert("wrong" in page.locator("#login-message").inner_text()))
+    # The code just used to confirm works no more; the next step's code is accepted (clock drift).
+    page.get_by_label("One-time code").fill(authenticator.at(time.time() + 30))
+    page.click("button[type=submit]")
+    page.wait_for_url(server.url + "/")
+    poll(lambda: _assert(page.locator("#whoami").inner_text() == username))
+
+
+def test_an_admin_disables_a_user_whose_open_terminal_page_is_logged_out_within_5_seconds(browser, page, server):
+    username, _ = server.create_user()
+    workspace = server.create_local_workspace()
+    _grant(server, workspace["id"], username, "operator")
+    login_with_tokens(page, server, username, "password-123")
+    open_terminal(page, server, workspace["id"])
+
+    admin = browser.new_context(viewport=DESKTOP).new_page()
+    admin.on("dialog", lambda dialog: dialog.accept())
+    try:
+        login_with_tokens(admin, server)
+        admin.goto(server.url + "/users")
+        row = admin.locator(f"tr[data-username='{username}']")
+        row.get_by_role("button", name="Disable").click()
+        clicked = time.monotonic()
+        page.wait_for_url("**/login?next=*", timeout=5_000)
+        assert time.monotonic() - clicked < 5
+        admin.get_by_text(f"{username} is disabled and logged out.").wait_for()
+        poll(lambda: _assert(row.locator("td").nth(1).inner_text() == "Disabled"))
+        assert row.get_by_role("button", name="Enable").is_visible()
+    finally:
+        admin.context.close()
+    # Logged out for real: the page's stored login is gone, and the password no longer works.
+    assert page.evaluate("localStorage.getItem('aict.access')") is None
+    refused = server.api("POST", "/api/auth/login", json={"username": username, "password": "password-123"})
+    assert refused.status_code == 401
+
+
+def test_an_admin_manages_the_members_of_a_workspace_from_the_page(browser, page, server):
+    member, _ = server.create_user()
+    workspace = server.create_local_workspace()
+    page.on("dialog", lambda dialog: dialog.accept())
+    login_with_tokens(page, server)
+    page.goto(server.url + "/")
+    item = page.locator(f"li.ws-item[data-id='{workspace['id']}']")
+    item.get_by_role("button", name=f"Members of {workspace['name']}").click()
+    item.get_by_text("No members yet").wait_for()
+
+    item.get_by_label("Username to add").fill(f"{member}-nobody")
+    item.get_by_role("button", name="Add member").click()
+    item.get_by_text(f"There is no user named “{member}-nobody”.").wait_for()
+
+    item.get_by_label("Username to add").fill(member)
+    item.get_by_label("Access of the new member").select_option("viewer")
+    item.get_by_role("button", name="Add member").click()
+    item.get_by_text(f"{member} is now a member (viewer).").wait_for()
+    assert _members(server, workspace["id"]) == [{"username": member, "access": "viewer"}]
+
+    item.get_by_label(f"Access of {member}").select_option("operator")
+    item.get_by_text(f"{member} is now an operator.").wait_for()
+    assert _members(server, workspace["id"]) == [{"username": member, "access": "operator"}]
+
+    item.locator(f"li.member[data-username='{member}']").get_by_role("button", name="Remove").click()
+    item.get_by_text(f"{member} was removed.").wait_for()
+    assert _members(server, workspace["id"]) == []
+
+
+def test_a_member_sees_no_controls_they_may_not_use(page, server):
+    member, _ = server.create_user()
+    workspace = server.create_local_workspace()
+    _grant(server, workspace["id"], member, "operator")
+    login_with_tokens(page, server, member, "password-123")
+    page.goto(server.url + "/")
+    item = page.locator(f"li.ws-item[data-id='{workspace['id']}']")
+    item.wait_for()
+    assert item.get_by_text(f"owner {server.admin_username}").is_visible()
+    assert item.get_by_role("button").count() == 0  # no Members, no Delete
+    assert not page.locator("#nav-users").is_visible()
+
+    page.get_by_role("link", name="Account").click()
+    page.locator("#password-form").wait_for()
+    page.goto(server.url + "/users")
+    page.get_by_text("Only administrators manage users.").wait_for()
+    assert not page.locator("#create-user-form").is_visible()
+    assert not page.locator("#user-rows").is_visible()
+
+
+def test_the_users_page_creates_users_and_says_why_the_last_admin_stays(page, start_server):
+    server = start_server()
+    page.on("dialog", lambda dialog: dialog.accept())
+    login_with_tokens(page, server)
+    page.goto(server.url + "/")
+    page.get_by_role("link", name="Users").click()
+    page.wait_for_url("**/users")
+    page.get_by_label("Username", exact=True).fill("carol")
+    page.get_by_label("Password (at least 8 characters)").fill("carols-password")
+    page.get_by_role("button", name="Create user").click()
+    page.get_by_text("User “carol” created.").wait_for()
+    carol = page.locator("tr[data-username='carol']")
+    assert carol.locator("td").nth(0).locator("select").input_value() == "user"
+
+    own = page.locator(f"tr[data-username='{server.admin_username}']")
+    own.get_by_label(f"Role of {server.admin_username}").select_option("user")
+    page.get_by_text("last enabled administrator").wait_for()
+    poll(lambda: _assert(own.get_by_label(f"Role of {server.admin_username}").input_value() == "admin"))  # as it is
+    page.evaluate("document.querySelector('#users-message').hidden = true")  # so the next refusal is seen anew
+    own.get_by_role("button", name="Disable").click()
+    page.get_by_text("last enabled administrator").wait_for()
+    assert own.locator("td").nth(1).inner_text() == "Active"
+
+    carol.get_by_role("button", name="Reset password").click()
+    carol.get_by_label("New password for carol").fill("carols-new-password")
+    carol.get_by_role("button", name="Set password", exact=True).click()
+    page.get_by_text("carol has a new password").wait_for()
+    assert server.login("carol", "carols-new-password")
+
+
+def test_an_admin_is_taken_to_enrolment_first_when_the_server_requires_totp(page, start_server):
+    server = start_server({"AICT_REQUIRE_TOTP_FOR_ADMINS": "1"})
+    _log_in_with_the_form(page, server, server.admin_username, server.admin_password)
+    page.wait_for_url("**/account")
+    page.get_by_text("This server requires administrators to use two-factor authentication").wait_for()
+    assert not page.locator("#password-form").is_visible()
+    page.get_by_role("button", name="Set up two-factor authentication").click()
+    secret = poll(lambda: _shown_secret(page))
+    page.get_by_label("Code from the app").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Turn on").click()
+    page.get_by_text("Two-factor authentication is on.").wait_for()
+    assert page.locator("#password-form").is_visible()
+    assert not page.locator("#totp-off-form").is_visible()  # admins keep it on here
+    page.goto(server.url + "/")
+    page.locator("#whoami").wait_for()
+    assert page.url == server.url + "/"
+
+
+def _assert(condition: bool) -> None:
+    assert condition
+
+
+def _shown_secret(page) -> str:
+    """The secret the page shows as text (in groups of four), once it does."""
+    secret = page.locator("#totp-secret").inner_text().replace(" ", "")
+    assert len(secret) >= 26, secret
+    return secret
+
+
+def test_members_are_managed_beside_the_terminals_too_and_only_by_those_who_may(browser, page, server):
+    member, _ = server.create_user()
+    workspace = server.create_local_workspace()
+    login_with_tokens(page, server)
+    open_terminal(page, server, workspace["id"])
+    sidebar = page.locator("#sidebar")
+    sidebar.get_by_role("button", name="Members").click()
+    sidebar.get_by_label("Username to add").fill(member)
+    sidebar.get_by_role("button", name="Add member").click()
+    sidebar.get_by_text(f"{member} is now a member (operator).").wait_for()
+    assert _members(server, workspace["id"]) == [{"username": member, "access": "operator"}]
+    page.screenshot(path="/tmp/shot-terminal-members.png")
+
+    other = browser.new_context(viewport=DESKTOP).new_page()
+    try:
+        login_with_tokens(other, server, member, "password-123")
+        open_terminal(other, server, workspace["id"])
+        assert other.locator("#sidebar").get_by_role("button", name="Members").count() == 0
+    finally:
+        other.context.close()

@@ -1,0 +1,239 @@
+"""The audit log as an admin reviews it: pages, filters, exports, and a keyed chain that shows an
+event altered, removed, slipped in or cut off the end, through the API and `flask aict audit-verify`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import secrets
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import requests
+
+AUDIT_KEY = "k" * 48
+
+
+@pytest.fixture
+def audited(start_server):
+    """A server of its own (the tests rewrite its database), checkpointing its chain every second."""
+    return start_server({"AICT_AUDIT_CHECKPOINT_SECONDS": "1", "AICT_LOGIN_RATE": "10000 per minute",
+                         "AICT_LOGIN_IP_FAILURES": "100000", "AICT_LOGIN_USER_FAILURES": "100000"})
+
+
+def failed_logins(server, count: int, prefix: str = "nobody") -> None:
+    for n in range(count):
+        response = server.api("POST", "/api/auth/login", json={"username": f"{prefix}{n}", "password": "wrong-pass"})
+        assert response.status_code == 401, response.text
+
+
+def verify(server) -> dict:
+    response = server.api("GET", "/api/audit/verify", server.admin_token)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def verify_cli(server) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "aict", "audit-verify"], cwd=server.root,
+                          env=server.env, capture_output=True, text=True, timeout=120)
+
+
+def rows(server, sql: str, *args):
+    with sqlite3.connect(server.instance / "aict.db") as db:
+        return db.execute(sql, args).fetchall()
+
+
+def wait_for_checkpoint(server, event_id: int) -> None:
+    path = server.instance / "audit-checkpoints.log"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if path.exists() and any(json.loads(line)["id"] >= event_id for line in path.read_text().splitlines()):
+            return
+        time.sleep(0.1)
+    raise AssertionError("the chain's head was never checkpointed")
+
+
+# ---- reading ----------------------------------------------------------------------------------
+def test_pages_come_newest_first_and_the_cursor_walks_all_of_them_once(audited):
+    failed_logins(audited, 7, prefix=f"p{secrets.token_hex(3)}-")
+    token = audited.admin_token
+    everything = audited.api("GET", "/api/audit?limit=1000", token).json()
+    assert everything["next_cursor"] is None
+    ids = [int(e["id"]) for e in everything["events"]]
+    assert ids == sorted(ids, reverse=True) and len(ids) >= 8  # the admin's login and the 7 failures
+    seen, cursor = [], None
+    while True:
+        page = audited.api("GET", "/api/audit", token, params={"limit": 3, "cursor": cursor}).json()
+        assert len(page["events"]) <= 3
+        seen += [int(e["id"]) for e in page["events"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ids
+    event = everything["events"][0]
+    assert set(event) >= {"id", "at", "type", "detail", "hash"} and event["at"].endswith("Z")
+
+
+def test_filters_by_type_user_and_time(audited):
+    prefix = f"f{secrets.token_hex(3)}-"
+    before = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 1))
+    failed_logins(audited, 3, prefix=prefix)
+    token = audited.admin_token
+    failures = audited.api("GET", "/api/audit", token, params={"type": "login_failed", "since": before}).json()
+    assert {e["username"] for e in failures["events"]} >= {f"{prefix}{n}" for n in range(3)}
+    assert all(e["type"] == "login_failed" for e in failures["events"])
+    one = audited.api("GET", "/api/audit", token, params={"user": f"{prefix}1"}).json()["events"]
+    assert [e["username"] for e in one] == [f"{prefix}1"]
+    later = audited.api("GET", "/api/audit", token, params={"user": f"{prefix}1", "until": before}).json()
+    assert later["events"] == []
+    for bad in ({"since": "yesterday"}, {"cursor": "abc"}, {"limit": "0"}, {"limit": "x"}):
+        response = audited.api("GET", "/api/audit", token, params=bad)
+        assert response.status_code == 400 and response.json()["error"]["code"] == "bad_request", bad
+
+
+def test_only_admins_read_the_audit_log(audited):
+    _, user_token = audited.create_user()
+    for path in ("/api/audit", "/api/audit/export", "/api/audit/verify"):
+        assert audited.api("GET", path, user_token).status_code == 403
+        assert audited.api("GET", path).status_code == 401
+
+
+def test_exports_are_oldest_first_in_json_lines_and_csv_with_formulas_defused(audited):
+    token = audited.admin_token
+    failed_logins(audited, 2, prefix="=HYPERLINK(1)-")
+    jsonl = audited.api("GET", "/api/audit/export?format=jsonl", token)
+    assert jsonl.status_code == 200 and jsonl.headers["Content-Type"].startswith("application/x-ndjson")
+    events = [json.loads(line) for line in jsonl.text.splitlines()]
+    assert [int(e["id"]) for e in events] == sorted(int(e["id"]) for e in events)
+    assert events[-1]["username"] == "=HYPERLINK(1)-1"  # the data itself, unchanged
+    listed = audited.api("GET", "/api/audit?limit=1000", token).json()["events"]
+    assert events == list(reversed(listed))
+    exported = audited.api("GET", "/api/audit/export?format=csv&type=login_failed", token)
+    assert exported.headers["Content-Type"].startswith("text/csv")
+    table = list(csv.reader(io.StringIO(exported.text)))
+    assert table[0] == ["id", "at", "type", "username", "ip", "workspace_id", "session_id", "detail", "hash"]
+    assert [row[3] for row in table[1:]][-2:] == ["'=HYPERLINK(1)-0", "'=HYPERLINK(1)-1"]  # never run as a formula
+    assert all(row[2] == "login_failed" and row[5] == "" for row in table[1:])
+    assert audited.api("GET", "/api/audit/export?format=xml", token).status_code == 400
+
+
+# ---- the chain ----------------------------------------------------------------------------
+def test_an_untouched_log_verifies(audited):
+    failed_logins(audited, 5)
+    result = verify(audited)
+    assert result["ok"] is True and result["checked"] >= 6
+    cli = verify_cli(audited)
+    assert cli.returncode == 0 and "intact" in cli.stdout, cli.stderr
+
+
+def test_an_altered_event_is_named(audited):
+    failed_logins(audited, 5)
+    target = rows(audited, "SELECT id FROM audit_events WHERE type = 'login_failed' ORDER BY id LIMIT 1 OFFSET 2")[0][0]
+    rows(audited, "UPDATE audit_events SET username = 'someone-else' WHERE id = ?", target)
+    assert verify(audited) | {"checked": 0} == {"ok": False, "checked": 0, "first_bad_id": str(target),
+                                                  "reason": "altered"}
+    cli = verify_cli(audited)
+    assert cli.returncode == 1 and f"event {target} altered" in cli.stderr
+
+
+def test_a_deleted_event_is_named_even_when_the_rest_is_rechained_without_the_key(audited):
+    failed_logins(audited, 5)
+    ids = [r[0] for r in rows(audited, "SELECT id FROM audit_events ORDER BY id")]
+    gone, after = ids[3], ids[4]
+    rows(audited, "DELETE FROM audit_events WHERE id = ?", gone)
+    assert verify(audited)["first_bad_id"] == str(after) and verify(audited)["reason"] == "missing"
+    # Re-chaining the rest as the old unkeyed chain allowed: without the key the MACs cannot follow.
+    import hashlib
+
+    previous = rows(audited, "SELECT hash FROM audit_events WHERE id = ?", ids[2])[0][0]
+    for (event_id,) in rows(audited, "SELECT id FROM audit_events WHERE id > ? ORDER BY id", ids[2]):
+        forged = hashlib.sha256(f"{previous}{event_id}".encode()).hexdigest()
+        rows(audited, "UPDATE audit_events SET prev_hash = ?, hash = ? WHERE id = ?", previous, forged, event_id)
+        previous = forged
+    result = verify(audited)
+    assert result["ok"] is False and result["first_bad_id"] == str(after)
+
+
+def test_an_inserted_event_is_named(audited):
+    failed_logins(audited, 4)
+    first, second = rows(audited, "SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 2")[::-1]
+    # A row slipped in between the newest two, linked to its predecessor, with a MAC made up.
+    rows(audited, "UPDATE audit_events SET id = id + 1000 WHERE id = ?", second[0])
+    rows(audited, "INSERT INTO audit_events (id, at, type, username, detail, hash, prev_hash) "
+                  "VALUES (?, '2026-01-01 00:00:00', 'login', 'ghost', '{}', ?, ?)",
+         first[0] + 500, "0" * 64, first[1])
+    result = verify(audited)
+    assert (result["ok"], result["first_bad_id"], result["reason"]) == (False, str(first[0] + 500), "inserted")
+
+
+def test_events_cut_off_the_end_are_found_by_the_checkpoint(audited):
+    token = audited.admin_token  # logged in before: checking writes no event
+    failed_logins(audited, 5)
+    newest = rows(audited, "SELECT max(id) FROM audit_events")[0][0]
+    wait_for_checkpoint(audited, newest)
+    rows(audited, "DELETE FROM audit_events WHERE id > ?", newest - 3)
+    result = audited.api("GET", "/api/audit/verify", token).json()
+    assert (result["ok"], result["reason"], result["first_bad_id"]) == (False, "truncated", str(newest - 2))
+    cli = verify_cli(audited)
+    assert cli.returncode == 1 and "truncated" in cli.stderr
+    assert f"audit checkpoint: event {newest}" in audited.log_path.read_text()  # a copy in the log too
+    # New events then take the cut ids (SQLite reuses them), chained as they should be: still found.
+    failed_logins(audited, 5, prefix="later")
+    result = audited.api("GET", "/api/audit/verify", token).json()
+    assert (result["ok"], result["reason"], result["first_bad_id"]) == (False, "truncated", str(newest))
+
+
+# ---- one line, whatever the number of writers ---------------------------------------------------
+def two_servers_on_one_database(start_server, database_url: str | None):
+    shared = {"AICT_AUDIT_KEY": AUDIT_KEY, "AICT_SECRET_KEY": "s" * 48, "AICT_LOGIN_RATE": "100000 per minute",
+              "AICT_LOGIN_IP_FAILURES": "100000", "AICT_LOGIN_USER_FAILURES": "100000",
+              # 100 writers at once queue for the chain's lock inside the database, each holding its
+              # connection while it waits its turn: that is the serialisation, not a wait of ours.
+              "AICT_DB_HOLD_WARN_SECONDS": "10"}
+    first = start_server({**shared, **({"AICT_DATABASE_URL": database_url} if database_url else {})})
+    url = database_url or f"sqlite:///{first.instance / 'aict.db'}"
+    second = start_server({**shared, "AICT_DATABASE_URL": url})  # the first's admin, and its tokens
+    return first, second
+
+
+def fifty_writers_each(servers) -> None:
+    errors = []
+
+    def write(server, n):
+        try:
+            response = requests.post(server.url + "/api/auth/login", timeout=60,
+                                     json={"username": f"w{n}-{secrets.token_hex(2)}", "password": "wrong-pass"})
+            if response.status_code != 401:
+                errors.append(response.text)
+        except requests.RequestException as error:
+            errors.append(repr(error))
+
+    threads = [threading.Thread(target=write, args=(server, n)) for server in servers for n in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors[:3]
+
+
+def assert_one_line(server) -> None:
+    events = server.api("GET", "/api/audit/export", server.admin_token).text.splitlines()
+    keyed = [json.loads(line) for line in events]
+    failures = [e for e in keyed if e["type"] == "login_failed"]
+    assert len(failures) == 100
+    result = verify(server)
+    assert result["ok"] is True, result
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_two_processes_with_fifty_writers_each_write_one_line(start_server, request, database):
+    url = request.getfixturevalue("postgres_url") if database == "postgresql" else None
+    first, second = two_servers_on_one_database(start_server, url)
+    fifty_writers_each([first, second])
+    assert_one_line(first)
+    assert second.api("GET", "/api/audit/verify", first.admin_token).json()["ok"] is True
