@@ -37,6 +37,7 @@ class Http:
     body: dict | None = None  # "{username}", "{password}", "{unique}", "{spare}" filled in
     fresh: bool = False  # changes what it touches: each caller gets a workspace (and terminal) of its own
     token: str = "access"  # "refresh": the caller's refresh token; "new": a login of its own (logout)
+    ends_logins: bool = False  # ends the caller's other logins: everyone logs in again afterwards
 
 
 # Request bodies ("{...}" filled in per call).
@@ -45,6 +46,9 @@ NEW_USER = {"username": "{unique}", "password": "password-123"}
 NEW_LOCAL = {"name": "{unique}", "kind": "local"}
 NEW_SSH = {"name": "{unique}", "kind": "ssh", "host": "192.0.2.10", "username": "u", "password": "pw"}
 GRANT = {"username": "{spare}", "access": "viewer"}
+SAME_PASSWORD = {"current_password": "{password}", "new_password": "{password}"}
+OTP = {"otp": "000000"}
+ENABLE = {"disabled": False}
 TRUST = {"fingerprint": "SHA256:x"}
 
 HTTP = [
@@ -52,8 +56,16 @@ HTTP = [
     Http("POST", "/api/auth/refresh", "401 200 200 200 200 200 401 401", token="refresh"),
     Http("POST", "/api/auth/logout", "401 204 204 204 204 204 401 401", token="new"),
     Http("GET", "/api/me", "401 200 200 200 200 200 401 401"),
+    Http("POST", "/api/me/password", "401 204 204 204 204 204 401 401", SAME_PASSWORD, token="new", ends_logins=True),
+    Http("POST", "/api/me/totp", "401 200 200 200 200 200 401 401"),
+    Http("POST", "/api/me/totp/confirm", "401 400 400 400 400 400 401 401", OTP),
+    Http("DELETE", "/api/me/totp", "401 204 204 204 204 204 401 401", OTP),  # not on: nothing to turn off
     Http("GET", "/api/users", "401 403 403 403 403 200 401 401"),
     Http("POST", "/api/users", "401 403 403 403 403 201 401 401", NEW_USER),
+    Http("PATCH", "/api/users/<user_id>", "401 403 403 403 403 200 401 401", ENABLE),
+    Http("GET", "/api/audit", "401 403 403 403 403 200 401 401"),
+    Http("GET", "/api/audit/export", "401 403 403 403 403 200 401 401"),
+    Http("GET", "/api/audit/verify", "401 403 403 403 403 200 401 401"),
     Http("GET", "/api/workspaces", "401 200 200 200 200 200 401 401"),
     Http("POST", "/api/workspaces", "401 201 201 201 201 201 401 401", NEW_LOCAL),
     Http("POST", "/api/workspaces", "401 403 403 403 403 201 401 401", NEW_SSH),
@@ -74,6 +86,10 @@ HTTP = [
     Http("POST", "/", "400 400 400 400 400 400 400 400"),
     Http("GET", "/login", "200 200 200 200 200 200 200 200"),
     Http("POST", "/login", "400 400 400 400 400 400 400 400"),
+    Http("GET", "/account", "200 200 200 200 200 200 200 200"),
+    Http("POST", "/account", "400 400 400 400 400 400 400 400"),
+    Http("GET", "/users", "200 200 200 200 200 200 200 200"),
+    Http("POST", "/users", "400 400 400 400 400 400 400 400"),
     Http("GET", "/workspaces/<workspace_id>", "200 200 200 200 200 200 200 200"),
     Http("GET", "/sessions/<session_id>", "200 200 200 200 200 200 200 200"),
     Http("GET", "/favicon.ico", "204 204 204 204 204 204 204 204"),
@@ -104,6 +120,7 @@ EVENTS = [
     Event("terminal-ack", "refused none none none none none refused refused", {**SESSION, "offset": 0}),
     Event("kill-terminal", "refused not_found forbidden ok ok ok refused refused", SESSION, fresh=True),
     Event("list-terminals", "refused not_found ok ok ok ok refused refused", WS),
+    Event("authenticate", "refused ok ok ok ok ok refused refused", {"token": "{token}"}),
 ]
 
 
@@ -165,6 +182,22 @@ class World:
             assert granted.status_code == 201, granted.text
         return workspace_id, self.owner_socket.create(workspace_id), spare
 
+    def log_in_again(self) -> None:
+        """After something that ended logins: fresh tokens for everyone, and the owner's socket."""
+        for name in USERS:
+            if name != "disabled":
+                self.log_in(self.callers[name])
+        owner, expired = self.callers["owner"], self.callers["expired"]
+        key, past = server_secret(self.server), int(time.time()) - 60
+        expired.access = craft_token(owner.access, key, exp=past)
+        expired.refresh = craft_token(owner.refresh, key, exp=past)
+        self.owner_socket.close()
+        self.owner_socket = self.socket(owner)
+
+    def user_id(self, username: str) -> str:
+        users = self.server.api("GET", "/api/users", self.server.admin_token).json()
+        return next(user["id"] for user in users if user["username"] == username)
+
     def _disable(self, caller: Caller) -> None:
         with sqlite3.connect(self.server.instance / "aict.db") as db:
             assert db.execute("UPDATE users SET disabled = 1 WHERE username = ?", (caller.username,)).rowcount == 1
@@ -217,11 +250,15 @@ def _http_status(world: World, row: Http, who: str) -> int:
         token = fresh.access
     path = (row.rule.replace("<workspace_id>", workspace_id).replace("<session_id>", session_id)
             .replace("<username>", spare).replace("<path:filename>", "css/app.css"))
+    if "<user_id>" in path:
+        path = path.replace("<user_id>", world.user_id(spare))
     values = {"username": caller.username or "nobody", "password": caller.password or "wrong-password",
               "unique": f"n{secrets.token_hex(4)}",
               "spare": new_user(world.server)[0] if row.fresh and "{spare}" in str(row.body) else spare}
     body = _fill(row.body, values) if row.body is not None else None
     response = world.server.api(row.method, path, token, json=body, allow_redirects=False)
+    if row.ends_logins and who in USERS:
+        world.log_in_again()
     if response.status_code >= 500:
         raise AssertionError(f"{row.method} {path} as {who}: {response.status_code} {response.text[:300]}")
     return response.status_code
@@ -249,7 +286,8 @@ def _event_answer(world: World, row: Event, who: str) -> str:
         return "refused"
     try:
         session_id = world.owner_socket.create(world.workspace_id) if row.fresh else world.session_id
-        payload = _fill(row.payload, {"workspace_id": world.workspace_id, "session_id": session_id})
+        payload = _fill(row.payload, {"workspace_id": world.workspace_id, "session_id": session_id,
+                                      "token": caller.access})
         if row.attach_first:
             client.call("attach-terminal", {"sessionId": session_id}, timeout=15)
         answer = client.call(row.name, payload, timeout=15)
