@@ -1,6 +1,7 @@
-"""Every page runs under the server's Content-Security-Policy with nothing refused: scripts, styles
-and the websocket all come from the page's own origin, no inline style is needed (xterm.js's own
-<style> elements carry the response's nonce), and the terminal works and shows colour."""
+"""Every page (login, workspaces, terminal, account, users) runs under the server's
+Content-Security-Policy with nothing refused: scripts, styles and the websocket all come from the
+page's own origin, no inline style is needed (xterm.js's own <style> elements carry the
+response's nonce), and the terminal works and shows colour."""
 
 from __future__ import annotations
 
@@ -51,6 +52,14 @@ def test_every_page_runs_under_the_csp_without_a_violation(browser, server):
         height = page.evaluate("() => document.querySelector('.xterm-rows > div').getBoundingClientRect().height")
         assert height > 5, height
 
+        # the account page (with its QR code, an image made in the page) and the users page
+        page.goto(server.url + "/account")
+        page.locator("#totp-section").wait_for()
+        page.click("#totp-start")
+        wait_until(page, "() => document.querySelector('#totp-qr').naturalWidth > 0")
+        page.goto(server.url + "/users")
+        page.locator(f'#user-rows tr[data-username="{server.admin_username}"]').wait_for()
+        page.wait_for_load_state("networkidle")
         page.goto(server.url + "/login")
         page.wait_for_load_state("networkidle")
     finally:
