@@ -136,7 +136,8 @@ def test_random_events_are_all_answered_and_a_watched_stream_stays_whole(start_s
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 FUZZ_SETTINGS = settings(max_examples=250, deadline=None, database=None, derandomize=True,
                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-ANSWERED = {"bad_request", "not_found", "forbidden", "too_large", "too_many_sessions", "conflict", "throttled"}
+ANSWERED = {"bad_request", "not_found", "forbidden", "too_large", "too_many_sessions", "conflict", "throttled",
+            "unauthorized", "invalid_token", "token_expired", "token_revoked"}  # (the last: authenticate's)
 EVENT_FIELDS = {
     protocol.CREATE_TERMINAL: ("workspaceId", "cols", "rows", "name"),
     protocol.ATTACH_TERMINAL: ("sessionId", "since"),
@@ -146,6 +147,7 @@ EVENT_FIELDS = {
     protocol.TERMINAL_ACK: ("sessionId", "offset"),
     protocol.KILL_TERMINAL: ("sessionId",),
     protocol.LIST_TERMINALS: ("workspaceId",),
+    protocol.AUTHENTICATE: ("token",),
 }
 
 scalars = (st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
@@ -188,7 +190,8 @@ def fuzz_world(tmp_path_factory):
     target = fuzzer.create(workspace_id)
     log_start = server.log_path.stat().st_size
     try:
-        yield server, fuzzer, {"workspace": workspace_id, "session": target}, (bystander, hidden)
+        yield server, fuzzer, {"workspace": workspace_id, "session": target, "token": server.admin_token}, \
+            (bystander, hidden)
         # afterwards: nothing in the log, the server healthy, the terminals still echo
         written = server.log_path.read_bytes()[log_start:].decode(errors="replace")
         assert "Traceback" not in written and " ERROR " not in written, written[-4000:]
