@@ -10,7 +10,7 @@ from aict.services import users
 
 
 def register(app: Flask) -> None:
-    group = click.Group("aict", help="Manage aict users.")
+    group = click.Group("aict", help="Manage aict: users, stored credentials, the audit log.")
 
     @group.command("create-user")
     @click.argument("username")

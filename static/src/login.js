@@ -25,17 +25,19 @@ form.addEventListener("submit", async (event) => {
     location.assign(next);
   } catch (err) {
     let text = err.message;
+    let kind; // an error, unless it is only the next step
     if (err.code === "otp_required") {
       // The password was right; this account also needs a code from its authenticator app.
       otpRow.hidden = false;
       form.elements.otp.focus();
+      kind = "info";
     } else if (!otpRow.hidden && err.code === "invalid_credentials") {
       form.elements.otp.value = ""; // a code works once: the next try needs the next one
     } else if (err.status === 429 && err.retryAfter) {
       const minutes = Math.ceil(err.retryAfter / 60);
       text += ` Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`;
     }
-    showMessage(message, text);
+    showMessage(message, text, kind);
     submit.disabled = false;
   }
 });

@@ -38,10 +38,20 @@ async function findWorkspace({ workspaceId, sessionId }) {
   }
 }
 
+/** The caller's access to the workspace: admin, owner, or what the members list says (operator, viewer). */
+async function accessTo(workspace, me) {
+  if (me.role === "admin") return "admin";
+  if (workspace.owner === me.username) return "owner";
+  const members = await api("GET", `/api/workspaces/${encodeURIComponent(workspace.id)}/members`).catch(() => []);
+  const mine = members.find((member) => member.username === me.username);
+  return mine ? mine.access : "viewer";
+}
+
 async function start(banners) {
   const linked = document.body.dataset;
   const me = await initChrome();
   const workspace = await findWorkspace(linked);
+  workspace.access = await accessTo(workspace, me); // what the page offers: viewers get no controls
   document.title = `${workspace.name} · aict`;
   $("#ws-name").textContent = workspace.name;
   offerMembers(me, workspace);
@@ -76,6 +86,7 @@ async function start(banners) {
     banners,
     shownId: () => session.sessionId,
     onOpen: (listed) => opener.choose(listed),
+    mayEnd: workspace.access !== "viewer",
   });
   const opener = new TerminalOpener({
     workspace,
@@ -96,10 +107,16 @@ async function start(banners) {
     // A token that ran out or a login that ended: the connection deals with it (reconnects with a
     // fresh token, or goes to the login page); nothing for the user to read.
     if (err && (err.code === "token_expired" || err.code === "token_revoked")) return;
+    if (err && err.code === "forbidden" && err.sessionId) { // removed from the workspace's members
+      status.show("revoked");
+      list.revoked();
+      for (const button of document.querySelectorAll("[data-action=new-terminal]")) button.hidden = true;
+    }
     banners.say((err && err.message) || "The server reported an error.");
   });
   followTabLifecycle(session, () => list.load());
   for (const button of document.querySelectorAll("[data-action=new-terminal]")) {
+    button.hidden = workspace.access === "viewer"; // viewers watch; the server would refuse
     button.addEventListener("click", () => opener.newTerminal());
   }
   $("#refresh-sessions").addEventListener("click", () => list.load());

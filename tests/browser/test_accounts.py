@@ -8,7 +8,7 @@ import time
 import pyotp
 import pytest
 
-from tests.browser.conftest import DESKTOP, login_with_tokens, open_terminal, poll
+from tests.browser.conftest import DESKTOP, login_with_tokens, open_terminal, poll, wait_for_terminal
 from tests.server import RunningServer
 
 
@@ -232,3 +232,39 @@ def test_members_are_managed_beside_the_terminals_too_and_only_by_those_who_may(
         assert other.locator("#sidebar").get_by_role("button", name="Members").count() == 0
     finally:
         other.context.close()
+
+
+def test_a_viewer_is_offered_only_what_a_viewer_may_do_and_sees_when_access_ends(browser, page, server):
+    viewer, _ = server.create_user()
+    workspace = server.create_local_workspace()
+    _grant(server, workspace["id"], viewer, "viewer")
+    login_with_tokens(page, server, viewer, "password-123")
+    page.goto(f"{server.url}/workspaces/{workspace['id']}")
+    # Nothing runs yet: the page says so instead of trying (and failing) to start a terminal.
+    page.get_by_text("No terminal is running in this workspace.").wait_for()
+    assert page.locator("[data-action=new-terminal]:visible").count() == 0
+    assert server.api("GET", f"/api/sessions?workspace_id={workspace['id']}", server.admin_token).json() == []
+
+    admin = browser.new_context(viewport=DESKTOP).new_page()
+    try:
+        login_with_tokens(admin, server)
+        open_terminal(admin, server, workspace["id"])  # an operator (the admin) starts one
+        page.click("#refresh-sessions")
+        item = page.locator("#session-list li.session-item")
+        item.wait_for()
+        assert item.get_by_role("button", name="End").count() == 0  # viewers cannot end terminals
+        item.locator(".session-open").click()
+        wait_for_terminal(page)
+        page.locator("#viewer-banner").wait_for()  # "Read-only: you are watching this terminal as a viewer"
+
+        response = server.api("DELETE", f"/api/workspaces/{workspace['id']}/members/{viewer}", server.admin_token)
+        assert response.status_code == 204, response.text
+        poll(lambda: _assert(page.locator("#conn-status").text_content() == "No access"))
+        page.get_by_text("Your access to this workspace was removed.").first.wait_for()
+        assert page.locator("#session-list li.session-item").count() == 0
+    finally:
+        admin.context.close()
+
+
+def _assert(condition) -> None:
+    assert condition

@@ -6,10 +6,9 @@ response's nonce), and the terminal works and shows colour."""
 from __future__ import annotations
 
 import re
-import secrets
 
 from tests.browser.conftest import poll, run, screen_text, wait_for_terminal, wait_until
-from tests.browser.test_terminal_page import log_in_through_form
+from tests.browser.test_terminal_page import create_workspace_through_form, log_in_through_form
 
 LISTEN = """() => document.addEventListener("securitypolicyviolation", (e) => window.cspViolation({
   directive: e.effectiveDirective, blocked: e.blockedURI, sample: e.sample, source: e.sourceFile,
@@ -30,24 +29,19 @@ def test_every_page_runs_under_the_csp_without_a_violation(browser, server):
     try:
         log_in_through_form(page, server)  # the login page, then the workspaces page
 
-        name = f"csp-{secrets.token_hex(3)}"
-        page.fill("#ws-name", name)
-        page.click("#create-form button[type=submit]")
-        page.get_by_text(f"Workspace “{name}” created.").wait_for()
-        page.get_by_role("link", name=name).click()
-        page.wait_for_url("**/workspaces/*")
+        create_workspace_through_form(page, "csp")
         wait_for_terminal(page)
         assert wait_until(page, "window.aictTest.transport") == "websocket"  # connect-src 'self' lets it through
 
         run(page, "printf '\\033[31mred-%s\\033[0m\\n' $((6*7))")
         poll(lambda: _assert(re.search(r"^red-42$", screen_text(page), re.M), screen_text(page)))
         # xterm's theme reached the page (its <style> elements applied): the red cell is red
-        colour = wait_until(page, """() => {
-          const cell = [...document.querySelectorAll('.xterm-rows span')].find((s) => s.textContent.includes('red-42'));
-          return cell && getComputedStyle(cell).color;
-        }""")
+        colour = cell_colour(page, "red-42")
         red, green, blue = map(int, re.findall(r"\d+", colour)[:3])
         assert red > 150 and green < 100 and blue < 100, colour
+        # a colour the palette does not hold (24-bit): xterm sets it as a style attribute
+        run(page, "printf '\\033[38;2;0;200;255mtrue-%s\\033[0m\\n' $((6*7))")
+        assert cell_colour(page, "true-42") == "rgb(0, 200, 255)"
         # and its cell sizes: rows are as tall as the style element says, not collapsed
         height = page.evaluate("() => document.querySelector('.xterm-rows > div').getBoundingClientRect().height")
         assert height > 5, height
@@ -67,6 +61,14 @@ def test_every_page_runs_under_the_csp_without_a_violation(browser, server):
     assert not errors, errors
     assert not violations, violations
     assert not refused, refused
+
+
+def cell_colour(page, text: str) -> str:
+    """The colour the browser draws the terminal's cell with `text` in."""
+    return wait_until(page, """(text) => {
+      const cell = [...document.querySelectorAll('.xterm-rows span')].find((s) => s.textContent.includes(text));
+      return cell && getComputedStyle(cell).color;
+    }""", arg=text)
 
 
 def _assert(condition, detail) -> None:

@@ -43,14 +43,20 @@ def log_in_through_form(page, server) -> None:
     page.wait_for_url(server.url + "/")
 
 
-def test_login_create_workspace_and_run_a_command(page, server):
-    log_in_through_form(page, server)
-    name = f"ui-{secrets.token_hex(3)}"
+def create_workspace_through_form(page, prefix: str) -> str:
+    """On the workspaces page: create a local workspace with the form and open it; its name."""
+    name = f"{prefix}-{secrets.token_hex(3)}"
     page.fill("#ws-name", name)
     page.click("#create-form button[type=submit]")
     page.get_by_text(f"Workspace “{name}” created.").wait_for()
     page.get_by_role("link", name=name).click()
     page.wait_for_url("**/workspaces/*")
+    return name
+
+
+def test_login_create_workspace_and_run_a_command(page, server):
+    log_in_through_form(page, server)
+    create_workspace_through_form(page, "ui")
     wait_for_terminal(page)
     poll(lambda: _assert_true(screen_text(page).rstrip().endswith(("$", "#"))))
 

@@ -7,6 +7,7 @@ const LABELS = {
   connected: "Connected",
   reconnecting: "Reconnecting…",
   disconnected: "Disconnected",
+  revoked: "No access", // connected, but removed from this workspace's members
 };
 
 export class ConnectionStatus {

@@ -15,8 +15,10 @@ export class SessionList {
    * @param {import("./banners.js").Banners} opts.banners  where errors are said
    * @param {() => string|null} opts.shownId  the terminal the page shows
    * @param {(session: object) => void} opts.onOpen  the user chose a terminal of the list
+   * @param {boolean} [opts.mayEnd]  the caller may end terminals (operators, owners, admins; not viewers)
    */
-  constructor({ workspaceId, banners, shownId, onOpen }) {
+  constructor({ workspaceId, banners, shownId, onOpen, mayEnd = true }) {
+    this.mayEnd = mayEnd;
     this.box = $("#session-list");
     this.workspaceId = workspaceId;
     this.banners = banners;
@@ -40,6 +42,13 @@ export class SessionList {
       this.banners.say(err.message);
     }
     return this.sessions;
+  }
+
+  /** Access to the workspace was removed: nothing of it is shown any more. */
+  revoked() {
+    this.requests += 1; // an answer still on its way changes nothing
+    this.sessions = [];
+    this.box.replaceChildren(el("li", { class: "empty" }, "Your access to this workspace was removed."));
   }
 
   render() {
@@ -96,7 +105,7 @@ export class SessionList {
       },
       "⤓",
     );
-    return el("li", { class: "session-item", dataset: { id: session.id } }, open, record, kill);
+    return el("li", { class: "session-item", dataset: { id: session.id } }, open, record, ...(this.mayEnd ? [kill] : []));
   }
 
   async kill(session, index, button) {

@@ -11,7 +11,7 @@ const CREATE_ATTEMPTS = 3; // a host key trusted on the way counts as one
 export class TerminalOpener {
   /**
    * @param {object} opts
-   * @param {object} opts.workspace  as GET /api/workspaces/<id> answers (replaced when a host key is trusted)
+   * @param {object} opts.workspace  as GET /api/workspaces/<id> answers, with the caller's `access` (replaced when a host key is trusted)
    * @param {string} [opts.linkedSession]  the terminal of the page's address (/sessions/<id>)
    * @param {import("../session/terminal-session.js").TerminalSession} opts.session
    * @param {import("./banners.js").Banners} opts.banners
@@ -38,10 +38,18 @@ export class TerminalOpener {
     this.opened = true;
     const chosen = this.firstChoice(await this.runningSessions());
     if (!chosen) {
-      await this.newTerminal();
+      await this.newTerminalOrWait();
     } else if (!(await this.switchTo(chosen)) && !this.linkedSession) {
-      await this.newTerminal();
+      await this.newTerminalOrWait();
     }
+  }
+
+  /** Operators get a new terminal; a viewer may not start one, and is told so instead. */
+  async newTerminalOrWait() {
+    if (this.workspace.access !== "viewer") return this.newTerminal();
+    this.banners.say("No terminal is running in this workspace. You can watch terminals here " +
+      "(viewer access); open one from the list once an operator has started one.", "info");
+    return false;
   }
 
   /** The terminal this page shows first: a deep link, this tab's last one, or the newest running one. */
@@ -88,9 +96,10 @@ export class TerminalOpener {
       const error = ack.error || {};
       if (error.code === "host_key_unknown" && (await confirmHostKey(this.workspace.host, error))) {
         try {
-          this.workspace = await api("POST", `/api/workspaces/${encodeURIComponent(this.workspace.id)}/trust-host-key`, {
+          const trusted = await api("POST", `/api/workspaces/${encodeURIComponent(this.workspace.id)}/trust-host-key`, {
             fingerprint: error.fingerprint,
           });
+          this.workspace = { ...trusted, access: this.workspace.access };
           continue;
         } catch (err) {
           banners.say(err.message);
