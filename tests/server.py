@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import engineio
+import pytest
 import requests
 import socketio
 
@@ -219,3 +220,14 @@ class TerminalClient:
 
     def close(self) -> None:
         self.sio.disconnect()
+
+
+@pytest.fixture(scope="module", name="server")
+def own_server_failing_logins(tmp_path_factory):
+    """A module's own server, for tests that fail logins on purpose: on the shared server they
+    would add up to the per-IP block (20 failures from 127.0.0.1) and lock the rest of the suite
+    out. A module takes it as its `server` with `server = own_server_failing_logins`."""
+    running = RunningServer(tmp_path_factory.mktemp("aict-accounts"), {
+        "AICT_LOGIN_RATE": "10000 per minute", "AICT_LOGIN_IP_FAILURES": "100000"}).start()
+    yield running
+    running.stop()

@@ -6,20 +6,12 @@ from __future__ import annotations
 import time
 
 import pyotp
-import pytest
 
 from tests.browser.conftest import DESKTOP, login_with_tokens, open_terminal, poll, wait_for_terminal
-from tests.server import RunningServer
+from tests.server import own_server_failing_logins
 
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """This module's own server: its tests fail logins on purpose, which on the shared server would
-    add up to the per-IP block (20 failures from 127.0.0.1) and lock the rest of the suite out."""
-    running = RunningServer(tmp_path_factory.mktemp("aict-accounts"), {
-        "AICT_LOGIN_RATE": "10000 per minute", "AICT_LOGIN_IP_FAILURES": "100000"}).start()
-    yield running
-    running.stop()
+# Its tests fail logins on purpose: on the shared server they would add up to the per-IP block.
+server = own_server_failing_logins
 
 
 def _log_in_with_the_form(page, server, username: str, password: str) -> None:
