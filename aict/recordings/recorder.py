@@ -61,7 +61,6 @@ class Recorder:
         self.recorded = 0
         self.stopped = False
         self.seq = 0
-        self.lock = Semaphore()  # one batch at a time, so rows keep their order
         self._rows: list[bytes] = []  # finished rows
         self._row = bytearray()  # the row being filled
         self._open = -1  # where the last output record starts in _row, while later output may join it
@@ -204,7 +203,7 @@ class RecordingWriter:
         recorder = self.recorders.get(session_id)
         if recorder is not None:
             try:
-                self._write([recorder])  # a reader meanwhile waits on its lock, then sees it all
+                self._write([recorder])  # a reader meanwhile waits for the write, then sees it all
             finally:
                 terminal = self._terminals.get(session_id)
                 self.forget(session_id)
@@ -220,32 +219,22 @@ class RecordingWriter:
 
     def _write(self, recorders: list[Recorder]) -> None:
         """Small commits, each at most BATCH_ROWS rows or about ROW_BYTES, the loop running between.
-        One write at a time: two of them (the second's flush and a full row's) would each take
-        some recorders' locks and wait for the other's."""
-        with self._writing:
-            self._write_now(recorders)
-
-    def _write_now(self, recorders: list[Recorder]) -> None:
-        held = []
-        try:
-            with self.app.app_context():
-                batch, size, stored_at = [], 0, utcnow()
-                for recorder in recorders:
-                    recorder.lock.acquire()
-                    held.append(recorder)
-                    for data in recorder.pending_rows():
-                        batch.append({"session_id": recorder.session_id, "seq": recorder.seq, "data": data,
-                                      "created_at": stored_at})
-                        recorder.seq += 1
-                        size += len(data)
-                        if size >= ROW_BYTES or len(batch) >= BATCH_ROWS:
-                            _store(batch)
-                            batch, size = [], 0
-                if batch:
-                    _store(batch)
-        finally:
-            for recorder in held:
-                recorder.lock.release()
+        One write at a time, so each recording's rows keep their order (a reader of a recording
+        waits for the write under way, then sees it all). Per-recorder locks, taken by two writers
+        (the second's flush and a full row's) in different orders, deadlocked."""
+        with self._writing, self.app.app_context():
+            batch, size, stored_at = [], 0, utcnow()
+            for recorder in recorders:
+                for data in recorder.pending_rows():
+                    batch.append({"session_id": recorder.session_id, "seq": recorder.seq, "data": data,
+                                  "created_at": stored_at})
+                    recorder.seq += 1
+                    size += len(data)
+                    if size >= ROW_BYTES or len(batch) >= BATCH_ROWS:
+                        _store(batch)
+                        batch, size = [], 0
+            if batch:
+                _store(batch)
 
 
 def _store(rows: list[dict]) -> None:
