@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
     from aict.auth.throttle import LoginThrottle
     from aict.db_pool import HoldWatch
+    from aict.host.client import RemoteTerminals
+    from aict.host.sessions_client import HostedSessions
     from aict.realtime.connections import ConnectionRegistry
     from aict.realtime.guard import SocketThrottle
     from aict.runtime.loop_lag import LoopLag
@@ -35,8 +37,8 @@ class AictState:
     """Everything the app owns at run time (no module-level state), as app.extensions["aict"]."""
 
     settings: Settings
-    sessions: SessionService | None = None  # records, audit and recordings around the terminals
-    terminals: TerminalManager | None = None  # the live terminals of this process
+    sessions: SessionService | HostedSessions | None = None  # records, audit and recordings around the terminals
+    terminals: TerminalManager | RemoteTerminals | None = None  # the live terminals (the host's, mirrored in web)
     connections: ConnectionRegistry | None = None  # open sockets (realtime)
     login_throttle: LoginThrottle | None = None
     socket_rate: SocketThrottle | None = None
@@ -57,8 +59,11 @@ def _warnings_only(name: str) -> logging.Logger:
     return logger
 
 
-def create_app(overrides: dict | None = None) -> Flask:
-    """Build the application from defaults, the config file, AICT_* variables and `overrides`."""
+def create_app(overrides: dict | None = None, role: str = "web") -> Flask:
+    """Build the application from defaults, the config file, AICT_* variables and `overrides`.
+
+    role "web": a web process, whose terminals are the terminal host's (aict.host.client);
+    role "host": the terminal host itself (aict.runtime.host_process), which runs them."""
     config = flask_config(load_settings(overrides))
     settings: Settings = config["AICT"]
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
@@ -84,12 +89,20 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
     from aict.auth.throttle import LoginThrottle
-    from aict.services.sessions import SessionService
 
     state = AictState(settings=settings)
     app.extensions["aict"] = state
-    state.sessions = SessionService(app)
-    state.terminals = state.sessions.terminals
+    if role == "host":
+        from aict.services.sessions import SessionService
+
+        state.sessions = SessionService(app)
+        state.terminals = state.sessions.terminals
+    else:
+        from aict.host.client import RemoteTerminals
+        from aict.host.sessions_client import HostedSessions
+
+        state.terminals = RemoteTerminals(settings.terminal_host_socket)
+        state.sessions = HostedSessions(app, state.terminals)
     state.login_throttle = LoginThrottle(settings)
 
     from aict import api, cli, realtime, security, web

@@ -11,6 +11,7 @@ import hmac
 import json
 import os
 import secrets
+import socket
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
@@ -39,6 +40,10 @@ class Settings:
     DB_POOL_TIMEOUT_SECONDS: int = 3  # then 503 database_busy instead of waiting on
     DB_HOLD_WARN_SECONDS: float = 1.0  # a connection held longer is logged with where its holder waits
     HOST: str = "127.0.0.1"
+    NODE: str | None = None  # this node's name (its terminal host's); defaults to the machine's hostname
+    TERMINAL_HOST: str | None = None  # the terminal host's Unix socket; defaults to <instance>/host.sock
+    HOST_CHILD: bool = True  # `python wsgi.py` starts the terminal host as its child (make run); 0: connect to one
+    WEB_ACCOUNT: str | None = None  # the OS account web processes run as, if not the host's own (may connect to it)
     PORT: int = 8080
     ACCESS_TOKEN_MINUTES: int = 15
     ACCESS_TOKEN_SECONDS: int = 0  # when above 0, the access token lifetime in seconds (overrides the minutes)
@@ -90,6 +95,14 @@ class Settings:
         if self.AUDIT_KEY:
             return str(self.AUDIT_KEY).encode()
         return hmac.new(str(self.SECRET_KEY).encode(), b"aict audit chain", hashlib.sha256).digest()
+
+    @property
+    def node(self) -> str:
+        return self.NODE or socket.gethostname()
+
+    @property
+    def terminal_host_socket(self) -> str:
+        return self.TERMINAL_HOST or str(Path(self.INSTANCE_DIR) / "host.sock")
 
     @property
     def audit_checkpoint_file(self) -> Path:

@@ -16,5 +16,7 @@ def healthz():
         raise  # reachable, but every connection is in use: 503 database_busy
     except Exception as exc:
         raise AppError("database_unavailable", "The database does not answer.", status=503) from exc
-    terminals = current_app.extensions["aict"].terminals
-    return {"status": "ok", "database": "ok", "sessions": terminals.count_running()}
+    state = current_app.extensions["aict"]
+    terminals = state.terminals
+    return {"status": "ok", "database": "ok", "node": state.settings.node, "sessions": terminals.count_running(),
+            "terminalHost": "ok" if terminals.ready else "unavailable"}

@@ -41,21 +41,23 @@ class _StateCollector:
         self.gc = GcPauses()
 
     def collect(self):
-        sessions = self.state.terminals.all()
-        running = sum(1 for s in sessions if s.running)
-        by_status = GaugeMetricFamily("aict_sessions", "Terminal sessions held by this process",
-                                      labels=["status"])
-        by_status.add_metric(["running"], running)
-        by_status.add_metric(["exited"], len(sessions) - running)
-        yield by_status
-        yield GaugeMetricFamily("aict_socket_connections", "Open Socket.IO connections",
+        try:
+            host = self.state.terminals.stats()  # the terminal host's figures
+        except AppError:
+            host = None
+        if host is not None:
+            by_status = GaugeMetricFamily("aict_sessions", "Terminal sessions held by the node's terminal host",
+                                          labels=["status"])
+            by_status.add_metric(["running"], host["running"])
+            by_status.add_metric(["exited"], host["held"] - host["running"])
+            yield by_status
+            yield GaugeMetricFamily("aict_session_viewers", "Sockets attached to sessions (all web processes)",
+                                    value=host["viewers"])
+            yield GaugeMetricFamily("aict_ring_buffer_bytes", "Output bytes held for replay", value=host["ringBytes"])
+            yield CounterMetricFamily("aict_output_bytes", "Terminal output bytes read (live sessions)",
+                                      value=host["outputBytes"])
+        yield GaugeMetricFamily("aict_socket_connections", "Open Socket.IO connections of this web process",
                                 value=len(self.state.connections))
-        yield GaugeMetricFamily("aict_session_viewers", "Sockets attached to sessions",
-                                value=sum(s.viewer_count for s in sessions))
-        yield GaugeMetricFamily("aict_ring_buffer_bytes", "Output bytes held for replay",
-                                value=sum(s.memory_bytes() for s in sessions))
-        yield CounterMetricFamily("aict_output_bytes", "Terminal output bytes read (live sessions)",
-                                  value=sum(s.ring.end for s in sessions))
         yield GaugeMetricFamily("aict_process_resident_bytes", "Server process RSS",
                                 value=self.process.memory_info().rss)
         pauses = CounterMetricFamily("aict_gc_pause_seconds", "Time in garbage collections",

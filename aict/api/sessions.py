@@ -44,7 +44,7 @@ def kill_session(session_id: str):
 def get_recording(session_id: str):
     """The session's output as asciicast v2, as far as it has been written (also while it runs)."""
     record, _ = session_for(current_user, session_id)
-    release_connection()  # the flush waits for the recorder's lock and a write in a thread
-    _sessions().recordings.flush(record.id)
+    release_connection()  # the flush waits for the host's recorder, which writes in a thread
+    _sessions().flush_recording(record.id)
     return Response("".join(recording_lines(record.id)), mimetype="application/x-asciicast",
                     headers={"Content-Disposition": f'attachment; filename="aict-{record.id}.cast"'})

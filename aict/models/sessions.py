@@ -24,13 +24,14 @@ class TerminalSession(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column()
     exit_code: Mapped[int | None] = mapped_column(Integer)
     signal: Mapped[str | None] = mapped_column(String(16))
+    node: Mapped[str | None] = mapped_column(String(64), index=True)  # whose terminal host runs it
 
     owner = relationship("User")
 
     def to_dict(self) -> dict:
         data = {"id": self.id, "workspace_id": self.workspace_id, "name": self.name,
                 "status": self.status, "cols": self.cols, "rows": self.rows,
-                "created_at": iso(self.created_at), "owner": self.owner.username}
+                "created_at": iso(self.created_at), "owner": self.owner.username, "node": self.node}
         if self.status == "exited":
             data.update(ended_at=iso(self.ended_at), exit_code=self.exit_code, signal=self.signal)
         return data

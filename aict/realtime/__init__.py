@@ -1,8 +1,10 @@
 """Socket.IO: connect auth and Origin check, one handler per contract event."""
 
+import gevent
 from flask import Flask
 
 from aict import protocol
+from aict.extensions import socketio
 
 
 def register(app: Flask) -> None:
@@ -15,6 +17,9 @@ def register(app: Flask) -> None:
     state.connections = ConnectionRegistry(app)
     state.websocket_handler = NoDelayWebSocketHandler
     state.socket_rate = SocketThrottle(state.settings.SOCKET_EVENT_RATE)
+    # The terminal host restarted: its sockets' attachments are gone with the link. Disconnected, the
+    # pages reconnect by themselves and re-attach from the offsets they have (nothing is lost).
+    state.terminals.on_link_lost = lambda sids: gevent.spawn(_disconnect, sids)
     # The two per-keystroke / per-chunk events are answered without Flask's request context
     # (with FAST_PATHS, in the greenlet that read them: aict/realtime/transport/).
     transport.install(
@@ -22,3 +27,11 @@ def register(app: Flask) -> None:
         bare_events={protocol.TERMINAL_ACK: handlers.ack_handler(state.terminals)},
         shortcuts={protocol.TERMINAL_INPUT: handlers.input_fast_path(state.terminals, state.socket_rate,
                                                               state.settings.MAX_INPUT_BYTES)})
+
+
+def _disconnect(sids: list[str]) -> None:
+    for sid in sids:
+        try:
+            socketio.server.disconnect(sid, namespace="/")
+        except Exception:  # gone meanwhile
+            pass

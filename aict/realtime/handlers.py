@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gevent
 from flask import current_app, request
 
 from aict import protocol
@@ -12,10 +13,8 @@ from aict.models import TerminalSession
 from aict.realtime.connections import Connection
 from aict.realtime.guard import THROTTLED, current_user_of, session_id_of, socket_event
 from aict.realtime.transport.inline_events import Later
-from aict.realtime.viewer import SocketViewer
+from aict.realtime.viewer import HeldViewer, SocketViewer
 from aict.services.access import session_for, wire_access, workspace_for
-from aict.terminals.backend import InputBacklogFull
-from aict.terminals.live import LiveTerminal
 from aict.validation import int_field, name_field, text_field
 
 MAX_SIZE = 1000
@@ -29,11 +28,11 @@ def _terminals():
     return current_app.extensions["aict"].terminals
 
 
-def _live(session_id: str) -> LiveTerminal:
+def _live(session_id: str):
     """The live terminal of a session the caller may see. Its record exists, so a terminal this
     server does not hold has ended (past its retention, or ended by a restart): a conflict, as
     not_found would say there never was one."""
-    session = _terminals().get(session_id)
+    session = _terminals().wait_get(session_id)
     if session is None:
         raise AppError("conflict", "That terminal has ended and its output is no longer held; "
                                    "its recording has it.")
@@ -66,9 +65,10 @@ def input_bytes(payload: dict, max_bytes: int) -> bytes:
     return data
 
 
-def _attach(connection: Connection, session: LiveTerminal, level: str, since: int | None) -> dict:
+def _attach(connection: Connection, session, level: str, since: int | None, viewer: SocketViewer | None = None) -> dict:
     access = wire_access(level)
-    result = session.attach(SocketViewer(request.sid, connection.user_id, connection.attached), access, since)
+    viewer = viewer or SocketViewer(request.sid, connection.user_id, connection.attached)
+    result = session.attach(viewer, access, since)
     connection.attached.add(session.id)
     return {"sessionId": session.id, "status": result.status, "cols": result.cols, "rows": result.rows,
             "offset": result.offset, "replayFrom": result.replay_from, "access": access}
@@ -82,7 +82,11 @@ def create_terminal(connection: Connection, payload: dict) -> dict:
     user = current_user_of(connection)
     workspace, level = workspace_for(user, workspace_id, "operator")
     session = _sessions().create(user, workspace, cols, rows, name)
-    _attach(connection, session, level, 0)
+    # Its first output (the prompt) must not reach the page before this answer, which names the
+    # session: held until the answer is queued (the greenlet spawned runs once this handler is done).
+    viewer = HeldViewer(request.sid, connection.user_id, connection.attached)
+    _attach(connection, session, level, 0, viewer)
+    gevent.spawn(viewer.release)
     return {"sessionId": session.id, "cols": cols, "rows": rows}
 
 
@@ -125,10 +129,7 @@ def terminal_input(connection: Connection, payload: dict) -> dict:
         session = _live(session_id)
     elif access != "operator":
         raise AppError("forbidden", "You are watching this terminal; viewers cannot type.")
-    try:
-        session.write(data)
-    except InputBacklogFull:
-        raise AppError("throttled", "The terminal is not reading its input; wait and try again.") from None
+    session.write(data, wait=True)  # answered once the host wrote it (or with its error)
     return {}
 
 
@@ -177,10 +178,7 @@ def input_fast_path(sessions, throttle, max_input: int):
             return None  # the full handler answers it
         if throttle.exceeded(sid):
             return THROTTLED
-        try:
-            session.write(data)
-        except InputBacklogFull:
-            return None
+        session.write(data)
         return Later({"ok": True}, session.after_output)  # the ack follows the echo
 
     return fast

@@ -38,3 +38,33 @@ class SocketViewer:
         socketio.server.emit(protocol.ERROR, {"code": "forbidden", "sessionId": session_id,
                                        "message": "Your access to this workspace was removed."},
                              to=self.key, namespace="/")
+
+
+@dataclass(eq=False)
+class HeldViewer(SocketViewer):
+    """A SocketViewer that keeps what it is sent until release(): a new terminal's first output
+    waits for the answer that tells the page the terminal's id."""
+
+    held: list | None = field(default_factory=list)
+
+    def _hold(self, send, *args) -> None:
+        if self.held is not None:
+            self.held.append((send, args))
+        else:
+            send(*args)
+
+    def send_output(self, session_id: str, offset: int, data: bytes) -> None:
+        self._hold(super().send_output, session_id, offset, data)
+
+    def send_exit(self, session_id: str, status: ExitStatus) -> None:
+        self._hold(super().send_exit, session_id, status)
+
+    def send_resized(self, session_id: str, cols: int, rows: int) -> None:
+        self._hold(super().send_resized, session_id, cols, rows)
+
+    def release(self) -> None:
+        held = self.held or []
+        while held:  # what arrives while a send yields joins the queue: the order holds
+            send, args = held.pop(0)
+            send(*args)
+        self.held = None

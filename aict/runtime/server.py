@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import gevent
 from flask import Flask
@@ -45,36 +50,55 @@ def settle_garbage_collector() -> None:
     gc.set_threshold(7000, 20, 20)
 
 
-def start_background_work(app: Flask) -> None:
-    """What a serving process runs besides requests (the dev server and the gunicorn worker alike)."""
+def _start_common_work(app: Flask) -> None:
+    """What every serving process runs: loop-lag and database-hold watches, the SQLite checkpointer."""
     from aict.db_pool import CHECK_SECONDS, HoldWatch
     from aict.extensions import db
-    from aict.recordings.recorder import FLUSH_SECONDS
     from aict.runtime.loop_lag import LoopLag
     from aict.runtime.periodic import every
     from aict.runtime.sqlite_wal import checkpointer_for
-    from aict.services.audit_log import Checkpointer
-    from aict.terminals.manager import SWEEP_SECONDS
 
     state = app.extensions["aict"]
     state.loop_lag = LoopLag().start()
-    state.sessions.mark_orphans_exited()
-    every(SWEEP_SECONDS, state.terminals.sweep, "terminal sweep")
-    every(FLUSH_SECONDS, state.sessions.recordings.flush, "storing recordings")
-    state.audit_checkpoints = Checkpointer(app)
-    every(state.settings.AUDIT_CHECKPOINT_SECONDS, state.audit_checkpoints, "checkpointing the audit chain")
-    every(state.connections.SWEEP_SECONDS, state.connections.sweep, "ending sockets whose token ended")
-    every(HOUSEKEEPING_SECONDS, lambda: forget_ended_logins_and_devices(app), "forgetting ended logins")
     with app.app_context():
         checkpointer = checkpointer_for(db.engine)
         state.db_holds = watch = HoldWatch(db.engine, state.settings.DB_HOLD_WARN_SECONDS)
     every(CHECK_SECONDS, watch.check, "watching database connection holds")
     if checkpointer is not None:
         checkpointer.start()
+
+
+def start_background_work(app: Flask) -> None:
+    """What a web process runs besides requests (the dev server and the gunicorn worker alike)."""
+    from aict.runtime.periodic import every
+
+    state = app.extensions["aict"]
+    _start_common_work(app)
+    state.terminals.start()  # the link to the terminal host
+    every(state.connections.SWEEP_SECONDS, state.connections.sweep, "ending sockets whose token ended")
+    every(HOUSEKEEPING_SECONDS, lambda: forget_ended_logins_and_devices(app), "forgetting ended logins")
+    settle_garbage_collector()
+
+
+def start_host_work(app: Flask, sweep) -> None:
+    """What the terminal host runs besides its terminals: their sweep, recordings, audit checkpoints."""
+    from aict.recordings.recorder import FLUSH_SECONDS
+    from aict.runtime.periodic import every
+    from aict.services.audit_log import Checkpointer
+    from aict.terminals.manager import SWEEP_SECONDS
+
+    state = app.extensions["aict"]
+    _start_common_work(app)
+    state.sessions.mark_orphans_exited()
+    every(SWEEP_SECONDS, sweep, "terminal sweep")
+    every(FLUSH_SECONDS, state.sessions.recordings.flush, "storing recordings")
+    state.audit_checkpoints = Checkpointer(app)
+    every(state.settings.AUDIT_CHECKPOINT_SECONDS, state.audit_checkpoints, "checkpointing the audit chain")
     settle_garbage_collector()
 
 
 HOUSEKEEPING_SECONDS = 3600
+HOST_START_SECONDS = 60  # a web process waits this long for its terminal host before it serves
 
 
 def forget_ended_logins_and_devices(app: Flask) -> None:
@@ -86,21 +110,52 @@ def forget_ended_logins_and_devices(app: Flask) -> None:
         forget_stale_devices()
 
 
+def start_host_child(settings) -> subprocess.Popen | None:
+    """Start this node's terminal host as a child (make run), unless one already answers on its socket
+    (then terminals outlive this web process: restarting it keeps them)."""
+    path = settings.terminal_host_socket
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(path)
+        log.info("using the terminal host already running on %s", path)
+        return None
+    except OSError:
+        pass
+    finally:
+        probe.close()
+    root = Path(__file__).resolve().parent.parent.parent
+    return subprocess.Popen([sys.executable, str(root / "host.py"), "--parent", str(os.getpid())], cwd=root)
+
+
+def stop_host_child(host: subprocess.Popen, timeout: float = 15) -> None:
+    if host.poll() is None:
+        host.terminate()
+        try:
+            host.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log.warning("the terminal host did not stop within %ss; killing it", timeout)
+            host.kill()
+
+
 def serve(app: Flask, host: str | None = None, port: int | None = None) -> None:
     """Serve in the foreground until SIGINT/SIGTERM; ends running sessions on the way out."""
     settings = app.config["AICT"]
     host = host or settings.HOST
     port = int(port or settings.PORT)
     state = app.extensions["aict"]
+    host_child = start_host_child(settings) if settings.HOST_CHILD else None
     start_background_work(app)
+    if not state.terminals.wait_ready(HOST_START_SECONDS):  # serve anyway: pages show it, and it may come
+        log.warning("the terminal host at %s does not answer yet", settings.terminal_host_socket)
     server = pywsgi.WSGIServer((host, port), app, handler_class=state.websocket_handler, log=None,
                                error_log=logging.getLogger("aict.http"))
 
     def stop(*_):
         log.info("shutting down")
-        state.sessions.end_all()  # recorded as ended, with their audit events, before the process goes
-        state.audit_checkpoints()  # the chain's head as it stops, so that nothing after it can be cut off unseen
         server.stop(timeout=2)
+        state.terminals.stop()
+        if host_child is not None:  # make run's own host: its terminals end with it (recorded as ended)
+            stop_host_child(host_child)
 
     gevent.signal_handler(signal.SIGINT, stop)  # each runs in a greenlet of its own: it may wait
     gevent.signal_handler(signal.SIGTERM, stop)

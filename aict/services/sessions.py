@@ -51,6 +51,20 @@ class SessionService:
         self._exit_stored: dict[str, Event] = {}  # set once a killed terminal's record says it ended
         self._exits: Queue = Queue()  # ended terminals whose records still say running
         self._exit_writer: gevent.Greenlet | None = None
+        self._state_hooks: list = []  # called with (terminal, owner id, workspace id) on start, resize, exit
+
+    def on_state(self, hook) -> None:
+        """Call hook(terminal, owner_id, workspace_id) whenever a terminal starts, is resized or ends
+        (the terminal host tells its web processes)."""
+        self._state_hooks.append(hook)
+
+    def _state_changed(self, terminal: LiveTerminal) -> None:
+        owner_id, workspace_id = self.terminals.placement_of(terminal.id)
+        for hook in self._state_hooks:
+            try:
+                hook(terminal, owner_id, workspace_id)
+            except Exception:
+                log.exception("session %s: state hook failed", terminal.id)
 
     # ---- starting -------------------------------------------------------------------------
     def create(self, user: User, workspace: Workspace, cols: int, rows: int, name: str | None) -> LiveTerminal:
@@ -60,7 +74,8 @@ class SessionService:
         timeout), then records: a failed start leaves no row."""
         self.terminals.check_capacity(user.id)
         row = TerminalSession(id=new_id(), workspace_id=workspace.id, owner_id=user.id, cols=cols, rows=rows,
-                              name=name or f"{workspace.name} #{self._next_number(workspace.id)}")
+                              name=name or f"{workspace.name} #{self._next_number(workspace.id)}",
+                              node=self.settings.node)
         backend = backend_for(workspace, self.settings, user.username)
         release_connection()
         started = time.monotonic()
@@ -73,6 +88,8 @@ class SessionService:
         except BaseException:
             self.recordings.forget(row.id)
             raise
+        terminal.add_resize_hook(lambda _cols, _rows: self._state_changed(terminal))
+        self._state_changed(terminal)
         db.session.add(row)
         record("session_start", username=user.username, workspace_id=workspace.id, session_id=row.id,
                detail={"name": row.name, "kind": workspace.kind}, commit=False)
@@ -113,37 +130,31 @@ class SessionService:
             log.warning("%d terminal(s) ended without their end being recorded", missing)
         return missing
 
+    def flush_recording(self, session_id: str) -> None:
+        """Store what the session's recording holds, so that a reader sees everything so far."""
+        self.recordings.flush(session_id)
+
     # ---- records --------------------------------------------------------------------------
     def list_visible(self, user: User, workspace_id: str | None = None, status: str | None = None) -> list[dict]:
-        """Sessions the user may see, newest first (HTTP and `list-terminals`)."""
-        query = db.select(TerminalSession).order_by(TerminalSession.created_at.desc())
-        if workspace_id is not None:
-            workspace_for(user, workspace_id)
-            query = query.where(TerminalSession.workspace_id == workspace_id)
-        elif not user.is_admin:
-            query = query.where(TerminalSession.workspace_id.in_([w.id for w in visible_workspaces(user)]))
-        if status is not None:
-            query = query.where(TerminalSession.status == status)
-        return [self.as_dict(s) for s in db.session.execute(query.limit(1000)).scalars()]
+        return list_visible(self.terminals, user, workspace_id, status)
 
     def as_dict(self, row: TerminalSession) -> dict:
-        """The record, with the size of its terminal now: a resize changes the running terminal, and
-        its record only when it ends (no database write for every drag of a window's edge)."""
-        data = row.to_dict()
-        live = self.terminals.get(row.id)
-        if live is not None and live.running:
-            data["cols"], data["rows"] = live.cols, live.rows
-        return data
+        return session_dict(self.terminals, row)
 
     def mark_orphans_exited(self) -> None:
-        """At startup: records left 'running' by a previous process have no process any more."""
+        """At the host's start: records this node's previous host left 'running' have no process any
+        more (another node's terminals are its own)."""
         with self.app.app_context():
-            db.session.execute(db.update(TerminalSession).where(TerminalSession.status == "running")
+            db.session.execute(db.update(TerminalSession)
+                               .where(TerminalSession.status == "running",
+                                      db.or_(TerminalSession.node == self.settings.node,
+                                             TerminalSession.node.is_(None)))
                                .values(status="exited", ended_at=utcnow()))
             db.session.commit()
 
     # ---- ends -----------------------------------------------------------------------------
     def _ended(self, terminal: LiveTerminal) -> None:
+        self._state_changed(terminal)
         self._exits.put(terminal)
         if self._exit_writer is None or self._exit_writer.dead:
             self._exit_writer = gevent.spawn(self._persist_exits)
@@ -201,3 +212,27 @@ class SessionService:
                username=self._killed_by.pop(terminal.id, None) or row.owner.username,
                detail={"exit_code": status.exit_code, "signal": status.signal,
                        "bytes": terminal.ring.end}, commit=False)
+
+
+def list_visible(terminals, user: User, workspace_id: str | None = None, status: str | None = None) -> list[dict]:
+    """Sessions the user may see, newest first (HTTP and `list-terminals`); `terminals` is the live
+    terminals' manager (the host's, or a web process's mirror of it)."""
+    query = db.select(TerminalSession).order_by(TerminalSession.created_at.desc())
+    if workspace_id is not None:
+        workspace_for(user, workspace_id)
+        query = query.where(TerminalSession.workspace_id == workspace_id)
+    elif not user.is_admin:
+        query = query.where(TerminalSession.workspace_id.in_([w.id for w in visible_workspaces(user)]))
+    if status is not None:
+        query = query.where(TerminalSession.status == status)
+    return [session_dict(terminals, s) for s in db.session.execute(query.limit(1000)).scalars()]
+
+
+def session_dict(terminals, row: TerminalSession) -> dict:
+    """The record, with the size of its terminal now: a resize changes the running terminal, and
+    its record only when it ends (no database write for every drag of a window's edge)."""
+    data = row.to_dict()
+    live = terminals.get(row.id)
+    if live is not None and live.running:
+        data["cols"], data["rows"] = live.cols, live.rows
+    return data

@@ -77,6 +77,11 @@ class TerminalManager:
     def get(self, terminal_id: str) -> LiveTerminal | None:
         return self._terminals.get(terminal_id)
 
+    def placement_of(self, terminal_id: str) -> tuple[str, str]:
+        """(owner id, workspace id) of a terminal this manager holds."""
+        placement = self._placement[terminal_id]
+        return placement.owner_id, placement.workspace_id
+
     def all(self) -> list[LiveTerminal]:
         return list(self._terminals.values())
 
@@ -104,8 +109,9 @@ class TerminalManager:
             terminal.kill()
 
     # ---- lifetime ---------------------------------------------------------------------------
-    def sweep(self, now: float | None = None) -> None:
-        """End idle unwatched terminals; forget ended ones whose retention has passed."""
+    def sweep(self, now: float | None = None) -> list[str]:
+        """End idle unwatched terminals; forget ended ones whose retention has passed (their ids)."""
+        forgotten = []
         now = time.monotonic() if now is None else now
         idle, retention = self.policy.idle_timeout, self.policy.retention
         for tid, terminal in list(self._terminals.items()):
@@ -115,3 +121,5 @@ class TerminalManager:
             elif terminal.status == "exited" and terminal.ended and now - terminal.ended > retention:
                 self._terminals.pop(tid, None)
                 self._placement.pop(tid, None)
+                forgotten.append(tid)
+        return forgotten

@@ -1,0 +1,295 @@
+"""The terminal host's side of the link: every live terminal of the node, served to web processes.
+
+The host runs the session core (aict.terminals: ring, offsets, per-viewer windows, coalescing)
+and the services around it (records, audit, recordings). Web processes connect over a Unix socket
+(aict.host.wire), authenticate and authorize their users themselves, and ask the host to start,
+attach, type into, resize, ack, detach and kill. A viewer here is a socket of a web process
+(RelayViewer); its output leaves over that process's link.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pwd
+import socket
+import stat
+from pathlib import Path
+
+import gevent
+from flask import Flask
+
+from aict.errors import AppError
+from aict.extensions import db
+from aict.host import wire
+from aict.models import User, Workspace
+from aict.terminals.backend import ExitStatus, InputBacklogFull
+from aict.terminals.live import LiveTerminal
+
+log = logging.getLogger(__name__)
+
+
+class RelayViewer:
+    """A web process's socket attached to one terminal: its output goes over that process's link."""
+
+    __slots__ = ("key", "user_id", "link")
+
+    def __init__(self, key: str, user_id: str, link: WebLink):
+        self.key, self.user_id, self.link = key, user_id, link
+
+    def send_output(self, session_id: str, offset: int, data: bytes) -> None:
+        self.link.frames.send(*wire.output(session_id, self.key, offset, data))
+
+    def send_exit(self, session_id: str, status: ExitStatus) -> None:
+        self.link.frames.send_message({"ev": "exit", "session": session_id, "key": self.key,
+                                       "exitCode": status.exit_code, "signal": status.signal})
+
+    def send_resized(self, session_id: str, cols: int, rows: int) -> None:
+        self.link.frames.send_message({"ev": "resized", "session": session_id, "key": self.key,
+                                       "cols": cols, "rows": rows})
+
+    def send_revoked(self, session_id: str) -> None:
+        self.link.viewers.discard((session_id, self.key))
+        self.link.frames.send_message({"ev": "revoked", "session": session_id, "key": self.key})
+
+    def room(self) -> int:
+        # The web process bounds what each of its sockets holds; here, what its link holds unsent.
+        return max(0, wire.HIGH_WATER - self.link.frames.unsent)
+
+    def when_room(self, callback) -> None:
+        self.link.frames.when_drained(callback)
+
+
+def terminal_state(terminal: LiveTerminal, owner_id: str, workspace_id: str, node: str) -> dict:
+    status = terminal.exit_status or ExitStatus()
+    return {"ev": "term", "id": terminal.id, "owner": owner_id, "workspace": workspace_id, "node": node,
+            "status": terminal.status, "cols": terminal.cols, "rows": terminal.rows,
+            "exitCode": status.exit_code, "signal": status.signal}
+
+
+class WebLink:
+    """One connected web process."""
+
+    def __init__(self, host: HostService, sock: socket.socket, peer: str):
+        self.host = host
+        self.viewers: set[tuple[str, str]] = set()  # (session id, viewer key) attached through this link
+        self.frames = wire.FrameLink(sock, self._on_frame, self._on_close, name=f"web link {peer}")
+
+    def _on_close(self) -> None:
+        self.host.links.discard(self)
+        for session_id, key in list(self.viewers):
+            terminal = self.host.terminals.get(session_id)
+            if terminal is not None:
+                terminal.detach(key)
+        self.viewers.clear()
+
+    def _on_frame(self, kind: int, payload: memoryview) -> None:
+        terminals = self.host.terminals
+        if kind == wire.ACK:
+            session_id, key, offset = wire.parse_ack(payload)
+            terminal = terminals.get(session_id)
+            if terminal is not None:
+                terminal.ack(key, offset)
+        elif kind == wire.INPUT:
+            self._input(*wire.parse_input(payload))
+        elif kind == wire.MESSAGE:
+            body = wire.json.loads(bytes(payload))
+            if "rid" in body:  # a request: answered in a greenlet of its own (it may wait)
+                gevent.spawn(self._answer, body)
+            else:
+                self.host.notice(self, body)
+        else:
+            raise wire.LinkClosed(f"unknown frame kind {kind}")
+
+    def _input(self, seq: int, session_id: str, data: bytes) -> None:
+        terminal = self.host.terminals.get(session_id)
+        error = None
+        if terminal is None or not terminal.running:
+            error = {"code": "conflict", "message": "The terminal has exited."}
+        else:
+            try:
+                terminal.write(data)
+            except InputBacklogFull:
+                error = {"code": "throttled", "message": "The terminal is not reading its input; wait and try again."}
+            except AppError as failure:
+                error = failure.body()
+        if error is not None:
+            self.frames.send_message({"ev": "input", "seq": seq, "session": session_id, "error": error})
+        else:  # answered behind the echo: the page's keystroke ack and its echo leave together
+            terminal.after_output(lambda: self.frames.send_message({"ev": "input", "seq": seq, "session": session_id}))
+
+    def _answer(self, body: dict) -> None:
+        reply: dict = {"rid": body["rid"]}
+        try:
+            reply["result"] = self.host.request(self, body)
+        except AppError as error:
+            reply["error"] = {**error.body(), "status": error.status}
+        except Exception:
+            log.exception("host request %s failed", body.get("op"))
+            reply["error"] = {"code": "error", "message": "The terminal host failed to do that.", "status": 500}
+        self.frames.send_message(reply)
+
+
+class HostService:
+    """The host: its listening socket, the links of web processes, and what they may ask."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.state = app.extensions["aict"]
+        self.settings = self.state.settings
+        self.sessions = self.state.sessions
+        self.terminals = self.state.terminals
+        self.node = self.settings.node
+        self.links: set[WebLink] = set()
+        self._allowed_uids = allowed_peer_uids(self.settings)
+        self._listener: socket.socket | None = None
+        self.sessions.on_state(self.broadcast_state)
+
+    # ---- listening ----------------------------------------------------------------------------
+    def listen(self) -> str:
+        path = Path(self.settings.terminal_host_socket)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists() or path.is_symlink():
+            path.unlink()
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old_umask = os.umask(0o177)  # the socket is created 0600: only its owner's processes connect
+        try:
+            listener.bind(str(path))
+        finally:
+            os.umask(old_umask)
+        web_gid = self._web_group()
+        if web_gid is not None:  # web processes run as another account: its group may connect too
+            os.chown(path, -1, web_gid)
+            os.chmod(path, stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IWGRP)
+        listener.listen(128)
+        self._listener = listener
+        gevent.spawn(self._accept_loop)
+        log.info("terminal host of node %s listening on %s", self.node, path)
+        return str(path)
+
+    def _web_group(self) -> int | None:
+        account = self.settings.WEB_ACCOUNT
+        if not account:
+            return None
+        return pwd.getpwnam(account).pw_gid
+
+    def _accept_loop(self) -> None:
+        while True:
+            try:
+                sock, _ = self._listener.accept()
+            except OSError:
+                return
+            uid = wire.peer_uid(sock)
+            if uid not in self._allowed_uids:
+                log.warning("terminal host: refused a connection from uid %s (only web processes may connect)", uid)
+                sock.close()
+                continue
+            link = WebLink(self, sock, peer=f"uid {uid}")
+            self.links.add(link)
+
+    def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+        for link in list(self.links):
+            link.frames.close()
+
+    # ---- state to every web process -----------------------------------------------------------
+    def broadcast_state(self, terminal: LiveTerminal, owner_id: str, workspace_id: str) -> None:
+        body = terminal_state(terminal, owner_id, workspace_id, self.node)
+        for link in list(self.links):
+            link.frames.send_message(body)
+
+    def broadcast_gone(self, session_ids: list[str]) -> None:
+        for link in list(self.links):
+            link.frames.send_message({"ev": "gone", "ids": session_ids})
+
+    def notice(self, link: WebLink, body: dict) -> None:
+        """Messages that need no answer: detach."""
+        if body.get("op") == "detach":
+            terminal = self.terminals.get(body["session"])
+            link.viewers.discard((body["session"], body["key"]))
+            if terminal is not None:
+                terminal.detach(body["key"])
+
+    # ---- requests -----------------------------------------------------------------------------
+    def request(self, link: WebLink, body: dict):
+        op = body.get("op")
+        handler = getattr(self, f"_op_{op}", None)
+        if handler is None:
+            raise AppError("bad_request", f"Unknown host request {op!r}.")
+        return handler(link, body)
+
+    def _op_hello(self, link: WebLink, body: dict) -> dict:
+        return {"node": self.node, "pid": os.getpid(), "terminals": [
+            terminal_state(t, *self.terminals.placement_of(t.id), self.node) for t in self.terminals.all()]}
+
+    def _op_create(self, link: WebLink, body: dict) -> dict:
+        with self.app.app_context():
+            user = db.session.get(User, body["user"])
+            workspace = db.session.get(Workspace, body["workspace"])
+            if user is None or workspace is None:
+                raise AppError("not_found", "That workspace does not exist or is not visible to you.")
+            terminal = self.sessions.create(user, workspace, body["cols"], body["rows"], body.get("name"))
+            return {"id": terminal.id}
+
+    def _op_attach(self, link: WebLink, body: dict) -> dict:
+        terminal = self._terminal(body["session"])
+        viewer = RelayViewer(body["key"], body["user"], link)
+        link.viewers.add((terminal.id, viewer.key))
+        result = terminal.attach(viewer, body["access"], body.get("since"))
+        return {"status": result.status, "cols": result.cols, "rows": result.rows, "offset": result.offset,
+                "replayFrom": result.replay_from}
+
+    def _op_resize(self, link: WebLink, body: dict) -> dict:
+        self._terminal(body["session"]).resize(body["cols"], body["rows"], by_key=body.get("key"))
+        return {}
+
+    def _op_kill(self, link: WebLink, body: dict) -> dict:
+        with self.app.app_context():
+            self.sessions.kill(body["session"], by=body.get("by"), wait=bool(body.get("wait")))
+        return {}
+
+    def _op_kill_workspace(self, link: WebLink, body: dict) -> dict:
+        self.terminals.kill_workspace(body["workspace"])
+        return {}
+
+    def _op_set_access(self, link: WebLink, body: dict) -> dict:
+        user_id, workspace_id, access = body["user"], body["workspace"], body.get("access")
+        detached = self.terminals.set_access(user_id, workspace_id, access)
+        if access is not None:
+            for other in list(self.links):
+                other.frames.send_message({"ev": "access", "user": user_id, "workspace": workspace_id,
+                                           "access": access})
+        return {"detached": len(detached)}
+
+    def _op_flush_recording(self, link: WebLink, body: dict) -> dict:
+        self.sessions.recordings.flush(body["session"])
+        return {}
+
+    def _op_stats(self, link: WebLink, body: dict) -> dict:
+        terminals = self.terminals.all()
+        return {"node": self.node, "running": sum(1 for t in terminals if t.running), "held": len(terminals),
+                "viewers": sum(t.viewer_count for t in terminals),
+                "ringBytes": sum(t.memory_bytes() for t in terminals),
+                "outputBytes": sum(t.ring.end for t in terminals), "links": len(self.links)}
+
+    def sweep(self) -> None:
+        """End idle terminals, forget ended ones past their retention, and tell the web processes."""
+        forgotten = self.terminals.sweep()
+        if forgotten:
+            self.broadcast_gone(forgotten)
+
+    def _terminal(self, session_id: str) -> LiveTerminal:
+        terminal = self.terminals.get(session_id)
+        if terminal is None:
+            raise AppError("conflict", "That terminal has ended and its output is no longer held; "
+                                       "its recording has it.")
+        return terminal
+
+
+def allowed_peer_uids(settings) -> set[int]:
+    """The accounts whose processes may connect: the host's own, and WEB_ACCOUNT's when set."""
+    uids = {os.getuid()}
+    if settings.WEB_ACCOUNT:
+        uids.add(pwd.getpwnam(settings.WEB_ACCOUNT).pw_uid)
+    return uids

@@ -1,0 +1,59 @@
+"""A web process's sessions service: records from the database, live terminals from the host."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from aict.db_pool import release_connection
+from aict.errors import AppError
+from aict.host.client import RemoteTerminal, RemoteTerminals
+from aict.models import TerminalSession, User, Workspace
+from aict.services.sessions import list_visible, session_dict
+from aict.ssh.keys import BadKey, parse_host_key
+
+
+class HostedSessions:
+    """What the edges ask of terminal sessions, when a terminal host runs the terminals."""
+
+    def __init__(self, app: Flask, terminals: RemoteTerminals):
+        self.app = app
+        self.terminals = terminals
+
+    def create(self, user: User, workspace: Workspace, cols: int, rows: int, name: str | None) -> RemoteTerminal:
+        user_id, workspace_id = user.id, workspace.id
+        release_connection()  # the host may take its SSH connect timeout
+        try:
+            answer = self.terminals.request("create", user=user_id, workspace=workspace_id, cols=cols, rows=rows,
+                                            name=name)
+        except AppError as error:
+            if error.code == "host_key_unknown":
+                self._remember_offer(workspace_id, error.extra.get("host_key"))
+            raise
+        terminal = self.terminals.get(answer["id"])
+        if terminal is None:  # ended in the moment between its start and this answer
+            raise AppError("conflict", "The terminal ended as soon as it started.")
+        return terminal
+
+    def _remember_offer(self, workspace_id: str, line: str | None) -> None:
+        """The host saw the key; trust-host-key is answered here: this process remembers the offer."""
+        if not line:
+            return
+        try:
+            key = parse_host_key(line)
+        except BadKey:
+            return
+        self.app.extensions["aict"].host_key_offers.remember(workspace_id, key)
+
+    def kill(self, session_id: str, by: str | None = None, wait: bool = False) -> None:
+        release_connection()
+        self.terminals.request("kill", session=session_id, by=by, wait=wait)
+
+    def flush_recording(self, session_id: str) -> None:
+        release_connection()
+        self.terminals.request("flush_recording", session=session_id)
+
+    def list_visible(self, user: User, workspace_id: str | None = None, status: str | None = None) -> list[dict]:
+        return list_visible(self.terminals, user, workspace_id, status)
+
+    def as_dict(self, row: TerminalSession) -> dict:
+        return session_dict(self.terminals, row)

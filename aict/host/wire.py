@@ -1,0 +1,248 @@
+"""The framing between web processes and the terminal host, over a local stream socket.
+
+Every frame is a 5-byte header (payload length, kind) and its payload. The three frames of the hot
+path are binary, so a terminal's bytes are never encoded: output (host to web), input and ack (web
+to host). Everything else (requests, replies, events) is a JSON object. Measured in bench/ against
+JSON for every frame: output crosses at the bare socket's speed, and a keystroke costs one frame
+each way plus its acknowledgement.
+
+Both ends write through a FrameLink: frames are gathered and written at the end of the loop's
+iteration (an echo and the acknowledgement of its keystroke leave in one write), never blocking
+the greenlet that sends; a link holding more than HIGH_WATER unsent tells its senders to wait.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import os
+import socket
+import struct
+from collections.abc import Callable
+
+import gevent
+from gevent.event import Event
+from gevent.hub import get_hub
+from gevent.socket import wait_write
+
+log = logging.getLogger(__name__)
+
+HEADER = struct.Struct(">IB")
+MESSAGE, OUTPUT, INPUT, ACK = 1, 2, 3, 4
+MAX_FRAME = 64 * 1024 * 1024  # a frame claiming more than this is a broken peer: the link is closed
+HIGH_WATER = 4 * 1024 * 1024  # unsent bytes past which senders of output wait (flow control)
+READ_SIZE = 256 * 1024
+
+_OUTPUT = struct.Struct(">QBB")  # offset, session id length, viewer key length
+_INPUT = struct.Struct(">IB")  # sequence number, session id length
+_ACK = struct.Struct(">QBB")  # offset, session id length, viewer key length
+
+
+class LinkClosed(Exception):
+    """The other end went away."""
+
+
+def message(body: dict) -> bytes:
+    payload = json.dumps(body, separators=(",", ":")).encode()
+    return HEADER.pack(len(payload), MESSAGE) + payload
+
+
+def output(session_id: str, key: str, offset: int, data: bytes) -> list[bytes]:
+    sid, k = session_id.encode(), key.encode()
+    head = _OUTPUT.pack(offset, len(sid), len(k)) + sid + k
+    return [HEADER.pack(len(head) + len(data), OUTPUT) + head, data]
+
+
+def parse_output(payload: memoryview) -> tuple[str, str, int, bytes]:
+    offset, sid_len, key_len = _OUTPUT.unpack_from(payload)
+    start = _OUTPUT.size
+    sid = bytes(payload[start:start + sid_len]).decode()
+    key = bytes(payload[start + sid_len:start + sid_len + key_len]).decode()
+    return sid, key, offset, bytes(payload[start + sid_len + key_len:])
+
+
+def input_frame(seq: int, session_id: str, data: bytes) -> list[bytes]:
+    sid = session_id.encode()
+    head = _INPUT.pack(seq, len(sid)) + sid
+    return [HEADER.pack(len(head) + len(data), INPUT) + head, data]
+
+
+def parse_input(payload: memoryview) -> tuple[int, str, bytes]:
+    seq, sid_len = _INPUT.unpack_from(payload)
+    start = _INPUT.size
+    return seq, bytes(payload[start:start + sid_len]).decode(), bytes(payload[start + sid_len:])
+
+
+def ack(session_id: str, key: str, offset: int) -> bytes:
+    sid, k = session_id.encode(), key.encode()
+    head = _ACK.pack(offset, len(sid), len(k)) + sid + k
+    return HEADER.pack(len(head), ACK) + head
+
+
+def parse_ack(payload: memoryview) -> tuple[str, str, int]:
+    offset, sid_len, key_len = _ACK.unpack_from(payload)
+    start = _ACK.size
+    return (bytes(payload[start:start + sid_len]).decode(),
+            bytes(payload[start + sid_len:start + sid_len + key_len]).decode(), offset)
+
+
+class FrameLink:
+    """One connected stream socket: frames in (to `on_frame(kind, payload)`) and frames out."""
+
+    def __init__(self, sock: socket.socket, on_frame: Callable[[int, memoryview], None],
+                 on_close: Callable[[], None] | None = None, name: str = "link"):
+        self.sock = sock
+        self.name = name
+        self.on_frame = on_frame
+        self.on_close = on_close
+        self.closed = False
+        self._out: list[bytes] = []
+        self._out_bytes = 0
+        self._flush_scheduled = False
+        self._writable = Event()
+        self._writer: gevent.Greenlet | None = None
+        self._drained: list[Callable[[], None]] = []
+        # gevent keeps the descriptor itself non-blocking: os.write on it never stops the loop
+        # (writes happen in the hub, at the end of a loop pass), while recv waits cooperatively.
+        self._fd = sock.fileno()
+        self._reader = gevent.spawn(self._read_loop)
+
+    # ---- sending ------------------------------------------------------------------------------
+    @property
+    def unsent(self) -> int:
+        return self._out_bytes
+
+    def send(self, *parts: bytes) -> None:
+        """Queue bytes (whole frames) to write; never blocks. Written at the end of this loop pass."""
+        if self.closed:
+            return
+        for part in parts:
+            if part:
+                self._out.append(part)
+                self._out_bytes += len(part)
+        if not self._flush_scheduled and self._writer is None:
+            self._flush_scheduled = True
+            get_hub().loop.run_callback(self._flush)
+
+    def send_message(self, body: dict) -> None:
+        self.send(message(body))
+
+    def when_drained(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once the link holds less than HIGH_WATER unsent (at once if it does)."""
+        if self._out_bytes < HIGH_WATER or self.closed:
+            callback()
+        else:
+            self._drained.append(callback)
+
+    def _flush(self) -> None:
+        # In the hub: must not block. Writes what the socket takes now; a writer greenlet waits for the rest.
+        self._flush_scheduled = False
+        if self._writer is None and not self._write_some():
+            self._writer = gevent.spawn(self._write_loop)
+
+    def _write_some(self) -> bool:
+        """Write without blocking; True when everything queued was written."""
+        while self._out:
+            data = self._out[0] if len(self._out) == 1 else b"".join(self._out)
+            try:
+                sent = os.write(self._fd, data)
+            except BlockingIOError:
+                sent = 0
+            except OSError as error:
+                if error.errno in (errno.EAGAIN, errno.EWOULDBLOCK):
+                    sent = 0
+                else:
+                    gevent.spawn(self.close)
+                    return True
+            self._out = [data[sent:]] if sent < len(data) else []
+            self._out_bytes -= sent
+            if sent < len(data):
+                self._notify_drained()
+                return False
+        self._notify_drained()
+        return True
+
+    def _notify_drained(self) -> None:
+        if self._drained and self._out_bytes < HIGH_WATER:
+            callbacks, self._drained = self._drained, []
+            for callback in callbacks:
+                try:
+                    callback()
+                except Exception:
+                    log.exception("%s: drain callback failed", self.name)
+
+    def _write_loop(self) -> None:
+        try:
+            while not self.closed and not self._write_some():
+                wait_write(self._fd)
+        except Exception:
+            log.exception("%s: writing failed", self.name)
+            gevent.spawn(self.close)
+        finally:
+            self._writer = None
+            if self._out and not self.closed:  # queued while the loop ended
+                self.send()
+
+    # ---- receiving ----------------------------------------------------------------------------
+    def _read_loop(self) -> None:
+        buffer = bytearray()
+        sock = self.sock
+        try:
+            while True:
+                chunk = sock.recv(READ_SIZE)
+                if not chunk:
+                    break
+                buffer += chunk
+                start, view = 0, memoryview(buffer)
+                try:
+                    while len(buffer) - start >= HEADER.size:
+                        length, kind = HEADER.unpack_from(buffer, start)
+                        if length > MAX_FRAME:
+                            raise LinkClosed(f"{self.name}: a frame of {length} bytes")
+                        end = start + HEADER.size + length
+                        if end > len(buffer):
+                            break
+                        try:
+                            self.on_frame(kind, view[start + HEADER.size:end])
+                        except LinkClosed:
+                            raise
+                        except Exception:
+                            log.exception("%s: handling a frame failed", self.name)
+                        start = end
+                finally:
+                    view.release()
+                if start:
+                    del buffer[:start]
+        except (OSError, LinkClosed) as error:
+            if not self.closed:
+                log.info("%s: closed (%s)", self.name, error)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self._out, self._out_bytes = [], 0
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        if self._reader is not None and self._reader is not gevent.getcurrent():
+            self._reader.kill(block=False)
+        callbacks, self._drained = self._drained, []
+        for callback in callbacks:
+            callback()
+        if self.on_close is not None:
+            try:
+                self.on_close()
+            except Exception:
+                log.exception("%s: close callback failed", self.name)
+
+
+def peer_uid(sock: socket.socket) -> int:
+    """The user id of the process at the other end of a Unix socket (SO_PEERCRED)."""
+    creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    return uid

@@ -1,0 +1,58 @@
+"""The terminal host process (`python host.py`): this node's terminals, in the foreground.
+
+It owns every live terminal of the node; web processes (`python wsgi.py`, gunicorn) connect to its
+Unix socket (AICT_TERMINAL_HOST). Restarting web processes leaves its terminals running. SIGTERM
+or SIGINT ends its terminals (recorded as ended) and stops it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+
+import gevent
+from flask import Flask
+from gevent.event import Event
+
+from aict.runtime.server import start_host_work
+
+log = logging.getLogger("aict.host")
+PARENT_CHECK_SECONDS = 0.5
+
+
+def main(app: Flask, host, argv: list[str] | None = None) -> None:
+    """Serve `host` (an aict.host.service.HostService of `app`) until SIGTERM/SIGINT."""
+    parser = argparse.ArgumentParser(prog="python host.py", description="Run the terminal host in the foreground.")
+    parser.add_argument("--parent", type=int, default=None,
+                        help="stop (ending the terminals) when this process is gone: the web process of `make run`")
+    args = parser.parse_args(argv)
+    state = app.extensions["aict"]
+    stopped = Event()
+
+    def stop(*_):
+        if stopped.is_set():
+            return
+        log.info("terminal host stopping: ending its terminals")
+        host.close()
+        state.sessions.end_all()  # recorded as ended, with their audit events, before the process goes
+        if state.audit_checkpoints is not None:
+            state.audit_checkpoints()
+        stopped.set()
+
+    gevent.signal_handler(signal.SIGINT, stop)
+    gevent.signal_handler(signal.SIGTERM, stop)
+    start_host_work(app, host.sweep)
+    host.listen()
+    print(f"aict terminal host of node {host.node} on {app.config['AICT'].terminal_host_socket}", flush=True)
+    if args.parent:
+        gevent.spawn(_stop_when_orphaned, args.parent, stop)
+    stopped.wait()
+
+
+def _stop_when_orphaned(parent: int, stop) -> None:
+    while os.getppid() == parent:
+        gevent.sleep(PARENT_CHECK_SECONDS)
+    log.info("the web process that started this host (pid %s) is gone", parent)
+    stop()
