@@ -1,7 +1,8 @@
 """gunicorn -c gunicorn.conf.py wsgi:app
 
-One worker: live sessions belong to the process that runs them. Scale out with more
-machines behind a sticky load balancer (and Redis for shared rate limits).
+Terminals live in the node's terminal host (`python host.py`), not in the workers: the master
+starts one as its child unless AICT_HOST_CHILD=0 or one already answers on its socket. A worker
+restarting leaves every terminal running; pages reconnect by themselves.
 """
 
 import os
@@ -20,8 +21,21 @@ def post_worker_init(worker):
     start_background_work(worker.wsgi)
 
 
-def worker_exit(server, worker):
-    """The worker's terminals end with it: record their ends (and audit them) before it goes."""
-    state = getattr(getattr(worker, "wsgi", None), "extensions", {}).get("aict")
-    if state is not None and state.sessions is not None:
-        state.sessions.end_all()
+_host_child = None
+
+
+def on_starting(server):
+    global _host_child
+    from aict.config import flask_config, load_settings
+    from aict.runtime.server import start_host_child
+
+    settings = flask_config(load_settings())["AICT"]
+    if settings.HOST_CHILD:
+        _host_child = start_host_child(settings)
+
+
+def on_exit(server):
+    from aict.runtime.server import stop_host_child
+
+    if _host_child is not None:
+        stop_host_child(_host_child)

@@ -152,10 +152,10 @@ def serve(app: Flask, host: str | None = None, port: int | None = None) -> None:
 
     def stop(*_):
         log.info("shutting down")
-        server.stop(timeout=2)
         state.terminals.stop()
         if host_child is not None:  # make run's own host: its terminals end with it (recorded as ended)
-            stop_host_child(host_child)
+            stop_host_child(host_child)  # first: serve_forever returning ends this process
+        server.stop(timeout=2)
 
     gevent.signal_handler(signal.SIGINT, stop)  # each runs in a greenlet of its own: it may wait
     gevent.signal_handler(signal.SIGTERM, stop)
