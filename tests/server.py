@@ -34,7 +34,8 @@ def free_port() -> int:
 class RunningServer:
     admin_username = "admin"
 
-    def __init__(self, instance: Path, settings: dict[str, str] | None = None, root: Path = ROOT):
+    def __init__(self, instance: Path, settings: dict[str, str] | None = None, root: Path = ROOT,
+                 log_name: str = "server.log"):
         self.instance = instance
         self.root = root  # the source tree served (bench.paired compares checkouts)
         self.port = free_port()
@@ -50,11 +51,13 @@ class RunningServer:
                         # The shared server outlives hundreds of tests whose terminals keep running.
                         AICT_MAX_SESSIONS_PER_USER="10000",
                         # The terminal page hands its terminal to the browser tests (window.aictTest).
-                        AICT_TEST_HOOKS="1")
+                        AICT_TEST_HOOKS="1",
+                        # Servers of one run share a database now and then: each is a node of its own.
+                        AICT_NODE=f"test-{self.port}")
         if FAST_PATHS is not None:  # the transport this run tests (Makefile: the contract on both paths)
             self.env["AICT_FAST_PATHS"] = FAST_PATHS
         self.env.update(settings or {})
-        self.log_path = instance / "server.log"
+        self.log_path = instance / log_name
         self.proc: subprocess.Popen | None = None
         self._tokens: dict[str, str] = {}
 
@@ -134,6 +137,40 @@ class RunningServer:
         client = TerminalClient()
         client.connect(self.url, token or self.admin_token, **connect_kwargs)
         return client
+
+
+class HostProcess:
+    """A terminal host on its own (`python host.py`), for web processes started with AICT_HOST_CHILD=0."""
+
+    def __init__(self, instance: Path, env: dict[str, str], root: Path = ROOT, log_name: str = "host.log"):
+        self.instance, self.env, self.root = instance, dict(env), root
+        self.log_path = instance / log_name
+        self.socket_path = Path(env.get("AICT_TERMINAL_HOST") or instance / "host.sock")
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> HostProcess:
+        self.instance.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")  # noqa: SIM115 -- the child writes to it for its whole life
+        before, started = log.tell(), time.monotonic()
+        self.proc = subprocess.Popen([sys.executable, "host.py"], cwd=self.root, env=self.env, stdout=log,
+                                     stderr=subprocess.STDOUT)
+        while time.monotonic() - started < 60:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"host exited early:\n{self.log_path.read_text()}")
+            if b"terminal host of node" in self.log_path.read_bytes()[before:] and self.socket_path.exists():
+                return self
+            time.sleep(0.05)
+        raise RuntimeError(f"host did not come up:\n{self.log_path.read_text()}")
+
+    def stop(self, sig: int = 15) -> int | None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode if self.proc else None
 
 
 class _InOrderEngineIOClient(engineio.Client):

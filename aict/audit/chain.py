@@ -64,20 +64,21 @@ class _Walk:
     suspect: AuditEvent | None = None  # an event whose MAC failed: altered, or inserted?
 
 
-def verify(events: Iterable[AuditEvent], key: bytes, checkpoint: tuple[int, str] | None = None) -> Verdict:
-    """Check the chain in id order and, with `checkpoint` (id, mac) from outside the database, that
-    the newest events were not cut off. Names the first bad event and what happened to it."""
+def verify(events: Iterable[AuditEvent], key: bytes, checkpoints: dict[int, str] | None = None) -> Verdict:
+    """Check the chain in id order and, with `checkpoints` (id -> mac, kept outside the database),
+    that none of the events they name was cut off. Names the first bad event and what happened."""
     walk = _Walk(key)
-    checkpoint_id, checkpoint_mac = checkpoint if checkpoint is not None else (None, None)
+    checkpoints = checkpoints or {}
     for event in events:
         if _step(walk, event):
             return walk.verdict
-        if event.id == checkpoint_id and walk.suspect is None and event.hash != checkpoint_mac:
+        expected = checkpoints.get(event.id)
+        if expected is not None and walk.suspect is None and event.hash != expected:
             # The end was cut off and new events took its ids (SQLite reuses the highest ones).
             return walk.verdict.fail(event.id, "truncated")
     if walk.suspect is not None:  # the last event's MAC failed, and nothing follows to tell
         return walk.verdict.fail(walk.suspect.id, "altered")
-    if checkpoint_id is not None and walk.last_id < checkpoint_id:
+    if checkpoints and walk.last_id < max(checkpoints):
         return walk.verdict.fail(walk.last_id + 1, "truncated")
     return walk.verdict
 

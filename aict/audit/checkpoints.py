@@ -3,7 +3,7 @@
 A MAC chain shows any event altered, removed or slipped in, but not the newest ones cut off:
 what is left is still a valid chain. So the head (the newest event's id and MAC) is appended to a
 file every AUDIT_CHECKPOINT_SECONDS when it moved, and logged (a line syslog or journald keeps);
-verification compares the database with the newest checkpoint. Events newer than the last
+verification checks that every checkpoint is still in the chain. Events newer than the last
 checkpoint can be cut off unseen: at most AUDIT_CHECKPOINT_SECONDS' worth, and a clean stop
 checkpoints too.
 """
@@ -31,9 +31,11 @@ def append(path: Path, event_id: int, mac: str) -> None:
     log.info("audit checkpoint: event %d, chain head %s", event_id, mac)
 
 
-def newest(path: Path) -> tuple[int, str] | None:
-    """The checkpoint with the highest event id, or None (no file, or nothing readable in it)."""
-    best: tuple[int, str] | None = None
+def read(path: Path) -> dict[int, str]:
+    """Every checkpoint: event id -> the MAC first written for it (no file: none). Each must still be
+    in the chain: a checkpoint of a head taken after a cut (new events on the reused ids) does not
+    hide the older checkpoint of the genuine event."""
+    found: dict[int, str] = {}
     try:
         with path.open() as lines:
             for line in lines:
@@ -42,8 +44,7 @@ def newest(path: Path) -> tuple[int, str] | None:
                     event_id, mac = int(entry["id"]), str(entry["hash"])
                 except (ValueError, KeyError, TypeError):
                     continue  # a torn or foreign line says nothing
-                if best is None or event_id > best[0]:
-                    best = (event_id, mac)
+                found.setdefault(event_id, mac)
     except FileNotFoundError:
-        return None
-    return best
+        pass
+    return found

@@ -140,7 +140,7 @@ def _cell(value) -> str:
 
 def verify_chain() -> Verdict:
     settings = current_app.config["AICT"]
-    return verify(_oldest_first(AuditFilter()), settings.audit_key, checkpoints.newest(settings.audit_checkpoint_file))
+    return verify(_oldest_first(AuditFilter()), settings.audit_key, checkpoints.read(settings.audit_checkpoint_file))
 
 
 class Checkpointer:
