@@ -22,6 +22,7 @@ import time
 import traceback
 
 import gevent
+from flask import has_app_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -47,7 +48,10 @@ def release_connection() -> None:
     """Give the current database session's connection back to the pool before waiting.
 
     Loaded objects stay usable (they are not expired); what is read after the wait starts a new
-    transaction. Unsaved changes are a programming error: write after the wait, not across it."""
+    transaction. Unsaved changes are a programming error: write after the wait, not across it.
+    Outside an app context there is no session, and nothing to release."""
+    if not has_app_context():
+        return
     session = db.session()
     if session.new or session.dirty or session.deleted or session.info.get(_UNSAVED_FLUSH):
         raise RuntimeError("release_connection() with unsaved changes: finish the write before waiting, "

@@ -21,6 +21,7 @@ from collections.abc import Callable
 import gevent
 from gevent.event import AsyncResult, Event
 
+from aict.db_pool import release_connection
 from aict.errors import AppError
 from aict.host import wire
 from aict.terminals.backend import ExitStatus
@@ -170,6 +171,9 @@ class RemoteTerminals:
 
     def wait_ready(self, timeout: float = HOST_WAIT_SECONDS) -> bool:
         self.start()
+        if self._ready.is_set():
+            return True
+        release_connection()  # the host may take seconds to come back: hold no database connection meanwhile
         return self._ready.wait(timeout)
 
     def _connect_loop(self) -> None:

@@ -187,6 +187,18 @@ class HostService:
             link = WebLink(self, sock, peer=f"uid {uid}")
             self.links.add(link)
 
+    def hand_over(self, argv: list[str]) -> None:
+        """Re-execute with `argv`, keeping the local terminals (aict.host.handoff)."""
+        from aict.host.handoff import hand_over
+
+        hand_over(self, argv)
+
+    def resume(self, path: str) -> list[str]:
+        """Take over the terminals the previous image handed over in `path`; their ids."""
+        from aict.host.handoff import resume
+
+        return resume(self, Path(path))
+
     def close(self) -> None:
         if self._listener is not None:
             self._listener.close()

@@ -52,7 +52,7 @@ class Recorder:
     """
 
     def __init__(self, session_id: str, cols: int, rows: int, max_bytes: int,
-                 on_row: Callable[[Recorder], None] | None = None):
+                 on_row: Callable[[Recorder], None] | None = None, resumed: dict | None = None):
         self.session_id = session_id
         self.on_row = on_row  # a row is full: the writer may store it now
         self.pending_bytes = 0  # gathered and not yet handed to the writer
@@ -66,9 +66,18 @@ class Recorder:
         self._open = -1  # where the last output record starts in _row, while later output may join it
         self._open_at = 0.0
         self._open_length = 0
+        if resumed is not None:  # handed over by a host that restarted: going on where it was
+            self.started -= resumed["elapsed"]
+            self.seq, self.recorded, self.stopped = resumed["seq"], resumed["recorded"], resumed["stopped"]
+            return
         header = {"version": 2, "width": cols, "height": rows, "timestamp": int(time.time()),
                   "env": {"TERM": "xterm-256color"}}
         self._record(0.0, b"h", json.dumps(header).encode())
+
+    def handover(self) -> dict:
+        """Where this recording is, for the host that takes it over (after pending_rows() was stored)."""
+        return {"elapsed": time.monotonic() - self.started, "seq": self.seq, "recorded": self.recorded,
+                "stopped": self.stopped}
 
     def output(self, _offset: int, data: bytes) -> None:
         if self.stopped:
@@ -159,8 +168,9 @@ class RecordingWriter:
         self._catching_up: gevent.Greenlet | None = None
         self._writing = Semaphore()
 
-    def attach(self, session: LiveTerminal) -> Recorder:
-        recorder = Recorder(session.id, session.cols, session.rows, self.max_bytes, on_row=self._row_full)
+    def attach(self, session: LiveTerminal, resumed: dict | None = None) -> Recorder:
+        recorder = Recorder(session.id, session.cols, session.rows, self.max_bytes, on_row=self._row_full,
+                            resumed=resumed)
         self.recorders[session.id] = recorder
         self._terminals[session.id] = session
         session.add_output_hook(recorder.output)

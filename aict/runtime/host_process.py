@@ -11,6 +11,7 @@ import argparse
 import logging
 import os
 import signal
+import sys
 
 import gevent
 from flask import Flask
@@ -27,7 +28,9 @@ def main(app: Flask, host, argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python host.py", description="Run the terminal host in the foreground.")
     parser.add_argument("--parent", type=int, default=None,
                         help="stop (ending the terminals) when this process is gone: the web process of `make run`")
+    parser.add_argument("--resume", default=None, help=argparse.SUPPRESS)  # set by the host's own re-exec
     args = parser.parse_args(argv)
+    kept = tuple(host.resume(args.resume)) if args.resume else ()
     state = app.extensions["aict"]
     stopped = Event()
 
@@ -41,9 +44,17 @@ def main(app: Flask, host, argv: list[str] | None = None) -> None:
             state.audit_checkpoints()
         stopped.set()
 
+    def reload(*_):
+        if stopped.is_set():
+            return
+        log.info("terminal host reloading (SIGHUP): re-executing, local terminals kept")
+        again = [os.path.abspath(sys.argv[0])] + (["--parent", str(args.parent)] if args.parent else [])
+        host.hand_over(again)
+
     gevent.signal_handler(signal.SIGINT, stop)
     gevent.signal_handler(signal.SIGTERM, stop)
-    start_host_work(app, host.sweep)
+    gevent.signal_handler(signal.SIGHUP, reload)
+    start_host_work(app, host.sweep, kept)
     host.listen()
     print(f"aict terminal host of node {host.node} on {app.config['AICT'].terminal_host_socket}", flush=True)
     if args.parent:

@@ -80,7 +80,7 @@ def start_background_work(app: Flask) -> None:
     settle_garbage_collector()
 
 
-def start_host_work(app: Flask, sweep) -> None:
+def start_host_work(app: Flask, sweep, kept: tuple[str, ...] = ()) -> None:
     """What the terminal host runs besides its terminals: their sweep, recordings, audit checkpoints."""
     from aict.recordings.recorder import FLUSH_SECONDS
     from aict.runtime.periodic import every
@@ -89,7 +89,7 @@ def start_host_work(app: Flask, sweep) -> None:
 
     state = app.extensions["aict"]
     _start_common_work(app)
-    state.sessions.mark_orphans_exited()
+    state.sessions.mark_orphans_exited(kept)
     every(SWEEP_SECONDS, sweep, "terminal sweep")
     every(FLUSH_SECONDS, state.sessions.recordings.flush, "storing recordings")
     state.audit_checkpoints = Checkpointer(app)

@@ -96,6 +96,11 @@ class SessionService:
         db.session.commit()
         return terminal
 
+    def adopt(self, terminal: LiveTerminal, *, owner_id: str, workspace_id: str) -> None:
+        """Go on with a terminal the previous host image ran (aict.host.handoff); its record exists."""
+        self.terminals.adopt(terminal, owner_id=owner_id, workspace_id=workspace_id)
+        terminal.add_resize_hook(lambda _cols, _rows: self._state_changed(terminal))
+
     def _next_number(self, workspace_id: str) -> int:
         return 1 + db.session.scalar(
             db.select(db.func.count()).select_from(TerminalSession).filter_by(workspace_id=workspace_id))
@@ -141,12 +146,12 @@ class SessionService:
     def as_dict(self, row: TerminalSession) -> dict:
         return session_dict(self.terminals, row)
 
-    def mark_orphans_exited(self) -> None:
+    def mark_orphans_exited(self, kept: tuple[str, ...] = ()) -> None:
         """At the host's start: records this node's previous host left 'running' have no process any
-        more (another node's terminals are its own)."""
+        more, but for the terminals it handed over (`kept`). Another node's terminals are its own."""
         with self.app.app_context():
             db.session.execute(db.update(TerminalSession)
-                               .where(TerminalSession.status == "running",
+                               .where(TerminalSession.status == "running", TerminalSession.id.not_in(kept),
                                       db.or_(TerminalSession.node == self.settings.node,
                                              TerminalSession.node.is_(None)))
                                .values(status="exited", ended_at=utcnow()))

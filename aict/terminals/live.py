@@ -405,5 +405,9 @@ class LiveTerminal:
             if key != by_key:
                 a.viewer.send_resized(self.id, cols, rows)
 
+    def announce(self, text: bytes) -> None:
+        """Add a line of aict's own to the stream (viewers, replay and recording see it as output)."""
+        self._feed(text)
+
     def memory_bytes(self) -> int:
         return self.ring.memory_bytes()

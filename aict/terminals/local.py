@@ -73,6 +73,10 @@ class LocalPtyBackend:
 
     # ---- lifecycle ------------------------------------------------------------------------
     def start(self, cols: int, rows: int) -> None:
+        if getattr(self, "_adopted", False):  # running already: watch it from here on
+            self._read_watcher = get_hub().loop.io(self.fd, 1)
+            self._input.start()
+            return
         if not os.path.isdir(self.cwd):
             raise AppError("bad_request", f"The workspace directory {self.cwd} does not exist.")
         master, slave = pty.openpty()
@@ -89,6 +93,18 @@ class LocalPtyBackend:
         self.fd = master
         self._read_watcher = get_hub().loop.io(master, 1)
         self._input.start()
+
+    @classmethod
+    def adopt(cls, argv: list[str], cwd: str, fd: int, pid: int) -> LocalPtyBackend:
+        """The backend of a shell handed over by the host that ran it before (aict.host.handoff):
+        its PTY master `fd` and its process `pid`, both inherited across the host's exec."""
+        backend = cls(argv, cwd, env={})
+        backend.fd = fd
+        os.set_blocking(fd, False)
+        fcntl.fcntl(fd, fcntl.F_SETFD, fcntl.FD_CLOEXEC)
+        backend._adopted = True
+        backend.proc = ShellProcess.adopt(pid, backend._process_ended)
+        return backend
 
     def _process_ended(self) -> None:
         # Called by the child watcher, in the hub: no greenlet per terminal waits for its process.

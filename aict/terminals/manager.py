@@ -69,6 +69,13 @@ class TerminalManager:
         self._placement[terminal_id] = _Placement(owner_id, workspace_id)
         return terminal
 
+    def adopt(self, terminal: LiveTerminal, *, owner_id: str, workspace_id: str) -> None:
+        """Take over a running terminal handed over by the previous host (aict.host.handoff)."""
+        self._terminals[terminal.id] = terminal
+        self._placement[terminal.id] = _Placement(owner_id, workspace_id)
+        terminal.on_exit = self._ended
+        terminal.start()
+
     def _ended(self, terminal: LiveTerminal) -> None:
         if self.on_exit is not None:
             self.on_exit(terminal)

@@ -53,6 +53,15 @@ class RingBuffer:
             buffer[:size - first] = data[first:]
         self._start = max(self._start, self._end - capacity)
 
+    def restore(self, start: int, data: bytes) -> None:
+        """Hold `data` as the stream's bytes from offset `start` (a ring handed over by a host that
+        restarted): offsets go on where they were."""
+        if self._end:
+            raise ValueError("restore() is for an empty ring")
+        self._start = self._end = start
+        self.append(data)
+        self._start = max(start, self._end - self.capacity)
+
     def read(self, begin: int, end: int) -> bytes:
         """Bytes [begin, end) of the stream; the range must lie within [start, end]."""
         if begin < self._start or end > self._end or begin > end:

@@ -45,6 +45,26 @@ class ShellProcess:
         self._watcher = loop.child(self.pid, False)
         self._watcher.start(self._reaped)
 
+    @classmethod
+    def adopt(cls, pid: int, on_exit: Callable[[], None]) -> ShellProcess:
+        """A shell this process started before it re-executed itself (aict.host.handoff): still its
+        child, so its exit status is reaped here as usual."""
+        process = cls.__new__(cls)
+        loop = get_hub().loop
+        loop.install_sigchld()
+        process.pid, process.returncode, process._on_exit = pid, None, on_exit
+        process._watcher = loop.child(pid, False)
+        process._watcher.start(process._reaped)
+        try:  # ended while the host re-executed: no SIGCHLD will come for it any more
+            reaped, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            reaped, status = pid, 0
+        if reaped:
+            process._watcher.stop()
+            process.returncode = os.waitstatus_to_exitcode(status)
+            loop.run_callback(on_exit)
+        return process
+
     def _reaped(self) -> None:
         self.returncode = os.waitstatus_to_exitcode(self._watcher.rstatus)
         self._watcher.stop()

@@ -1,0 +1,55 @@
+"""Restarting the terminal host (SIGHUP: it re-executes itself) keeps its local terminals: a page
+reconnects and goes on from its offset, with nothing lost or doubled."""
+
+from __future__ import annotations
+
+import re
+import signal
+
+from tests.integration.contract import assert_echoes, wait_until
+from tests.integration.test_terminal_host import node  # noqa: F401  (the fixture: a host and two web processes)
+
+COUNTER = "i=0; while [ $i -lt 100000 ]; do echo tick-$i; i=$((i+1)); sleep 0.01; done\n"
+
+
+def ticks(stream: bytes) -> list[int]:
+    return [int(n) for n in re.findall(rb"tick-(\d+)\r\n", stream)]
+
+
+def test_a_host_restart_keeps_a_running_counter_and_every_byte(node):  # noqa: F811
+    host, web1, web2 = node
+    workspace = web1.create_local_workspace()
+    before = web1.socket()
+    session_id = before.create(workspace["id"])
+    before.send(session_id, COUNTER)
+    before.wait_for(session_id, "tick-50\r\n", timeout=20)
+    pid = host.proc.pid
+
+    host.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: not before.sio.connected, timeout=10, message="the page's socket dropped with the host link")
+    assert host.proc.poll() is None and host.proc.pid == pid  # the same process, re-executed
+    had = len(before.streams[session_id])
+
+    after = web2.socket()
+    try:
+        answer = after.call("attach-terminal", {"sessionId": session_id, "since": had}, timeout=30)
+        assert answer["ok"] and answer["status"] == "running" and answer["replayFrom"] == had, answer
+        seen = ticks(bytes(before.streams[session_id]))[-1]
+        after.wait_for(session_id, f"tick-{seen + 100}\r\n", timeout=30)  # still counting
+        whole = bytes(before.streams[session_id][:had]) + bytes(after.streams[session_id])
+        numbers = ticks(whole)
+        assert numbers == list(range(len(numbers))) and len(numbers) > seen + 100  # nothing lost or twice
+        after.call("terminal-input", {"sessionId": session_id, "data": "\x03"})
+        assert_echoes(after, session_id)  # and it takes input, through the new image
+        record = web1.api("GET", f"/api/sessions/{session_id}", web1.admin_token).json()
+        assert record["status"] == "running"
+        log = host.log_path.read_text()
+        assert "took over 1 local terminal(s)" in log or "took over" in log
+        assert after.call("kill-terminal", {"sessionId": session_id})["ok"]
+        assert after.wait_exit(session_id)["signal"] == "SIGHUP"  # its exit status is still reaped by the host
+        recording = web1.api("GET", f"/api/sessions/{session_id}/recording", web1.admin_token)
+        recorded = ticks(recording.text.encode().replace(b"\\r\\n", b"\r\n"))
+        assert recorded[:len(numbers)] == numbers  # the recording goes on across the restart too
+    finally:
+        after.close()
+        before.close()
