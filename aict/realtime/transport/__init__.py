@@ -67,7 +67,7 @@ def check(app: Flask, fast_paths: bool) -> None:
     contract = _shape_problems(contract_events.shape_problems, websocket_frames.shape_problems,
                                functools.partial(server_class.shape_problems, app),
                                paramiko_channels.shape_problems,
-                               *([message_queue.shape_problems] if app.config["AICT"].REDIS_URL else []))
+                               *([message_queue.shape_problems] if _queued(app) else []))
     if contract and not fast_paths:
         raise TransportMismatch(_message(contract, "These parts enforce the socket contract (docs/api.md) and "
                                                    "run with FAST_PATHS off too: install the versions in "
@@ -81,6 +81,12 @@ def check(app: Flask, fast_paths: bool) -> None:
             f"Install the versions in requirements.txt, or turn the fast paths off ({versions.SWITCH}) to run "
             "the libraries' own transport: the same socket contract, slower. Once the patches are checked "
             "against a new version, add it to KNOWN_GOOD in aict/realtime/transport/versions.py.")))
+
+
+def _queued(app: Flask) -> bool:
+    """Whether the app's sockets go through aict's Redis message queue (REDIS_URL)."""
+    options = getattr(app.extensions.get("socketio"), "server_options", None) or {}
+    return isinstance(options.get("client_manager"), message_queue.RedisQueue)
 
 
 def _shape_problems(*checks: Callable[[], list[str]]) -> list[str]:
