@@ -34,6 +34,12 @@ DB_POOL_OVERFLOW = 20         # extra connections opened in a burst, closed once
 DB_POOL_TIMEOUT_SECONDS = 3   # with every connection in use, wait this long, then answer 503 database_busy
 DB_HOLD_WARN_SECONDS = 1.0    # log (with where it waits) any connection held longer than this
 
+# --- several web processes ------------------------------------------------------------------
+REDIS_URL = None              # "redis://127.0.0.1:6379/0": shared by every web process (Socket.IO message
+                              # queue, logouts reaching every socket at once, request limits, login
+                              # throttling, host-key offers); None: one process, all of it in memory
+REDIS_PREFIX = "aict"         # every key and channel aict uses in Redis starts with it: one per deployment
+
 # --- first admin (make run) ------------------------------------------------------------------
 ADMIN_USER = None             # default "admin"
 ADMIN_PASSWORD = None         # default: a generated password, printed once
@@ -42,7 +48,7 @@ ADMIN_PASSWORD = None         # default: a generated password, printed once
 ACCESS_TOKEN_MINUTES = 15           # the page renews its token (and its sockets') before it ends
 ACCESS_TOKEN_SECONDS = 0            # above 0: the access token lifetime in seconds instead (for testing clients)
 REFRESH_TOKEN_DAYS = 7              # a login lasts this long from the password; its refresh token rotates on each use
-RATELIMIT_STORAGE_URI = "memory://"   # "redis://127.0.0.1:6379" to share limits between processes
+RATELIMIT_STORAGE_URI = "memory://"   # REDIS_URL when that is set; another "redis://..." to keep limits apart
 LOGIN_RATE = "30 per minute"          # login requests per IP, whatever their outcome
 LOGIN_USER_FAILURES = 5               # failures of one username within the window lock it...
 LOGIN_IP_FAILURES = 20                # ...failures from one IP within the window block the IP...

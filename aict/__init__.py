@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from aict.config import ROOT, Settings, flask_config, load_settings
 from aict.extensions import db, jwt, limiter, migrate, socketio
 from aict.runtime import file_modes, sqlite_wal
-from aict.ssh.host_keys import HostKeyOffers
+from aict.ssh.host_keys import HostKeyOffers, Offers, SharedHostKeyOffers
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from aict.host.sessions_client import HostedSessions
     from aict.realtime.connections import ConnectionRegistry
     from aict.realtime.guard import SocketThrottle
+    from aict.realtime.transport.message_queue import RedisQueue
     from aict.runtime.loop_lag import LoopLag
     from aict.services.sessions import SessionService
     from aict.terminals.manager import TerminalManager
@@ -43,7 +44,8 @@ class AictState:
     login_throttle: LoginThrottle | None = None
     socket_rate: SocketThrottle | None = None
     websocket_handler: type | None = None  # the gevent-websocket handler to serve with (realtime)
-    host_key_offers: HostKeyOffers = field(default_factory=HostKeyOffers)
+    host_key_offers: Offers = field(default_factory=HostKeyOffers)  # SharedHostKeyOffers with REDIS_URL
+    message_queue: RedisQueue | None = None  # Socket.IO's Redis message queue (REDIS_URL), across processes
     audit_lock: threading.RLock = field(default_factory=threading.RLock)  # one audit writer at a time
     metrics: CollectorRegistry | None = None  # /metrics (api.metrics.install)
     loop_lag: LoopLag | None = None  # set in a serving process (runtime.server)
@@ -78,7 +80,13 @@ def create_app(overrides: dict | None = None, role: str = "web") -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     jwt.init_app(app)
     limiter.init_app(app)
-    socketio.init_app(app, async_mode="gevent", cors_allowed_origins="*",  # Origin: realtime/connect.py
+    queue = None
+    if settings.REDIS_URL:  # several web processes: what crosses them goes through Redis
+        from aict.realtime.transport.message_queue import RedisQueue
+
+        queue = RedisQueue(settings.REDIS_URL, settings.REDIS_PREFIX)
+    socketio.init_app(app, client_manager=queue,  # None: this process's sockets only
+                      async_mode="gevent", cors_allowed_origins="*",  # Origin: realtime/connect.py
                       manage_session=False,  # no cookie sessions: tokens authenticate sockets
                       max_http_buffer_size=settings.MAX_MESSAGE_BYTES, ping_interval=20,
                       ping_timeout=20, logger=_warnings_only("socketio.server"),
@@ -90,7 +98,11 @@ def create_app(overrides: dict | None = None, role: str = "web") -> Flask:
 
     from aict.auth.throttle import LoginThrottle
 
-    state = AictState(settings=settings)
+    state = AictState(settings=settings, message_queue=queue)
+    if settings.REDIS_URL:
+        import redis
+
+        state.host_key_offers = SharedHostKeyOffers(redis.Redis.from_url(settings.REDIS_URL), settings.REDIS_PREFIX)
     app.extensions["aict"] = state
     if role == "host":
         from aict.services.sessions import SessionService

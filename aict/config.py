@@ -51,7 +51,11 @@ class Settings:
     TRUSTED_PROXIES: int = 0  # how many proxies' X-Forwarded-* headers to trust
     HSTS_SECONDS: int = 31536000  # Strict-Transport-Security max-age on responses to HTTPS requests; 0: none
     ALLOWED_ORIGINS: list[str] = field(default_factory=list)  # extra browser origins allowed to open sockets
-    RATELIMIT_STORAGE_URI: str = "memory://"  # redis://127.0.0.1:6379 when scaling out
+    # Redis shared by every web process (and node): the Socket.IO message queue, request limits,
+    # login throttling, host-key offers. None: one process, everything in its memory.
+    REDIS_URL: str | None = None  # e.g. redis://127.0.0.1:6379/0
+    REDIS_PREFIX: str = "aict"  # of every key and channel aict uses in Redis: one per deployment sharing it
+    RATELIMIT_STORAGE_URI: str = "memory://"  # REDIS_URL when that is set and this is left at memory://
     LOGIN_RATE: str = "30 per minute"  # requests to /api/auth/login per IP, any outcome
     LOGIN_USER_FAILURES: int = 5
     LOGIN_IP_FAILURES: int = 20
@@ -192,6 +196,8 @@ def flask_config(settings: dict) -> dict:
     if settings["RING_BYTES"] < max(settings["FLOW_WINDOW_BYTES"] * 2, settings["FLOW_WINDOW_BYTES"] + 64 * 1024):
         raise ConfigError("RING_BYTES must be at least twice FLOW_WINDOW_BYTES and 64 KiB more than it")
     database_url = settings["DATABASE_URL"] or f"sqlite:///{instance / 'aict.db'}"
+    if settings["REDIS_URL"] and settings["RATELIMIT_STORAGE_URI"] == "memory://":
+        settings["RATELIMIT_STORAGE_URI"] = settings["REDIS_URL"]
     return {
         "AICT": Settings.from_mapping(settings),
         "SECRET_KEY": settings["SECRET_KEY"],
@@ -207,12 +213,20 @@ def flask_config(settings: dict) -> dict:
         "JWT_TOKEN_LOCATION": ["headers"],
         "JWT_ERROR_MESSAGE_KEY": "message",
         "RATELIMIT_STORAGE_URI": settings["RATELIMIT_STORAGE_URI"],
+        "RATELIMIT_STORAGE_OPTIONS": _limit_storage_options(settings),
         # Off: Flask-Limiter would overwrite a login lock's Retry-After with the max of it and
         # the LOGIN_RATE window; api/errors.py sets Retry-After itself on every 429.
         "RATELIMIT_HEADERS_ENABLED": False,
         "MAX_CONTENT_LENGTH": 1 * MiB,
         "JSON_SORT_KEYS": False,
     }
+
+
+def _limit_storage_options(settings: dict) -> dict:
+    """Request limits and login throttling keep their counters under REDIS_PREFIX in Redis."""
+    if settings["RATELIMIT_STORAGE_URI"].split(":", 1)[0].startswith(("redis", "valkey")):
+        return {"key_prefix": f"{settings['REDIS_PREFIX']}:limits"}
+    return {}
 
 
 def _engine_options(url: str, settings: dict) -> dict:

@@ -1,5 +1,6 @@
 import pytest
 
+from tests.integration.shared import own_redis_prefix
 from tests.integration.streams import ClientPool
 from tests.server import RunningServer, TerminalClient
 
@@ -55,3 +56,9 @@ def connect():
     pool = ClientPool()
     yield pool.connect
     pool.close()
+
+
+@pytest.fixture
+def redis_prefix():
+    """A Redis key prefix of the test's own (tests/integration/shared.py), its keys deleted after."""
+    yield from own_redis_prefix()

@@ -95,7 +95,7 @@ def add_member(workspace_id: str):
            detail={"member": username, "access": access}, commit=False)
     db.session.commit()
     if downgraded:
-        current_app.extensions["aict"].terminals.set_access(user.id, workspace.id, "viewer")
+        current_app.extensions["aict"].connections.access_changed(user.id, workspace.id, "viewer")
     return {"username": username, "access": access}, 201
 
 
@@ -114,5 +114,5 @@ def remove_member(workspace_id: str, username: str):
     record("member_revoke", username=current_user.username, workspace_id=workspace.id,
            detail={"member": username}, commit=False)
     db.session.commit()
-    current_app.extensions["aict"].terminals.set_access(user_id, workspace.id, None)
+    current_app.extensions["aict"].connections.access_changed(user_id, workspace.id, None)
     return "", 204

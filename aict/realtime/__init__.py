@@ -14,7 +14,7 @@ def register(app: Flask) -> None:
     from aict.realtime.transport.websocket_handler import NoDelayWebSocketHandler
 
     state = app.extensions["aict"]
-    state.connections = ConnectionRegistry(app)
+    state.connections = ConnectionRegistry(app, state.message_queue)
     state.websocket_handler = NoDelayWebSocketHandler
     state.socket_rate = SocketThrottle(state.settings.SOCKET_EVENT_RATE)
     # The terminal host restarted: its sockets' attachments are gone with the link. Disconnected, the

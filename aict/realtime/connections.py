@@ -1,11 +1,16 @@
 """Who is on each socket: its user, its login (for logout), the sessions it is attached to, and until
-when its token holds. The sweep ends sockets whose token expired or whose login ended elsewhere."""
+when its token holds. The sweep ends sockets whose token expired or whose login ended elsewhere.
+
+With several web processes (REDIS_URL), a login ended or a membership changed in one process is
+acted on by every other at once, through a notice on the Socket.IO message queue; the sweep, which
+checks the database, still catches what a notice missed (Redis away, or no Redis at all)."""
 
 from __future__ import annotations
 
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from flask import Flask
 
@@ -13,6 +18,9 @@ from aict import protocol
 from aict.db_pool import release_connection
 from aict.extensions import db, socketio
 from aict.models import Login, User
+
+if TYPE_CHECKING:
+    from aict.realtime.transport.message_queue import RedisQueue
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +42,15 @@ class ConnectionRegistry:
     # process (logout there, a new password, a disabled user) closes this process's sockets within it too.
     SWEEP_SECONDS = 2.0
 
-    def __init__(self, app: Flask | None = None):
+    REVOKED = ("token_revoked", "Your login was ended.")
+
+    def __init__(self, app: Flask | None = None, queue: RedisQueue | None = None):
         self._by_sid: dict[str, Connection] = {}
         self.app = app
+        self.queue = queue  # the other web processes, when there are any (REDIS_URL)
+        if queue is not None:
+            queue.notice_handlers["revoke"] = self._revoke_here
+            queue.notice_handlers["access"] = self._access_here
 
     def add(self, connection: Connection) -> None:
         self._by_sid[connection.sid] = connection
@@ -48,13 +62,41 @@ class ConnectionRegistry:
         return self._by_sid.get(sid)
 
     def disconnect_login(self, login_id: str) -> int:
-        """Close every socket opened with a token of this login (after logout)."""
-        return self._disconnect([c.sid for c in self._by_sid.values() if c.login_id == login_id])
+        """Close every socket opened with a token of this login (after logout), in every process."""
+        return self._revoke_everywhere({"login": login_id, "revoked": True})
 
-    def disconnect_user(self, user_id: str, keep_login: str | None = None) -> int:
-        """Close every socket of this user (their logins were revoked), but those of `keep_login`."""
-        return self._disconnect([c.sid for c in self._by_sid.values()
-                                 if c.user_id == user_id and c.login_id != keep_login])
+    def disconnect_user(self, user_id: str, keep_login: str | None = None, revoked: bool = True) -> int:
+        """Close every socket of this user, but those of `keep_login`, in every process: their logins
+        were revoked (`token_revoked` first), or with `revoked` False they must only reconnect."""
+        return self._revoke_everywhere({"user": user_id, "keep_login": keep_login, "revoked": revoked})
+
+    def _revoke_everywhere(self, notice: dict) -> int:
+        closed = self._revoke_here(notice)
+        if self.queue is not None:
+            self.queue.publish_notice("revoke", notice)
+        return closed
+
+    def _revoke_here(self, notice: dict) -> int:
+        """This process's part of a revocation: {"login"} or {"user", "keep_login"}, and "revoked"."""
+        if "login" in notice:
+            sids = [c.sid for c in self._by_sid.values() if c.login_id == notice["login"]]
+        else:
+            sids = [c.sid for c in self._by_sid.values()
+                    if c.user_id == notice["user"] and c.login_id != notice.get("keep_login")]
+        code, message = self.REVOKED if notice.get("revoked") else (None, "")
+        return self._disconnect(sids, code, message)
+
+    def access_changed(self, user_id: str, workspace_id: str, access: str | None) -> None:
+        """A user's membership of a workspace changed (None: removed): their attachments to its live
+        terminals follow, in every process."""
+        notice = {"user": user_id, "workspace": workspace_id, "access": access}
+        self._access_here(notice)
+        if self.queue is not None:
+            self.queue.publish_notice("access", notice)
+
+    def _access_here(self, notice: dict) -> None:
+        if self.app is not None:
+            self.app.extensions["aict"].terminals.set_access(notice["user"], notice["workspace"], notice["access"])
 
     @staticmethod
     def _disconnect(sids: list[str], code: str | None = None, message: str = "") -> int:
@@ -77,7 +119,7 @@ class ConnectionRegistry:
                 revoked = [sid for sid in self._revoked() if sid not in expired]
                 release_connection()
             if revoked:
-                self._disconnect(revoked, "token_revoked", "Your login was ended.")
+                self._disconnect(revoked, *self.REVOKED)
 
     def _revoked(self) -> list[str]:
         connections = list(self._by_sid.values())

@@ -11,11 +11,11 @@ from aict.audit.events import record
 from aict.errors import AppError
 from aict.extensions import db
 from aict.models import User, Workspace
-from aict.ssh.host_keys import HostKeyOffers
+from aict.ssh.host_keys import Offers
 from aict.ssh.keys import BadKey, HostKey, parse_host_key
 
 
-def offers(app: Flask) -> HostKeyOffers:
+def offers(app: Flask) -> Offers:
     return app.extensions["aict"].host_key_offers
 
 

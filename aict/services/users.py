@@ -138,7 +138,7 @@ def update_user(actor: User, user_id: str, body: dict) -> tuple[User, list[str]]
             raise
     if totp_reset and not revoke:
         # Under REQUIRE_TOTP_FOR_ADMINS an admin without TOTP may not keep a socket: reconnecting asks again.
-        current_app.extensions["aict"].connections.disconnect_user(user.id)
+        current_app.extensions["aict"].connections.disconnect_user(user.id, revoked=False)
     return user, changed
 
 

@@ -70,6 +70,22 @@ def test_the_contracts_own_overrides_are_checked_with_fast_paths_off_too(app, mo
         transport.check(app, fast_paths=False)
 
 
+def test_the_message_queue_is_checked_when_there_is_one(monkeypatch):
+    # RedisQueue carries aict's notices (logouts, memberships) by reading the manager's _listen: if
+    # python-socketio stopped calling it so, other processes would hear of nothing.
+    from aict.realtime.transport.message_queue import RedisQueue
+
+    queued = Flask("queued")
+    SocketIO(queued, async_mode="gevent", client_manager=RedisQueue("redis://127.0.0.1:6379/0", "probe"))
+    transport.check(queued, fast_paths=False)
+    monkeypatch.setattr(socketio.RedisManager, "_listen", lambda self, channel: iter(()))
+    with pytest.raises(TransportMismatch, match=r"RedisManager\._listen takes \(self, channel\)"):
+        transport.check(queued, fast_paths=False)
+    plain = Flask("plain")
+    SocketIO(plain, async_mode="gevent")
+    transport.check(plain, fast_paths=False)  # no queue: nothing of it to check
+
+
 def _start(code: str, **env: str) -> subprocess.CompletedProcess:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("AICT_")}
     environ.update(env)

@@ -26,6 +26,8 @@ The contract, on both paths (docs/api.md asks for it; the libraries alone do not
   websocket_frames   client frames refused past MAX_MESSAGE_BYTES from their headers (1009),
                      unmasked and decoded at C speed (1007), sent whole
   server_class       Flask-SocketIO serving aict's socketio.Server subclass
+  message_queue      with REDIS_URL: the Redis message queue, emits to this process's own sockets
+                     kept off it, aict's notices (logouts, memberships) carried on it
 Checks: versions (KNOWN_GOOD: the one list of versions the patches were written for);
 paramiko_channels (aict/ssh/connect.py's BastionTransport, which stays with the SSH code).
 """
@@ -42,6 +44,7 @@ from aict.realtime.transport import (
     engineio_hooks,
     inline_events,
     log_budget,
+    message_queue,
     output_packet,
     paramiko_channels,
     server_class,
@@ -63,7 +66,8 @@ def check(app: Flask, fast_paths: bool) -> None:
     installed fits the installed libraries. Versions are checked only for the fast paths."""
     contract = _shape_problems(contract_events.shape_problems, websocket_frames.shape_problems,
                                functools.partial(server_class.shape_problems, app),
-                               paramiko_channels.shape_problems)
+                               paramiko_channels.shape_problems,
+                               *([message_queue.shape_problems] if _queued(app) else []))
     if contract and not fast_paths:
         raise TransportMismatch(_message(contract, "These parts enforce the socket contract (docs/api.md) and "
                                                    "run with FAST_PATHS off too: install the versions in "
@@ -77,6 +81,12 @@ def check(app: Flask, fast_paths: bool) -> None:
             f"Install the versions in requirements.txt, or turn the fast paths off ({versions.SWITCH}) to run "
             "the libraries' own transport: the same socket contract, slower. Once the patches are checked "
             "against a new version, add it to KNOWN_GOOD in aict/realtime/transport/versions.py.")))
+
+
+def _queued(app: Flask) -> bool:
+    """Whether the app's sockets go through aict's Redis message queue (REDIS_URL)."""
+    options = getattr(app.extensions.get("socketio"), "server_options", None) or {}
+    return isinstance(options.get("client_manager"), message_queue.RedisQueue)
 
 
 def _shape_problems(*checks: Callable[[], list[str]]) -> list[str]:
