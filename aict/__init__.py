@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from aict.auth.throttle import LoginThrottle
     from aict.db_pool import HoldWatch
-    from aict.host.client import RemoteTerminals
+    from aict.host.nodes import NodeRouter
     from aict.host.sessions_client import HostedSessions
     from aict.realtime.connections import ConnectionRegistry
     from aict.realtime.guard import SocketThrottle
@@ -39,7 +39,7 @@ class AictState:
 
     settings: Settings
     sessions: SessionService | HostedSessions | None = None  # records, audit and recordings around the terminals
-    terminals: TerminalManager | RemoteTerminals | None = None  # the live terminals (the host's, mirrored in web)
+    terminals: TerminalManager | NodeRouter | None = None  # the live terminals (the host's, mirrored in web)
     connections: ConnectionRegistry | None = None  # open sockets (realtime)
     login_throttle: LoginThrottle | None = None
     socket_rate: SocketThrottle | None = None
@@ -111,9 +111,16 @@ def create_app(overrides: dict | None = None, role: str = "web") -> Flask:
         state.terminals = state.sessions.terminals
     else:
         from aict.host.client import RemoteTerminals
+        from aict.host.nodes import NodeRouter
         from aict.host.sessions_client import HostedSessions
 
-        state.terminals = RemoteTerminals(settings.terminal_host_socket)
+        redis_client = None
+        if settings.REDIS_URL:  # other nodes' hosts are reached through Redis
+            import redis
+
+            redis_client = redis.Redis.from_url(settings.REDIS_URL)
+        state.terminals = NodeRouter(RemoteTerminals(settings.terminal_host_socket), settings.node, redis_client,
+                                     settings.REDIS_PREFIX)
         state.sessions = HostedSessions(app, state.terminals)
     state.login_throttle = LoginThrottle(settings)
 

@@ -43,6 +43,7 @@ class Settings:
     NODE: str | None = None  # this node's name (its terminal host's); defaults to the machine's hostname
     TERMINAL_HOST: str | None = None  # the terminal host's Unix socket; defaults to <instance>/host.sock
     HOST_CHILD: bool = True  # `python wsgi.py` starts the terminal host as its child (make run); 0: connect to one
+    NODE_LEASE_SECONDS: int = 30  # with REDIS_URL: a dead node's terminals are recorded ended this long after
     WEB_ACCOUNT: str | None = None  # the OS account web processes run as, if not the host's own (may connect to it)
     PORT: int = 8080
     ACCESS_TOKEN_MINUTES: int = 15

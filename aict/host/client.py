@@ -142,8 +142,12 @@ class RemoteTerminal:
 class RemoteTerminals:
     """The host's terminals, mirrored; the manager the web edge talks to."""
 
-    def __init__(self, socket_path: str, on_link_lost: Callable[[list[str]], None] | None = None):
+    def __init__(self, socket_path: str | None, on_link_lost: Callable[[list[str]], None] | None = None,
+                 open_link: Callable | None = None, where: str | None = None):
         self.socket_path = socket_path
+        # open_link(on_frame, on_close) -> a link (another node's host, over Redis); default: the Unix socket
+        self._open_link = open_link or self._open_unix_link
+        self.where = where or socket_path
         self.on_link_lost = on_link_lost  # called with the socket ids whose attachments the link took along
         self.node: str | None = None
         self._terminals: dict[str, RemoteTerminal] = {}
@@ -180,17 +184,14 @@ class RemoteTerminals:
         delays = iter(RECONNECT_SECONDS)
         warned = 0.0
         while not self._stopped:
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
-                sock.connect(self.socket_path)
+                link = self._link = self._open_link(self._on_frame, self._on_close)
             except OSError as error:
-                sock.close()
                 if time.monotonic() - warned > 30:
-                    log.warning("cannot reach the terminal host at %s (%s); retrying", self.socket_path, error)
+                    log.warning("cannot reach the terminal host at %s (%s); retrying", self.where, error)
                     warned = time.monotonic()
                 gevent.sleep(next(delays, RECONNECT_SECONDS[-1]))
                 continue
-            link = self._link = wire.FrameLink(sock, self._on_frame, self._on_close, name="terminal host link")
             try:
                 hello = self._request_on_link("hello", timeout=HOST_WAIT_SECONDS)
             except Exception as error:
@@ -206,6 +207,15 @@ class RemoteTerminals:
             log.info("connected to the terminal host of node %s (pid %s, %d terminals)", self.node, hello["pid"],
                      len(self._terminals))
             return
+
+    def _open_unix_link(self, on_frame, on_close) -> wire.FrameLink:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(self.socket_path)
+        except OSError:
+            sock.close()
+            raise
+        return wire.FrameLink(sock, on_frame, on_close, name="terminal host link")
 
     def _on_close(self) -> None:
         established = self._ready.is_set()  # else the connect loop is still trying, and goes on

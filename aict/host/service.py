@@ -70,10 +70,14 @@ def terminal_state(terminal: LiveTerminal, owner_id: str, workspace_id: str, nod
 class WebLink:
     """One connected web process."""
 
-    def __init__(self, host: HostService, sock: socket.socket, peer: str):
+    def __init__(self, host: HostService, sock: socket.socket | None, peer: str, frames=None):
         self.host = host
         self.viewers: set[tuple[str, str]] = set()  # (session id, viewer key) attached through this link
-        self.frames = wire.FrameLink(sock, self._on_frame, self._on_close, name=f"web link {peer}")
+        if frames is None:  # a web process of this node, on the Unix socket
+            frames = wire.FrameLink(sock, self._on_frame, self._on_close, name=f"web link {peer}")
+        else:  # a web process of another node, over Redis (aict.host.redis_link)
+            frames.on_frame, frames.on_close = self._on_frame, self._on_close
+        self.frames = frames
 
     def _on_close(self) -> None:
         self.host.links.discard(self)
@@ -144,6 +148,18 @@ class HostService:
         self._allowed_uids = allowed_peer_uids(self.settings)
         self._listener: socket.socket | None = None
         self.sessions.on_state(self.broadcast_state)
+        self.remote_links = None  # HostSideLinks, with REDIS_URL: web processes of other nodes reach this host
+
+    def listen_on_redis(self, redis) -> None:
+        """Let web processes of other nodes reach this host through Redis, and hold this node's lease."""
+        from aict.host.redis_link import HostSideLinks
+
+        def accept(frames) -> None:
+            self.links.add(WebLink(self, None, peer="redis", frames=frames))
+
+        self.remote_links = HostSideLinks(redis, self.settings.REDIS_PREFIX, self.node,
+                                          self.settings.NODE_LEASE_SECONDS, accept)
+        self.remote_links.start()
 
     # ---- listening ----------------------------------------------------------------------------
     def listen(self) -> str:
@@ -164,6 +180,10 @@ class HostService:
         listener.listen(128)
         self._listener = listener
         gevent.spawn(self._accept_loop)
+        if self.settings.REDIS_URL:  # other nodes' web processes reach this host through Redis
+            import redis
+
+            self.listen_on_redis(redis.Redis.from_url(self.settings.REDIS_URL))
         log.info("terminal host of node %s listening on %s", self.node, path)
         return str(path)
 
@@ -200,6 +220,8 @@ class HostService:
         return resume(self, Path(path))
 
     def close(self) -> None:
+        if self.remote_links is not None:
+            self.remote_links.stop()
         if self._listener is not None:
             self._listener.close()
         for link in list(self.links):
@@ -290,6 +312,38 @@ class HostService:
         forgotten = self.terminals.sweep()
         if forgotten:
             self.broadcast_gone(forgotten)
+
+    def end_lost_nodes(self) -> None:
+        """Record as ended the terminals of nodes whose lease ran out (their host died): never this
+        node's, and only nodes that held a lease in Redis once."""
+        links = self.remote_links
+        if links is None:
+            return
+        from aict.audit.events import record
+        from aict.host.redis_link import alive_key, nodes_key
+        from aict.models import TerminalSession
+        from aict.models.base import utcnow
+
+        members = links.redis.smembers(nodes_key(links.prefix))
+        known = {n.decode() if isinstance(n, bytes) else n for n in members}
+        with self.app.app_context():
+            columns = TerminalSession.id, TerminalSession.node, TerminalSession.workspace_id
+            running = db.session.execute(db.select(*columns).where(TerminalSession.status == "running",
+                                                TerminalSession.node != self.node)).all()
+            lost = {node for _, node, _ in running
+                    if node in known and not links.redis.exists(alive_key(links.prefix, node))}
+            for session_id, node, workspace_id in running:
+                if node not in lost:
+                    continue
+                ended = db.session.execute(db.update(TerminalSession)
+                                           .where(TerminalSession.id == session_id, TerminalSession.status == "running")
+                                           .values(status="exited", ended_at=utcnow()))
+                if ended.rowcount:  # this host, not another node's, ended it
+                    record("session_end", workspace_id=workspace_id, session_id=session_id,
+                           detail={"reason": "node_lost", "node": node}, commit=False)
+            db.session.commit()
+            if lost:
+                log.warning("node(s) %s lost their lease: their running terminals are recorded as ended", sorted(lost))
 
     def _terminal(self, session_id: str) -> LiveTerminal:
         terminal = self.terminals.get(session_id)

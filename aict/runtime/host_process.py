@@ -55,6 +55,10 @@ def main(app: Flask, host, argv: list[str] | None = None) -> None:
     gevent.signal_handler(signal.SIGTERM, stop)
     gevent.signal_handler(signal.SIGHUP, reload)
     start_host_work(app, host.sweep, kept)
+    if app.config["AICT"].REDIS_URL:
+        from aict.runtime.periodic import every
+
+        every(max(1.0, app.config["AICT"].NODE_LEASE_SECONDS / 3), host.end_lost_nodes, "ending lost nodes' terminals")
     host.listen()
     print(f"aict terminal host of node {host.node} on {app.config['AICT'].terminal_host_socket}", flush=True)
     if args.parent:
