@@ -9,6 +9,14 @@ ENV = "production"            # "development" generates missing secrets into ins
                               # "production" refuses to start without them
 HOST = "127.0.0.1"            # listen address (make run / python wsgi.py / gunicorn.conf.py)
 PORT = 8080
+NODE = None                   # this node's name (its terminal host's, in session records); the hostname
+TERMINAL_HOST = None          # the terminal host's Unix socket; <instance>/host.sock
+HOST_CHILD = True             # `python wsgi.py` / gunicorn start the terminal host as a child unless one
+                              # already answers on TERMINAL_HOST; False: connect to one started apart
+                              # (`python host.py`, deploy/systemd/aict-host.service)
+WEB_ACCOUNT = None            # the OS account web processes run as, when not the host's: it may connect
+NODE_LEASE_SECONDS = 30       # with REDIS_URL (several nodes): a dead node's terminals are recorded as
+                              # ended this long after its host stopped renewing its lease
 INSTANCE_DIR = "instance"     # SQLite database, generated secrets, workspaces (env: AICT_INSTANCE_DIR)
 TRUSTED_PROXIES = 0           # number of reverse proxies whose X-Forwarded-For/Proto/Host are trusted
                               # (1 behind nginx); the socket Origin check uses the forwarded host, and a

@@ -23,6 +23,8 @@ STATUS_BY_CODE = {
     "too_large": 413,
     "throttled": 429,
     "database_busy": 503,
+    "host_unavailable": 503,
+    "host_timeout": 503,
 }
 
 
