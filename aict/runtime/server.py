@@ -110,14 +110,15 @@ def forget_ended_logins_and_devices(app: Flask) -> None:
         forget_stale_devices()
 
 
-def start_host_child(settings) -> subprocess.Popen | None:
+def start_host_child(settings, quiet: bool = False) -> subprocess.Popen | None:
     """Start this node's terminal host as a child (make run), unless one already answers on its socket
     (then terminals outlive this web process: restarting it keeps them)."""
     path = settings.terminal_host_socket
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         probe.connect(path)
-        log.info("using the terminal host already running on %s", path)
+        if not quiet:
+            log.info("using the terminal host already running on %s", path)
         return None
     except OSError:
         pass
@@ -137,13 +138,45 @@ def stop_host_child(host: subprocess.Popen, timeout: float = 15) -> None:
             host.kill()
 
 
+class HostChildren:
+    """make run's terminal host: started as a child unless one answers on the socket, and started
+    again if it dies (or the host it found goes away), so that the web process is never left
+    without one. Off with HOST_CHILD=0 (make cluster, systemd: the host is run on its own)."""
+
+    WATCH_SECONDS = 1.0
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.child: subprocess.Popen | None = None
+        self._watch = None
+        if settings.HOST_CHILD:
+            self.child = start_host_child(settings)
+            self._watch = gevent.spawn(self._watch_loop)
+
+    def _watch_loop(self) -> None:
+        while True:
+            gevent.sleep(self.WATCH_SECONDS)
+            if self.child is not None and self.child.poll() is None:
+                continue
+            started = start_host_child(self.settings, quiet=True)  # None while another host answers
+            if started is not None:
+                log.warning("the terminal host was gone: started a new one (pid %s)", started.pid)
+                self.child = started
+
+    def stop(self) -> None:
+        if self._watch is not None:
+            self._watch.kill()
+        if self.child is not None:
+            stop_host_child(self.child)
+
+
 def serve(app: Flask, host: str | None = None, port: int | None = None) -> None:
     """Serve in the foreground until SIGINT/SIGTERM; ends running sessions on the way out."""
     settings = app.config["AICT"]
     host = host or settings.HOST
     port = int(port or settings.PORT)
     state = app.extensions["aict"]
-    host_child = start_host_child(settings) if settings.HOST_CHILD else None
+    children = HostChildren(settings)
     start_background_work(app)
     if not state.terminals.wait_ready(HOST_START_SECONDS):  # serve anyway: pages show it, and it may come
         log.warning("the terminal host at %s does not answer yet", settings.terminal_host_socket)
@@ -153,9 +186,8 @@ def serve(app: Flask, host: str | None = None, port: int | None = None) -> None:
     def stop(*_):
         log.info("shutting down")
         state.terminals.stop()
-        if host_child is not None:  # make run's own host: its terminals end with it (recorded as ended)
-            stop_host_child(host_child)  # first: serve_forever returning ends this process
-        server.stop(timeout=2)
+        children.stop()  # first (serve_forever returning ends this process): make run's own host ends its
+        server.stop(timeout=2)  # terminals, recorded as ended
 
     gevent.signal_handler(signal.SIGINT, stop)  # each runs in a greenlet of its own: it may wait
     gevent.signal_handler(signal.SIGTERM, stop)
