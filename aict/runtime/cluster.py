@@ -1,7 +1,7 @@
 """`make cluster`: the production shape on one machine, for trying and testing.
 
 nginx (serving deploy/nginx/aict.conf) on AICT_HOST:AICT_PORT in front of AICT_WEB_PROCESSES web
-processes on the next ports, the terminal host, Redis (the machine's on 127.0.0.1:6379, or one
+processes on the next ports, the terminal host (host.py), Redis (the machine's on 127.0.0.1:6379, or one
 started here) and the database of AICT_DATABASE_URL. Everything it starts is its child and ends
 with it (Ctrl+C or SIGTERM); SIGHUP (`make cluster-reload`) restarts the web processes one at a
 time, each healthy before the next. A plain subprocess supervisor: no gevent here.
@@ -234,7 +234,7 @@ class Cluster:
         print(admin.stdout.rstrip(), flush=True)
 
     def start_host(self) -> None:
-        child = self.spawn(Child("host", [sys.executable, "-m", "aict.host"], self.base_env(), restartable=True))
+        child = self.spawn(Child("host", [sys.executable, "host.py"], self.base_env(), restartable=True))
         self.wait_ready(child, lambda: unix_socket_answers(self.terminal_host), f"listen on {self.terminal_host}")
 
     def web_child(self, port: int) -> Child:
