@@ -165,8 +165,6 @@ class Cluster:
         env = dict(os.environ)
         env.update(AICT_INSTANCE_DIR=str(self.instance), AICT_TERMINAL_HOST=str(self.terminal_host),
                    AICT_HOST_CHILD="0", AICT_REDIS_URL=self.redis_url, PYTHONUNBUFFERED="1")
-        if self.settings["RATELIMIT_STORAGE_URI"] == "memory://":  # shared throttles, unless configured
-            env["AICT_RATELIMIT_STORAGE_URI"] = self.redis_url
         return env
 
     def spawn(self, child: Child) -> Child:

@@ -8,6 +8,7 @@ import json
 import os
 import random
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -83,7 +84,8 @@ class ClusterServer(RunningServer):
         self.url = f"http://127.0.0.1:{self.port}"
         self.web_ports = [self.port + i for i in range(1, web_processes + 1)]
         self.env.update(AICT_PORT=str(self.port), AICT_WEB_PROCESSES=str(web_processes),
-                        AICT_REDIS_URL=f"redis://127.0.0.1:6379/{REDIS_DB}", AICT_LOGIN_RATE="10000 per minute")
+                        AICT_REDIS_URL=f"redis://127.0.0.1:6379/{REDIS_DB}", AICT_LOGIN_RATE="10000 per minute",
+                        AICT_REDIS_PREFIX=f"aict-cluster-{secrets.token_hex(4)}")  # its own channels too
         self.env.pop("AICT_TEST_HOOKS")
         self.log_path = instance / "make-cluster.log"
 
