@@ -6,10 +6,27 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 FLASK := $(VENV)/bin/flask --app wsgi
 
-.PHONY: run test deps dev-deps assets migrate system-test-deps lint bench clean
+.PHONY: run cluster cluster-reload cluster-deps test deps dev-deps assets migrate system-test-deps lint bench clean
 
 run: deps assets ## install, build, migrate, create the first admin, serve on 127.0.0.1:8080
 	@$(PY) wsgi.py --setup
+
+cluster: deps assets cluster-deps ## the production shape on one machine: nginx, AICT_WEB_PROCESSES (2) web processes, the terminal host, Redis
+	@$(PY) -m aict.runtime.cluster
+
+cluster-reload: ## restart make cluster's web processes one at a time, each healthy before the next (terminals stay)
+	@$(PY) -m aict.runtime.cluster reload
+
+# Debian packages make cluster runs, installed only when absent.
+cluster-deps:
+	@missing=""; \
+	[ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	command -v redis-server >/dev/null || timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/6379' 2>/dev/null \
+		|| missing="$$missing redis-server"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+	fi
 
 # The socket contract once more on the libraries' own transport (FAST_PATHS off, ~1 minute): the fast
 # paths in aict/realtime/transport/ may change speed, never what a client sees.
@@ -57,6 +74,8 @@ system-test-deps:
 	@missing=""; \
 	[ -x /usr/sbin/sshd ] || missing="$$missing openssh-server"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	[ -x /usr/bin/systemd-analyze ] || missing="$$missing systemd"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \

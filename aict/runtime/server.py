@@ -15,6 +15,7 @@ from pathlib import Path
 import gevent
 from flask import Flask
 from gevent import pywsgi
+from gevent.pool import Pool
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ def start_host_work(app: Flask, sweep, kept: tuple[str, ...] = ()) -> None:
 
 
 HOUSEKEEPING_SECONDS = 3600
+DRAIN_SECONDS = 2  # a stopping web process waits this long for its requests in flight
 HOST_START_SECONDS = 60  # a web process waits this long for its terminal host before it serves
 
 
@@ -180,18 +182,21 @@ def serve(app: Flask, host: str | None = None, port: int | None = None) -> None:
     start_background_work(app)
     if not state.terminals.wait_ready(HOST_START_SECONDS):  # serve anyway: pages show it, and it may come
         log.warning("the terminal host at %s does not answer yet", settings.terminal_host_socket)
+    # A pool, so that stopping waits for the requests in flight (a login behind nginx during a rolling
+    # restart is answered, not cut off); sockets still open after DRAIN_SECONDS are closed.
     server = pywsgi.WSGIServer((host, port), app, handler_class=state.websocket_handler, log=None,
-                               error_log=logging.getLogger("aict.http"))
+                               error_log=logging.getLogger("aict.http"), spawn=Pool())
+    server.stop_timeout = DRAIN_SECONDS
 
     def stop(*_):
         log.info("shutting down")
-        state.terminals.stop()
-        children.stop()  # first (serve_forever returning ends this process): make run's own host ends its
-        server.stop(timeout=2)  # terminals, recorded as ended
+        server.close()  # no new connections (behind nginx, another web process takes them); serve_forever drains
 
     gevent.signal_handler(signal.SIGINT, stop)  # each runs in a greenlet of its own: it may wait
     gevent.signal_handler(signal.SIGTERM, stop)
     server.init_socket()
     log.info("aict listening on http://%s:%s", host, server.server_port)
     print(f"aict is running on http://{host}:{server.server_port}  (Ctrl+C to stop)", flush=True)
-    server.serve_forever()
+    server.serve_forever()  # returns once the requests in flight are answered (or DRAIN_SECONDS)
+    state.terminals.stop()
+    children.stop()  # make run's own host ends its terminals, recorded as ended
