@@ -104,6 +104,11 @@ class RunningServer:
         self.proc: subprocess.Popen | None = None
         self._tokens: dict[str, str] = {}
 
+    @property
+    def workspace_root(self) -> Path:
+        """Where the server makes local workspaces' directories (AICT_WORKSPACE_ROOT or its default)."""
+        return Path(self.env.get("AICT_WORKSPACE_ROOT") or self.instance / "workspaces")
+
     def flask(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=self.root, env=self.env,
                               capture_output=True, text=True, check=True, timeout=120)
