@@ -58,7 +58,7 @@ def _local_backend(workspace: Workspace, settings: Settings) -> LocalPtyBackend:
         raise AppError("no_shell_account", choice.refusal)
     account, root = choice.account, workspace_root_of(settings)
     home = home_for(root, workspace.id, account)
-    env = fresh_environment(account, str(home), workspace.path, locale_environment())
+    env = fresh_environment(account, str(home), workspace.path, locale_environment(), settings.SHELL)
     return LocalPtyBackend([settings.SHELL, *settings.SHELL_ARGS], workspace.path, env, account=account,
                            prepare=partial(prepare_directories, account, workspace.path, root, home,
                                            settings.INSTANCE_DIR))

@@ -122,12 +122,14 @@ def setpriv_prefix(account: ShellAccount) -> list[str]:
     return [setpriv, f"--reuid={account.uid}", f"--regid={account.gid}", "--init-groups", "--"]
 
 
-def fresh_environment(account: ShellAccount, home: str, cwd: str, locale: dict[str, str]) -> dict[str, str]:
-    """The shell's whole environment, made here: nothing of the server's but its locale."""
+def fresh_environment(account: ShellAccount, home: str, cwd: str, locale: dict[str, str],
+                      shell: str | None = None) -> dict[str, str]:
+    """The shell's whole environment, made here: nothing of the server's but its locale. SHELL is the
+    shell started (a system account's own is often nologin)."""
     path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" if account.uid == 0 \
         else "/usr/local/bin:/usr/bin:/bin"
     env = {"LANG": "C.UTF-8", **locale}
-    env.update(HOME=home, USER=account.name, LOGNAME=account.name, SHELL=account.shell, PATH=path,
+    env.update(HOME=home, USER=account.name, LOGNAME=account.name, SHELL=shell or account.shell, PATH=path,
                TERM="xterm-256color", COLORTERM="truecolor", PWD=cwd,
                # bash: history of this workspace alone, written as each command runs (a crash loses
                # nothing; a second session's Ctrl+R and !! see the first's commands), appended to
