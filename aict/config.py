@@ -236,7 +236,7 @@ def _check_shell_account(settings: dict) -> None:
     if uid == 0:
         raise ConfigError("AICT_SHELL_ACCOUNT is root: production starts no shell as root; name an account of "
                           "its own (useradd --system --create-home aict-shell)")
-    if uid in (os.getuid(), os.geteuid()):
+    if uid in (os.getuid(), os.geteuid()) or name == settings.get("WEB_ACCOUNT"):
         raise ConfigError(f"AICT_SHELL_ACCOUNT is {name}, the server's own account: its shells could read the "
                           f"server's secrets; name an account of its own")
 

@@ -61,7 +61,7 @@ def _local_backend(workspace: Workspace, settings: Settings) -> LocalPtyBackend:
     env = fresh_environment(account, str(home), workspace.path, locale_environment(), settings.SHELL)
     return LocalPtyBackend([settings.SHELL, *settings.SHELL_ARGS], workspace.path, env, account=account,
                            prepare=partial(prepare_directories, account, workspace.path, root, home,
-                                           settings.INSTANCE_DIR))
+                                           settings.INSTANCE_DIR, settings.WEB_ACCOUNT))
 
 
 def _ssh_backend(workspace: Workspace, settings: Settings, username: str | None) -> SshBackend:

@@ -27,7 +27,7 @@ def workspace_root_of(settings: Settings) -> Path:
 def shell_choice(workspace: Workspace, settings: Settings) -> ShellChoice:
     """The account the workspace's shells run as (raises ShellAccountError when it does not exist)."""
     return choose_account(workspace.shell_account, settings.SHELL_ACCOUNT, settings.INSTANCE_DIR,
-                          settings.ENV == "production")
+                          settings.ENV == "production", settings.WEB_ACCOUNT)
 
 
 def members_refusal(workspace: Workspace, settings: Settings | None = None) -> str | None:
@@ -95,7 +95,8 @@ def assigned_account(user: User, body: dict, kind: str) -> tuple[bool, str | Non
     except ShellAccountError as exc:
         raise bad_request(str(exc)) from None
     settings = current_settings()
-    refusal = choose_account(account.name, None, settings.INSTANCE_DIR, settings.ENV == "production").refusal
+    refusal = choose_account(account.name, None, settings.INSTANCE_DIR, settings.ENV == "production",
+                             settings.WEB_ACCOUNT).refusal
     if refusal:
         raise AppError("no_shell_account", refusal)
     return True, account.name

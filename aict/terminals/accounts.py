@@ -71,10 +71,15 @@ class ShellChoice:
     refusal: str | None  # why no shell may start at all (production), for admins too
 
 
-def server_uids(instance_dir: str | os.PathLike | None) -> set[int]:
-    """The accounts that hold the server's secrets: this process's, and the instance folder's owner
-    (the web processes' account, when this is a terminal host running as root)."""
+def server_uids(instance_dir: str | os.PathLike | None, web_account: str | None = None) -> set[int]:
+    """The accounts that hold the server's secrets: this process's, the web processes' (WEB_ACCOUNT,
+    when this is a terminal host running as root) and the instance folder's owner."""
     uids = {os.getuid(), os.geteuid()}
+    if web_account:
+        try:
+            uids.add(pwd.getpwnam(web_account).pw_uid)
+        except KeyError:
+            pass
     if instance_dir is not None:
         try:
             uids.add(os.stat(instance_dir).st_uid)
@@ -84,12 +89,12 @@ def server_uids(instance_dir: str | os.PathLike | None) -> set[int]:
 
 
 def choose_account(assigned: str | None, default: str | None, instance_dir: str | os.PathLike | None,
-                   production: bool) -> ShellChoice:
+                   production: bool, web_account: str | None = None) -> ShellChoice:
     """The account for a workspace's shells: its own `assigned` one, else the server-wide `default`
     (AICT_SHELL_ACCOUNT), else the server's own. Raises ShellAccountError for a missing account."""
     name = (assigned or default or "").strip() or None
     account = ShellAccount.named(name) if name else ShellAccount.of_uid(os.getuid())
-    own = server_uids(instance_dir)
+    own = server_uids(instance_dir, web_account)
     reason = refusal = None
     if account.uid in own and account.uid != 0:
         reason = (f"Shells of this workspace run as {account.name}, the server's own account, which can read "
@@ -147,14 +152,14 @@ def home_for(workspace_root: str | os.PathLike, workspace_id: str, account: Shel
 
 
 def prepare_directories(account: ShellAccount, workspace_dir: str, workspace_root: str | os.PathLike,
-                        home: Path, instance_dir: str | os.PathLike | None) -> None:
+                        home: Path, instance_dir: str | os.PathLike | None, web_account: str | None = None) -> None:
     """Before a shell as `account`: its home made (0700, the account's, seeded like `useradd -m`),
     the workspace's own directory handed to it (0700) the first time, and the way to both passable.
 
     Only what the server made is handed over: a directory under the workspace root still owned by
     the server; never one an administrator named outside the root, never the files inside."""
     root = Path(workspace_root)
-    server = server_uids(instance_dir)
+    server = server_uids(instance_dir, web_account)
     switch = account.uid not in server and os.geteuid() == 0
     if switch:  # the account passes through the server's folders to its own, and lists none of them
         instance = Path(instance_dir) if instance_dir is not None else None

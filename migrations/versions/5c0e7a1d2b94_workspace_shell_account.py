@@ -1,7 +1,7 @@
 """workspace shell_account: the OS account a local workspace's shells run as
 
 Revision ID: 5c0e7a1d2b94
-Revises: a94e609488f9
+Revises: 5e1f0c2a7b3d
 Create Date: 2026-12-07 10:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5c0e7a1d2b94'
-down_revision = 'a94e609488f9'
+down_revision = '5e1f0c2a7b3d'
 branch_labels = None
 depends_on = None
 

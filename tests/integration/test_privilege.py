@@ -101,6 +101,12 @@ def test_a_members_shell_runs_as_the_shell_account_and_reads_no_secret(default_l
     for path in secret_paths:
         assert f"DENIED:{path}\r\n" in out and f"READ:{path}\r\n" not in out, out
     assert f"UNLISTED:{instance}\r\n" in out, out
+    # Nor can it talk to the terminal host that started it (the socket is the web processes' only).
+    host_socket = instance / "host.sock"
+    assert host_socket.exists()
+    connect = (f"/usr/bin/python3 -c \"import socket; socket.socket(socket.AF_UNIX).connect('{host_socket}')\" "
+               f"2>&1 | tail -1")
+    assert "PermissionError" in _run(terminal, sid, connect)
     # Its own environment holds nothing of the server's.
     env = _run(terminal, sid, "env | sort")
     assert "AICT_" not in env.replace("env | sort", ""), env
