@@ -75,6 +75,11 @@ ALLOWED_ORIGINS = []                  # extra browser origins allowed to open so
 # --- local workspaces ------------------------------------------------------------------------
 SHELL = "/bin/bash"                   # login shell for local terminals
 SHELL_ARGS = ["-l"]
+# The OS account local shells run as (an existing account: useradd; aict creates none). Unset: the
+# server's own account, and local workspaces are then for admins only (their shells could read the
+# server's secrets); production starts no shell as root or as the server's account. An admin may
+# give a workspace its own account (shell_account in the workspace API).
+SHELL_ACCOUNT = None
 USER_LOCAL_WORKSPACES = False         # let non-admins create local workspaces (under WORKSPACE_ROOT only)
 WORKSPACE_ROOT = None                 # default <instance>/workspaces
 

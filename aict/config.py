@@ -69,6 +69,9 @@ class Settings:
     SOCKET_EVENT_RATE: str = "300 per second"  # per connection, all events but terminal-ack
     SHELL: str = "/bin/bash"
     SHELL_ARGS: list[str] = field(default_factory=lambda: ["-l"])
+    # The OS account local shells run as unless a workspace has its own (an existing account; nothing
+    # creates it). Unset: the server's own account, and local workspaces are then for admins only.
+    SHELL_ACCOUNT: str | None = None
     USER_LOCAL_WORKSPACES: bool = False  # may non-admins create local workspaces?
     WORKSPACE_ROOT: str | None = None  # defaults to <instance>/workspaces
     RING_BYTES: int = 4 * MiB  # output kept per session for replay
@@ -190,6 +193,8 @@ def flask_config(settings: dict) -> dict:
             settings[name] = _persistent_secret(instance, name.lower(), generator)
     if production and settings["TEST_HOOKS"]:
         raise ConfigError("AICT_TEST_HOOKS is for browser tests: it hands the page's terminal to any script on it")
+    if production:
+        _check_shell_account(settings)
     if production and len(str(settings["SECRET_KEY"])) < 32:
         raise ConfigError("AICT_SECRET_KEY is too short: use at least 32 random characters")
     # The reader may run one read (64 KiB) past a full window; the ring must still hold it all,
@@ -228,6 +233,27 @@ def _limit_storage_options(settings: dict) -> dict:
     if settings["RATELIMIT_STORAGE_URI"].split(":", 1)[0].startswith(("redis", "valkey")):
         return {"key_prefix": f"{settings['REDIS_PREFIX']}:limits"}
     return {}
+
+
+def _check_shell_account(settings: dict) -> None:
+    """Production starts no shell as root or as the server's own account: a SHELL_ACCOUNT naming one
+    of them, or no account at all, is refused at start (workspaces' own accounts when a shell starts)."""
+    import pwd
+
+    name = (settings["SHELL_ACCOUNT"] or "").strip()
+    if not name:
+        return  # no local shells at all until an account is assigned (SSH workspaces work)
+    try:
+        uid = pwd.getpwnam(name).pw_uid
+    except KeyError:
+        raise ConfigError(f"AICT_SHELL_ACCOUNT names no account on this machine: {name!r} (create it with useradd)") \
+            from None
+    if uid == 0:
+        raise ConfigError("AICT_SHELL_ACCOUNT is root: production starts no shell as root; name an account of "
+                          "its own (useradd --system --create-home aict-shell)")
+    if uid in (os.getuid(), os.geteuid()) or name == settings.get("WEB_ACCOUNT"):
+        raise ConfigError(f"AICT_SHELL_ACCOUNT is {name}, the server's own account: its shells could read the "
+                          f"server's secrets; name an account of its own")
 
 
 def _engine_options(url: str, settings: dict) -> dict:

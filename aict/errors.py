@@ -15,6 +15,7 @@ STATUS_BY_CODE = {
     "invalid_token": 401,
     "forbidden": 403,
     "totp_required": 403,
+    "no_shell_account": 403,
     "not_found": 404,
     "method_not_allowed": 405,
     "conflict": 409,

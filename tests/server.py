@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import pwd
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,6 +27,42 @@ ROOT = Path(__file__).resolve().parent.parent
 # unset, servers run the default. Like every AICT_* variable, it is not passed on as it is.
 FAST_PATHS = os.environ.get("AICT_TEST_FAST_PATHS")
 FAST_PATHS_ON = FAST_PATHS is None or FAST_PATHS.strip().lower() in ("1", "true", "yes", "on")
+
+
+# The OS account test servers run local shells as (AICT_SHELL_ACCOUNT): a real account of its own,
+# as production needs, so that members may type in local shells (a shell as the server's own
+# account, root here, is for admins only). Made once with useradd; the suite runs as root.
+SHELL_ACCOUNT = "aict-shell"
+_shell_account_ready = False
+
+
+def ensure_shell_account(name: str = SHELL_ACCOUNT) -> str:
+    """The account, created unless it exists (idempotent, also across concurrent runs)."""
+    global _shell_account_ready
+    if not _shell_account_ready:
+        if name not in {entry.pw_name for entry in pwd.getpwall()}:
+            done = subprocess.run(["useradd", "--system", "--user-group", "--shell", "/bin/bash",
+                                   "--home-dir", "/nonexistent", "--no-create-home", name],
+                                  capture_output=True, text=True)
+            if done.returncode not in (0, 9):  # 9: made meanwhile by another run
+                raise RuntimeError(f"useradd {name} failed: {done.stderr}")
+        _shell_account_ready = True
+    return name
+
+
+def passable_workspace_root(instance: Path) -> Path:
+    """Where a test server's workspaces live when its shells run as the shell account: out of pytest's
+    temporary folders (pytest keeps its base 0700, tightened again by every run), one per instance,
+    passable by the account like a real server's workspace root. Roots unused for two days go."""
+    base = Path(tempfile.gettempdir()) / "aict-test-workspaces"
+    base.mkdir(mode=0o711, exist_ok=True)
+    for old in base.iterdir():
+        try:
+            if time.time() - old.stat().st_mtime > 2 * 86400:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            pass
+    return base / hashlib.sha256(str(instance.resolve()).encode()).hexdigest()[:16]
 
 
 def free_port() -> int:
@@ -54,12 +94,20 @@ class RunningServer:
                         AICT_TEST_HOOKS="1",
                         # Servers of one run share a database now and then: each is a node of its own.
                         AICT_NODE=f"test-{self.port}")
+        if os.geteuid() == 0:  # shells run as an account of their own, like production
+            self.env["AICT_SHELL_ACCOUNT"] = ensure_shell_account()
+            self.env["AICT_WORKSPACE_ROOT"] = str(passable_workspace_root(instance))
         if FAST_PATHS is not None:  # the transport this run tests (Makefile: the contract on both paths)
             self.env["AICT_FAST_PATHS"] = FAST_PATHS
         self.env.update(settings or {})
         self.log_path = instance / log_name
         self.proc: subprocess.Popen | None = None
         self._tokens: dict[str, str] = {}
+
+    @property
+    def workspace_root(self) -> Path:
+        """Where the server makes local workspaces' directories (AICT_WORKSPACE_ROOT or its default)."""
+        return Path(self.env.get("AICT_WORKSPACE_ROOT") or self.instance / "workspaces")
 
     def flask(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=self.root, env=self.env,
@@ -71,7 +119,8 @@ class RunningServer:
 
     def start(self) -> RunningServer:
         self.instance.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "wb")  # noqa: SIM115 -- the child writes to it for its whole life
+        # noqa: SIM115 -- the child writes to it for its whole life; the server's alone, like its files
+        log = os.fdopen(os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
         self.proc = subprocess.Popen(self.command(), cwd=self.root, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -12,6 +12,7 @@ from aict.extensions import db
 from aict.models import User, WorkspaceMember
 from aict.models.workspaces import ACCESS_LEVELS
 from aict.services.access import visible_workspaces, workspace_for
+from aict.services.shell_accounts import check_new_member, describe
 from aict.services.workspaces import create_workspace, update_workspace
 from aict.validation import text_field
 
@@ -21,7 +22,7 @@ bp = Blueprint("workspaces", __name__)
 @bp.get("/workspaces")
 @jwt_required()
 def list_workspaces():
-    return [w.to_dict() for w in visible_workspaces(current_user)]
+    return [describe(w) for w in visible_workspaces(current_user)]
 
 
 @bp.post("/workspaces")
@@ -30,14 +31,14 @@ def add_workspace():
     workspace = create_workspace(current_user, json_body())
     record("workspace_create", username=current_user.username, workspace_id=workspace.id,
            detail={"name": workspace.name, "kind": workspace.kind})
-    return workspace.to_dict(), 201
+    return describe(workspace), 201
 
 
 @bp.get("/workspaces/<workspace_id>")
 @jwt_required()
 def get_workspace(workspace_id: str):
     workspace, _ = workspace_for(current_user, workspace_id)
-    return workspace.to_dict()
+    return describe(workspace)
 
 
 @bp.patch("/workspaces/<workspace_id>")
@@ -47,7 +48,7 @@ def patch_workspace(workspace_id: str):
     changed = update_workspace(current_user, workspace, json_body())
     record("workspace_update", username=current_user.username, workspace_id=workspace.id,
            detail={"changed": sorted(changed)})
-    return workspace.to_dict()
+    return describe(workspace)
 
 
 @bp.delete("/workspaces/<workspace_id>")
@@ -83,6 +84,7 @@ def add_member(workspace_id: str):
         raise not_found("That user")
     if user.id == workspace.owner_id:
         raise AppError("conflict", "The owner already has full access to this workspace.")
+    check_new_member(user, workspace)
     member = db.session.execute(
         db.select(WorkspaceMember).filter_by(workspace_id=workspace.id, user_id=user.id)
     ).scalar_one_or_none()

@@ -25,6 +25,8 @@ class Workspace(db.Model):
     credentials: Mapped[bytes | None] = mapped_column(LargeBinary)
     host_key: Mapped[str | None] = mapped_column(Text)
     host_key_fingerprint: Mapped[str | None] = mapped_column(String(128))
+    # Local workspaces: the OS account its shells run as (None: the server's AICT_SHELL_ACCOUNT).
+    shell_account: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     owner = relationship("User")

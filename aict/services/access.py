@@ -5,6 +5,7 @@ from __future__ import annotations
 from aict.errors import forbidden, not_found
 from aict.extensions import db
 from aict.models import TerminalSession, User, Workspace, WorkspaceMember
+from aict.services.shell_accounts import check_shell_use
 
 # Ordered from least to most: each level may do everything the ones before it may.
 LEVELS = ("viewer", "operator", "owner", "admin")
@@ -27,13 +28,17 @@ def at_least(level: str | None, needed: str) -> bool:
 
 
 def workspace_for(user: User, workspace_id: object, needed: str = "viewer") -> tuple[Workspace, str]:
-    """Load a workspace the user may see; not_found if invisible, forbidden if too little access."""
+    """Load a workspace the user may see; not_found if invisible, forbidden if too little access.
+    Operating it (a new terminal) is refused a non-admin when its shells could read the server's
+    secrets (no_shell_account: aict/services/shell_accounts.py)."""
     workspace = db.session.get(Workspace, workspace_id) if isinstance(workspace_id, str) else None
     level = access_level(user, workspace) if workspace else None
     if level is None:
         raise not_found("That workspace")
     if not at_least(level, needed):
         raise forbidden(f"This needs {needed} access to the workspace; you have {level} access.")
+    if needed == "operator":
+        check_shell_use(user, workspace)
     return workspace, level
 
 
@@ -56,6 +61,8 @@ def session_for(user: User, session_id: object, needed: str = "viewer") -> tuple
         raise not_found("That session")
     if not at_least(level, needed):
         raise forbidden(f"This needs {needed} access to the workspace; you have {level} access.")
+    if workspace is not None:  # a terminal of a shell that could read the server's secrets: admins only
+        check_shell_use(user, workspace)
     return record, level
 
 

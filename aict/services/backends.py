@@ -4,6 +4,7 @@ stored secrets, pinned host key and address rules."""
 from __future__ import annotations
 
 import time
+from functools import partial
 
 import gevent
 
@@ -11,12 +12,14 @@ from aict.config import Settings
 from aict.errors import AppError, forbidden
 from aict.models import User, Workspace
 from aict.services.host_keys import host_key_checker, pinned_key
+from aict.services.shell_accounts import shell_choice, workspace_root_of
 from aict.ssh.backend import SshBackend
 from aict.ssh.connect import SshTarget
 from aict.ssh.credentials import CredentialCipher, CredentialsUnreadable
 from aict.ssh.targets import target_problem
+from aict.terminals.accounts import ShellAccountError, fresh_environment, home_for, prepare_directories
 from aict.terminals.backend import Backend
-from aict.terminals.local import LocalPtyBackend
+from aict.terminals.local import LocalPtyBackend, locale_environment
 
 # What a non-admin hears about any SSH connection that did not get as far as an SSH server's answer:
 # a refused port, an open port that does not speak SSH, no route, no DNS answer, a target refused at
@@ -40,8 +43,25 @@ def start_failure_for(user: User, workspace: Workspace, error: AppError, started
 def backend_for(workspace: Workspace, settings: Settings, username: str | None = None) -> Backend:
     """A new backend for one terminal of the workspace, opened on behalf of `username`."""
     if workspace.kind == "local":
-        return LocalPtyBackend([settings.SHELL, *settings.SHELL_ARGS], workspace.path)
+        return _local_backend(workspace, settings)
     return _ssh_backend(workspace, settings, username)
+
+
+def _local_backend(workspace: Workspace, settings: Settings) -> LocalPtyBackend:
+    """A shell as the workspace's account, in its directory, with its own home and a fresh environment.
+    Production refuses root and the server's own account here, where shells start, whoever asks."""
+    try:
+        choice = shell_choice(workspace, settings)
+    except ShellAccountError as exc:
+        raise AppError("no_shell_account", str(exc)) from None
+    if choice.refusal:
+        raise AppError("no_shell_account", choice.refusal)
+    account, root = choice.account, workspace_root_of(settings)
+    home = home_for(root, workspace.id, account)
+    env = fresh_environment(account, str(home), workspace.path, locale_environment(), settings.SHELL)
+    return LocalPtyBackend([settings.SHELL, *settings.SHELL_ARGS], workspace.path, env, account=account,
+                           prepare=partial(prepare_directories, account, workspace.path, root, home,
+                                           settings.INSTANCE_DIR, settings.WEB_ACCOUNT))
 
 
 def _ssh_backend(workspace: Workspace, settings: Settings, username: str | None) -> SshBackend:

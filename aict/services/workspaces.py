@@ -10,12 +10,12 @@ from aict.errors import bad_request, forbidden
 from aict.extensions import db
 from aict.models import User, Workspace
 from aict.models.base import new_id
+from aict.services.shell_accounts import assigned_account, workspace_root_of
 from aict.validation import name_field, text_field
 
 
 def workspace_root() -> Path:
-    settings = current_settings()
-    return Path(settings.WORKSPACE_ROOT or Path(settings.INSTANCE_DIR) / "workspaces").resolve()
+    return workspace_root_of(current_settings())
 
 
 def may_create_local(user: User) -> bool:
@@ -75,12 +75,14 @@ def create_workspace(user: User, body: dict) -> Workspace:
     if kind == "local":
         if not may_create_local(user):
             raise forbidden("Only administrators create local workspaces: their shells run on this server.")
+        _, account = assigned_account(user, body, "local")
         workspace_id = new_id()
         workspace = Workspace(id=workspace_id, name=name, kind="local", owner_id=user.id,
-                              path=_local_path(user, body, name, workspace_id))
+                              path=_local_path(user, body, name, workspace_id), shell_account=account)
     elif kind == "ssh":
         from aict.services.ssh_workspaces import new_ssh_workspace
 
+        assigned_account(user, body, "ssh")
         workspace = new_ssh_workspace(user, name, body)
     else:
         raise bad_request("'kind' must be 'local' or 'ssh'.")
@@ -93,6 +95,7 @@ def update_workspace(user: User, workspace: Workspace, body: dict) -> set[str]:
     """Apply a PATCH; returns the names of the fields that changed."""
     changed = set()
     name = _name(body) if "name" in body else None
+    given, account = assigned_account(user, body, workspace.kind)  # checked before anything changes
     if workspace.kind == "ssh":  # first: checking a new host resolves it, which may not happen mid-change
         from aict.services.ssh_workspaces import update_ssh_workspace
 
@@ -100,6 +103,9 @@ def update_workspace(user: User, workspace: Workspace, body: dict) -> set[str]:
     elif "path" in body:
         workspace.path = _local_path(user, body, name or workspace.name, workspace.id, workspace.path)
         changed.add("path")
+    if given and account != workspace.shell_account:
+        workspace.shell_account = account
+        changed.add("shell_account")
     if name is not None:
         workspace.name = name
         changed.add("name")

@@ -10,6 +10,7 @@ import pwd
 import signal
 import struct
 import termios
+from collections.abc import Callable
 
 import gevent
 from gevent.event import Event
@@ -18,6 +19,7 @@ from gevent.socket import wait_write
 from gevent.timeout import Timeout
 
 from aict.errors import AppError
+from aict.terminals.accounts import ShellAccount, ShellAccountError, needs_switch, setpriv_prefix, tty_group
 from aict.terminals.backend import ExitStatus
 from aict.terminals.input_queue import InputQueue
 from aict.terminals.short_sleep import ShortSleeper
@@ -37,9 +39,12 @@ STREAM_BURST_BYTES = 2048  # read since the last wait: a stream, never a keystro
 STREAM_PAUSE_SECONDS = 0.0001
 # Only these pass from the server's environment to a shell: never its secrets.
 INHERITED_ENV = ("PATH", "LANG", "LANGUAGE", "TZ", "TMPDIR")
+LOCALE_ENV = ("LANG", "LANGUAGE", "TZ")
+TTY_MODE = 0o620  # the owner reads and writes its terminal; group tty may write to it (write, wall)
 
 
 def shell_environment(cwd: str) -> dict[str, str]:
+    """A shell of the server's own account with its own HOME (a backend made without an account)."""
     account = pwd.getpwuid(os.getuid())
     env = {k: v for k, v in os.environ.items() if k in INHERITED_ENV or k.startswith("LC_")}
     env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
@@ -48,6 +53,11 @@ def shell_environment(cwd: str) -> dict[str, str]:
                SHELL=account.pw_shell or "/bin/sh", TERM="xterm-256color", COLORTERM="truecolor",
                PWD=cwd)
     return env
+
+
+def locale_environment() -> dict[str, str]:
+    """What a shell takes from the server's environment: its locale and time zone, nothing else."""
+    return {k: v for k, v in os.environ.items() if k in LOCALE_ENV or k.startswith("LC_")}
 
 
 def set_window_size(fd: int, cols: int, rows: int) -> None:
@@ -59,10 +69,16 @@ class _ProcessEnded(Exception):
 
 
 class LocalPtyBackend:
-    def __init__(self, argv: list[str], cwd: str, env: dict[str, str] | None = None):
+    """A shell on a PTY. With an `account` other than the server's, it runs as that account (uid,
+    gid, groups; its terminal is its own); `prepare` runs first (the account's home and directory)."""
+
+    def __init__(self, argv: list[str], cwd: str, env: dict[str, str] | None = None,
+                 account: ShellAccount | None = None, prepare: Callable[[], None] | None = None):
         self.argv = argv
         self.cwd = cwd
         self.env = env if env is not None else shell_environment(cwd)
+        self.account = account
+        self._prepare = prepare
         self.fd = -1
         self.proc: ShellProcess | None = None
         self._exited = Event()
@@ -79,10 +95,16 @@ class LocalPtyBackend:
             return
         if not os.path.isdir(self.cwd):
             raise AppError("bad_request", f"The workspace directory {self.cwd} does not exist.")
+        prefix = self._drop_privileges()
         master, slave = pty.openpty()
         try:
             set_window_size(slave, cols, rows)
-            self.proc = ShellProcess(self.argv, self.cwd, self.env, os.ttyname(slave), on_exit=self._process_ended)
+            if prefix:  # the terminal is the account's, as login(1) and sshd make it
+                gid = tty_group()
+                os.fchown(slave, self.account.uid, self.account.gid if gid is None else gid)
+                os.fchmod(slave, TTY_MODE)
+            self.proc = ShellProcess(self.argv, self.cwd, self.env, os.ttyname(slave), on_exit=self._process_ended,
+                                     prefix=prefix)
         except OSError as exc:
             os.close(master)
             raise AppError("bad_request", f"The shell could not be started: {exc.strerror}.") from exc
@@ -105,6 +127,21 @@ class LocalPtyBackend:
         backend._adopted = True
         backend.proc = ShellProcess.adopt(pid, backend._process_ended)
         return backend
+
+    def _drop_privileges(self) -> list[str]:
+        """Prepare the account's directories; the command prefix that switches to it ([] when the
+        server's own account runs the shell)."""
+        try:
+            if self._prepare is not None:
+                self._prepare()
+            if self.account is None or not needs_switch(self.account):
+                return []
+            return setpriv_prefix(self.account)
+        except ShellAccountError as exc:
+            raise AppError("no_shell_account", str(exc)) from None
+        except OSError as exc:
+            raise AppError("bad_request", f"The shell's directories could not be prepared for the account "
+                                          f"{self.account.name if self.account else '?'}: {exc}.") from exc
 
     def _process_ended(self) -> None:
         # Called by the child watcher, in the hub: no greenlet per terminal waits for its process.

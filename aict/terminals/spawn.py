@@ -5,7 +5,9 @@ stopped (more as the server grows), every other terminal waiting each time one i
 posix_spawn (vfork + exec in glibc) takes ~0.4 ms whatever the server's size. It cannot run Python
 in the child, so the setup is said in its terms: setsid(), then opening the PTY by name, which
 makes it the new session's controlling terminal (a session leader opening a terminal acquires
-it), then a tiny /bin/sh step for the working directory.
+it), then a tiny /bin/sh step for the working directory. A shell that runs as another account than the
+server's is started through a `prefix` that drops to it before that step (setpriv: see
+aict/terminals/accounts.py), so the directory is entered as the account.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import errno
 import os
 import shutil
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from gevent.hub import get_hub
 
@@ -29,7 +31,8 @@ _SIGNALS_PYTHON_IGNORES = tuple(getattr(signal, name) for name in ("SIGPIPE", "S
 class ShellProcess:
     """A started shell: its pid, and its returncode once `on_exit()` has been called (in the hub)."""
 
-    def __init__(self, argv: list[str], cwd: str, env: dict[str, str], tty_path: str, on_exit: Callable[[], None]):
+    def __init__(self, argv: list[str], cwd: str, env: dict[str, str], tty_path: str, on_exit: Callable[[], None],
+                 prefix: Sequence[str] = ()):
         if shutil.which(argv[0], path=env.get("PATH")) is None:  # say so now, not as exit status 127
             raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), argv[0])
         loop = get_hub().loop
@@ -37,7 +40,8 @@ class ShellProcess:
         actions = [(os.POSIX_SPAWN_CLOSE, fd) for fd in _inheritable_descriptors()]
         actions += [(os.POSIX_SPAWN_OPEN, 0, tty_path, os.O_RDWR, 0),
                     (os.POSIX_SPAWN_DUP2, 0, 1), (os.POSIX_SPAWN_DUP2, 0, 2)]
-        self.pid = os.posix_spawn("/bin/sh", ["/bin/sh", "-c", _CHDIR_THEN_EXEC, cwd, *argv], env, setsid=True,
+        command = [*prefix, "/bin/sh", "-c", _CHDIR_THEN_EXEC, cwd, *argv]
+        self.pid = os.posix_spawn(command[0], command, env, setsid=True,
                                   file_actions=actions, setsigdef=_SIGNALS_PYTHON_IGNORES)
         self.returncode: int | None = None
         self._on_exit = on_exit

@@ -52,6 +52,8 @@ async function start(banners) {
   const me = await initChrome();
   const workspace = await findWorkspace(linked);
   workspace.access = await accessTo(workspace, me); // what the page offers: viewers get no controls
+  // Shells that could read the server's secrets are for administrators: say why, try nothing.
+  if (workspace.admins_only && me.role !== "admin") throw new Error(workspace.shell_note);
   document.title = `${workspace.name} · aict`;
   $("#ws-name").textContent = workspace.name;
   offerMembers(me, workspace);

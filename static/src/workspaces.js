@@ -17,7 +17,13 @@ function describe(ws) {
     const port = ws.port && Number(ws.port) !== 22 ? ":" + ws.port : "";
     return `SSH ${ws.username ? ws.username + "@" : ""}${ws.host || ""}${port}`;
   }
-  return "Local" + (ws.path ? " · " + ws.path : "");
+  return "Local" + (ws.path ? " · " + ws.path : "") + (ws.runs_as ? " · runs as " + ws.runs_as : "");
+}
+
+/** Said before anyone tries: this workspace's shells are for administrators only (or start for nobody). */
+function shellNote(ws) {
+  if (!ws.shell_note) return null;
+  return el("p", { class: "ws-note small", role: "note", dataset: { note: "shell" } }, ws.shell_note);
 }
 
 function renderWorkspaces(workspaces) {
@@ -79,6 +85,7 @@ function renderWorkspaces(workspaces) {
             remove,
           ),
         ),
+        shellNote(ws),
         panel,
       ),
     );

@@ -55,3 +55,37 @@ def test_an_admin_may_create_either_kind(page, server):
     assert page.get_by_label("SSH to another host").is_enabled()
     assert not page.locator("#local-note").is_visible()
     assert not page.locator("#create-note").is_visible()
+
+
+def test_a_workspace_whose_shells_could_read_the_servers_secrets_says_it_is_for_admins_only(page, start_server):
+    server = start_server({"AICT_SHELL_ACCOUNT": ""})  # shells as the server's own account (root here)
+    workspace = server.api("POST", "/api/workspaces", server.admin_token,
+                           json={"name": "admins-only", "kind": "local", "shell_account": "aict-shell"}).json()
+    username, _ = server.create_user()
+    granted = server.api("POST", f"/api/workspaces/{workspace['id']}/members", server.admin_token,
+                         json={"username": username, "access": "operator"})
+    assert granted.status_code == 201, granted.text
+    server.api("PATCH", f"/api/workspaces/{workspace['id']}", server.admin_token, json={"shell_account": None})
+
+    # The member reads it on the list, and the terminal page says it instead of trying.
+    login_with_tokens(page, server, username, "password-123")
+    page.goto(server.url + "/")
+    note = page.locator(f".ws-item[data-id='{workspace['id']}'] [data-note=shell]")
+    note.wait_for(state="visible")
+    assert "run as root" in note.inner_text() and "only administrators may use them" in note.inner_text()
+    page.goto(f"{server.url}/workspaces/{workspace['id']}")
+    message = page.locator("#page-message")
+    message.wait_for(state="visible")
+    assert "only administrators may use them" in message.inner_text()
+    assert server.api("GET", f"/api/sessions?workspace_id={workspace['id']}", server.admin_token).json() == []
+
+    # The admin sees it too, and in the members panel before adding anyone.
+    page.context.clear_cookies()
+    login_with_tokens(page, server)
+    page.goto(server.url + "/")
+    item = page.locator(f".ws-item[data-id='{workspace['id']}']")
+    item.locator("[data-note=shell]").wait_for(state="visible")
+    item.get_by_role("button", name="Members of admins-only").click()
+    members_note = item.locator("[data-note=members]")
+    members_note.wait_for(state="visible")
+    assert members_note.inner_text().startswith("Members cannot use this workspace's terminals:")

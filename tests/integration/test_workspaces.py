@@ -156,7 +156,7 @@ def test_users_may_create_local_workspaces_under_the_root_when_allowed(permissiv
     username, token = _user_token(server)
     default = _create(server, token, name="default-place")
     assert default.status_code == 201, default.text
-    root = str(server.instance / "workspaces")
+    root = str(server.workspace_root)
     assert default.json()["path"].startswith(root)
     nested = _create(server, token, name="nested", path=f"{username}/project")
     assert nested.status_code == 201, nested.text

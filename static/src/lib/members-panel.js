@@ -45,6 +45,11 @@ export function membersPanel(workspace) {
     { class: "members-panel", hidden: true },
     el("h3", {}, "Members"),
     el("p", { class: "muted small" }, `The owner (${workspace.owner}) and administrators always have full access.`),
+    // A local workspace whose shells could read the server's secrets: members are refused, say so first.
+    workspace.admins_only && workspace.shell_note
+      ? el("p", { class: "ws-note small", role: "note", dataset: { note: "members" } },
+          `Members cannot use this workspace's terminals: ${workspace.shell_note}`)
+      : null,
     list,
     form,
     message,
