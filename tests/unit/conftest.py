@@ -15,3 +15,12 @@ def app(tmp_path):
     with app.app_context():
         upgrade(directory=str(MIGRATIONS))
     return app
+
+
+@pytest.fixture
+def host_app(tmp_path):
+    """The same, as the terminal host builds it (its sessions service records and writes recordings)."""
+    app = create_app({"INSTANCE_DIR": str(tmp_path)}, role="host")
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS))
+    return app

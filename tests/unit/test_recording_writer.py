@@ -32,7 +32,8 @@ def sessions_with_output(app) -> list[Recorder]:
     return recorders
 
 
-def test_many_sessions_are_stored_in_small_commits_with_the_loop_running_between(app):
+def test_many_sessions_are_stored_in_small_commits_with_the_loop_running_between(host_app):
+    app = host_app
     recorders = sessions_with_output(app)
     writer = app.extensions["aict"].sessions.recordings
     ticks_at_commit = []
@@ -62,7 +63,8 @@ def test_many_sessions_are_stored_in_small_commits_with_the_loop_running_between
     assert stored == SESSIONS and names == {r.session_id for r in recorders}
 
 
-def test_a_flood_is_recorded_whole_while_what_waits_to_be_stored_stays_bounded(app):
+def test_a_flood_is_recorded_whole_while_what_waits_to_be_stored_stays_bounded(host_app):
+    app = host_app
     """A terminal printing faster than the database stores is read no faster than it is recorded:
     the recording is complete, and what waits in memory never passes its backlog by much."""
     from aict.recordings.recorder import ROW_BYTES, recording_lines
