@@ -1,5 +1,8 @@
+import os
+
 import pytest
 
+from tests.cluster import ClusterServer
 from tests.integration.shared import own_redis_prefix
 from tests.integration.streams import ClientPool
 from tests.server import RunningServer, TerminalClient
@@ -10,7 +13,10 @@ def server(tmp_path_factory):
     """One real server for the whole run (tests that need other settings start their own)."""
     # The whole suite logs in from 127.0.0.1: the per-IP request limit on /api/auth/login (default
     # 30 a minute) would throttle unrelated tests. Failure throttling keeps its defaults.
-    running = RunningServer(tmp_path_factory.mktemp("aict"), {"AICT_LOGIN_RATE": "10000 per minute"}).start()
+    # AICT_TEST_CLUSTER=1 (make test's last run): the production shape instead, `make cluster` with
+    # nginx in front of two web processes, the terminal host and Redis: the contract through nginx.
+    kind = ClusterServer if os.environ.get("AICT_TEST_CLUSTER") == "1" else RunningServer
+    running = kind(tmp_path_factory.mktemp("aict"), {"AICT_LOGIN_RATE": "10000 per minute"}).start()
     yield running
     running.stop()
 

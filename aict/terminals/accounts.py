@@ -159,6 +159,7 @@ def prepare_directories(account: ShellAccount, workspace_dir: str, workspace_roo
     Only what the server made is handed over: a directory under the workspace root still owned by
     the server; never one an administrator named outside the root, never the files inside."""
     root = Path(workspace_root)
+    root.mkdir(mode=PASS_THROUGH_DIR, parents=True, exist_ok=True)  # another node's workspace: not made here yet
     server = server_uids(instance_dir, web_account)
     switch = account.uid not in server and os.geteuid() == 0
     if switch:  # the account passes through the server's folders to its own, and lists none of them
