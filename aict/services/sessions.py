@@ -148,13 +148,20 @@ class SessionService:
 
     def mark_orphans_exited(self, kept: tuple[str, ...] = ()) -> None:
         """At the host's start: records this node's previous host left 'running' have no process any
-        more, but for the terminals it handed over (`kept`). Another node's terminals are its own."""
+        more, but for the terminals it handed over (`kept`). Another node's terminals are its own.
+        Each gets its session_end audit event (the previous host died before it could write them)."""
         with self.app.app_context():
-            db.session.execute(db.update(TerminalSession)
-                               .where(TerminalSession.status == "running", TerminalSession.id.not_in(kept),
-                                      db.or_(TerminalSession.node == self.settings.node,
-                                             TerminalSession.node.is_(None)))
-                               .values(status="exited", ended_at=utcnow()))
+            orphans = db.session.execute(
+                db.select(TerminalSession.id, TerminalSession.workspace_id)
+                .where(TerminalSession.status == "running", TerminalSession.id.not_in(kept),
+                       db.or_(TerminalSession.node == self.settings.node, TerminalSession.node.is_(None)))).all()
+            for session_id, workspace_id in orphans:
+                ended = db.session.execute(db.update(TerminalSession)
+                                           .where(TerminalSession.id == session_id, TerminalSession.status == "running")
+                                           .values(status="exited", ended_at=utcnow()))
+                if ended.rowcount:
+                    record("session_end", workspace_id=workspace_id, session_id=session_id,
+                           detail={"reason": "host_lost", "node": self.settings.node}, commit=False)
             db.session.commit()
 
     # ---- ends -----------------------------------------------------------------------------

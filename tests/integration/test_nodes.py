@@ -50,7 +50,9 @@ def test_a_terminal_on_one_node_is_driven_from_another_and_a_dead_node_ends_alon
         assert driver.call("kill-terminal", {"sessionId": on_b}) == {"ok": True}
         assert maker_b.wait_exit(on_b)["sessionId"] == on_b
 
-        os.kill(_host_of(b).pid, signal.SIGKILL)  # node b dies with a terminal running
+        host_b = _host_of(b)
+        os.kill(b.proc.pid, signal.SIGKILL)  # node b dies (its web process, then its host) with a terminal running
+        os.kill(host_b.pid, signal.SIGKILL)
         wait_until(lambda: _status(a, also_on_b) == "exited", timeout=20,
                    message="node b's terminal recorded as ended once its lease ran out")
         assert _status(a, on_a) == "running"
