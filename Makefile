@@ -30,7 +30,7 @@ cluster-deps:
 
 # The socket contract once more on the libraries' own transport (FAST_PATHS off, ~1 minute): the fast
 # paths in aict/realtime/transport/ may change speed, never what a client sees. And once through the
-# production shape (make cluster: nginx, two web processes, the terminal host, Redis) over long-polling.
+# production shape (make cluster: nginx, two web processes, the terminal host, Redis).
 CONTRACT_TESTS := $(wildcard tests/integration/test_stream_*.py) tests/integration/test_input_acks.py \
 	tests/integration/test_websocket_frames.py tests/integration/test_bad_input.py \
 	tests/integration/test_event_fuzz.py tests/integration/test_socket_security.py \
@@ -42,7 +42,7 @@ CONTRACT_TESTS := $(wildcard tests/integration/test_stream_*.py) tests/integrati
 test: system-test-deps dev-deps assets lint ## install what the tests need, then run the whole suite
 	$(VENV)/bin/pytest -q tests
 	AICT_TEST_FAST_PATHS=0 $(VENV)/bin/pytest -q $(CONTRACT_TESTS)
-	AICT_TEST_CLUSTER=1 AICT_TEST_TRANSPORT=polling $(VENV)/bin/pytest -q $(CONTRACT_TESTS)
+	AICT_TEST_CLUSTER=1 $(VENV)/bin/pytest -q $(CONTRACT_TESTS)
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)

@@ -1,10 +1,13 @@
 """Socket.IO: connect auth and Origin check, one handler per contract event."""
 
 import gevent
+from engineio.payload import Payload
 from flask import Flask
 
 from aict import protocol
 from aict.extensions import socketio
+
+MAX_POLLING_PACKETS = 4096
 
 
 def register(app: Flask) -> None:
@@ -14,6 +17,10 @@ def register(app: Flask) -> None:
     from aict.realtime.transport.websocket_handler import NoDelayWebSocketHandler
 
     state = app.extensions["aict"]
+    # A long-polling client sends what it gathered while a request was out as one body: engineio
+    # refuses a body of more than 16 packets (500, every event in it lost), which a burst of
+    # keystrokes, acks or a split paste passes. The body stays bounded by MAX_MESSAGE_BYTES.
+    Payload.max_decode_packets = MAX_POLLING_PACKETS
     state.connections = ConnectionRegistry(app, state.message_queue)
     state.websocket_handler = NoDelayWebSocketHandler
     state.socket_rate = SocketThrottle(state.settings.SOCKET_EVENT_RATE)

@@ -556,3 +556,24 @@ def test_a_thousand_bad_messages_write_a_handful_of_log_lines(start_server):
     assert len(written) <= 12, "\n".join(written)
     assert "Traceback" not in "\n".join(written)
     assert server.api("GET", "/healthz").status_code == 200
+
+
+def test_a_burst_of_events_over_long_polling_is_answered_every_one(server):
+    """A polling client sends what gathered while its last request was out as one body: engineio
+    refused a body of more than 16 packets (a 500, and every event in it lost)."""
+    client = server.socket(transports=("polling",))
+    try:
+        answers: list[dict] = []
+        done = threading.Event()
+
+        def collect(answer):
+            answers.append(answer)
+            if len(answers) == 60:
+                done.set()
+
+        for _ in range(60):
+            client.sio.emit("list-terminals", {}, callback=collect)
+        assert done.wait(20), f"only {len(answers)} of 60 answered"
+        assert all(a["ok"] for a in answers)
+    finally:
+        client.close()
