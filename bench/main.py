@@ -24,7 +24,7 @@ from pathlib import Path
 
 import psutil
 
-from bench import busy_memory, rawpty
+from bench import busy_memory, opening, rawpty
 from bench.terminado_ref import TerminadoServer, terminado_echo, terminado_throughput
 from bench.wire import WireClient
 
@@ -45,6 +45,7 @@ PRODUCER = f"yes {LINE} | head -c {PRODUCE_BYTES}; echo BENCH_$((6*7))_END"
 # Plain interactive bash everywhere: the machine's rc files (pyenv init...) are not what is measured.
 PLAIN_BASH_ARGS = '["--noprofile", "--norc"]'
 ECHO_GAP = (0.010, 0.030)  # seconds between keystrokes: faster than any typist, slower than a paste
+BACK_TO_BACK = (0.0, 0.0)  # the next key the moment the echo arrives: output that follows input leaves at once
 ECHO_SAMPLES = int(os.environ.get("BENCH_ECHO_SAMPLES", 1000))  # p99 is then the 10th worst, not the 4th
 ECHO_BLOCKS = 4  # idle echo: aict and terminado take turns, a quarter of the samples at a time
 RING_BYTES = 4 * 1024 * 1024  # the server's default RING_BYTES
@@ -182,6 +183,7 @@ class Results:
     notes: list[str] = field(default_factory=list)
     load: list[float] = field(default_factory=list)  # 1-minute load average at start and end
     busy: busy_memory.BusyMemory | None = None
+    opening: dict[str, list[float]] = field(default_factory=dict)  # seconds to open TERMINALS, per round
 
 
 def profile(pid: int, label: str, seconds: float = 5) -> subprocess.Popen | None:
@@ -205,7 +207,7 @@ def aict_throughput(client: WireClient, sid: str) -> float:
     return (client.received[sid] - before) / (end - start) / 1e6
 
 
-def aict_echo(client: WireClient, sid: str, samples: int) -> list[float]:
+def aict_echo(client: WireClient, sid: str, samples: int, gap: tuple[float, float] = ECHO_GAP) -> list[float]:
     """Type one character, time until its echo arrives; clear the line now and then."""
     latencies = []
     letters = "abcdefghijklmnopqrstuvwxyz"
@@ -218,7 +220,8 @@ def aict_echo(client: WireClient, sid: str, samples: int) -> list[float]:
         start = time.perf_counter()
         client.type(sid, ch)
         latencies.append((client.wait_seen(5) - start) * 1000)
-        client.settle(random.uniform(*ECHO_GAP))
+        if gap[1]:
+            client.settle(random.uniform(*gap))
     client.type(sid, "\x15")
     return latencies
 
@@ -237,9 +240,13 @@ def prepared_session(client: WireClient, workspace: str, bash: bool = False) -> 
 
 
 def run(results: Results, procs: Processes, workdir: Path) -> None:
-    parts = os.environ.get("BENCH_PARTS", "stream,many,busy").split(",")
+    parts = os.environ.get("BENCH_PARTS", "stream,b2b,open,many,busy").split(",")
     if "stream" in parts:
         run_stream(results, procs, workdir)
+    if "b2b" in parts:
+        run_back_to_back(results, procs, workdir)
+    if "open" in parts:
+        run_open(results, procs, workdir)
     if "many" in parts:
         run_many(results, procs, workdir)
     if "busy" in parts:
@@ -292,6 +299,52 @@ def run_stream(results: Results, procs: Processes, workdir: Path) -> None:
     results.echo["terminado flood"] = terminado_echo(terminado.url, ECHO_SAMPLES, ECHO_GAP)
     results.flood_rate["terminado"] = flood.finish()["mb_per_s"]
     client.close()
+    terminado.stop()
+    procs.stop_server(server)
+
+
+def run_back_to_back(results: Results, procs: Processes, workdir: Path) -> None:
+    # 2b. back-to-back keystrokes: each key sent the moment the previous one's echo arrives
+    terminado = TerminadoServer(procs, BENCH)
+    log(f"back-to-back echo ({ECHO_BLOCKS} interleaved blocks each)")
+    server = start_aict(procs, workdir, "aict-b2b", AICT_SHELL="/bin/bash", AICT_SHELL_ARGS=PLAIN_BASH_ARGS)
+    terminado.start(["/bin/bash", *json.loads(PLAIN_BASH_ARGS)])
+    client = WireClient(server.url, server.admin_token)
+    sid = prepared_session(client, server.create_local_workspace()["id"])
+    for name in ("aict b2b", "terminado b2b", "raw b2b"):
+        results.echo[name] = []
+    for _ in range(ECHO_BLOCKS):
+        results.echo["aict b2b"] += aict_echo(client, sid, ECHO_SAMPLES // ECHO_BLOCKS, BACK_TO_BACK)
+        results.echo["terminado b2b"] += terminado_echo(terminado.url, ECHO_SAMPLES // ECHO_BLOCKS, BACK_TO_BACK)
+        results.echo["raw b2b"] += rawpty.echo(ECHO_SAMPLES // ECHO_BLOCKS, BACK_TO_BACK)
+    results.gaps += client.gaps
+    client.close()
+    terminado.stop()
+    procs.stop_server(server)
+
+
+def run_open(results: Results, procs: Processes, workdir: Path) -> None:
+    # 2c. opening many terminals at once, in rounds that take turns
+    shell = ["/bin/bash", *json.loads(PLAIN_BASH_ARGS)]
+    terminado = TerminadoServer(procs, BENCH)
+    server = start_aict(procs, workdir, "aict-open", AICT_SHELL="/bin/bash", AICT_SHELL_ARGS=PLAIN_BASH_ARGS)
+    terminado.start(shell, max_terminals=opening.TERMINALS + 10)
+    token = server.admin_token
+    workspace = server.create_local_workspace()["id"]
+    warm = WireClient(server.url, token)  # the first terminal of a server warms its create path
+    warm.call("kill-terminal", {"sessionId": prepared_session(warm, workspace)})
+    warm.close()
+    spy = profile(server.proc.pid, "open", 60) if os.environ.get("BENCH_PROFILE_OPEN") else None
+    for name in ("aict", "terminado", "raw PTY"):
+        results.opening[name] = []
+    for round_ in range(opening.ROUNDS):
+        log(f"opening {opening.TERMINALS} terminals {opening.PARALLEL} at a time, round {round_ + 1}/{opening.ROUNDS}")
+        results.opening["aict"].append(opening.aict_open(server.url, token, workspace))
+        results.opening["terminado"].append(opening.terminado_open(terminado.url))
+        results.opening["raw PTY"].append(opening.raw_open(shell))
+        log("  " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in results.opening.items()))
+    if spy:
+        spy.wait()
     terminado.stop()
     procs.stop_server(server)
 
@@ -388,6 +441,19 @@ def table(r: Results) -> str:
             f"| Flood rate meanwhile (MB/s, `yes`, acked) | {r.flood_rate['aict']:.1f} | | "
             f"{r.flood_rate['terminado']:.1f} | (context) | |",
         ]
+    if "aict b2b" in e:
+        rows.append(
+            f"| Echo p50 / p99, back to back: the next key the moment the echo arrives (ms) | "
+            f"{e['aict b2b'][0]:.2f} / {e['aict b2b'][1]:.2f} | {e['raw b2b'][0]:.2f} / {e['raw b2b'][1]:.2f} | "
+            f"{e['terminado b2b'][0]:.2f} / {e['terminado b2b'][1]:.2f} | p50 ≤ terminado's | "
+            f"{mark(e['aict b2b'][0] <= e['terminado b2b'][0])} |")
+    if r.opening:
+        o = {k: statistics.median(v) for k, v in r.opening.items()}
+        rows.append(
+            f"| Opening {opening.TERMINALS} terminals, {opening.PARALLEL} at a time, s (median of "
+            f"{len(r.opening['aict'])}) | {o['aict']:.2f} | {o['raw PTY']:.2f} | {o['terminado']:.2f} | "
+            f"≤ 1.5× terminado | {o['aict'] / o['terminado']:.2f}× terminado: "
+            f"{mark(o['aict'] <= 1.5 * o['terminado'])} |")
     if "aict many" in e:
         rows += [
             f"| Server memory per idle session, {r.sessions} sessions (KB) | {r.memory_kb:.1f} | | | ≤ 100 KB | "
@@ -436,6 +502,15 @@ def conditions(r: Results) -> str:
         "raw PTY: the same keystrokes written straight to an interactive bash on a PTY and the echo "
         "read back by a Python loop, no web stack in between (during aict's flood): what the "
         "machine itself allows, the floor under every web terminal's numbers.",
+        "- Back to back: the echo rows' keystrokes with no pause between them: the next key is sent the "
+        "moment the previous one's echo arrives (aict, terminado and the bare PTY take turns in "
+        f"{ECHO_BLOCKS} blocks).",
+        f"- Opening: {opening.TERMINALS} terminals of a plain bash, {opening.PARALLEL} at a time, kept open "
+        "until the last one is; a terminal is open when its shell's first output (the prompt) arrives. "
+        f"aict: {opening.PARALLEL} sockets of one user, each `create-terminal` after another; terminado: a "
+        "websocket each (UniqueTermManager); raw PTY: openpty and the shell started by subprocess, on "
+        f"{opening.PARALLEL} threads. Rounds take turns; every round's seconds: " + "; ".join(
+            f"{k} {', '.join(f'{x:.2f}' for x in v)}" for k, v in r.opening.items()) + ".",
         f"- Many sessions: {r.sessions} `/bin/sh` sessions over {MANY_SOCKETS} sockets (created in "
         f"{r.create_seconds:.0f} s); memory = growth of the server process's RSS (not its children) / sessions; "
         "rings are allocated lazily and hold only a prompt. Then "
@@ -472,7 +547,8 @@ def main() -> int:
     body = f"{text}\n\n{conditions(results)}\n"
     print()
     print(body)
-    if results.throughput and results.sessions and results.busy:  # a partial run (BENCH_PARTS) keeps the record
+    whole = results.throughput and results.sessions and results.busy and results.opening and "aict b2b" in results.echo
+    if whole:  # a partial run (BENCH_PARTS) keeps the record
         (BENCH / "RESULTS.md").write_text("# aict benchmark (issue 3)\n\n" + body)
         log(f"done in {time.monotonic() - started:.0f} s; table written to bench/RESULTS.md")
     else:

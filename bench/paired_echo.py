@@ -1,13 +1,16 @@
 """Paired echo comparison: is a change's keystroke echo as quick, on this machine, today?
 
-    .venv/bin/python -m bench.paired_echo [--blocks N] [--samples N] [--no-flood] VARIANT [VARIANT ...]
+    .venv/bin/python -m bench.paired_echo [--blocks N] [--samples N] [--no-flood] [--back-to-back]
+                                          VARIANT [VARIANT ...]
 
 VARIANTs as for bench.paired (`label=PATH[@NAME=VALUE,...]`, e.g. `stock=.@AICT_FAST_PATHS=0`).
 Every variant gets its own server and bash session; the echo is measured as `make bench` does
 (one character, time until it is back), in blocks that take turns (in alternating order), idle,
 then while another session of the same server floods (`yes`, read and acked by another process,
-started for that block only). The tail of a 2-core machine shared with other work swings more
-between blocks than most changes: compare medians, and run a variant twice to see the spread.
+started for that block only). With --back-to-back, a third mode sends each key the moment the
+previous echo arrives (as the back-to-back row of `make bench`). The tail of a 2-core machine
+shared with other work swings more between blocks than most changes: compare medians, and run a
+variant twice to see the spread.
 """
 
 from __future__ import annotations
@@ -27,11 +30,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--blocks", type=int, default=8)
     parser.add_argument("--samples", type=int, default=125, help="keystrokes per block")
     parser.add_argument("--no-flood", action="store_true", help="measure the idle echo only")
+    parser.add_argument("--back-to-back", action="store_true", help="also: the next key the moment the echo arrives")
     parser.add_argument("variants", nargs="+", type=parse_variant, metavar="label=PATH[@NAME=VALUE,...]")
     args = parser.parse_args(argv)
     bench.raise_fd_limit()
     procs, workdir = bench.Processes(), Path(tempfile.mkdtemp(prefix="aict-paired-echo-"))
     modes = ("idle",) if args.no_flood else ("idle", "flood")
+    if args.back_to_back:
+        modes = ("back-to-back", *modes)
     echoes: dict[tuple[str, str], list[float]] = {}
     try:
         servers = {}
@@ -50,8 +56,9 @@ def main(argv: list[str] | None = None) -> int:
                     if mode == "flood":
                         flood = bench.Worker(procs, "aict-flood", server.url, server.admin_token, workspace)
                         flood.read()
+                    gap = bench.BACK_TO_BACK if mode == "back-to-back" else bench.ECHO_GAP
                     echoes.setdefault((variant.contender.label, mode), []).extend(
-                        bench.aict_echo(variant.client, variant.session, args.samples))
+                        bench.aict_echo(variant.client, variant.session, args.samples, gap))
                     if flood is not None:
                         flood.finish()
                 bench.log(f"{mode} block {block + 1}/{args.blocks}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -37,13 +38,14 @@ class TerminadoServer:
         self.proc: subprocess.Popen | None = None
         self.url = ""
 
-    def start(self, shell: list[str]) -> None:
+    def start(self, shell: list[str], max_terminals: int = 64) -> None:
         from tests.server import free_port
 
         python = ensure_venv(self.bench_dir)
         port = free_port()
         self.proc = self.procs.spawn([str(python), str(self.bench_dir / "terminado_server.py"), str(port), *shell],
-                                     stdout=subprocess.PIPE, text=True)
+                                     stdout=subprocess.PIPE, text=True,
+                                     env={**os.environ, "BENCH_TERMINADO_MAX": str(max_terminals)})
         if self.proc.stdout.readline().strip() != "ready":
             raise RuntimeError("terminado did not start")
         self.url = f"ws://127.0.0.1:{port}/websocket"

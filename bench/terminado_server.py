@@ -1,10 +1,12 @@
 """terminado as a tiny tornado app, run by the benchmark in its own venv (bench/.venv-terminado).
 
 Usage: python terminado_server.py PORT SHELL [ARGS...]; prints "ready" once it listens.
-Each websocket at /websocket gets its own terminal (UniqueTermManager).
+Each websocket at /websocket gets its own terminal (UniqueTermManager), at most
+BENCH_TERMINADO_MAX of them (64 unless set).
 """
 
 import asyncio
+import os
 import signal
 import sys
 
@@ -14,7 +16,7 @@ from terminado import TermSocket, UniqueTermManager
 
 async def main() -> None:
     port, shell = int(sys.argv[1]), sys.argv[2:]
-    manager = UniqueTermManager(shell_command=shell, max_terminals=64)
+    manager = UniqueTermManager(shell_command=shell, max_terminals=int(os.environ.get("BENCH_TERMINADO_MAX", 64)))
     app = tornado.web.Application([(r"/websocket", TermSocket, {"term_manager": manager})])
     server = app.listen(port, "127.0.0.1")
     stop = asyncio.Event()

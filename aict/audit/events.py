@@ -9,6 +9,10 @@ from aict.extensions import db
 from aict.models import AuditChainHead, AuditEvent
 from aict.models.base import utcnow
 
+_HEAD, _EVENTS = AuditChainHead.__table__, AuditEvent.__table__
+_BUMP_HEAD = db.update(_HEAD).where(_HEAD.c.id == 1).values(writes=_HEAD.c.writes + 1)
+_LAST_MAC = db.select(_EVENTS.c.hash).order_by(_EVENTS.c.id.desc()).limit(1)
+
 
 def record(type_: str, *, username: str | None = None, ip: str | None = None,
            workspace_id: str | None = None, session_id: str | None = None,
@@ -22,13 +26,16 @@ def record(type_: str, *, username: str | None = None, ip: str | None = None,
     # One writer at a time, so two events never chain to the same predecessor: in this process
     # (the lock), and across processes (the head row's lock, held until the transaction ends).
     with state.audit_lock:
-        db.session.execute(db.update(AuditChainHead).where(AuditChainHead.id == 1)
-                           .values(writes=AuditChainHead.writes + 1))
-        last = db.session.query(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1).scalar()
-        event.prev_hash = last or ""
+        session = db.session()
+        # Core statements on the transaction's connection: the ORM's update and query paths cost
+        # ~1.5 ms more per event (a third of opening a terminal). What the transaction holds is
+        # flushed with the event below.
+        connection = session.connection()
+        connection.execute(_BUMP_HEAD)
+        event.prev_hash = connection.execute(_LAST_MAC).scalar() or ""
         event.hash = event_mac(state.settings.audit_key, event.prev_hash, event)
-        db.session.add(event)
-        db.session.flush()
+        session.add(event)
+        session.flush()
         if commit:
-            db.session.commit()
+            session.commit()
     return event

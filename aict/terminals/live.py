@@ -117,6 +117,8 @@ class LiveTerminal:
         self._holds: set[str] = set()  # reasons to stop reading (a recording catching up)
         self._ending = False
         self._flush_pending = False
+        self._flush_later: gevent.Greenlet | None = None  # the pending flush
+        self._input_since_output = False  # written to since the last read: what is read next is its answer
         self._last_flush = 0.0
         self._flushed_to = 0  # the ring's end at the last flush
         self._window = self.limits.coalesce_seconds  # how long the next flush gathers
@@ -216,7 +218,17 @@ class LiveTerminal:
         self._schedule_flush()
 
     def _schedule_flush(self) -> None:
-        """Send at once after a quiet spell (keystroke echo); gather for a few ms while busy."""
+        """Send at once after a quiet spell or input (keystroke echo); gather for a few ms while busy.
+
+        Output read right after input is its answer (an echo, a completion, a prompt) and leaves at
+        once whatever the window: someone typing fast, or a client sending the next key the moment
+        the echo arrives, would otherwise wait out the window on every key."""
+        if self._input_since_output:
+            self._input_since_output = False
+            if self._flush_pending:
+                self._flush_later.kill(block=False)  # not started yet: it never runs
+            self._flush()
+            return
         if self._flush_pending:
             return
         delay = self._last_flush + self._window - time.monotonic()
@@ -224,10 +236,12 @@ class LiveTerminal:
             self._flush()
         else:
             self._flush_pending = True
-            gevent.spawn_later(delay, self._flush)  # a greenlet, not a hub callback: sends may yield
+            # a greenlet, not a hub callback: sends may yield
+            self._flush_later = gevent.spawn_later(delay, self._flush)
 
     def _flush(self) -> None:
         self._flush_pending = False
+        self._flush_later = None
         self._last_flush = time.monotonic()
         end, limits = self.ring.end, self.limits
         streaming = end - self._flushed_to >= STREAM_FLUSH_BYTES and limits.stream_coalesce_seconds
@@ -383,6 +397,7 @@ class LiveTerminal:
     def write(self, data: bytes) -> None:
         if not self.running:
             raise AppError("conflict", "The terminal has exited.")
+        self._input_since_output = True
         self.backend.write(data)
 
     def resize(self, cols: int, rows: int, by_key: str | None = None) -> None:

@@ -476,6 +476,55 @@ def test_the_first_byte_after_a_quiet_spell_goes_out_at_once(make_session):
     assert v.contiguous_stream() == (0, b"abc")
 
 
+def test_output_that_follows_input_goes_out_at_once_even_right_after_a_flush(make_session):
+    # Back-to-back keys: the next key is sent the moment the echo arrives, well within the window.
+    session, backend = make_session(coalesce_seconds=0.5)
+    v = viewer(session, auto_ack=True)
+    session.attach(v, "operator", 0)
+    for key in (b"a", b"b", b"c"):
+        session.write(key)
+        backend.output(key)  # its echo
+        wait_until(lambda key=key: v.chunks and v.chunks[-1][1] == key, timeout=0.1)
+    assert backend.input == b"abc"
+    assert v.chunks == [(0, b"a"), (1, b"b"), (2, b"c")]
+
+
+def test_only_the_first_read_after_input_skips_the_window(make_session):
+    session, backend = make_session(coalesce_seconds=0.5)
+    v = viewer(session, auto_ack=True)
+    session.attach(v, "operator", 0)
+    backend.output(b"$ ")  # the prompt, after a quiet spell: out at once
+    wait_until(lambda: v.received == 2, timeout=0.1)
+    session.write(b"x")
+    backend.output(b"x", b" more")  # the echo, then output that nobody typed for
+    wait_until(lambda: v.received == 3, timeout=0.1)
+    settle(0.1)
+    assert v.received == 3  # the rest is gathered as before
+    wait_until(lambda: v.received == 8, timeout=1)
+    assert v.contiguous_stream() == (0, b"$ x more")
+
+
+def test_input_brings_a_gathering_flush_forward_and_its_ack_follows_the_echo(make_session):
+    session, backend = make_session(coalesce_seconds=0.5)
+    v = viewer(session, auto_ack=True)
+    session.attach(v, "operator", 0)
+    backend.output(b"1")  # out at once
+    wait_until(lambda: v.received == 1, timeout=0.1)
+    backend.output(b"2")  # gathering for the window
+    settle(0.05)
+    assert v.received == 1
+    session.write(b"k")
+    session.after_output(lambda: v.events.append(("ack",)))
+    backend.output(b"k")  # the echo takes what was gathered along, in order, at once
+    wait_until(lambda: ("ack",) in v.events, timeout=0.1)
+    assert v.events[-2:] == [("output", 1, b"2k"), ("ack",)]
+    backend.output(b"3")  # the flush that was pending is gone: the window counts from the echo
+    settle(0.3)
+    assert v.received == 3
+    wait_until(lambda: v.received == 4, timeout=1)
+    assert v.contiguous_stream() == (0, b"12k3")
+
+
 @pytest.mark.parametrize("first, gathered_for", [(b"a", 0.1), (b"s" * STREAM_FLUSH_BYTES, 0.6)])
 def test_a_stream_gathers_for_longer_than_other_output(make_session, first, gathered_for):
     session, backend = make_session(ring_bytes=256 * KiB, window_bytes=128 * KiB, coalesce_seconds=0.1,
