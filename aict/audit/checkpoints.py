@@ -15,16 +15,24 @@ import logging
 import os
 from pathlib import Path
 
+from aict.errors import AppError
 from aict.models.base import iso, utcnow
 
 log = logging.getLogger("aict.audit")
 
 
-def append(path: Path, event_id: int, mac: str) -> None:
-    """Append one checkpoint line (O_APPEND: whole lines, whatever the number of processes)."""
+def append(path: Path, event_id: int, mac: str, reader_gid: int | None = None) -> None:
+    """Append one checkpoint line (O_APPEND: whole lines, whatever the number of processes). The
+    terminal host writes it; with `reader_gid` (the web processes' group, when they run as another
+    account) that group may read it, for GET /api/audit/verify."""
     line = json.dumps({"id": event_id, "hash": mac, "at": iso(utcnow())}) + "\n"
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
+        if reader_gid is not None:
+            info = os.fstat(fd)
+            if info.st_gid != reader_gid or info.st_mode & 0o777 != 0o640:
+                os.fchown(fd, -1, reader_gid)
+                os.fchmod(fd, 0o640)
         os.write(fd, line.encode())
     finally:
         os.close(fd)
@@ -47,4 +55,8 @@ def read(path: Path) -> dict[int, str]:
                 found.setdefault(event_id, mac)
     except FileNotFoundError:
         pass
+    except PermissionError:
+        raise AppError("checkpoints_unreadable", f"This process cannot read the audit checkpoints in {path}: "
+                       "it must be readable by the web processes' account (the terminal host makes it so "
+                       "when AICT_WEB_ACCOUNT is set).", status=500) from None
     return found

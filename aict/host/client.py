@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 HOST_WAIT_SECONDS = 10  # a request waits this long for a host that is (re)starting
 REQUEST_SECONDS = 120  # longest answer: an SSH login, or a kill waiting for its record
 RECONNECT_SECONDS = (0.05, 0.1, 0.2, 0.5, 1.0)
+QUIET_SECONDS = 15  # an unreachable host is logged after this long, then as often
 
 
 def host_unavailable() -> AppError:
@@ -182,12 +183,12 @@ class RemoteTerminals:
 
     def _connect_loop(self) -> None:
         delays = iter(RECONNECT_SECONDS)
-        warned = 0.0
+        warned = time.monotonic()  # a host (re)starting takes a few seconds: say nothing before QUIET_SECONDS
         while not self._stopped:
             try:
                 link = self._link = self._open_link(self._on_frame, self._on_close)
             except OSError as error:
-                if time.monotonic() - warned > 30:
+                if time.monotonic() - warned > QUIET_SECONDS:
                     log.warning("cannot reach the terminal host at %s (%s); retrying", self.where, error)
                     warned = time.monotonic()
                 gevent.sleep(next(delays, RECONNECT_SECONDS[-1]))

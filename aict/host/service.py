@@ -147,6 +147,7 @@ class HostService:
         self.links: set[WebLink] = set()
         self._allowed_uids = allowed_peer_uids(self.settings)
         self._listener: socket.socket | None = None
+        self._socket_file: tuple[Path, int] | None = None
         self.sessions.on_state(self.broadcast_state)
         self.remote_links = None  # HostSideLinks, with REDIS_URL: web processes of other nodes reach this host
 
@@ -179,6 +180,7 @@ class HostService:
             os.chmod(path, stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IWGRP)
         listener.listen(128)
         self._listener = listener
+        self._socket_file = (path, path.stat().st_ino)
         gevent.spawn(self._accept_loop)
         if self.settings.REDIS_URL:  # other nodes' web processes reach this host through Redis
             import redis
@@ -224,6 +226,12 @@ class HostService:
             self.remote_links.stop()
         if self._listener is not None:
             self._listener.close()
+            path, inode = self._socket_file
+            try:  # no stale socket left behind, unless another host has bound the path since
+                if path.stat().st_ino == inode:
+                    path.unlink()
+            except FileNotFoundError:
+                pass
         for link in list(self.links):
             link.frames.close()
 

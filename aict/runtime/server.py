@@ -165,9 +165,14 @@ class HostChildren:
                 log.warning("the terminal host was gone: started a new one (pid %s)", started.pid)
                 self.child = started
 
-    def stop(self) -> None:
+    def stop_watching(self) -> None:
+        """On the way out: a host that stops now (Ctrl+C reaches it too) is not started again."""
         if self._watch is not None:
             self._watch.kill()
+            self._watch = None
+
+    def stop(self) -> None:
+        self.stop_watching()
         if self.child is not None:
             stop_host_child(self.child)
 
@@ -190,6 +195,7 @@ def serve(app: Flask, host: str | None = None, port: int | None = None) -> None:
 
     def stop(*_):
         log.info("shutting down")
+        children.stop_watching()
         server.close()  # no new connections (behind nginx, another web process takes them); serve_forever drains
 
     gevent.signal_handler(signal.SIGINT, stop)  # each runs in a greenlet of its own: it may wait

@@ -143,6 +143,15 @@ def verify_chain() -> Verdict:
     return verify(_oldest_first(AuditFilter()), settings.audit_key, checkpoints.read(settings.audit_checkpoint_file))
 
 
+def web_group(settings) -> int | None:
+    """The group of WEB_ACCOUNT (web processes running as an account of their own), or None."""
+    if not settings.WEB_ACCOUNT:
+        return None
+    import pwd
+
+    return pwd.getpwnam(settings.WEB_ACCOUNT).pw_gid
+
+
 class Checkpointer:
     """Appends the chain's head to the checkpoint file whenever it moved (runs every few seconds)."""
 
@@ -158,4 +167,5 @@ class Checkpointer:
             if head is None or tuple(head) == self.last:
                 return
             self.last = (head[0], head[1])
-            checkpoints.append(self.app.config["AICT"].audit_checkpoint_file, head[0], head[1])
+            settings = self.app.config["AICT"]
+            checkpoints.append(settings.audit_checkpoint_file, head[0], head[1], web_group(settings))
