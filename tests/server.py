@@ -143,6 +143,8 @@ class RunningServer:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+        if not self.log_path.exists():  # never started
+            return
         records = re.split(r"\n(?=\d{4}-\d\d-\d\d )", self.log_path.read_text(errors="replace"))
         held = [record for record in records if HOLD_WARNING in record]
         assert not held, f"{self.url} {HOLD_WARNING} across a wait ({len(held)}x); the first:\n{held[0]}"

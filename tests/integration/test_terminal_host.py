@@ -40,16 +40,18 @@ def node(tmp_path_factory):
     host = HostProcess(instance, {**web1.env, "AICT_NODE": "node-a"})
     web1.env["AICT_NODE"] = "node-a"
     web1.flask("db", "upgrade")
-    host.start()
-    web1.start()
     web2 = WebProcess(instance, "web2", {"AICT_NODE": "node-a", "AICT_TERMINAL_HOST": str(sockets / "host.sock")})
     web2.admin_password = web1.admin_password
     web2.env["AICT_ADMIN_PASSWORD"] = web1.admin_password
-    web2.start()
-    yield host, web1, web2
-    for web in (web1, web2):
-        web.stop()
-    host.stop()
+    try:
+        host.start()
+        web1.start()
+        web2.start()
+        yield host, web1, web2
+    finally:  # also when a start failed: nothing of the fixture's outlives it
+        for web in (web1, web2):
+            web.stop()
+        host.stop()
     shutil.rmtree(sockets, ignore_errors=True)
 
 
