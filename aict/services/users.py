@@ -216,7 +216,8 @@ def ensure_first_admin(settings: Settings) -> tuple[str, str | None] | None:
 def first_admin_message(created: tuple[str, str | None] | None) -> str:
     """What ensure_first_admin did, for the console; a generated password is shown this once."""
     if created is None:
-        return "An admin account exists already; log in with it."
+        return ("An admin account exists already; log in with it. A lost password is reset with "
+                "`.venv/bin/flask --app wsgi aict set-password <username>`.")
     username, generated_password = created
     if generated_password is None:
         return f"First admin '{username}' created from AICT_ADMIN_USER/AICT_ADMIN_PASSWORD."
