@@ -131,6 +131,80 @@ def receiver(fd: int, mode: str, total: int) -> None:
     print(json.dumps({"cpu": _cpu() - began, "received": received, "seconds": last - first}), flush=True)
 
 
+TRIPS = 300  # keystroke round trips per mode and round
+TRIP_GAP = 0.003  # seconds between keystrokes: the far end is idle when one arrives, as while typing
+
+
+def echoer(fd: int, mode: str) -> None:
+    """The host's part of a keystroke: every input frame answered with an output frame of its bytes."""
+    from gevent import monkey
+
+    monkey.patch_all()
+    from gevent.event import Event
+
+    from aict.host import wire
+
+    done = Event()
+    link = None
+
+    def on_frame(kind: int, payload: memoryview) -> None:
+        if kind == wire.INPUT:
+            seq, session_id, data = wire.parse_input(payload)
+            link.send(*wire.output(session_id, KEY, seq, data))
+        else:
+            body = json.loads(bytes(payload))
+            link.send_message({"ev": "output", "session": body["session"], "key": KEY, "offset": body["seq"],
+                               "data": body["data"]})
+
+    link = wire.FrameLink(socket.socket(fileno=fd), on_frame, on_close=done.set, name="bench echoer")
+    print("ready", flush=True)
+    done.wait()
+
+
+def typist(fd: int, mode: str) -> None:
+    """The web process's part: one-byte input frames, TRIP_GAP apart; prints the round trips (µs)."""
+    from gevent import monkey
+
+    monkey.patch_all()
+    import gevent
+    from gevent.event import Event
+
+    from aict.host import wire
+
+    arrived = Event()
+    link = wire.FrameLink(socket.socket(fileno=fd), lambda kind, payload: arrived.set(), name="bench typist")
+    trips = []
+    for i in range(TRIPS):
+        arrived.clear()
+        began = time.perf_counter()
+        if mode == "wire":
+            link.send(*wire.input_frame(i, SESSION, b"a"))
+        else:
+            link.send_message({"op": "input", "seq": i, "session": SESSION, "data": base64.b64encode(b"a").decode()})
+        if not arrived.wait(5):
+            raise RuntimeError("no echo")
+        trips.append((time.perf_counter() - began) * 1e6)
+        gevent.sleep(TRIP_GAP)
+    link.close()
+    print(json.dumps(trips), flush=True)
+
+
+def round_trips(mode: str) -> list[float]:
+    """Microseconds from a one-byte input frame sent to its output frame back, between two processes
+    with a gevent FrameLink each (a web process and its host, with nothing else to do)."""
+    near, far = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    command = [sys.executable, "-m", "bench.framing"]
+    with near, far:
+        echo = subprocess.Popen([*command, "--echo", str(far.fileno()), mode], cwd=ROOT, pass_fds=(far.fileno(),),
+                                stdout=subprocess.PIPE, text=True)
+        echo.stdout.readline()
+        typing = subprocess.Popen([*command, "--type", str(near.fileno()), mode], cwd=ROOT,
+                                  pass_fds=(near.fileno(),), stdout=subprocess.PIPE, text=True)
+    trips = json.loads(typing.stdout.readline())
+    typing.wait(10), echo.wait(10)
+    return trips
+
+
 def one_round(mode: str, chunk: int, total: int) -> tuple[float, float]:
     """(MB/s, CPU ms per MB of both processes) of one transfer."""
     near, far = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -150,23 +224,31 @@ def one_round(mode: str, chunk: int, total: int) -> tuple[float, float]:
     return moved / out_recv["seconds"] / 1e6, (out_recv["cpu"] + out_send["cpu"]) * 1000 / (moved / 1e6)
 
 
-def measure(rounds: int, log=lambda message: None) -> dict[tuple[str, int], list[tuple[float, float]]]:
-    results: dict[tuple[str, int], list[tuple[float, float]]] = {}
+def measure(rounds: int, log=lambda message: None) -> dict[tuple[str, int], list]:
+    """{(mode, chunk): [(MB/s, CPU ms/MB) per round]} and {(mode, 0): [round trips, µs]}."""
+    results: dict[tuple[str, int], list] = {}
     for round_ in range(rounds):
         for chunk, total in SIZES:
             for mode in MODES if round_ % 2 == 0 else reversed(MODES):
                 results.setdefault((mode, chunk), []).append(one_round(mode, chunk, total))
+        for mode in ("wire", "json") if round_ % 2 == 0 else ("json", "wire"):
+            results.setdefault((mode, 0), []).extend(round_trips(mode))
         log(f"framing round {round_ + 1}/{rounds}")
     return results
+
+
+def _p(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]
 
 
 def _size(chunk: int) -> str:
     return f"{chunk // 1024} KiB" if chunk >= 1024 else f"{chunk} B"
 
 
-def table(results: dict[tuple[str, int], list[tuple[float, float]]]) -> str:
+def table(results: dict[tuple[str, int], list]) -> str:
     rows = ["| Framing over a Unix socketpair | " + " | ".join(f"{_size(c)} chunks: MB/s, CPU ms/MB" for c, _ in SIZES)
-            + " |", "| --- |" + " ---: |" * len(SIZES)]
+            + " | Keystroke round trip p50 / p99 (µs) |", "| --- |" + " ---: |" * (len(SIZES) + 1)]
     for mode in MODES:
         cells = []
         for chunk, _ in SIZES:
@@ -175,6 +257,8 @@ def table(results: dict[tuple[str, int], list[tuple[float, float]]]) -> str:
             bare = statistics.median(r for r, _ in results[("bare", chunk)])
             cells.append(f"{rate:,.0f} ({rate / bare:.2f}× bare), {cpu:.2f}" if mode != "bare" else
                          f"{rate:,.0f}, {cpu:.2f}")
+        trips = results.get((mode, 0))
+        cells.append(f"{_p(trips, 50):.0f} / {_p(trips, 99):.0f}" if trips else "")
         rows.append(f"| {MODE_NAMES[mode]} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
@@ -185,13 +269,22 @@ def conditions(rounds: int) -> str:
             "web process does), random bytes; MB/s of terminal data from the receiver's first read to its last, "
             "CPU = user + system of both processes per MB; "
             f"median of {rounds} rounds in which the variants take turns; per round "
-            + ", ".join(f"{total / 1e6:g} MB in {_size(chunk)} chunks" for chunk, total in SIZES) + ".")
+            + ", ".join(f"{total / 1e6:g} MB in {_size(chunk)} chunks" for chunk, total in SIZES)
+            + f". Keystroke round trip: a one-byte input frame to another process, which answers with an output "
+            f"frame of it at once (a host with nothing else to do), {TRIPS} per round {TRIP_GAP * 1000:.0f} ms "
+            "apart; the floor that one process hop adds to an echo.")
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--send":
         sender(int(argv[1]), argv[2], int(argv[3]), int(argv[4]))
+        return 0
+    if argv and argv[0] == "--type":
+        typist(int(argv[1]), argv[2])
+        return 0
+    if argv and argv[0] == "--echo":
+        echoer(int(argv[1]), argv[2])
         return 0
     if argv and argv[0] == "--receive":
         receiver(int(argv[1]), argv[2], int(argv[3]))

@@ -366,8 +366,8 @@ def run_many(results: Results, procs: Processes, workdir: Path) -> None:
     warm_client.call("kill-terminal", {"sessionId": prepared_session(warm_client, workspace)})
     warm_client.close()
     time.sleep(1)
-    server_proc = psutil.Process(server.proc.pid)
-    rss_before = server_proc.memory_info().rss
+    serving = busy_memory.serving_processes(server.proc.pid)  # the web process and its terminal host
+    rss_before = busy_memory.rss_mb(serving)
     load = Worker(procs, "aict-load", server.url, token, workspace, str(MANY_SESSIONS), str(MANY_SOCKETS),
                   str(PRODUCERS), TRICKLE)
     created = load.read(timeout=240)
@@ -376,8 +376,8 @@ def run_many(results: Results, procs: Processes, workdir: Path) -> None:
         results.notes.append(f"session creation errors: {created['errors']}")
     log(f"created {results.sessions} sessions in {results.create_seconds:.1f} s; letting them settle")
     time.sleep(3)
-    rss_after = server_proc.memory_info().rss
-    results.memory_kb = (rss_after - rss_before) / max(1, results.sessions) / 1024
+    rss_after = busy_memory.rss_mb(serving)
+    results.memory_kb = (rss_after - rss_before) * 1024 / max(1, results.sessions)
     # The echo client connects now: a single-threaded client answers pings only while it reads.
     client = WireClient(server.url, token)
     sid = prepared_session(client, workspace, bash=True)
@@ -519,7 +519,8 @@ def conditions(r: Results) -> str:
         f"{opening.PARALLEL} threads. Rounds take turns; every round's seconds: " + "; ".join(
             f"{k} {', '.join(f'{x:.2f}' for x in v)}" for k, v in r.opening.items()) + ".",
         f"- Many sessions: {r.sessions} `/bin/sh` sessions over {MANY_SOCKETS} sockets (created in "
-        f"{r.create_seconds:.0f} s); memory = growth of the server process's RSS (not its children) / sessions; "
+        f"{r.create_seconds:.0f} s); memory = growth of the RSS of the web process and its terminal host (not "
+        "the shells) / sessions; "
         "rings are allocated lazily and hold only a prompt. Then "
         f"{r.producing} of them print a line every 100 ms (perl loop), read and acked by their sockets, "
         "while the echo is measured in a bash session of the same server (raw PTY: a bare bash PTY "

@@ -8,7 +8,8 @@ each way plus its acknowledgement.
 
 Both ends write through a FrameLink: frames are gathered and written at the end of the loop's
 iteration (an echo and the acknowledgement of its keystroke leave in one write), never blocking
-the greenlet that sends; a link holding more than HIGH_WATER unsent tells its senders to wait.
+the greenlet that sends; a link holding more than HIGH_WATER unsent tells its senders to wait
+(until it is down to LOW_WATER).
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ HEADER = struct.Struct(">IB")
 MESSAGE, OUTPUT, INPUT, ACK = 1, 2, 3, 4
 MAX_FRAME = 64 * 1024 * 1024  # a frame claiming more than this is a broken peer: the link is closed
 HIGH_WATER = 4 * 1024 * 1024  # unsent bytes past which senders of output wait (flow control)
+# Senders that waited are called back once the link is down to this: with room for a real send. Called
+# back as soon as the link was under HIGH_WATER, a sender that needs more room than is left (the
+# session core waits for MIN_ROOM) was called back at once, inside its own send, and the call-back
+# was lost: 60 replays over one link stalled (27 MiB of 240 in 120 s, bench/busy_memory.py).
+LOW_WATER = HIGH_WATER // 2
 READ_SIZE = 256 * 1024
 IOV_MAX = os.sysconf("SC_IOV_MAX")  # parts per writev
 
@@ -130,8 +136,8 @@ class FrameLink:
         self.send(message(body))
 
     def when_drained(self, callback: Callable[[], None]) -> None:
-        """Call `callback` once the link holds less than HIGH_WATER unsent (at once if it does)."""
-        if self._out_bytes < HIGH_WATER or self.closed:
+        """Call `callback` once the link holds at most LOW_WATER unsent (at once if it does)."""
+        if self._out_bytes <= LOW_WATER or self.closed:
             callback()
         else:
             self._drained.append(callback)
@@ -180,7 +186,7 @@ class FrameLink:
         return True
 
     def _notify_drained(self) -> None:
-        if self._drained and self._out_bytes < HIGH_WATER:
+        if self._drained and self._out_bytes <= LOW_WATER:
             callbacks, self._drained = self._drained, []
             for callback in callbacks:
                 try:

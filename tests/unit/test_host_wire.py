@@ -59,3 +59,29 @@ def test_more_small_frames_than_one_writev_takes_arrive_in_order():
     assert received == [(i, i.to_bytes(4, "big")) for i in range(count)]
     assert sender.unsent == 0
     sender.close(), receiver.close()
+
+
+def test_a_sender_that_waited_is_called_back_once_there_is_room_for_a_real_send():
+    # The session core waits for a viewer's room when there is less than it needs, and resumes from the
+    # call-back: called back at once, inside that very send, the call-back was lost and replays stalled.
+    received: list[tuple[int, bytes]] = []
+    sender, receiver = _pair(received)
+    receiver._reader.kill()  # nobody reads yet: the link fills and stays full
+    offset = 0
+    while not sender.unsent:  # until the socket's buffer is full
+        sender.send(*wire.output("s1", "k1", offset, bytes(64 * 1024)))
+        offset += 64 * 1024
+        gevent.sleep(0.01)
+    head = sum(map(len, wire.output("s1", "k1", 0, b"")))
+    size = wire.HIGH_WATER - 16 * 1024 - sender.unsent - head  # the link then lacks 16 KiB of HIGH_WATER
+    sender.send(*wire.output("s1", "k1", offset, bytes(size)))
+    gevent.sleep(0.01)
+    assert wire.LOW_WATER < sender.unsent < wire.HIGH_WATER
+    called = []
+    sender.when_drained(lambda: called.append(sender.unsent))
+    assert called == []  # under HIGH_WATER, but too little room to send anything worth it
+    receiver._reader = gevent.spawn(receiver._read_loop)  # a reader again
+    _wait(lambda: called)
+    assert called[0] <= wire.LOW_WATER
+    _wait(lambda: sender.unsent == 0)
+    sender.close(), receiver.close()
