@@ -2,8 +2,9 @@
 
 60 terminals each print `seq 1 700000` (~5 MB) while nobody watches, so every 4 MiB ring fills;
 then all of them are re-attached at once with `since: 0` over 6 sockets (a replay of a full ring
-each), and keep printing a line every 100 ms while the sockets read and ack. The server's RSS is
-sampled throughout; per terminal = (RSS - RSS before the terminals) / terminals.
+each), and keep printing a line every 100 ms while the sockets read and ack. The server's RSS (its
+web process and its terminal host, summed) is sampled throughout; per terminal = (RSS - RSS before
+the terminals) / terminals.
 
     python -m bench.busy_memory          # this part alone, a table on stdout
 """
@@ -47,11 +48,23 @@ class BusyMemory:
         return self.per_terminal(mb) * 1024 * 1024 / max(1, self.ring_bytes)
 
 
+def serving_processes(pid: int) -> list[psutil.Process]:
+    """A server (`python wsgi.py`) and the terminal host it started: since issue 17 the terminals,
+    their rings and their replays live in the host, and the web process relays."""
+    web = psutil.Process(pid)
+    return [web, *(p for p in web.children() if "host.py" in " ".join(p.cmdline()))]
+
+
+def rss_mb(processes: list[psutil.Process]) -> float:
+    return sum(p.memory_info().rss for p in processes) / 2**20
+
+
 class RssSampler:
-    """The server process's RSS every 50 ms, on a thread, so a short peak is not missed."""
+    """The RSS of the server's processes (web and host, summed) every 50 ms, on a thread, so a
+    short peak is not missed."""
 
     def __init__(self, pid: int):
-        self.process = psutil.Process(pid)
+        self.processes = serving_processes(pid)
         self.samples: list[tuple[float, float]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -59,10 +72,10 @@ class RssSampler:
 
     def _run(self) -> None:
         while not self._stop.wait(0.05):
-            self.samples.append((time.monotonic(), self.process.memory_info().rss / 2**20))
+            self.samples.append((time.monotonic(), rss_mb(self.processes)))
 
     def now(self) -> float:
-        return self.process.memory_info().rss / 2**20
+        return rss_mb(self.processes)
 
     def peak(self, since: float) -> float:
         return max((mb for t, mb in self.samples if t >= since), default=self.now())
@@ -168,7 +181,8 @@ def conditions(r: BusyMemory) -> str:
     return (f"- Busy terminals: {r.terminals} local bash terminals each ran `{FILL}` while detached (its "
             f"{r.ring_bytes / 2**20:.0f} MiB ring full), then all were re-attached at once with `since: 0` over "
             f"{SOCKETS} sockets (replays of {r.replayed_bytes / 2**20:.0f} MiB in {r.replay_seconds:.1f} s, acked "
-            f"as read), then printed a line every 100 ms for {STEADY_SECONDS:.0f} s; RSS of the server process "
+            f"as read), then printed a line every 100 ms for {STEADY_SECONDS:.0f} s; RSS of the web process and its "
+            "terminal host (summed) "
             f"sampled every 50 ms: {r.baseline_mb:.0f} MiB before the terminals, {r.filled_mb:.0f} with full rings, "
             f"{r.surge_peak_mb:.0f} at the surge's peak, {r.settled_mb:.0f} in steady output (median of its second "
             f"half); {r.gaps} chunk(s) out of order.")

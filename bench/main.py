@@ -24,7 +24,7 @@ from pathlib import Path
 
 import psutil
 
-from bench import busy_memory, opening, rawpty
+from bench import busy_memory, framing, opening, rawpty, through_host
 from bench.terminado_ref import TerminadoServer, terminado_echo, terminado_throughput
 from bench.wire import WireClient
 
@@ -184,6 +184,8 @@ class Results:
     load: list[float] = field(default_factory=list)  # 1-minute load average at start and end
     busy: busy_memory.BusyMemory | None = None
     opening: dict[str, list[float]] = field(default_factory=dict)  # seconds to open TERMINALS, per round
+    host: through_host.HostResults | None = None  # issue 17: the paths through the terminal host
+    framing: dict | None = None  # issue 17: the host link's framing against JSON and the bare socket
 
 
 def profile(pid: int, label: str, seconds: float = 5) -> subprocess.Popen | None:
@@ -240,7 +242,7 @@ def prepared_session(client: WireClient, workspace: str, bash: bool = False) -> 
 
 
 def run(results: Results, procs: Processes, workdir: Path) -> None:
-    parts = os.environ.get("BENCH_PARTS", "stream,b2b,open,many,busy").split(",")
+    parts = os.environ.get("BENCH_PARTS", "stream,b2b,open,many,busy,host,framing").split(",")
     if "stream" in parts:
         run_stream(results, procs, workdir)
     if "b2b" in parts:
@@ -251,6 +253,11 @@ def run(results: Results, procs: Processes, workdir: Path) -> None:
         run_many(results, procs, workdir)
     if "busy" in parts:
         run_busy(results, procs, workdir)
+    if "host" in parts:
+        results.host = through_host.run(procs, workdir, sys.modules[__name__], log)
+        results.gaps += results.host.gaps
+    if "framing" in parts:
+        results.framing = framing.measure(framing.ROUNDS, log)
 
 
 def run_stream(results: Results, procs: Processes, workdir: Path) -> None:
@@ -359,8 +366,8 @@ def run_many(results: Results, procs: Processes, workdir: Path) -> None:
     warm_client.call("kill-terminal", {"sessionId": prepared_session(warm_client, workspace)})
     warm_client.close()
     time.sleep(1)
-    server_proc = psutil.Process(server.proc.pid)
-    rss_before = server_proc.memory_info().rss
+    serving = busy_memory.serving_processes(server.proc.pid)  # the web process and its terminal host
+    rss_before = busy_memory.rss_mb(serving)
     load = Worker(procs, "aict-load", server.url, token, workspace, str(MANY_SESSIONS), str(MANY_SOCKETS),
                   str(PRODUCERS), TRICKLE)
     created = load.read(timeout=240)
@@ -369,8 +376,8 @@ def run_many(results: Results, procs: Processes, workdir: Path) -> None:
         results.notes.append(f"session creation errors: {created['errors']}")
     log(f"created {results.sessions} sessions in {results.create_seconds:.1f} s; letting them settle")
     time.sleep(3)
-    rss_after = server_proc.memory_info().rss
-    results.memory_kb = (rss_after - rss_before) / max(1, results.sessions) / 1024
+    rss_after = busy_memory.rss_mb(serving)
+    results.memory_kb = (rss_after - rss_before) * 1024 / max(1, results.sessions)
     # The echo client connects now: a single-threaded client answers pings only while it reads.
     client = WireClient(server.url, token)
     sid = prepared_session(client, workspace, bash=True)
@@ -512,7 +519,8 @@ def conditions(r: Results) -> str:
         f"{opening.PARALLEL} threads. Rounds take turns; every round's seconds: " + "; ".join(
             f"{k} {', '.join(f'{x:.2f}' for x in v)}" for k, v in r.opening.items()) + ".",
         f"- Many sessions: {r.sessions} `/bin/sh` sessions over {MANY_SOCKETS} sockets (created in "
-        f"{r.create_seconds:.0f} s); memory = growth of the server process's RSS (not its children) / sessions; "
+        f"{r.create_seconds:.0f} s); memory = growth of the RSS of the web process and its terminal host (not "
+        "the shells) / sessions; "
         "rings are allocated lazily and hold only a prompt. Then "
         f"{r.producing} of them print a line every 100 ms (perl loop), read and acked by their sockets, "
         "while the echo is measured in a bash session of the same server (raw PTY: a bare bash PTY "
@@ -524,6 +532,10 @@ def conditions(r: Results) -> str:
     ]
     if r.busy is not None:
         lines.append(busy_memory.conditions(r.busy))
+    if r.host is not None:
+        lines.append(through_host.conditions(r.host))
+    if r.framing is not None:
+        lines.append(framing.conditions(framing.ROUNDS))
     lines += [f"- Note: {n}" for n in r.notes]
     return "\n".join(lines)
 
@@ -544,10 +556,17 @@ def main() -> int:
         signal.signal(signal.SIGTERM, previous)
         shutil.rmtree(workdir, ignore_errors=True)
     text = table(results)
+    if results.host is not None:
+        text += "\n\n" + through_host.table(results.host)
+    if results.framing is not None:
+        text += "\n\n" + framing.table(results.framing)
+    if checks := through_host.targets(results.host, results):
+        text += "\n\n" + "\n".join(f"- Issue 17's target: {check}" for check in checks)
     body = f"{text}\n\n{conditions(results)}\n"
     print()
     print(body)
-    whole = results.throughput and results.sessions and results.busy and results.opening and "aict b2b" in results.echo
+    whole = (results.throughput and results.sessions and results.busy and results.opening and "aict b2b" in results.echo
+             and results.host and results.framing)
     if whole:  # a partial run (BENCH_PARTS) keeps the record
         (BENCH / "RESULTS.md").write_text("# aict benchmark (issue 3)\n\n" + body)
         log(f"done in {time.monotonic() - started:.0f} s; table written to bench/RESULTS.md")

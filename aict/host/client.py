@@ -73,6 +73,7 @@ class RemoteTerminal:
         before = self._viewers.get(key), self._access.get(key)
         self._viewers[key] = viewer  # before the request: the replay may arrive before its answer
         self._access[key] = access
+        release_connection()  # the host answers after its other work (a surge of replays: seconds)
         try:
             result = self._host.request("attach", session=self.id, key=key, user=viewer.user_id,
                                         access=access, since=since)
@@ -124,6 +125,7 @@ class RemoteTerminal:
     def resize(self, cols: int, rows: int, by_key: str | None = None) -> None:
         if not self.running:
             raise AppError("conflict", "The terminal has exited.")
+        release_connection()
         self._host.request("resize", session=self.id, cols=cols, rows=rows, key=by_key)
 
     def kill(self) -> None:

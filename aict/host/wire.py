@@ -8,7 +8,8 @@ each way plus its acknowledgement.
 
 Both ends write through a FrameLink: frames are gathered and written at the end of the loop's
 iteration (an echo and the acknowledgement of its keystroke leave in one write), never blocking
-the greenlet that sends; a link holding more than HIGH_WATER unsent tells its senders to wait.
+the greenlet that sends; a link holding more than HIGH_WATER unsent tells its senders to wait
+(until it is down to LOW_WATER).
 """
 
 from __future__ import annotations
@@ -32,7 +33,13 @@ HEADER = struct.Struct(">IB")
 MESSAGE, OUTPUT, INPUT, ACK = 1, 2, 3, 4
 MAX_FRAME = 64 * 1024 * 1024  # a frame claiming more than this is a broken peer: the link is closed
 HIGH_WATER = 4 * 1024 * 1024  # unsent bytes past which senders of output wait (flow control)
+# Senders that waited are called back once the link is down to this: with room for a real send. Called
+# back as soon as the link was under HIGH_WATER, a sender that needs more room than is left (the
+# session core waits for MIN_ROOM) was called back at once, inside its own send, and the call-back
+# was lost: 60 replays over one link stalled (27 MiB of 240 in 120 s, bench/busy_memory.py).
+LOW_WATER = HIGH_WATER // 2
 READ_SIZE = 256 * 1024
+IOV_MAX = os.sysconf("SC_IOV_MAX")  # parts per writev
 
 _OUTPUT = struct.Struct(">QBB")  # offset, session id length, viewer key length
 _INPUT = struct.Struct(">IB")  # sequence number, session id length
@@ -129,8 +136,8 @@ class FrameLink:
         self.send(message(body))
 
     def when_drained(self, callback: Callable[[], None]) -> None:
-        """Call `callback` once the link holds less than HIGH_WATER unsent (at once if it does)."""
-        if self._out_bytes < HIGH_WATER or self.closed:
+        """Call `callback` once the link holds at most LOW_WATER unsent (at once if it does)."""
+        if self._out_bytes <= LOW_WATER or self.closed:
             callback()
         else:
             self._drained.append(callback)
@@ -142,11 +149,16 @@ class FrameLink:
             self._writer = gevent.spawn(self._write_loop)
 
     def _write_some(self) -> bool:
-        """Write without blocking; True when everything queued was written."""
-        while self._out:
-            data = self._out[0] if len(self._out) == 1 else b"".join(self._out)
+        """Write without blocking; True when everything queued was written.
+
+        One writev of the queued parts as they are: joining them, or slicing off what a short write
+        left, would copy the whole queue once per write the socket takes (~200 KiB), which made a
+        full queue cost more CPU than the terminal's read (bench/framing.py)."""
+        out = self._out
+        while out:
+            parts = out[:IOV_MAX]
             try:
-                sent = os.write(self._fd, data)
+                sent = os.writev(self._fd, parts)
             except BlockingIOError:
                 sent = 0
             except OSError as error:
@@ -155,16 +167,26 @@ class FrameLink:
                 else:
                     gevent.spawn(self.close)
                     return True
-            self._out = [data[sent:]] if sent < len(data) else []
             self._out_bytes -= sent
-            if sent < len(data):
+            done = 0
+            for part in parts:
+                size = len(part)
+                if sent < size:
+                    break
+                sent -= size
+                done += 1
+            if done:
+                del out[:done]
+            if sent:  # a part written in part: keep the rest as a view, not a copy
+                out[0] = memoryview(out[0])[sent:]
+            if out and done < len(parts):  # the socket took less than offered: it is full
                 self._notify_drained()
                 return False
         self._notify_drained()
         return True
 
     def _notify_drained(self) -> None:
-        if self._drained and self._out_bytes < HIGH_WATER:
+        if self._drained and self._out_bytes <= LOW_WATER:
             callbacks, self._drained = self._drained, []
             for callback in callbacks:
                 try:
