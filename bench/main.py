@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import random
 import resource
 import shutil
 import signal
@@ -26,7 +25,7 @@ import psutil
 
 from bench import busy_memory, framing, opening, rawpty, through_host
 from bench.terminado_ref import TerminadoServer, terminado_echo, terminado_throughput
-from bench.wire import WireClient
+from bench.wire import WireClient, aict_echo  # noqa: F401  (bench.aict_echo: paired_echo uses it)
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -209,23 +208,6 @@ def aict_throughput(client: WireClient, sid: str) -> float:
     return (client.received[sid] - before) / (end - start) / 1e6
 
 
-def aict_echo(client: WireClient, sid: str, samples: int, gap: tuple[float, float] = ECHO_GAP) -> list[float]:
-    """Type one character, time until its echo arrives; clear the line now and then."""
-    latencies = []
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    for i in range(samples):
-        if i % 25 == 0:
-            client.type(sid, "\x15")  # readline: erase the line typed so far
-            client.settle(0.05)
-        ch = letters[i % 26]
-        client.watch(sid, ch.encode())
-        start = time.perf_counter()
-        client.type(sid, ch)
-        latencies.append((client.wait_seen(5) - start) * 1000)
-        if gap[1]:
-            client.settle(random.uniform(*gap))
-    client.type(sid, "\x15")
-    return latencies
 
 
 def prepared_session(client: WireClient, workspace: str, bash: bool = False) -> str:
@@ -286,14 +268,14 @@ def run_stream(results: Results, procs: Processes, workdir: Path) -> None:
     log(f"echo latency, idle ({ECHO_BLOCKS} interleaved blocks each)")
     results.echo["aict idle"], results.echo["terminado idle"], results.echo["raw idle"] = [], [], []
     for _ in range(ECHO_BLOCKS):  # interleaved, like the throughput rounds
-        results.echo["aict idle"] += aict_echo(client, sid, ECHO_SAMPLES // ECHO_BLOCKS)
+        results.echo["aict idle"] += aict_echo(client, sid, ECHO_SAMPLES // ECHO_BLOCKS, ECHO_GAP)
         results.echo["terminado idle"] += terminado_echo(terminado.url, ECHO_SAMPLES // ECHO_BLOCKS, ECHO_GAP)
         results.echo["raw idle"] += rawpty.echo(ECHO_SAMPLES // ECHO_BLOCKS, ECHO_GAP)
     log("echo latency, while another session floods")
     flood = Worker(procs, "aict-flood", server.url, token, workspace)
     flood.read()
     spy = profile(server.proc.pid, "flood")
-    results.echo["aict flood"] = aict_echo(client, sid, ECHO_SAMPLES)
+    results.echo["aict flood"] = aict_echo(client, sid, ECHO_SAMPLES, ECHO_GAP)
     if spy:
         spy.wait()
     log("echo latency of a bare PTY, while the same session floods (the machine's floor)")
@@ -385,7 +367,7 @@ def run_many(results: Results, procs: Processes, workdir: Path) -> None:
     client.settle(2)
     log(f"echo latency with {results.sessions} sessions, {results.producing} producing")
     spy = profile(server.proc.pid, "many")
-    results.echo["aict many"] = aict_echo(client, sid, ECHO_SAMPLES)
+    results.echo["aict many"] = aict_echo(client, sid, ECHO_SAMPLES, ECHO_GAP)
     if spy:
         spy.wait()
     log("echo latency of a bare PTY, with the same load (the machine's floor)")

@@ -31,7 +31,7 @@ from cryptography.fernet import Fernet
 
 from bench import rawpty
 from bench.terminado_ref import TerminadoServer, terminado_echo, terminado_throughput
-from bench.wire import WireClient
+from bench.wire import WireClient, aict_echo
 
 ROUNDS = int(os.environ.get("BENCH_HOST_ROUNDS", 5))
 ECHO_SAMPLES = int(os.environ.get("BENCH_HOST_ECHO_SAMPLES", 400))
@@ -128,21 +128,8 @@ def _cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
 
 
 def typed_echo(client: WireClient, sid: str, samples: int, gap: float = TYPING_GAP) -> list[float]:
-    """One character at a time, `gap` apart; ms until its echo arrives (as bench.main.aict_echo)."""
-    latencies = []
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    for i in range(samples):
-        if i % 25 == 0:
-            client.type(sid, "\x15")  # readline: erase the line typed so far
-            client.settle(0.05)
-        ch = letters[i % 26]
-        client.watch(sid, ch.encode())
-        start = time.perf_counter()
-        client.type(sid, ch)
-        latencies.append((client.wait_seen(5) - start) * 1000)
-        client.settle(gap)
-    client.type(sid, "\x15")
-    return latencies
+    """One character at a time, `gap` apart; ms until its echo arrives (as aict_echo)."""
+    return aict_echo(client, sid, samples, (gap, gap))
 
 
 def attached_session(client: WireClient, sid: str, timeout: float = 30) -> None:

@@ -10,6 +10,7 @@ message + attachment), pings.
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 from urllib.parse import urlsplit
@@ -234,3 +235,22 @@ def _split_id(rest: str) -> tuple[int | None, str]:
     while digits < len(rest) and rest[digits].isdigit():
         digits += 1
     return (int(rest[:digits]) if digits else None), rest[digits:]
+
+
+def aict_echo(client: WireClient, sid: str, samples: int, gap: tuple[float, float]) -> list[float]:
+    """Type one character, time until its echo arrives; clear the line now and then."""
+    latencies = []
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    for i in range(samples):
+        if i % 25 == 0:
+            client.type(sid, "\x15")  # readline: erase the line typed so far
+            client.settle(0.05)
+        ch = letters[i % 26]
+        client.watch(sid, ch.encode())
+        start = time.perf_counter()
+        client.type(sid, ch)
+        latencies.append((client.wait_seen(5) - start) * 1000)
+        if gap[1]:
+            client.settle(random.uniform(*gap))
+    client.type(sid, "\x15")
+    return latencies

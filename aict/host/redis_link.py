@@ -48,45 +48,22 @@ def nodes_key(prefix: str) -> str:
     return f"{prefix}:nodes"
 
 
-class RedisFrameLink:
-    """FrameLink's surface (send, send_message, unsent, when_drained, close) over pub/sub."""
+class RedisFrameLink(wire.Outbox):
+    """A link's frames as pub/sub messages: published by one greenlet, in order."""
 
-    def __init__(self, redis, publish_to: str, on_frame: Callable[[int, memoryview], None],
+    def __init__(self, redis, publish_to: str, on_frame: Callable[[int, memoryview], None] | None,
                  on_close: Callable[[], None] | None = None, name: str = "redis link", header: bytes = b""):
+        super().__init__(on_frame, on_close, name)
         self.redis = redis
         self.publish_to = publish_to
         self.header = header  # what starts every message (a link's id, towards a host)
-        self.on_frame, self.on_close, self.name = on_frame, on_close, name
-        self.closed = False
         self.last_heard = time.monotonic()
-        self._out: list[bytes] = []
-        self._out_bytes = 0
         self._wake = Event()
-        self._drained: list[Callable[[], None]] = []
         self._publisher = gevent.spawn(self._publish_loop)
 
-    @property
-    def unsent(self) -> int:
-        return self._out_bytes
-
-    def send(self, *parts: bytes) -> None:
-        if self.closed:
-            return
-        for part in parts:
-            if part:
-                self._out.append(part)
-                self._out_bytes += len(part)
+    def _kick(self) -> None:
         if not self._wake.is_set():
             get_hub().loop.run_callback(self._wake.set)  # once this loop pass has added what it has
-
-    def send_message(self, body: dict) -> None:
-        self.send(wire.message(body))
-
-    def when_drained(self, callback: Callable[[], None]) -> None:
-        if self._out_bytes < wire.HIGH_WATER or self.closed:
-            callback()
-        else:
-            self._drained.append(callback)
 
     def _publish_loop(self) -> None:
         try:
@@ -98,10 +75,7 @@ class RedisFrameLink:
                     data = b"".join((self.header, *parts))
                     self.redis.publish(self.publish_to, data)
                     self._out_bytes -= len(data) - len(self.header)
-                    if self._drained and self._out_bytes < wire.HIGH_WATER:
-                        callbacks, self._drained = self._drained, []
-                        for callback in callbacks:
-                            callback()
+                    self._notify_drained()
         except Exception as error:
             if not self.closed:
                 log.warning("%s: publishing failed (%s)", self.name, error)
@@ -110,36 +84,15 @@ class RedisFrameLink:
     def deliver(self, data: bytes) -> None:
         """A message for this link: whole frames, one after another."""
         self.last_heard = time.monotonic()
-        view, start = memoryview(data), 0
         try:
-            while start < len(data):
-                length, kind = wire.HEADER.unpack_from(data, start)
-                end = start + wire.HEADER.size + length
-                try:
-                    self.on_frame(kind, view[start + wire.HEADER.size:end])
-                except wire.LinkClosed:
-                    raise
-                except Exception:
-                    log.exception("%s: handling a frame failed", self.name)
-                start = end
+            if self._frames_in(data) != len(data):
+                raise wire.LinkClosed("a message ending inside a frame")
         except (wire.LinkClosed, ValueError) as error:
             log.warning("%s: a broken message (%s)", self.name, error)
             self.close()
 
-    def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        self._out, self._out_bytes = [], 0
+    def _closing(self) -> None:
         self._wake.set()
-        callbacks, self._drained = self._drained, []
-        for callback in callbacks:
-            callback()
-        if self.on_close is not None:
-            try:
-                self.on_close()
-            except Exception:
-                log.exception("%s: close callback failed", self.name)
 
 
 class WebSideLink(RedisFrameLink):
@@ -181,10 +134,8 @@ class WebSideLink(RedisFrameLink):
                 return
             self.send_message({"op": "ping"})
 
-    def close(self) -> None:
-        if self.closed:
-            return
-        super().close()
+    def _closing(self) -> None:
+        super()._closing()
         try:
             self._pubsub.close()
         except Exception:

@@ -23,7 +23,6 @@ import struct
 from collections.abc import Callable
 
 import gevent
-from gevent.event import Event
 from gevent.hub import get_hub
 from gevent.socket import wait_write
 
@@ -94,28 +93,20 @@ def parse_ack(payload: memoryview) -> tuple[str, str, int]:
             bytes(payload[start + sid_len:start + sid_len + key_len]).decode(), offset)
 
 
-class FrameLink:
-    """One connected stream socket: frames in (to `on_frame(kind, payload)`) and frames out."""
+class Outbox:
+    """What both kinds of link share: frames queued without blocking, flow control on what is
+    unsent, frames read in, and closing. A subclass says how queued bytes leave (`_kick`)."""
 
-    def __init__(self, sock: socket.socket, on_frame: Callable[[int, memoryview], None],
-                 on_close: Callable[[], None] | None = None, name: str = "link"):
-        self.sock = sock
+    def __init__(self, on_frame: Callable[[int, memoryview], None] | None,
+                 on_close: Callable[[], None] | None, name: str):
         self.name = name
         self.on_frame = on_frame
         self.on_close = on_close
         self.closed = False
         self._out: list[bytes] = []
         self._out_bytes = 0
-        self._flush_scheduled = False
-        self._writable = Event()
-        self._writer: gevent.Greenlet | None = None
         self._drained: list[Callable[[], None]] = []
-        # gevent keeps the descriptor itself non-blocking: os.write on it never stops the loop
-        # (writes happen in the hub, at the end of a loop pass), while recv waits cooperatively.
-        self._fd = sock.fileno()
-        self._reader = gevent.spawn(self._read_loop)
 
-    # ---- sending ------------------------------------------------------------------------------
     @property
     def unsent(self) -> int:
         return self._out_bytes
@@ -128,9 +119,10 @@ class FrameLink:
             if part:
                 self._out.append(part)
                 self._out_bytes += len(part)
-        if not self._flush_scheduled and self._writer is None:
-            self._flush_scheduled = True
-            get_hub().loop.run_callback(self._flush)
+        self._kick()
+
+    def _kick(self) -> None:
+        raise NotImplementedError
 
     def send_message(self, body: dict) -> None:
         self.send(message(body))
@@ -141,6 +133,77 @@ class FrameLink:
             callback()
         else:
             self._drained.append(callback)
+
+    def _notify_drained(self) -> None:
+        if self._drained and self._out_bytes <= LOW_WATER:
+            callbacks, self._drained = self._drained, []
+            for callback in callbacks:
+                try:
+                    callback()
+                except Exception:
+                    log.exception("%s: drain callback failed", self.name)
+
+    def _frames_in(self, data, start: int = 0) -> int:
+        """Hand each whole frame of `data` from `start` to on_frame; returns where the first
+        incomplete one begins. LinkClosed for a frame no peer of ours would send."""
+        view = memoryview(data)
+        try:
+            while len(data) - start >= HEADER.size:
+                length, kind = HEADER.unpack_from(data, start)
+                if length > MAX_FRAME:
+                    raise LinkClosed(f"{self.name}: a frame of {length} bytes")
+                end = start + HEADER.size + length
+                if end > len(data):
+                    break
+                try:
+                    self.on_frame(kind, view[start + HEADER.size:end])
+                except LinkClosed:
+                    raise
+                except Exception:
+                    log.exception("%s: handling a frame failed", self.name)
+                start = end
+        finally:
+            view.release()
+        return start
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self._out, self._out_bytes = [], 0
+        self._closing()
+        callbacks, self._drained = self._drained, []
+        for callback in callbacks:
+            callback()
+        if self.on_close is not None:
+            try:
+                self.on_close()
+            except Exception:
+                log.exception("%s: close callback failed", self.name)
+
+    def _closing(self) -> None:
+        """Release what the link holds (its socket, its greenlets)."""
+
+
+class FrameLink(Outbox):
+    """One connected stream socket: frames in (to `on_frame(kind, payload)`) and frames out."""
+
+    def __init__(self, sock: socket.socket, on_frame: Callable[[int, memoryview], None],
+                 on_close: Callable[[], None] | None = None, name: str = "link"):
+        super().__init__(on_frame, on_close, name)
+        self.sock = sock
+        self._flush_scheduled = False
+        self._writer: gevent.Greenlet | None = None
+        # gevent keeps the descriptor itself non-blocking: os.write on it never stops the loop
+        # (writes happen in the hub, at the end of a loop pass), while recv waits cooperatively.
+        self._fd = sock.fileno()
+        self._reader = gevent.spawn(self._read_loop)
+
+    # ---- sending ------------------------------------------------------------------------------
+    def _kick(self) -> None:
+        if not self._flush_scheduled and self._writer is None:
+            self._flush_scheduled = True
+            get_hub().loop.run_callback(self._flush)
 
     def _flush(self) -> None:
         # In the hub: must not block. Writes what the socket takes now; a writer greenlet waits for the rest.
@@ -185,15 +248,6 @@ class FrameLink:
         self._notify_drained()
         return True
 
-    def _notify_drained(self) -> None:
-        if self._drained and self._out_bytes <= LOW_WATER:
-            callbacks, self._drained = self._drained, []
-            for callback in callbacks:
-                try:
-                    callback()
-                except Exception:
-                    log.exception("%s: drain callback failed", self.name)
-
     def _write_loop(self) -> None:
         try:
             while not self.closed and not self._write_some():
@@ -216,24 +270,7 @@ class FrameLink:
                 if not chunk:
                     break
                 buffer += chunk
-                start, view = 0, memoryview(buffer)
-                try:
-                    while len(buffer) - start >= HEADER.size:
-                        length, kind = HEADER.unpack_from(buffer, start)
-                        if length > MAX_FRAME:
-                            raise LinkClosed(f"{self.name}: a frame of {length} bytes")
-                        end = start + HEADER.size + length
-                        if end > len(buffer):
-                            break
-                        try:
-                            self.on_frame(kind, view[start + HEADER.size:end])
-                        except LinkClosed:
-                            raise
-                        except Exception:
-                            log.exception("%s: handling a frame failed", self.name)
-                        start = end
-                finally:
-                    view.release()
+                start = self._frames_in(buffer)
                 if start:
                     del buffer[:start]
         except (OSError, LinkClosed) as error:
@@ -242,25 +279,13 @@ class FrameLink:
         finally:
             self.close()
 
-    def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        self._out, self._out_bytes = [], 0
+    def _closing(self) -> None:
         try:
             self.sock.close()
         except OSError:
             pass
         if self._reader is not None and self._reader is not gevent.getcurrent():
             self._reader.kill(block=False)
-        callbacks, self._drained = self._drained, []
-        for callback in callbacks:
-            callback()
-        if self.on_close is not None:
-            try:
-                self.on_close()
-            except Exception:
-                log.exception("%s: close callback failed", self.name)
 
 
 def peer_uid(sock: socket.socket) -> int:
