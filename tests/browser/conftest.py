@@ -5,6 +5,8 @@ page.evaluate (not wait_for_function, which needs eval)."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -47,6 +49,21 @@ def browser():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+# Programs a test runs in a terminal: local shells run as the test servers' shell account
+# (tests/server.py), which can reach neither the venv's interpreter (under /root) nor pytest's
+# private folders. Debian's python3 and a folder of the test's, open to read, then.
+SHELL_PYTHON = "/usr/bin/python3"
+
+
+@pytest.fixture
+def shell_dir():
+    """A folder for scripts a terminal's shell runs (readable by the shell account)."""
+    folder = Path(tempfile.mkdtemp(prefix="aict-shell-scripts-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

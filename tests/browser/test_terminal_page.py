@@ -144,14 +144,14 @@ def _server_end_offset(server, session_id: str, since: int) -> int:
         client.close()
 
 
-def test_reload_during_a_flood_continues_without_gap_or_duplicate(page, server, workspace, tmp_path):
+def test_reload_during_a_flood_continues_without_gap_or_duplicate(page, server, workspace, shell_dir):
     login_with_tokens(page, server)
     session_id = open_terminal(page, server, workspace["id"])
     start = hook(page, "renderedOffset")
     # The numbers flood out, slow down for a few thousand lines (where the test reloads the
     # page), and wait at a gate file, so that the seam between the screen restored by the
     # reload and the resumed stream stays inside the scrollback, where the test can see it.
-    gate = tmp_path / "gate"
+    gate = shell_dir / "gate"  # the shell (its own account) must see it
     gate.touch()
     pause, slow = SEQ_END // 2, 3000
     run(page, f"seq 1 {SEQ_END} | awk '{{print}} NR > {pause - slow} && NR <= {pause} && NR % 100 == 0 "

@@ -5,12 +5,12 @@ replayed to a page was asked long ago, and its answers would reach the shell as 
 from __future__ import annotations
 
 import re
-import sys
 
 import pytest
 
 from tests.browser.conftest import (
     DESKTOP,
+    SHELL_PYTHON,
     assert_prompt,
     hook,
     login_with_tokens,
@@ -49,11 +49,11 @@ QUERIES = (b"\x1b[c\x1b[>c\x1b]10;?\x07\x1b]11;?\x07\x1b]12;?\x07\x1b[6n\x1b[?20
 ANSWER_TEXT = re.compile(r"rgb:|\$y|[0-9];[0-9]+R|;2c|;276;|\^\[")  # as the shell shows answers typed at it
 
 
-def _ask(page, tmp_path, query: bytes, wait: float) -> None:
-    script = tmp_path / "ask.py"
+def _ask(page, shell_dir, query: bytes, wait: float) -> None:
+    script = shell_dir / "ask.py"
     if not script.exists():
         script.write_text(ASK)
-    run(page, f"{sys.executable} {script} {query.hex()} {wait}")
+    run(page, f"{SHELL_PYTHON} {script} {query.hex()} {wait}")
 
 
 def _rows(page) -> list[str]:
@@ -76,10 +76,10 @@ def _caught_up(first, second) -> None:
     assert offset > 0 and hook(second, "renderedOffset") == offset
 
 
-def test_queries_replayed_to_a_new_page_are_not_answered(page, browser, server, workspace, tmp_path):
+def test_queries_replayed_to_a_new_page_are_not_answered(page, browser, server, workspace, shell_dir):
     login_with_tokens(page, server)
     session_id = open_terminal(page, server, workspace["id"])
-    _ask(page, tmp_path, QUERIES, 1)
+    _ask(page, shell_dir, QUERIES, 1)
     poll(lambda: _assert_row(page, "answered-1-times"))
     poll(lambda: assert_prompt(page))
 
@@ -100,12 +100,12 @@ def test_queries_replayed_to_a_new_page_are_not_answered(page, browser, server, 
         context.close()
 
 
-def test_a_saved_screen_restored_in_a_new_tab_answers_nothing(page, server, workspace, tmp_path):
+def test_a_saved_screen_restored_in_a_new_tab_answers_nothing(page, server, workspace, shell_dir):
     """A program turned focus reporting on: the saved screen turns it on again in the tab that
     restores it, where xterm reports the focus state at once. That report is not the user's."""
     login_with_tokens(page, server)
     session_id = open_terminal(page, server, workspace["id"])
-    script = tmp_path / "focus.py"
+    script = shell_dir / "focus.py"
     script.write_text(r"""
 import os, select, termios, time, tty
 saved = termios.tcgetattr(0)
@@ -119,7 +119,7 @@ termios.tcsetattr(0, termios.TCSADRAIN, saved)
 print("reporting-focus")
 os.execvp("cat", ["cat", "-v"])
 """)
-    run(page, f"{sys.executable} {script}")
+    run(page, f"{SHELL_PYTHON} {script}")
     poll(lambda: _assert_row(page, "reporting-focus"))
     page.evaluate("window.aictTest.saveResumePoint()")  # as a hidden or closed tab does
 
@@ -151,7 +151,7 @@ def _count(page, text: str) -> int:
     return _rows(page).count(text)
 
 
-def test_two_live_tabs_answer_a_query_once_from_the_tab_in_use(page, server, workspace, tmp_path):
+def test_two_live_tabs_answer_a_query_once_from_the_tab_in_use(page, server, workspace, shell_dir):
     login_with_tokens(page, server)
     session_id = open_terminal(page, server, workspace["id"])
     second = page.context.new_page()
@@ -161,12 +161,12 @@ def test_two_live_tabs_answer_a_query_once_from_the_tab_in_use(page, server, wor
         poll(lambda: _caught_up(page, second))
 
         # Typed into: the first tab is in use; the second one stays silent.
-        _ask(page, tmp_path, b"\x1b[c", 1.5)
+        _ask(page, shell_dir, b"\x1b[c", 1.5)
         poll(lambda: _assert_row(page, "answered-1-times"))
         assert hook(page, "inUse") and not hook(second, "inUse")
 
         # Now the second one is typed into, at the same size: it takes over.
-        _ask(second, tmp_path, b"\x1b[c", 1.5)
+        _ask(second, shell_dir, b"\x1b[c", 1.5)
         for tab in (page, second):
             poll(lambda tab=tab: _assert_equal(_count(tab, "answered-1-times"), 2))
         assert hook(second, "inUse") and not hook(page, "inUse")
@@ -176,12 +176,12 @@ def test_two_live_tabs_answer_a_query_once_from_the_tab_in_use(page, server, wor
 
 
 @pytest.mark.parametrize("reloaded", [False, True], ids=["live", "reloaded"])
-def test_a_click_reaches_a_program_that_asked_for_the_mouse(page, server, workspace, tmp_path, reloaded):
+def test_a_click_reaches_a_program_that_asked_for_the_mouse(page, server, workspace, shell_dir, reloaded):
     """Mouse reports are the user's input, not answers: they still reach the program, in the
     encoding it asked for (SGR), also from a page reloaded meanwhile (restored from its saved screen)."""
     login_with_tokens(page, server)
     session_id = open_terminal(page, server, workspace["id"])
-    script = tmp_path / "mouse.py"
+    script = shell_dir / "mouse.py"
     script.write_text(r"""
 import os, re, sys, termios, tty
 fd = sys.stdin.fileno()
@@ -197,7 +197,7 @@ finally:
     termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 print("clicked at " + re.search(rb"\x1b\[<0;(\d+;\d+)M", got).group(1).decode())
 """)
-    run(page, f"{sys.executable} {script}")
+    run(page, f"{SHELL_PYTHON} {script}")
     poll(lambda: _assert_row(page, "click me"))
     if reloaded:
         page.reload()
