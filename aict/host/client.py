@@ -29,7 +29,7 @@ from aict.terminals.live import AttachResult, Viewer
 
 log = logging.getLogger(__name__)
 
-HOST_WAIT_SECONDS = 10  # a request waits this long for a host that is (re)starting
+HOST_WAIT_SECONDS = 30  # a request waits this long for a host that is (re)starting
 REQUEST_SECONDS = 120  # longest answer: an SSH login, or a kill waiting for its record
 RECONNECT_SECONDS = (0.05, 0.1, 0.2, 0.5, 1.0)
 QUIET_SECONDS = 15  # an unreachable host is logged after this long, then as often

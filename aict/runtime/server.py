@@ -140,6 +140,11 @@ def stop_host_child(host: subprocess.Popen, timeout: float = 15) -> None:
             host.kill()
 
 
+def _warn_unless_host_answers(terminals, path: str) -> None:
+    if not terminals.wait_ready(HOST_START_SECONDS):
+        log.warning("the terminal host at %s does not answer yet; terminals wait for it", path)
+
+
 class HostChildren:
     """make run's terminal host: started as a child unless one answers on the socket, and started
     again if it dies (or the host it found goes away), so that the web process is never left
@@ -185,8 +190,9 @@ def serve(app: Flask, host: str | None = None, port: int | None = None) -> None:
     state = app.extensions["aict"]
     children = HostChildren(settings)
     start_background_work(app)
-    if not state.terminals.wait_ready(HOST_START_SECONDS):  # serve anyway: pages show it, and it may come
-        log.warning("the terminal host at %s does not answer yet", settings.terminal_host_socket)
+    # Serve at once: the host starts meanwhile (a second or two), and a request that needs a terminal
+    # before it answers waits for it (aict.host.client: up to HOST_WAIT_SECONDS).
+    gevent.spawn(_warn_unless_host_answers, state.terminals, settings.terminal_host_socket)
     # A pool, so that stopping waits for the requests in flight (a login behind nginx during a rolling
     # restart is answered, not cut off); sockets still open after DRAIN_SECONDS are closed.
     server = pywsgi.WSGIServer((host, port), app, handler_class=state.websocket_handler, log=None,

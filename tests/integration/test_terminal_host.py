@@ -157,6 +157,7 @@ def test_the_host_refuses_processes_of_other_accounts(node):
 def test_healthz_names_the_node_and_its_host(node):
     _, web1, web2 = node
     for web in (web1, web2):
-        body = web.api("GET", "/healthz").json()
-        assert body["node"] == "node-a" and body["terminalHost"] == "ok", body
+        wait_until(lambda web=web: web.api("GET", "/healthz").json()["terminalHost"] == "ok", timeout=30,
+                   message="the web process linked to its host")
+        assert web.api("GET", "/healthz").json()["node"] == "node-a"
 
