@@ -66,6 +66,9 @@ def passable_workspace_root(instance: Path) -> Path:
     return base / hashlib.sha256(str(instance.resolve()).encode()).hexdigest()[:16]
 
 
+TOKEN_RENEW_SECONDS = 300  # access tokens last ACCESS_TOKEN_MINUTES (15 by default)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -103,7 +106,7 @@ class RunningServer:
         self.env.update(settings or {})
         self.log_path = instance / log_name
         self.proc: subprocess.Popen | None = None
-        self._tokens: dict[str, str] = {}
+        self._tokens: dict[str, tuple[str, float]] = {}
 
     @property
     def workspace_root(self) -> Path:
@@ -165,9 +168,13 @@ class RunningServer:
 
     @property
     def admin_token(self) -> str:
-        if "admin" not in self._tokens:
-            self._tokens["admin"] = self.login()
-        return self._tokens["admin"]
+        """The admin's access token, renewed before it expires (the shared server outlives the
+        default 15 minutes of a token)."""
+        token, made = self._tokens.get("admin", ("", 0.0))
+        if time.monotonic() - made > TOKEN_RENEW_SECONDS:
+            token = self.login()
+            self._tokens["admin"] = (token, time.monotonic())
+        return token
 
     def create_user(self, username: str | None = None, password: str = "password-123",
                     role: str = "user") -> tuple[str, str]:

@@ -29,6 +29,7 @@ from aict.terminals.live import AttachResult, Viewer
 
 log = logging.getLogger(__name__)
 
+MAX_OFFSET = 1 << 63  # a stream offset fits the wire's 8 bytes; an ack claiming more is ignored
 HOST_WAIT_SECONDS = 30  # a request waits this long for a host that is (re)starting
 REQUEST_SECONDS = 120  # longest answer: an SSH login, or a kill waiting for its record
 RECONNECT_SECONDS = (0.05, 0.1, 0.2, 0.5, 1.0)
@@ -94,7 +95,7 @@ class RemoteTerminal:
         return True
 
     def ack(self, key: str, offset: int) -> None:
-        if key in self._viewers:
+        if key in self._viewers and 0 <= offset < MAX_OFFSET:  # an absurd offset acks nothing
             self._host.send(wire.ack(self.id, key, offset))
 
     def access_of(self, key: str) -> str | None:

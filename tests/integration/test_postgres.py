@@ -114,7 +114,7 @@ def redis_settings():
     import redis
 
     connection = redis.Redis.from_url(REDIS_URL)
-    for key in connection.scan_iter("LIMITS:*login*"):
+    for key in connection.scan_iter("*limits*login*"):
         connection.delete(key)
     connection.close()
     return {"AICT_RATELIMIT_STORAGE_URI": REDIS_URL, "AICT_LOGIN_USER_FAILURES": "3",
@@ -138,7 +138,7 @@ def test_login_lock_lives_in_redis_and_holds_across_server_processes(start_serve
 
     connection = redis.Redis.from_url(REDIS_URL)
     try:
-        assert any(username in key.decode() for key in connection.scan_iter("LIMITS:*")), \
+        assert any(username in key.decode() for key in connection.scan_iter("*limits*")), \
             "the lock is not stored in Redis"
     finally:
         connection.close()
