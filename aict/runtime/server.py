@@ -203,6 +203,14 @@ def serve(app: Flask, host: str | None = None, port: int | None = None) -> None:
         log.info("shutting down")
         children.stop_watching()
         server.close()  # no new connections (behind nginx, another web process takes them); serve_forever drains
+        # the requests in flight. Sockets never finish by themselves: closed now, their pages reconnect
+        # (to another web process) at once instead of after DRAIN_SECONDS.
+        socketio = app.extensions.get("socketio")
+        if socketio is not None and socketio.server is not None:
+            try:
+                socketio.server.eio.disconnect()
+            except Exception:
+                log.exception("closing the sockets failed")
 
     gevent.signal_handler(signal.SIGINT, stop)  # each runs in a greenlet of its own: it may wait
     gevent.signal_handler(signal.SIGTERM, stop)
