@@ -32,7 +32,7 @@ from aict.config import ROOT, load_settings
 NGINX_SITE = ROOT / "deploy" / "nginx" / "aict.conf"
 START_SECONDS = 60  # a child that is not ready by then has failed
 STOP_SECONDS = 10  # then SIGKILL
-CRASH_LOOP_SECONDS = 5  # a child that dies this soon after its start is not restarted
+CRASH_LOOP_SECONDS = 5  # a child that dies this soon after its start, before it was ready, is not restarted
 
 
 class ClusterError(RuntimeError):
@@ -187,6 +187,7 @@ class Cluster:
             if time.monotonic() > deadline:
                 raise ClusterError(f"{child.name} did not {what} within {START_SECONDS} s")
             time.sleep(0.1)
+        child.extra["ready"] = True  # it served: if it dies later, it is started again
 
     def check_free(self) -> None:
         if not shutil.which("nginx") and not Path("/usr/sbin/nginx").exists():
@@ -318,7 +319,8 @@ class Cluster:
             code = child.proc.poll()
             if code is None or self.stopping:
                 continue
-            if not child.restartable or time.monotonic() - child.started < CRASH_LOOP_SECONDS:
+            crash_loop = not child.extra.get("ready") and time.monotonic() - child.started < CRASH_LOOP_SECONDS
+            if not child.restartable or crash_loop:
                 raise ClusterError(f"{child.name} exited with {code}")
             print(f"make cluster: {child.name} exited with {code}; starting it again", flush=True)
             if child.port is not None:
