@@ -137,6 +137,16 @@ class RunningServer:
                 time.sleep(0.1)
         raise RuntimeError(f"server did not come up:\n{self.log_path.read_text()}")
 
+    def wait_for_host(self, timeout: float = 60) -> RunningServer:
+        """Until the web process is linked to its terminal host (it serves before: requests that need
+        a terminal wait). For tests whose clock starts with their first terminal."""
+        deadline = time.monotonic() + timeout
+        while requests.get(self.url + "/healthz", timeout=5).json().get("terminalHost") != "ok":
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.url}: no terminal host after {timeout} s:\n{self.log_path.read_text()}")
+            time.sleep(0.05)
+        return self
+
     def stop(self) -> None:
         """Stop the server; fails if it ever held a database connection across a wait (aict.db_pool):
         every test's server checks what no single test asserts."""

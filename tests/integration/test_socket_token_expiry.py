@@ -30,7 +30,7 @@ def short_tokens(tmp_path_factory):
 
     running = RunningServer(tmp_path_factory.mktemp("aict-short-tokens"), {
         "AICT_ACCESS_TOKEN_SECONDS": str(TOKEN_SECONDS), "AICT_LOGIN_RATE": "10000 per minute",
-        "AICT_USER_LOCAL_WORKSPACES": "1"}).start()
+        "AICT_USER_LOCAL_WORKSPACES": "1"}).start().wait_for_host()  # a 10 s token's clock starts at once
     yield running
     running.stop()
 
