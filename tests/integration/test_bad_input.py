@@ -322,17 +322,7 @@ def test_event_flood_is_throttled_and_the_connection_survives(start_server):
     try:
         session_id = client.create(server.create_local_workspace()["id"])
         time.sleep(1.1)
-        answers: list[dict] = []
-        done = threading.Event()
-
-        def collect(answer):
-            answers.append(answer)
-            if len(answers) == 100:
-                done.set()
-
-        for _ in range(100):
-            client.sio.emit("list-terminals", {}, callback=collect)
-        assert done.wait(20), f"only {len(answers)} of 100 answered"
+        answers = _burst(client, 100)
         throttled = [a for a in answers if not a["ok"]]
         assert throttled and all(a["error"]["code"] == "throttled" for a in throttled)
         assert 20 <= len(answers) - len(throttled) < 100
@@ -563,17 +553,23 @@ def test_a_burst_of_events_over_long_polling_is_answered_every_one(server):
     refused a body of more than 16 packets (a 500, and every event in it lost)."""
     client = server.socket(transports=("polling",))
     try:
-        answers: list[dict] = []
-        done = threading.Event()
-
-        def collect(answer):
-            answers.append(answer)
-            if len(answers) == 60:
-                done.set()
-
-        for _ in range(60):
-            client.sio.emit("list-terminals", {}, callback=collect)
-        assert done.wait(20), f"only {len(answers)} of 60 answered"
+        answers = _burst(client, 60)
         assert all(a["ok"] for a in answers)
     finally:
         client.close()
+
+
+def _burst(client, count: int) -> list[dict]:
+    """`count` list-terminals events sent at once (no waiting between them); their answers, all of them."""
+    answers: list[dict] = []
+    done = threading.Event()
+
+    def collect(answer):
+        answers.append(answer)
+        if len(answers) == count:
+            done.set()
+
+    for _ in range(count):
+        client.sio.emit("list-terminals", {}, callback=collect)
+    assert done.wait(20), f"only {len(answers)} of {count} answered"
+    return answers
