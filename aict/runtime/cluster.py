@@ -104,10 +104,11 @@ def unix_socket_answers(path: Path) -> bool:
 
 
 def healthy(port: int) -> bool:
+    """The web process answers and is linked to its terminal host (it serves a moment before)."""
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
-            return response.status == 200
-    except OSError:
+            return response.status == 200 and json.loads(response.read()).get("terminalHost") == "ok"
+    except (OSError, ValueError):
         return False
 
 
