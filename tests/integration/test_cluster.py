@@ -147,7 +147,7 @@ def test_a_terminal_keeps_running_through_make_cluster_reload(cluster):
     first = OrderedClient()
     first.connect(cluster.url, cluster.admin_token)
     session_id = first.create(workspace["id"])
-    first.send(session_id, "for i in $(seq 1 400); do echo tick-$i; sleep 0.02; done; echo counted\r")
+    first.send(session_id, "for i in $(seq 1 400); do echo tick-$i; sleep 0.02; done; echo counted-$((40+2))\r")
     first.wait_for(session_id, "tick-20")
     reload = subprocess.run(["make", "-s", "cluster-reload"], cwd=ROOT, env=cluster.env, capture_output=True,
                             text=True, timeout=180)
@@ -157,7 +157,7 @@ def test_a_terminal_keeps_running_through_make_cluster_reload(cluster):
     second.connect(cluster.url, cluster.admin_token)
     try:
         second.attach(session_id, since=0)
-        second.wait_for(session_id, "counted\r\n", timeout=30)
+        second.wait_for(session_id, "counted-42\r\n", timeout=30)  # not in the command's own echo
         wait_until(lambda: session_id not in second.exits, what="the terminal still running")
         text = second.text(session_id)
         ticks = [int(n) for n in re.findall(r"tick-(\d+)\r\n", text)]
