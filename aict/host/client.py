@@ -114,7 +114,12 @@ class RemoteTerminal:
             self._pending_acks.setdefault(seq, []).append(_waited(done))
         self._host.send(*wire.input_frame(seq, self.id, data))
         if done is not None:
-            error = done.get(timeout=REQUEST_SECONDS)
+            release_connection()  # the host answers behind the echo: hold no database connection meanwhile
+            try:
+                error = done.get(timeout=REQUEST_SECONDS)
+            except gevent.Timeout:
+                self._pending_acks.pop(seq, None)
+                raise AppError("host_timeout", "The terminal host did not answer in time.", status=503) from None
             if error:
                 raise AppError(error["code"], error["message"])
 
