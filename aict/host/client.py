@@ -13,6 +13,7 @@ back (HOST_WAIT_SECONDS), then fail with 503 host_unavailable.
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import socket
 import time
@@ -290,7 +291,7 @@ class RemoteTerminals:
             return
         if kind != wire.MESSAGE:
             raise wire.LinkClosed(f"unknown frame kind {kind} from the host")
-        body = wire.json.loads(bytes(payload))
+        body = json.loads(bytes(payload))
         if "rid" in body:
             reply = self._replies.get(body["rid"])
             if reply is not None:

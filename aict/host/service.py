@@ -9,6 +9,7 @@ attach, type into, resize, ack, detach and kill. A viewer here is a socket of a 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import pwd
@@ -97,7 +98,7 @@ class WebLink:
         elif kind == wire.INPUT:
             self._input(*wire.parse_input(payload))
         elif kind == wire.MESSAGE:
-            body = wire.json.loads(bytes(payload))
+            body = json.loads(bytes(payload))
             if "rid" in body:  # a request: answered in a greenlet of its own (it may wait)
                 gevent.spawn(self._answer, body)
             else:
