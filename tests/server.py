@@ -180,8 +180,10 @@ class RunningServer:
     def admin_token(self) -> str:
         """The admin's access token, renewed before it expires (the shared server outlives the
         default 15 minutes of a token)."""
-        token, made = self._tokens.get("admin", ("", 0.0))
-        if time.monotonic() - made > TOKEN_RENEW_SECONDS:
+        token, made = self._tokens.get("admin", ("", None))
+        # No token yet is `made is None`, not "made at 0": monotonic time starts at boot, so on a machine
+        # up for less than TOKEN_RENEW_SECONDS a zero would pass for a fresh token.
+        if made is None or time.monotonic() - made > TOKEN_RENEW_SECONDS:
             token = self.login()
             self._tokens["admin"] = (token, time.monotonic())
         return token
