@@ -82,10 +82,12 @@ def start_background_work(app: Flask) -> None:
 
 
 def start_host_work(app: Flask, sweep, kept: tuple[str, ...] = ()) -> None:
-    """What the terminal host runs besides its terminals: their sweep, recordings, audit checkpoints."""
+    """What the terminal host runs besides its terminals: their sweep, recordings and their purge, audit
+    checkpoints."""
     from aict.recordings.recorder import FLUSH_SECONDS
     from aict.runtime.periodic import every
     from aict.services.audit_log import Checkpointer
+    from aict.services.recording_retention import ScheduledPurge
     from aict.terminals.manager import SWEEP_SECONDS
 
     state = app.extensions["aict"]
@@ -93,6 +95,7 @@ def start_host_work(app: Flask, sweep, kept: tuple[str, ...] = ()) -> None:
     state.sessions.mark_orphans_exited(kept)
     every(SWEEP_SECONDS, sweep, "terminal sweep")
     every(FLUSH_SECONDS, state.sessions.recordings.flush, "storing recordings")
+    every(state.settings.RECORDING_PURGE_SECONDS, ScheduledPurge(app), "purging old recordings")
     state.audit_checkpoints = Checkpointer(app)
     every(state.settings.AUDIT_CHECKPOINT_SECONDS, state.audit_checkpoints, "checkpointing the audit chain")
     settle_garbage_collector()
