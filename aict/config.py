@@ -87,7 +87,7 @@ class Settings:
     # recent RECORDING_TAIL_BYTES are kept, with a note between saying how much was left out.
     RECORDING_MAX_BYTES: int = 1024 * MiB
     RECORDING_TAIL_BYTES: int = 256 * MiB  # the most recent output kept of a terminal past RECORDING_MAX_BYTES
-    RECORDING_RETENTION_DAYS: float = 365  # recordings of terminals ended this long ago are purged; 0: kept forever
+    RECORDING_RETENTION_DAYS: float = 365.0  # recordings of terminals ended this long ago are purged; 0: kept forever
     RECORDING_PURGE_SECONDS: int = 24 * 3600  # how often the terminal host purges them
     RECORDING_BACKLOG_BYTES: int = 512 * 1024  # recorded, not yet stored: past it the terminal waits
     SSH_CONNECT_TIMEOUT: int = 10
