@@ -1,16 +1,12 @@
 """GET /api/sessions/<id>/recording: asciicast v2 of what the terminal showed."""
 
 import fcntl
-import json
 import os
 import subprocess
 import termios
 import tty
 
-
-def parse(text: str) -> tuple[dict, list[list]]:
-    lines = text.splitlines()
-    return json.loads(lines[0]), [json.loads(line) for line in lines[1:]]
+from tests.integration.casts import output_of, parse
 
 
 def test_a_running_session_has_a_recording_with_its_output_and_resizes(server, client, workspace):
@@ -25,7 +21,7 @@ def test_a_running_session_has_a_recording_with_its_output_and_resizes(server, c
     assert response.headers["Content-Type"].startswith("application/x-asciicast")
     header, events = parse(response.text)
     assert (header["version"], header["width"], header["height"]) == (2, 90, 20)
-    output = "".join(data for _, kind, data in events if kind == "o")
+    output = output_of(events)
     assert "café \ufffd done-42" in output
     assert ["r", "100x30"] in [[kind, data] for _, kind, data in events]
     times = [at for at, _, _ in events]
@@ -39,7 +35,7 @@ def test_an_exited_sessions_recording_ends_with_its_last_output(server, client, 
     c.wait_exit(session_id)
     response = server.api("GET", f"/api/sessions/{session_id}/recording", server.admin_token)
     _, events = parse(response.text)
-    assert "last-5" in "".join(data for _, kind, data in events if kind == "o")
+    assert "last-5" in output_of(events)
 
 
 def test_recordings_follow_the_workspace_rules(server, client, workspace):
@@ -98,7 +94,7 @@ def test_asciinema_plays_a_recording_as_the_terminal_showed_it_split_characters_
     assert header["version"] == 2
     shown = c.text(session_id)  # what the terminal showed: its bytes as UTF-8, invalid ones as U+FFFD
     assert "café € \ufffd naïve" in shown
-    assert "".join(data for _, kind, data in events if kind == "o") == shown
+    assert output_of(events) == shown
     assert played_by_asciinema(response.content, tmp_path).decode() == shown
 
 
@@ -113,6 +109,6 @@ def test_a_big_recording_streams_whole(server, client, workspace):
         pieces = list(response.iter_content(chunk_size=None))
     assert len(pieces) > 10
     header, events = parse(b"".join(pieces).decode())
-    output = "".join(data for _, kind, data in events if kind == "o")
+    output = output_of(events)
     assert "".join(f"{n}\r\n" for n in range(1, 2000001)) + "finished\r\n" in output
     assert output == c.text(session_id)[:len(output)]

@@ -116,7 +116,7 @@ def test_paste_larger_than_the_channel_window_arrives_whole(server, client, ssh_
 
 
 def test_an_ssh_terminal_is_recorded_like_a_local_one(server, client, ssh_workspace):
-    import json
+    from tests.integration.casts import output_of, parse
 
     c = client()
     session_id = c.create(ssh_workspace["id"], cols=90, rows=20)
@@ -127,9 +127,8 @@ def test_an_ssh_terminal_is_recorded_like_a_local_one(server, client, ssh_worksp
     c.wait_exit(session_id)
     response = server.api("GET", f"/api/sessions/{session_id}/recording", server.admin_token)
     assert response.status_code == 200
-    lines = response.text.splitlines()
-    header, events = json.loads(lines[0]), [json.loads(line) for line in lines[1:]]
+    header, events = parse(response.text)
     assert (header["width"], header["height"]) == (90, 20)
-    output = "".join(data for _, kind, data in events if kind == "o")
+    output = output_of(events)
     assert "remote-42 café" in output and output == c.text(session_id)
     assert ["r", "100x30"] in [[kind, data] for _, kind, data in events]
