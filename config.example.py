@@ -107,7 +107,8 @@ RECORDING_TAIL_BYTES = 256 * 1024 * 1024  # the most recent output kept past REC
                                       # less than RECORDING_MAX_BYTES)
 RECORDING_RETENTION_DAYS = 365        # recordings of terminals that ended this many days ago are deleted
                                       # (by the terminal host, and `flask aict purge-recordings`); 0: kept forever
-RECORDING_PURGE_SECONDS = 24 * 3600   # how often the terminal host purges old recordings
+RECORDING_PURGE_SECONDS = 24 * 3600   # how often the terminal host purges old recordings (first: a minute
+                                      # after it starts)
 RECORDING_BACKLOG_BYTES = 512 * 1024  # output recorded but not yet stored, per session: past it the
                                       # terminal is not read (its program waits) until the database
                                       # has caught up; bounds memory when many terminals flood at once

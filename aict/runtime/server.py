@@ -95,7 +95,9 @@ def start_host_work(app: Flask, sweep, kept: tuple[str, ...] = ()) -> None:
     state.sessions.mark_orphans_exited(kept)
     every(SWEEP_SECONDS, sweep, "terminal sweep")
     every(FLUSH_SECONDS, state.sessions.recordings.flush, "storing recordings")
-    every(state.settings.RECORDING_PURGE_SECONDS, ScheduledPurge(app), "purging old recordings")
+    # The first purge a minute after the start: a host restarted more often than daily still purges.
+    every(state.settings.RECORDING_PURGE_SECONDS, ScheduledPurge(app), "purging old recordings",
+          first=min(60, state.settings.RECORDING_PURGE_SECONDS))
     state.audit_checkpoints = Checkpointer(app)
     every(state.settings.AUDIT_CHECKPOINT_SECONDS, state.audit_checkpoints, "checkpointing the audit chain")
     settle_garbage_collector()
