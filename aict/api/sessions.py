@@ -48,6 +48,7 @@ def get_recording(session_id: str):
     release_connection()  # the flush waits for the host's recorder, which writes in a thread
     _sessions().flush_recording(record.id)
     until = last_seq(record.id)
+    release_connection()  # no connection held while the client reads: each page takes one and gives it back
     if until is None:
         raise AppError("not_found", "This session's recording is gone: recordings are deleted "
                        "RECORDING_RETENTION_DAYS after their terminal ended.", status=404)

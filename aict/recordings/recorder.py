@@ -10,8 +10,10 @@ What is kept: a terminal's output whole up to RECORDING_MAX_BYTES. Past it the r
 first RECORDING_MAX_BYTES - RECORDING_TAIL_BYTES and its most recent RECORDING_TAIL_BYTES: the rows
 in between are deleted as newer ones are stored, and a reader finds the gap by the rows' output
 offsets and says how much was left out. So a flood of any size stores at most RECORDING_MAX_BYTES
-of output (plus a row) per terminal, compressed, and a user who floods the terminal to push what
-they do next out of the recording does not manage it: the end is always kept.
+of output (plus a row: ROW_BYTES and a read at most) per terminal, compressed. Flooding a terminal
+does not push what is done after the flood out of its recording (the newest output is always
+kept); what was done between two floods past the limit may be left out (the command history
+keeps the commands).
 
 What a recording has gathered and not stored is bounded: a full row wakes the writer at once, and a
 terminal whose recording is RECORDING_BACKLOG_BYTES behind stops being read until it has caught up
