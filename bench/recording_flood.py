@@ -65,8 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.recording_flood", description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--bytes", type=int, default=40_000_000, help="produced per flood")
+    parser.add_argument("--kinds", default=",".join(KINDS), help=f"comma-separated, of: {', '.join(KINDS)}")
     parser.add_argument("paths", nargs=2, type=Path, metavar="PATH")
     args = parser.parse_args(argv)
+    kinds = {kind: KINDS[kind] for kind in args.kinds.split(",")}
     bench.raise_fd_limit()
     procs, workdir = bench.Processes(), Path(tempfile.mkdtemp(prefix="aict-recflood-"))
     variants = []
@@ -78,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             variants.append((label, server, WireClient(server.url, server.admin_token),
                              server.create_local_workspace()["id"]))
         for round_ in range(args.rounds):
-            for kind, command in KINDS.items():
+            for kind, command in kinds.items():
                 for label, server, client, workspace in variants if round_ % 2 == 0 else reversed(variants):
                     result = flood(server, client, workspace, command.format(n=args.bytes))
                     results.setdefault((label, kind), []).append(result)
@@ -87,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         procs.cleanup()
     print("| output | variant | MB/s (median) | CPU ms per MB (web + host) | stored KiB per MiB of output |")
     print("| --- | --- | --- | --- | --- |")
-    for kind in KINDS:
+    for kind in kinds:
         for label, *_ in variants:
             runs = results[(label, kind)]
             rate = statistics.median(r[0] for r in runs)
