@@ -97,7 +97,7 @@ def test_a_300_mb_flood_leaves_memory_and_storage_bounded_and_keeps_its_start_an
     left_out = int(rest.split(" ", 1)[0])
     tail = rest[rest.index("]\r\n") + 3:]
     assert len(head) + left_out + len(tail) == c.received  # every byte kept, or counted as left out
-    assert head.endswith("y\r\n" * 1000) and tail.startswith("y\r\n" * 1000)
+    assert set(head[-3000:]) == set(tail[:3000]) == set("y\r\n")  # cut inside the flood, rows apart
     assert tail.endswith("flood-over\r\nexit\r\n")  # the end is kept
     assert len(head) + len(tail) <= LIMIT + ROW  # the documented bound on output kept
     assert len(tail) <= TAIL
