@@ -52,8 +52,16 @@ class HostedSessions:
         release_connection()
         self.terminals.request("flush_recording", session=session_id)
 
-    def list_visible(self, user: User, workspace_id: str | None = None, status: str | None = None) -> list[dict]:
-        return list_visible(self.terminals, user, workspace_id, status)
+    def flush_history(self) -> None:
+        """Have the host store the commands it gathered, so that the history read next has them."""
+        release_connection()
+        self.terminals.request("flush_history")
+
+    def list_visible(self, user: User, workspace_id: str | None = None, status: str | None = None,
+                     command: str | None = None) -> list[dict]:
+        if command:
+            self.flush_history()
+        return list_visible(self.terminals, user, workspace_id, status, command)
 
     def as_dict(self, row: TerminalSession) -> dict:
         return session_dict(self.terminals, row)
