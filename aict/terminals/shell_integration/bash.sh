@@ -104,6 +104,8 @@ else
     __aict_nl=$'\n'
     PROMPT_COMMAND="__aict_precmd$__aict_nl${PROMPT_COMMAND:+$PROMPT_COMMAND$__aict_nl}__aict_prompt"
 fi
+# Not exported any more: a bash started inside would run hooks it does not have.
+builtin export -n PROMPT_COMMAND
 if [[ $__aict_mode == norc ]]; then  # sourced from the first prompt's PROMPT_COMMAND: that prompt too
     builtin eval "$__aict_base"
     __aict_prompt
