@@ -18,8 +18,14 @@ def strip_all(chunks, nonce=NONCE):
 
 
 def test_a_chunk_without_an_osc_comes_back_as_the_same_object():
-    chunk = b"x" * 65536
-    assert MarkFilter(NONCE, lambda mark: None).strip(chunk) is chunk
+    marks_filter = MarkFilter(NONCE, lambda mark: None)
+    for chunk in (b"x" * 65536, b"\x1b[1m[INFO]\x1b[0m a[i] ]\r\n" * 2000, b"]" + b"\x1b[0m" * 100):
+        assert marks_filter.strip(chunk) is chunk
+
+
+def test_a_mark_after_brackets_in_the_same_chunk_is_found():
+    out, marks = strip_all([b"[INFO] x[1] " + E + b"]]"])
+    assert out == b"[INFO] x[1] ]]" and len(marks) == 1
 
 
 def test_marks_are_stripped_and_parsed_with_bel_and_st():
