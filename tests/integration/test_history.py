@@ -171,6 +171,15 @@ def test_a_sessions_commands_come_oldest_first_with_their_place_in_the_recording
     assert {s["id"] for s in both} == {session_id, other}
 
 
+def test_no_workspace_may_live_in_the_shell_integration_or_the_homes(server):
+    # Its directory would be handed to the workspace's shell account: the hooks every shell reads,
+    # or other accounts' homes, would be that account's to change.
+    for path in (".shell-integration", ".homes", ".homes/x", str(server.workspace_root / ".shell-integration" / "zsh")):
+        response = server.api("POST", "/api/workspaces", server.admin_token,
+                              json={"name": f"ws-{secrets.token_hex(3)}", "kind": "local", "path": path})
+        assert_error(response, 400, "bad_request")
+
+
 @pytest.fixture(scope="module")
 def login_shell_server(tmp_path_factory):
     """Shells as production starts them: `bash -l` (its ~/.profile reads the ~/.bashrc of /etc/skel)."""
