@@ -6,13 +6,14 @@ sequence is removed from the stream before the ring, a viewer or the recording s
 wrote it; only marks that carry the terminal's own nonce become command events, so a file holding
 forged marks that someone `cat`s records nothing.
 
-Cost on the output path (bench.marks measures it): a chunk without `]` costs one memchr and a look
-at its last byte. CPython's find() of a two-byte needle does not use memchr: it walks a 64 KiB read
-in ~55-150 µs, a tenth of what a flood spends on it at 80 MB/s; memchr for `]` takes ~0.5 µs. Only
-a chunk that holds a `]` is searched for ESC ] (a compiled regex from the first `]` on: 2-3 times
-faster than find()). A mark split across reads is held back until its end
-arrives, at most MAX_HELD bytes; past that it is passed through as it is (a viewer's terminal
-ignores an OSC it does not know).
+Cost on the output path (bench.marks measures it): a chunk without `]`, or without ESC after its
+first `]`, costs one or two memchr and a look at its last byte. CPython's find() of a two-byte
+needle does not use memchr: it walks a 64 KiB read in ~55-150 µs, a tenth of what a flood spends on
+it at 80 MB/s; memchr takes ~0.5 µs. Only output dense in both (coloured logs with brackets) is
+searched for ESC ] with a compiled regex, 2-3 times faster than find().
+
+A mark split across reads is held back until its end arrives, at most MAX_HELD bytes; past that
+it is passed through as it is (a viewer's terminal ignores an OSC it does not know).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 ESC = 0x1B
+JUMPS = 8  # memchr jumps between `]` and ESC before the regex takes over
 MAX_HELD = 64 * 1024  # an unterminated mark longer than this is given up on and passed through
 _OURS = (b"133", b"633")
 _OSC = re.compile(rb"\x1b\]")
@@ -42,6 +44,24 @@ def unescape(field: bytes) -> str:
     """A field as the hooks escape it (backslash as \\\\, `;` and control characters as \\xHH)."""
     raw = _ESCAPED.sub(lambda m: b"\\" if m.group(1) == b"\\" else bytes([int(m.group(2), 16)]), field)
     return raw.decode("utf-8", "replace")
+
+
+def _first_osc(data: bytes, position: int = 0) -> int:
+    """Where the first ESC ] from `position` on is, or -1. Jumps between `]` and ESC with memchr (a chunk without one of
+    them is done at once); output where both are dense (coloured logs) goes to the regex after a few
+    jumps."""
+    for _ in range(JUMPS):
+        bracket = data.find(b"]", position)
+        if bracket < 0:
+            return -1
+        escape = data.find(b"\x1b", bracket - 1 if bracket > position else position)
+        if escape < 0:
+            return -1
+        if data[escape + 1:escape + 2] == b"]":
+            return escape
+        position = escape + 1
+    found = _OSC.search(data, position)
+    return found.start() if found is not None else -1
 
 
 class MarkFilter:
@@ -67,12 +87,12 @@ class MarkFilter:
         if self._held:
             data, self._held = self._held + data, b""
             return self._scan(data, -1)
-        bracket = data.find(b"]")
-        if bracket < 0 or (first := _OSC.search(data, bracket - 1 if bracket else 0)) is None:
+        first = _first_osc(data)
+        if first < 0:
             if not data.endswith(b"\x1b"):
                 return data  # the flood's path: nothing more than this
             return self._scan(data, -1)  # maybe the first byte of a mark
-        return self._scan(data, first.start())
+        return self._scan(data, first)
 
     def finish(self) -> bytes:
         """The stream ended: whatever was held, as it is."""
@@ -83,9 +103,8 @@ class MarkFilter:
         """Strip marks; `start` is where the first OSC begins, or -1 to search for it."""
         out, position, size = [], 0, len(data)
         while True:
-            if start < 0 or start < position:
-                found = _OSC.search(data, position)
-                start = found.start() if found is not None else -1
+            if start < position:
+                start = _first_osc(data, position)
             if start < 0:
                 if data.endswith(b"\x1b") and size - 1 >= position:  # maybe the first byte of an OSC
                     out.append(data[position:size - 1])

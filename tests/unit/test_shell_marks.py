@@ -23,9 +23,10 @@ def test_a_chunk_without_an_osc_comes_back_as_the_same_object():
         assert marks_filter.strip(chunk) is chunk
 
 
-def test_a_mark_after_brackets_in_the_same_chunk_is_found():
-    out, marks = strip_all([b"[INFO] x[1] " + E + b"]]"])
-    assert out == b"[INFO] x[1] ]]" and len(marks) == 1
+def test_a_mark_after_brackets_and_escapes_in_the_same_chunk_is_found():
+    for before in (b"[INFO] x[1] ", b"\x1b[1m[INFO]\x1b[0m a[1]\r\n" * 20, b"]\x1b" * 20, b"\x1b]0;t\x07" * 3):
+        out, marks = strip_all([before + E + b"]]"])
+        assert out == before + b"]]" and len(marks) == 1, before
 
 
 def test_marks_are_stripped_and_parsed_with_bel_and_st():
