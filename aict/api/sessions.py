@@ -21,7 +21,8 @@ def list_sessions():
     status = request.args.get("status")
     if status not in (None, "running", "exited"):
         raise bad_request("'status' must be 'running' or 'exited'.")
-    return _sessions().list_visible(current_user, request.args.get("workspace_id"), status)
+    return _sessions().list_visible(current_user, request.args.get("workspace_id"), status,
+                                    command=request.args.get("command"))
 
 
 @bp.get("/sessions/<session_id>")

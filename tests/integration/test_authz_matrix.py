@@ -81,6 +81,8 @@ HTTP = [
     Http("GET", "/api/sessions/<session_id>", "401 404 200 200 200 200 401 401"),
     Http("DELETE", "/api/sessions/<session_id>", "401 404 403 204 204 204 401 401", fresh=True),
     Http("GET", "/api/sessions/<session_id>/recording", "401 404 200 200 200 200 401 401"),
+    Http("GET", "/api/sessions/<session_id>/commands", "401 404 200 200 200 200 401 401"),
+    Http("GET", "/api/workspaces/<workspace_id>/history", "401 404 200 200 200 200 401 401"),
     # The pages are the same static shells for everyone: their data comes from the API above.
     Http("GET", "/", "200 200 200 200 200 200 200 200"),
     Http("POST", "/", "400 400 400 400 400 400 400 400"),
