@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 
 import gevent
 from flask import Flask
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 # kill(wait=True) answers once the record says the terminal ended: SIGHUP, SIGKILL after the grace.
 KILL_WAIT_SECONDS = KILL_GRACE_SECONDS + 2
 EXIT_BATCH = 100  # ended terminals stored per transaction
+MAX_LISTED = 1000  # sessions in one list (GET /api/sessions pages with `before`)
 
 
 def manager_for(settings: Settings, on_exit) -> TerminalManager:
@@ -140,8 +142,9 @@ class SessionService:
         self.recordings.flush(session_id)
 
     # ---- records --------------------------------------------------------------------------
-    def list_visible(self, user: User, workspace_id: str | None = None, status: str | None = None) -> list[dict]:
-        return list_visible(self.terminals, user, workspace_id, status)
+    def list_visible(self, user: User, workspace_id: str | None = None, status: str | None = None,
+                     **narrower) -> list[dict]:
+        return list_visible(self.terminals, user, workspace_id, status, **narrower)
 
     def as_dict(self, row: TerminalSession) -> dict:
         return session_dict(self.terminals, row)
@@ -226,9 +229,11 @@ class SessionService:
                        "bytes": terminal.ring.end}, commit=False)
 
 
-def list_visible(terminals, user: User, workspace_id: str | None = None, status: str | None = None) -> list[dict]:
+def list_visible(terminals, user: User, workspace_id: str | None = None, status: str | None = None, *,
+                 owner: str | None = None, before: datetime | None = None, limit: int = MAX_LISTED) -> list[dict]:
     """Sessions the user may see, newest first (HTTP and `list-terminals`); `terminals` is the live
-    terminals' manager (the host's, or a web process's mirror of it)."""
+    terminals' manager (the host's, or a web process's mirror of it). `owner` (a username) and
+    `before` (started before, exclusive: the next page after the oldest one listed) narrow it."""
     query = db.select(TerminalSession).order_by(TerminalSession.created_at.desc())
     if workspace_id is not None:
         workspace_for(user, workspace_id)
@@ -237,7 +242,11 @@ def list_visible(terminals, user: User, workspace_id: str | None = None, status:
         query = query.where(TerminalSession.workspace_id.in_([w.id for w in visible_workspaces(user)]))
     if status is not None:
         query = query.where(TerminalSession.status == status)
-    return [session_dict(terminals, s) for s in db.session.execute(query.limit(1000)).scalars()]
+    if owner is not None:
+        query = query.where(TerminalSession.owner_id.in_(db.select(User.id).where(User.username == owner)))
+    if before is not None:
+        query = query.where(TerminalSession.created_at < before)
+    return [session_dict(terminals, s) for s in db.session.execute(query.limit(limit)).scalars()]
 
 
 def session_dict(terminals, row: TerminalSession) -> dict:
