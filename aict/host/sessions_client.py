@@ -52,8 +52,9 @@ class HostedSessions:
         release_connection()
         self.terminals.request("flush_recording", session=session_id)
 
-    def list_visible(self, user: User, workspace_id: str | None = None, status: str | None = None) -> list[dict]:
-        return list_visible(self.terminals, user, workspace_id, status)
+    def list_visible(self, user: User, workspace_id: str | None = None, status: str | None = None,
+                     **narrower) -> list[dict]:
+        return list_visible(self.terminals, user, workspace_id, status, **narrower)
 
     def as_dict(self, row: TerminalSession) -> dict:
         return session_dict(self.terminals, row)

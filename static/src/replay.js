@@ -50,7 +50,7 @@ function showFacts(session, workspace) {
   $("#session-facts").replaceChildren(...facts.flatMap(([name, value]) => [
     el("div", { class: "fact" }, el("dt", {}, name), el("dd", { dataset: { fact: name.toLowerCase() } }, value)),
   ]));
-  $("#replay-title").replaceChildren(controlSafe(session.name || "Terminal session"),
+  $("#replay-title").replaceChildren(...controlSafe(session.name || "Terminal session"),
     el("span", { class: session.status === "running" ? "status-dot running" : "status-dot" }, session.status === "running" ? "Running" : "Ended"));
   document.title = `${session.name || "Terminal"} · replay · aict`;
 }
