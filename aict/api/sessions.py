@@ -8,7 +8,6 @@ from aict.errors import bad_request
 from aict.recordings.recorder import recording_lines
 from aict.services.access import session_for
 from aict.services.sessions import MAX_LISTED
-from aict.validation import time_arg
 
 bp = Blueprint("sessions", __name__)
 
@@ -26,7 +25,7 @@ def list_sessions():
         raise bad_request("'status' must be 'running' or 'exited'.")
     limit = _limit(args.get("limit"))
     return _sessions().list_visible(current_user, args.get("workspace_id"), status, owner=args.get("user") or None,
-                                    before=time_arg(args, "before"), limit=limit)
+                                    after=args.get("after") or None, limit=limit)
 
 
 def _limit(raw: str | None) -> int:

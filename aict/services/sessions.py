@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime
 
 import gevent
 from flask import Flask
@@ -15,7 +14,7 @@ from gevent.queue import Queue
 from aict.audit.events import record
 from aict.config import Settings
 from aict.db_pool import release_connection
-from aict.errors import AppError
+from aict.errors import AppError, bad_request
 from aict.extensions import db
 from aict.models import TerminalSession, User, Workspace
 from aict.models.base import new_id, utcnow
@@ -30,7 +29,7 @@ log = logging.getLogger(__name__)
 # kill(wait=True) answers once the record says the terminal ended: SIGHUP, SIGKILL after the grace.
 KILL_WAIT_SECONDS = KILL_GRACE_SECONDS + 2
 EXIT_BATCH = 100  # ended terminals stored per transaction
-MAX_LISTED = 1000  # sessions in one list (GET /api/sessions pages with `before`)
+MAX_LISTED = 1000  # sessions in one list (GET /api/sessions pages with `after`)
 
 
 def manager_for(settings: Settings, on_exit) -> TerminalManager:
@@ -230,11 +229,11 @@ class SessionService:
 
 
 def list_visible(terminals, user: User, workspace_id: str | None = None, status: str | None = None, *,
-                 owner: str | None = None, before: datetime | None = None, limit: int = MAX_LISTED) -> list[dict]:
+                 owner: str | None = None, after: str | None = None, limit: int = MAX_LISTED) -> list[dict]:
     """Sessions the user may see, newest first (HTTP and `list-terminals`); `terminals` is the live
-    terminals' manager (the host's, or a web process's mirror of it). `owner` (a username) and
-    `before` (started before, exclusive: the next page after the oldest one listed) narrow it."""
-    query = db.select(TerminalSession).order_by(TerminalSession.created_at.desc())
+    terminals' manager (the host's, or a web process's mirror of it). `owner` (a username) narrows
+    it; `after` (a session's id) lists those that come after that one: the next page."""
+    query = db.select(TerminalSession).order_by(TerminalSession.created_at.desc(), TerminalSession.id.desc())
     if workspace_id is not None:
         workspace_for(user, workspace_id)
         query = query.where(TerminalSession.workspace_id == workspace_id)
@@ -244,8 +243,13 @@ def list_visible(terminals, user: User, workspace_id: str | None = None, status:
         query = query.where(TerminalSession.status == status)
     if owner is not None:
         query = query.where(TerminalSession.owner_id.in_(db.select(User.id).where(User.username == owner)))
-    if before is not None:
-        query = query.where(TerminalSession.created_at < before)
+    if after is not None:
+        anchor = db.session.get(TerminalSession, after)
+        if anchor is None:
+            raise bad_request("'after' must be the id of a session of the previous page.")
+        query = query.where(db.or_(TerminalSession.created_at < anchor.created_at,
+                                   db.and_(TerminalSession.created_at == anchor.created_at,
+                                           TerminalSession.id < anchor.id)))
     return [session_dict(terminals, s) for s in db.session.execute(query.limit(limit)).scalars()]
 
 

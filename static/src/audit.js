@@ -11,7 +11,8 @@ import { AuditFilters, queryOf } from "./audit/filters.js";
 import { renderEvents } from "./audit/table.js";
 import { VerifyBox } from "./audit/verify.js";
 
-const PAGE_SIZE = 100;
+// Events a page: 100, or what the address asks for (?limit=, at most the API's 1000).
+const PAGE_SIZE = Math.max(1, Math.min(1000, Math.floor(Number(new URLSearchParams(location.search).get("limit"))) || 100));
 const message = $("#audit-message");
 const form = $("#audit-filters");
 const rows = $("#event-rows");
@@ -24,7 +25,7 @@ const pages = { earlier: [], cursor: null, next: null, requests: 0 };
 async function load() {
   const request = ++pages.requests;
   const wanted = filters.read();
-  filters.toAddress(wanted);
+  filters.toAddress(PAGE_SIZE === 100 ? wanted : { ...wanted, limit: PAGE_SIZE });
   $("#page-older").disabled = $("#page-newer").disabled = true;
   try {
     const answer = await api("GET", "/api/audit?" + queryOf(wanted, { cursor: pages.cursor, limit: PAGE_SIZE }));

@@ -15,7 +15,7 @@ const message = $("#sessions-message");
 const form = $("#session-filters");
 const rows = $("#session-rows");
 const workspaces = new Map();
-const state = { before: null, shown: 0, requests: 0, commandSearch: null };
+const state = { after: null, shown: 0, requests: 0, commandSearch: null };
 
 /**
  * Whether this server filters sessions by command. One that does not know `command` ignores it and
@@ -58,10 +58,10 @@ async function load({ more = false } = {}) {
   const request = ++state.requests;
   const wanted = filters();
   $("#command-note").textContent = "";
-  if (!more) state.before = null;
+  if (!more) state.after = null;
   const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
   for (const name of ["user", "workspace_id", "status"]) if (wanted[name]) query.set(name, wanted[name]);
-  if (state.before) query.set("before", state.before);
+  if (state.after) query.set("after", state.after);
   try {
     if (wanted.command) {
       if (await commandSearchWorks()) {
@@ -84,7 +84,7 @@ async function load({ more = false } = {}) {
     if (!state.shown) {
       rows.append(el("tr", {}, el("td", { colspan: 8, class: "muted" }, "No session matches these filters.")));
     }
-    state.before = sessions.length ? sessions[sessions.length - 1].created_at : state.before;
+    state.after = sessions.length ? sessions[sessions.length - 1].id : state.after;
     $("#sessions-more").hidden = sessions.length < PAGE_SIZE;
     $("#sessions-info").textContent = state.shown ? `${state.shown} sessions, newest first` : "";
   } catch (err) {
