@@ -30,7 +30,7 @@ const commands = new CommandList({
 });
 
 async function jumpTo(index) {
-  if (state.live) showRecording();
+  if (state.live) await showRecording(); // from watching live back to the recording, then there
   if (!state.player) return;
   await state.player.seek({ marker: index });
   commands.reached(index);
@@ -90,7 +90,7 @@ function showRecording() {
   playerBox.hidden = false;
   $("#show-recording").hidden = true;
   $("#watch-live").hidden = state.session.status !== "running";
-  loadPlayer().catch((err) => showMessage(message, err.message));
+  return loadPlayer().catch((err) => showMessage(message, err.message));
 }
 
 function watchLive() {

@@ -5,6 +5,7 @@
 import { api } from "../lib/api.js";
 import { el } from "../lib/dom.js";
 import { controlSafe } from "../lib/escape.js";
+import { timedCommands } from "./recording.js";
 
 /** 75.2 s into the recording as 1:15, 3725 s as 1:02:05. */
 export function clock(seconds) {
@@ -40,7 +41,7 @@ export class CommandList {
    * @param {HTMLOListElement} opts.list
    * @param {HTMLInputElement} opts.filter
    * @param {HTMLElement} opts.note
-   * @param {(index: number, command: object) => void} opts.onChoose  marker index (oldest first)
+   * @param {(index: number, command: object) => void} opts.onChoose  the command's marker index
    */
   constructor({ list, filter, note, onChoose }) {
     Object.assign(this, { list, filter, note, onChoose });
@@ -61,28 +62,38 @@ export class CommandList {
       this.say("This server does not record commands, so there is nothing to jump to: play or seek the recording.");
       return;
     }
-    this.commands = [...commands].sort((a, b) => a.time - b.time);
-    this.items = this.commands.map((command, index) => this.item(command, index));
+    this.commands = commands; // oldest first, as the server lists them
+    const markers = new Map(timedCommands(commands).map((command, index) => [command, index]));
+    this.items = this.commands.map((command) => this.item(command, markers.get(command)));
     this.list.replaceChildren(...this.items);
     this.filter.hidden = !this.commands.length;
     this.applyFilter();
   }
 
-  item(command, index) {
+  /** A command's line in the list; `marker` is its marker's index (undefined: it has no place to jump to). */
+  item(command, marker) {
     const failed = Number.isInteger(command.exit_code) && command.exit_code !== 0;
     const facts = [
       Number.isInteger(command.exit_code) ? el("span", { class: failed ? "exit failed" : "exit" }, `exit ${command.exit_code}`) : null,
       command.cwd ? el("span", { class: "cwd", title: "working directory" }, controlSafe(command.cwd)) : null,
       command.capture ? el("span", { title: CAPTURE[command.capture] || command.capture }, controlSafe(command.capture)) : null,
+      command.truncated ? el("span", { title: "The line was longer than the server keeps" }, "cut short") : null,
     ].filter(Boolean);
+    const placed = marker !== undefined;
     const button = el(
       "button",
-      { type: "button", class: "command-jump", onclick: () => this.onChoose(index, command), title: `Jump to ${clock(command.time)}` },
-      el("span", { class: "command-time mono" }, clock(command.time)),
+      {
+        type: "button",
+        class: "command-jump",
+        disabled: !placed,
+        onclick: () => this.onChoose(marker, command),
+        title: placed ? `Jump to ${clock(command.time)}` : "Its place in the recording is not known",
+      },
+      el("span", { class: "command-time mono" }, placed ? clock(command.time) : "–"),
       el("span", { class: "command-line mono" }, controlSafe(command.command)),
       facts.length ? el("span", { class: "command-facts muted small" }, facts.flatMap((f, i) => (i ? [" · ", f] : [f]))) : null,
     );
-    return el("li", { dataset: { index: String(index) } }, button);
+    return el("li", { dataset: placed ? { marker: String(marker) } : {} }, button);
   }
 
   applyFilter() {
@@ -100,6 +111,6 @@ export class CommandList {
 
   /** The player passed marker `index`: highlight its command. */
   reached(index) {
-    this.items.forEach((item, i) => item.classList.toggle("current", i === index));
+    for (const item of this.items) item.classList.toggle("current", item.dataset.marker === String(index));
   }
 }

@@ -9,6 +9,14 @@ import { escapeControls } from "../lib/escape.js";
 const EVENT_START = /^\[\s*(-?[0-9.eE+-]+)\s*,\s*"([a-z])"/;
 const LABEL_MAX = 80;
 
+/**
+ * The commands that have a place in the recording (`time`, seconds into it; a command the server
+ * could not place has none), in the order of their markers: the player's marker i is the i-th.
+ */
+export function timedCommands(commands) {
+  return commands.filter((c) => Number.isFinite(c.time)).sort((a, b) => a.time - b.time);
+}
+
 /** The recording's text as the server has it (while a terminal runs: what is written so far). */
 export async function fetchRecording(sessionId) {
   const response = await fetchWithToken(`/api/sessions/${encodeURIComponent(sessionId)}/recording`);
@@ -18,18 +26,18 @@ export async function fetchRecording(sessionId) {
 function markerLine(command) {
   let label = escapeControls(command.command);
   if (label.length > LABEL_MAX) label = label.slice(0, LABEL_MAX - 1) + "…";
-  return JSON.stringify([Math.max(0, Number(command.time) || 0), "m", label]);
+  return JSON.stringify([Math.max(0, command.time), "m", label]);
 }
 
 /**
- * The recording with one marker per command (oldest first, each with `time`: seconds into the
- * recording) and none of its own, and how many output events it holds.
+ * The recording with one marker per timed command (timedCommands) and none of its own, and how
+ * many output events it holds.
  */
 export function withMarkers(cast, commands) {
   const lines = cast.split("\n").filter((line) => line.trim());
   if (!lines.length) throw new Error("The recording is empty.");
   const [header, ...events] = lines;
-  const markers = [...commands].sort((a, b) => a.time - b.time);
+  const markers = timedCommands(commands);
   const out = [header];
   let next = 0;
   let output = 0;
