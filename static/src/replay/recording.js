@@ -41,14 +41,21 @@ export function withMarkers(cast, commands) {
   const out = [header];
   let next = 0;
   let output = 0;
+  let lastTime = 0;
   for (const line of events) {
     const match = EVENT_START.exec(line);
     if (match && match[2] === "m") continue; // this page's markers only: their order is the list's
-    const time = match ? Number(match[1]) : 0;
+    const time = match ? Number(match[1]) : lastTime;
+    lastTime = Math.max(lastTime, time);
     while (next < markers.length && Number(markers[next].time) <= time) out.push(markerLine(markers[next++]));
     if (match && match[2] === "o") output += 1;
     out.push(line);
   }
   while (next < markers.length) out.push(markerLine(markers[next++]));
+  // The player shows only markers before the recording's end: one at the very end (the `exit` that
+  // ended the terminal) gets an empty output event just after it.
+  if (markers.length && markers[markers.length - 1].time >= lastTime) {
+    out.push(JSON.stringify([markers[markers.length - 1].time + 0.01, "o", ""]));
+  }
   return { text: out.join("\n") + "\n", outputEvents: output };
 }
