@@ -69,10 +69,10 @@ class HostedSessions:
             log.info("reading the history without the host's last commands: %s", error.message)
 
     def list_visible(self, user: User, workspace_id: str | None = None, status: str | None = None,
-                     command: str | None = None) -> list[dict]:
+                     command: str | None = None, **narrower) -> list[dict]:
         if command:
             self.flush_history()
-        return list_visible(self.terminals, user, workspace_id, status, command)
+        return list_visible(self.terminals, user, workspace_id, status, command, **narrower)
 
     def as_dict(self, row: TerminalSession) -> dict:
         return session_dict(self.terminals, row)

@@ -14,7 +14,7 @@ from gevent.queue import Queue
 from aict.audit.events import record
 from aict.config import Settings
 from aict.db_pool import release_connection
-from aict.errors import AppError
+from aict.errors import AppError, bad_request
 from aict.extensions import db
 from aict.models import TerminalSession, User, Workspace
 from aict.models.base import new_id, utcnow
@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 # kill(wait=True) answers once the record says the terminal ended: SIGHUP, SIGKILL after the grace.
 KILL_WAIT_SECONDS = KILL_GRACE_SECONDS + 2
 EXIT_BATCH = 100  # ended terminals stored per transaction
+MAX_LISTED = 1000  # sessions in one list (GET /api/sessions pages with `after`)
 
 
 def manager_for(settings: Settings, on_exit) -> TerminalManager:
@@ -164,8 +165,8 @@ class SessionService:
 
     # ---- records --------------------------------------------------------------------------
     def list_visible(self, user: User, workspace_id: str | None = None, status: str | None = None,
-                     command: str | None = None) -> list[dict]:
-        return list_visible(self.terminals, user, workspace_id, status, command)
+                     command: str | None = None, **narrower) -> list[dict]:
+        return list_visible(self.terminals, user, workspace_id, status, command, **narrower)
 
     def as_dict(self, row: TerminalSession) -> dict:
         return session_dict(self.terminals, row)
@@ -252,11 +253,13 @@ class SessionService:
 
 
 def list_visible(terminals, user: User, workspace_id: str | None = None, status: str | None = None,
-                 command: str | None = None) -> list[dict]:
+                 command: str | None = None, *, owner: str | None = None, after: str | None = None,
+                 limit: int = MAX_LISTED) -> list[dict]:
     """Sessions the user may see, newest first (HTTP and `list-terminals`); `terminals` is the live
     terminals' manager (the host's, or a web process's mirror of it). With `command`, only those
-    that ran a command containing it (any case)."""
-    query = db.select(TerminalSession).order_by(TerminalSession.created_at.desc())
+    that ran a command containing it (any case); `owner` (a username) narrows it too; `after` (a
+    session's id) lists those that come after that one: the next page."""
+    query = db.select(TerminalSession).order_by(TerminalSession.created_at.desc(), TerminalSession.id.desc())
     if workspace_id is not None:
         workspace_for(user, workspace_id)
         query = query.where(TerminalSession.workspace_id == workspace_id)
@@ -266,7 +269,16 @@ def list_visible(terminals, user: User, workspace_id: str | None = None, status:
         query = query.where(TerminalSession.status == status)
     if command:
         query = query.where(TerminalSession.id.in_(sessions_running(command)))
-    return [session_dict(terminals, s) for s in db.session.execute(query.limit(1000)).scalars()]
+    if owner is not None:
+        query = query.where(TerminalSession.owner_id.in_(db.select(User.id).where(User.username == owner)))
+    if after is not None:
+        anchor = db.session.get(TerminalSession, after)
+        if anchor is None:
+            raise bad_request("'after' must be the id of a session of the previous page.")
+        query = query.where(db.or_(TerminalSession.created_at < anchor.created_at,
+                                   db.and_(TerminalSession.created_at == anchor.created_at,
+                                           TerminalSession.id < anchor.id)))
+    return [session_dict(terminals, s) for s in db.session.execute(query.limit(limit)).scalars()]
 
 
 def session_dict(terminals, row: TerminalSession) -> dict:
