@@ -42,14 +42,18 @@ def _assert(condition, detail=None) -> None:
     assert condition, detail
 
 
-def _ended_session(server, token: str, workspace_id: str, lines: list[str], expect: str) -> str:
-    """A terminal that ran `lines` and ended; returns its id once its record says it ended."""
+def _ended_session(server, token: str, workspace_id: str, lines: list[str], expect: str | list[str]) -> str:
+    """A terminal that ran `lines` and ended; returns its id once its record says it ended. With a
+    list of `expect`, each line is typed once the one before has printed its own."""
     client = server.socket(token)
     try:
         session_id = client.create(workspace_id)
-        for line in lines:
+        for line, printed in zip(lines, expect if isinstance(expect, list) else [None] * len(lines), strict=True):
             client.send(session_id, line + "\n")
-        client.wait_for(session_id, expect)
+            if printed:
+                client.wait_for(session_id, printed, timeout=20)
+        if not isinstance(expect, list):
+            client.wait_for(session_id, expect)
         client.send(session_id, "exit\n")
         client.wait_exit(session_id)
     finally:
@@ -281,3 +285,77 @@ def test_an_admin_watches_a_running_terminal_read_only(page, server, shots):
         assert "sneaked" not in operator.text(session_id)
     finally:
         operator.close()
+
+
+# ---- commands: markers, the list beside the player, search ----------------------------------------
+
+def _commands(server, session_id: str, count: int) -> list[dict]:
+    """The session's commands once `count` of them are stored with their place in the recording."""
+    found: list[dict] = []
+
+    def stored() -> None:
+        found[:] = server.api("GET", f"/api/sessions/{session_id}/commands", server.admin_token).json()
+        assert len(found) >= count and all(isinstance(c.get("time"), float) for c in found), found
+    poll(stored, timeout=15)
+    return found
+
+
+def test_a_reviewer_jumps_to_where_they_ran_sudo(page, server, shots):
+    workspace = server.create_local_workspace()
+    # A pause longer than the player's idle limit before the sudo: the marker must move with the
+    # shortened time (6 s play as 3), or the jump lands seconds late, past the commands after it.
+    session_id = _ended_session(server, server.admin_token, workspace["id"], [
+        "echo first-$((6*7))", "sleep 6; echo slept-$((6*7))",
+        "sudo -n true 2>/dev/null; echo after-sudo-$((6*7)); (exit 3)", "echo last-$((6*7))",
+    ], ["first-42", "slept-42", "after-sudo-42", "last-42"])
+    commands = _commands(server, session_id, 4)
+    login_with_tokens(page, server)
+    page.goto(f"{server.url}/sessions/{session_id}/replay")
+    items = page.locator("#command-list li")
+    poll(lambda: _assert(items.count() >= 4, items.count()))
+    listed = _column(page, "#command-list .command-line")
+    assert listed[:4] == [c["command"] for c in commands[:4]]
+    page.locator("#player .ap-player").wait_for()
+    markers = "() => document.querySelectorAll('#player .ap-marker-container').length"
+    poll(lambda: _assert(page.evaluate(markers) == len(commands) == items.count(), page.evaluate(markers)))
+
+    sudo = page.locator("#command-list li", has_text="sudo -n true")
+    assert sudo.locator(".exit.failed").text_content() == "exit 3"  # it failed, and says so
+    sudo.locator("button").click()
+
+    def at_the_sudo():
+        shown = page.inner_text("#player")
+        # A quick command's output comes in the same read as the command's start, so it shows too;
+        # the next command has not run yet.
+        assert "slept-42" in shown and "sudo -n true" in shown, shown
+        assert "last-42" not in shown, shown
+    poll(at_the_sudo)
+    at = page.evaluate("() => window.aictPlayer.getCurrentTime()")
+    assert 2.5 < at < 4, at  # 6.1 s into the terminal's life, with the 6 s pause played as 3
+    assert "current" in (sudo.get_attribute("class") or "")
+    page.screenshot(path=str(shots / "replay-jump-to-sudo.png"))
+
+    page.fill("#command-filter", "SUDO")  # the list narrows, any case
+    poll(lambda: _assert(_column(page, "#command-list li:not([hidden]) .command-line")
+                         == ["sudo -n true 2>/dev/null; echo after-sudo-$((6*7)); (exit 3)"]))
+
+
+def test_an_admin_finds_the_sessions_that_ran_a_command(page, server, shots):
+    workspace = server.create_local_workspace()
+    tag = secrets.token_hex(4)
+    ran = _ended_session(server, server.admin_token, workspace["id"], [f"echo needle-{tag}-$((6*7))"],
+                         f"needle-{tag}-42")
+    other = _ended_session(server, server.admin_token, workspace["id"], [f"echo hay-{tag}-$((6*7))"], f"hay-{tag}-42")
+    _commands(server, ran, 1)
+    _commands(server, other, 1)
+    login_with_tokens(page, server)
+    page.goto(server.url + "/sessions")
+    page.locator(f"#session-rows tr[data-id='{other}']").wait_for()
+    page.fill("#filter-command", f"NEEDLE-{tag}")
+    page.click("#session-filters button[type=submit]")
+    poll(lambda: _assert(_ids(page, "#session-rows tr") == [ran]))
+    assert page.text_content("#command-note") == ""  # the server searched: no "not available"
+    page.screenshot(path=str(shots / "sessions-by-command.png"), full_page=True)
+    page.fill("#filter-command", f"nowhere-{tag}")
+    page.click("#session-filters button[type=submit]")
+    poll(lambda: _assert("No session matches" in page.text_content("#session-rows")))
