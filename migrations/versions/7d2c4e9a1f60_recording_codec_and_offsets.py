@@ -1,7 +1,7 @@
 """recording_chunks codec and output_offset: compressed rows, and where a flood's recording left output out
 
 Revision ID: 7d2c4e9a1f60
-Revises: 5c0e7a1d2b94
+Revises: 7d2c9e4b1a60
 Create Date: 2026-12-06 23:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7d2c4e9a1f60'
-down_revision = '5c0e7a1d2b94'
+down_revision = '7d2c9e4b1a60'
 branch_labels = None
 depends_on = None
 
