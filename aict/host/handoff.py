@@ -75,10 +75,7 @@ def _snapshot(host: HostService, terminal: LiveTerminal) -> dict:
     owner_id, workspace_id = host.terminals.placement_of(terminal.id)
     os.set_inheritable(backend.fd, True)
     recorder = host.sessions.recordings.recorders.get(terminal.id)
-    recording = None
-    if recorder is not None:
-        pending = [base64.b64encode(bytes(row)).decode() for row in recorder.pending_rows()]
-        recording = {**recorder.handover(), "pending": pending}
+    recording = recorder.handover() if recorder is not None else None
     ring = terminal.ring
     return {"id": terminal.id, "owner": owner_id, "workspace": workspace_id, "cols": terminal.cols,
             "rows": terminal.rows, "fd": backend.fd, "pid": backend.proc.pid, "argv": backend.argv,
@@ -108,11 +105,7 @@ def resume(host: HostService, path: Path) -> list[str]:
         terminal.ring.restore(entry["ringStart"], base64.b64decode(entry["ring"]))
         recording = entry.get("recording")
         if recording is not None:
-            recorder = sessions.recordings.attach(terminal, resumed=recording)
-            for row in recording["pending"]:
-                data = bytearray(base64.b64decode(row))
-                recorder._rows.append(data)
-                recorder.pending_bytes += len(data)
+            sessions.recordings.attach(terminal, resumed=recording)
         history = entry.get("history")
         if history is not None:  # its shell's nonce, a mark half read, the command under way
             sessions.history.attach(terminal, username=history["username"], workspace_id=entry["workspace"],

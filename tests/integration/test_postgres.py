@@ -82,6 +82,10 @@ def test_migrations_login_workspace_and_terminal_on_postgresql(pg_server):
     recording = server.api("GET", f"/api/sessions/{session_id}/recording", tokens["access_token"])
     assert recording.status_code == 200 and '"version": 2' in recording.text.splitlines()[0]
     assert "exit 5" in recording.text  # the typed command was echoed, recorded and stored in PostgreSQL
+    assert _pg_rows(f"SELECT DISTINCT codec FROM recording_chunks WHERE session_id = '{session_id}'") == [("zstd",)]
+    purged = server.flask("aict", "purge-recordings", "--older-than", "0")  # every ended terminal's, in batches
+    assert "Purged" in purged.stdout and _pg_rows(
+        f"SELECT count(*) FROM recording_chunks WHERE session_id = '{session_id}'") == [(0,)]
 
     assert server.api("POST", "/api/auth/logout", tokens["access_token"]).status_code == 204
     assert server.api("GET", "/api/me", tokens["access_token"]).status_code == 401
