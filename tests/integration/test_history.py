@@ -207,3 +207,38 @@ def test_a_login_shell_records_commands_and_keeps_writing_its_history_file(login
         assert b"AICT-VARS-0" in bytes(c.streams[session_id])
     finally:
         c.close()
+
+
+@pytest.fixture(scope="module")
+def zsh_server(tmp_path_factory):
+    """Shells are zsh (make test installs Debian's zsh when it is missing), started as the server starts
+    bash: interactive, under the suite's own shell account."""
+    from tests.server import RunningServer
+
+    running = RunningServer(tmp_path_factory.mktemp("aict-zsh"), {"AICT_SHELL": "/usr/bin/zsh",
+                                                                  "AICT_SHELL_ARGS": "[]"}).start()
+    yield running
+    running.stop()
+
+
+def test_a_zsh_records_commands_with_exit_codes_and_its_marks_reach_nobody(zsh_server):
+    server = zsh_server
+    workspace = server.create_local_workspace()
+    c = server.socket()
+    try:
+        session_id = c.create(workspace["id"])
+        tag = secrets.token_hex(4)
+        run(c, session_id, "echo SHELL-IS-$ZSH_NAME", f"echo ok-{tag}", f"false && : fails-{tag}",
+            f"cd /tmp && (exit 7) && : seven-{tag}", f"pwd && : where-{tag}")  # no comments: zsh reads # as a word
+        c.wait_for(session_id, "SHELL-IS-zsh")
+        ok = recorded(server, workspace["id"], f"echo ok-{tag}")
+        assert (ok["exit_code"], ok["cwd"], ok["capture"]) == (0, workspace["path"], "shell")
+        assert recorded(server, workspace["id"], f"false && : fails-{tag}")["exit_code"] == 1
+        assert recorded(server, workspace["id"], f"cd /tmp && (exit 7) && : seven-{tag}")["exit_code"] == 7
+        assert recorded(server, workspace["id"], f"pwd && : where-{tag}")["cwd"] == "/tmp"
+        assert not any(mark in bytes(c.streams[session_id]) for mark in MARKS)
+        recording = server.api("GET", f"/api/sessions/{session_id}/recording", server.admin_token)
+        assert recording.status_code == 200 and f"ok-{tag}" in recording.text
+        assert not any(mark.decode() in recording.text for mark in MARKS)
+    finally:
+        c.close()
