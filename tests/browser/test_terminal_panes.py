@@ -274,3 +274,29 @@ def test_the_switcher_goes_to_another_workspace(page, server, workspace):
     page.wait_for_url(f"**/workspaces/{other['id']}")
     wait_until(page, "window.aictTest && window.aictTest.sessionId")
     assert page.locator("#ws-name").inner_text() == other["name"]
+
+
+def test_the_help_lists_the_shortcuts_and_a_chord_reaches_no_program(page, server, workspace):
+    login_with_tokens(page, server)
+    open_terminal(page, server, workspace["id"])
+    pane = panes(page)[0]
+    page.locator("#help-open").click()
+    dialog = page.locator("#help-dialog")
+    assert dialog.is_visible()
+    keys = dialog.locator("kbd").all_inner_texts()
+    assert {"Ctrl+Shift+E", "Ctrl+Shift+F", "Ctrl+Shift+K", "Ctrl+Shift+Enter"} <= set(keys), keys
+    shoot(page, "help")
+    page.keyboard.press("Control+Shift+E")  # the help owns the keys while it is open
+    assert len(panes(page)) == 1
+    dialog.get_by_role("button", name="Close").click()
+
+    # A chord the page takes never reaches the shell; the same key without Shift does.
+    type_in(page, pane["id"], "cat -v")
+    page.keyboard.press("Control+Shift+F")
+    page.keyboard.press("Escape")
+    page.locator(f".pane[data-pane-id='{pane['id']}'] .xterm-screen").click()
+    page.keyboard.press("Control+E")
+    page.keyboard.press("Enter")
+    poll(lambda: _assert_true("^E" in pane_rows(page, pane["id"])))
+    page.keyboard.press("Control+C")
+    assert "^F" not in pane_rows(page, pane["id"])

@@ -83,6 +83,13 @@ def test_settings_apply_to_every_pane_at_once_and_follow_the_user_to_another_bro
         other.goto(server.url + "/")
         poll(lambda: _assert_true(other.evaluate("document.documentElement.dataset.theme") == "light"))
         shoot(other, "light-theme-workspaces")
+        other.goto(server.url + "/account")  # where the settings are offered too
+        summary = other.locator("#settings-summary")
+        poll(lambda: _assert_true("Light theme" in summary.inner_text()))
+        assert "Liberation Mono 20 px" in summary.inner_text() and "12000 lines" in summary.inner_text()
+        other.locator("#settings-open").click()
+        assert other.locator("#settings-dialog select[name=theme]").input_value() == "light"
+        shoot(other, "account-settings")
     finally:
         context.close()
 
