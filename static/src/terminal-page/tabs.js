@@ -30,6 +30,8 @@ export class TabBar {
   render(tabs) {
     const closable = tabs.length > 1;
     this.box.replaceChildren(...tabs.map((tab, index) => this.item(tab, index, closable)));
+    // A row of tabs wider than the screen scrolls: the active one stays in sight.
+    this.box.querySelector(".tab-item.active")?.scrollIntoView({ block: "nearest", inline: "nearest" });
   }
 
   item(tab, index, closable) {
