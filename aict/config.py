@@ -83,6 +83,7 @@ class Settings:
     IDLE_TIMEOUT_SECONDS: int = 24 * 3600  # a detached session is ended after this
     EXITED_RETENTION_SECONDS: int = 1800  # an exited session's ring stays attachable this long
     MAX_SESSIONS_PER_USER: int = 50
+    PROCESS_SAMPLE_SECONDS: float = 1.0  # how often terminals someone looks at are sampled (terminal-process); 0: never
     RECORDING_MAX_BYTES: int = 64 * MiB  # output recorded per session; beyond it the recording stops
     RECORDING_BACKLOG_BYTES: int = 512 * 1024  # recorded, not yet stored: past it the terminal waits
     SSH_CONNECT_TIMEOUT: int = 10
