@@ -93,9 +93,9 @@ def create_terminal(connection: Connection, payload: dict) -> dict:
     # Its first output (the prompt) must not reach the page before this answer, which names the
     # session: held until the answer is queued (the greenlet spawned runs once this handler is done).
     viewer = HeldViewer(request.sid, connection.user_id, connection.attached, connection.username)
-    _attach(connection, session, level, 0, viewer)
+    attached = _attach(connection, session, level, 0, viewer)
     gevent.spawn(viewer.release)
-    return {"sessionId": session.id, "cols": cols, "rows": rows}
+    return {"sessionId": session.id, "cols": cols, "rows": rows, "viewerId": attached["viewerId"]}
 
 
 @socket_event(protocol.ATTACH_TERMINAL)

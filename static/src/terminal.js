@@ -19,6 +19,7 @@ import { Sidebar } from "./terminal-page/sidebar.js";
 import { followTabLifecycle } from "./terminal-page/tab-lifecycle.js";
 import { installTestHooks } from "./terminal-page/test-hooks.js";
 import { TerminalOpener } from "./terminal-page/terminal-opener.js";
+import { installActivity } from "./terminal-page/activity.js";
 import { createTerminalView } from "./terminal-page/terminal-view.js";
 
 /** The workspace of the page's address (/workspaces/<id>, or /sessions/<id> of one of its terminals). */
@@ -63,7 +64,13 @@ async function start(banners) {
   const status = new ConnectionStatus();
   const sidebar = new Sidebar();
   // The parts below refer to each other; all are wired before this task ends, so before any event.
-  const socket = connect({ onStatus: (state, reason) => status.show(state, reason), onConnect: () => opener.connected() });
+  const socket = connect({
+    onStatus: (state, reason) => status.show(state, reason),
+    onConnect: () => {
+      opener.connected();
+      activity.connected();
+    },
+  });
   const session = new TerminalSession({
     term,
     socket,
@@ -74,6 +81,7 @@ async function start(banners) {
         opener.remember(id);
         banners.hideLossUnlessFor(id);
         list.render();
+        activity.shown();
       },
       onLoss: (bytes) => banners.showLoss(session.sessionId, bytes),
       onAccess: (access) => banners.showViewer(access === "viewer"),
@@ -89,6 +97,7 @@ async function start(banners) {
     shownId: () => session.sessionId,
     onOpen: (listed) => opener.choose(listed),
     mayEnd: workspace.access !== "viewer",
+    detail: (id) => activity.listLine(id),
   });
   const opener = new TerminalOpener({
     workspace,
@@ -97,6 +106,14 @@ async function start(banners) {
     banners,
     sidebar,
     runningSessions: () => list.load(),
+  });
+  const activity = installActivity({
+    socket,
+    workspace,
+    session,
+    labelOf: (id) => list.labelOf(id),
+    show: (id, { again = false } = {}) => (again ? opener.switchTo(id) : opener.choose({ id })),
+    say: (text) => banners.say(text),
   });
   fit.fit();
   fit.follow();
@@ -109,6 +126,7 @@ async function start(banners) {
     // A token that ran out or a login that ended: the connection deals with it (reconnects with a
     // fresh token, or goes to the login page); nothing for the user to read.
     if (err && (err.code === "token_expired" || err.code === "token_revoked")) return;
+    if (err && err.code === "detached") return; // its banner says it (terminal-page/viewers.js)
     if (err && err.code === "forbidden" && err.sessionId) { // removed from the workspace's members
       status.show("revoked");
       list.revoked();

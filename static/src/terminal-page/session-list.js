@@ -16,8 +16,10 @@ export class SessionList {
    * @param {() => string|null} opts.shownId  the terminal the page shows
    * @param {(session: object) => void} opts.onOpen  the user chose a terminal of the list
    * @param {boolean} [opts.mayEnd]  the caller may end terminals (operators, owners, admins; not viewers)
+   * @param {(sessionId: string) => Node|null} [opts.detail]  a line more for an entry (what it runs)
    */
-  constructor({ workspaceId, banners, shownId, onOpen, mayEnd = true }) {
+  constructor({ workspaceId, banners, shownId, onOpen, mayEnd = true, detail = () => null }) {
+    this.detail = detail;
     this.mayEnd = mayEnd;
     this.box = $("#session-list");
     this.workspaceId = workspaceId;
@@ -42,6 +44,12 @@ export class SessionList {
       this.banners.say(err.message);
     }
     return this.sessions;
+  }
+
+  /** How the list names a terminal ("Terminal 2", or its name). */
+  labelOf(sessionId) {
+    const index = this.sessions.findIndex((session) => session.id === sessionId);
+    return index < 0 ? "another terminal" : label(this.sessions[index], index);
   }
 
   /** Access to the workspace was removed: nothing of it is shown any more. */
@@ -79,6 +87,7 @@ export class SessionList {
           .filter(Boolean)
           .flatMap((detail, i) => [i ? " · " : "", el("span", { class: "nowrap" }, detail)]),
       ),
+      this.detail(session.id),
     );
     const kill = el(
       "button",
