@@ -60,7 +60,7 @@ class ProcessWatch:
         self._runner: gevent.Greenlet | None = None
         self.rounds = 0
         self.sampled = 0  # terminals sampled, all rounds together (the bench reads these through stats)
-        self.busy_seconds = 0.0
+        self.busy_seconds = 0.0  # spent sampling and sending (not waiting between terminals)
 
     def start(self) -> None:
         if self.interval > 0 and self._runner is None:
@@ -102,22 +102,24 @@ class ProcessWatch:
         wanted = self.interest()
         for session_id in [s for s in self._samplers if s not in wanted]:
             self._forget(session_id)
-        began = slice_began = time.monotonic()
+        slice_began = time.monotonic()
         for session_id, links in wanted.items():
             terminal = self.host.terminals.get(session_id)
             if terminal is None or not terminal.running:
                 self._forget(session_id)
                 continue
+            began = time.monotonic()
             sampler = self._sampler(terminal)
             if sampler is None:
                 continue
             self._send(session_id, process_event(session_id, sampler.sample()), links)
             self.sampled += 1
-            if time.monotonic() - slice_began >= YIELD_SECONDS:
+            now = time.monotonic()
+            self.busy_seconds += now - began
+            if now - slice_began >= YIELD_SECONDS:
                 gevent.idle()  # everything else that is ready runs first
                 slice_began = time.monotonic()
         self.rounds += 1
-        self.busy_seconds += time.monotonic() - began
 
     def _sampler(self, terminal: LiveTerminal) -> TreeSampler | None:
         sampler = self._samplers.get(terminal.id)
