@@ -81,9 +81,20 @@ def main(argv: list[str] | None = None) -> int:
                             if line.startswith("aict_process_watch")}
         for _, (*_rest, load) in servers.items():
             load.finish()
+        report(args.terminals, echoes, floods, idle, watch)
     finally:
+        for server in list(procs.servers):
+            try:
+                procs.stop_server(server)
+            except AssertionError as error:  # a server's own complaint on stopping (200 shells ending at once)
+                bench.log(f"stopping {server.url}: {str(error).splitlines()[0]}")
+                procs.servers.remove(server)
         procs.cleanup()
-    print(f"| {args.terminals} attached terminals | echo p50 ms | echo p99 ms | flood MB/s (median) | "
+    return 0
+
+
+def report(terminals: int, echoes: dict, floods: dict, idle: dict, watch: dict) -> None:
+    print(f"| {terminals} attached terminals | echo p50 ms | echo p99 ms | flood MB/s (median) | "
           f"host CPU idle, % of a core | samples |\n| --- | ---: | ---: | ---: | ---: | ---: |")
     for label in VARIANTS:
         values = echoes[label]
@@ -92,7 +103,6 @@ def main(argv: list[str] | None = None) -> int:
     for label, figures in watch.items():
         if figures:
             print(f"\n{label}: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
-    return 0
 
 
 if __name__ == "__main__":

@@ -29,6 +29,8 @@ class Proc:
     ticks: int  # user + system CPU time, in clock ticks
     rss_bytes: int
     start_ticks: int  # since boot, in clock ticks: with pid, names one process whatever pids are reused
+    threads: int = 1
+    name: bytes = b""  # the kernel's name for it (comm): changes when it executes another program
 
 
 def _read(path: str) -> bytes | None:
@@ -45,17 +47,20 @@ def read_proc(pid: int) -> Proc | None:
     if data is None:
         return None
     # "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after its last ")".
-    fields = data[data.rfind(b")") + 2:].split()
+    end = data.rfind(b")")
+    fields = data[end + 2:].split()
     try:
         return Proc(pid=pid, ppid=int(fields[1]), pgrp=int(fields[2]), ticks=int(fields[11]) + int(fields[12]),
-                    start_ticks=int(fields[19]), rss_bytes=int(fields[21]) * PAGE)
+                    start_ticks=int(fields[19]), rss_bytes=int(fields[21]) * PAGE, threads=int(fields[17]),
+                    name=data[data.find(b"(") + 1:end])
     except (IndexError, ValueError):
         return None
 
 
-def children(pid: int) -> list[int]:
-    """The pids whose parent is `pid` (any of its threads), as the kernel lists them."""
-    tasks = _listdir(f"/proc/{pid}/task")
+def children(pid: int, threads: int = 0) -> list[int]:
+    """The pids whose parent is `pid` (any of its threads), as the kernel lists them. A process
+    known to have one thread (`threads` 1, from its stat) has one list: no folder to read first."""
+    tasks = [str(pid)] if threads == 1 else _listdir(f"/proc/{pid}/task")
     found: list[int] = []
     for tid in tasks:
         data = _read(f"/proc/{pid}/task/{tid}/children")
@@ -76,13 +81,14 @@ def tree(root: int) -> list[Proc]:
     first = read_proc(root)
     if first is None:
         return []
-    found, queue = [first], [root]
+    found, queue = [first], [first]
     while queue and len(found) < TREE_MAX:
-        for child in children(queue.pop(0)):
+        parent = queue.pop(0)
+        for child in children(parent.pid, parent.threads):
             proc = read_proc(child)
             if proc is not None:
                 found.append(proc)
-                queue.append(child)
+                queue.append(proc)
     return found
 
 
@@ -156,6 +162,7 @@ class TreeSampler:
         self.root, self.master_fd = root, master_fd  # the PTY master's descriptor now (-1 once closed)
         self._ticks: dict[tuple[int, int], int] = {}  # (pid, start) -> CPU ticks at the previous sample
         self._at: float | None = None  # seconds since boot, at the previous sample
+        self._command: tuple[tuple[int, int, bytes], str] | None = None  # the foreground's, read last
 
     def sample(self) -> Sample:
         procs = tree(self.root)
@@ -176,8 +183,18 @@ class TreeSampler:
         if pgrp is not None:  # the group's leader, or a member of it when the leader has gone
             leader = next((p.pid for p in procs if p.pid == pgrp), None) or next(
                 (p.pid for p in procs if p.pgrp == pgrp), None)
-        command = command_of(leader) if leader is not None else None
+        command = self._command_of(next(p for p in procs if p.pid == leader)) if leader is not None else None
         return Sample(leader if command is not None else None, command, procs, cpu)
+
+    def _command_of(self, proc: Proc) -> str | None:
+        """The foreground's command line, read again only when it is another process or program
+        (at the prompt, the same shell every second: one file read fewer per sample)."""
+        key = (proc.pid, proc.start_ticks, proc.name)
+        if self._command is not None and self._command[0] == key:
+            return self._command[1]
+        command = command_of(proc.pid)
+        self._command = (key, command) if command is not None else None
+        return command
 
     @property
     def sampled_before(self) -> bool:
