@@ -8,6 +8,7 @@ from aict.db_pool import release_connection
 from aict.errors import bad_request, not_found
 from aict.recordings.recorder import recording_lines
 from aict.services.access import session_for
+from aict.services.sessions import MAX_LISTED
 
 bp = Blueprint("sessions", __name__)
 
@@ -19,10 +20,21 @@ def _sessions():
 @bp.get("/sessions")
 @jwt_required()
 def list_sessions():
-    status = request.args.get("status")
+    args = request.args
+    status = args.get("status")
     if status not in (None, "running", "exited"):
         raise bad_request("'status' must be 'running' or 'exited'.")
-    return _sessions().list_visible(current_user, request.args.get("workspace_id"), status)
+    limit = _limit(args.get("limit"))
+    return _sessions().list_visible(current_user, args.get("workspace_id"), status, command=args.get("command"),
+                                    owner=args.get("user") or None, after=args.get("after") or None, limit=limit)
+
+
+def _limit(raw: str | None) -> int:
+    if raw in (None, ""):
+        return MAX_LISTED
+    if not raw.isdigit() or int(raw) < 1:
+        raise bad_request("'limit' must be a positive whole number.")
+    return min(int(raw), MAX_LISTED)
 
 
 @bp.get("/sessions/<session_id>")

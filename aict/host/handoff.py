@@ -56,6 +56,7 @@ def hand_over(host: HostService, argv: list[str]) -> None:
 
     gevent.joinall([gevent.spawn(end, terminal) for terminal in remote])
     sessions.recordings.flush()
+    sessions.history.flush()  # a command under way is stored: the new image updates its row when it ends
     # From here on nothing yields: no reader greenlet can take bytes the snapshot would miss.
     saved = [_snapshot(host, terminal) for terminal in local if terminal.running]
     path = state_path(host)
@@ -82,7 +83,8 @@ def _snapshot(host: HostService, terminal: LiveTerminal) -> dict:
     return {"id": terminal.id, "owner": owner_id, "workspace": workspace_id, "cols": terminal.cols,
             "rows": terminal.rows, "fd": backend.fd, "pid": backend.proc.pid, "argv": backend.argv,
             "cwd": backend.cwd, "ringStart": ring.start,
-            "ring": base64.b64encode(ring.read(ring.start, ring.end)).decode(), "recording": recording}
+            "ring": base64.b64encode(ring.read(ring.start, ring.end)).decode(), "recording": recording,
+            "history": host.sessions.history.handover(terminal.id)}
 
 
 def resume(host: HostService, path: Path) -> list[str]:
@@ -111,6 +113,10 @@ def resume(host: HostService, path: Path) -> list[str]:
                 data = bytearray(base64.b64decode(row))
                 recorder._rows.append(data)
                 recorder.pending_bytes += len(data)
+        history = entry.get("history")
+        if history is not None:  # its shell's nonce, a mark half read, the command under way
+            sessions.history.attach(terminal, username=history["username"], workspace_id=entry["workspace"],
+                                    nonce=history["nonce"], resumed=history)
         sessions.adopt(terminal, owner_id=entry["owner"], workspace_id=entry["workspace"])
         kept.append(terminal.id)
     log.info("terminal host took over %d local terminal(s) from its previous image", len(kept))

@@ -69,9 +69,11 @@ def input_bytes(payload: dict, max_bytes: int) -> bytes:
     return data
 
 
-def _attach(connection: Connection, session, level: str, since: int | None, viewer: SocketViewer | None = None) -> dict:
-    access = wire_access(level)
-    viewer = viewer or SocketViewer(request.sid, connection.user_id, connection.attached, connection.username)
+def _attach(connection: Connection, session, level: str, since: int | None, viewer: SocketViewer | None = None,
+            read_only: bool = False) -> dict:
+    access = "viewer" if read_only else wire_access(level)
+    viewer = viewer or SocketViewer(request.sid, connection.user_id, connection.attached, read_only=read_only,
+                                    username=connection.username)
     result = session.attach(viewer, access, since)
     connection.attached.add(session.id)
     if session.process is not None and not _watchers().watches(request.sid, session.workspace_id):
@@ -92,7 +94,7 @@ def create_terminal(connection: Connection, payload: dict) -> dict:
     session = _sessions().create(user, workspace, cols, rows, name)
     # Its first output (the prompt) must not reach the page before this answer, which names the
     # session: held until the answer is queued (the greenlet spawned runs once this handler is done).
-    viewer = HeldViewer(request.sid, connection.user_id, connection.attached, connection.username)
+    viewer = HeldViewer(request.sid, connection.user_id, connection.attached, username=connection.username)
     attached = _attach(connection, session, level, 0, viewer)
     gevent.spawn(viewer.release)
     return {"sessionId": session.id, "cols": cols, "rows": rows, "viewerId": attached["viewerId"]}
@@ -104,10 +106,18 @@ def attach_terminal(connection: Connection, payload: dict) -> dict:
     since = payload.get("since")
     if since is not None and (isinstance(since, bool) or not isinstance(since, int)):
         raise bad_request("'since' must be a whole number.")
+    # readOnly (optional): watch as a viewer whatever the caller's rights, e.g. an admin reviewing a
+    # terminal live; its input and resizes are refused like any viewer's.
+    read_only = payload.get("readOnly", False)
+    if not isinstance(read_only, bool):
+        raise bad_request("'readOnly' must be true or false.")
     row, level = session_for(current_user_of(connection), session_id)
-    answer = _attach(connection, _live(row.id), level, since)
+    answer = _attach(connection, _live(row.id), level, since, read_only=read_only)
+    detail = {"since": since, "access": answer["access"]}
+    if read_only:
+        detail["read_only"] = True
     record("attach", username=connection.username, ip=connection.ip, workspace_id=row.workspace_id,
-           session_id=row.id, detail={"since": since, "access": answer["access"]})
+           session_id=row.id, detail=detail)
     return answer
 
 

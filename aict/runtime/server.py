@@ -86,6 +86,7 @@ def start_host_work(app: Flask, sweep, kept: tuple[str, ...] = ()) -> None:
     from aict.recordings.recorder import FLUSH_SECONDS
     from aict.runtime.periodic import every
     from aict.services.audit_log import Checkpointer
+    from aict.services.command_history import FLUSH_SECONDS as HISTORY_SECONDS
     from aict.terminals.manager import SWEEP_SECONDS
 
     state = app.extensions["aict"]
@@ -93,6 +94,7 @@ def start_host_work(app: Flask, sweep, kept: tuple[str, ...] = ()) -> None:
     state.sessions.mark_orphans_exited(kept)
     every(SWEEP_SECONDS, sweep, "terminal sweep")
     every(FLUSH_SECONDS, state.sessions.recordings.flush, "storing recordings")
+    every(HISTORY_SECONDS, state.sessions.history.flush, "storing command history")
     state.audit_checkpoints = Checkpointer(app)
     every(state.settings.AUDIT_CHECKPOINT_SECONDS, state.audit_checkpoints, "checkpointing the audit chain")
     settle_garbage_collector()

@@ -12,6 +12,7 @@ import { TerminalSession } from "./session/terminal-session.js";
 import { Banners } from "./terminal-page/banners.js";
 import { offerMembers } from "./terminal-page/members.js";
 import { ConnectionStatus } from "./terminal-page/connection-status.js";
+import { EndedList } from "./terminal-page/ended-list.js";
 import { TerminalFit } from "./terminal-page/fit.js";
 import { setupKeyBar } from "./terminal-page/key-bar.js";
 import { SessionList } from "./terminal-page/session-list.js";
@@ -86,7 +87,10 @@ async function start(banners) {
       onLoss: (bytes) => banners.showLoss(session.sessionId, bytes),
       onAccess: (access) => banners.showViewer(access === "viewer"),
       onExit: (info) => banners.showExit(info),
-      onListChanged: () => list.load(),
+      onListChanged: () => {
+        list.load();
+        ended.load();
+      },
       onError: (error, context) => banners.showSessionError(error, context, opener.workspace),
     },
   });
@@ -115,6 +119,8 @@ async function start(banners) {
     show: (id, { again = false } = {}) => (again ? opener.switchTo(id) : opener.choose({ id })),
     say: (text) => banners.say(text),
   });
+  const ended = new EndedList(workspace.id);
+  ended.load();
   fit.fit();
   fit.follow();
   term.focus();
@@ -139,7 +145,10 @@ async function start(banners) {
     button.hidden = workspace.access === "viewer"; // viewers watch; the server would refuse
     button.addEventListener("click", () => opener.newTerminal());
   }
-  $("#refresh-sessions").addEventListener("click", () => list.load());
+  $("#refresh-sessions").addEventListener("click", () => {
+    list.load();
+    ended.load();
+  });
 }
 
 const banners = new Banners();

@@ -31,8 +31,10 @@ export async function initChrome() {
     who.textContent = me.username + (me.role === "admin" ? " (admin)" : "");
     who.hidden = false;
   }
-  const usersLink = $("#nav-users");
-  if (usersLink) usersLink.hidden = me.role !== "admin";
+  for (const adminLink of ["#nav-users", "#nav-sessions", "#nav-audit"]) {
+    const link = $(adminLink);
+    if (link) link.hidden = me.role !== "admin";
+  }
   return me;
 }
 

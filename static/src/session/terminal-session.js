@@ -38,8 +38,11 @@ export class TerminalSession {
    * @param {object} opts.ui  callbacks: onSession(id), onAccess(access), onExit(info),
    *                          onError(error, context), onListChanged(), fit(),
    *                          onLoss(bytes) (output of this session skipped, optional)
+   * @param {boolean} [opts.readOnly]  attach as a watcher whatever the caller's rights (the server
+   *                                   then refuses this socket's input): an admin reviewing a terminal
    */
-  constructor({ term, socket, workspaceId, ui }) {
+  constructor({ term, socket, workspaceId, ui, readOnly = false }) {
+    this.readOnly = readOnly;
     this.term = term;
     this.socket = socket;
     this.workspaceId = workspaceId;
@@ -217,6 +220,7 @@ export class TerminalSession {
     const since = this.stream.resumeOffset();
     const payload = { sessionId };
     if (since !== null) payload.since = since;
+    if (this.readOnly) payload.readOnly = true;
     const attachment = this.newAttachment(); // what xterm answers to output that overtakes the ack waits for it
     const ack = await request(this.socket, ATTACH_TERMINAL, payload);
     if (seq !== this.attachSeq || sessionId !== this.sessionId) return false;
