@@ -173,6 +173,7 @@ class HostService:
         self._socket_file: tuple[Path, int] | None = None
         self.sessions.on_state(self.broadcast_state)
         self.processes = ProcessWatch(self, self.settings.PROCESS_SAMPLE_SECONDS)
+        self.sessions.history.on_finished = self._command_finished  # command history (issue 18) tells of ends
         self.remote_links = None  # HostSideLinks, with REDIS_URL: web processes of other nodes reach this host
 
     def listen_on_redis(self, redis) -> None:
@@ -298,6 +299,10 @@ class HostService:
                 link.frames.send_message(body)
 
     # ---- commands (terminal-command) ----------------------------------------------------------
+    def _command_finished(self, entry) -> None:
+        duration = (entry.finished_at - entry.at).total_seconds() if entry.at and entry.finished_at else None
+        self.command_ended(entry.session_id, entry.command, entry.exit_code, duration)
+
     def command_ended(self, session_id: str, command: str, exit_code: int | None, duration: float | None) -> None:
         """A command of a terminal finished: tell the web processes with a socket attached to the
         terminal or watching its workspace (their pages notify the user of commands in the background)."""
