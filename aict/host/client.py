@@ -349,18 +349,19 @@ class RemoteTerminals:
             viewer.send_resized(terminal.id, body["cols"], body["rows"])
 
     def _ev_revoked(self, body: dict) -> None:
-        terminal, viewer = self._viewer(body)
-        if viewer is not None:
-            terminal._viewers.pop(viewer.key, None)
-            terminal._access.pop(viewer.key, None)
-            viewer.send_revoked(terminal.id)
+        """The host detached a socket: its user lost access to the workspace."""
+        self._detached(body, "send_revoked")
 
     def _ev_detached(self, body: dict) -> None:
+        """The host detached a socket: an owner or admin asked (DELETE .../viewers/<id>)."""
+        self._detached(body, "send_detached")
+
+    def _detached(self, body: dict, tell: str) -> None:
         terminal, viewer = self._viewer(body)
         if viewer is not None:
             terminal._viewers.pop(viewer.key, None)
             terminal._access.pop(viewer.key, None)
-            viewer.send_detached(terminal.id)
+            getattr(viewer, tell)(terminal.id)
 
     def _ev_proc(self, body: dict) -> None:
         terminal = self._terminals.get(body["session"])
