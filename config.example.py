@@ -99,6 +99,8 @@ FAST_PATHS = True                     # the transport's patches to engineio and 
 IDLE_TIMEOUT_SECONDS = 24 * 3600      # a session with no socket attached is ended after this (0: never)
 EXITED_RETENTION_SECONDS = 1800       # an exited session's output stays attachable this long
 MAX_SESSIONS_PER_USER = 50            # running terminals per user
+PROCESS_SAMPLE_SECONDS = 1.0          # how often the terminals someone looks at are sampled for their
+                                      # foreground program, CPU and memory (terminal-process); 0: never
 RECORDING_MAX_BYTES = 1024 * 1024 * 1024  # output a terminal's recording keeps whole (compressed in the
                                       # database, served as asciicast); past it, its first
                                       # RECORDING_MAX_BYTES - RECORDING_TAIL_BYTES and its most recent

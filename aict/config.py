@@ -83,6 +83,7 @@ class Settings:
     IDLE_TIMEOUT_SECONDS: int = 24 * 3600  # a detached session is ended after this
     EXITED_RETENTION_SECONDS: int = 1800  # an exited session's ring stays attachable this long
     MAX_SESSIONS_PER_USER: int = 50
+    PROCESS_SAMPLE_SECONDS: float = 1.0  # how often terminals someone looks at are sampled (terminal-process); 0: never
     # Output a terminal's recording keeps whole (stored compressed). Past it, the first part and the most
     # recent RECORDING_TAIL_BYTES are kept, with a note between saying how much was left out.
     RECORDING_MAX_BYTES: int = 1024 * MiB

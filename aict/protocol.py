@@ -19,17 +19,23 @@ TERMINAL_ACK = "terminal-ack"  # the only event that needs no acknowledgement
 KILL_TERMINAL = "kill-terminal"
 LIST_TERMINALS = "list-terminals"
 AUTHENTICATE = "authenticate"  # v1.1: a new access token of the same user, before the old one expires
+WATCH_TERMINALS = "watch-terminals"  # extension: terminal-process and terminal-command of a workspace's terminals
+UNWATCH_TERMINALS = "unwatch-terminals"
 
 CLIENT_EVENTS = (CREATE_TERMINAL, ATTACH_TERMINAL, DETACH_TERMINAL, TERMINAL_INPUT, TERMINAL_RESIZE,
-                 TERMINAL_ACK, KILL_TERMINAL, LIST_TERMINALS, AUTHENTICATE)
+                 TERMINAL_ACK, KILL_TERMINAL, LIST_TERMINALS, AUTHENTICATE, WATCH_TERMINALS, UNWATCH_TERMINALS)
 
 # ---- server -> client ---------------------------------------------------------------------------
 TERMINAL_OUTPUT = "terminal-output"
 TERMINAL_EXIT = "terminal-exit"
 TERMINAL_RESIZED = "terminal-resized"
+TERMINAL_PROCESS = "terminal-process"  # v1.1: foreground program, process count, CPU and memory
+TERMINAL_VIEWERS = "terminal-viewers"  # v1.1: who is attached
+TERMINAL_COMMAND = "terminal-command"  # extension: a command of the terminal finished
 ERROR = "error"
 
-SERVER_EVENTS = (TERMINAL_OUTPUT, TERMINAL_EXIT, TERMINAL_RESIZED, ERROR)
+SERVER_EVENTS = (TERMINAL_OUTPUT, TERMINAL_EXIT, TERMINAL_RESIZED, TERMINAL_PROCESS, TERMINAL_VIEWERS,
+                 TERMINAL_COMMAND, ERROR)
 
 Access = Literal["operator", "viewer"]
 
@@ -70,6 +76,10 @@ class ListTerminals(TypedDict):
     workspaceId: NotRequired[str]
 
 
+class WatchTerminals(TypedDict):  # watch-terminals, unwatch-terminals
+    workspaceId: str
+
+
 class Authenticate(TypedDict):
     token: str  # an access token of the socket's user; ack {"ok"}, or ok: false and nothing changes
 
@@ -105,3 +115,35 @@ class TerminalResized(TypedDict):
     sessionId: str
     cols: int
     rows: int
+
+
+class Foreground(TypedDict):
+    pid: int
+    command: str  # its command line, as ps shows it
+
+
+class TerminalProcess(TypedDict):
+    sessionId: str
+    foreground: Foreground | None  # the program in the foreground (the shell itself at its prompt)
+    processes: int  # in the terminal's tree
+    cpu_percent: float  # of one CPU, the tree's together, over the last sample
+    rss_bytes: int
+
+
+class ViewerEntry(TypedDict):
+    id: str  # names one attachment (DELETE /api/sessions/<id>/viewers/<viewer id>); not the socket's id
+    username: str
+    access: Access
+    since: str  # ISO 8601 UTC
+
+
+class TerminalViewers(TypedDict):
+    sessionId: str
+    viewers: list[ViewerEntry]
+
+
+class TerminalCommand(TypedDict):
+    sessionId: str
+    command: str
+    exit_code: int | None
+    duration: float | None  # seconds it ran

@@ -56,6 +56,14 @@ class _StateCollector:
             yield GaugeMetricFamily("aict_ring_buffer_bytes", "Output bytes held for replay", value=host["ringBytes"])
             yield CounterMetricFamily("aict_output_bytes", "Terminal output bytes read (live sessions)",
                                       value=host["outputBytes"])
+            watch = host.get("processWatch")
+            if watch is not None:  # terminal-process: what sampling the terminals' processes costs the host
+                yield CounterMetricFamily("aict_process_watch_samples", "Terminals sampled for terminal-process",
+                                          value=watch["sampled"])
+                yield CounterMetricFamily("aict_process_watch_seconds", "Time the host spent sampling them",
+                                          value=watch["busySeconds"])
+                yield GaugeMetricFamily("aict_process_watch_terminals", "Terminals sampled now (someone looks)",
+                                        value=watch["watching"])
         yield GaugeMetricFamily("aict_socket_connections", "Open Socket.IO connections of this web process",
                                 value=len(self.state.connections))
         yield GaugeMetricFamily("aict_process_resident_bytes", "Server process RSS",

@@ -1,10 +1,11 @@
-"""Terminal sessions over HTTP: list, inspect, kill."""
+"""Terminal sessions over HTTP: list, inspect, kill; their processes and who watches them."""
 
 from flask import Blueprint, Response, current_app, request, stream_with_context
 from flask_jwt_extended import current_user, jwt_required
 
+from aict.audit.events import record as audit
 from aict.db_pool import release_connection
-from aict.errors import AppError, bad_request
+from aict.errors import AppError, bad_request, not_found
 from aict.recordings.playback import last_seq, recording_text
 from aict.services.access import session_for
 from aict.services.sessions import MAX_LISTED
@@ -66,3 +67,33 @@ def get_recording(session_id: str):
                        "RECORDING_RETENTION_DAYS after their terminal ended.", status=404)
     return Response(stream_with_context(recording_text(record.id, until)), mimetype="application/x-asciicast",
                     headers={"Content-Disposition": f'attachment; filename="aict-{record.id}.cast"'})
+
+
+@bp.get("/sessions/<session_id>/processes")
+@jwt_required()
+def get_processes(session_id: str):
+    """The terminal's process tree (local terminals; [] for SSH ones and ended ones)."""
+    row, _ = session_for(current_user, session_id)
+    return _sessions().processes(row.id)
+
+
+@bp.get("/sessions/<session_id>/viewers")
+@jwt_required()
+def get_viewers(session_id: str):
+    """The sockets attached to the terminal, wherever they are (every web process, every node)."""
+    row, _ = session_for(current_user, session_id)
+    return _sessions().viewers(row.id)
+
+
+@bp.delete("/sessions/<session_id>/viewers/<viewer_id>")
+@jwt_required()
+def detach_viewer(session_id: str, viewer_id: str):
+    """The workspace's owner or an admin detaches one attached socket: it gets `error` `detached`."""
+    row, _ = session_for(current_user, session_id, "owner")
+    if len(viewer_id) > 64:
+        raise not_found("That viewer")
+    workspace_id, by = row.workspace_id, current_user.username
+    detached = _sessions().detach_viewer(row.id, viewer_id)
+    audit("viewer_detach", username=by, workspace_id=workspace_id, session_id=session_id,
+           detail={"viewer": viewer_id, "viewer_username": detached.get("username"), "access": detached.get("access")})
+    return "", 204

@@ -22,6 +22,7 @@ from collections.abc import Callable
 import gevent
 from gevent.event import AsyncResult, Event
 
+from aict import protocol
 from aict.db_pool import release_connection
 from aict.errors import AppError
 from aict.host import wire
@@ -30,6 +31,7 @@ from aict.terminals.live import AttachResult, Viewer
 
 log = logging.getLogger(__name__)
 
+TerminalEventSink = Callable[["RemoteTerminal", str, dict, bool], None]
 MAX_OFFSET = 1 << 63  # a stream offset fits the wire's 8 bytes; an ack claiming more is ignored
 HOST_WAIT_SECONDS = 30  # a request waits this long for a host that is (re)starting
 REQUEST_SECONDS = 120  # longest answer: an SSH login, or a kill waiting for its record
@@ -54,6 +56,7 @@ class RemoteTerminal:
         self._access: dict[str, str] = {}
         self._pending_acks: dict[int, list[Callable[[], None]]] = {}
         self._last_seq = 0
+        self.process: dict | None = None  # the last terminal-process payload the host sent for it
         self.update(state)
 
     def update(self, state: dict) -> None:
@@ -69,6 +72,10 @@ class RemoteTerminal:
     def viewer_count(self) -> int:
         return len(self._viewers)
 
+    def viewer_keys(self) -> list[str]:
+        """The sockets of this process attached to it."""
+        return list(self._viewers)
+
     # ---- viewers --------------------------------------------------------------------------
     def attach(self, viewer: Viewer, access: str, since: int | None = None) -> AttachResult:
         key = viewer.key
@@ -78,7 +85,7 @@ class RemoteTerminal:
         release_connection()  # the host answers after its other work (a surge of replays: seconds)
         try:
             result = self._host.request("attach", session=self.id, key=key, user=viewer.user_id,
-                                        access=access, since=since)
+                                        username=getattr(viewer, "username", None), access=access, since=since)
         except BaseException:  # refused: an attachment this socket had stays as it was
             for table, value in zip((self._viewers, self._access), before, strict=True):
                 if value is None:
@@ -86,7 +93,8 @@ class RemoteTerminal:
                 else:
                     table[key] = value
             raise
-        return AttachResult(result["status"], result["cols"], result["rows"], result["offset"], result["replayFrom"])
+        return AttachResult(result["status"], result["cols"], result["rows"], result["offset"], result["replayFrom"],
+                            result.get("viewerId"))
 
     def detach(self, key: str) -> bool:
         if self._viewers.pop(key, None) is None:
@@ -153,12 +161,17 @@ class RemoteTerminals:
     """The host's terminals, mirrored; the manager the web edge talks to."""
 
     def __init__(self, socket_path: str | None, on_link_lost: Callable[[list[str]], None] | None = None,
-                 open_link: Callable | None = None, where: str | None = None):
+                 open_link: Callable | None = None, where: str | None = None,
+                 on_event: TerminalEventSink | None = None):
         self.socket_path = socket_path
         # open_link(on_frame, on_close) -> a link (another node's host, over Redis); default: the Unix socket
         self._open_link = open_link or self._open_unix_link
         self.where = where or socket_path
         self.on_link_lost = on_link_lost  # called with the socket ids whose attachments the link took along
+        # called with (terminal, event, payload, to_watchers) for what the host says about a terminal
+        # (terminal-process, terminal-viewers, terminal-command): the realtime edge emits it
+        self.on_event = on_event
+        self.watched: set[str] = set()  # workspaces whose terminals sockets of this process watch
         self.node: str | None = None
         self._terminals: dict[str, RemoteTerminal] = {}
         self._link: wire.FrameLink | None = None
@@ -213,6 +226,8 @@ class RemoteTerminals:
             self._terminals = {}
             for state in hello["terminals"]:
                 self._terminals[state["id"]] = RemoteTerminal(self, state)
+            for workspace_id in self.watched:  # a host that restarted knows nothing of them
+                self.notify(op="watch", workspace=workspace_id)
             self._ready.set()
             log.info("connected to the terminal host of node %s (pid %s, %d terminals)", self.node, hello["pid"],
                      len(self._terminals))
@@ -334,11 +349,43 @@ class RemoteTerminals:
             viewer.send_resized(terminal.id, body["cols"], body["rows"])
 
     def _ev_revoked(self, body: dict) -> None:
+        """The host detached a socket: its user lost access to the workspace."""
+        self._detached(body, "send_revoked")
+
+    def _ev_detached(self, body: dict) -> None:
+        """The host detached a socket: an owner or admin asked (DELETE .../viewers/<id>)."""
+        self._detached(body, "send_detached")
+
+    def _detached(self, body: dict, tell: str) -> None:
         terminal, viewer = self._viewer(body)
         if viewer is not None:
             terminal._viewers.pop(viewer.key, None)
             terminal._access.pop(viewer.key, None)
-            viewer.send_revoked(terminal.id)
+            getattr(viewer, tell)(terminal.id)
+
+    def _ev_proc(self, body: dict) -> None:
+        terminal = self._terminals.get(body["session"])
+        if terminal is not None and body["process"] != terminal.process:
+            terminal.process = body["process"]
+            self._emit(terminal, protocol.TERMINAL_PROCESS, terminal.process, to_watchers=True)
+
+    def _ev_viewers(self, body: dict) -> None:
+        terminal = self._terminals.get(body["session"])
+        if terminal is not None:
+            self._emit(terminal, protocol.TERMINAL_VIEWERS, {"sessionId": terminal.id, "viewers": body["viewers"]},
+                       to_watchers=False)
+
+    def _ev_command(self, body: dict) -> None:
+        terminal = self._terminals.get(body["session"])
+        if terminal is not None:
+            self._emit(terminal, protocol.TERMINAL_COMMAND, body["command"], to_watchers=True)
+
+    def _emit(self, terminal: RemoteTerminal, event: str, payload: dict, to_watchers: bool) -> None:
+        if self.on_event is not None:
+            try:
+                self.on_event(terminal, event, payload, to_watchers)
+            except Exception:
+                log.exception("session %s: passing on %s failed", terminal.id, event)
 
     def _ev_access(self, body: dict) -> None:
         for terminal in self.in_workspace(body["workspace"]):
@@ -370,6 +417,16 @@ class RemoteTerminals:
 
     def set_access(self, user_id: str, workspace_id: str, access: str | None) -> None:
         self.request("set_access", user=user_id, workspace=workspace_id, access=access)
+
+    def watch(self, workspace_id: str) -> None:
+        """A socket of this process began to watch the workspace's terminals (the first one does)."""
+        self.watched.add(workspace_id)
+        self.notify(op="watch", workspace=workspace_id)
+
+    def unwatch(self, workspace_id: str) -> None:
+        """No socket of this process watches the workspace's terminals any more."""
+        self.watched.discard(workspace_id)
+        self.notify(op="unwatch", workspace=workspace_id)
 
     def stats(self) -> dict:
         return self.request("stats", timeout=5)

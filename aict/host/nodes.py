@@ -27,6 +27,8 @@ class NodeRouter:
         self.redis, self.prefix = redis, prefix
         self.others: dict[str, RemoteTerminals] = {}
         self._on_link_lost: Callable[[list[str]], None] | None = None
+        self._on_event = None
+        self.watched: set[str] = set()  # workspaces whose terminals sockets of this process watch
         self._discovery: gevent.Greenlet | None = None
 
     # ---- links ----------------------------------------------------------------------------
@@ -39,6 +41,16 @@ class NodeRouter:
         self._on_link_lost = callback
         for mirror in self._mirrors():
             mirror.on_link_lost = callback
+
+    @property
+    def on_event(self):
+        return self._on_event
+
+    @on_event.setter
+    def on_event(self, callback) -> None:
+        self._on_event = callback
+        for mirror in self._mirrors():
+            mirror.on_event = callback
 
     def start(self) -> None:
         self.local.start()
@@ -75,7 +87,9 @@ class NodeRouter:
             if alive and mirror is None:
                 mirror = RemoteTerminals(None, on_link_lost=self._on_link_lost, where=f"node {name} (Redis)",
                                          open_link=lambda on_frame, on_close, name=name: WebSideLink(
-                                             self.redis, self.prefix, name, on_frame, on_close))
+                                             self.redis, self.prefix, name, on_frame, on_close),
+                                         on_event=self._on_event)
+                mirror.watched = set(self.watched)
                 self.others[name] = mirror
                 mirror.start()
                 log.info("linking to the terminal host of node %s through Redis", name)
@@ -119,6 +133,16 @@ class NodeRouter:
 
     def stats(self) -> dict:
         return self.local.stats()
+
+    def watch(self, workspace_id: str) -> None:
+        self.watched.add(workspace_id)
+        for mirror in self._mirrors():
+            mirror.watch(workspace_id)
+
+    def unwatch(self, workspace_id: str) -> None:
+        self.watched.discard(workspace_id)
+        for mirror in self._mirrors():
+            mirror.unwatch(workspace_id)
 
     def request(self, op: str, timeout: float | None = None, **body):
         """A request to the host that runs body["session"], or to this node's for anything else."""

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import pwd
+import secrets
 import socket
 import stat
 from pathlib import Path
@@ -23,7 +24,9 @@ from flask import Flask
 from aict.errors import AppError
 from aict.extensions import db
 from aict.host import wire
+from aict.host.process_watch import ProcessWatch
 from aict.models import User, Workspace
+from aict.models.base import iso, utcnow
 from aict.terminals.backend import ExitStatus, InputBacklogFull
 from aict.terminals.live import LiveTerminal
 
@@ -31,12 +34,20 @@ log = logging.getLogger(__name__)
 
 
 class RelayViewer:
-    """A web process's socket attached to one terminal: its output goes over that process's link."""
+    """A web process's socket attached to one terminal: its output goes over that process's link.
+    Others see it as `viewer_id` (terminal-viewers): never the socket's id, which would let them
+    speak for that socket over long-polling."""
 
-    __slots__ = ("key", "user_id", "link")
+    __slots__ = ("key", "user_id", "link", "username", "viewer_id", "since")
 
-    def __init__(self, key: str, user_id: str, link: WebLink):
+    def __init__(self, key: str, user_id: str, link: WebLink, username: str | None = None):
         self.key, self.user_id, self.link = key, user_id, link
+        self.username = username
+        self.viewer_id = secrets.token_hex(8)
+        self.since = iso(utcnow())
+
+    def listed(self, access: str) -> dict:
+        return {"id": self.viewer_id, "username": self.username, "access": access, "since": self.since}
 
     def send_output(self, session_id: str, offset: int, data: bytes) -> None:
         self.link.frames.send(*wire.output(session_id, self.key, offset, data))
@@ -52,6 +63,11 @@ class RelayViewer:
     def send_revoked(self, session_id: str) -> None:
         self.link.viewers.discard((session_id, self.key))
         self.link.frames.send_message({"ev": "revoked", "session": session_id, "key": self.key})
+
+    def send_detached(self, session_id: str) -> None:
+        """An owner or admin detached this socket (DELETE .../viewers/<id>)."""
+        self.link.viewers.discard((session_id, self.key))
+        self.link.frames.send_message({"ev": "detached", "session": session_id, "key": self.key})
 
     def room(self) -> int:
         # The web process bounds what each of its sockets holds; here, what its link holds unsent.
@@ -74,6 +90,7 @@ class WebLink:
     def __init__(self, host: HostService, sock: socket.socket | None, peer: str, frames=None):
         self.host = host
         self.viewers: set[tuple[str, str]] = set()  # (session id, viewer key) attached through this link
+        self.watched: set[str] = set()  # workspace ids a socket of this web process watches (watch-terminals)
         if frames is None:  # a web process of this node, on the Unix socket
             frames = wire.FrameLink(sock, self._on_frame, self._on_close, name=f"web link {peer}")
         else:  # a web process of another node, over Redis (aict.host.redis_link)
@@ -82,11 +99,16 @@ class WebLink:
 
     def _on_close(self) -> None:
         self.host.links.discard(self)
+        self.host.processes.forget_link(self)
+        left = set()
         for session_id, key in list(self.viewers):
             terminal = self.host.terminals.get(session_id)
-            if terminal is not None:
-                terminal.detach(key)
+            if terminal is not None and terminal.detach(key):
+                left.add(terminal)
         self.viewers.clear()
+        self.watched.clear()
+        for terminal in left:
+            self.host.announce_viewers(terminal)
 
     def _on_frame(self, kind: int, payload: memoryview) -> None:
         terminals = self.host.terminals
@@ -150,6 +172,8 @@ class HostService:
         self._listener: socket.socket | None = None
         self._socket_file: tuple[Path, int] | None = None
         self.sessions.on_state(self.broadcast_state)
+        self.processes = ProcessWatch(self, self.settings.PROCESS_SAMPLE_SECONDS)
+        self.sessions.history.on_finished = self._command_finished  # command history (issue 18) tells of ends
         self.remote_links = None  # HostSideLinks, with REDIS_URL: web processes of other nodes reach this host
 
     def listen_on_redis(self, redis) -> None:
@@ -181,6 +205,7 @@ class HostService:
             os.chmod(path, stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IWGRP)
         listener.listen(128)
         self._listener = listener
+        self.processes.start()
         self._socket_file = (path, path.stat().st_ino)
         gevent.spawn(self._accept_loop)
         if self.settings.REDIS_URL:  # other nodes' web processes reach this host through Redis
@@ -223,6 +248,7 @@ class HostService:
         return resume(self, Path(path))
 
     def close(self) -> None:
+        self.processes.stop()
         if self.remote_links is not None:
             self.remote_links.stop()
         if self._listener is not None:
@@ -247,12 +273,48 @@ class HostService:
             link.frames.send_message({"ev": "gone", "ids": session_ids})
 
     def notice(self, link: WebLink, body: dict) -> None:
-        """Messages that need no answer: detach."""
-        if body.get("op") == "detach":
+        """Messages that need no answer: detach, watch and unwatch (a workspace's terminals)."""
+        op = body.get("op")
+        if op == "detach":
             terminal = self.terminals.get(body["session"])
             link.viewers.discard((body["session"], body["key"]))
-            if terminal is not None:
-                terminal.detach(body["key"])
+            if terminal is not None and terminal.detach(body["key"]):
+                self.announce_viewers(terminal)
+        elif op == "watch":
+            link.watched.add(body["workspace"])
+        elif op == "unwatch":
+            link.watched.discard(body["workspace"])
+
+    # ---- who is watching (terminal-viewers) ---------------------------------------------------
+    @staticmethod
+    def viewers_of(terminal: LiveTerminal) -> list[dict]:
+        return [viewer.listed(access) for viewer, access in terminal.viewers() if isinstance(viewer, RelayViewer)]
+
+    def announce_viewers(self, terminal: LiveTerminal) -> None:
+        """Tell every web process with a socket attached to the terminal who is attached now."""
+        links = {viewer.link for viewer, _ in terminal.viewers() if isinstance(viewer, RelayViewer)}
+        if links:
+            body = {"ev": "viewers", "session": terminal.id, "viewers": self.viewers_of(terminal)}
+            for link in links:
+                link.frames.send_message(body)
+
+    # ---- commands (terminal-command) ----------------------------------------------------------
+    def _command_finished(self, entry) -> None:
+        duration = (entry.finished_at - entry.at).total_seconds() if entry.at and entry.finished_at else None
+        self.command_ended(entry.session_id, entry.command, entry.exit_code, duration)
+
+    def command_ended(self, session_id: str, command: str, exit_code: int | None, duration: float | None) -> None:
+        """A command of a terminal finished: tell the web processes with a socket attached to the
+        terminal or watching its workspace (their pages notify the user of commands in the background)."""
+        if self.terminals.get(session_id) is None:
+            return
+        links = self.processes.interest().get(session_id)
+        if links:
+            body = {"ev": "command", "session": session_id,
+                    "command": {"sessionId": session_id, "command": command, "exit_code": exit_code,
+                                "duration": None if duration is None else round(duration, 3)}}
+            for link in links:
+                link.frames.send_message(body)
 
     # ---- requests -----------------------------------------------------------------------------
     def request(self, link: WebLink, body: dict):
@@ -277,11 +339,31 @@ class HostService:
 
     def _op_attach(self, link: WebLink, body: dict) -> dict:
         terminal = self._terminal(body["session"])
-        viewer = RelayViewer(body["key"], body["user"], link)
+        viewer = RelayViewer(body["key"], body["user"], link, body.get("username"))
         link.viewers.add((terminal.id, viewer.key))
         result = terminal.attach(viewer, body["access"], body.get("since"))
+        gevent.spawn(self.announce_viewers, terminal)  # after this answer: the page learns its own viewer id first
         return {"status": result.status, "cols": result.cols, "rows": result.rows, "offset": result.offset,
-                "replayFrom": result.replay_from}
+                "replayFrom": result.replay_from, "viewerId": viewer.viewer_id}
+
+    def _op_viewers(self, link: WebLink, body: dict) -> list[dict]:
+        terminal = self.terminals.get(body["session"])
+        return self.viewers_of(terminal) if terminal is not None else []
+
+    def _op_detach_viewer(self, link: WebLink, body: dict) -> dict:
+        """Detach the attachment another user knows as `viewer`; what it was (for the audit)."""
+        terminal = self.terminals.get(body["session"])
+        for viewer, access in terminal.viewers() if terminal is not None else ():
+            if isinstance(viewer, RelayViewer) and viewer.viewer_id == body["viewer"]:
+                terminal.detach(viewer.key)
+                viewer.send_detached(terminal.id)
+                self.announce_viewers(terminal)
+                return {"user": viewer.user_id, "username": viewer.username, "access": access}
+        raise AppError("not_found", "That viewer is not attached to this terminal.")
+
+    def _op_processes(self, link: WebLink, body: dict) -> list[dict]:
+        terminal = self.terminals.get(body["session"])
+        return self.processes.processes(terminal) if terminal is not None else []
 
     def _op_resize(self, link: WebLink, body: dict) -> dict:
         self._terminal(body["session"]).resize(body["cols"], body["rows"], by_key=body.get("key"))
@@ -299,6 +381,9 @@ class HostService:
     def _op_set_access(self, link: WebLink, body: dict) -> dict:
         user_id, workspace_id, access = body["user"], body["workspace"], body.get("access")
         detached = self.terminals.set_access(user_id, workspace_id, access)
+        for terminal in self.terminals.in_workspace(workspace_id):
+            if terminal.viewer_count or any(sid == terminal.id for sid, _ in detached):
+                self.announce_viewers(terminal)  # who left, or whose access changed
         if access is not None:
             for other in list(self.links):
                 other.frames.send_message({"ev": "access", "user": user_id, "workspace": workspace_id,
@@ -318,7 +403,8 @@ class HostService:
         return {"node": self.node, "running": sum(1 for t in terminals if t.running), "held": len(terminals),
                 "viewers": sum(t.viewer_count for t in terminals),
                 "ringBytes": sum(t.memory_bytes() for t in terminals),
-                "outputBytes": sum(t.ring.end for t in terminals), "links": len(self.links)}
+                "outputBytes": sum(t.ring.end for t in terminals), "links": len(self.links),
+                "processWatch": self.processes.stats()}
 
     def sweep(self) -> None:
         """End idle terminals, forget ended ones past their retention, and tell the web processes."""

@@ -57,6 +57,20 @@ class HostedSessions:
         release_connection()
         self.terminals.request("flush_recording", session=session_id)
 
+    def processes(self, session_id: str) -> list[dict]:
+        """The terminal's process tree, as its host sees it ([] for SSH and ended terminals)."""
+        release_connection()  # a tree never sampled is sampled twice, a moment apart
+        return self.terminals.request("processes", session=session_id)
+
+    def viewers(self, session_id: str) -> list[dict]:
+        release_connection()
+        return self.terminals.request("viewers", session=session_id)
+
+    def detach_viewer(self, session_id: str, viewer_id: str) -> dict:
+        """Detach one attached socket (AppError not_found when no such viewer); who it was."""
+        release_connection()
+        return self.terminals.request("detach_viewer", session=session_id, viewer=viewer_id)
+
     def flush_history(self) -> None:
         """Have the host store the commands it gathered, so that the history read next has them.
         Best effort: without its host, the history is read as stored (the host stores every 0.5 s)."""

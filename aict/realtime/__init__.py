@@ -15,6 +15,7 @@ def register(app: Flask) -> None:
     from aict.realtime.connections import ConnectionRegistry
     from aict.realtime.guard import SocketThrottle
     from aict.realtime.transport.websocket_handler import NoDelayWebSocketHandler
+    from aict.realtime.watchers import TerminalWatchers
 
     state = app.extensions["aict"]
     # A long-polling client sends what it gathered while a request was out as one body: engineio
@@ -22,6 +23,8 @@ def register(app: Flask) -> None:
     # keystrokes, acks or a split paste passes. The body stays bounded by MAX_MESSAGE_BYTES.
     Payload.max_decode_packets = MAX_POLLING_PACKETS
     state.connections = ConnectionRegistry(app, state.message_queue)
+    state.watchers = TerminalWatchers(state.terminals)
+    state.terminals.on_event = state.watchers.pass_on  # terminal-process, -viewers, -command from the hosts
     state.websocket_handler = NoDelayWebSocketHandler
     state.socket_rate = SocketThrottle(state.settings.SOCKET_EVENT_RATE)
     # The terminal host restarted: its sockets' attachments are gone with the link. Disconnected, the

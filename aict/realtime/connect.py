@@ -48,6 +48,7 @@ def on_connect(auth=None):
 def on_disconnect(*_args):
     state = current_app.extensions["aict"]
     state.socket_rate.forget(request.sid)
+    state.watchers.forget(request.sid)
     connection = state.connections.remove(request.sid)
     if connection is None:
         return

@@ -96,7 +96,12 @@ class ConnectionRegistry:
 
     def _access_here(self, notice: dict) -> None:
         if self.app is not None:
-            self.app.extensions["aict"].terminals.set_access(notice["user"], notice["workspace"], notice["access"])
+            state = self.app.extensions["aict"]
+            state.terminals.set_access(notice["user"], notice["workspace"], notice["access"])
+            if notice["access"] is None:  # removed: their sockets stop watching the workspace's terminals
+                for connection in list(self._by_sid.values()):
+                    if connection.user_id == notice["user"]:
+                        state.watchers.unwatch(connection.sid, notice["workspace"])
 
     @staticmethod
     def _disconnect(sids: list[str], code: str | None = None, message: str = "") -> int:

@@ -8,7 +8,7 @@ from flask import current_app, request
 from aict import protocol
 from aict.audit.events import record
 from aict.errors import AppError, bad_request, not_found
-from aict.extensions import db
+from aict.extensions import db, socketio
 from aict.models import TerminalSession
 from aict.realtime.connections import Connection
 from aict.realtime.guard import THROTTLED, current_user_of, session_id_of, socket_event
@@ -26,6 +26,10 @@ def _sessions():
 
 def _terminals():
     return current_app.extensions["aict"].terminals
+
+
+def _watchers():
+    return current_app.extensions["aict"].watchers
 
 
 def _live(session_id: str):
@@ -68,11 +72,16 @@ def input_bytes(payload: dict, max_bytes: int) -> bytes:
 def _attach(connection: Connection, session, level: str, since: int | None, viewer: SocketViewer | None = None,
             read_only: bool = False) -> dict:
     access = "viewer" if read_only else wire_access(level)
-    viewer = viewer or SocketViewer(request.sid, connection.user_id, connection.attached, read_only=read_only)
+    viewer = viewer or SocketViewer(request.sid, connection.user_id, connection.attached, read_only=read_only,
+                                    username=connection.username)
     result = session.attach(viewer, access, since)
     connection.attached.add(session.id)
+    if session.process is not None and not _watchers().watches(request.sid, session.workspace_id):
+        # what it runs, as this process last heard (the host sends news within a second)
+        gevent.spawn(socketio.server.emit, protocol.TERMINAL_PROCESS, session.process, to=request.sid, namespace="/")
     return {"sessionId": session.id, "status": result.status, "cols": result.cols, "rows": result.rows,
-            "offset": result.offset, "replayFrom": result.replay_from, "access": access}
+            "offset": result.offset, "replayFrom": result.replay_from, "access": access,
+            "viewerId": result.viewer_id}
 
 
 @socket_event(protocol.CREATE_TERMINAL)
@@ -85,10 +94,10 @@ def create_terminal(connection: Connection, payload: dict) -> dict:
     session = _sessions().create(user, workspace, cols, rows, name)
     # Its first output (the prompt) must not reach the page before this answer, which names the
     # session: held until the answer is queued (the greenlet spawned runs once this handler is done).
-    viewer = HeldViewer(request.sid, connection.user_id, connection.attached)
-    _attach(connection, session, level, 0, viewer)
+    viewer = HeldViewer(request.sid, connection.user_id, connection.attached, username=connection.username)
+    attached = _attach(connection, session, level, 0, viewer)
     gevent.spawn(viewer.release)
-    return {"sessionId": session.id, "cols": cols, "rows": rows}
+    return {"sessionId": session.id, "cols": cols, "rows": rows, "viewerId": attached["viewerId"]}
 
 
 @socket_event(protocol.ATTACH_TERMINAL)
@@ -160,6 +169,22 @@ def terminal_resize(connection: Connection, payload: dict) -> dict:
 def kill_terminal(connection: Connection, payload: dict) -> dict:
     row, _ = session_for(current_user_of(connection), session_id_of(payload), "operator")
     _sessions().kill(row.id, by=connection.username, wait=True)
+    return {}
+
+
+@socket_event(protocol.WATCH_TERMINALS)
+def watch_terminals(connection: Connection, payload: dict) -> dict:
+    """From now on, terminal-process and terminal-command of every terminal of the workspace."""
+    workspace_id = text_field(payload, "workspaceId", max_len=64)
+    workspace, _ = workspace_for(current_user_of(connection), workspace_id)
+    _watchers().watch(request.sid, workspace.id)
+    return {"processes": [t.process for t in _terminals().in_workspace(workspace.id) if t.process is not None]}
+
+
+@socket_event(protocol.UNWATCH_TERMINALS)
+def unwatch_terminals(connection: Connection, payload: dict) -> dict:
+    workspace_id = text_field(payload, "workspaceId", max_len=64)
+    _watchers().unwatch(request.sid, workspace_id)
     return {}
 
 

@@ -15,6 +15,7 @@ class SocketViewer:
     user_id: str
     attached: set[str] = field(default_factory=set)  # the connection's attached session ids
     read_only: bool = False  # attached with readOnly: a viewer whatever a membership change says
+    username: str | None = None  # what others see in terminal-viewers
 
     def send_output(self, session_id: str, offset: int, data: bytes) -> None:
         socketio.server.send_terminal_output(self.key, session_id, offset, data)
@@ -38,6 +39,14 @@ class SocketViewer:
         self.attached.discard(session_id)
         socketio.server.emit(protocol.ERROR, {"code": "forbidden", "sessionId": session_id,
                                        "message": "Your access to this workspace was removed."},
+                             to=self.key, namespace="/")
+
+    def send_detached(self, session_id: str) -> None:
+        """An owner or admin of the workspace detached this socket: no more output of the session."""
+        self.attached.discard(session_id)
+        socketio.server.emit(protocol.ERROR, {"code": "detached", "sessionId": session_id,
+                                              "message": "The workspace's owner or an administrator detached you "
+                                                         "from this terminal."},
                              to=self.key, namespace="/")
 
 

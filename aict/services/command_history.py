@@ -107,6 +107,9 @@ class CommandLog:
         self._new: list[_Entry] = []
         self._ends: list[_Entry] = []
         self._writing = Semaphore()
+        # told of each command whose end the shell reported (the host's terminal-command); on the
+        # output path: it must not block
+        self.on_finished: Callable[[_Entry], None] | None = None
 
     def attach(self, terminal: LiveTerminal, *, username: str | None, workspace_id: str, nonce: str | None,
                resumed: dict | None = None) -> None:
@@ -149,6 +152,11 @@ class CommandLog:
         entry.exit_code, entry.finished_at = exit_code, utcnow()
         if entry.stored:
             self._ends.append(entry)
+        if self.on_finished is not None and entry.command:  # a command resumed after a restart has no line
+            try:
+                self.on_finished(entry)
+            except Exception:
+                log.exception("session %s: telling of a finished command failed", entry.session_id)
 
     def _clock(self, session_id: str, at) -> float | None:
         now = self.clock(session_id)

@@ -83,6 +83,7 @@ class AttachResult:
     rows: int
     offset: int
     replay_from: int
+    viewer_id: str | None = None  # how others name this attachment (terminal-viewers), where known
 
 
 @dataclass
@@ -417,6 +418,10 @@ class LiveTerminal:
     @property
     def viewer_count(self) -> int:
         return len(self._attachments)
+
+    def viewers(self) -> list[tuple[Viewer, str]]:
+        """Every attached viewer with its access, oldest attachment first."""
+        return [(a.viewer, a.access) for a in self._attachments.values()]
 
     # ---- input and size -------------------------------------------------------------------
     def write(self, data: bytes) -> None:

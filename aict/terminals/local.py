@@ -22,6 +22,7 @@ from aict.errors import AppError
 from aict.terminals.accounts import ShellAccount, ShellAccountError, needs_switch, setpriv_prefix, tty_group
 from aict.terminals.backend import ExitStatus
 from aict.terminals.input_queue import InputQueue
+from aict.terminals.processes import TreeSampler
 from aict.terminals.short_sleep import ShortSleeper
 from aict.terminals.spawn import ShellProcess
 
@@ -175,6 +176,12 @@ class LocalPtyBackend:
             os.killpg(self.proc.pid, sig)
         except ProcessLookupError:
             pass
+
+    def process_sampler(self) -> TreeSampler | None:
+        """What looks at the shell's processes (aict.terminals.processes), while it runs."""
+        if self.proc is None or self.fd < 0 or self._exited.is_set():
+            return None
+        return TreeSampler(self.proc.pid, lambda: self.fd)  # -1 once closed: never a reused descriptor
 
     def close(self) -> None:
         self._input.stop()

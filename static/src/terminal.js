@@ -23,6 +23,7 @@ import { Sidebar } from "./terminal-page/sidebar.js";
 import { WorkspaceSwitcher } from "./terminal-page/switcher.js";
 import { followTabLifecycle } from "./terminal-page/tab-lifecycle.js";
 import { TerminalOpener } from "./terminal-page/terminal-opener.js";
+import { installActivity } from "./terminal-page/activity.js";
 import { installTestHooks } from "./terminal-page/test-hooks.js";
 import { Workbench } from "./terminal-page/workbench.js";
 
@@ -67,7 +68,13 @@ async function start(banners, settings) {
   const sidebar = new Sidebar();
   const settingsDialog = new SettingsDialog(settings);
   // The parts below refer to each other; all are wired before this task ends, so before any event.
-  const socket = connect({ onStatus: (state, reason) => status.show(state, reason), onConnect: () => opener.connected() });
+  const socket = connect({
+    onStatus: (state, reason) => status.show(state, reason),
+    onConnect: () => {
+      opener.connected();
+      activity.connected();
+    },
+  });
   const transformInput = setupKeyBar(() => workbench.activePane);
   const workbench = new Workbench({
     socket,
@@ -87,6 +94,7 @@ async function start(banners, settings) {
       activeChanged: () => {
         list.render();
         search.follow();
+        activity.shown();
       },
     },
   });
@@ -99,6 +107,7 @@ async function start(banners, settings) {
     onOpen: (listed) => opener.choose(listed),
     onLoaded: () => workbench.render(), // the tabs' titles are the list's names
     mayEnd: workspace.access !== "viewer",
+    detail: (id) => activity.listLine(id),
   });
   const opener = new TerminalOpener({
     workspace,
@@ -107,6 +116,16 @@ async function start(banners, settings) {
     banners,
     sidebar,
     runningSessions: () => list.load(),
+  });
+  const activity = installActivity({
+    socket,
+    workspace,
+    activeSession: () => workbench.activePane?.session ?? null,
+    sessionOf: (id) => workbench.paneShowing(id)?.session ?? null,
+    labelOf: (id) => list.labelOf(id) ?? "another terminal",
+    show: (id, { again = false } = {}) =>
+      again ? opener.switchTo(workbench.paneShowing(id) || workbench.activePane, id) : opener.choose({ id }),
+    say: (text) => banners.say(text),
   });
   const ended = new EndedList(workspace.id);
   ended.load();
@@ -133,6 +152,7 @@ async function start(banners, settings) {
     // A token that ran out or a login that ended: the connection deals with it (reconnects with a
     // fresh token, or goes to the login page); nothing for the user to read.
     if (err && (err.code === "token_expired" || err.code === "token_revoked")) return;
+    if (err && err.code === "detached") return; // its banner says it (terminal-page/viewers.js)
     if (err && err.code === "forbidden" && err.sessionId) { // removed from the workspace's members
       status.show("revoked");
       list.revoked();

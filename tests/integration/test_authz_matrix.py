@@ -81,6 +81,10 @@ HTTP = [
     Http("GET", "/api/sessions/<session_id>", "401 404 200 200 200 200 401 401"),
     Http("DELETE", "/api/sessions/<session_id>", "401 404 403 204 204 204 401 401", fresh=True),
     Http("GET", "/api/sessions/<session_id>/recording", "401 404 200 200 200 200 401 401"),
+    Http("GET", "/api/sessions/<session_id>/processes", "401 404 200 200 200 200 401 401"),
+    Http("GET", "/api/sessions/<session_id>/viewers", "401 404 200 200 200 200 401 401"),
+    # owners and admins only; no such viewer: 404 (detaching one: tests/integration/test_processes_viewers.py)
+    Http("DELETE", "/api/sessions/<session_id>/viewers/<viewer_id>", "401 404 403 403 404 404 401 401"),
     Http("GET", "/api/sessions/<session_id>/commands", "401 404 200 200 200 200 401 401"),
     Http("GET", "/api/workspaces/<workspace_id>/history", "401 404 200 200 200 200 401 401"),
     # The pages are the same static shells for everyone: their data comes from the API above.
@@ -126,6 +130,8 @@ EVENTS = [
     Event("kill-terminal", "refused not_found forbidden ok ok ok refused refused", SESSION, fresh=True),
     Event("list-terminals", "refused not_found ok ok ok ok refused refused", WS),
     Event("authenticate", "refused ok ok ok ok ok refused refused", {"token": "{token}"}),
+    Event("watch-terminals", "refused not_found ok ok ok ok refused refused", WS),
+    Event("unwatch-terminals", "refused ok ok ok ok ok refused refused", WS),  # stops nothing it did not start
 ]
 
 
@@ -254,7 +260,8 @@ def _http_status(world: World, row: Http, who: str) -> int:
         world.log_in(fresh)
         token = fresh.access
     path = (row.rule.replace("<workspace_id>", workspace_id).replace("<session_id>", session_id)
-            .replace("<username>", spare).replace("<path:filename>", "css/app.css"))
+            .replace("<username>", spare).replace("<path:filename>", "css/app.css")
+            .replace("<viewer_id>", "no-such-viewer"))
     if "<user_id>" in path:
         path = path.replace("<user_id>", world.user_id(spare))
     values = {"username": caller.username or "nobody", "password": caller.password or "wrong-password",

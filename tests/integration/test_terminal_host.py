@@ -84,6 +84,47 @@ def test_a_terminal_made_through_one_web_process_is_used_from_another(node):
         second.close()
 
 
+def test_viewers_on_two_web_processes_are_listed_and_detached_across_them(node):
+    """The host knows every attachment: a list made there, a detach asked of one web process for a
+    socket of the other, and what each socket runs, wherever it is."""
+    host, web1, web2 = node
+    workspace = web1.create_local_workspace()
+    first, second = web1.socket(), web2.socket()
+    lists: dict[str, list] = {"first": [], "second": []}
+    processes: list[dict] = []
+    first.sio.on("terminal-viewers", lists["first"].append)
+    second.sio.on("terminal-viewers", lists["second"].append)
+    second.sio.on("terminal-process", processes.append)
+    try:
+        session_id = first.create(workspace["id"])
+        attached = second.call("attach-terminal", {"sessionId": session_id})
+        assert attached["ok"], attached
+        wait_until(lambda: lists["first"] and len(lists["first"][-1]["viewers"]) == 2, timeout=10,
+                   message="web1's socket hears of web2's")
+        listed = web2.api("GET", f"/api/sessions/{session_id}/viewers", web2.admin_token).json()
+        assert sorted(v["id"] for v in listed) == sorted(v["id"] for v in lists["first"][-1]["viewers"])
+        first_id = next(v["id"] for v in listed if v["id"] != attached["viewerId"])
+
+        first.send(session_id, "sleep 33\n")  # typed through web1, seen by web2's socket
+        wait_until(lambda: any((p["foreground"] or {}).get("command") == "sleep 33" for p in processes), timeout=10,
+                   message="web2's socket sees sleep 33 in the foreground")
+
+        gone = web2.api("DELETE", f"/api/sessions/{session_id}/viewers/{first_id}", web2.admin_token)
+        assert gone.status_code == 204, gone.text
+        wait_until(lambda: any(e.get("code") == "detached" for e in first.errors), timeout=10,
+                   message="web1's socket is told it was detached")
+        wait_until(lambda: [v["id"] for v in lists["second"][-1]["viewers"]] == [attached["viewerId"]], timeout=10,
+                   message="web2's socket sees the list without it")
+        had = len(first.streams[session_id])
+        second.send(session_id, "\x03echo still-$((6*7))\n")
+        second.wait_for(session_id, "still-42\r\n")
+        time.sleep(0.5)
+        assert len(first.streams[session_id]) == had, "no more output for the detached socket"
+    finally:
+        first.close()
+        second.close()
+
+
 def test_a_socket_that_never_acks_gets_one_window_through_another_web_process(node):
     host, web1, web2 = node
     workspace = web1.create_local_workspace()

@@ -12,14 +12,20 @@ export const TERMINAL_ACK = "terminal-ack"; // the only event that needs no ackn
 export const KILL_TERMINAL = "kill-terminal";
 export const LIST_TERMINALS = "list-terminals";
 export const AUTHENTICATE = "authenticate"; // a new access token for this socket, before the old one expires
+export const WATCH_TERMINALS = "watch-terminals"; // terminal-process and terminal-command of a workspace's terminals
+export const UNWATCH_TERMINALS = "unwatch-terminals";
 
 export const CLIENT_EVENTS = [CREATE_TERMINAL, ATTACH_TERMINAL, DETACH_TERMINAL, TERMINAL_INPUT, TERMINAL_RESIZE,
-  TERMINAL_ACK, KILL_TERMINAL, LIST_TERMINALS, AUTHENTICATE];
+  TERMINAL_ACK, KILL_TERMINAL, LIST_TERMINALS, AUTHENTICATE, WATCH_TERMINALS, UNWATCH_TERMINALS];
 
 // ---- server -> client ----
 export const TERMINAL_OUTPUT = "terminal-output";
 export const TERMINAL_EXIT = "terminal-exit";
 export const TERMINAL_RESIZED = "terminal-resized";
+export const TERMINAL_PROCESS = "terminal-process"; // foreground program, process count, CPU and memory
+export const TERMINAL_VIEWERS = "terminal-viewers"; // who is attached
+export const TERMINAL_COMMAND = "terminal-command"; // a command of the terminal finished
 export const ERROR = "error";
 
-export const SERVER_EVENTS = [TERMINAL_OUTPUT, TERMINAL_EXIT, TERMINAL_RESIZED, ERROR];
+export const SERVER_EVENTS = [TERMINAL_OUTPUT, TERMINAL_EXIT, TERMINAL_RESIZED, TERMINAL_PROCESS, TERMINAL_VIEWERS,
+  TERMINAL_COMMAND, ERROR];

@@ -49,6 +49,8 @@ export class TerminalSession {
     this.workspaceId = workspaceId;
     this.ui = ui;
     this.sessionId = null;
+    this.viewerId = null; // how terminal-viewers names this page's attachment
+    this.heldOff = false; // detached by an owner or admin: attach only when the user asks
     this.access = "operator";
     this.exited = false;
     this.starting = new Starting();
@@ -152,7 +154,7 @@ export class TerminalSession {
   }
 
   unpark() {
-    if (!this.parked) return Promise.resolve(false);
+    if (!this.parked || this.heldOff) return Promise.resolve(false);
     this.parked = false;
     return this.attach();
   }
@@ -213,6 +215,7 @@ export class TerminalSession {
       this.sizeClaim.reset();
     }
     this.parked = false;
+    this.heldOff = false;
     this.sessionId = sessionId;
     this.attachSeq += 1;
     const resume = loadResumePoint(sessionId);
@@ -259,6 +262,7 @@ export class TerminalSession {
       this.ui.onError(ack.error || {}, "attach");
       return false;
     }
+    this.viewerId = ack.viewerId || null;
     this.answers.live(attachment, ack.offset);
     this.stream.attached(ack.replayFrom);
     this.setAccess(ack.access || "operator");
@@ -304,6 +308,7 @@ export class TerminalSession {
     const { output, typed } = this.starting.end(ack.ok ? ack.sessionId : null);
     if (!ack.ok) return ack;
     this.sessionId = ack.sessionId;
+    this.viewerId = ack.viewerId || null;
     this.sizeClaim.heard({ cols: ack.cols, rows: ack.rows }, { inUse: true }); // the only tab on it, at its size
     this.setAccess("operator");
     this.ui.onSession(ack.sessionId);
@@ -318,5 +323,12 @@ export class TerminalSession {
   reconnected() {
     if (this.sessionId && !this.exited && !this.parked) return this.attach();
     return Promise.resolve(false);
+  }
+
+  /** The server detached this page (an owner or admin did): it stays detached until open() again. */
+  holdOff() {
+    this.heldOff = true;
+    this.parked = true;
+    this.viewerId = null;
   }
 }

@@ -17,8 +17,11 @@ export class SessionList {
    * @param {() => Set<string>} [opts.openIds]  the terminals the page's panes show
    * @param {(session: object) => void} opts.onOpen  the user chose a terminal of the list
    * @param {boolean} [opts.mayEnd]  the caller may end terminals (operators, owners, admins; not viewers)
+   * @param {(sessionId: string) => Node|null} [opts.detail]  a line more for an entry (what it runs)
    */
-  constructor({ workspaceId, banners, shownId, openIds = () => new Set(), onOpen, mayEnd = true, onLoaded = () => {} }) {
+  constructor({ workspaceId, banners, shownId, openIds = () => new Set(), onOpen, mayEnd = true, onLoaded = () => {},
+                detail = () => null }) {
+    this.detail = detail;
     this.mayEnd = mayEnd;
     this.box = $("#session-list");
     this.workspaceId = workspaceId;
@@ -90,6 +93,7 @@ export class SessionList {
           .filter(Boolean)
           .flatMap((detail, i) => [i ? " · " : "", el("span", { class: "nowrap" }, detail)]),
       ),
+      this.detail(session.id),
     );
     const kill = el(
       "button",

@@ -1,0 +1,120 @@
+"""The terminal page's view of what runs in its terminals and who watches them: the bar above the
+terminal, the list's lines, the processes view, viewers' initials and detaching one."""
+
+from __future__ import annotations
+
+import secrets
+
+from tests.browser.conftest import (
+    DESKTOP,
+    login_with_tokens,
+    open_terminal,
+    poll,
+    run,
+    screen,
+    wait_for_terminal,
+)
+
+SHOTS = "/tmp/aict-shots-procs"
+
+
+def _shot(page, name: str) -> None:
+    page.screenshot(path=f"{SHOTS}-{name}.png")
+
+
+def _visible_text(page) -> str:
+    return "\n".join(screen(page)["visible"])
+
+
+def test_the_bar_and_the_list_show_what_runs_and_the_processes_view_lists_the_tree(page, server, workspace):
+    login_with_tokens(page, server)
+    session_id = open_terminal(page, server, workspace["id"])
+    bar = page.locator("#term-proc")
+    poll(lambda: _assert_in("bash", bar.inner_text()))
+    assert "% CPU" in bar.inner_text()
+
+    run(page, "sleep 30 | cat")
+    poll(lambda: _assert_in("sleep 30", bar.inner_text()))
+    line = page.locator(f"#session-list [data-id='{session_id}'] .session-proc")
+    poll(lambda: _assert_in("sleep 30", line.inner_text()))
+    _shot(page, "bar")
+
+    page.get_by_role("button", name="Processes").click()
+    dialog = page.locator("#processes-dialog")
+    dialog.wait_for(state="visible")
+    poll(lambda: _assert_in("sleep 30", dialog.locator("tbody").inner_text()))
+    rows = dialog.locator("tbody tr")
+    commands = [rows.nth(i).locator("td").nth(1).inner_text() for i in range(rows.count())]
+    assert "bash" in commands[0] and "sleep 30" in commands and "cat" in commands, commands
+    assert "MB" in dialog.locator("tbody").inner_text() or "KB" in dialog.locator("tbody").inner_text()
+    _shot(page, "processes")
+    dialog.get_by_role("button", name="Close").click()
+    page.locator(".xterm-helper-textarea").focus()
+    page.keyboard.press("Control+C")
+    poll(lambda: _assert_in("bash", bar.inner_text()))
+
+
+def test_a_second_user_shows_up_among_the_viewers_and_can_be_detached(browser, page, server, workspace):
+    username, password = server.create_user(password="member-pass-123")
+    granted = server.api("POST", f"/api/workspaces/{workspace['id']}/members", server.admin_token,
+                         json={"username": username, "access": "operator"})
+    assert granted.status_code == 201, granted.text
+    login_with_tokens(page, server)
+    session_id = open_terminal(page, server, workspace["id"])
+    viewers = page.locator(".viewers-toggle")
+    poll(lambda: _assert_equal(viewers.locator(".avatar").count(), 1))
+
+    other_context = browser.new_context(viewport=DESKTOP)
+    other = other_context.new_page()
+    errors: list[str] = []
+    other.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        login_with_tokens(other, server, username, "member-pass-123")
+        other.goto(f"{server.url}/sessions/{session_id}")
+        wait_for_terminal(other, session_id)
+        poll(lambda: _assert_equal(viewers.locator(".avatar").count(), 2))  # the owner's page sees them come
+        assert username in viewers.get_attribute("title")
+        viewers.click()
+        menu = page.locator("#viewers-menu")
+        menu.wait_for(state="visible")
+        assert "admin (you)" in menu.inner_text() and username in menu.inner_text()
+        assert menu.get_by_role("button", name="Detach admin").count() == 0  # not oneself
+        _shot(page, "viewers-menu")
+        # the member is no owner: no Detach button on their page
+        other.locator(".viewers-toggle").click()
+        assert other.locator("#viewers-menu").get_by_role("button", name="Detach").count() == 0
+
+        menu.get_by_role("button", name=f"Detach {username}").click()
+        banner = other.locator("#detached-banner")
+        banner.wait_for(state="visible")
+        assert "detached" in banner.inner_text()
+        poll(lambda: _assert_equal(viewers.locator(".avatar").count(), 1))
+        assert other.locator(".viewers").is_hidden()  # detached, its list of viewers would be stale
+        _shot(other, "detached")
+
+        marker = secrets.token_hex(4)
+        run(page, f"echo after-{marker}")
+        poll(lambda: _assert_in(f"after-{marker}", _visible_text(page)))
+        other.evaluate("window.aictTest.dropConnection()")  # a reconnect does not attach it again
+        poll(lambda: _assert_equal(other.evaluate("window.aictTest.status"), "connected"))
+        run(page, f"echo again-{marker}")
+        poll(lambda: _assert_in(f"again-{marker}", _visible_text(page)))
+        other.wait_for_timeout(1000)
+        assert f"after-{marker}" not in _visible_text(other) and f"again-{marker}" not in _visible_text(other)
+        assert viewers.locator(".avatar").count() == 1
+
+        banner.get_by_role("button", name="Attach again").click()  # the user's own choice
+        poll(lambda: _assert_in(f"again-{marker}", _visible_text(other)))
+        assert banner.is_hidden()
+        poll(lambda: _assert_equal(viewers.locator(".avatar").count(), 2))
+    finally:
+        other_context.close()
+    assert not errors, errors
+
+
+def _assert_in(needle: str, haystack: str) -> None:
+    assert needle in haystack, haystack
+
+
+def _assert_equal(a, b) -> None:
+    assert a == b, (a, b)
