@@ -3,6 +3,7 @@
 // input). The xterm takes no keyboard input and its size is the terminal's.
 
 import { connect } from "../lib/connection.js";
+import { SettingsStore } from "../lib/settings.js";
 import { TerminalSession } from "../session/terminal-session.js";
 import { ConnectionStatus } from "../terminal-page/connection-status.js";
 import { createTerminalView } from "../terminal-page/terminal-view.js";
@@ -17,7 +18,7 @@ export class LiveWatch {
    * @param {(message: string) => void} opts.onError
    */
   constructor({ box, status, session, onExit, onError }) {
-    const { term } = createTerminalView(box);
+    const { term } = createTerminalView(box, new SettingsStore().current); // the user's font and theme
     term.options.disableStdin = true;
     term.options.cursorBlink = false;
     term.resize(session.cols, session.rows);
