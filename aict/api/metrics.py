@@ -56,6 +56,12 @@ class _StateCollector:
             yield GaugeMetricFamily("aict_ring_buffer_bytes", "Output bytes held for replay", value=host["ringBytes"])
             yield CounterMetricFamily("aict_output_bytes", "Terminal output bytes read (live sessions)",
                                       value=host["outputBytes"])
+            yield GaugeMetricFamily("aict_watched_workspaces", "Workspaces the node's terminal host watches "
+                                    "(one watcher each)", value=host.get("watched", 0))
+            yield GaugeMetricFamily("aict_workspace_watchers", "Sockets watching workspaces (all web processes)",
+                                    value=host.get("watchers", 0))
+            yield GaugeMetricFamily("aict_watcher_agents", "Watcher agent processes (one per shell account)",
+                                    value=host.get("agents", 0))
         yield GaugeMetricFamily("aict_socket_connections", "Open Socket.IO connections of this web process",
                                 value=len(self.state.connections))
         yield GaugeMetricFamily("aict_process_resident_bytes", "Server process RSS",

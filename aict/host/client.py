@@ -159,6 +159,8 @@ class RemoteTerminals:
         self._open_link = open_link or self._open_unix_link
         self.where = where or socket_path
         self.on_link_lost = on_link_lost  # called with the socket ids whose attachments the link took along
+        self.on_watch_event: Callable[[dict], None] | None = None  # a watched workspace's event (realtime)
+        self.on_watch_lost: Callable[[], None] | None = None  # the link took this process's watches along
         self.node: str | None = None
         self._terminals: dict[str, RemoteTerminal] = {}
         self._link: wire.FrameLink | None = None
@@ -242,6 +244,8 @@ class RemoteTerminals:
             terminal._pending_acks.clear()
         if keys and self.on_link_lost is not None:
             self.on_link_lost(sorted(set(keys)))
+        if self.on_watch_lost is not None:
+            self.on_watch_lost()
         if established and not self._stopped:
             log.warning("lost the link to the terminal host; reconnecting")
             self._connector = gevent.spawn(self._connect_loop)
@@ -339,6 +343,10 @@ class RemoteTerminals:
             terminal._viewers.pop(viewer.key, None)
             terminal._access.pop(viewer.key, None)
             viewer.send_revoked(terminal.id)
+
+    def _ev_watch(self, body: dict) -> None:
+        if self.on_watch_event is not None:
+            self.on_watch_event(body)
 
     def _ev_access(self, body: dict) -> None:
         for terminal in self.in_workspace(body["workspace"]):

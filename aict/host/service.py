@@ -24,8 +24,10 @@ from aict.errors import AppError
 from aict.extensions import db
 from aict.host import wire
 from aict.models import User, Workspace
+from aict.services.workspace_watch import watch_target
 from aict.terminals.backend import ExitStatus, InputBacklogFull
 from aict.terminals.live import LiveTerminal
+from aict.watching.hub import WatchHub
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +84,7 @@ class WebLink:
 
     def _on_close(self) -> None:
         self.host.links.discard(self)
+        self.host.watches.drop_owner(self)
         for session_id, key in list(self.viewers):
             terminal = self.host.terminals.get(session_id)
             if terminal is not None:
@@ -151,6 +154,7 @@ class HostService:
         self._socket_file: tuple[Path, int] | None = None
         self.sessions.on_state(self.broadcast_state)
         self.remote_links = None  # HostSideLinks, with REDIS_URL: web processes of other nodes reach this host
+        self.watches = WatchHub(_deliver_watch_event)  # watched workspaces: one watcher each, whoever watches
 
     def listen_on_redis(self, redis) -> None:
         """Let web processes of other nodes reach this host through Redis, and hold this node's lease."""
@@ -235,6 +239,7 @@ class HostService:
                 pass
         for link in list(self.links):
             link.frames.close()
+        self.watches.close()
 
     # ---- state to every web process -----------------------------------------------------------
     def broadcast_state(self, terminal: LiveTerminal, owner_id: str, workspace_id: str) -> None:
@@ -247,12 +252,14 @@ class HostService:
             link.frames.send_message({"ev": "gone", "ids": session_ids})
 
     def notice(self, link: WebLink, body: dict) -> None:
-        """Messages that need no answer: detach."""
+        """Messages that need no answer: detach, unwatch_workspace."""
         if body.get("op") == "detach":
             terminal = self.terminals.get(body["session"])
             link.viewers.discard((body["session"], body["key"]))
             if terminal is not None:
                 terminal.detach(body["key"])
+        elif body.get("op") == "unwatch_workspace":
+            self.watches.unwatch(body["workspace"], link, body["key"])
 
     # ---- requests -----------------------------------------------------------------------------
     def request(self, link: WebLink, body: dict):
@@ -305,6 +312,15 @@ class HostService:
                                            "access": access})
         return {"detached": len(detached)}
 
+    def _op_watch_workspace(self, link: WebLink, body: dict) -> dict:
+        """A socket of `link` (authorized by its web process) watches a workspace: its status now."""
+        with self.app.app_context():
+            workspace = db.session.get(Workspace, body["workspace"])
+            if workspace is None:
+                raise AppError("not_found", "That workspace does not exist or is not visible to you.")
+            target = watch_target(self.app, workspace, self.settings, body.get("username"))
+        return self.watches.watch(target, link, body["key"])
+
     def _op_flush_recording(self, link: WebLink, body: dict) -> dict:
         self.sessions.recordings.flush(body["session"])
         return {}
@@ -314,7 +330,8 @@ class HostService:
         return {"node": self.node, "running": sum(1 for t in terminals if t.running), "held": len(terminals),
                 "viewers": sum(t.viewer_count for t in terminals),
                 "ringBytes": sum(t.memory_bytes() for t in terminals),
-                "outputBytes": sum(t.ring.end for t in terminals), "links": len(self.links)}
+                "outputBytes": sum(t.ring.end for t in terminals), "links": len(self.links),
+                **self.watches.stats()}
 
     def sweep(self) -> None:
         """End idle terminals, forget ended ones past their retention, and tell the web processes."""
@@ -360,6 +377,11 @@ class HostService:
             raise AppError("conflict", "That terminal has ended and its output is no longer held; "
                                        "its recording has it.")
         return terminal
+
+
+def _deliver_watch_event(link: WebLink, workspace_id: str, event: str, payload: dict) -> None:
+    """A watched workspace's event, once to a web process with watching sockets (it fans it out)."""
+    link.frames.send_message({"ev": "watch", "workspace": workspace_id, "event": event, "payload": payload})
 
 
 def allowed_peer_uids(settings) -> set[int]:

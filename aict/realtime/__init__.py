@@ -11,7 +11,7 @@ MAX_POLLING_PACKETS = 4096
 
 
 def register(app: Flask) -> None:
-    from aict.realtime import authenticate, connect, handlers, transport  # noqa: F401  (importing registers the handlers)
+    from aict.realtime import authenticate, connect, handlers, transport, workspace_watch  # noqa: F401  (importing registers the handlers)
     from aict.realtime.connections import ConnectionRegistry
     from aict.realtime.guard import SocketThrottle
     from aict.realtime.transport.websocket_handler import NoDelayWebSocketHandler
@@ -22,6 +22,7 @@ def register(app: Flask) -> None:
     # keystrokes, acks or a split paste passes. The body stays bounded by MAX_MESSAGE_BYTES.
     Payload.max_decode_packets = MAX_POLLING_PACKETS
     state.connections = ConnectionRegistry(app, state.message_queue)
+    state.workspace_watchers = workspace_watch.WorkspaceWatchers(state.terminals)
     state.websocket_handler = NoDelayWebSocketHandler
     state.socket_rate = SocketThrottle(state.settings.SOCKET_EVENT_RATE)
     # The terminal host restarted: its sockets' attachments are gone with the link. Disconnected, the

@@ -96,7 +96,9 @@ class ConnectionRegistry:
 
     def _access_here(self, notice: dict) -> None:
         if self.app is not None:
-            self.app.extensions["aict"].terminals.set_access(notice["user"], notice["workspace"], notice["access"])
+            state = self.app.extensions["aict"]
+            state.terminals.set_access(notice["user"], notice["workspace"], notice["access"])
+            state.workspace_watchers.access_changed(notice["user"], notice["workspace"], notice["access"])
 
     @staticmethod
     def _disconnect(sids: list[str], code: str | None = None, message: str = "") -> int:

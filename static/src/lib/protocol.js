@@ -12,14 +12,18 @@ export const TERMINAL_ACK = "terminal-ack"; // the only event that needs no ackn
 export const KILL_TERMINAL = "kill-terminal";
 export const LIST_TERMINALS = "list-terminals";
 export const AUTHENTICATE = "authenticate"; // a new access token for this socket, before the old one expires
+export const WATCH_WORKSPACE = "watch-workspace"; // live git status and file changes of a workspace
+export const UNWATCH_WORKSPACE = "unwatch-workspace";
 
 export const CLIENT_EVENTS = [CREATE_TERMINAL, ATTACH_TERMINAL, DETACH_TERMINAL, TERMINAL_INPUT, TERMINAL_RESIZE,
-  TERMINAL_ACK, KILL_TERMINAL, LIST_TERMINALS, AUTHENTICATE];
+  TERMINAL_ACK, KILL_TERMINAL, LIST_TERMINALS, AUTHENTICATE, WATCH_WORKSPACE, UNWATCH_WORKSPACE];
 
 // ---- server -> client ----
 export const TERMINAL_OUTPUT = "terminal-output";
 export const TERMINAL_EXIT = "terminal-exit";
 export const TERMINAL_RESIZED = "terminal-resized";
 export const ERROR = "error";
+export const WORKSPACE_STATUS = "workspace-status"; // to sockets watching the workspace
+export const FILE_CHANGE = "file-change";
 
-export const SERVER_EVENTS = [TERMINAL_OUTPUT, TERMINAL_EXIT, TERMINAL_RESIZED, ERROR];
+export const SERVER_EVENTS = [TERMINAL_OUTPUT, TERMINAL_EXIT, TERMINAL_RESIZED, ERROR, WORKSPACE_STATUS, FILE_CHANGE];
