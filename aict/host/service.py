@@ -154,7 +154,8 @@ class HostService:
         self._socket_file: tuple[Path, int] | None = None
         self.sessions.on_state(self.broadcast_state)
         self.remote_links = None  # HostSideLinks, with REDIS_URL: web processes of other nodes reach this host
-        self.watches = WatchHub(_deliver_watch_event)  # watched workspaces: one watcher each, whoever watches
+        # Watched workspaces: one watcher each, whoever and however many watch.
+        self.watches = WatchHub(_deliver_watch_event, python=self.settings.WATCH_PYTHON)
 
     def listen_on_redis(self, redis) -> None:
         """Let web processes of other nodes reach this host through Redis, and hold this node's lease."""

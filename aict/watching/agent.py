@@ -80,7 +80,8 @@ class Watch(threading.Thread):
         self.wake.stopped = True
 
     def run(self) -> None:
-        self.run_status()
+        # The watch first, then the first status (the host's answer to the watch): a change made once
+        # the page has its answer is always seen.
         try:
             from watchfiles._rust_notify import RustNotify
 
@@ -89,8 +90,8 @@ class Watch(threading.Thread):
             self.out.send(id=self.id, log=f"cannot watch {self.path} ({error}); polling git status")
             self.poll()
             return
-        self.status_due = True  # what changed while the watch was being set up
         try:
+            self.run_status()
             self.loop(notify)
         finally:
             notify.close()

@@ -33,11 +33,13 @@ READ_SIZE = 64 * 1024
 class AgentProcess:
     """One running agent: `send` commands, lines come to `on_message(dict)`, `on_exit()` once it ended."""
 
-    def __init__(self, account: ShellAccount, on_message: Callable[[dict], None], on_exit: Callable[[], None]):
+    def __init__(self, account: ShellAccount, on_message: Callable[[dict], None], on_exit: Callable[[], None],
+                 python: str | None = None):
         self.account = account
         self.on_message, self.on_exit = on_message, on_exit
+        self.heard = False  # it said something: it started (one that never did could not run at all)
         prefix = setpriv_prefix(account) if needs_switch(account) else []
-        argv = [*prefix, sys.executable, "-I", str(AGENT_SCRIPT)]
+        argv = [*prefix, python or sys.executable, "-I", str(AGENT_SCRIPT)]
         env = {"PATH": SETPRIV_DIRS, "LANG": "C.UTF-8", "HOME": "/"}
         to_agent, self._stdin = os.pipe()
         self._stdout, from_agent = os.pipe()
@@ -101,6 +103,7 @@ class AgentProcess:
         except ValueError:
             log.warning("watcher agent of %s: unreadable line %r", self.account.name, line[:200])
             return
+        self.heard = True
         if isinstance(message, dict):
             try:
                 self.on_message(message)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +28,8 @@ log = logging.getLogger(__name__)
 
 FIRST_STATUS_SECONDS = 8.0  # a watch's first status waits this long (the agent's git timeout is 5 s)
 AGENT_LINGER_SECONDS = 30.0  # an agent with nothing to watch is kept this long (page reloads)
-AGENT_RESTART_SECONDS = 1.0
+AGENT_RESTART_SECONDS = 1.0  # after an agent that ran ended
+AGENT_RETRY_SECONDS = (5.0, 30.0, 120.0, 300.0)  # after an agent that never started (each failure in a row)
 
 WORKSPACE_STATUS, FILE_CHANGE = "workspace-status", "file-change"
 Deliver = Callable[[Any, str, str, dict], None]  # (owner, workspace id, event, payload)
@@ -66,14 +68,19 @@ class Agent:
         self.watch_ids: set[str] = set()
         self.process: AgentProcess | None = None
         self._linger: gevent.Greenlet | None = None
+        self._restarting: gevent.Greenlet | None = None
+        self._failures = 0  # agents in a row that never started
 
     def watch(self, watched: Watched) -> None:
         if self._linger is not None:
             self._linger.kill(block=False)
             self._linger = None
         self.watch_ids.add(watched.watch_id)
+        if self._restarting is not None:  # it failed to start: the restart will watch this one too
+            self._report_failure(watched)
+            return
         if self.process is None or not self.process.running:
-            self.process = AgentProcess(self.account, self.hub._from_agent, self._ended)
+            self.process = AgentProcess(self.account, self.hub._from_agent, self._ended, self.hub.python)
         self._send_watch(watched.target, watched.watch_id)
 
     def _send_watch(self, target: LocalTarget, watch_id: str) -> None:
@@ -94,14 +101,32 @@ class Agent:
             self.hub.agents.pop(self.account.name, None)
 
     def _ended(self) -> None:
-        if self.watch_ids:  # it died under its watches: start again, and watch them again
-            gevent.spawn_later(AGENT_RESTART_SECONDS, self._restart)
+        if not self.watch_ids or self._restarting is not None:
+            return
+        if self.process is not None and not self.process.heard:  # it could not even start
+            delay = AGENT_RETRY_SECONDS[min(self._failures, len(AGENT_RETRY_SECONDS) - 1)]
+            self._failures += 1
+            log.warning("the watcher agent of %s did not start (can the account run %s and import watchfiles?); "
+                        "trying again in %g s", self.account.name, self.hub.python or sys.executable, delay)
+            for watch_id in list(self.watch_ids):
+                watched = self.hub._by_watch_id.get(watch_id)
+                if watched is not None:
+                    self._report_failure(watched)
+        else:  # it died under its watches: start again, and watch them again
+            self._failures, delay = 0, AGENT_RESTART_SECONDS
+        self._restarting = gevent.spawn_later(delay, self._restart)
+
+    def _report_failure(self, watched: Watched) -> None:
+        self.hub.report_status(watched, {"error": {
+            "code": "watch_unavailable",
+            "message": f"The workspace cannot be watched: its watcher did not start as {self.account.name}."}})
 
     def _restart(self) -> None:
+        self._restarting = None
         if not self.watch_ids or (self.process is not None and self.process.running):
             return
         log.warning("restarting the watcher agent of %s", self.account.name)
-        self.process = AgentProcess(self.account, self.hub._from_agent, self._ended)
+        self.process = AgentProcess(self.account, self.hub._from_agent, self._ended, self.hub.python)
         for watch_id in list(self.watch_ids):
             watched = self.hub._by_watch_id.get(watch_id)
             if watched is not None:
@@ -109,14 +134,18 @@ class Agent:
 
     def stop(self) -> None:
         self.watch_ids.clear()
+        for greenlet in (self._linger, self._restarting):
+            if greenlet is not None:
+                greenlet.kill(block=False)
         if self.process is not None:
             self.process.stop()
 
 
 class WatchHub:
-    def __init__(self, deliver: Deliver, agent_linger: float = AGENT_LINGER_SECONDS):
+    def __init__(self, deliver: Deliver, agent_linger: float = AGENT_LINGER_SECONDS, python: str | None = None):
         self.deliver = deliver
         self.agent_linger = agent_linger
+        self.python = python  # the interpreter agents run with (WATCH_PYTHON); None: this one
         self.watched: dict[str, Watched] = {}  # workspace id -> its watch
         self.agents: dict[str, Agent] = {}  # account name -> its agent
         self._by_watch_id: dict[str, Watched] = {}

@@ -13,6 +13,7 @@ import { Banners } from "./terminal-page/banners.js";
 import { offerMembers } from "./terminal-page/members.js";
 import { ConnectionStatus } from "./terminal-page/connection-status.js";
 import { TerminalFit } from "./terminal-page/fit.js";
+import { GitStatus } from "./terminal-page/git-status.js";
 import { setupKeyBar } from "./terminal-page/key-bar.js";
 import { SessionList } from "./terminal-page/session-list.js";
 import { Sidebar } from "./terminal-page/sidebar.js";
@@ -20,6 +21,7 @@ import { followTabLifecycle } from "./terminal-page/tab-lifecycle.js";
 import { installTestHooks } from "./terminal-page/test-hooks.js";
 import { TerminalOpener } from "./terminal-page/terminal-opener.js";
 import { createTerminalView } from "./terminal-page/terminal-view.js";
+import { WorkspaceEvents } from "./terminal-page/workspace-events.js";
 
 /** The workspace of the page's address (/workspaces/<id>, or /sessions/<id> of one of its terminals). */
 async function findWorkspace({ workspaceId, sessionId }) {
@@ -64,6 +66,9 @@ async function start(banners) {
   const sidebar = new Sidebar();
   // The parts below refer to each other; all are wired before this task ends, so before any event.
   const socket = connect({ onStatus: (state, reason) => status.show(state, reason), onConnect: () => opener.connected() });
+  // The workspace's git status and file changes, live: the header's badge, and any panel that listens.
+  const workspaceEvents = new WorkspaceEvents(socket, workspace.id);
+  new GitStatus(workspaceEvents);
   const session = new TerminalSession({
     term,
     socket,

@@ -121,6 +121,8 @@ EVENTS = [
     Event("kill-terminal", "refused not_found forbidden ok ok ok refused refused", SESSION, fresh=True),
     Event("list-terminals", "refused not_found ok ok ok ok refused refused", WS),
     Event("authenticate", "refused ok ok ok ok ok refused refused", {"token": "{token}"}),
+    Event("watch-workspace", "refused not_found ok ok ok ok refused refused", WS),
+    Event("unwatch-workspace", "refused ok ok ok ok ok refused refused", WS),  # tells nothing: always ok
 ]
 
 

@@ -223,3 +223,21 @@ def test_the_watch_runs_as_the_shell_account(server, repo_workspace, client):
         except OSError:
             continue
     assert owners and 0 not in owners, owners
+
+
+def test_a_watcher_that_cannot_start_is_said_in_the_status(start_server):
+    """The shell account cannot run the configured interpreter: the watch is answered at once, with
+    the reason, and the agent is not restarted in a loop."""
+    server = start_server({"AICT_WATCH_PYTHON": "/nonexistent/python3"}).wait_for_host()
+    workspace = server.create_local_workspace()
+    socket = server.socket()
+    try:
+        started = time.monotonic()
+        answer = socket.call(protocol.WATCH_WORKSPACE, {"workspaceId": workspace["id"]})
+        assert time.monotonic() - started < 5
+        if answer["ok"]:  # root: setpriv started, the interpreter did not
+            assert answer["status"]["error"]["code"] == "watch_unavailable", answer
+        else:  # the server's own account: the interpreter is missing at once
+            assert answer["error"]["code"] == "watch_unavailable", answer
+    finally:
+        socket.close()

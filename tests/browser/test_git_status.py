@@ -1,0 +1,44 @@
+"""The terminal page's git status: the branch, ahead/behind and changed files in the header,
+following what is typed in the terminal and what changes outside it (watch-workspace), live."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tests.browser.conftest import login_with_tokens, open_terminal, poll, run
+
+BRANCH = "#git-status .git-branch"
+
+
+def _shown_branch(page) -> str:
+    return page.locator(BRANCH).inner_text() if page.locator(BRANCH).count() else ""
+
+
+def test_a_branch_made_in_the_terminal_shows_in_the_header_within_2_s(page, server, workspace):
+    login_with_tokens(page, server)
+    open_terminal(page, server, workspace["id"])
+    assert page.locator("#git-status").is_hidden()  # no repository yet: no badge
+    run(page, "git init -q -b main && git -c user.name=t -c user.email=t@example.org commit -q --allow-empty -m one")
+    poll(lambda: _assert_equal(_shown_branch(page), "main"), timeout=10)
+    assert page.locator("#git-status .git-changed").inner_text() == "clean"
+
+    run(page, "git checkout -q -b x")
+    typed = time.monotonic()  # Enter pressed: the command runs from here
+    poll(lambda: _assert_equal(_shown_branch(page), "x"), timeout=5, interval=0.02)
+    assert time.monotonic() - typed < 2.0, f"the branch showed after {time.monotonic() - typed:.2f} s"
+
+    # a file made outside the terminal: counted, and listed with its code on a click
+    (Path(workspace["path"]) / "from-outside.txt").write_text("x\n")
+    poll(lambda: _assert_equal(page.locator("#git-status .git-changed").inner_text(), "1 changed"), timeout=5)
+    page.click("#git-status")
+    panel = page.locator("#git-files")
+    assert panel.is_visible()
+    assert panel.inner_text().split() == ["1", "changed", "on", "x", "??", "from-outside.txt"]
+    page.screenshot(path="/tmp/shot-git-status.png")
+    page.keyboard.press("Escape")
+    assert panel.is_hidden()
+
+
+def _assert_equal(actual, expected) -> None:
+    assert actual == expected, (actual, expected)
