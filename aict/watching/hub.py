@@ -55,6 +55,7 @@ class Watched:
     first: Event = field(default_factory=Event)
     watch_id: str = ""
     poller: Any = None  # an SshPoller for SSH workspaces
+    unanswered: bool = False  # a watch was answered before the first status came (a slow start)
 
     def keys(self) -> int:
         return sum(len(keys) for keys in self.subscribers.values())
@@ -159,8 +160,9 @@ class WatchHub:
         if watched is None:
             watched = self._start(target)
         watched.subscribers.setdefault(owner, set()).add(key)
-        if not watched.first.wait(timeout):  # the ack says no more than "no status yet"
+        if not watched.first.wait(timeout):  # the ack says no more than "no status yet"; the event will
             log.warning("no first status for workspace %s within %s s", target.workspace_id, timeout)
+            watched.unanswered = True
         return watched.status or {"workspaceId": target.workspace_id}
 
     def unwatch(self, workspace_id: str, owner, key: str) -> None:
@@ -248,7 +250,7 @@ class WatchHub:
         first = watched.status is None
         watched.status = status
         watched.first.set()
-        if not first:  # the first one is every watcher's ack
+        if not first or watched.unanswered:  # the first one is every watcher's ack, unless it came late
             self._send(watched, WORKSPACE_STATUS, status)
 
     def report_changes(self, watched: Watched, changes: list[dict]) -> None:
