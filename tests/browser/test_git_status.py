@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tests.browser.conftest import login_with_tokens, open_terminal, poll, run
+from tests.browser.conftest import PHONE, login_with_tokens, open_terminal, poll, run
 
 BRANCH = "#git-status .git-branch"
 
@@ -38,6 +38,13 @@ def test_a_branch_made_in_the_terminal_shows_in_the_header_within_2_s(page, serv
     page.screenshot(path="/tmp/shot-git-status.png")
     page.keyboard.press("Escape")
     assert panel.is_hidden()
+
+    # on a phone the badge keeps the branch (the count gives way), and the list still opens
+    page.set_viewport_size(PHONE)
+    assert page.locator("#git-status").is_visible() and _shown_branch(page) == "x"
+    page.click("#git-status")
+    assert panel.is_visible()
+    page.screenshot(path="/tmp/shot-git-status-phone.png")
 
 
 def _assert_equal(actual, expected) -> None:
