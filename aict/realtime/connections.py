@@ -148,6 +148,15 @@ class ConnectionRegistry:
         return len(self._by_sid)
 
 
+def disconnect_quietly(sids: list[str]) -> None:
+    """Close these sockets (those gone meanwhile are skipped): their pages reconnect by themselves."""
+    for sid in sids:
+        try:
+            socketio.server.disconnect(sid, namespace="/")
+        except Exception:  # gone meanwhile
+            pass
+
+
 def _chunks(ids: list[str], size: int = 500):
     for start in range(0, len(ids), size):
         yield ids[start:start + size]

@@ -15,7 +15,7 @@ from aict import protocol
 from aict.db_pool import release_connection
 from aict.errors import AppError, bad_request
 from aict.extensions import socketio
-from aict.realtime.connections import Connection
+from aict.realtime.connections import Connection, disconnect_quietly
 from aict.realtime.guard import current_user_of, socket_event
 from aict.services.access import workspace_for
 
@@ -91,15 +91,7 @@ class WorkspaceWatchers:
         self._by_sid.clear()
         self._user_of.clear()
         if sids:
-            gevent.spawn(_disconnect, sids)
-
-
-def _disconnect(sids: list[str]) -> None:
-    for sid in sids:
-        try:
-            socketio.server.disconnect(sid, namespace="/")
-        except Exception:  # gone meanwhile
-            pass
+            gevent.spawn(disconnect_quietly, sids)
 
 
 def _watchers() -> WorkspaceWatchers:

@@ -6,11 +6,10 @@ from __future__ import annotations
 from flask import Flask
 
 from aict.config import Settings
-from aict.errors import AppError
 from aict.models import Workspace
 from aict.services.backends import backend_for
-from aict.services.shell_accounts import shell_choice, workspace_root_of
-from aict.terminals.accounts import HOME_DIRS, ShellAccountError, home_for
+from aict.services.shell_accounts import startable_account, workspace_root_of
+from aict.terminals.accounts import HOME_DIRS, home_for
 from aict.watching.hub import LocalTarget
 from aict.watching.ssh_poll import SshWatchTarget
 
@@ -19,13 +18,7 @@ def watch_target(app: Flask, workspace: Workspace, settings: Settings, username:
     """A LocalTarget or an SshWatchTarget (within an app context); AppError when it cannot be
     watched here (no shell account: git would run as nobody a shell may run as)."""
     if workspace.kind == "local":
-        try:
-            choice = shell_choice(workspace, settings)
-        except ShellAccountError as exc:
-            raise AppError("no_shell_account", str(exc)) from None
-        if choice.refusal:
-            raise AppError("no_shell_account", choice.refusal)
-        root = workspace_root_of(settings)
-        home = home_for(root, workspace.id, choice.account)
-        return LocalTarget(workspace.id, workspace.path, choice.account, str(home), exclude=(str(root / HOME_DIRS),))
+        account, root = startable_account(workspace, settings), workspace_root_of(settings)
+        home = home_for(root, workspace.id, account)
+        return LocalTarget(workspace.id, workspace.path, account, str(home), exclude=(str(root / HOME_DIRS),))
     return SshWatchTarget(workspace.id, backend_for(workspace, settings, username), app.app_context)
