@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import threading
 import time
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 import requests
 
 from aict import protocol
+from tests.integration.test_terminal_host import node  # noqa: F401  (the fixture: a host and two web processes)
 from tests.server import TerminalClient
 
 WITHIN = 2.0  # seconds: the contract's bound for both events
@@ -63,6 +65,7 @@ def _shell(socket: TerminalClient, session_id: str, command: str, marker: str) -
 
 
 def _repository(socket: TerminalClient, session_id: str) -> None:
+    """Make the workspace's directory a repository on `main`, from its own shell (as its account)."""
     _shell(socket, session_id, "git init -q -b main && git -c user.name=t -c user.email=t@example.org "
                                "commit -q --allow-empty -m first", "made")
 
@@ -241,3 +244,40 @@ def test_a_watcher_that_cannot_start_is_said_in_the_status(start_server):
             assert answer["error"]["code"] == "watch_unavailable", answer
     finally:
         socket.close()
+
+
+def test_two_web_processes_share_the_hosts_one_watcher_and_a_host_restart_ends_their_watches(node):  # noqa: F811
+    """Sockets of two web processes watch one workspace: the host runs one watcher and both get each
+    event. A host restart drops the link: the watching sockets are disconnected (pages reconnect and
+    watch again), and watching works through the new image."""
+    host, web1, web2 = node
+    workspace = web1.create_local_workspace()
+    shell = web1.socket()
+    sockets: list[TerminalClient] = []
+    try:
+        _repository(shell, shell.create(workspace["id"], cols=200))
+        sockets = [web1.socket(), web2.socket()]
+        watchers = [Watcher(socket) for socket in sockets]
+        for watcher in watchers:
+            assert watcher.watch(workspace["id"])["status"]["branch"] == "main"
+        assert _metric(web1, "aict_watched_workspaces") == 1
+        assert _metric(web2, "aict_workspace_watchers") == 2
+        start = time.monotonic()
+        (Path(workspace["path"]) / "both.txt").write_text("x")
+        for watcher in watchers:
+            watcher.wait_change(lambda m: {"path": "both.txt", "change": "created"} in m["changes"], start)
+
+        host.proc.send_signal(signal.SIGHUP)  # re-executes: the links drop, terminals stay
+        deadline = time.monotonic() + 10
+        while any(socket.sio.connected for socket in sockets):
+            assert time.monotonic() < deadline, "the watching sockets stayed connected without their watches"
+            time.sleep(0.05)
+        again = Watcher(web2.socket())
+        sockets.append(again.socket)
+        assert again.watch(workspace["id"])["status"]["branch"] == "main"
+        start = time.monotonic()
+        (Path(workspace["path"]) / "again.txt").write_text("x")
+        again.wait_change(lambda m: {"path": "again.txt", "change": "created"} in m["changes"], start)
+    finally:
+        for socket in [shell, *sockets]:
+            socket.close()
