@@ -79,6 +79,8 @@ system-test-deps:
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	[ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
 	[ -x /usr/bin/systemd-analyze ] || missing="$$missing systemd"; \
+	[ -x /usr/bin/asciinema ] || missing="$$missing asciinema"; \
+	[ -x /usr/bin/zsh ] || missing="$$missing zsh"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \

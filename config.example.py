@@ -101,8 +101,16 @@ FAST_PATHS = True                     # the transport's patches to engineio and 
 IDLE_TIMEOUT_SECONDS = 24 * 3600      # a session with no socket attached is ended after this (0: never)
 EXITED_RETENTION_SECONDS = 1800       # an exited session's output stays attachable this long
 MAX_SESSIONS_PER_USER = 50            # running terminals per user
-RECORDING_MAX_BYTES = 64 * 1024 * 1024  # output recorded per session (asciicast in the database);
-                                      # beyond it the recording stops and says so
+RECORDING_MAX_BYTES = 1024 * 1024 * 1024  # output a terminal's recording keeps whole (compressed in the
+                                      # database, served as asciicast); past it, its first
+                                      # RECORDING_MAX_BYTES - RECORDING_TAIL_BYTES and its most recent
+                                      # RECORDING_TAIL_BYTES, with a note between saying how much is missing
+RECORDING_TAIL_BYTES = 256 * 1024 * 1024  # the most recent output kept past RECORDING_MAX_BYTES (1 MiB or more,
+                                      # less than RECORDING_MAX_BYTES)
+RECORDING_RETENTION_DAYS = 365        # recordings of terminals that ended this many days ago are deleted
+                                      # (by the terminal host, and `flask aict purge-recordings`); 0: kept forever
+RECORDING_PURGE_SECONDS = 24 * 3600   # how often the terminal host purges old recordings (first: a minute
+                                      # after it starts)
 RECORDING_BACKLOG_BYTES = 512 * 1024  # output recorded but not yet stored, per session: past it the
                                       # terminal is not read (its program waits) until the database
                                       # has caught up; bounds memory when many terminals flood at once

@@ -10,7 +10,7 @@ from aict.services import users
 
 
 def register(app: Flask) -> None:
-    group = click.Group("aict", help="Manage aict: users, stored credentials, the audit log.")
+    group = click.Group("aict", help="Manage aict: users, stored credentials, the audit log, recordings.")
 
     @group.command("create-user")
     @click.argument("username")
@@ -68,5 +68,23 @@ def register(app: Flask) -> None:
             return
         raise click.ClickException(f"Audit log check FAILED: event {verdict.first_bad_id} {verdict.reason} "
                                    f"({verdict.checked} event(s) checked before it){legacy}.")
+
+    @group.command("purge-recordings")
+    @click.option("--older-than", "days", type=click.FloatRange(min=0), default=None, metavar="DAYS",
+                  help="Purge recordings of terminals that ended more than DAYS ago "
+                       "(default: RECORDING_RETENTION_DAYS).")
+    def purge_recordings_command(days: float | None) -> None:
+        """Delete the recordings of terminals that ended long ago, in batches; audited (recording_purge)."""
+        from aict.services.recording_retention import purge_recordings
+
+        if days is None:
+            days = current_app.config["AICT"].RECORDING_RETENTION_DAYS
+            if days <= 0:
+                click.echo("RECORDING_RETENTION_DAYS is 0: recordings are kept forever. "
+                           "Pass --older-than DAYS to purge anyway.")
+                return
+        purged = purge_recordings(days, by="cli")
+        click.echo(f"Purged {purged.rows} recording row(s), {purged.bytes} bytes stored, of {purged.sessions} "
+                   f"terminal(s) that ended before {purged.cutoff.isoformat(timespec='seconds')}Z.")
 
     app.cli.add_command(group)

@@ -86,7 +86,12 @@ class Settings:
     IDLE_TIMEOUT_SECONDS: int = 24 * 3600  # a detached session is ended after this
     EXITED_RETENTION_SECONDS: int = 1800  # an exited session's ring stays attachable this long
     MAX_SESSIONS_PER_USER: int = 50
-    RECORDING_MAX_BYTES: int = 64 * MiB  # output recorded per session; beyond it the recording stops
+    # Output a terminal's recording keeps whole (stored compressed). Past it, the first part and the most
+    # recent RECORDING_TAIL_BYTES are kept, with a note between saying how much was left out.
+    RECORDING_MAX_BYTES: int = 1024 * MiB
+    RECORDING_TAIL_BYTES: int = 256 * MiB  # the most recent output kept of a terminal past RECORDING_MAX_BYTES
+    RECORDING_RETENTION_DAYS: float = 365.0  # recordings of terminals ended this long ago are purged; 0: kept forever
+    RECORDING_PURGE_SECONDS: int = 24 * 3600  # how often the terminal host purges them
     RECORDING_BACKLOG_BYTES: int = 512 * 1024  # recorded, not yet stored: past it the terminal waits
     SSH_CONNECT_TIMEOUT: int = 10
     SSH_KEEPALIVE_SECONDS: int = 15
@@ -204,6 +209,10 @@ def flask_config(settings: dict) -> dict:
     # or a lone slow viewer would be skipped.
     if settings["RING_BYTES"] < max(settings["FLOW_WINDOW_BYTES"] * 2, settings["FLOW_WINDOW_BYTES"] + 64 * 1024):
         raise ConfigError("RING_BYTES must be at least twice FLOW_WINDOW_BYTES and 64 KiB more than it")
+    if not 4 * 256 * 1024 <= settings["RECORDING_TAIL_BYTES"] < settings["RECORDING_MAX_BYTES"]:
+        raise ConfigError("RECORDING_TAIL_BYTES must be at least 1 MiB and less than RECORDING_MAX_BYTES")
+    if settings["RECORDING_RETENTION_DAYS"] < 0 or settings["RECORDING_PURGE_SECONDS"] <= 0:
+        raise ConfigError("RECORDING_RETENTION_DAYS must be 0 (keep) or more, RECORDING_PURGE_SECONDS above 0")
     database_url = settings["DATABASE_URL"] or f"sqlite:///{instance / 'aict.db'}"
     if settings["REDIS_URL"] and settings["RATELIMIT_STORAGE_URI"] == "memory://":
         settings["RATELIMIT_STORAGE_URI"] = settings["REDIS_URL"]

@@ -17,6 +17,11 @@ from aict.config import current_settings
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'nonce-{nonce}'; "
        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'")
+# The replay page's player (asciinema-player) emulates the terminal in WebAssembly, which a page may
+# compile only under 'wasm-unsafe-eval'. That allows compiling WebAssembly from this origin's
+# scripts, never eval() of JavaScript; only that page gets it.
+# A page asks for it with `g.csp_allow_wasm = True` (aict/web).
+CSP_WASM = CSP + "; script-src 'self' 'wasm-unsafe-eval'"
 
 
 def style_nonce() -> str:
@@ -31,7 +36,8 @@ def register(app: Flask) -> None:
 
     @app.after_request
     def _headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP.format(nonce=style_nonce()))
+        policy = CSP_WASM if g.get("csp_allow_wasm") else CSP
+        response.headers.setdefault("Content-Security-Policy", policy.format(nonce=style_nonce()))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Frame-Options", "DENY")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from aict.errors import bad_request
 
@@ -56,4 +57,18 @@ def int_field(body: dict, name: str, *, low: int, high: int, default: int | None
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise bad_request(f"'{name}' must be a whole number from {low} to {high}.")
+    return value
+
+
+def time_arg(args, name: str) -> datetime | None:
+    """A query argument that is an ISO 8601 time, as the naive UTC the database stores; None if absent."""
+    raw = args.get(name)
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise bad_request(f"'{name}' must be an ISO 8601 time, e.g. 2026-12-06T10:00:00Z.") from None
+    if value.tzinfo is not None:  # stored as naive UTC
+        value = (value - value.utcoffset()).replace(tzinfo=None)
     return value

@@ -1,10 +1,11 @@
-"""The caller's own account: password and TOTP (POST /api/me/password, /api/me/totp...)."""
+"""The caller's own account: password, TOTP and page settings (/api/me/password, /api/me/totp, /api/me/settings)."""
 
-from flask import Blueprint
+from flask import Blueprint, request
 from flask_jwt_extended import current_user, get_jwt, jwt_required
 
 from aict.api.validation import json_body
-from aict.services import totp
+from aict.errors import AppError
+from aict.services import totp, user_settings
 from aict.services.users import change_own_password
 from aict.validation import text_field
 
@@ -39,3 +40,21 @@ def confirm_totp():
 def turn_off_totp():
     totp.turn_off(current_user, json_body().get("otp"))
     return "", 204
+
+
+# A settings body is a handful of short values: anything bigger is not one.
+MAX_SETTINGS_BYTES = 4096
+
+
+@bp.get("/me/settings")
+@jwt_required()
+def get_settings():
+    return user_settings.settings_of(current_user)
+
+
+@bp.put("/me/settings")
+@jwt_required()
+def put_settings():
+    if (request.content_length or 0) > MAX_SETTINGS_BYTES:
+        raise AppError("too_large", f"Settings take at most {MAX_SETTINGS_BYTES} bytes.")
+    return user_settings.replace_settings(current_user, json_body())

@@ -3,15 +3,17 @@
 import time
 
 from flask import Flask, current_app, jsonify, render_template, request
+from flask_jwt_extended import get_current_user
 from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from aict.api.limits import throttle_audits
+from aict.audit.denials import record_denial
 from aict.audit.events import record
 from aict.db_pool import database_busy
 from aict.errors import AppError, code_for_status
-from aict.extensions import limiter
+from aict.extensions import db, limiter
 
 
 def error_response(error: AppError, headers: dict | None = None):
@@ -26,6 +28,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(AppError)
     def _app_error(error: AppError):
         headers = {"Retry-After": str(error.extra.pop("retry_after"))} if "retry_after" in error.extra else None
+        if error.status == 403:
+            _audit_denial(error.code)
         return error_response(error, headers)
 
     @app.errorhandler(RateLimitExceeded)
@@ -49,6 +53,8 @@ def register(app: Flask) -> None:
         if error.code == 404 and _wants_page():
             return render_template("not_found.html", message=None), 404
         code = code_for_status(error.code or 500)
+        if error.code == 403:
+            _audit_denial(code)
         message = {404: "There is nothing at this address.", 413: "The request body is too large.",
                    405: "This method is not allowed here."}.get(error.code, error.description)
         return error_response(AppError(code, message, status=error.code))
@@ -57,6 +63,20 @@ def register(app: Flask) -> None:
     def _unexpected(error: Exception):
         app.logger.exception("unhandled error")
         return error_response(AppError("internal_error", "Something went wrong on the server.", status=500))
+
+
+def _audit_denial(code: str) -> None:
+    """Every 403 is a `denied` event (rate-limited): what was refused to whom. Nothing the refused
+    request changed is kept (it was refused), so the transaction is rolled back first."""
+    db.session.rollback()
+    try:
+        user = get_current_user()
+    except Exception:  # no token, or one that did not load: the IP says who
+        user = None
+    rule = request.url_rule.rule if request.url_rule is not None else request.path[:200]
+    ids = {name: value for name, value in (request.view_args or {}).items()
+           if name in ("workspace_id", "session_id") and isinstance(value, str) and len(value) <= 32}
+    record_denial("http", username=getattr(user, "username", None), **ids, rule=f"{request.method} {rule}", code=code)
 
 
 def _wants_page() -> bool:

@@ -8,17 +8,12 @@ itself limited to one per limit and key a minute, so that a flood cannot flood t
 
 from __future__ import annotations
 
-import threading
-import time
-
 from flask import Blueprint, current_app, g, request
 from flask_jwt_extended import decode_token
 from flask_limiter.util import get_remote_address
 
+from aict.audit.budget import AuditBudget
 from aict.extensions import limiter
-
-AUDIT_EVERY_SECONDS = 60.0
-_AUDITED_KEYS_KEPT = 10_000
 
 
 def _per_ip() -> str:
@@ -61,25 +56,6 @@ def apply(blueprints: list[Blueprint]) -> None:
         per_ip(blueprint)
         per_user(blueprint)
         blueprint.aict_limited = True
-
-
-class AuditBudget:
-    """Whether a refusal for this (limit, key) should be audited: once per AUDIT_EVERY_SECONDS."""
-
-    def __init__(self, seconds: float = AUDIT_EVERY_SECONDS):
-        self.seconds = seconds
-        self._last: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def due(self, key: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            if now - self._last.get(key, -self.seconds) < self.seconds:
-                return False
-            if len(self._last) >= _AUDITED_KEYS_KEPT:
-                self._last = {k: t for k, t in self._last.items() if now - t < self.seconds}
-            self._last[key] = now
-            return True
 
 
 throttle_audits = AuditBudget()

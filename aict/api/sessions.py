@@ -1,12 +1,13 @@
 """Terminal sessions over HTTP: list, inspect, kill."""
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, request, stream_with_context
 from flask_jwt_extended import current_user, jwt_required
 
 from aict.db_pool import release_connection
-from aict.errors import bad_request
-from aict.recordings.recorder import recording_lines
+from aict.errors import AppError, bad_request
+from aict.recordings.playback import last_seq, recording_text
 from aict.services.access import session_for
+from aict.services.sessions import MAX_LISTED
 
 bp = Blueprint("sessions", __name__)
 
@@ -18,10 +19,21 @@ def _sessions():
 @bp.get("/sessions")
 @jwt_required()
 def list_sessions():
-    status = request.args.get("status")
+    args = request.args
+    status = args.get("status")
     if status not in (None, "running", "exited"):
         raise bad_request("'status' must be 'running' or 'exited'.")
-    return _sessions().list_visible(current_user, request.args.get("workspace_id"), status)
+    limit = _limit(args.get("limit"))
+    return _sessions().list_visible(current_user, args.get("workspace_id"), status, command=args.get("command"),
+                                    owner=args.get("user") or None, after=args.get("after") or None, limit=limit)
+
+
+def _limit(raw: str | None) -> int:
+    if raw in (None, ""):
+        return MAX_LISTED
+    if not raw.isdigit() or int(raw) < 1:
+        raise bad_request("'limit' must be a positive whole number.")
+    return min(int(raw), MAX_LISTED)
 
 
 @bp.get("/sessions/<session_id>")
@@ -42,9 +54,15 @@ def kill_session(session_id: str):
 @bp.get("/sessions/<session_id>/recording")
 @jwt_required()
 def get_recording(session_id: str):
-    """The session's output as asciicast v2, as far as it has been written (also while it runs)."""
+    """The session's output as asciicast v2, as far as it has been written (also while it runs),
+    streamed a page of rows at a time: a running terminal's later output is not waited for."""
     record, _ = session_for(current_user, session_id)
     release_connection()  # the flush waits for the host's recorder, which writes in a thread
     _sessions().flush_recording(record.id)
-    return Response("".join(recording_lines(record.id)), mimetype="application/x-asciicast",
+    until = last_seq(record.id)
+    release_connection()  # no connection held while the client reads: each page takes one and gives it back
+    if until is None:
+        raise AppError("not_found", "This session's recording is gone: recordings are deleted "
+                       "RECORDING_RETENTION_DAYS after their terminal ended.", status=404)
+    return Response(stream_with_context(recording_text(record.id, until)), mimetype="application/x-asciicast",
                     headers={"Content-Disposition": f'attachment; filename="aict-{record.id}.cast"'})

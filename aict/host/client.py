@@ -351,8 +351,8 @@ class RemoteTerminals:
     def _ev_access(self, body: dict) -> None:
         for terminal in self.in_workspace(body["workspace"]):
             for key, viewer in terminal._viewers.items():
-                if viewer.user_id == body["user"]:
-                    terminal._access[key] = body["access"]
+                if viewer.user_id == body["user"]:  # a read-only watch stays one
+                    terminal._access[key] = "viewer" if getattr(viewer, "read_only", False) else body["access"]
 
     # ---- the manager's surface ------------------------------------------------------------
     def get(self, terminal_id: str) -> RemoteTerminal | None:

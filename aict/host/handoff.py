@@ -56,6 +56,7 @@ def hand_over(host: HostService, argv: list[str]) -> None:
 
     gevent.joinall([gevent.spawn(end, terminal) for terminal in remote])
     sessions.recordings.flush()
+    sessions.history.flush()  # a command under way is stored: the new image updates its row when it ends
     # From here on nothing yields: no reader greenlet can take bytes the snapshot would miss.
     saved = [_snapshot(host, terminal) for terminal in local if terminal.running]
     path = state_path(host)
@@ -74,15 +75,13 @@ def _snapshot(host: HostService, terminal: LiveTerminal) -> dict:
     owner_id, workspace_id = host.terminals.placement_of(terminal.id)
     os.set_inheritable(backend.fd, True)
     recorder = host.sessions.recordings.recorders.get(terminal.id)
-    recording = None
-    if recorder is not None:
-        pending = [base64.b64encode(bytes(row)).decode() for row in recorder.pending_rows()]
-        recording = {**recorder.handover(), "pending": pending}
+    recording = recorder.handover() if recorder is not None else None
     ring = terminal.ring
     return {"id": terminal.id, "owner": owner_id, "workspace": workspace_id, "cols": terminal.cols,
             "rows": terminal.rows, "fd": backend.fd, "pid": backend.proc.pid, "argv": backend.argv,
             "cwd": backend.cwd, "ringStart": ring.start,
-            "ring": base64.b64encode(ring.read(ring.start, ring.end)).decode(), "recording": recording}
+            "ring": base64.b64encode(ring.read(ring.start, ring.end)).decode(), "recording": recording,
+            "history": host.sessions.history.handover(terminal.id)}
 
 
 def resume(host: HostService, path: Path) -> list[str]:
@@ -106,11 +105,11 @@ def resume(host: HostService, path: Path) -> list[str]:
         terminal.ring.restore(entry["ringStart"], base64.b64decode(entry["ring"]))
         recording = entry.get("recording")
         if recording is not None:
-            recorder = sessions.recordings.attach(terminal, resumed=recording)
-            for row in recording["pending"]:
-                data = bytearray(base64.b64decode(row))
-                recorder._rows.append(data)
-                recorder.pending_bytes += len(data)
+            sessions.recordings.attach(terminal, resumed=recording)
+        history = entry.get("history")
+        if history is not None:  # its shell's nonce, a mark half read, the command under way
+            sessions.history.attach(terminal, username=history["username"], workspace_id=entry["workspace"],
+                                    nonce=history["nonce"], resumed=history)
         sessions.adopt(terminal, owner_id=entry["owner"], workspace_id=entry["workspace"])
         kept.append(terminal.id)
     log.info("terminal host took over %d local terminal(s) from its previous image", len(kept))

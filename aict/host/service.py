@@ -326,6 +326,10 @@ class HostService:
         self.sessions.recordings.flush(body["session"])
         return {}
 
+    def _op_flush_history(self, link: WebLink, body: dict) -> dict:
+        self.sessions.flush_history()
+        return {}
+
     def _op_stats(self, link: WebLink, body: dict) -> dict:
         terminals = self.terminals.all()
         return {"node": self.node, "running": sum(1 for t in terminals if t.running), "held": len(terminals),

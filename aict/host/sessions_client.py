@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask
 
 from aict.db_pool import release_connection
@@ -10,6 +12,9 @@ from aict.host.client import RemoteTerminal, RemoteTerminals
 from aict.models import TerminalSession, User, Workspace
 from aict.services.sessions import list_visible, session_dict
 from aict.ssh.keys import BadKey, parse_host_key
+
+log = logging.getLogger(__name__)
+HISTORY_FLUSH_SECONDS = 5
 
 
 class HostedSessions:
@@ -52,8 +57,22 @@ class HostedSessions:
         release_connection()
         self.terminals.request("flush_recording", session=session_id)
 
-    def list_visible(self, user: User, workspace_id: str | None = None, status: str | None = None) -> list[dict]:
-        return list_visible(self.terminals, user, workspace_id, status)
+    def flush_history(self) -> None:
+        """Have the host store the commands it gathered, so that the history read next has them.
+        Best effort: without its host, the history is read as stored (the host stores every 0.5 s)."""
+        if not self.terminals.ready:
+            return
+        release_connection()
+        try:
+            self.terminals.request("flush_history", timeout=HISTORY_FLUSH_SECONDS)
+        except AppError as error:
+            log.info("reading the history without the host's last commands: %s", error.message)
+
+    def list_visible(self, user: User, workspace_id: str | None = None, status: str | None = None,
+                     command: str | None = None, **narrower) -> list[dict]:
+        if command:
+            self.flush_history()
+        return list_visible(self.terminals, user, workspace_id, status, command, **narrower)
 
     def as_dict(self, row: TerminalSession) -> dict:
         return session_dict(self.terminals, row)

@@ -262,17 +262,28 @@ class FrameLink(Outbox):
 
     # ---- receiving ----------------------------------------------------------------------------
     def _read_loop(self) -> None:
-        buffer = bytearray()
+        # Into a buffer kept for the link's life: recv(READ_SIZE) allocated (and the allocator mapped
+        # and unmapped) 256 KiB for every read, a keystroke's 30-byte frame included.
+        buffer = bytearray(READ_SIZE)
+        view = memoryview(buffer)
+        filled = 0
         sock = self.sock
         try:
             while True:
-                chunk = sock.recv(READ_SIZE)
-                if not chunk:
+                if filled == len(buffer):  # a frame larger than the buffer: grow it (doubling) to hold it
+                    view.release()
+                    buffer += bytes(len(buffer))
+                    view = memoryview(buffer)
+                got = sock.recv_into(view[filled:])
+                if not got:
                     break
-                buffer += chunk
-                start = self._frames_in(buffer)
+                filled += got
+                start = self._frames_in(view[:filled])
                 if start:
-                    del buffer[:start]
+                    rest = filled - start
+                    if rest:
+                        view[:rest] = view[start:filled]
+                    filled = rest
         except (OSError, LinkClosed) as error:
             if not self.closed:
                 log.info("%s: closed (%s)", self.name, error)

@@ -6,7 +6,7 @@ from flask import current_app, request
 from flask_socketio import ConnectionRefusedError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from aict.audit.events import record
+from aict.audit.denials import record_denial
 from aict.auth.origins import origin_allowed
 from aict.auth.tokens import user_from_access_token
 from aict.auth.totp import must_enrol, totp_required_error
@@ -16,8 +16,10 @@ from aict.extensions import socketio
 from aict.realtime.connections import Connection
 
 
-def _refuse(code: str, message: str):
-    # socket.io clients see the first argument as err.message and the second as err.data.
+def _refuse(code: str, message: str, **detail):
+    """Refuse the connection, audited as `denied` (rate-limited). socket.io clients see the first
+    argument as err.message and the second as err.data."""
+    record_denial("socket", code=code, **detail)
     raise ConnectionRefusedError(message, {"code": code, "message": message})
 
 
@@ -25,16 +27,15 @@ def _refuse(code: str, message: str):
 def on_connect(auth=None):
     origin = request.headers.get("Origin")
     if not origin_allowed(origin):
-        record("denied", ip=request.remote_addr, detail={"what": "socket", "origin": origin[:200]})
-        _refuse("forbidden_origin", "Connections from this web origin are not allowed.")
+        _refuse("forbidden_origin", "Connections from this web origin are not allowed.", origin=origin[:200])
     token = auth.get("token") if isinstance(auth, dict) else None
     try:
         user, claims = user_from_access_token(token)
         if must_enrol(user):  # REQUIRE_TOTP_FOR_ADMINS
             raise totp_required_error()
     except PoolTimeout:
-        error = database_busy()
-        _refuse(error.code, error.message)
+        error = database_busy()  # not a refusal of the client: not audited
+        raise ConnectionRefusedError(error.message, {"code": error.code, "message": error.message}) from None
     except AppError as error:
         _refuse(error.code, error.message)
     state = current_app.extensions["aict"]

@@ -10,6 +10,7 @@ from flask import current_app, request
 from limits import parse
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from aict.audit.denials import record_denial
 from aict.db_pool import database_busy
 from aict.errors import AppError, bad_request
 from aict.extensions import db, socketio
@@ -66,6 +67,10 @@ def socket_event(name: str):
                     raise bad_request("The payload must be an object.")
                 return {"ok": True, **(handler(connection, payload) or {})}
             except AppError as error:
+                if error.status == 403:
+                    db.session.rollback()
+                    record_denial("socket_event", username=connection.username, event=name, code=error.code,
+                                  **_ids_of(payload))
                 return {"ok": False, "error": error.body()}
             except PoolTimeout:
                 db.session.rollback()
@@ -80,6 +85,14 @@ def socket_event(name: str):
         return handler
 
     return decorate
+
+
+def _ids_of(payload) -> dict:
+    """The workspace and session a refused event named, when they look like ids."""
+    if not isinstance(payload, dict):
+        return {}
+    ids = {"workspace_id": payload.get("workspaceId"), "session_id": payload.get("sessionId")}
+    return {name: value for name, value in ids.items() if isinstance(value, str) and 0 < len(value) <= 32}
 
 
 def current_user_of(connection: Connection) -> User:

@@ -65,9 +65,10 @@ def input_bytes(payload: dict, max_bytes: int) -> bytes:
     return data
 
 
-def _attach(connection: Connection, session, level: str, since: int | None, viewer: SocketViewer | None = None) -> dict:
-    access = wire_access(level)
-    viewer = viewer or SocketViewer(request.sid, connection.user_id, connection.attached)
+def _attach(connection: Connection, session, level: str, since: int | None, viewer: SocketViewer | None = None,
+            read_only: bool = False) -> dict:
+    access = "viewer" if read_only else wire_access(level)
+    viewer = viewer or SocketViewer(request.sid, connection.user_id, connection.attached, read_only=read_only)
     result = session.attach(viewer, access, since)
     connection.attached.add(session.id)
     return {"sessionId": session.id, "status": result.status, "cols": result.cols, "rows": result.rows,
@@ -96,10 +97,18 @@ def attach_terminal(connection: Connection, payload: dict) -> dict:
     since = payload.get("since")
     if since is not None and (isinstance(since, bool) or not isinstance(since, int)):
         raise bad_request("'since' must be a whole number.")
+    # readOnly (optional): watch as a viewer whatever the caller's rights, e.g. an admin reviewing a
+    # terminal live; its input and resizes are refused like any viewer's.
+    read_only = payload.get("readOnly", False)
+    if not isinstance(read_only, bool):
+        raise bad_request("'readOnly' must be true or false.")
     row, level = session_for(current_user_of(connection), session_id)
-    answer = _attach(connection, _live(row.id), level, since)
+    answer = _attach(connection, _live(row.id), level, since, read_only=read_only)
+    detail = {"since": since, "access": answer["access"]}
+    if read_only:
+        detail["read_only"] = True
     record("attach", username=connection.username, ip=connection.ip, workspace_id=row.workspace_id,
-           session_id=row.id, detail={"since": since, "access": answer["access"]})
+           session_id=row.id, detail=detail)
     return answer
 
 

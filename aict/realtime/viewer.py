@@ -14,6 +14,7 @@ class SocketViewer:
     key: str  # the socket id
     user_id: str
     attached: set[str] = field(default_factory=set)  # the connection's attached session ids
+    read_only: bool = False  # attached with readOnly: a viewer whatever a membership change says
 
     def send_output(self, session_id: str, offset: int, data: bytes) -> None:
         socketio.server.send_terminal_output(self.key, session_id, offset, data)

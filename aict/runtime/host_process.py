@@ -40,6 +40,7 @@ def main(app: Flask, host, argv: list[str] | None = None) -> None:
         log.info("terminal host stopping: ending its terminals")
         host.close()
         state.sessions.end_all()  # recorded as ended, with their audit events, before the process goes
+        state.sessions.flush_history()
         if state.audit_checkpoints is not None:
             state.audit_checkpoints()
         stopped.set()

@@ -10,12 +10,15 @@ import gevent
 log = logging.getLogger(__name__)
 
 
-def every(seconds: float, work: Callable[[], object], what: str) -> gevent.Greenlet:
-    """Call `work()` every `seconds` (after the first wait), in a greenlet of its own."""
+def every(seconds: float, work: Callable[[], object], what: str, first: float | None = None) -> gevent.Greenlet:
+    """Call `work()` every `seconds` (after the first wait: `first` seconds when given), in a greenlet
+    of its own."""
 
     def run() -> None:
+        wait = seconds if first is None else first
         while True:
-            gevent.sleep(seconds)
+            gevent.sleep(wait)
+            wait = seconds
             try:
                 work()
             except Exception:

@@ -82,10 +82,13 @@ def start_background_work(app: Flask) -> None:
 
 
 def start_host_work(app: Flask, sweep, kept: tuple[str, ...] = ()) -> None:
-    """What the terminal host runs besides its terminals: their sweep, recordings, audit checkpoints."""
+    """What the terminal host runs besides its terminals: their sweep, recordings and their purge, audit
+    checkpoints."""
     from aict.recordings.recorder import FLUSH_SECONDS
     from aict.runtime.periodic import every
     from aict.services.audit_log import Checkpointer
+    from aict.services.command_history import FLUSH_SECONDS as HISTORY_SECONDS
+    from aict.services.recording_retention import ScheduledPurge
     from aict.terminals.manager import SWEEP_SECONDS
 
     state = app.extensions["aict"]
@@ -93,6 +96,10 @@ def start_host_work(app: Flask, sweep, kept: tuple[str, ...] = ()) -> None:
     state.sessions.mark_orphans_exited(kept)
     every(SWEEP_SECONDS, sweep, "terminal sweep")
     every(FLUSH_SECONDS, state.sessions.recordings.flush, "storing recordings")
+    every(HISTORY_SECONDS, state.sessions.history.flush, "storing command history")
+    # The first purge a minute after the start: a host restarted more often than daily still purges.
+    every(state.settings.RECORDING_PURGE_SECONDS, ScheduledPurge(app), "purging old recordings",
+          first=min(60, state.settings.RECORDING_PURGE_SECONDS))
     state.audit_checkpoints = Checkpointer(app)
     every(state.settings.AUDIT_CHECKPOINT_SECONDS, state.audit_checkpoints, "checkpointing the audit chain")
     settle_garbage_collector()

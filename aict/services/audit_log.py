@@ -19,6 +19,7 @@ from aict.db_pool import release_connection
 from aict.errors import bad_request
 from aict.extensions import db
 from aict.models import AuditEvent
+from aict.validation import time_arg
 
 PAGE = 1000
 MAX_LIMIT = 1000
@@ -38,7 +39,7 @@ class AuditFilter:
     @classmethod
     def from_args(cls, args) -> AuditFilter:
         return cls(username=args.get("user") or None, workspace_id=args.get("workspace_id") or None,
-                   type=args.get("type") or None, since=_time(args, "since"), until=_time(args, "until"))
+                   type=args.get("type") or None, since=time_arg(args, "since"), until=time_arg(args, "until"))
 
     def apply(self, query):
         if self.username is not None:
@@ -52,19 +53,6 @@ class AuditFilter:
         if self.until is not None:
             query = query.where(AuditEvent.at < self.until)
         return query
-
-
-def _time(args, name: str) -> datetime | None:
-    raw = args.get(name)
-    if not raw:
-        return None
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise bad_request(f"'{name}' must be an ISO 8601 time, e.g. 2026-12-06T10:00:00Z.") from None
-    if value.tzinfo is not None:  # stored as naive UTC
-        value = (value - value.utcoffset()).replace(tzinfo=None)
-    return value
 
 
 def _cursor(raw: str | None) -> int | None:

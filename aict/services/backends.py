@@ -4,7 +4,6 @@ stored secrets, pinned host key and address rules."""
 from __future__ import annotations
 
 import time
-from functools import partial
 
 import gevent
 
@@ -19,6 +18,7 @@ from aict.ssh.credentials import CredentialCipher, CredentialsUnreadable
 from aict.ssh.targets import target_problem
 from aict.terminals.accounts import fresh_environment, home_for, prepare_directories
 from aict.terminals.backend import Backend
+from aict.terminals.integration import INSTALLED_DIR, install_scripts, integrate
 from aict.terminals.local import LocalPtyBackend, locale_environment
 
 # What a non-admin hears about any SSH connection that did not get as far as an SSH server's answer:
@@ -53,9 +53,18 @@ def _local_backend(workspace: Workspace, settings: Settings) -> LocalPtyBackend:
     account, root = startable_account(workspace, settings), workspace_root_of(settings)
     home = home_for(root, workspace.id, account)
     env = fresh_environment(account, str(home), workspace.path, locale_environment(), settings.SHELL)
-    return LocalPtyBackend([settings.SHELL, *settings.SHELL_ARGS], workspace.path, env, account=account,
-                           prepare=partial(prepare_directories, account, workspace.path, root, home,
-                                           settings.INSTANCE_DIR, settings.WEB_ACCOUNT))
+    argv, scripts = [settings.SHELL, *settings.SHELL_ARGS], root / INSTALLED_DIR
+    integration = integrate(argv, env, scripts)  # bash and zsh mark each command (command history)
+    if integration is not None:
+        argv, env = integration.argv, integration.env
+
+    def prepare() -> None:
+        prepare_directories(account, workspace.path, root, home, settings.INSTANCE_DIR, settings.WEB_ACCOUNT)
+        if integration is not None:
+            install_scripts(scripts)  # where the shell's account can read them
+
+    return LocalPtyBackend(argv, workspace.path, env, account=account, prepare=prepare,
+                           shell_nonce=integration.nonce if integration is not None else None)
 
 
 def _ssh_backend(workspace: Workspace, settings: Settings, username: str | None) -> SshBackend:

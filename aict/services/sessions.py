@@ -14,13 +14,15 @@ from gevent.queue import Queue
 from aict.audit.events import record
 from aict.config import Settings
 from aict.db_pool import release_connection
-from aict.errors import AppError
+from aict.errors import AppError, bad_request
 from aict.extensions import db
 from aict.models import TerminalSession, User, Workspace
 from aict.models.base import new_id, utcnow
 from aict.recordings.recorder import RecordingWriter
 from aict.services.access import visible_workspaces, workspace_for
 from aict.services.backends import backend_for, start_failure_for
+from aict.services.command_history import CommandLog
+from aict.services.history import sessions_running
 from aict.terminals.live import LiveTerminal, TerminalLimits
 from aict.terminals.local import KILL_GRACE_SECONDS
 from aict.terminals.manager import LifetimePolicy, TerminalManager
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 # kill(wait=True) answers once the record says the terminal ended: SIGHUP, SIGKILL after the grace.
 KILL_WAIT_SECONDS = KILL_GRACE_SECONDS + 2
 EXIT_BATCH = 100  # ended terminals stored per transaction
+MAX_LISTED = 1000  # sessions in one list (GET /api/sessions pages with `after`)
 
 
 def manager_for(settings: Settings, on_exit) -> TerminalManager:
@@ -47,6 +50,7 @@ class SessionService:
         self.settings = app.config["AICT"]
         self.terminals = manager_for(self.settings, on_exit=self._ended)
         self.recordings = RecordingWriter(app)
+        self.history = CommandLog(app, clock=self._recording_clock)
         self._killed_by: dict[str, str | None] = {}
         self._exit_stored: dict[str, Event] = {}  # set once a killed terminal's record says it ended
         self._exits: Queue = Queue()  # ended terminals whose records still say running
@@ -79,14 +83,21 @@ class SessionService:
         backend = backend_for(workspace, self.settings, user.username)
         release_connection()
         started = time.monotonic()
+        username, workspace_id = user.username, workspace.id
+
+        def before_start(terminal: LiveTerminal) -> None:
+            self.recordings.attach(terminal)
+            self.history.attach(terminal, username=username, workspace_id=workspace_id,
+                                nonce=getattr(backend, "shell_nonce", None))
+
         try:
             terminal = self.terminals.start(row.id, backend, owner_id=user.id, workspace_id=workspace.id,
-                                            cols=cols, rows=rows, before_start=self.recordings.attach)
+                                            cols=cols, rows=rows, before_start=before_start)
         except AppError as error:
-            self.recordings.forget(row.id)  # raised before anything was recorded
+            self._forget(row.id)  # raised before anything was recorded
             raise start_failure_for(user, workspace, error, started, self.settings.SSH_CONNECT_TIMEOUT) from None
         except BaseException:
-            self.recordings.forget(row.id)
+            self._forget(row.id)
             raise
         terminal.add_resize_hook(lambda _cols, _rows: self._state_changed(terminal))
         self._state_changed(terminal)
@@ -95,6 +106,15 @@ class SessionService:
                detail={"name": row.name, "kind": workspace.kind}, commit=False)
         db.session.commit()
         return terminal
+
+    def _forget(self, session_id: str) -> None:
+        self.recordings.forget(session_id)
+        self.history.forget(session_id)
+
+    def _recording_clock(self, session_id: str) -> float | None:
+        """Seconds into the session's recording now (where the replay page puts a command's marker)."""
+        recorder = self.recordings.recorders.get(session_id)
+        return time.monotonic() - recorder.started if recorder is not None else None
 
     def adopt(self, terminal: LiveTerminal, *, owner_id: str, workspace_id: str) -> None:
         """Go on with a terminal the previous host image ran (aict.host.handoff); its record exists."""
@@ -139,9 +159,14 @@ class SessionService:
         """Store what the session's recording holds, so that a reader sees everything so far."""
         self.recordings.flush(session_id)
 
+    def flush_history(self) -> None:
+        """Store the commands gathered so far, so that a reader of the history sees them."""
+        self.history.flush()
+
     # ---- records --------------------------------------------------------------------------
-    def list_visible(self, user: User, workspace_id: str | None = None, status: str | None = None) -> list[dict]:
-        return list_visible(self.terminals, user, workspace_id, status)
+    def list_visible(self, user: User, workspace_id: str | None = None, status: str | None = None,
+                     command: str | None = None, **narrower) -> list[dict]:
+        return list_visible(self.terminals, user, workspace_id, status, command, **narrower)
 
     def as_dict(self, row: TerminalSession) -> dict:
         return session_dict(self.terminals, row)
@@ -166,6 +191,7 @@ class SessionService:
 
     # ---- ends -----------------------------------------------------------------------------
     def _ended(self, terminal: LiveTerminal) -> None:
+        self.history.forget(terminal.id)  # what it gathered is stored by the next flush
         self._state_changed(terminal)
         self._exits.put(terminal)
         if self._exit_writer is None or self._exit_writer.dead:
@@ -226,10 +252,14 @@ class SessionService:
                        "bytes": terminal.ring.end}, commit=False)
 
 
-def list_visible(terminals, user: User, workspace_id: str | None = None, status: str | None = None) -> list[dict]:
+def list_visible(terminals, user: User, workspace_id: str | None = None, status: str | None = None,
+                 command: str | None = None, *, owner: str | None = None, after: str | None = None,
+                 limit: int = MAX_LISTED) -> list[dict]:
     """Sessions the user may see, newest first (HTTP and `list-terminals`); `terminals` is the live
-    terminals' manager (the host's, or a web process's mirror of it)."""
-    query = db.select(TerminalSession).order_by(TerminalSession.created_at.desc())
+    terminals' manager (the host's, or a web process's mirror of it). With `command`, only those
+    that ran a command containing it (any case); `owner` (a username) narrows it too; `after` (a
+    session's id) lists those that come after that one: the next page."""
+    query = db.select(TerminalSession).order_by(TerminalSession.created_at.desc(), TerminalSession.id.desc())
     if workspace_id is not None:
         workspace_for(user, workspace_id)
         query = query.where(TerminalSession.workspace_id == workspace_id)
@@ -237,7 +267,18 @@ def list_visible(terminals, user: User, workspace_id: str | None = None, status:
         query = query.where(TerminalSession.workspace_id.in_([w.id for w in visible_workspaces(user)]))
     if status is not None:
         query = query.where(TerminalSession.status == status)
-    return [session_dict(terminals, s) for s in db.session.execute(query.limit(1000)).scalars()]
+    if command:
+        query = query.where(TerminalSession.id.in_(sessions_running(command)))
+    if owner is not None:
+        query = query.where(TerminalSession.owner_id.in_(db.select(User.id).where(User.username == owner)))
+    if after is not None:
+        anchor = db.session.get(TerminalSession, after)
+        if anchor is None:
+            raise bad_request("'after' must be the id of a session of the previous page.")
+        query = query.where(db.or_(TerminalSession.created_at < anchor.created_at,
+                                   db.and_(TerminalSession.created_at == anchor.created_at,
+                                           TerminalSession.id < anchor.id)))
+    return [session_dict(terminals, s) for s in db.session.execute(query.limit(limit)).scalars()]
 
 
 def session_dict(terminals, row: TerminalSession) -> dict:

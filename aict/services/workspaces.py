@@ -11,7 +11,12 @@ from aict.extensions import db
 from aict.models import User, Workspace
 from aict.models.base import new_id
 from aict.services.shell_accounts import assigned_account, workspace_root_of
+from aict.terminals.accounts import HOME_DIRS
+from aict.terminals.integration import INSTALLED_DIR
 from aict.validation import name_field, text_field
+
+# Directories of the server's own under the workspace root: shells' homes, and the shell integration.
+RESERVED = (HOME_DIRS, INSTALLED_DIR)
 
 
 def workspace_root() -> Path:
@@ -63,6 +68,9 @@ def _local_path(user: User, body: dict, name: str, workspace_id: str, current: s
     path = path.resolve()
     if not user.is_admin and not path.is_relative_to(root):
         raise forbidden(f"Your workspaces must live under {root}.")
+    for kept in RESERVED:  # handed to a shell account, it would reach other accounts' homes or hooks
+        if path.is_relative_to(root / kept):
+            raise bad_request(f"{root / kept} is the server's own: a workspace cannot live there.")
     if not path.is_relative_to(root) and not path.is_dir():
         raise bad_request(f"The directory {path} does not exist.")
     path.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,7 @@ from gevent.hub import get_hub
 from aict.errors import AppError, bad_request
 from aict.terminals.backend import Backend, ExitStatus
 from aict.terminals.ring import RingBuffer
+from aict.terminals.shell_marks import MarkFilter
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,10 @@ class LiveTerminal:
         self._flushed_to = 0  # the ring's end at the last flush
         self._window = self.limits.coalesce_seconds  # how long the next flush gathers
         self._hooks: list[OutputHook] = []
+        self._input_hooks: list[Callable[[bytes], None]] = []
+        # Shell-integration marks never reach the ring, a viewer or a hook; set_mark_filter() gives the
+        # terminal one that knows its shell's nonce.
+        self._marks = MarkFilter()
         self._resize_hooks: list[Callable[[int, int], None]] = []
         self._sized_by: str | None = None  # the attachment that set the size last: the tab in use
         self._after_output: list[Callable[[], None]] = []
@@ -187,6 +192,9 @@ class LiveTerminal:
         self._finish(status)
 
     def _finish(self, status: ExitStatus) -> None:
+        held = self._marks.finish()  # the start of a mark that never ended: shown as it came
+        if held:
+            self._append(held)
         self.status = "exited"
         self.exit_status = status
         self.ended = time.monotonic()
@@ -206,7 +214,24 @@ class LiveTerminal:
         """Call hook(cols, rows) after every size change (recording)."""
         self._resize_hooks.append(hook)
 
+    def add_input_hook(self, hook: Callable[[bytes], None]) -> None:
+        """Call hook(data) with everything written to the terminal (typed-line capture)."""
+        self._input_hooks.append(hook)
+
+    def set_mark_filter(self, marks: MarkFilter) -> None:
+        """Before start(): the filter that strips this terminal's marks and reports its shell's."""
+        self._marks = marks
+
+    @property
+    def mark_filter(self) -> MarkFilter:
+        return self._marks
+
     def _feed(self, data: bytes) -> None:
+        data = self._marks.strip(data)
+        if data:
+            self._append(data)
+
+    def _append(self, data: bytes) -> None:
         offset = self.ring.end
         self.ring.append(data)
         for hook in self._hooks:
@@ -399,6 +424,11 @@ class LiveTerminal:
             raise AppError("conflict", "The terminal has exited.")
         self._input_since_output = True
         self.backend.write(data)
+        for hook in self._input_hooks:
+            try:
+                hook(data)
+            except Exception:
+                log.exception("session %s: input hook failed", self.id)
 
     def resize(self, cols: int, rows: int, by_key: str | None = None) -> None:
         """Set the size; the other attached sockets hear of it. A tab that takes the terminal over
@@ -422,7 +452,7 @@ class LiveTerminal:
 
     def announce(self, text: bytes) -> None:
         """Add a line of aict's own to the stream (viewers, replay and recording see it as output)."""
-        self._feed(text)
+        self._append(text)
 
     def memory_bytes(self) -> int:
         return self.ring.memory_bytes()

@@ -70,11 +70,14 @@ class _ProcessEnded(Exception):
 
 class LocalPtyBackend:
     """A shell on a PTY. With an `account` other than the server's, it runs as that account (uid,
-    gid, groups; its terminal is its own); `prepare` runs first (the account's home and directory)."""
+    gid, groups; its terminal is its own); `prepare` runs first (the account's home and directory).
+    `shell_nonce`: the nonce its shell's integration marks carry (aict.terminals.integration), if any."""
 
     def __init__(self, argv: list[str], cwd: str, env: dict[str, str] | None = None,
-                 account: ShellAccount | None = None, prepare: Callable[[], None] | None = None):
+                 account: ShellAccount | None = None, prepare: Callable[[], None] | None = None,
+                 shell_nonce: str | None = None):
         self.argv = argv
+        self.shell_nonce = shell_nonce
         self.cwd = cwd
         self.env = env if env is not None else shell_environment(cwd)
         self.account = account

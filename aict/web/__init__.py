@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, render_template
+from flask import Blueprint, Response, current_app, g, render_template
 
 from aict.config import ROOT, current_settings
 
@@ -92,6 +92,26 @@ def session_terminal(session_id: str):
     if not _ID.match(session_id):
         return not_found("There is no terminal session with this address.")
     return _page("terminal.html", workspace_id=None, session_id=session_id, test_hooks=current_settings().TEST_HOOKS)
+
+
+@bp.get("/audit")
+def audit() -> Response:
+    return _page("audit.html")
+
+
+@bp.get("/sessions")
+def sessions() -> Response:
+    return _page("sessions.html")
+
+
+@bp.get("/sessions/<session_id>/replay")
+def session_replay(session_id: str):
+    """A terminal's recording replayed (its command list beside it), or, while it runs, watched
+    live and read-only. Anyone who may see the session may open it: the API decides."""
+    if not _ID.match(session_id):
+        return not_found("There is no terminal session with this address.")
+    g.csp_allow_wasm = True  # the player's terminal emulator is WebAssembly (aict/security.py)
+    return _page("replay.html", session_id=session_id)
 
 
 @bp.get("/favicon.ico")

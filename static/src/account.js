@@ -4,6 +4,8 @@
 import { api } from "./lib/api.js";
 import { initChrome, mustEnrolTotp } from "./lib/chrome.js";
 import { $, showMessage } from "./lib/dom.js";
+import { SettingsDialog } from "./lib/settings-dialog.js";
+import { SettingsStore } from "./lib/settings.js";
 
 const pageMessage = $("#page-message");
 const totpSection = $("#totp-section");
@@ -128,12 +130,30 @@ $("#totp-confirm-form").addEventListener("submit", confirmEnrolment);
 $("#totp-off-form").addEventListener("submit", turnOff);
 passwordForm.addEventListener("submit", changePassword);
 
-initChrome()
-  .then((answer) => {
+/** The page settings (lib/settings.js), summed up in a line, and the dialog that changes them. */
+function offerSettings(store) {
+  const summary = $("#settings-summary");
+  const describe = (s) => {
+    summary.textContent = `${s.theme === "system" ? "Theme of the device" : s.theme === "light" ? "Light" : "Dark"} theme · ` +
+      `${s.font_family} ${s.font_size} px · ${s.scrollback} lines of scrollback · ${s.cursor_style} cursor`;
+  };
+  describe(store.subscribe(describe));
+  const dialog = new SettingsDialog(store);
+  $("#settings-open").addEventListener("click", () => dialog.open());
+  $("#settings-section").hidden = false;
+}
+
+const settings = new SettingsStore();
+initChrome(settings)
+  .then(async (answer) => {
     me = answer;
     const enrolFirst = mustEnrolTotp(me);
     $("#enrol-first").hidden = !enrolFirst;
     $("#password-section").hidden = enrolFirst; // the server allows nothing but enrolling until then
+    if (!enrolFirst) {
+      await settings.load();
+      offerSettings(settings);
+    }
     totpSection.hidden = false;
     showTotp(me.totp ? "on" : "off");
   })

@@ -1,6 +1,6 @@
-// The terminal page: one xterm showing a terminal of the workspace, beside the list of the
-// workspace's running terminals. This module finds the workspace and wires the page's parts
-// (static/src/terminal-page/) to the session that drives the xterm (session/terminal-session.js).
+// The terminal page: the workspace's terminals in tabs and split panes (each an xterm driven by its
+// own session/terminal-session.js, all over one socket), beside the list of the workspace's
+// running terminals. This module finds the workspace and wires the page's parts (static/src/terminal-page/).
 
 import "./lib/style-nonce.js"; // first: xterm's <style> elements need the page's nonce
 import { api } from "./lib/api.js";
@@ -8,19 +8,24 @@ import { initChrome } from "./lib/chrome.js";
 import { connect } from "./lib/connection.js";
 import { $ } from "./lib/dom.js";
 import { ERROR } from "./lib/protocol.js";
-import { TerminalSession } from "./session/terminal-session.js";
+import { SettingsDialog } from "./lib/settings-dialog.js";
+import { SettingsStore } from "./lib/settings.js";
 import { Banners } from "./terminal-page/banners.js";
-import { offerMembers } from "./terminal-page/members.js";
 import { ConnectionStatus } from "./terminal-page/connection-status.js";
-import { TerminalFit } from "./terminal-page/fit.js";
+import { EndedList } from "./terminal-page/ended-list.js";
 import { GitStatus } from "./terminal-page/git-status.js";
+import { setupHelp } from "./terminal-page/help.js";
 import { setupKeyBar } from "./terminal-page/key-bar.js";
+import { offerMembers } from "./terminal-page/members.js";
+import { SearchBar } from "./terminal-page/search.js";
 import { SessionList } from "./terminal-page/session-list.js";
+import { installShortcuts } from "./terminal-page/shortcuts.js";
 import { Sidebar } from "./terminal-page/sidebar.js";
+import { WorkspaceSwitcher } from "./terminal-page/switcher.js";
 import { followTabLifecycle } from "./terminal-page/tab-lifecycle.js";
-import { installTestHooks } from "./terminal-page/test-hooks.js";
 import { TerminalOpener } from "./terminal-page/terminal-opener.js";
-import { createTerminalView } from "./terminal-page/terminal-view.js";
+import { installTestHooks } from "./terminal-page/test-hooks.js";
+import { Workbench } from "./terminal-page/workbench.js";
 import { WorkspaceEvents } from "./terminal-page/workspace-events.js";
 
 /** The workspace of the page's address (/workspaces/<id>, or /sessions/<id> of one of its terminals). */
@@ -49,10 +54,10 @@ async function accessTo(workspace, me) {
   return mine ? mine.access : "viewer";
 }
 
-async function start(banners) {
+async function start(banners, settings) {
   const linked = document.body.dataset;
-  const me = await initChrome();
-  const workspace = await findWorkspace(linked);
+  const me = await initChrome(settings);
+  const [workspace] = await Promise.all([findWorkspace(linked), settings.load()]);
   workspace.access = await accessTo(workspace, me); // what the page offers: viewers get no controls
   // Shells that could read the server's secrets are for administrators: say why, try nothing.
   if (workspace.admins_only && me.role !== "admin") throw new Error(workspace.shell_note);
@@ -60,56 +65,75 @@ async function start(banners) {
   $("#ws-name").textContent = workspace.name;
   offerMembers(me, workspace);
 
-  const box = $("#terminal");
-  const { term, fitAddon } = createTerminalView(box);
   const status = new ConnectionStatus();
   const sidebar = new Sidebar();
+  const settingsDialog = new SettingsDialog(settings);
   // The parts below refer to each other; all are wired before this task ends, so before any event.
   const socket = connect({ onStatus: (state, reason) => status.show(state, reason), onConnect: () => opener.connected() });
   // The workspace's git status and file changes, live: the header's badge, and any panel that listens.
   const workspaceEvents = new WorkspaceEvents(socket, workspace.id);
   new GitStatus(workspaceEvents);
-  const session = new TerminalSession({
-    term,
+  const transformInput = setupKeyBar(() => workbench.activePane);
+  const workbench = new Workbench({
     socket,
-    workspaceId: workspace.id,
-    ui: {
-      fit: () => fit.fit(),
-      onSession: (id) => {
-        opener.remember(id);
-        banners.hideLossUnlessFor(id);
-        list.render();
+    workspace,
+    settings,
+    banners,
+    hooks: {
+      title: (sessionId) => list.labelOf(sessionId),
+      listChanged: () => {
+        list.load();
+        ended.load();
       },
-      onLoss: (bytes) => banners.showLoss(session.sessionId, bytes),
-      onAccess: (access) => banners.showViewer(access === "viewer"),
-      onExit: (info) => banners.showExit(info),
-      onListChanged: () => list.load(),
-      onError: (error, context) => banners.showSessionError(error, context, opener.workspace),
+      shownChanged: () => list.render(),
+      paneCreated: (pane) => {
+        pane.session.transformInput = transformInput;
+      },
+      activeChanged: () => {
+        list.render();
+        search.follow();
+      },
     },
   });
-  const fit = new TerminalFit(fitAddon, box, () => session.access === "viewer");
+  const search = new SearchBar(() => workbench.activePane, settings);
   const list = new SessionList({
     workspaceId: workspace.id,
     banners,
-    shownId: () => session.sessionId,
+    shownId: () => workbench.activePane?.sessionId ?? null,
+    openIds: () => new Set(workbench.allPanes().map((pane) => pane.sessionId).filter(Boolean)),
     onOpen: (listed) => opener.choose(listed),
+    onLoaded: () => workbench.render(), // the tabs' titles are the list's names
     mayEnd: workspace.access !== "viewer",
   });
   const opener = new TerminalOpener({
     workspace,
     linkedSession: linked.sessionId,
-    session,
+    workbench,
     banners,
     sidebar,
     runningSessions: () => list.load(),
   });
-  fit.fit();
-  fit.follow();
-  term.focus();
+  const ended = new EndedList(workspace.id);
+  ended.load();
+  const operator = workspace.access !== "viewer"; // viewers watch; the server would refuse the rest
+  const switcher = new WorkspaceSwitcher(workspace.id);
 
-  installTestHooks({ term, session, status, socket });
+  installTestHooks({ workbench, status, socket, settings });
+  installShortcuts({
+    newTab: () => operator && opener.newTab(),
+    splitRight: () => operator && opener.split("row"),
+    splitDown: () => operator && opener.split("column"),
+    closePane: () => workbench.activePane && workbench.closePane(workbench.activePane),
+    nextPane: () => workbench.cyclePane(1),
+    previousPane: () => workbench.cyclePane(-1),
+    nextTab: () => workbench.cycleTab(1),
+    previousTab: () => workbench.cycleTab(-1),
+    tab: (index) => workbench.tabAt(index),
+    find: () => search.toggle(),
+    switchWorkspace: () => switcher.open(),
+  });
+  setupHelp();
 
-  setupKeyBar(session, term);
   socket.on(ERROR, (err) => {
     // A token that ran out or a login that ended: the connection deals with it (reconnects with a
     // fresh token, or goes to the login page); nothing for the user to read.
@@ -117,17 +141,32 @@ async function start(banners) {
     if (err && err.code === "forbidden" && err.sessionId) { // removed from the workspace's members
       status.show("revoked");
       list.revoked();
-      for (const button of document.querySelectorAll("[data-action=new-terminal]")) button.hidden = true;
+      for (const button of document.querySelectorAll("[data-action=new-terminal], .operator-only")) button.hidden = true;
     }
     banners.say((err && err.message) || "The server reported an error.");
   });
-  followTabLifecycle(session, () => list.load());
+  followTabLifecycle(() => workbench.allPanes(), () => list.load());
   for (const button of document.querySelectorAll("[data-action=new-terminal]")) {
-    button.hidden = workspace.access === "viewer"; // viewers watch; the server would refuse
+    button.hidden = !operator;
     button.addEventListener("click", () => opener.newTerminal());
   }
-  $("#refresh-sessions").addEventListener("click", () => list.load());
+  const actions = {
+    "new-tab": () => opener.newTab(),
+    "split-right": () => opener.split("row"),
+    "split-down": () => opener.split("column"),
+  };
+  for (const [action, run] of Object.entries(actions)) {
+    const button = $(`[data-action=${action}]`);
+    button.hidden = !operator;
+    button.addEventListener("click", run);
+  }
+  $("[data-action=find]").addEventListener("click", () => search.toggle());
+  $("[data-action=settings]").addEventListener("click", () => settingsDialog.open());
+  $("#refresh-sessions").addEventListener("click", () => {
+    list.load();
+    ended.load();
+  });
 }
 
 const banners = new Banners();
-start(banners).catch((err) => banners.fatal(err.message || String(err)));
+start(banners, new SettingsStore()).catch((err) => banners.fatal(err.message || String(err)));

@@ -157,8 +157,8 @@ def assert_prompt(page) -> None:
 
 
 def run(page, command: str) -> None:
-    """Type a command as a user would, wait for the shell to echo all of it, press Enter."""
-    page.locator(".xterm-helper-textarea").focus()
+    """Type a command as a user would (into the active pane), wait for the shell to echo all of it, press Enter."""
+    page.locator(".pane.active .xterm-helper-textarea").focus()
     page.keyboard.type(command)
     tail = command[-12:]
 

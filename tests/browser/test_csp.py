@@ -1,4 +1,4 @@
-"""Every page (login, workspaces, terminal, account, users) runs under the server's
+"""Every page (login, workspaces, terminal, account, users, audit, sessions, replay) runs under the server's
 Content-Security-Policy with nothing refused: scripts, styles and the websocket all come from the
 page's own origin, no inline style is needed (xterm.js's own <style> elements carry the
 response's nonce), and the terminal works and shows colour."""
@@ -33,6 +33,7 @@ def test_every_page_runs_under_the_csp_without_a_violation(browser, server):
         wait_for_terminal(page)
         assert wait_until(page, "window.aictTest.transport") == "websocket"  # connect-src 'self' lets it through
 
+        session_id = wait_until(page, "window.aictTest.sessionId")
         run(page, "printf '\\033[31mred-%s\\033[0m\\n' $((6*7))")
         poll(lambda: _assert(re.search(r"^red-42$", screen_text(page), re.M), screen_text(page)))
         # xterm's theme reached the page (its <style> elements applied): the red cell is red
@@ -53,6 +54,15 @@ def test_every_page_runs_under_the_csp_without_a_violation(browser, server):
         wait_until(page, "() => document.querySelector('#totp-qr').naturalWidth > 0")
         page.goto(server.url + "/users")
         page.locator(f'#user-rows tr[data-username="{server.admin_username}"]').wait_for()
+        page.wait_for_load_state("networkidle")
+        # the review pages, and the replay's player (its terminal emulator is WebAssembly) playing
+        page.goto(server.url + "/audit")
+        page.locator("#event-rows tr[data-id]").first.wait_for()
+        page.goto(server.url + "/sessions")
+        page.locator(f"#session-rows tr[data-id='{session_id}']").wait_for()
+        page.goto(f"{server.url}/sessions/{session_id}/replay")
+        page.locator("#player .ap-player").click()
+        poll(lambda: _assert("red-42" in page.inner_text("#player"), page.inner_text("#player")), timeout=30)
         page.wait_for_load_state("networkidle")
         page.goto(server.url + "/login")
         page.wait_for_load_state("networkidle")
@@ -87,3 +97,13 @@ def test_the_policy_allows_only_this_origin_and_no_inline_style(server):
     page = server.api("GET", "/login").text
     assert 'name="aict-style-nonce"' in page
     assert "style=" not in page  # no inline style attribute in the markup
+    assert "wasm-unsafe-eval" not in first  # only the replay page's player compiles WebAssembly
+
+
+def test_only_the_replay_page_may_compile_webassembly(server):
+    replay = server.api("GET", "/sessions/anything/replay").headers["Content-Security-Policy"]
+    directives = dict(d.strip().split(" ", 1) for d in replay.split(";"))
+    assert directives["script-src"] == "'self' 'wasm-unsafe-eval'"  # WebAssembly, never eval() of script
+    assert directives["default-src"] == "'self'" and "unsafe-inline" not in replay
+    for path in ("/audit", "/sessions", "/sessions/anything", "/"):
+        assert "wasm" not in server.api("GET", path).headers["Content-Security-Policy"], path

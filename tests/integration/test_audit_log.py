@@ -237,3 +237,48 @@ def test_two_processes_with_fifty_writers_each_write_one_line(start_server, requ
     fifty_writers_each([first, second])
     assert_one_line(first)
     assert second.api("GET", "/api/audit/verify", first.admin_token).json()["ok"] is True
+
+
+# ---- denied: every 403 and every refused socket connection, rate-limited -----------------------
+def denied_events(server, **filters) -> list[dict]:
+    query = "&".join(f"{k}={v}" for k, v in {"type": "denied", **filters}.items())
+    response = server.api("GET", f"/api/audit?{query}", server.admin_token)
+    assert response.status_code == 200, response.text
+    return response.json()["events"]
+
+
+def test_refusals_are_denied_events_one_a_minute_per_client_and_kind(audited):
+    from tests.integration.test_socket_security import refusal
+
+    username, token = audited.create_user()
+    for _ in range(5):  # a user knocking on the audit log five times: one event, the rest counted
+        assert audited.api("GET", "/api/audit", token).status_code == 403
+    assert audited.api("GET", "/api/audit/verify", token).status_code == 403  # another door: its own event
+    events = denied_events(audited, user=username)
+    assert sorted(e["detail"]["rule"] for e in events) == ["GET /api/audit", "GET /api/audit/verify"]
+    assert all(e["detail"]["what"] == "http" and e["detail"]["code"] == "forbidden" for e in events)
+    assert audited.api("GET", "/api/audit", token).status_code == 403
+    assert len(denied_events(audited, user=username)) == 2  # still within the minute
+
+    error = refusal(audited.url, {"token": audited.admin_token}, {"Origin": "http://evil.example"})
+    assert error["data"]["code"] == "forbidden_origin"
+    refusal(audited.url, {"token": "not-a-jwt"})
+    socket = {e["detail"]["code"]: e for e in denied_events(audited) if e["detail"]["what"] == "socket"}
+    assert socket["forbidden_origin"]["detail"]["origin"] == "http://evil.example"
+    assert socket["forbidden_origin"]["ip"] == "127.0.0.1"
+    assert set(socket) == {"forbidden_origin", "invalid_token"}
+
+    # A refused socket event is one too: a viewer of a workspace opening a terminal in it.
+    workspace = audited.create_local_workspace()["id"]
+    granted = audited.api("POST", f"/api/workspaces/{workspace}/members", audited.admin_token,
+                          json={"username": username, "access": "viewer"})
+    assert granted.status_code == 201, granted.text
+    viewer = audited.socket(token)
+    try:
+        answer = viewer.call("create-terminal", {"workspaceId": workspace})
+    finally:
+        viewer.close()
+    assert answer["ok"] is False and answer["error"]["code"] == "forbidden", answer
+    refused = [e for e in denied_events(audited, user=username) if e["detail"]["what"] == "socket_event"]
+    assert [(e["workspace_id"], e["detail"]["event"]) for e in refused] == [(workspace, "create-terminal")]
+    assert verify(audited)["ok"] is True

@@ -81,6 +81,8 @@ HTTP = [
     Http("GET", "/api/sessions/<session_id>", "401 404 200 200 200 200 401 401"),
     Http("DELETE", "/api/sessions/<session_id>", "401 404 403 204 204 204 401 401", fresh=True),
     Http("GET", "/api/sessions/<session_id>/recording", "401 404 200 200 200 200 401 401"),
+    Http("GET", "/api/sessions/<session_id>/commands", "401 404 200 200 200 200 401 401"),
+    Http("GET", "/api/workspaces/<workspace_id>/history", "401 404 200 200 200 200 401 401"),
     # The pages are the same static shells for everyone: their data comes from the API above.
     Http("GET", "/", "200 200 200 200 200 200 200 200"),
     Http("POST", "/", "400 400 400 400 400 400 400 400"),
@@ -92,6 +94,9 @@ HTTP = [
     Http("POST", "/users", "400 400 400 400 400 400 400 400"),
     Http("GET", "/workspaces/<workspace_id>", "200 200 200 200 200 200 200 200"),
     Http("GET", "/sessions/<session_id>", "200 200 200 200 200 200 200 200"),
+    Http("GET", "/sessions/<session_id>/replay", "200 200 200 200 200 200 200 200"),
+    Http("GET", "/audit", "200 200 200 200 200 200 200 200"),
+    Http("GET", "/sessions", "200 200 200 200 200 200 200 200"),
     Http("GET", "/favicon.ico", "204 204 204 204 204 204 204 204"),
     Http("GET", "/static/<path:filename>", "200 200 200 200 200 200 200 200"),
     Http("GET", "/healthz", "200 200 200 200 200 200 200 200"),

@@ -53,3 +53,28 @@ def test_a_host_restart_keeps_a_running_counter_and_every_byte(node):  # noqa: F
     finally:
         after.close()
         before.close()
+
+
+def test_a_command_running_across_a_host_restart_gets_its_exit_code_and_history_goes_on(node):  # noqa: F811
+    from tests.integration.test_history import MARKS, recorded, run
+
+    host, web1, web2 = node
+    workspace = web1.create_local_workspace()
+    before = web1.socket()
+    session_id = before.create(workspace["id"])
+    before.send(session_id, "sleep 3; echo SLEPT-$((2*3)); (exit 5)\n")
+    wait_until(lambda: [i for i in web1.api("GET", f"/api/sessions/{session_id}/commands", web1.admin_token).json()
+                        if i["command"].startswith("sleep 3")], message="the command stored before the restart")
+    host.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: not before.sio.connected, timeout=10, message="the page's socket dropped with the host link")
+    after = web2.socket()
+    try:
+        assert after.call("attach-terminal", {"sessionId": session_id}, timeout=30)["ok"]
+        after.wait_for(session_id, "SLEPT-6", timeout=30)
+        assert recorded(web2, workspace["id"], "sleep 3; echo SLEPT-$((2*3)); (exit 5)")["exit_code"] == 5
+        run(after, session_id, "echo after-the-restart")
+        assert recorded(web2, workspace["id"], "echo after-the-restart")["exit_code"] == 0
+        assert not any(mark in bytes(after.streams[session_id]) for mark in MARKS)
+    finally:
+        after.close()
+        before.close()

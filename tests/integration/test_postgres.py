@@ -56,10 +56,19 @@ def test_migrations_login_workspace_and_terminal_on_postgresql(pg_server):
     try:
         session_id = c.create(workspace["id"], cols=120, rows=40)
         assert_echoes(c, session_id)
+        c.send(session_id, "false # 100%_done\n")
         c.send(session_id, "exit 5\n")
         assert c.wait_exit(session_id)["exitCode"] == 5
     finally:
         c.close()
+
+    def history(query: str) -> list[dict]:  # LIKE's % and _ are searched for as they are
+        return server.api("GET", f"/api/workspaces/{workspace['id']}/history", tokens["access_token"],
+                          params={"q": query}).json()
+
+    wait_until(lambda: history("%_DONE"), message="the command in the history")
+    assert [(i["command"], i["exit_code"]) for i in history("%_DONE")] == [("false # 100%_done", 1)]
+    assert history("100%x") == [] and history("0_d") == []
 
     def exited() -> dict | None:
         sessions = server.api("GET", "/api/sessions", tokens["access_token"],
@@ -73,6 +82,10 @@ def test_migrations_login_workspace_and_terminal_on_postgresql(pg_server):
     recording = server.api("GET", f"/api/sessions/{session_id}/recording", tokens["access_token"])
     assert recording.status_code == 200 and '"version": 2' in recording.text.splitlines()[0]
     assert "exit 5" in recording.text  # the typed command was echoed, recorded and stored in PostgreSQL
+    assert _pg_rows(f"SELECT DISTINCT codec FROM recording_chunks WHERE session_id = '{session_id}'") == [("zstd",)]
+    purged = server.flask("aict", "purge-recordings", "--older-than", "0")  # every ended terminal's, in batches
+    assert "Purged" in purged.stdout and _pg_rows(
+        f"SELECT count(*) FROM recording_chunks WHERE session_id = '{session_id}'") == [(0,)]
 
     assert server.api("POST", "/api/auth/logout", tokens["access_token"]).status_code == 204
     assert server.api("GET", "/api/me", tokens["access_token"]).status_code == 401

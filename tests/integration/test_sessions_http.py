@@ -76,6 +76,25 @@ def test_sessions_are_listed_with_workspace_and_status_filters(server, client, w
     assert elsewhere not in _listed(server, status="exited")
 
 
+def test_sessions_are_narrowed_by_user_and_paged_newest_first(server, client, workspace):
+    username, token = _user(server)
+    granted = server.api("POST", f"/api/workspaces/{workspace['id']}/members", server.admin_token,
+                         json={"username": username, "access": "operator"})
+    assert granted.status_code == 201, granted.text
+    theirs = [client(token).create(workspace["id"]) for _ in range(3)]
+    mine = client().create(workspace["id"])
+
+    assert _listed(server, user=username) == theirs[::-1]  # newest first
+    assert mine not in _listed(server, user=username)
+    assert _listed(server, user="nobody-" + secrets.token_hex(3)) == []
+    first = server.api("GET", "/api/sessions", server.admin_token, params={"user": username, "limit": 2}).json()
+    assert [s["id"] for s in first] == theirs[:0:-1]
+    assert _listed(server, user=username, limit=2, after=first[-1]["id"]) == [theirs[0]]
+    assert _listed(server, token, workspace_id=workspace["id"], user=username) == theirs[::-1]  # a member too
+    for bad in ({"limit": "0"}, {"limit": "many"}, {"after": "no-such-session"}):
+        assert_error(server.api("GET", "/api/sessions", server.admin_token, params=bad), 400, "bad_request")
+
+
 def test_listing_with_a_bad_status_or_unknown_workspace_is_refused(server):
     response = server.api("GET", "/api/sessions", server.admin_token, params={"status": "zombie"})
     assert_error(response, 400, "bad_request")

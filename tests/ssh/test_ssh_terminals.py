@@ -113,3 +113,22 @@ def test_paste_larger_than_the_channel_window_arrives_whole(server, client, ssh_
     for start in range(0, len(pasted), 1_000_000):
         assert c.send(session_id, pasted[start:start + 1_000_000])["ok"]
     c.wait_for(session_id, hashlib.md5(pasted).hexdigest(), timeout=30)
+
+
+def test_an_ssh_terminal_is_recorded_like_a_local_one(server, client, ssh_workspace):
+    from tests.integration.casts import output_of, parse
+
+    c = client()
+    session_id = c.create(ssh_workspace["id"], cols=90, rows=20)
+    c.send(session_id, "printf 'remote-%s caf\\303\\251\\n' $((6*7))\n")
+    c.wait_for(session_id, "remote-42 café")
+    assert c.call("terminal-resize", {"sessionId": session_id, "cols": 100, "rows": 30})["ok"]
+    c.send(session_id, "exit\n")
+    c.wait_exit(session_id)
+    response = server.api("GET", f"/api/sessions/{session_id}/recording", server.admin_token)
+    assert response.status_code == 200
+    header, events = parse(response.text)
+    assert (header["width"], header["height"]) == (90, 20)
+    output = output_of(events)
+    assert "remote-42 café" in output and output == c.text(session_id)
+    assert ["r", "100x30"] in [[kind, data] for _, kind, data in events]

@@ -6,6 +6,7 @@ import gevent
 import pytest
 
 from aict.errors import AppError
+from aict.terminals import live
 from aict.terminals.backend import ExitStatus
 from aict.terminals.live import MAX_CHUNK, STREAM_FLUSH_BYTES, LiveTerminal, TerminalLimits
 from tests.unit.session_doubles import RecordingViewer, ScriptedBackend, settle, wait_until
@@ -572,9 +573,12 @@ def test_a_stream_that_never_waits_lets_the_rest_of_the_loop_run_as_it_goes(make
     assert idle_passes and len(ticks_during_stream) >= 3, ticks_during_stream
 
 
-def test_output_after_a_quiet_spell_costs_no_extra_pass_of_the_loop(make_session, idle_passes):
+def test_output_after_a_quiet_spell_costs_no_extra_pass_of_the_loop(make_session, idle_passes, monkeypatch):
     # The read waited, so everything else that was ready has run: yielding again after the echo
     # only delayed the server's going idle (and the client, woken onto its CPU, waited for that).
+    # A streak of 20 ms, not 0.2: on a loaded machine one echo's handling can be preempted for longer
+    # than 0.2 ms; 20 ms is still less than the 25 ms a streak never reset after a wait would span.
+    monkeypatch.setattr(live, "YIELD_AFTER_SECONDS", 0.02)
     session, backend = make_session()
     v = viewer(session, auto_ack=True)
     session.attach(v, "operator", 0)

@@ -190,14 +190,31 @@ export async function api(method, path, json) {
   return body;
 }
 
-/** Fetch a file from the API with the bearer token and hand it to the browser as a download. */
-export async function download(path, filename) {
-  let response = await send("GET", path, undefined, await freshAccessToken().catch(() => accessToken()));
+/**
+ * GET a non-JSON answer of the API (a recording, an export) with the bearer token, refreshing it
+ * once on 401. Resolves with the Response (read its body as it streams); an error answer rejects
+ * with ApiError. `signal` aborts it.
+ */
+export async function fetchWithToken(path, { signal } = {}) {
+  const get = async (token) => {
+    try {
+      return await fetch(path, { headers: token ? { Authorization: "Bearer " + token } : {}, signal });
+    } catch (err) {
+      if (err.name === "AbortError") throw err;
+      throw new ApiError(0, "network", "The server cannot be reached. Check your connection and try again.");
+    }
+  };
+  let response = await get(await freshAccessToken().catch(() => accessToken()));
   if (response.status === 401 && (await refreshAccessToken().catch(() => false))) {
-    response = await send("GET", path, undefined, accessToken());
+    response = await get(accessToken());
   }
   if (!response.ok) throw errorFrom(response, await parseBody(response));
-  const url = URL.createObjectURL(await response.blob());
+  return response;
+}
+
+/** Hand bytes to the browser as a download named `filename`. */
+export function saveBlob(blob, filename) {
+  const url = URL.createObjectURL(blob);
   const link = document.createElement("a");
   link.href = url;
   link.download = filename;
@@ -205,6 +222,12 @@ export async function download(path, filename) {
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** Fetch a file from the API with the bearer token and hand it to the browser as a download. */
+export async function download(path, filename) {
+  const response = await fetchWithToken(path);
+  saveBlob(await response.blob(), filename);
 }
 
 export async function login(username, password, otp) {

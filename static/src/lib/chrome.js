@@ -2,9 +2,14 @@
 
 import { ACCOUNT_PAGE, api, freshAccessToken, goToLogin, logout } from "./api.js";
 import { $ } from "./dom.js";
+import { SettingsStore } from "./settings.js";
 
-/** Check we are logged in (else go to the login page) and fill the header. Resolves with /api/me. */
-export async function initChrome() {
+/**
+ * Check we are logged in (else go to the login page) and fill the header. Resolves with /api/me.
+ * The page takes the user's theme (`settings`: a page that uses the settings passes its own store
+ * and loads it itself; otherwise one is made and loaded here).
+ */
+export async function initChrome(settings = null) {
   // A reload or a new tab has no access token yet: the refresh cookie gets one. Without a login
   // (refused: the saved screens are cleared then) off to the login page; with the server out of
   // reach the page goes on and says so where it fails.
@@ -22,6 +27,7 @@ export async function initChrome() {
     });
   }
   const me = await api("GET", "/api/me");
+  if (!settings) new SettingsStore().load();
   if (mustEnrolTotp(me) && location.pathname !== ACCOUNT_PAGE) {
     location.assign(ACCOUNT_PAGE); // the server refuses everything else until then
     return new Promise(() => {});
@@ -31,8 +37,10 @@ export async function initChrome() {
     who.textContent = me.username + (me.role === "admin" ? " (admin)" : "");
     who.hidden = false;
   }
-  const usersLink = $("#nav-users");
-  if (usersLink) usersLink.hidden = me.role !== "admin";
+  for (const adminLink of ["#nav-users", "#nav-sessions", "#nav-audit"]) {
+    const link = $(adminLink);
+    if (link) link.hidden = me.role !== "admin";
+  }
   return me;
 }
 

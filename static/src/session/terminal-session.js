@@ -37,9 +37,13 @@ export class TerminalSession {
    * @param {string} opts.workspaceId
    * @param {object} opts.ui  callbacks: onSession(id), onAccess(access), onExit(info),
    *                          onError(error, context), onListChanged(), fit(),
-   *                          onLoss(bytes) (output of this session skipped, optional)
+   *                          onLoss(bytes) (output of this session skipped, optional),
+   *                          onOutput(end) (a chunk arrived, `end` the offset after it; optional)
+   * @param {boolean} [opts.readOnly]  attach as a watcher whatever the caller's rights (the server
+   *                                   then refuses this socket's input): an admin reviewing a terminal
    */
-  constructor({ term, socket, workspaceId, ui }) {
+  constructor({ term, socket, workspaceId, ui, readOnly = false }) {
+    this.readOnly = readOnly;
     this.term = term;
     this.socket = socket;
     this.workspaceId = workspaceId;
@@ -79,17 +83,35 @@ export class TerminalSession {
       (error) => this.ui.onError(error, "input"),
     );
 
-    socket.on(TERMINAL_OUTPUT, (msg) => this.onOutput(msg));
-    socket.on(TERMINAL_EXIT, (msg) => this.onExit(msg));
-    socket.on(TERMINAL_RESIZED, (msg) => {
-      if (!msg || msg.sessionId !== this.sessionId) return;
-      const gaveWay = this.sizeClaim.claimedElsewhere({ cols: msg.cols, rows: msg.rows });
-      if (gaveWay && this.access === "viewer") this.term.resize(msg.cols, msg.rows);
-    });
+    // Several sessions share the page's socket (one per pane): each keeps its listeners to remove them.
+    this.listeners = {
+      [TERMINAL_OUTPUT]: (msg) => this.onOutput(msg),
+      [TERMINAL_EXIT]: (msg) => this.onExit(msg),
+      [TERMINAL_RESIZED]: (msg) => {
+        if (!msg || msg.sessionId !== this.sessionId) return;
+        const gaveWay = this.sizeClaim.claimedElsewhere({ cols: msg.cols, rows: msg.rows });
+        if (gaveWay && this.access === "viewer") this.term.resize(msg.cols, msg.rows);
+      },
+    };
+    for (const [event, listener] of Object.entries(this.listeners)) socket.on(event, listener);
 
     term.onResize(({ cols, rows }) => {
       if (!this.snapshots.resizing) this.sizeClaim.resize(cols, rows);
     });
+  }
+
+  /** Where the live output of the current attachment starts (what comes before is replay); null until known. */
+  get liveFrom() {
+    return this.answers.attachment.liveFrom;
+  }
+
+  /** The pane showing this session is closed: the terminal keeps running, this page stops following it. */
+  dispose() {
+    this.leaveCurrent();
+    this.stream.cancelAck();
+    this.sessionId = null;
+    this.attachSeq += 1; // an attach still on its way changes nothing
+    for (const [event, listener] of Object.entries(this.listeners)) this.socket.off(event, listener);
   }
 
   /** This tab is the one in use: it set the terminal's size last, and answers the program's queries. */
@@ -145,6 +167,7 @@ export class TerminalSession {
     const bytes = msg.data instanceof ArrayBuffer ? new Uint8Array(msg.data) : new Uint8Array(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength);
     if (msg.sessionId === this.sessionId) {
       this.stream.receive(msg.offset, bytes);
+      if (this.ui.onOutput) this.ui.onOutput(msg.offset + bytes.length);
     } else {
       this.starting.keepOutput(msg.sessionId, msg.offset, bytes);
     }
@@ -214,6 +237,7 @@ export class TerminalSession {
     const since = this.stream.resumeOffset();
     const payload = { sessionId };
     if (since !== null) payload.since = since;
+    if (this.readOnly) payload.readOnly = true;
     const attachment = this.newAttachment(); // what xterm answers to output that overtakes the ack waits for it
     const ack = await request(this.socket, ATTACH_TERMINAL, payload);
     if (seq !== this.attachSeq || sessionId !== this.sessionId) return false;

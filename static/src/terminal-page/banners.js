@@ -4,6 +4,14 @@
 import { $, el, formatBytes, showMessage } from "../lib/dom.js";
 import { describeTerminalError } from "../lib/ssh-errors.js";
 
+/** What a pane and the exit banner say of a terminal that ended (exitCode or signal), or `text`. */
+export function exitText(info) {
+  if (info && Number.isInteger(info.exitCode)) return `The process exited with code ${info.exitCode}.`;
+  if (info && info.signal) return `The process was ended by ${info.signal}.`;
+  if (info && info.text) return info.text;
+  return "The session has ended.";
+}
+
 export class Banners {
   constructor() {
     this.message = $("#page-message");
@@ -45,13 +53,22 @@ export class Banners {
 
   /** The terminal ended (exitCode or signal), or `text` says why there is none. */
   showExit(info) {
-    let text;
-    if (info && Number.isInteger(info.exitCode)) text = `The process exited with code ${info.exitCode}.`;
-    else if (info && info.signal) text = `The process was ended by ${info.signal}.`;
-    else if (info && info.text) text = info.text;
-    else text = "The session has ended.";
-    this.exitText.textContent = text;
+    this.exitText.textContent = exitText(info);
     this.exit.hidden = false;
+  }
+
+  /**
+   * The banners are those of the active pane: what it knows of its terminal (ended, read-only,
+   * output lost). Another pane's stay with it, in its header, until it is the active one.
+   */
+  showPane(pane) {
+    if (pane.exitInfo) this.showExit(pane.exitInfo);
+    else this.exit.hidden = true;
+    this.showViewer(pane.session.access === "viewer");
+    if (this.lossFor !== pane.sessionId) {
+      this.loss.hidden = true;
+      if (pane.lostBytes) this.showLoss(pane.sessionId, pane.lostBytes);
+    }
   }
 
   /**

@@ -27,11 +27,19 @@ export class TerminalFit {
 
   /** Refit after the window or the box has changed size. */
   follow() {
-    const later = () => {
+    this.later = () => {
       clearTimeout(this.timer);
       this.timer = setTimeout(() => this.fit(), RESIZE_DEBOUNCE_MS);
     };
-    window.addEventListener("resize", later);
-    new ResizeObserver(later).observe(this.box);
+    window.addEventListener("resize", this.later);
+    this.observer = new ResizeObserver(this.later);
+    this.observer.observe(this.box);
+  }
+
+  /** The box is going away (its pane was closed). */
+  stop() {
+    clearTimeout(this.timer);
+    if (this.later) window.removeEventListener("resize", this.later);
+    if (this.observer) this.observer.disconnect();
   }
 }

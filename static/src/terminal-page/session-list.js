@@ -13,16 +13,19 @@ export class SessionList {
    * @param {object} opts
    * @param {string} opts.workspaceId
    * @param {import("./banners.js").Banners} opts.banners  where errors are said
-   * @param {() => string|null} opts.shownId  the terminal the page shows
+   * @param {() => string|null} opts.shownId  the terminal of the active pane
+   * @param {() => Set<string>} [opts.openIds]  the terminals the page's panes show
    * @param {(session: object) => void} opts.onOpen  the user chose a terminal of the list
    * @param {boolean} [opts.mayEnd]  the caller may end terminals (operators, owners, admins; not viewers)
    */
-  constructor({ workspaceId, banners, shownId, onOpen, mayEnd = true }) {
+  constructor({ workspaceId, banners, shownId, openIds = () => new Set(), onOpen, mayEnd = true, onLoaded = () => {} }) {
     this.mayEnd = mayEnd;
     this.box = $("#session-list");
     this.workspaceId = workspaceId;
     this.banners = banners;
     this.shownId = shownId;
+    this.openIds = openIds;
+    this.onLoaded = onLoaded;
     this.onOpen = onOpen;
     this.sessions = [];
     this.requests = 0;
@@ -38,6 +41,7 @@ export class SessionList {
       this.sessions = sessions;
       this.sessions.sort((a, b) => String(a.created_at).localeCompare(String(b.created_at)));
       this.render();
+      this.onLoaded();
     } catch (err) {
       this.banners.say(err.message);
     }
@@ -58,10 +62,17 @@ export class SessionList {
       return;
     }
     const shown = this.shownId();
-    this.sessions.forEach((session, index) => this.box.append(this.item(session, index, session.id === shown)));
+    const open = this.openIds();
+    this.sessions.forEach((session, index) => this.box.append(this.item(session, index, session.id === shown, open.has(session.id))));
   }
 
-  item(session, index, current) {
+  /** The name the list gives a running terminal ("Terminal 2" when it has none); null when not listed. */
+  labelOf(sessionId) {
+    const index = this.sessions.findIndex((session) => session.id === sessionId);
+    return index < 0 ? null : label(this.sessions[index], index);
+  }
+
+  item(session, index, current, shown) {
     const open = el(
       "button",
       {
@@ -70,7 +81,7 @@ export class SessionList {
         "aria-current": current ? "true" : null,
         onclick: () => this.onOpen(session),
       },
-      el("span", { class: "session-name" }, label(session, index)),
+      el("span", { class: "session-name" }, label(session, index), shown && !current ? el("span", { class: "muted small" }, " · in a pane") : null),
       el(
         "span",
         { class: "muted small" },
@@ -105,7 +116,7 @@ export class SessionList {
       },
       "⤓",
     );
-    return el("li", { class: "session-item", dataset: { id: session.id } }, open, record, ...(this.mayEnd ? [kill] : []));
+    return el("li", { class: "session-item" + (shown ? " in-pane" : ""), dataset: { id: session.id } }, open, record, ...(this.mayEnd ? [kill] : []));
   }
 
   async kill(session, index, button) {

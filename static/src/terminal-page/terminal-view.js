@@ -2,15 +2,9 @@
 
 import { FitAddon } from "@xterm/addon-fit";
 import { WebLinksAddon } from "@xterm/addon-web-links";
+import { SearchAddon } from "@xterm/addon-search";
 import { Terminal } from "@xterm/xterm";
-import { isPhoneWidth } from "../lib/dom.js";
-
-const THEME = {
-  background: "#101418",
-  foreground: "#d8dee4",
-  cursor: "#f0f3f6",
-  selectionBackground: "#3a4a5e",
-};
+import { terminalOptions } from "./terminal-options.js";
 
 function openLink(event, uri) {
   const link = window.open(uri, "_blank", "noopener,noreferrer");
@@ -35,26 +29,31 @@ function copyPasteKeys(term) {
   };
 }
 
-/** An xterm opened in `box`, with the fit addon loaded: {term, fitAddon}. */
-export function createTerminalView(box) {
+/** An xterm opened in `box` as `settings` (lib/settings.js) ask, with the fit and search addons: {term, fitAddon, search}. */
+export function createTerminalView(box, settings) {
   const term = new Terminal({
-    allowProposedApi: false,
+    // The search addon highlights matches with decorations, which xterm still counts as proposed API.
+    allowProposedApi: true,
     cursorBlink: true,
     convertEol: false,
-    fontFamily: '"DejaVu Sans Mono", "Liberation Mono", Menlo, Consolas, ui-monospace, monospace',
-    fontSize: isPhoneWidth() ? 13 : 14,
     // DejaVu Sans Mono at 14 px is 16.3 px tall, but the browser rounds its ascent and descent
     // (13 + 3 px) and xterm's DOM renderer clips each row to that: the underscore, which reaches
     // the font's full descent, is drawn in the 17th pixel and did not show. 1.1 gives every row
     // that pixel (17 px rows at 14 px, 16 at 13).
     lineHeight: 1.1,
-    scrollback: 5000,
-    theme: THEME,
+    ...terminalOptions(settings),
   });
   const fitAddon = new FitAddon();
   term.loadAddon(fitAddon);
   term.loadAddon(new WebLinksAddon(openLink));
+  const search = new SearchAddon();
+  term.loadAddon(search);
   term.open(box);
   term.attachCustomKeyEventHandler(copyPasteKeys(term));
-  return { term, fitAddon };
+  return { term, fitAddon, search };
+}
+
+/** Show `settings` in an open xterm (a new font or size changes its cells: the caller refits). */
+export function applySettings(term, settings) {
+  Object.assign(term.options, terminalOptions(settings));
 }

@@ -3,44 +3,66 @@
 // setting that a production server refuses. A production page exposes nothing on window: no
 // terminal, no socket, no token. Even here the socket stays inside: tests drop the connection and
 // read its transport through the two functions below.
+//
+// `term`, `sessionId` and the stream figures are the active pane's; `panes` lists every pane.
 
 /**
  * @param {object} parts
- * @param {import("@xterm/xterm").Terminal} parts.term
- * @param {import("../session/terminal-session.js").TerminalSession} parts.session
+ * @param {import("./workbench.js").Workbench} parts.workbench
  * @param {import("./connection-status.js").ConnectionStatus} parts.status
  * @param {import("socket.io-client").Socket} parts.socket
+ * @param {import("../lib/settings.js").SettingsStore} parts.settings
  */
-export function installTestHooks({ term, session, status, socket }) {
+export function installTestHooks({ workbench, status, socket, settings }) {
   if (!("testHooks" in document.body.dataset)) return;
+  const active = () => workbench.activePane;
+  const session = () => active()?.session;
   window.aictTest = Object.freeze({
-    term,
+    get term() {
+      return active()?.term;
+    },
     get sessionId() {
-      return session.sessionId;
+      return session()?.sessionId ?? null;
     },
     /** "connecting" | "connected" | "reconnecting" | "disconnected", as the header shows it. */
     get status() {
       return status.state;
     },
     get renderedOffset() {
-      return session.stream.rendered;
+      return session()?.stream.rendered;
     },
     get droppedBytes() {
-      return session.stream.droppedBytes;
+      return session()?.stream.droppedBytes;
     },
     get notKeptBytes() {
-      return session.stream.notKeptBytes;
+      return session()?.stream.notKeptBytes;
     },
     get inUse() {
-      return session.inUse;
+      return session()?.inUse;
+    },
+    /** Every pane, tab by tab in reading order: {id, tab, sessionId, term, visible, active, activity, exited}. */
+    get panes() {
+      return workbench.tabs.flatMap((tab) => workbench.panesOf(tab).map((pane) => ({
+        id: pane.id,
+        tab: tab.id,
+        sessionId: pane.sessionId,
+        term: pane.term,
+        visible: pane.visible,
+        active: pane === active(),
+        activity: pane.activity,
+        exited: Boolean(pane.exitInfo),
+      })));
+    },
+    get settings() {
+      return settings.current;
     },
     /** "websocket" | "polling" | null (no connection now). */
     get transport() {
       const engine = socket.io.engine;
       return engine && engine.transport ? engine.transport.name : null;
     },
-    /** Save this tab's screen, as a hidden or closed tab does. */
-    saveResumePoint: () => session.saveResumePoint(),
+    /** Save this tab's screens, as a hidden or closed tab does. */
+    saveResumePoint: () => workbench.allPanes().forEach((pane) => pane.session.saveResumePoint()),
     /** Close the connection underneath, as a network drop does: the page reconnects by itself. */
     dropConnection: () => socket.io.engine.close(),
   });

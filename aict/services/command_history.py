@@ -1,0 +1,197 @@
+"""Command history: each command run in a terminal, stored with a `command` audit event.
+
+Local bash and zsh report their commands through shell integration (aict.terminals.integration:
+capture "shell", with exit code and working directory); other terminals, SSH ones among them, have
+their lines as typed and echoed (aict.terminals.typed_lines: capture "typed"). Commands are
+gathered on the output path and stored by the terminal host's periodic flush (every FLUSH_SECONDS,
+one transaction): never a database write per chunk of output. A command is stored (and audited)
+at the first flush after it started, with its exit code when it has finished by then; a later end
+updates its row (the audit event, written once, says what was known).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import Flask
+from gevent.lock import Semaphore
+
+from aict.audit.events import record
+from aict.extensions import db
+from aict.models import Command
+from aict.models.base import new_id, utcnow
+from aict.models.commands import COMMAND_MAX, CWD_MAX
+from aict.terminals.live import LiveTerminal
+from aict.terminals.shell_marks import Mark, MarkFilter
+from aict.terminals.typed_lines import TypedLines
+
+log = logging.getLogger(__name__)
+FLUSH_SECONDS = 0.5
+MAX_PENDING = 10_000  # commands kept while the database refuses them; older ones are dropped (logged)
+
+
+@dataclass(eq=False)
+class _Entry:
+    """A command whose row, or whose end, is not stored yet."""
+
+    id: str
+    workspace_id: str
+    session_id: str
+    username: str | None
+    command: str
+    truncated: bool
+    cwd: str | None
+    at: object  # datetime (UTC, naive)
+    time: float | None
+    capture: str
+    exit_code: int | None = None
+    finished_at: object = None
+    stored: bool = False  # its row is written (or being written): an end is an update
+
+    def row(self) -> dict:
+        return {"id": self.id, "workspace_id": self.workspace_id, "session_id": self.session_id,
+                "username": self.username, "command": self.command, "truncated": self.truncated,
+                "exit_code": self.exit_code, "cwd": self.cwd, "at": self.at, "finished_at": self.finished_at,
+                "time": self.time, "capture": self.capture}
+
+    def detail(self) -> dict:
+        detail = {"command": self.command, "cwd": self.cwd, "capture": self.capture}
+        if self.exit_code is not None:
+            detail["exit_code"] = self.exit_code
+        if self.truncated:
+            detail["truncated"] = True
+        return detail
+
+
+class _Capture:
+    """One terminal's commands: its shell's marks, or its typed lines."""
+
+    def __init__(self, log_: CommandLog, terminal: LiveTerminal, username: str | None, workspace_id: str,
+                 nonce: str | None):
+        self.log, self.terminal = log_, terminal
+        self.username, self.workspace_id, self.nonce = username, workspace_id, nonce
+        self.running: _Entry | None = None  # the shell's command under way
+
+    def on_mark(self, mark: Mark) -> None:
+        if mark.kind == "E" and mark.fields:
+            cwd = mark.fields[1][:CWD_MAX] if len(mark.fields) > 1 and mark.fields[1] else None
+            self.running = self.log.started(self, mark.fields[0], cwd, "shell", utcnow())
+        elif mark.kind == "D" and self.running is not None:
+            entry, self.running = self.running, None
+            try:
+                code = int(mark.fields[0]) if mark.fields else None
+            except ValueError:
+                code = None
+            self.log.finished(entry, code)
+
+    def on_typed(self, line: str, at: float) -> None:
+        self.log.started(self, line, None, "typed", utcnow() - timedelta(seconds=max(0.0, time.time() - at)))
+
+    def handover(self) -> dict:
+        """What the host that takes this terminal over needs (after CommandLog.flush())."""
+        return {"username": self.username, "nonce": self.nonce, "held": self.terminal.mark_filter.held.hex(),
+                "running": self.running.id if self.running is not None else None}
+
+
+class CommandLog:
+    """The commands of this host's terminals, gathered as they run and stored by flush()."""
+
+    def __init__(self, app: Flask, clock: Callable[[str], float | None]):
+        self.app = app
+        self.clock = clock  # seconds into a session's recording, or None
+        self.captures: dict[str, _Capture] = {}
+        self._new: list[_Entry] = []
+        self._ends: list[_Entry] = []
+        self._writing = Semaphore()
+
+    def attach(self, terminal: LiveTerminal, *, username: str | None, workspace_id: str, nonce: str | None,
+               resumed: dict | None = None) -> None:
+        """Before the terminal starts: strip its marks, and capture its commands (its shell's marks
+        with `nonce`, else its typed lines). `resumed`: the state a restarted host handed over."""
+        capture = _Capture(self, terminal, username, workspace_id, nonce)
+        marks = MarkFilter(nonce, capture.on_mark if nonce else None)
+        if resumed is not None:
+            marks.hold(bytes.fromhex(resumed.get("held") or ""))
+            if resumed.get("running"):  # its row is stored: its end is an update
+                capture.running = _Entry(resumed["running"], workspace_id, terminal.id, username, "", False, None,
+                                         None, None, "shell", stored=True)
+        terminal.set_mark_filter(marks)
+        if nonce is None:
+            typed = TypedLines(capture.on_typed)
+            terminal.add_input_hook(typed.input)
+            terminal.add_output_hook(typed.output)
+        self.captures[terminal.id] = capture
+
+    def forget(self, session_id: str) -> None:
+        self.captures.pop(session_id, None)
+
+    def handover(self, session_id: str) -> dict | None:
+        capture = self.captures.get(session_id)
+        return capture.handover() if capture is not None else None
+
+    # ---- gathering (on the output and input paths: no I/O) ---------------------------------
+    def started(self, capture: _Capture, line: str, cwd: str | None, how: str, at) -> _Entry:
+        session_id = capture.terminal.id
+        entry = _Entry(new_id(), capture.workspace_id, session_id, capture.username, line[:COMMAND_MAX],
+                       len(line) > COMMAND_MAX, cwd, at, self._clock(session_id, at), how)
+        if len(self._new) >= MAX_PENDING:
+            dropped = self._new.pop(0)
+            log.warning("command history: dropped a command of session %s (the database is not taking them)",
+                        dropped.session_id)
+        self._new.append(entry)
+        return entry
+
+    def finished(self, entry: _Entry, exit_code: int | None) -> None:
+        entry.exit_code, entry.finished_at = exit_code, utcnow()
+        if entry.stored:
+            self._ends.append(entry)
+
+    def _clock(self, session_id: str, at) -> float | None:
+        now = self.clock(session_id)
+        if now is None:
+            return None
+        return round(max(0.0, now - (utcnow() - at).total_seconds()), 3)
+
+    # ---- storing --------------------------------------------------------------------------
+    def flush(self) -> None:
+        """Store what was gathered: new commands (each with its audit event) and ends, one transaction."""
+        with self._writing:
+            new, ends = self._new, self._ends
+            if not new and not ends:
+                return
+            self._new, self._ends = [], []
+            rows = []
+            for entry in new:  # from here on an end is an update, made by the next flush
+                entry.stored = True
+                rows.append(entry.row())
+            ended = [{"id": e.id, "exit_code": e.exit_code, "finished_at": e.finished_at} for e in ends]
+            details = [entry.detail() for entry in new]  # what the row says too
+            try:
+                self._store(new, details, rows, ended)
+            except Exception:
+                log.exception("storing %d command(s) failed; trying again at the next flush", len(new) + len(ends))
+                for entry in new:
+                    entry.stored = False
+                self._new[:0] = new[-MAX_PENDING:]
+                self._ends[:0] = ends
+
+    def _store(self, new: list[_Entry], details: list[dict], rows: list[dict], ended: list[dict]) -> None:
+        table = Command.__table__
+        with self.app.app_context():
+            try:
+                if rows:
+                    db.session.execute(table.insert(), rows)
+                for end in ended:
+                    db.session.execute(table.update().where(table.c.id == end["id"])
+                                       .values(exit_code=end["exit_code"], finished_at=end["finished_at"]))
+                for entry, detail in zip(new, details, strict=True):
+                    record("command", username=entry.username, workspace_id=entry.workspace_id,
+                           session_id=entry.session_id, detail=detail, commit=False)
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                raise

@@ -1,0 +1,149 @@
+// The replay page: a terminal session's recording in asciinema-player, a marker at each command,
+// the command list beside it (choosing one jumps there), the session's facts on top; while the
+// terminal runs, "Watch live" attaches to it read-only. Anyone who may see the session may open
+// it (the API decides): admins from the sessions page, users from their workspace's page.
+
+import "./lib/style-nonce.js"; // first: the live xterm's <style> elements need the page's nonce
+import * as AsciinemaPlayer from "asciinema-player";
+import { api, download } from "./lib/api.js";
+import { initChrome } from "./lib/chrome.js";
+import { $, el, showMessage } from "./lib/dom.js";
+import { controlSafe } from "./lib/escape.js";
+import { durationText, exitText, workspaceLabel } from "./lib/session-facts.js";
+import { fullTime } from "./audit/table.js";
+import { CommandList, fetchCommands } from "./replay/commands.js";
+import { LiveWatch } from "./replay/live-watch.js";
+import { fetchRecording, withMarkers } from "./replay/recording.js";
+
+const IDLE_LIMIT_SECONDS = 3; // pauses longer than this play as this long (the times shown are the real ones)
+const sessionId = document.body.dataset.sessionId;
+const message = $("#replay-message");
+const playerBox = $("#player");
+const liveBox = $("#live-terminal");
+const state = { player: null, live: null, session: null, workspace: null };
+
+const commands = new CommandList({
+  list: $("#command-list"),
+  filter: $("#command-filter"),
+  note: $("#commands-note"),
+  onChoose: (index) => jumpTo(index),
+});
+
+async function jumpTo(index) {
+  if (state.live) await showRecording(); // from watching live back to the recording, then there
+  if (!state.player) return;
+  await state.player.seek({ marker: index });
+  commands.reached(index);
+}
+
+function showFacts(session, workspace) {
+  const facts = [
+    ["User", controlSafe(session.owner)],
+    ["Workspace", workspace ? el("a", { href: `/workspaces/${encodeURIComponent(workspace.id)}` }, controlSafe(workspaceLabel(workspace)))
+      : controlSafe(workspaceLabel(null, session.workspace_id))],
+    ["Started", fullTime(session.created_at)],
+    ["Duration", durationText(session) + (session.status === "running" ? " so far" : "")],
+    [session.status === "running" ? "Status" : "Ended", session.status === "running" ? "running"
+      : `${fullTime(session.ended_at)} (${exitText(session)})`],
+    ["Size", `${session.cols}×${session.rows}`],
+  ];
+  $("#session-facts").replaceChildren(...facts.flatMap(([name, value]) => [
+    el("div", { class: "fact" }, el("dt", {}, name), el("dd", { dataset: { fact: name.toLowerCase() } }, value)),
+  ]));
+  $("#replay-title").replaceChildren(...controlSafe(session.name || "Terminal session"),
+    el("span", { class: session.status === "running" ? "status-dot running" : "status-dot" }, session.status === "running" ? "Running" : "Ended"));
+  document.title = `${session.name || "Terminal"} · replay · aict`;
+}
+
+async function loadPlayer() {
+  if (state.player) {
+    state.player.dispose();
+    state.player = null;
+  }
+  playerBox.replaceChildren(el("p", { class: "muted" }, "Loading the recording…"));
+  const [cast, listed] = await Promise.all([fetchRecording(sessionId), fetchCommands(sessionId)]);
+  commands.show(listed);
+  const { text, outputEvents } = withMarkers(cast, listed || []);
+  playerBox.replaceChildren();
+  if (!outputEvents) {
+    playerBox.append(el("p", { class: "muted empty-recording" }, "Nothing was recorded: this terminal showed no output."));
+    return;
+  }
+  state.player = AsciinemaPlayer.create({ data: text }, playerBox, {
+    preload: true,
+    idleTimeLimit: IDLE_LIMIT_SECONDS,
+    fit: "width",
+    theme: "asciinema",
+    terminalFontFamily: '"DejaVu Sans Mono", "Liberation Mono", Menlo, Consolas, ui-monospace, monospace',
+  });
+  state.player.addEventListener("marker", ({ index }) => commands.reached(index));
+  window.aictPlayer = state.player; // for a reviewer's console and the browser tests
+}
+
+function showRecording() {
+  if (state.live) {
+    state.live.close();
+    state.live = null;
+  }
+  liveBox.hidden = true;
+  $("#live-banner").hidden = true;
+  playerBox.hidden = false;
+  $("#show-recording").hidden = true;
+  $("#watch-live").hidden = state.session.status !== "running";
+  return loadPlayer().catch((err) => showMessage(message, err.message));
+}
+
+function watchLive() {
+  if (state.player) state.player.pause();
+  playerBox.hidden = true;
+  liveBox.hidden = false;
+  $("#live-banner").hidden = false;
+  $("#watch-live").hidden = true;
+  $("#show-recording").hidden = false;
+  state.live = new LiveWatch({
+    box: liveBox,
+    status: $("#live-status"),
+    session: state.session,
+    onExit: (info) => {
+      showMessage(message, `The terminal ended (${exitText({ status: "exited", exit_code: info.exitCode, signal: info.signal })}). ` +
+        "Its whole recording is under “Replay the recording”.", "info");
+      state.session.status = "exited";
+    },
+    onError: (text) => showMessage(message, text),
+  });
+}
+
+$("#watch-live").addEventListener("click", watchLive);
+$("#show-recording").addEventListener("click", () => {
+  showMessage(message, "");
+  api("GET", `/api/sessions/${encodeURIComponent(sessionId)}`).then((session) => {
+    state.session = session;
+    showFacts(session, state.workspace);
+  }).catch(() => {});
+  showRecording();
+});
+$("#download-recording").addEventListener("click", () =>
+  download(`/api/sessions/${encodeURIComponent(sessionId)}/recording`, `aict-${sessionId}.cast`).catch((err) => showMessage(message, err.message)));
+
+async function start() {
+  await initChrome();
+  try {
+    state.session = await api("GET", `/api/sessions/${encodeURIComponent(sessionId)}`);
+  } catch (err) {
+    throw new Error(err.status === 404 ? "This session does not exist, or you may not see it." : err.message);
+  }
+  state.workspace = await api("GET", `/api/workspaces/${encodeURIComponent(state.session.workspace_id)}`).catch(() => null);
+  showFacts(state.session, state.workspace);
+  if (state.session.status === "running" && new URLSearchParams(location.search).get("live") === "1") {
+    watchLive();
+    fetchCommands(sessionId).then((listed) => commands.show(listed)).catch(() => {});
+  } else {
+    showRecording();
+  }
+}
+
+start().catch((err) => {
+  showMessage(message, err.message);
+  playerBox.replaceChildren();
+  $("#commands-note").textContent = "";
+});

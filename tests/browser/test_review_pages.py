@@ -1,0 +1,361 @@
+"""The review pages: the audit log and the sessions list for administrators, and the replay of a
+terminal's recording (asciinema-player) for whoever may see the session; what a non-administrator
+gets instead; an escape sequence typed as a username shown as text.
+
+Set AICT_SHOTS=<folder> to keep the pages' screenshots there (to look at them)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import login_with_tokens, poll, wait_until
+
+HOSTILE = "\x1b]0;pwned\x07<b>x</b>"  # retitles a terminal that shows it raw; bold text in a page that parses it
+HOSTILE_SHOWN = "\\x1b]0;pwned\\x07<b>x</b>"
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    folder = Path(os.environ.get("AICT_SHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _column(page, selector: str) -> list[str]:
+    return page.eval_on_selector_all(selector, "cells => cells.map((c) => c.textContent.trim())")
+
+
+def _ids(page, rows: str) -> list[str]:
+    return page.eval_on_selector_all(rows, "rows => rows.map((r) => r.dataset.id)")
+
+
+def _assert(condition, detail=None) -> None:
+    assert condition, detail
+
+
+def _ended_session(server, token: str, workspace_id: str, lines: list[str], expect: str | list[str]) -> str:
+    """A terminal that ran `lines` and ended; returns its id once its record says it ended. With a
+    list of `expect`, each line is typed once the one before has printed its own."""
+    client = server.socket(token)
+    try:
+        session_id = client.create(workspace_id)
+        for line, printed in zip(lines, expect if isinstance(expect, list) else [None] * len(lines), strict=True):
+            client.send(session_id, line + "\n")
+            if printed:
+                client.wait_for(session_id, printed, timeout=20)
+        if not isinstance(expect, list):
+            client.wait_for(session_id, expect)
+        client.send(session_id, "exit\n")
+        client.wait_exit(session_id)
+    finally:
+        client.close()
+    poll(lambda: _assert(server.api("GET", f"/api/sessions/{session_id}", token).json()["status"] == "exited"))
+    return session_id
+
+
+# ---- the audit page ----------------------------------------------------------------------------
+
+def test_an_admin_filters_pages_exports_and_verifies_the_audit_log(page, server, shots):
+    username, _ = server.create_user()
+    for _ in range(2):
+        server.login(username, "password-123")  # three logins of theirs in all, with create_user's
+    login_with_tokens(page, server)
+
+    page.goto(server.url + "/audit?limit=2")
+    page.fill("#filter-user", username)
+    page.select_option("#filter-type", "login")
+    page.click("#audit-filters button[type=submit]")
+
+    def first_page():
+        assert _column(page, "#event-rows tr td:nth-child(2)") == ["login", "login"]
+        assert _column(page, "#event-rows tr td:nth-child(3)") == [username, username]
+    poll(first_page)
+    assert "user=" + username in page.url and "type=login" in page.url  # a reload shows the same
+    first_ids = _ids(page, "#event-rows tr")
+    page.click("#page-older")
+    poll(lambda: _assert(_column(page, "#event-rows tr td:nth-child(3)") == [username]))
+    last_id = page.eval_on_selector("#event-rows tr", "row => row.dataset.id")
+    assert int(last_id) < min(map(int, first_ids))  # older, none shown twice
+    assert page.is_disabled("#page-older")
+    page.click("#page-newer")
+    poll(lambda: _assert(_ids(page, "#event-rows tr") == first_ids))
+
+    # the chain's state, checked when the page opened
+    poll(lambda: _assert(page.get_attribute("#verify-state", "data-state") == "ok", page.text_content("#verify-state")))
+    assert "Intact" in page.text_content("#verify-state")
+    page.click("#verify-now")
+    poll(lambda: _assert(page.get_attribute("#verify-state", "data-state") == "ok"))
+    page.screenshot(path=str(shots / "audit-filtered.png"), full_page=True)
+
+    # exports of what the filters match, all of it (no paging), oldest first
+    with page.expect_download() as started:
+        page.click("[data-export=jsonl]")
+    lines = Path(started.value.path()).read_text().splitlines()
+    events = [json.loads(line) for line in lines]
+    assert [(e["type"], e["username"]) for e in events] == [("login", username)] * 3
+    assert [e["id"] for e in events] == sorted((e["id"] for e in events), key=int)
+    poll(lambda: _assert("Exported 3 events" in page.text_content("#export-text"), page.text_content("#export-text")))
+    with page.expect_download() as started:
+        page.click("[data-export=csv]")
+    rows = list(csv.DictReader(io.StringIO(Path(started.value.path()).read_text())))
+    assert [(r["type"], r["username"]) for r in rows] == [("login", username)] * 3
+    assert started.value.suggested_filename.endswith(".csv")
+
+
+BULK = """
+from aict import create_app
+from aict.audit.events import record
+from aict.extensions import db
+with create_app().app_context():
+    for i in range({count}):
+        record("login_failed", username=f"bulk-{{i}}", ip="127.0.0.1", detail={{"n": i}}, commit=i % 1000 == 999)
+    db.session.commit()
+"""
+# What the page does for an export of any size (measured with 100,000 events, 23 MB: 9.5 s, the
+# page's 10 ms timer late by 60 ms at most), on a size the suite can afford.
+BULK_EVENTS = 3000
+TICKER = """() => {
+  window.gaps = [];
+  let last = performance.now();
+  window.ticker = setInterval(() => { const now = performance.now(); window.gaps.push(now - last); last = now; }, 10);
+}"""
+
+
+def test_a_big_export_streams_with_its_progress_and_the_page_stays_responsive(browser, start_server):
+    server = start_server({"AICT_LOGIN_RATE": "10000 per minute"})
+    subprocess.run([sys.executable, "-c", BULK.format(count=BULK_EVENTS)], cwd=server.root, env=server.env,
+                   check=True, timeout=300)
+    context = browser.new_context()
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    try:
+        login_with_tokens(page, server)
+        page.goto(server.url + "/audit?type=login_failed")
+        page.locator("#event-rows tr[data-id]").first.wait_for()
+        page.wait_for_load_state("networkidle")
+        seen: set[str] = set()
+        page.evaluate(TICKER)
+        with page.expect_download() as started:
+            page.click("[data-export=csv]")
+            while not page.locator("#export-text", has_text="Exported").count():
+                seen.add(page.text_content("#export-text"))
+        rows = Path(started.value.path()).read_text().splitlines()
+        assert len(rows) == BULK_EVENTS + 1  # the header, then every event the filter matches
+        assert page.text_content("#export-text").startswith(f"Exported {BULK_EVENTS:,} events")
+        assert any(text.startswith("Export") for text in seen), seen  # it said it was under way
+        longest = page.evaluate("() => { clearInterval(window.ticker); return Math.max(...window.gaps); }")
+        assert longest < 500, f"the page stalled for {longest:.0f} ms during the export"
+    finally:
+        context.close()
+
+
+def test_a_failed_login_with_an_escape_sequence_shows_as_text(page, server, shots):
+    name = HOSTILE + secrets.token_hex(3)
+    refused = server.api("POST", "/api/auth/login", json={"username": name, "password": "nope-nope-1"})
+    assert refused.status_code in (400, 401), refused.text
+    login_with_tokens(page, server)
+    page.goto(server.url + "/audit?type=login_failed")
+    title = page.title()
+    cell = page.locator("#event-rows tr td.user-cell", has_text=name[-6:]).first
+    cell.wait_for()
+    assert cell.text_content() == HOSTILE_SHOWN + name[-6:]
+    assert page.locator("#event-rows b").count() == 0  # no markup made of it
+    assert page.locator("#event-rows .ctl").count() >= 2  # \x1b and \x07, set apart from real backslashes
+    assert page.title() == title == "Audit log · aict"  # no title change
+    page.screenshot(path=str(shots / "audit-hostile-username.png"))
+
+
+# ---- what a non-administrator gets ----------------------------------------------------------------
+
+def test_a_non_admin_is_refused_every_admin_endpoint_and_the_pages_say_so(page, server, shots):
+    username, token = server.create_user()
+    for path in ("/api/audit", "/api/audit/export?format=jsonl", "/api/audit/export?format=csv",
+                 "/api/audit/verify", "/api/users"):
+        answer = server.api("GET", path, token)
+        assert answer.status_code == 403, (path, answer.text)
+        assert answer.json()["error"]["code"] == "forbidden"
+    login_with_tokens(page, server, username, "password-123")
+    for path, heading in (("/audit", "Audit log"), ("/sessions", "Terminal sessions")):
+        page.goto(server.url + path)
+        notice = page.locator("#admins-only")
+        notice.wait_for()
+        assert "Only administrators can open this page" in notice.text_content()
+        assert page.text_content("h1") == heading
+        for admin_part in page.query_selector_all("[data-admin-only]"):
+            assert not admin_part.is_visible()
+        for link in ("#nav-audit", "#nav-sessions", "#nav-users"):
+            assert not page.is_visible(link)
+    page.screenshot(path=str(shots / "sessions-non-admin.png"))
+
+
+# ---- sessions and their replay -------------------------------------------------------------------
+
+def test_an_admin_finds_a_session_and_replays_it(page, server, shots):
+    username, token = server.create_user()
+    workspace = server.create_local_workspace(name=f"replay-{secrets.token_hex(3)}")
+    granted = server.api("POST", f"/api/workspaces/{workspace['id']}/members", server.admin_token,
+                         json={"username": username, "access": "operator"})
+    assert granted.status_code == 201, granted.text
+    session_id = _ended_session(server, token, workspace["id"], ["echo replay-$((6*7))"], "replay-42")
+    login_with_tokens(page, server)
+
+    page.goto(server.url + "/sessions")
+    page.fill("#filter-user", username)
+    page.click("#session-filters button[type=submit]")
+    poll(lambda: _assert(_ids(page, "#session-rows tr") == [session_id]))
+    row = page.locator(f"#session-rows tr[data-id='{session_id}']")
+    assert username in row.text_content() and workspace["name"] in row.text_content()
+    assert "exit 0" in row.text_content() and "Ended" in row.text_content()
+    page.screenshot(path=str(shots / "sessions.png"), full_page=True)
+
+    row.locator("a", has_text="Replay").click()
+    page.wait_for_url(f"**/sessions/{session_id}/replay")
+    facts = page.locator("#session-facts")
+    facts.wait_for()
+    poll(lambda: _assert(username in facts.text_content() and "exit 0" in facts.text_content(), facts.text_content()))
+    page.locator("#player .ap-player").wait_for()
+    page.locator("#player .ap-player").click()  # play
+    poll(lambda: _assert("replay-42" in page.inner_text("#player"), page.inner_text("#player")), timeout=30)
+    page.screenshot(path=str(shots / "replay.png"))
+
+
+def test_a_user_replays_their_ended_terminal_from_the_workspace_page(page, server, shots):
+    username, token = server.create_user()
+    workspace = server.create_local_workspace(name=f"mine-{secrets.token_hex(3)}")
+    server.api("POST", f"/api/workspaces/{workspace['id']}/members", server.admin_token,
+               json={"username": username, "access": "operator"})
+    session_id = _ended_session(server, token, workspace["id"], ["echo mine-$((6*7))"], "mine-42")
+    login_with_tokens(page, server, username, "password-123")
+    page.goto(f"{server.url}/workspaces/{workspace['id']}")
+    link = page.locator(f"#ended-list .session-item[data-id='{session_id}'] a")
+    link.wait_for()
+    page.screenshot(path=str(shots / "workspace-ended-terminals.png"))
+    link.click()
+    page.wait_for_url(f"**/sessions/{session_id}/replay")
+    page.locator("#player .ap-player").click()
+    poll(lambda: _assert("mine-42" in page.inner_text("#player"), page.inner_text("#player")), timeout=30)
+    assert not page.is_visible("#nav-audit")
+
+
+def test_an_admin_watches_a_running_terminal_read_only(page, server, shots):
+    workspace = server.create_local_workspace()
+    operator = server.socket()
+    try:
+        session_id = operator.create(workspace["id"])
+        operator.send(session_id, "echo before-$((6*7))\n")
+        operator.wait_for(session_id, "before-42")
+        login_with_tokens(page, server)
+        page.goto(f"{server.url}/sessions/{session_id}/replay?live=1")
+        page.locator("#live-banner").wait_for()
+        assert "read-only" in page.text_content("#live-banner")
+        rows = "() => document.querySelector('#live-terminal .xterm-rows').textContent"
+        wait_until(page, f"() => ({rows})().includes('before-42')")
+        operator.send(session_id, "echo during-$((6*7))\n")
+        wait_until(page, f"() => ({rows})().includes('during-42')")
+        # typing on the page reaches nothing: the xterm takes no input, and the server would refuse it
+        page.locator("#live-terminal").click()
+        page.keyboard.type("echo typed-by-watcher\n")
+        operator.send(session_id, "echo after-$((6*7))\n")
+        wait_until(page, f"() => ({rows})().includes('after-42')")
+        assert "typed-by-watcher" not in operator.text(session_id)
+        page.screenshot(path=str(shots / "watch-live.png"))
+
+        # the same over the socket: a read-only attachment is a viewer's, whatever the caller may do
+        watcher = server.socket()
+        try:
+            answer = watcher.call("attach-terminal", {"sessionId": session_id, "readOnly": True})
+            assert answer["ok"] and answer["access"] == "viewer", answer
+            refused = watcher.send(session_id, "echo sneaked\n")
+            assert refused["ok"] is False and refused["error"]["code"] == "forbidden", refused
+            resize = watcher.call("terminal-resize", {"sessionId": session_id, "cols": 50, "rows": 10})
+            assert resize["error"]["code"] == "forbidden", resize
+            bad = watcher.call("attach-terminal", {"sessionId": session_id, "readOnly": "yes"})
+            assert bad["error"]["code"] == "bad_request", bad
+        finally:
+            watcher.close()
+        assert "sneaked" not in operator.text(session_id)
+    finally:
+        operator.close()
+
+
+# ---- commands: markers, the list beside the player, search ----------------------------------------
+
+def _commands(server, session_id: str, count: int) -> list[dict]:
+    """The session's commands once `count` of them are stored with their place in the recording."""
+    found: list[dict] = []
+
+    def stored() -> None:
+        found[:] = server.api("GET", f"/api/sessions/{session_id}/commands", server.admin_token).json()
+        assert len(found) >= count and all(isinstance(c.get("time"), float) for c in found), found
+    poll(stored, timeout=15)
+    return found
+
+
+def test_a_reviewer_jumps_to_where_they_ran_sudo(page, server, shots):
+    workspace = server.create_local_workspace()
+    # A pause longer than the player's idle limit before the sudo: the marker must move with the
+    # shortened time (6 s play as 3), or the jump lands seconds late, past the commands after it.
+    session_id = _ended_session(server, server.admin_token, workspace["id"], [
+        "echo first-$((6*7))", "sleep 6; echo slept-$((6*7))",
+        "sudo -n true 2>/dev/null; echo after-sudo-$((6*7)); (exit 3)", "echo last-$((6*7))",
+    ], ["first-42", "slept-42", "after-sudo-42", "last-42"])
+    commands = _commands(server, session_id, 4)
+    login_with_tokens(page, server)
+    page.goto(f"{server.url}/sessions/{session_id}/replay")
+    items = page.locator("#command-list li")
+    poll(lambda: _assert(items.count() >= 4, items.count()))
+    listed = _column(page, "#command-list .command-line")
+    assert listed[:4] == [c["command"] for c in commands[:4]]
+    page.locator("#player .ap-player").wait_for()
+    markers = "() => document.querySelectorAll('#player .ap-marker-container').length"
+    poll(lambda: _assert(page.evaluate(markers) == len(commands) == items.count(), page.evaluate(markers)))
+
+    sudo = page.locator("#command-list li", has_text="sudo -n true")
+    assert sudo.locator(".exit.failed").text_content() == "exit 3"  # it failed, and says so
+    sudo.locator("button").click()
+
+    def at_the_sudo():
+        shown = page.inner_text("#player")
+        # A quick command's output comes in the same read as the command's start, so it shows too;
+        # the next command has not run yet.
+        assert "slept-42" in shown and "sudo -n true" in shown, shown
+        assert "last-42" not in shown, shown
+    poll(at_the_sudo)
+    at = page.evaluate("() => window.aictPlayer.getCurrentTime()")
+    assert 2.5 < at < 4, at  # 6.1 s into the terminal's life, with the 6 s pause played as 3
+    assert "current" in (sudo.get_attribute("class") or "")
+    page.screenshot(path=str(shots / "replay-jump-to-sudo.png"))
+
+    page.fill("#command-filter", "SUDO")  # the list narrows, any case
+    poll(lambda: _assert(_column(page, "#command-list li:not([hidden]) .command-line")
+                         == ["sudo -n true 2>/dev/null; echo after-sudo-$((6*7)); (exit 3)"]))
+
+
+def test_an_admin_finds_the_sessions_that_ran_a_command(page, server, shots):
+    workspace = server.create_local_workspace()
+    tag = secrets.token_hex(4)
+    ran = _ended_session(server, server.admin_token, workspace["id"], [f"echo needle-{tag}-$((6*7))"],
+                         f"needle-{tag}-42")
+    other = _ended_session(server, server.admin_token, workspace["id"], [f"echo hay-{tag}-$((6*7))"], f"hay-{tag}-42")
+    _commands(server, ran, 1)
+    _commands(server, other, 1)
+    login_with_tokens(page, server)
+    page.goto(server.url + "/sessions")
+    page.locator(f"#session-rows tr[data-id='{other}']").wait_for()
+    page.fill("#filter-command", f"NEEDLE-{tag}")
+    page.click("#session-filters button[type=submit]")
+    poll(lambda: _assert(_ids(page, "#session-rows tr") == [ran]))
+    assert page.text_content("#command-note") == ""  # the server searched: no "not available"
+    page.screenshot(path=str(shots / "sessions-by-command.png"), full_page=True)
+    page.fill("#filter-command", f"nowhere-{tag}")
+    page.click("#session-filters button[type=submit]")
+    poll(lambda: _assert("No session matches" in page.text_content("#session-rows")))
