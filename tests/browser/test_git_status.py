@@ -34,14 +34,21 @@ def test_a_branch_made_in_the_terminal_shows_in_the_header_within_2_s(page, serv
     page.click("#git-status")
     panel = page.locator("#git-files")
     assert panel.is_visible()
-    assert panel.inner_text().split() == ["1", "changed", "on", "x", "??", "from-outside.txt"]
     page.screenshot(path="/tmp/shot-git-status.png")
+    assert panel.bounding_box()["y"] < 80  # a popover under the header (styled), not text at the page's end
+    assert panel.locator(".git-files-head").inner_text() == "1 changed on x"
+    rows = panel.locator("li")
+    assert rows.count() == 1
+    assert rows.locator(".git-code").inner_text().replace("\u00a0", " ") == "??"
+    assert rows.locator(".git-path").inner_text() == "from-outside.txt"
     page.keyboard.press("Escape")
     assert panel.is_hidden()
 
     # on a phone the badge keeps the branch (the count gives way), and the list still opens
     page.set_viewport_size(PHONE)
     assert page.locator("#git-status").is_visible() and _shown_branch(page) == "x"
+    logout = page.locator("#logout").bounding_box()
+    assert logout["x"] + logout["width"] <= PHONE["width"], "the badge pushed the header past the screen"
     page.click("#git-status")
     assert panel.is_visible()
     page.screenshot(path="/tmp/shot-git-status-phone.png")
