@@ -35,6 +35,7 @@ CONTRACT_TESTS := $(wildcard tests/integration/test_stream_*.py) tests/integrati
 	tests/integration/test_websocket_frames.py tests/integration/test_bad_input.py \
 	tests/integration/test_event_fuzz.py tests/integration/test_socket_security.py \
 	tests/integration/test_smoke.py tests/integration/test_socket_token_expiry.py \
+	tests/integration/test_workspace_watch.py \
 	$(addprefix tests/integration/test_auth.py::,\
 	test_logout_disconnects_sockets_of_that_login_within_5_seconds \
 	test_expired_token_is_refused_over_http_and_socket test_forged_token_is_refused_over_http_and_socket)

@@ -82,6 +82,8 @@ SHELL_ARGS = ["-l"]
 SHELL_ACCOUNT = None
 USER_LOCAL_WORKSPACES = False         # let non-admins create local workspaces (under WORKSPACE_ROOT only)
 WORKSPACE_ROOT = None                 # default <instance>/workspaces
+WATCH_PYTHON = None                   # the Python watching workspaces (live git status), run as the shell
+                                      # accounts: they must be able to run it; default the server's own
 
 # --- sessions and the output stream ----------------------------------------------------------
 RING_BYTES = 4 * 1024 * 1024          # output kept per session for replay (at least 2x the window)

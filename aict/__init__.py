@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from aict.realtime.connections import ConnectionRegistry
     from aict.realtime.guard import SocketThrottle
     from aict.realtime.transport.message_queue import RedisQueue
+    from aict.realtime.workspace_watch import WorkspaceWatchers
     from aict.runtime.loop_lag import LoopLag
     from aict.services.sessions import SessionService
     from aict.terminals.manager import TerminalManager
@@ -41,6 +42,7 @@ class AictState:
     sessions: SessionService | HostedSessions | None = None  # records, audit and recordings around the terminals
     terminals: TerminalManager | NodeRouter | None = None  # the live terminals (the host's, mirrored in web)
     connections: ConnectionRegistry | None = None  # open sockets (realtime)
+    workspace_watchers: WorkspaceWatchers | None = None  # which sockets watch which workspaces (realtime)
     login_throttle: LoginThrottle | None = None
     socket_rate: SocketThrottle | None = None
     websocket_handler: type | None = None  # the gevent-websocket handler to serve with (realtime)

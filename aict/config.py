@@ -74,6 +74,9 @@ class Settings:
     SHELL_ACCOUNT: str | None = None
     USER_LOCAL_WORKSPACES: bool = False  # may non-admins create local workspaces?
     WORKSPACE_ROOT: str | None = None  # defaults to <instance>/workspaces
+    # The Python that runs watcher agents (aict/watching/agent.py) as shell accounts: they must be able
+    # to run it and import watchfiles with it. Unset: the server's own interpreter.
+    WATCH_PYTHON: str | None = None
     RING_BYTES: int = 4 * MiB  # output kept per session for replay
     FLOW_WINDOW_BYTES: int = 2 * MiB  # unacknowledged output in flight per socket
     COALESCE_MS: int = 8  # how long output gathers into one frame while it keeps coming

@@ -21,9 +21,12 @@ LIST_TERMINALS = "list-terminals"
 AUTHENTICATE = "authenticate"  # v1.1: a new access token of the same user, before the old one expires
 WATCH_TERMINALS = "watch-terminals"  # extension: terminal-process and terminal-command of a workspace's terminals
 UNWATCH_TERMINALS = "unwatch-terminals"
+WATCH_WORKSPACE = "watch-workspace"  # v1.1: live git status and file changes of a workspace
+UNWATCH_WORKSPACE = "unwatch-workspace"
 
 CLIENT_EVENTS = (CREATE_TERMINAL, ATTACH_TERMINAL, DETACH_TERMINAL, TERMINAL_INPUT, TERMINAL_RESIZE,
-                 TERMINAL_ACK, KILL_TERMINAL, LIST_TERMINALS, AUTHENTICATE, WATCH_TERMINALS, UNWATCH_TERMINALS)
+                 TERMINAL_ACK, KILL_TERMINAL, LIST_TERMINALS, AUTHENTICATE, WATCH_TERMINALS, UNWATCH_TERMINALS,
+                 WATCH_WORKSPACE, UNWATCH_WORKSPACE)
 
 # ---- server -> client ---------------------------------------------------------------------------
 TERMINAL_OUTPUT = "terminal-output"
@@ -33,9 +36,11 @@ TERMINAL_PROCESS = "terminal-process"  # v1.1: foreground program, process count
 TERMINAL_VIEWERS = "terminal-viewers"  # v1.1: who is attached
 TERMINAL_COMMAND = "terminal-command"  # extension: a command of the terminal finished
 ERROR = "error"
+WORKSPACE_STATUS = "workspace-status"  # to sockets watching the workspace
+FILE_CHANGE = "file-change"  # v1.1, likewise
 
 SERVER_EVENTS = (TERMINAL_OUTPUT, TERMINAL_EXIT, TERMINAL_RESIZED, TERMINAL_PROCESS, TERMINAL_VIEWERS,
-                 TERMINAL_COMMAND, ERROR)
+                 TERMINAL_COMMAND, ERROR, WORKSPACE_STATUS, FILE_CHANGE)
 
 Access = Literal["operator", "viewer"]
 
@@ -147,3 +152,32 @@ class TerminalCommand(TypedDict):
     command: str
     exit_code: int | None
     duration: float | None  # seconds it ran
+
+
+class WatchWorkspace(TypedDict):  # watch-workspace, unwatch-workspace
+    workspaceId: str
+
+
+class ChangedFile(TypedDict):
+    path: str  # relative to the repository's top
+    status: str  # the two-letter `git status --porcelain` code: " M", "A ", "??", "UU"...
+    # "from": the original path of a rename or copy
+
+
+class WorkspaceStatus(TypedDict):  # watch-workspace's ack "status", and the workspace-status event
+    workspaceId: str  # alone when the workspace's root is no git repository
+    branch: NotRequired[str]  # absent on a detached HEAD ("detached": true, "commit")
+    dirty: NotRequired[bool]
+    files: NotRequired[list[ChangedFile]]  # at most 500; "changed" counts them all
+    ahead: NotRequired[int]  # with an upstream only
+    behind: NotRequired[int]
+
+
+class FileChangeItem(TypedDict):
+    path: str  # relative to the workspace's root; "." is the root
+    change: Literal["created", "modified", "deleted", "moved", "many"]  # "many": a burst in that folder
+
+
+class FileChange(TypedDict):
+    workspaceId: str
+    changes: list[FileChangeItem]

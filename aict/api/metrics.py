@@ -64,6 +64,12 @@ class _StateCollector:
                                           value=watch["busySeconds"])
                 yield GaugeMetricFamily("aict_process_watch_terminals", "Terminals sampled now (someone looks)",
                                         value=watch["watching"])
+            yield GaugeMetricFamily("aict_watched_workspaces", "Workspaces the node's terminal host watches "
+                                    "(one watcher each)", value=host.get("watched", 0))
+            yield GaugeMetricFamily("aict_workspace_watchers", "Sockets watching workspaces (all web processes)",
+                                    value=host.get("watchers", 0))
+            yield GaugeMetricFamily("aict_watcher_agents", "Watcher agent processes (one per shell account)",
+                                    value=host.get("agents", 0))
         yield GaugeMetricFamily("aict_socket_connections", "Open Socket.IO connections of this web process",
                                 value=len(self.state.connections))
         yield GaugeMetricFamily("aict_process_resident_bytes", "Server process RSS",

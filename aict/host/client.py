@@ -172,6 +172,8 @@ class RemoteTerminals:
         # (terminal-process, terminal-viewers, terminal-command): the realtime edge emits it
         self.on_event = on_event
         self.watched: set[str] = set()  # workspaces whose terminals sockets of this process watch
+        self.on_watch_event: Callable[[dict], None] | None = None  # a watched workspace's event (realtime)
+        self.on_watch_lost: Callable[[], None] | None = None  # the link took this process's watches along
         self.node: str | None = None
         self._terminals: dict[str, RemoteTerminal] = {}
         self._link: wire.FrameLink | None = None
@@ -257,6 +259,8 @@ class RemoteTerminals:
             terminal._pending_acks.clear()
         if keys and self.on_link_lost is not None:
             self.on_link_lost(sorted(set(keys)))
+        if self.on_watch_lost is not None:
+            self.on_watch_lost()
         if established and not self._stopped:
             log.warning("lost the link to the terminal host; reconnecting")
             self._connector = gevent.spawn(self._connect_loop)
@@ -386,6 +390,10 @@ class RemoteTerminals:
                 self.on_event(terminal, event, payload, to_watchers)
             except Exception:
                 log.exception("session %s: passing on %s failed", terminal.id, event)
+
+    def _ev_watch(self, body: dict) -> None:
+        if self.on_watch_event is not None:
+            self.on_watch_event(body)
 
     def _ev_access(self, body: dict) -> None:
         for terminal in self.in_workspace(body["workspace"]):

@@ -27,8 +27,10 @@ from aict.host import wire
 from aict.host.process_watch import ProcessWatch
 from aict.models import User, Workspace
 from aict.models.base import iso, utcnow
+from aict.services.workspace_watch import watch_target
 from aict.terminals.backend import ExitStatus, InputBacklogFull
 from aict.terminals.live import LiveTerminal
+from aict.watching.hub import WatchHub
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +103,7 @@ class WebLink:
         self.host.links.discard(self)
         self.host.processes.forget_link(self)
         left = set()
+        self.host.watches.drop_owner(self)
         for session_id, key in list(self.viewers):
             terminal = self.host.terminals.get(session_id)
             if terminal is not None and terminal.detach(key):
@@ -175,6 +178,8 @@ class HostService:
         self.processes = ProcessWatch(self, self.settings.PROCESS_SAMPLE_SECONDS)
         self.sessions.history.on_finished = self._command_finished  # command history (issue 18) tells of ends
         self.remote_links = None  # HostSideLinks, with REDIS_URL: web processes of other nodes reach this host
+        # Watched workspaces: one watcher each, whoever and however many watch.
+        self.watches = WatchHub(_deliver_watch_event, python=self.settings.WATCH_PYTHON)
 
     def listen_on_redis(self, redis) -> None:
         """Let web processes of other nodes reach this host through Redis, and hold this node's lease."""
@@ -261,6 +266,7 @@ class HostService:
                 pass
         for link in list(self.links):
             link.frames.close()
+        self.watches.close()
 
     # ---- state to every web process -----------------------------------------------------------
     def broadcast_state(self, terminal: LiveTerminal, owner_id: str, workspace_id: str) -> None:
@@ -273,7 +279,7 @@ class HostService:
             link.frames.send_message({"ev": "gone", "ids": session_ids})
 
     def notice(self, link: WebLink, body: dict) -> None:
-        """Messages that need no answer: detach, watch and unwatch (a workspace's terminals)."""
+        """Messages that need no answer: detach, watch and unwatch (a workspace's terminals), unwatch_workspace."""
         op = body.get("op")
         if op == "detach":
             terminal = self.terminals.get(body["session"])
@@ -284,6 +290,8 @@ class HostService:
             link.watched.add(body["workspace"])
         elif op == "unwatch":
             link.watched.discard(body["workspace"])
+        elif op == "unwatch_workspace":
+            self.watches.unwatch(body["workspace"], link, body["key"])
 
     # ---- who is watching (terminal-viewers) ---------------------------------------------------
     @staticmethod
@@ -390,6 +398,15 @@ class HostService:
                                            "access": access})
         return {"detached": len(detached)}
 
+    def _op_watch_workspace(self, link: WebLink, body: dict) -> dict:
+        """A socket of `link` (authorized by its web process) watches a workspace: its status now."""
+        with self.app.app_context():
+            workspace = db.session.get(Workspace, body["workspace"])
+            if workspace is None:
+                raise AppError("not_found", "That workspace does not exist or is not visible to you.")
+            target = watch_target(self.app, workspace, self.settings, body.get("username"))
+        return self.watches.watch(target, link, body["key"])
+
     def _op_flush_recording(self, link: WebLink, body: dict) -> dict:
         self.sessions.recordings.flush(body["session"])
         return {}
@@ -404,7 +421,8 @@ class HostService:
                 "viewers": sum(t.viewer_count for t in terminals),
                 "ringBytes": sum(t.memory_bytes() for t in terminals),
                 "outputBytes": sum(t.ring.end for t in terminals), "links": len(self.links),
-                "processWatch": self.processes.stats()}
+                "processWatch": self.processes.stats(),
+                **self.watches.stats()}
 
     def sweep(self) -> None:
         """End idle terminals, forget ended ones past their retention, and tell the web processes."""
@@ -450,6 +468,11 @@ class HostService:
             raise AppError("conflict", "That terminal has ended and its output is no longer held; "
                                        "its recording has it.")
         return terminal
+
+
+def _deliver_watch_event(link: WebLink, workspace_id: str, event: str, payload: dict) -> None:
+    """A watched workspace's event, once to a web process with watching sockets (it fans it out)."""
+    link.frames.send_message({"ev": "watch", "workspace": workspace_id, "event": event, "payload": payload})
 
 
 def allowed_peer_uids(settings) -> set[int]:

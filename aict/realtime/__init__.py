@@ -5,14 +5,13 @@ from engineio.payload import Payload
 from flask import Flask
 
 from aict import protocol
-from aict.extensions import socketio
 
 MAX_POLLING_PACKETS = 4096
 
 
 def register(app: Flask) -> None:
-    from aict.realtime import authenticate, connect, handlers, transport  # noqa: F401  (importing registers the handlers)
-    from aict.realtime.connections import ConnectionRegistry
+    from aict.realtime import authenticate, connect, handlers, transport, workspace_watch  # noqa: F401  (importing registers the handlers)
+    from aict.realtime.connections import ConnectionRegistry, disconnect_quietly
     from aict.realtime.guard import SocketThrottle
     from aict.realtime.transport.websocket_handler import NoDelayWebSocketHandler
     from aict.realtime.watchers import TerminalWatchers
@@ -25,11 +24,12 @@ def register(app: Flask) -> None:
     state.connections = ConnectionRegistry(app, state.message_queue)
     state.watchers = TerminalWatchers(state.terminals)
     state.terminals.on_event = state.watchers.pass_on  # terminal-process, -viewers, -command from the hosts
+    state.workspace_watchers = workspace_watch.WorkspaceWatchers(state.terminals)
     state.websocket_handler = NoDelayWebSocketHandler
     state.socket_rate = SocketThrottle(state.settings.SOCKET_EVENT_RATE)
     # The terminal host restarted: its sockets' attachments are gone with the link. Disconnected, the
     # pages reconnect by themselves and re-attach from the offsets they have (nothing is lost).
-    state.terminals.on_link_lost = lambda sids: gevent.spawn(_disconnect, sids)
+    state.terminals.on_link_lost = lambda sids: gevent.spawn(disconnect_quietly, sids)
     # The two per-keystroke / per-chunk events are answered without Flask's request context
     # (with FAST_PATHS, in the greenlet that read them: aict/realtime/transport/).
     transport.install(
@@ -38,10 +38,3 @@ def register(app: Flask) -> None:
         shortcuts={protocol.TERMINAL_INPUT: handlers.input_fast_path(state.terminals, state.socket_rate,
                                                               state.settings.MAX_INPUT_BYTES)})
 
-
-def _disconnect(sids: list[str]) -> None:
-    for sid in sids:
-        try:
-            socketio.server.disconnect(sid, namespace="/")
-        except Exception:  # gone meanwhile
-            pass

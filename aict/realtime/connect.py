@@ -52,6 +52,7 @@ def on_disconnect(*_args):
     connection = state.connections.remove(request.sid)
     if connection is None:
         return
+    state.workspace_watchers.forget(request.sid)
     for session_id in connection.attached:
         session = state.terminals.get(session_id)
         if session is not None:

@@ -102,6 +102,7 @@ class ConnectionRegistry:
                 for connection in list(self._by_sid.values()):
                     if connection.user_id == notice["user"]:
                         state.watchers.unwatch(connection.sid, notice["workspace"])
+            state.workspace_watchers.access_changed(notice["user"], notice["workspace"], notice["access"])
 
     @staticmethod
     def _disconnect(sids: list[str], code: str | None = None, message: str = "") -> int:
@@ -149,6 +150,15 @@ class ConnectionRegistry:
 
     def __len__(self) -> int:
         return len(self._by_sid)
+
+
+def disconnect_quietly(sids: list[str]) -> None:
+    """Close these sockets (those gone meanwhile are skipped): their pages reconnect by themselves."""
+    for sid in sids:
+        try:
+            socketio.server.disconnect(sid, namespace="/")
+        except Exception:  # gone meanwhile
+            pass
 
 
 def _chunks(ids: list[str], size: int = 500):

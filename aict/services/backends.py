@@ -11,12 +11,12 @@ from aict.config import Settings
 from aict.errors import AppError, forbidden
 from aict.models import User, Workspace
 from aict.services.host_keys import host_key_checker, pinned_key
-from aict.services.shell_accounts import shell_choice, workspace_root_of
+from aict.services.shell_accounts import startable_account, workspace_root_of
 from aict.ssh.backend import SshBackend
 from aict.ssh.connect import SshTarget
 from aict.ssh.credentials import CredentialCipher, CredentialsUnreadable
 from aict.ssh.targets import target_problem
-from aict.terminals.accounts import ShellAccountError, fresh_environment, home_for, prepare_directories
+from aict.terminals.accounts import fresh_environment, home_for, prepare_directories
 from aict.terminals.backend import Backend
 from aict.terminals.integration import INSTALLED_DIR, install_scripts, integrate
 from aict.terminals.local import LocalPtyBackend, locale_environment
@@ -50,13 +50,7 @@ def backend_for(workspace: Workspace, settings: Settings, username: str | None =
 def _local_backend(workspace: Workspace, settings: Settings) -> LocalPtyBackend:
     """A shell as the workspace's account, in its directory, with its own home and a fresh environment.
     Production refuses root and the server's own account here, where shells start, whoever asks."""
-    try:
-        choice = shell_choice(workspace, settings)
-    except ShellAccountError as exc:
-        raise AppError("no_shell_account", str(exc)) from None
-    if choice.refusal:
-        raise AppError("no_shell_account", choice.refusal)
-    account, root = choice.account, workspace_root_of(settings)
+    account, root = startable_account(workspace, settings), workspace_root_of(settings)
     home = home_for(root, workspace.id, account)
     env = fresh_environment(account, str(home), workspace.path, locale_environment(), settings.SHELL)
     argv, scripts = [settings.SHELL, *settings.SHELL_ARGS], root / INSTALLED_DIR

@@ -30,6 +30,18 @@ def shell_choice(workspace: Workspace, settings: Settings) -> ShellChoice:
                           settings.ENV == "production", settings.WEB_ACCOUNT)
 
 
+def startable_account(workspace: Workspace, settings: Settings) -> ShellAccount:
+    """The account the workspace's shells (and its watcher) run as; AppError no_shell_account when
+    none may start: a missing account, or root or the server's own in production, whoever asks."""
+    try:
+        choice = shell_choice(workspace, settings)
+    except ShellAccountError as exc:
+        raise AppError("no_shell_account", str(exc)) from None
+    if choice.refusal:
+        raise AppError("no_shell_account", choice.refusal)
+    return choice.account
+
+
 def members_refusal(workspace: Workspace, settings: Settings | None = None) -> str | None:
     """Why members (not admins) may not use this workspace's shells; None when they may (or when it is
     no local workspace). A missing account is said when a shell starts, to everyone alike."""

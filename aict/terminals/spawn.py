@@ -37,7 +37,7 @@ class ShellProcess:
             raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), argv[0])
         loop = get_hub().loop
         loop.install_sigchld()  # libev reaps children on SIGCHLD (as gevent.subprocess arranges)
-        actions = [(os.POSIX_SPAWN_CLOSE, fd) for fd in _inheritable_descriptors()]
+        actions = [(os.POSIX_SPAWN_CLOSE, fd) for fd in inheritable_descriptors()]
         actions += [(os.POSIX_SPAWN_OPEN, 0, tty_path, os.O_RDWR, 0),
                     (os.POSIX_SPAWN_DUP2, 0, 1), (os.POSIX_SPAWN_DUP2, 0, 2)]
         command = [*prefix, "/bin/sh", "-c", _CHDIR_THEN_EXEC, cwd, *argv]
@@ -75,7 +75,7 @@ class ShellProcess:
         self._on_exit()
 
 
-def _inheritable_descriptors() -> list[int]:
+def inheritable_descriptors() -> list[int]:
     """Descriptors beyond stdio that a shell would inherit (not close-on-exec), such as a listening
     socket handed down by gunicorn: the shell gets none of them (Popen's close_fds did this)."""
     found = []

@@ -13,6 +13,7 @@ import { SettingsStore } from "./lib/settings.js";
 import { Banners } from "./terminal-page/banners.js";
 import { ConnectionStatus } from "./terminal-page/connection-status.js";
 import { EndedList } from "./terminal-page/ended-list.js";
+import { GitStatus } from "./terminal-page/git-status.js";
 import { setupHelp } from "./terminal-page/help.js";
 import { setupKeyBar } from "./terminal-page/key-bar.js";
 import { offerMembers } from "./terminal-page/members.js";
@@ -26,6 +27,7 @@ import { TerminalOpener } from "./terminal-page/terminal-opener.js";
 import { installActivity } from "./terminal-page/activity.js";
 import { installTestHooks } from "./terminal-page/test-hooks.js";
 import { Workbench } from "./terminal-page/workbench.js";
+import { WorkspaceEvents } from "./terminal-page/workspace-events.js";
 
 /** The workspace of the page's address (/workspaces/<id>, or /sessions/<id> of one of its terminals). */
 async function findWorkspace({ workspaceId, sessionId }) {
@@ -75,6 +77,9 @@ async function start(banners, settings) {
       activity.connected();
     },
   });
+  // The workspace's git status and file changes, live: the header's badge, and any panel that listens.
+  const workspaceEvents = new WorkspaceEvents(socket, workspace.id);
+  new GitStatus(workspaceEvents);
   const transformInput = setupKeyBar(() => workbench.activePane);
   const workbench = new Workbench({
     socket,

@@ -60,6 +60,8 @@ HTTP = [
     Http("POST", "/api/me/totp", "401 200 200 200 200 200 401 401"),
     Http("POST", "/api/me/totp/confirm", "401 400 400 400 400 400 401 401", OTP),
     Http("DELETE", "/api/me/totp", "401 204 204 204 204 204 401 401", OTP),  # not on: nothing to turn off
+    Http("GET", "/api/me/settings", "401 200 200 200 200 200 401 401"),
+    Http("PUT", "/api/me/settings", "401 200 200 200 200 200 401 401", {"font_size": 15}),
     Http("GET", "/api/users", "401 403 403 403 403 200 401 401"),
     Http("POST", "/api/users", "401 403 403 403 403 201 401 401", NEW_USER),
     Http("PATCH", "/api/users/<user_id>", "401 403 403 403 403 200 401 401", ENABLE),
@@ -132,6 +134,8 @@ EVENTS = [
     Event("authenticate", "refused ok ok ok ok ok refused refused", {"token": "{token}"}),
     Event("watch-terminals", "refused not_found ok ok ok ok refused refused", WS),
     Event("unwatch-terminals", "refused ok ok ok ok ok refused refused", WS),  # stops nothing it did not start
+    Event("watch-workspace", "refused not_found ok ok ok ok refused refused", WS),
+    Event("unwatch-workspace", "refused ok ok ok ok ok refused refused", WS),  # tells nothing: always ok
 ]
 
 

@@ -14,9 +14,12 @@ export const LIST_TERMINALS = "list-terminals";
 export const AUTHENTICATE = "authenticate"; // a new access token for this socket, before the old one expires
 export const WATCH_TERMINALS = "watch-terminals"; // terminal-process and terminal-command of a workspace's terminals
 export const UNWATCH_TERMINALS = "unwatch-terminals";
+export const WATCH_WORKSPACE = "watch-workspace"; // live git status and file changes of a workspace
+export const UNWATCH_WORKSPACE = "unwatch-workspace";
 
 export const CLIENT_EVENTS = [CREATE_TERMINAL, ATTACH_TERMINAL, DETACH_TERMINAL, TERMINAL_INPUT, TERMINAL_RESIZE,
-  TERMINAL_ACK, KILL_TERMINAL, LIST_TERMINALS, AUTHENTICATE, WATCH_TERMINALS, UNWATCH_TERMINALS];
+  TERMINAL_ACK, KILL_TERMINAL, LIST_TERMINALS, AUTHENTICATE, WATCH_TERMINALS, UNWATCH_TERMINALS, WATCH_WORKSPACE,
+  UNWATCH_WORKSPACE];
 
 // ---- server -> client ----
 export const TERMINAL_OUTPUT = "terminal-output";
@@ -26,6 +29,8 @@ export const TERMINAL_PROCESS = "terminal-process"; // foreground program, proce
 export const TERMINAL_VIEWERS = "terminal-viewers"; // who is attached
 export const TERMINAL_COMMAND = "terminal-command"; // a command of the terminal finished
 export const ERROR = "error";
+export const WORKSPACE_STATUS = "workspace-status"; // to sockets watching the workspace
+export const FILE_CHANGE = "file-change";
 
 export const SERVER_EVENTS = [TERMINAL_OUTPUT, TERMINAL_EXIT, TERMINAL_RESIZED, TERMINAL_PROCESS, TERMINAL_VIEWERS,
-  TERMINAL_COMMAND, ERROR];
+  TERMINAL_COMMAND, ERROR, WORKSPACE_STATUS, FILE_CHANGE];
