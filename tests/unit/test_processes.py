@@ -38,14 +38,13 @@ def test_a_shells_tree_and_its_foreground_job():
     proc, master = _shell_on_a_pty("set -m; sleep 7 | cat; sleep 8")
     try:
         sampler = processes.TreeSampler(proc.pid, lambda: master)
-        def three():
+        def job_started():  # both forked and both exec'd (a child not yet exec'd still shows as the shell)
             sample = sampler.sample()
-            return sample if len(sample.processes) >= 3 else None
+            commands = sorted(processes.command_of(p.pid) for p in sample.processes[1:])
+            return sample if commands == ["cat", "sleep 7"] else None
 
-        sample = _wait(three)
-        assert sample.processes[0].pid == proc.pid
-        commands = sorted(processes.command_of(p.pid) for p in sample.processes[1:])
-        assert commands == ["cat", "sleep 7"]
+        sample = _wait(job_started)
+        assert sample.processes[0].pid == proc.pid and len(sample.processes) == 3
         assert sample.foreground_command in ("sleep 7", "cat")  # the job's group; its leader is the first member
         assert sample.foreground_pid != proc.pid
         assert sample.rss_bytes == sum(p.rss_bytes for p in sample.processes) > 0
