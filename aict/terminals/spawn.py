@@ -24,7 +24,7 @@ from gevent.hub import get_hub
 _CHDIR_THEN_EXEC = 'cd -- "$0" && exec "$@"'
 # Python ignores these; a child would inherit them ignored (subprocess restores them, posix_spawn
 # does not). With SIGPIPE ignored, `yes | head -1` in a terminal said "yes: standard output: Broken pipe".
-_SIGNALS_PYTHON_IGNORES = tuple(getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ", "SIGXFZ")
+SIGNALS_PYTHON_IGNORES = tuple(getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ", "SIGXFZ")
                                 if hasattr(signal, name))
 
 
@@ -37,12 +37,12 @@ class ShellProcess:
             raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), argv[0])
         loop = get_hub().loop
         loop.install_sigchld()  # libev reaps children on SIGCHLD (as gevent.subprocess arranges)
-        actions = [(os.POSIX_SPAWN_CLOSE, fd) for fd in _inheritable_descriptors()]
+        actions = [(os.POSIX_SPAWN_CLOSE, fd) for fd in inheritable_descriptors()]
         actions += [(os.POSIX_SPAWN_OPEN, 0, tty_path, os.O_RDWR, 0),
                     (os.POSIX_SPAWN_DUP2, 0, 1), (os.POSIX_SPAWN_DUP2, 0, 2)]
         command = [*prefix, "/bin/sh", "-c", _CHDIR_THEN_EXEC, cwd, *argv]
         self.pid = os.posix_spawn(command[0], command, env, setsid=True,
-                                  file_actions=actions, setsigdef=_SIGNALS_PYTHON_IGNORES)
+                                  file_actions=actions, setsigdef=SIGNALS_PYTHON_IGNORES)
         self.returncode: int | None = None
         self._on_exit = on_exit
         # Watched before the loop runs again: a status reaped for a pid nobody watches is lost.
@@ -75,7 +75,7 @@ class ShellProcess:
         self._on_exit()
 
 
-def _inheritable_descriptors() -> list[int]:
+def inheritable_descriptors() -> list[int]:
     """Descriptors beyond stdio that a shell would inherit (not close-on-exec), such as a listening
     socket handed down by gunicorn: the shell gets none of them (Popen's close_fds did this)."""
     found = []
