@@ -25,6 +25,17 @@ UPLOAD_CHUNK = 256 * 1024
 OVERWRITE = {"0": False, "false": False, "": False, "1": True, "true": True}
 
 
+@bp.after_request
+def _close_after_a_refused_upload(response: Response) -> Response:
+    """An upload refused before its body was read (409, 413, 403...) leaves the rest of the body on the
+    connection: it is closed after the answer, so that the client sends its next request on a new one
+    (a browser that stopped sending the body at the early answer would otherwise see its next request
+    read as this one's body)."""
+    if request.method == "PUT" and response.status_code >= 400:
+        response.headers["Connection"] = "close"
+    return response
+
+
 def _settings():
     return current_app.extensions["aict"].settings
 
