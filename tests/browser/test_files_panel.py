@@ -147,6 +147,19 @@ def test_a_slow_upload_shows_its_progress_and_can_be_cancelled(page, server):
     poll(lambda: _assert_equal([p.name for p in root.iterdir() if "slow" in p.name], []))
 
 
+def test_viewers_get_no_files_panel(page, server, client):
+    workspace = server.create_local_workspace()
+    username, _ = server.create_user(password="password-123")
+    granted = server.api("POST", f"/api/workspaces/{workspace['id']}/members", server.admin_token,
+                         json={"username": username, "access": "viewer"})
+    assert granted.status_code == 201, granted.text
+    client().create(workspace["id"])  # something to watch
+    login_with_tokens(page, server, username, "password-123")
+    page.goto(f"{server.url}/workspaces/{workspace['id']}")
+    wait_for_terminal(page)
+    assert page.locator("#files-panel").is_hidden()
+
+
 @pytest.mark.ssh
 def test_drop_upload_and_download_on_an_ssh_workspace(page, server, sshd):
     response = server.api("POST", "/api/workspaces", server.admin_token, json=sshd.workspace_body())
