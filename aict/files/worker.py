@@ -27,7 +27,6 @@ import ctypes
 import errno
 import json
 import os
-import secrets
 import stat
 import struct
 import sys
@@ -289,7 +288,7 @@ def do_write(beneath: Beneath, parts: list[str], shown: str, overwrite: bool) ->
                 raise Refused("exists" if not overwrite else "bad_request", f"{shown} is a directory.")
             if not overwrite:
                 raise Refused("exists", f"{shown} exists already.")
-        temp = f".{name[:180]}{TEMP_MARK}{secrets.token_hex(6)}"
+        temp = f".{name[:180]}{TEMP_MARK}{os.urandom(6).hex()}"
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=parent)
         send_message({"ok": True, "path": shown})
         size = _receive_into(fd)
