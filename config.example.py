@@ -85,6 +85,14 @@ WORKSPACE_ROOT = None                 # default <instance>/workspaces
 WATCH_PYTHON = None                   # the Python watching workspaces (live git status), run as the shell
                                       # accounts: they must be able to run it; default the server's own
 
+# --- files (upload and download in a workspace) ---------------------------------------------------
+MAX_UPLOAD_BYTES = 1024 * 1024 * 1024  # largest file uploaded; above it: 413, nothing is kept
+# The interpreter the terminal host runs a local workspace's files worker on, as its shell account
+# (the worker needs Python 3.8+ and its standard library only). None: /usr/bin/python3 when the account
+# differs from the host's (the server's own interpreter may sit where the account cannot go), else the
+# host's own.
+FILES_PYTHON = None
+
 # --- sessions and the output stream ----------------------------------------------------------
 RING_BYTES = 4 * 1024 * 1024          # output kept per session for replay (at least 2x the window)
 FLOW_WINDOW_BYTES = 2 * 1024 * 1024   # unacknowledged output in flight per socket

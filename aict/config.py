@@ -83,6 +83,8 @@ class Settings:
     STREAM_COALESCE_MS: int = 16  # the same while a stream runs (the last frame carried 64 KiB or more)
     MAX_INPUT_BYTES: int = 1 * MiB
     MAX_MESSAGE_BYTES: int = 8 * MiB  # transport limit for one socket message
+    MAX_UPLOAD_BYTES: int = 1024 * MiB  # one file uploaded to a workspace; above it: 413, nothing kept
+    FILES_PYTHON: str | None = None  # the interpreter of files workers; default /usr/bin/python3 (aict/files)
     IDLE_TIMEOUT_SECONDS: int = 24 * 3600  # a detached session is ended after this
     EXITED_RETENTION_SECONDS: int = 1800  # an exited session's ring stays attachable this long
     MAX_SESSIONS_PER_USER: int = 50

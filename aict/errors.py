@@ -21,11 +21,20 @@ STATUS_BY_CODE = {
     "conflict": 409,
     "fingerprint_mismatch": 409,
     "last_admin": 409,
+    "exists": 409,
+    "host_key_unknown": 409,
+    "host_key_mismatch": 409,
     "too_large": 413,
     "throttled": 429,
     "database_busy": 503,
     "host_unavailable": 503,
     "host_timeout": 503,
+    # An SSH workspace's server failed an HTTP request (its files): the gateway's upstream failed.
+    "ssh_unreachable": 502,
+    "ssh_dns": 502,
+    "ssh_auth_failed": 502,
+    "ssh_session_refused": 502,
+    "insufficient_storage": 507,
 }
 
 

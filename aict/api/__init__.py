@@ -9,6 +9,7 @@ def register(app: Flask) -> None:
         audit,
         auth,
         errors,
+        files,
         health,
         history,
         host_keys,
@@ -24,7 +25,7 @@ def register(app: Flask) -> None:
     errors.register(app)
     jwt_errors.register()
     totp_gate.register(app)
-    api_modules = (auth, account, users, workspaces, sessions, history, host_keys, audit)
+    api_modules = (auth, account, users, workspaces, files, sessions, history, host_keys, audit)
     limits.apply([module.bp for module in api_modules])  # before registering: Flask-Limiter reads them then
     for module in api_modules:
         app.register_blueprint(module.bp, url_prefix="/api")

@@ -15,7 +15,6 @@ import os
 import pwd
 import secrets
 import socket
-import stat
 from pathlib import Path
 
 import gevent
@@ -23,7 +22,10 @@ from flask import Flask
 
 from aict.errors import AppError
 from aict.extensions import db
+from aict.files.local import files_socket_path
 from aict.host import wire
+from aict.host.files_gate import FilesGate
+from aict.host.listener import PrivateListener
 from aict.host.process_watch import ProcessWatch
 from aict.models import User, Workspace
 from aict.models.base import iso, utcnow
@@ -172,14 +174,14 @@ class HostService:
         self.node = self.settings.node
         self.links: set[WebLink] = set()
         self._allowed_uids = allowed_peer_uids(self.settings)
-        self._listener: socket.socket | None = None
-        self._socket_file: tuple[Path, int] | None = None
+        self._listener: PrivateListener | None = None
         self.sessions.on_state(self.broadcast_state)
         self.processes = ProcessWatch(self, self.settings.PROCESS_SAMPLE_SECONDS)
         self.sessions.history.on_finished = self._command_finished  # command history (issue 18) tells of ends
         self.remote_links = None  # HostSideLinks, with REDIS_URL: web processes of other nodes reach this host
         # Watched workspaces: one watcher each, whoever and however many watch.
         self.watches = WatchHub(_deliver_watch_event, python=self.settings.WATCH_PYTHON)
+        self.files_gate: FilesGate | None = None
 
     def listen_on_redis(self, redis) -> None:
         """Let web processes of other nodes reach this host through Redis, and hold this node's lease."""
@@ -195,24 +197,13 @@ class HostService:
     # ---- listening ----------------------------------------------------------------------------
     def listen(self) -> str:
         path = Path(self.settings.terminal_host_socket)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.exists() or path.is_symlink():
-            path.unlink()
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        old_umask = os.umask(0o177)  # the socket is created 0600: only its owner's processes connect
-        try:
-            listener.bind(str(path))
-        finally:
-            os.umask(old_umask)
         web_gid = self._web_group()
-        if web_gid is not None:  # web processes run as another account: its group may connect too
-            os.chown(path, -1, web_gid)
-            os.chmod(path, stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IWGRP)
-        listener.listen(128)
-        self._listener = listener
+        self._listener = PrivateListener(path, web_gid, self._allowed_uids, "terminal host")
+        self._listener.serve(self._linked)
         self.processes.start()
-        self._socket_file = (path, path.stat().st_ino)
-        gevent.spawn(self._accept_loop)
+        # File transfers of local workspaces, on a socket of their own (aict/host/files_gate.py).
+        self.files_gate = FilesGate(self.app, PrivateListener(files_socket_path(str(path)), web_gid,
+                                                              self._allowed_uids, "files gate"))
         if self.settings.REDIS_URL:  # other nodes' web processes reach this host through Redis
             import redis
 
@@ -226,19 +217,8 @@ class HostService:
             return None
         return pwd.getpwnam(account).pw_gid
 
-    def _accept_loop(self) -> None:
-        while True:
-            try:
-                sock, _ = self._listener.accept()
-            except OSError:
-                return
-            uid = wire.peer_uid(sock)
-            if uid not in self._allowed_uids:
-                log.warning("terminal host: refused a connection from uid %s (only web processes may connect)", uid)
-                sock.close()
-                continue
-            link = WebLink(self, sock, peer=f"uid {uid}")
-            self.links.add(link)
+    def _linked(self, sock: socket.socket, uid: int) -> None:
+        self.links.add(WebLink(self, sock, peer=f"uid {uid}"))
 
     def hand_over(self, argv: list[str]) -> None:
         """Re-execute with `argv`, keeping the local terminals (aict.host.handoff)."""
@@ -256,14 +236,10 @@ class HostService:
         self.processes.stop()
         if self.remote_links is not None:
             self.remote_links.stop()
+        if self.files_gate is not None:
+            self.files_gate.close()
         if self._listener is not None:
             self._listener.close()
-            path, inode = self._socket_file
-            try:  # no stale socket left behind, unless another host has bound the path since
-                if path.stat().st_ino == inode:
-                    path.unlink()
-            except FileNotFoundError:
-                pass
         for link in list(self.links):
             link.frames.close()
         self.watches.close()

@@ -4,6 +4,10 @@ stored secrets, pinned host key and address rules."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 
 import gevent
 
@@ -13,10 +17,10 @@ from aict.models import User, Workspace
 from aict.services.host_keys import host_key_checker, pinned_key
 from aict.services.shell_accounts import startable_account, workspace_root_of
 from aict.ssh.backend import SshBackend
-from aict.ssh.connect import SshTarget
+from aict.ssh.connect import AddressCheck, HostKeyCheck, SshTarget
 from aict.ssh.credentials import CredentialCipher, CredentialsUnreadable
 from aict.ssh.targets import target_problem
-from aict.terminals.accounts import fresh_environment, home_for, prepare_directories
+from aict.terminals.accounts import ShellAccount, fresh_environment, home_for, prepare_directories
 from aict.terminals.backend import Backend
 from aict.terminals.integration import INSTALLED_DIR, install_scripts, integrate
 from aict.terminals.local import LocalPtyBackend, locale_environment
@@ -47,28 +51,56 @@ def backend_for(workspace: Workspace, settings: Settings, username: str | None =
     return _ssh_backend(workspace, settings, username)
 
 
-def _local_backend(workspace: Workspace, settings: Settings) -> LocalPtyBackend:
-    """A shell as the workspace's account, in its directory, with its own home and a fresh environment.
-    Production refuses root and the server's own account here, where shells start, whoever asks."""
+@dataclass(frozen=True)
+class LocalAccountPlan:
+    """Who acts in a local workspace (its shells, its file transfers) and what to prepare first: the
+    account's home, and the workspace's own directory handed to it the first time."""
+
+    account: ShellAccount
+    home: Path
+    prepare: Callable[[], None]
+
+
+def local_account_plan(workspace: Workspace, settings: Settings) -> LocalAccountPlan:
+    """The account a local workspace's shells and files use. Production refuses root and the server's
+    own account here, where processes start as it, whoever asks."""
     account, root = startable_account(workspace, settings), workspace_root_of(settings)
     home = home_for(root, workspace.id, account)
-    env = fresh_environment(account, str(home), workspace.path, locale_environment(), settings.SHELL)
+    return LocalAccountPlan(account, home, partial(prepare_directories, account, workspace.path, root, home,
+                                                   settings.INSTANCE_DIR, settings.WEB_ACCOUNT))
+
+
+def _local_backend(workspace: Workspace, settings: Settings) -> LocalPtyBackend:
+    """A shell as the workspace's account, in its directory, with its own home and a fresh environment."""
+    plan = local_account_plan(workspace, settings)
+    root = workspace_root_of(settings)
+    env = fresh_environment(plan.account, str(plan.home), workspace.path, locale_environment(), settings.SHELL)
     argv, scripts = [settings.SHELL, *settings.SHELL_ARGS], root / INSTALLED_DIR
     integration = integrate(argv, env, scripts)  # bash and zsh mark each command (command history)
     if integration is not None:
         argv, env = integration.argv, integration.env
 
     def prepare() -> None:
-        prepare_directories(account, workspace.path, root, home, settings.INSTANCE_DIR, settings.WEB_ACCOUNT)
+        plan.prepare()
         if integration is not None:
             install_scripts(scripts)  # where the shell's account can read them
 
-    return LocalPtyBackend(argv, workspace.path, env, account=account, prepare=prepare,
+    return LocalPtyBackend(argv, workspace.path, env, account=plan.account, prepare=prepare,
                            shell_nonce=integration.nonce if integration is not None else None)
 
 
-def _ssh_backend(workspace: Workspace, settings: Settings, username: str | None) -> SshBackend:
-    """The backend for an SSH workspace (within an app context): its target, secrets and checks."""
+@dataclass(frozen=True)
+class SshPlan:
+    """Where an SSH workspace connects, with its secrets, and the checks every connection to it passes:
+    the pinned host key (never an unknown one), the addresses its owner may reach."""
+
+    target: SshTarget
+    check_host_key: HostKeyCheck
+    check_addresses: AddressCheck
+
+
+def ssh_plan(workspace: Workspace, settings: Settings, username: str | None) -> SshPlan:
+    """The SSH plan of a workspace (within an app context), for a connection opened for `username`."""
     try:
         secrets = CredentialCipher(settings.ENCRYPTION_KEY).open(workspace.credentials) if workspace.credentials else {}
     except CredentialsUnreadable:
@@ -86,6 +118,12 @@ def _ssh_backend(workspace: Workspace, settings: Settings, username: str | None)
         if problem:
             raise forbidden(problem)
 
-    return SshBackend(target, connect_timeout=float(settings.SSH_CONNECT_TIMEOUT),
+    return SshPlan(target, host_key_checker(workspace, username), check_addresses)
+
+
+def _ssh_backend(workspace: Workspace, settings: Settings, username: str | None) -> SshBackend:
+    """The backend for an SSH workspace (within an app context): its target, secrets and checks."""
+    plan = ssh_plan(workspace, settings, username)
+    return SshBackend(plan.target, connect_timeout=float(settings.SSH_CONNECT_TIMEOUT),
                       keepalive=int(settings.SSH_KEEPALIVE_SECONDS),
-                      check_host_key=host_key_checker(workspace, username), check_addresses=check_addresses)
+                      check_host_key=plan.check_host_key, check_addresses=plan.check_addresses)

@@ -24,7 +24,7 @@ from gevent.hub import get_hub
 _CHDIR_THEN_EXEC = 'cd -- "$0" && exec "$@"'
 # Python ignores these; a child would inherit them ignored (subprocess restores them, posix_spawn
 # does not). With SIGPIPE ignored, `yes | head -1` in a terminal said "yes: standard output: Broken pipe".
-_SIGNALS_PYTHON_IGNORES = tuple(getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ", "SIGXFZ")
+SIGNALS_PYTHON_IGNORES = tuple(getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ", "SIGXFZ")
                                 if hasattr(signal, name))
 
 
@@ -42,7 +42,7 @@ class ShellProcess:
                     (os.POSIX_SPAWN_DUP2, 0, 1), (os.POSIX_SPAWN_DUP2, 0, 2)]
         command = [*prefix, "/bin/sh", "-c", _CHDIR_THEN_EXEC, cwd, *argv]
         self.pid = os.posix_spawn(command[0], command, env, setsid=True,
-                                  file_actions=actions, setsigdef=_SIGNALS_PYTHON_IGNORES)
+                                  file_actions=actions, setsigdef=SIGNALS_PYTHON_IGNORES)
         self.returncode: int | None = None
         self._on_exit = on_exit
         # Watched before the loop runs again: a status reaped for a pid nobody watches is lost.

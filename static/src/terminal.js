@@ -12,6 +12,7 @@ import { SettingsDialog } from "./lib/settings-dialog.js";
 import { SettingsStore } from "./lib/settings.js";
 import { Banners } from "./terminal-page/banners.js";
 import { ConnectionStatus } from "./terminal-page/connection-status.js";
+import { offerFiles } from "./terminal-page/files-panel.js";
 import { EndedList } from "./terminal-page/ended-list.js";
 import { GitStatus } from "./terminal-page/git-status.js";
 import { setupHelp } from "./terminal-page/help.js";
@@ -152,6 +153,7 @@ async function start(banners, settings) {
     switchWorkspace: () => switcher.open(),
   });
   setupHelp();
+  offerFiles(workspace, socket, [$("#terminal")]); // files dropped on the terminals are uploaded too
 
   socket.on(ERROR, (err) => {
     // A token that ran out or a login that ended: the connection deals with it (reconnects with a

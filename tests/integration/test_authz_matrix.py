@@ -89,6 +89,10 @@ HTTP = [
     Http("DELETE", "/api/sessions/<session_id>/viewers/<viewer_id>", "401 404 403 403 404 404 401 401"),
     Http("GET", "/api/sessions/<session_id>/commands", "401 404 200 200 200 200 401 401"),
     Http("GET", "/api/workspaces/<workspace_id>/history", "401 404 200 200 200 200 401 401"),
+    # Files: operators and up (viewers 403). Without ?path= the content rows name the root, a directory (400).
+    Http("GET", "/api/workspaces/<workspace_id>/files", "401 404 403 200 200 200 401 401"),
+    Http("GET", "/api/workspaces/<workspace_id>/files/content", "401 404 403 400 400 400 401 401"),
+    Http("PUT", "/api/workspaces/<workspace_id>/files/content", "401 404 403 400 400 400 401 401"),
     # The pages are the same static shells for everyone: their data comes from the API above.
     Http("GET", "/", "200 200 200 200 200 200 200 200"),
     Http("POST", "/", "400 400 400 400 400 400 400 400"),

@@ -123,6 +123,7 @@ def sshd():
         "PrintLastLog no",
         "X11Forwarding no",
         "AllowAgentForwarding no",
+        "Subsystem sftp internal-sftp",  # workspace files (as a stock sshd_config has it)
         "MaxStartups 100:30:200",
         "MaxSessions 100",
         "LogLevel VERBOSE",
