@@ -32,7 +32,7 @@ export function installActivity({ socket, workspace, activeSession, sessionOf, l
       await CommandNotifications.allow();
       notifyButton.hidden = true;
     } }, "Notify me");
-  $("#terminal").before(el("div", { id: "term-bar", class: "term-bar" }, label, viewerBox, processesButton, notifyButton));
+  $(".terminal-stage").before(el("div", { id: "term-bar", class: "term-bar" }, label, viewerBox, processesButton, notifyButton));
 
   const info = new ProcessInfo({ socket, workspaceId: workspace.id, shownId, label });
   const dialog = new ProcessesDialog();

@@ -149,7 +149,7 @@ export function followDetaches({ socket, sessionOf, reattach, detached }) {
       if (detachedId) reattach(detachedId);
     } }, "Attach again"),
   );
-  $("#terminal").before(banner);
+  $(".terminal-stage").before(banner);
   socket.on(ERROR, (err) => {
     const session = err && err.code === "detached" ? sessionOf(err.sessionId) : null;
     if (!session) return;
