@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from aict import protocol
 from aict.extensions import socketio
+from aict.realtime.output_compression import OutputCompressor
 from aict.terminals.backend import ExitStatus
 
 
@@ -15,9 +16,15 @@ class SocketViewer:
     user_id: str
     attached: set[str] = field(default_factory=set)  # the connection's attached session ids
     read_only: bool = False  # attached with readOnly: a viewer whatever a membership change says
+    # attached with compress: this attachment's deflate stream (a new attachment, a new viewer: a new stream)
+    compressor: OutputCompressor | None = None
 
     def send_output(self, session_id: str, offset: int, data: bytes) -> None:
-        socketio.server.send_terminal_output(self.key, session_id, offset, data)
+        deflated = self.compressor.encode(data) if self.compressor is not None else None
+        if deflated is None:
+            socketio.server.send_terminal_output(self.key, session_id, offset, data)
+        else:
+            socketio.server.send_terminal_output(self.key, session_id, offset, deflated.data, deflated.fields())
 
     def room(self) -> int:
         return socketio.server.output_room(self.key)
