@@ -72,13 +72,33 @@ def _attach(connection: Connection, session, level: str, since: int | None, view
     viewer = viewer or SocketViewer(request.sid, connection.user_id, connection.attached, read_only=read_only)
     if compress is not None:  # before the attach: the replay may leave during it
         viewer.compressor = OutputCompressor()
-    result = session.attach(viewer, access, since)
+    # Attached anew: the old stream ends before the new one's replay can start (it was detached).
+    old = connection.compressing.pop(session.id, None)
+    if old is not None:
+        old.stop()
+    try:
+        result = session.attach(viewer, access, since)
+    except Exception:
+        if old is not None:  # refused: the old attachment goes on as it was
+            old.stopped = False
+            connection.compressing[session.id] = old
+        raise
+    if compress is not None:
+        connection.compressing[session.id] = viewer
     connection.attached.add(session.id)
     answer = {"sessionId": session.id, "status": result.status, "cols": result.cols, "rows": result.rows,
               "offset": result.offset, "replayFrom": result.replay_from, "access": access}
     if compress is not None:  # a client that asked can tell this server (which compresses) from an older one
         answer["compress"] = compress
     return answer
+
+
+def _stop_compressing(connection: Connection, session_id: str) -> None:
+    """The socket's compressing attachment to the session ended: a chunk it is still compressing
+    (it yields meanwhile) is not sent after the detach's answer, nor after a new stream's start."""
+    viewer = connection.compressing.pop(session_id, None)
+    if viewer is not None:
+        viewer.stop()
 
 
 @socket_event(protocol.CREATE_TERMINAL)
@@ -131,6 +151,7 @@ def detach_terminal(connection: Connection, payload: dict) -> dict:
     if session_id not in connection.attached or session is None:
         raise not_found("That attached terminal")
     session.detach(request.sid)
+    _stop_compressing(connection, session_id)
     connection.attached.discard(session_id)
     row = db.session.get(TerminalSession, session_id)
     record("detach", username=connection.username, ip=connection.ip,

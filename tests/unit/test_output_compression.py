@@ -40,3 +40,13 @@ def test_left_out_or_null_is_no_compression():
     assert compress_option({}) is None
     assert compress_option({"compress": None}) is None
     assert compress_option({"compress": "deflate-raw"}) == "deflate-raw"
+
+
+def test_a_big_chunk_is_compressed_slice_by_slice_with_pauses_between():
+    from aict.realtime.output_compression import SLICE_BYTES
+
+    data = b"".join(b"%d\r\n" % i for i in range(100_000))
+    pauses = []
+    deflated = OutputCompressor().encode(data, lambda: pauses.append(1))
+    assert len(pauses) == -(-len(data) // SLICE_BYTES)
+    assert zlib.decompressobj(-15).decompress(deflated.data) == data
