@@ -13,6 +13,7 @@ import json
 import random
 import threading
 import time
+import zlib
 from urllib.parse import urlsplit
 
 import websocket
@@ -27,13 +28,16 @@ class ProtocolError(RuntimeError):
 
 
 class WireClient:
-    def __init__(self, url: str, token: str, ack: bool = True, timeout: float = 30):
+    def __init__(self, url: str, token: str, ack: bool = True, timeout: float = 30, compress: bool = False):
         parts = urlsplit(url)
         scheme = "wss" if parts.scheme == "https" else "ws"
         self.ws = websocket.create_connection(f"{scheme}://{parts.netloc}/socket.io/?EIO=4&transport=websocket",
                                               skip_utf8_validation=True, timeout=timeout)
         self.frames = FrameReader(self.ws)
         self.ack_enabled = ack
+        self.compress = compress  # ask for deflate-raw output (docs/api.md) and inflate it
+        self.inflaters: dict[str, zlib.Decompress] = {}
+        self.wire_bytes = 0  # payload bytes of every frame received (text and binary)
         self.received: dict[str, int] = {}  # bytes per session
         self.expected: dict[str, int] = {}  # next offset per session (contiguity check)
         self.gaps = 0
@@ -82,7 +86,10 @@ class WireClient:
         return answer
 
     def create(self, workspace_id: str, cols: int = 80, rows: int = 24) -> str:
-        return self.call("create-terminal", {"workspaceId": workspace_id, "cols": cols, "rows": rows})["sessionId"]
+        payload = {"workspaceId": workspace_id, "cols": cols, "rows": rows}
+        if self.compress:
+            payload["compress"] = "deflate-raw"
+        return self.call("create-terminal", payload)["sessionId"]
 
     def type(self, session_id: str, data: str) -> None:
         """terminal-input with an ack id, as the contract asks; the answer is read and dropped."""
@@ -130,6 +137,7 @@ class WireClient:
 
     def _receive(self) -> None:
         opcode, message = self.frames.recv_data()
+        self.wire_bytes += len(message)
         if opcode == OPCODE_CLOSE:
             self.closed = True
             raise ConnectionError(f"the server closed the connection: {message[:2].hex()}")
@@ -172,6 +180,10 @@ class WireClient:
 
     def _on_output(self, header: dict, data: bytes) -> None:
         sid, offset = header["sessionId"], header["offset"]
+        if header.get("encoding") == "deflate-raw":
+            if header.get("reset"):
+                self.inflaters[sid] = zlib.decompressobj(-15)
+            data = self.inflaters[sid].decompress(data)
         watch = self._watch
         if watch is not None and watch[0] == sid:  # before anything else: this is the clock
             needle = watch[1]

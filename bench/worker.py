@@ -1,6 +1,6 @@
 """Load generators the benchmark runs as separate processes (their own GIL, like real browsers).
 
-    python -m bench.worker aict-flood URL TOKEN WORKSPACE
+    python -m bench.worker aict-flood URL TOKEN WORKSPACE [COMPRESS [COMMAND]]
     python -m bench.worker terminado-flood WS_URL
     python -m bench.worker aict-load URL TOKEN WORKSPACE SESSIONS SOCKETS PRODUCERS PRODUCER_COMMAND
 
@@ -25,14 +25,16 @@ def wait_command() -> str:
     return line.strip() or "stop"
 
 
-def aict_flood(url: str, token: str, workspace: str) -> None:
+def aict_flood(url: str, token: str, workspace: str, compress: str = "", command: str = "yes") -> None:
+    """Flood a terminal with `command` (run in a loop until stopped), read and acked; COMPRESS=1 asks
+    for compressed output."""
     from bench.wire import WireClient
 
-    client = WireClient(url, token)
+    client = WireClient(url, token, compress=compress == "1")
     sid = client.create(workspace)
     client.run(sid, "PS1='$ '", b"$ ")
     client.start_reader()
-    client.type(sid, "yes\n")
+    client.type(sid, f"while :; do {command}; done\n" if command != "yes" else "yes\n")
     deadline = time.monotonic() + 20
     while client.received.get(sid, 0) < 4 * 1024 * 1024 and time.monotonic() < deadline:
         time.sleep(0.01)

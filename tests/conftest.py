@@ -57,8 +57,8 @@ def workspace(server):
 
 @pytest.fixture
 def connect():
-    """connect(server, token=None, auto_ack=True): an OrderedClient (every chunk and exit in order),
-    closed at the end of the test."""
+    """connect(server, token=None, auto_ack=True, compress=False): an OrderedClient (every chunk and
+    exit in order; with compress, an InflatingClient), closed at the end of the test."""
     pool = ClientPool()
     yield pool.connect
     pool.close()

@@ -35,6 +35,8 @@ class Connection:
     expires_at: float = float("inf")  # the access token's `exp`; `authenticate` moves it on
     generation: int = 0  # the user's login generation the token was issued under
     attached: set[str] = field(default_factory=set)
+    # session id -> the SocketViewer of its attachment, when that compresses: stopped when it ends
+    compressing: dict[str, object] = field(default_factory=dict)
 
 
 class ConnectionRegistry:

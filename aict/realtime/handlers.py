@@ -12,6 +12,7 @@ from aict.extensions import db, socketio
 from aict.models import TerminalSession
 from aict.realtime.connections import Connection
 from aict.realtime.guard import THROTTLED, current_user_of, session_id_of, socket_event
+from aict.realtime.output_compression import OutputCompressor, compress_option
 from aict.realtime.transport.inline_events import Later
 from aict.realtime.viewer import HeldViewer, SocketViewer
 from aict.services.access import session_for, wire_access, workspace_for
@@ -70,18 +71,43 @@ def input_bytes(payload: dict, max_bytes: int) -> bytes:
 
 
 def _attach(connection: Connection, session, level: str, since: int | None, viewer: SocketViewer | None = None,
-            read_only: bool = False) -> dict:
+            read_only: bool = False, compress: str | None = None) -> dict:
     access = "viewer" if read_only else wire_access(level)
     viewer = viewer or SocketViewer(request.sid, connection.user_id, connection.attached, read_only=read_only,
                                     username=connection.username)
-    result = session.attach(viewer, access, since)
+    if compress is not None:  # before the attach: the replay may leave during it
+        viewer.compressor = OutputCompressor()
+    # Attached anew: the old stream ends before the new one's replay can start (it was detached).
+    old = connection.compressing.pop(session.id, None)
+    if old is not None:
+        old.stop()
+    try:
+        result = session.attach(viewer, access, since)
+    except Exception:
+        if old is not None:  # refused: the old attachment goes on as it was
+            old.stopped = False
+            connection.compressing[session.id] = old
+        raise
+    if compress is not None:
+        connection.compressing[session.id] = viewer
     connection.attached.add(session.id)
     if session.process is not None and not _watchers().watches(request.sid, session.workspace_id):
         # what it runs, as this process last heard (the host sends news within a second)
         gevent.spawn(socketio.server.emit, protocol.TERMINAL_PROCESS, session.process, to=request.sid, namespace="/")
-    return {"sessionId": session.id, "status": result.status, "cols": result.cols, "rows": result.rows,
-            "offset": result.offset, "replayFrom": result.replay_from, "access": access,
-            "viewerId": result.viewer_id}
+    answer = {"sessionId": session.id, "status": result.status, "cols": result.cols, "rows": result.rows,
+              "offset": result.offset, "replayFrom": result.replay_from, "access": access,
+              "viewerId": result.viewer_id}
+    if compress is not None:  # a client that asked can tell this server (which compresses) from an older one
+        answer["compress"] = compress
+    return answer
+
+
+def _stop_compressing(connection: Connection, session_id: str) -> None:
+    """The socket's compressing attachment to the session ended: a chunk it is still compressing
+    (it yields meanwhile) is not sent after the detach's answer, nor after a new stream's start."""
+    viewer = connection.compressing.pop(session_id, None)
+    if viewer is not None:
+        viewer.stop()
 
 
 @socket_event(protocol.CREATE_TERMINAL)
@@ -89,15 +115,19 @@ def create_terminal(connection: Connection, payload: dict) -> dict:
     workspace_id = text_field(payload, "workspaceId", max_len=64)
     cols, rows = _size(payload, 80, 24)
     name = name_field(payload, "name", required=False, max_len=128) or None
+    compress = compress_option(payload)
     user = current_user_of(connection)
     workspace, level = workspace_for(user, workspace_id, "operator")
     session = _sessions().create(user, workspace, cols, rows, name)
     # Its first output (the prompt) must not reach the page before this answer, which names the
     # session: held until the answer is queued (the greenlet spawned runs once this handler is done).
     viewer = HeldViewer(request.sid, connection.user_id, connection.attached, username=connection.username)
-    attached = _attach(connection, session, level, 0, viewer)
+    attached = _attach(connection, session, level, 0, viewer, compress=compress)
     gevent.spawn(viewer.release)
-    return {"sessionId": session.id, "cols": cols, "rows": rows, "viewerId": attached["viewerId"]}
+    answer = {"sessionId": session.id, "cols": cols, "rows": rows, "viewerId": attached["viewerId"]}
+    if compress is not None:
+        answer["compress"] = attached["compress"]
+    return answer
 
 
 @socket_event(protocol.ATTACH_TERMINAL)
@@ -111,8 +141,10 @@ def attach_terminal(connection: Connection, payload: dict) -> dict:
     read_only = payload.get("readOnly", False)
     if not isinstance(read_only, bool):
         raise bad_request("'readOnly' must be true or false.")
+    # compress (optional): this attachment's output as one deflate stream (aict.realtime.output_compression)
+    compress = compress_option(payload)
     row, level = session_for(current_user_of(connection), session_id)
-    answer = _attach(connection, _live(row.id), level, since, read_only=read_only)
+    answer = _attach(connection, _live(row.id), level, since, read_only=read_only, compress=compress)
     detail = {"since": since, "access": answer["access"]}
     if read_only:
         detail["read_only"] = True
@@ -128,6 +160,7 @@ def detach_terminal(connection: Connection, payload: dict) -> dict:
     if session_id not in connection.attached or session is None:
         raise not_found("That attached terminal")
     session.detach(request.sid)
+    _stop_compressing(connection, session_id)
     connection.attached.discard(session_id)
     row = db.session.get(TerminalSession, session_id)
     record("detach", username=connection.username, ip=connection.ip,

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import gevent
+from gevent.hub import get_hub
+
 from aict import protocol
 from aict.extensions import socketio
+from aict.realtime.output_compression import OutputCompressor
 from aict.terminals.backend import ExitStatus
 
 
@@ -16,9 +20,27 @@ class SocketViewer:
     attached: set[str] = field(default_factory=set)  # the connection's attached session ids
     read_only: bool = False  # attached with readOnly: a viewer whatever a membership change says
     username: str | None = None  # what others see in terminal-viewers
+    # attached with compress: this attachment's deflate stream (a new attachment, a new viewer: a new stream)
+    compressor: OutputCompressor | None = None
+    stopped: bool = False  # detached or attached anew: a chunk still being compressed is not sent
 
     def send_output(self, session_id: str, offset: int, data: bytes) -> None:
-        socketio.server.send_terminal_output(self.key, session_id, offset, data)
+        if self.compressor is None:
+            socketio.server.send_terminal_output(self.key, session_id, offset, data)
+            return
+        # A big chunk is compressed in slices, letting the rest of the server run in between (its
+        # sender, the terminal's reader or the terminal host's link, waits meanwhile, and keeps the order).
+        pause = None if gevent.getcurrent() is get_hub() else gevent.idle
+        deflated = self.compressor.encode(data, pause)
+        if self.stopped:  # a detach or a new attachment came meanwhile: its stream alone goes on
+            return
+        if deflated is None:
+            socketio.server.send_terminal_output(self.key, session_id, offset, data)
+        else:
+            socketio.server.send_terminal_output(self.key, session_id, offset, deflated.data, deflated.fields())
+
+    def stop(self) -> None:
+        self.stopped = True
 
     def room(self) -> int:
         return socketio.server.output_room(self.key)
@@ -37,6 +59,7 @@ class SocketViewer:
     def send_revoked(self, session_id: str) -> None:
         """The user's access to the workspace was removed: this socket no longer receives the session."""
         self.attached.discard(session_id)
+        self.stop()
         socketio.server.emit(protocol.ERROR, {"code": "forbidden", "sessionId": session_id,
                                        "message": "Your access to this workspace was removed."},
                              to=self.key, namespace="/")

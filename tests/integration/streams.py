@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import zlib
 
 from tests.server import RunningServer, TerminalClient
 
@@ -18,6 +19,7 @@ class OrderedClient(TerminalClient):
     def __init__(self, auto_ack: bool = True):
         super().__init__(auto_ack)
         self.log: list[tuple] = []  # ("output", sid, offset, data) | ("exit", sid, message)
+        self.output_fields: list[frozenset] = []  # each terminal-output's field names
         self._lock = threading.Lock()
         self.sio.on("terminal-exit", self._on_exit)
         eio = self.sio.eio
@@ -33,6 +35,7 @@ class OrderedClient(TerminalClient):
     def _on_output(self, message: dict) -> None:
         with self._lock:
             self.log.append(("output", message["sessionId"], message["offset"], message["data"]))
+            self.output_fields.append(frozenset(message))
         super()._on_output(message)
 
     def _on_exit(self, message: dict) -> None:
@@ -51,6 +54,45 @@ class OrderedClient(TerminalClient):
         payload = {"sessionId": session_id} if since is None else {"sessionId": session_id, "since": since}
         answer = self.call("attach-terminal", payload)
         assert answer["ok"], answer
+        return answer
+
+
+class InflatingClient(OrderedClient):
+    """An OrderedClient that asks for compressed output (`compress`) and decompresses it as a page
+    would: one raw-deflate stream per attachment, a fresh one at each chunk marked `reset`. Its
+    stream, offsets and acks are the uncompressed ones; `wire` counts what the events carried."""
+
+    def __init__(self, auto_ack: bool = True):
+        super().__init__(auto_ack)
+        self.inflaters: dict[str, zlib.Decompress] = {}
+        self.wire: dict[str, int] = {}  # data bytes as sent, per session
+        self.compressed_chunks: dict[str, int] = {}
+
+    def _on_output(self, message: dict) -> None:
+        sid, data = message["sessionId"], message["data"]
+        self.wire[sid] = self.wire.get(sid, 0) + len(data)
+        if message.get("encoding") is not None:
+            assert message["encoding"] == "deflate-raw", message
+            if message.get("reset"):
+                self.inflaters[sid] = zlib.decompressobj(-15)
+            data = self.inflaters[sid].decompress(data)
+            assert len(data) == message["length"], (len(data), message["length"])
+            self.compressed_chunks[sid] = self.compressed_chunks.get(sid, 0) + 1
+            message = {**message, "data": data}
+        super()._on_output(message)
+
+    def create(self, workspace_id: str, cols: int = 80, rows: int = 24) -> str:
+        answer = self.call("create-terminal", {"workspaceId": workspace_id, "cols": cols, "rows": rows,
+                                               "compress": "deflate-raw"})
+        assert answer["ok"] and answer["compress"] == "deflate-raw", answer
+        return answer["sessionId"]
+
+    def attach(self, session_id: str, since: int | None = None) -> dict:
+        payload = {"sessionId": session_id, "compress": "deflate-raw"}
+        if since is not None:
+            payload["since"] = since
+        answer = self.call("attach-terminal", payload)
+        assert answer["ok"] and answer["compress"] == "deflate-raw", answer
         return answer
 
 
@@ -86,8 +128,9 @@ class ClientPool:
     def __init__(self):
         self.clients: list[OrderedClient] = []
 
-    def connect(self, server: RunningServer, token: str | None = None, auto_ack: bool = True) -> OrderedClient:
-        client = OrderedClient(auto_ack=auto_ack)
+    def connect(self, server: RunningServer, token: str | None = None, auto_ack: bool = True,
+                compress: bool = False) -> OrderedClient:
+        client = (InflatingClient if compress else OrderedClient)(auto_ack=auto_ack)
         client.connect(server.url, token or server.admin_token)
         self.clients.append(client)
         return client

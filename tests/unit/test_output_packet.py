@@ -44,5 +44,19 @@ def test_the_start_up_probe_and_python_socketios_packet_agree(session_id):
 
 def test_a_different_encoding_is_found_at_start_up(monkeypatch):
     monkeypatch.setattr(output_packet, "_header_format", lambda session_id: '51-["terminal-output",{"offset":%d}]')
-    [found] = output_packet.shape_problems()
+    found, compressed = output_packet.shape_problems()  # plain and compressed chunks alike
+    assert "compressed terminal-output is encoded as" in compressed
     assert found.startswith("python-socketio ") and "terminal-output is encoded as" in found
+
+
+@pytest.mark.parametrize("session_id", SESSION_IDS)
+@pytest.mark.parametrize("fields", [{"encoding": "deflate-raw", "length": 300},
+                                    {"encoding": "deflate-raw", "length": 2**40, "reset": True}])
+def test_a_compressed_chunks_hand_made_header_is_python_socketios_own_encoding(session_id, fields):
+    data = b"\x01\x02"
+    server = ContractServer(async_mode="gevent")
+    sent = []
+    server.eio.send_packet = lambda eio_sid, packet: sent.append(packet.encode())
+    server.send_terminal_output(server.manager.connect("e1", "/"), session_id, 9, data, fields)
+    assert sent == ["4" + terminal_output_header(session_id, 9, fields), data]
+    assert output_packet.python_socketio_encoding(session_id, 9, data, fields) == [sent[0][1:], data]

@@ -62,10 +62,14 @@ class ContractServer(socketio.Server):
         super().__init__(*args, **kwargs)
         self.throttle: Callable[[str], bool] | None = None  # sid -> over its event rate (refusals count)
 
-    def send_terminal_output(self, sid: str, session_id: str, offset: int, data: bytes) -> None:
-        """terminal-output to one socket: a binary event, its header then its attachment."""
-        self.emit(protocol.TERMINAL_OUTPUT, {"sessionId": session_id, "offset": offset, "data": data},
-                  to=sid, namespace="/")
+    def send_terminal_output(self, sid: str, session_id: str, offset: int, data: bytes,
+                             fields: dict | None = None) -> None:
+        """terminal-output to one socket: a binary event, its header then its attachment. `fields`:
+        more of the event's fields (a compressed chunk's, aict.realtime.output_compression)."""
+        payload = {"sessionId": session_id, "offset": offset, "data": data}
+        if fields:
+            payload.update(fields)
+        self.emit(protocol.TERMINAL_OUTPUT, payload, to=sid, namespace="/")
 
     def output_room(self, sid: str) -> int:
         """Bytes of terminal output the socket takes now. Unbounded here: only each attachment's

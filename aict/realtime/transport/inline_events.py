@@ -45,8 +45,9 @@ class InlineEventsServer(ContractServer):
         self.inline_handlers: dict[str, InlineHandler] = {}
         self.output_budget = 2 * 1024 * 1024  # bytes of output one socket holds queued (FLOW_WINDOW_BYTES)
 
-    def send_terminal_output(self, sid: str, session_id: str, offset: int, data: bytes) -> None:
-        output_packet.send_terminal_output(self, sid, session_id, offset, data)
+    def send_terminal_output(self, sid: str, session_id: str, offset: int, data: bytes,
+                             fields: dict | None = None) -> None:
+        output_packet.send_terminal_output(self, sid, session_id, offset, data, fields)
 
     def output_room(self, sid: str) -> int:
         eio_socket = self._eio_socket(sid)

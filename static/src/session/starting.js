@@ -8,7 +8,7 @@ const MAX_TYPE_AHEAD = 1024; // key events
 export class Starting {
   constructor() {
     this.active = false;
-    this.output = []; // [{sessionId, offset, bytes}]
+    this.output = []; // [{sessionId, offset, bytes, msg}]
     this.typed = [];
   }
 
@@ -19,8 +19,8 @@ export class Starting {
   }
 
   /** Output of a terminal this page does not show: maybe the new one's. */
-  keepOutput(sessionId, offset, bytes) {
-    if (this.active && this.output.length < MAX_EARLY_CHUNKS) this.output.push({ sessionId, offset, bytes });
+  keepOutput(sessionId, offset, bytes, msg = { sessionId, offset }) {
+    if (this.active && this.output.length < MAX_EARLY_CHUNKS) this.output.push({ sessionId, offset, bytes, msg });
   }
 
   keepTyped(input) {

@@ -13,6 +13,8 @@ import {
   TERMINAL_RESIZED,
 } from "../lib/protocol.js";
 import { Answers } from "./answers.js";
+import { wantCompression } from "./compression.js";
+import { DEFLATE_RAW, Inflater } from "./inflate.js";
 import { InputQueue } from "./input.js";
 import { forgetResumePoint, loadResumePoint, saveResumePoint, ScreenSnapshots } from "./resume-points.js";
 import { SizeClaim } from "./size-claim.js";
@@ -41,9 +43,13 @@ export class TerminalSession {
    *                          onOutput(end) (a chunk arrived, `end` the offset after it; optional)
    * @param {boolean} [opts.readOnly]  attach as a watcher whatever the caller's rights (the server
    *                                   then refuses this socket's input): an admin reviewing a terminal
+   * @param {() => boolean} [opts.compress]  whether the next attachment asks for compressed output
+   *                                   (by default session/compression.js decides)
    */
-  constructor({ term, socket, workspaceId, ui, readOnly = false }) {
+  constructor({ term, socket, workspaceId, ui, readOnly = false, compress = wantCompression }) {
     this.readOnly = readOnly;
+    this.compress = compress;
+    this.inflater = new Inflater((error) => this.undecodable(error));
     this.term = term;
     this.socket = socket;
     this.workspaceId = workspaceId;
@@ -168,15 +174,36 @@ export class TerminalSession {
     if (!msg || !(msg.data instanceof ArrayBuffer || ArrayBuffer.isView(msg.data))) return;
     const bytes = msg.data instanceof ArrayBuffer ? new Uint8Array(msg.data) : new Uint8Array(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength);
     if (msg.sessionId === this.sessionId) {
-      this.stream.receive(msg.offset, bytes);
-      if (this.ui.onOutput) this.ui.onOutput(msg.offset + bytes.length);
+      this.take(msg, bytes);
     } else {
-      this.starting.keepOutput(msg.sessionId, msg.offset, bytes);
+      this.starting.keepOutput(msg.sessionId, msg.offset, bytes, msg);
     }
+  }
+
+  /** A chunk of this session's output, decoded first when it came compressed. */
+  take(msg, bytes) {
+    const sessionId = msg.sessionId;
+    this.inflater.push(msg, bytes, (data) => {
+      if (sessionId !== this.sessionId) return; // another session is shown by now
+      this.stream.receive(msg.offset, data);
+      if (this.ui.onOutput) this.ui.onOutput(msg.offset + data.length);
+    });
+  }
+
+  /** Compressed output that does not decode: attach again, from where this screen is, uncompressed. */
+  undecodable(error) {
+    console.warn("aict: compressed output did not decode; attaching again without compression", error);
+    this.compress = () => false;
+    this.attach();
   }
 
   onExit(msg) {
     if (!msg || msg.sessionId !== this.sessionId || this.exited) return;
+    this.inflater.after(() => this.exitedWith(msg)); // after the output before it, still decoding
+  }
+
+  exitedWith(msg) {
+    if (msg.sessionId !== this.sessionId || this.exited) return;
     this.exited = true;
     this.term.options.disableStdin = true;
     const sessionId = this.sessionId;
@@ -241,6 +268,7 @@ export class TerminalSession {
     const payload = { sessionId };
     if (since !== null) payload.since = since;
     if (this.readOnly) payload.readOnly = true;
+    if (this.compress()) payload.compress = DEFLATE_RAW;
     const attachment = this.newAttachment(); // what xterm answers to output that overtakes the ack waits for it
     const ack = await request(this.socket, ATTACH_TERMINAL, payload);
     if (seq !== this.attachSeq || sessionId !== this.sessionId) return false;
@@ -294,13 +322,10 @@ export class TerminalSession {
     await this.resetScreen();
     this.ui.fit();
     let ack;
+    const payload = { workspaceId: this.workspaceId, cols: this.term.cols, rows: this.term.rows };
+    if (this.compress()) payload.compress = DEFLATE_RAW;
     try {
-      ack = await request(
-        this.socket,
-        CREATE_TERMINAL,
-        { workspaceId: this.workspaceId, cols: this.term.cols, rows: this.term.rows },
-        30000,
-      );
+      ack = await request(this.socket, CREATE_TERMINAL, payload, 30000);
     } catch (err) {
       this.starting.end(null);
       throw err;
@@ -312,7 +337,7 @@ export class TerminalSession {
     this.sizeClaim.heard({ cols: ack.cols, rows: ack.rows }, { inUse: true }); // the only tab on it, at its size
     this.setAccess("operator");
     this.ui.onSession(ack.sessionId);
-    for (const chunk of output) this.stream.receive(chunk.offset, chunk.bytes);
+    for (const chunk of output) this.take(chunk.msg, chunk.bytes);
     this.claimSize();
     for (const input of typed) this.input.push(input);
     this.ui.onListChanged();
