@@ -39,10 +39,16 @@ CONTRACT_TESTS := $(wildcard tests/integration/test_stream_*.py) tests/integrati
 	test_logout_disconnects_sockets_of_that_login_within_5_seconds \
 	test_expired_token_is_refused_over_http_and_socket test_forged_token_is_refused_over_http_and_socket)
 
+# The tests wait on servers, shells, sshd and Chromium far more than they compute: TEST_WORKERS
+# pytest-xdist workers, each with its own servers, sshd and browser (tests/conftest.py keeps a module
+# whose tests share a module-scoped fixture on one worker). TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= 4
+PYTEST := $(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadgroup
+
 test: system-test-deps dev-deps assets lint ## install what the tests need, then run the whole suite
-	$(VENV)/bin/pytest -q tests
-	AICT_TEST_FAST_PATHS=0 $(VENV)/bin/pytest -q $(CONTRACT_TESTS)
-	AICT_TEST_CLUSTER=1 $(VENV)/bin/pytest -q $(CONTRACT_TESTS)
+	$(PYTEST) tests
+	AICT_TEST_FAST_PATHS=0 $(PYTEST) $(CONTRACT_TESTS)
+	AICT_TEST_CLUSTER=1 $(PYTEST) $(CONTRACT_TESTS)
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
