@@ -40,10 +40,11 @@ CONTRACT_TESTS := $(wildcard tests/integration/test_stream_*.py) tests/integrati
 	test_expired_token_is_refused_over_http_and_socket test_forged_token_is_refused_over_http_and_socket)
 
 # The tests wait on servers, shells, sshd and Chromium far more than they compute: TEST_WORKERS
-# pytest-xdist workers, each with its own servers, sshd and browser (tests/conftest.py keeps a module
-# whose tests share a module-scoped fixture on one worker). TEST_WORKERS=0 runs in this process.
+# pytest-xdist workers, each with its own servers, sshd, browser and PostgreSQL database. Whole modules
+# go to a worker (loadscope): a module's tests keep their order and share its module-scoped fixtures.
+# TEST_WORKERS=0 runs the suite in one process.
 TEST_WORKERS ?= 4
-PYTEST := $(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadgroup
+PYTEST := $(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadscope
 
 test: system-test-deps dev-deps assets lint ## install what the tests need, then run the whole suite
 	$(PYTEST) tests

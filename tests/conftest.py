@@ -7,20 +7,9 @@ from tests.integration.shared import own_redis_prefix
 from tests.integration.streams import ClientPool
 from tests.server import RunningServer, TerminalClient
 
-# Under pytest-xdist (make test: -n N --dist loadgroup) every worker has its own session fixtures
-# (server, sshd, browser), ports and temporary folders; tests are handed out one at a time, except:
-SHARED_SCOPES = ("module", "class", "package")
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the marks
-def pytest_collection_modifyitems(config, items):
-    """A module whose tests share a fixture of module (or class) scope, e.g. a server with settings of
-    its own, runs on one worker: the fixture starts once, as without xdist. New test files need do
-    nothing for it."""
-    for item in items:
-        defs = getattr(item, "_fixtureinfo", None)
-        if defs and any(d[-1].scope in SHARED_SCOPES for d in defs.name2fixturedefs.values() if d):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+# Under pytest-xdist (make test: -n N --dist loadscope) every worker has its own session fixtures
+# (server, sshd, browser), ports, temporary folders and PostgreSQL database; a module's tests run on
+# one worker in their order, so a module-scoped fixture starts once, as without xdist.
 
 
 @pytest.fixture(scope="session")
