@@ -42,12 +42,13 @@ CONTRACT_TESTS := $(wildcard tests/integration/test_stream_*.py) tests/integrati
 # The tests wait on servers, shells, sshd and Chromium far more than they compute: TEST_WORKERS
 # pytest-xdist workers, each with its own servers, sshd, browser and PostgreSQL database. Whole modules
 # go to a worker (loadscope): a module's tests keep their order and share its module-scoped fixtures.
-# TEST_WORKERS=0 runs the suite in one process.
+# Tests marked serial measure time under load and run alone afterwards. TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 4
 PYTEST := $(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadscope
 
 test: system-test-deps dev-deps assets lint ## install what the tests need, then run the whole suite
-	$(PYTEST) tests
+	$(PYTEST) -m "not serial" tests
+	$(VENV)/bin/pytest -q -m serial tests
 	AICT_TEST_FAST_PATHS=0 $(PYTEST) $(CONTRACT_TESTS)
 	AICT_TEST_CLUSTER=1 $(PYTEST) $(CONTRACT_TESTS)
 
