@@ -40,10 +40,18 @@ CONTRACT_TESTS := $(wildcard tests/integration/test_stream_*.py) tests/integrati
 	test_logout_disconnects_sockets_of_that_login_within_5_seconds \
 	test_expired_token_is_refused_over_http_and_socket test_forged_token_is_refused_over_http_and_socket)
 
+# The tests wait on servers, shells, sshd and Chromium far more than they compute: TEST_WORKERS
+# pytest-xdist workers, each with its own servers, sshd, browser and PostgreSQL database. Whole modules
+# go to a worker (loadscope): a module's tests keep their order and share its module-scoped fixtures.
+# Tests marked serial measure time under load and run alone afterwards. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 4
+PYTEST := $(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadscope
+
 test: system-test-deps dev-deps assets lint ## install what the tests need, then run the whole suite
-	$(VENV)/bin/pytest -q tests
-	AICT_TEST_FAST_PATHS=0 $(VENV)/bin/pytest -q $(CONTRACT_TESTS)
-	AICT_TEST_CLUSTER=1 $(VENV)/bin/pytest -q $(CONTRACT_TESTS)
+	$(PYTEST) -m "not serial" tests
+	$(VENV)/bin/pytest -q -m serial tests
+	AICT_TEST_FAST_PATHS=0 $(PYTEST) $(CONTRACT_TESTS)
+	AICT_TEST_CLUSTER=1 $(PYTEST) $(CONTRACT_TESTS)
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tests.server import ROOT, RunningServer
 
-REDIS_DB = 12  # this module's own Redis database: throttles and offers never meet another test's
+REDIS_DB = 12  # clusters' own Redis database; each cluster keeps its keys under a prefix of its own
 
 
 def free_port_run(count: int) -> int:
@@ -129,6 +129,18 @@ class ClusterServer(RunningServer):
             os.kill(pid, signal.SIGKILL)
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
+        self._forget_redis_keys()
         return left
+
+    def _forget_redis_keys(self) -> None:
+        """Its own keys only: clusters of other tests, workers or runs share the database."""
+        import redis
+
+        client = redis.Redis(db=REDIS_DB)
+        try:
+            for key in client.scan_iter(match=f"{self.env['AICT_REDIS_PREFIX']}:*", count=1000):
+                client.delete(key)
+        finally:
+            client.close()
 
 

@@ -7,6 +7,10 @@ from tests.integration.shared import own_redis_prefix
 from tests.integration.streams import ClientPool
 from tests.server import RunningServer, TerminalClient
 
+# Under pytest-xdist (make test: -n N --dist loadscope) every worker has its own session fixtures
+# (server, sshd, browser), ports, temporary folders and PostgreSQL database; a module's tests run on
+# one worker in their order, so a module-scoped fixture starts once, as without xdist.
+
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):

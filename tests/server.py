@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import pwd
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import engineio
@@ -37,16 +39,26 @@ SHELL_ACCOUNT = "aict-shell"
 _shell_account_ready = False
 
 
+@contextmanager
+def accounts_lock():
+    """Held while a test changes the machine's accounts: useradd and chpasswd fail ("cannot lock
+    /etc/passwd") rather than wait when another process (an xdist worker, another run) holds the files."""
+    with open(Path(tempfile.gettempdir()) / "aict-test-accounts.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def ensure_shell_account(name: str = SHELL_ACCOUNT) -> str:
     """The account, created unless it exists (idempotent, also across concurrent runs)."""
     global _shell_account_ready
     if not _shell_account_ready:
-        if name not in {entry.pw_name for entry in pwd.getpwall()}:
-            done = subprocess.run(["useradd", "--system", "--user-group", "--shell", "/bin/bash",
-                                   "--home-dir", "/nonexistent", "--no-create-home", name],
-                                  capture_output=True, text=True)
-            if done.returncode not in (0, 9):  # 9: made meanwhile by another run
-                raise RuntimeError(f"useradd {name} failed: {done.stderr}")
+        with accounts_lock():
+            if name not in {entry.pw_name for entry in pwd.getpwall()}:
+                done = subprocess.run(["useradd", "--system", "--user-group", "--shell", "/bin/bash",
+                                       "--home-dir", "/nonexistent", "--no-create-home", name],
+                                      capture_output=True, text=True)
+                if done.returncode not in (0, 9):  # 9: made meanwhile by a run that does not lock
+                    raise RuntimeError(f"useradd {name} failed: {done.stderr}")
         _shell_account_ready = True
     return name
 

@@ -3,6 +3,7 @@ import socket
 import pytest
 
 from tests.integration.contract import EXTRA_ORIGIN
+from tests.integration.databases import ensure_database, postgres_dsn
 from tests.server import RunningServer
 
 
@@ -20,14 +21,17 @@ def permissive_server(tmp_path_factory):
 
 @pytest.fixture
 def postgres_url():
-    """The real PostgreSQL's `test` database (127.0.0.1:5432, trust auth), emptied; its AICT_DATABASE_URL."""
+    """The real PostgreSQL's test database (127.0.0.1:5432, trust auth; postgres_dsn()), emptied; its
+    AICT_DATABASE_URL."""
     with socket.socket() as probe:
         probe.settimeout(1)
         if probe.connect_ex(("127.0.0.1", 5432)) != 0:
             pytest.fail("no PostgreSQL on 127.0.0.1:5432: the suite runs against the real service")
     import psycopg
 
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True) as conn:
+    dsn = postgres_dsn()
+    ensure_database(dsn)
+    with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("DROP SCHEMA public CASCADE")
         conn.execute("CREATE SCHEMA public")
-    return "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    return dsn.replace("postgresql://", "postgresql+psycopg://", 1)

@@ -11,11 +11,10 @@ import threading
 import time
 
 import pytest
-import redis
 import requests
 import socketio
 
-from tests.cluster import REDIS_DB, ClusterServer, alive, descendants, free_port_run  # noqa: F401
+from tests.cluster import ClusterServer, alive, descendants, free_port_run  # noqa: F401
 from tests.integration.streams import OrderedClient, wait_until
 from tests.server import ROOT, TerminalClient
 
@@ -29,7 +28,6 @@ def browser_like_client() -> TerminalClient:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    redis.Redis(db=REDIS_DB).flushdb()
     running = ClusterServer(tmp_path_factory.mktemp("aict-cluster")).start()
     yield running
     assert not running.stop(), "make cluster left processes running"

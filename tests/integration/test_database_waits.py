@@ -16,6 +16,10 @@ import requests
 from tests.integration.contract import new_user, wait_until
 from tests.server import RunningServer, TerminalClient
 
+# Bounds on how long a loaded server takes to answer: make test runs these alone, after the parallel
+# pass, so that other tests' servers do not take the CPU they measure (pyproject.toml: serial).
+pytestmark = pytest.mark.serial
+
 PROBE_EVERY = 0.1
 PROBE_BOUND = 1.0  # seconds: what a user would call "the server stalled"
 SSH_TIMEOUT = 4

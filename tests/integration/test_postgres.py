@@ -8,6 +8,7 @@ import socket
 import pytest
 
 from tests.integration.contract import assert_echoes, assert_error, login_tokens, new_user, wait_until
+from tests.integration.databases import postgres_dsn
 from tests.server import RunningServer
 
 REDIS_URL = "redis://127.0.0.1:6379"
@@ -32,7 +33,7 @@ def pg_server(start_server, postgres_url):
 def _pg_rows(sql: str) -> list[tuple]:
     import psycopg
 
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test") as conn:
+    with psycopg.connect(postgres_dsn()) as conn:
         return conn.execute(sql).fetchall()
 
 
@@ -122,16 +123,13 @@ def test_refresh_rotation_holds_under_racing_requests_on_postgresql(pg_server):
 # ---- Redis as the throttling storage -----------------------------------------------------------
 
 @pytest.fixture
-def redis_settings():
+def redis_settings(redis_prefix):
+    """Throttling in the real Redis under a key prefix of the test's own: no counter of another test
+    (or of another run) meets it, and none of theirs is touched."""
     _require(6379, "Redis")
-    import redis
-
-    connection = redis.Redis.from_url(REDIS_URL)
-    for key in connection.scan_iter("*limits*login*"):
-        connection.delete(key)
-    connection.close()
-    return {"AICT_RATELIMIT_STORAGE_URI": REDIS_URL, "AICT_LOGIN_USER_FAILURES": "3",
-            "AICT_LOGIN_LOCK_SECONDS": "30", "AICT_LOGIN_IP_FAILURES": "1000", "AICT_LOGIN_RATE": "10000 per minute"}
+    return {"AICT_RATELIMIT_STORAGE_URI": REDIS_URL, "AICT_REDIS_PREFIX": redis_prefix,
+            "AICT_LOGIN_USER_FAILURES": "3", "AICT_LOGIN_LOCK_SECONDS": "30", "AICT_LOGIN_IP_FAILURES": "1000",
+            "AICT_LOGIN_RATE": "10000 per minute"}
 
 
 def test_login_lock_lives_in_redis_and_holds_across_server_processes(start_server, redis_settings):
@@ -151,7 +149,8 @@ def test_login_lock_lives_in_redis_and_holds_across_server_processes(start_serve
 
     connection = redis.Redis.from_url(REDIS_URL)
     try:
-        assert any(username in key.decode() for key in connection.scan_iter("*limits*")), \
+        prefix = redis_settings["AICT_REDIS_PREFIX"]
+        assert any(username in key.decode() for key in connection.scan_iter(f"{prefix}:limits*")), \
             "the lock is not stored in Redis"
     finally:
         connection.close()

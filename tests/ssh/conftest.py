@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.server import RunningServer, free_port
+from tests.server import RunningServer, accounts_lock, free_port
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 TEST_USER = "aict-ssh-test"
@@ -56,23 +56,24 @@ def _run(*argv: str, **kwargs) -> subprocess.CompletedProcess:
 def _ensure_account() -> str:
     """Create the test account if needed; its password (random, made once per machine and kept in a
     root-only file, so that concurrent test runs agree on it)."""
-    try:
-        account = pwd.getpwnam(TEST_USER)
-    except KeyError:
-        created = subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", TEST_USER],
-                                 capture_output=True, text=True, timeout=30)
-        if created.returncode not in (0, 9):  # 9: another run created it meanwhile
-            raise RuntimeError(f"useradd failed: {created.stderr}") from None
-        account = pwd.getpwnam(TEST_USER)
-    secret = Path(account.pw_dir) / ".aict-test-password"
-    try:
-        fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write("pw-" + secrets.token_urlsafe(12))
-    except FileExistsError:
-        pass
-    password = secret.read_text().strip()
-    _run("chpasswd", input=f"{TEST_USER}:{password}\n")
+    with accounts_lock():
+        try:
+            account = pwd.getpwnam(TEST_USER)
+        except KeyError:
+            created = subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", TEST_USER],
+                                     capture_output=True, text=True, timeout=30)
+            if created.returncode not in (0, 9):  # 9: a run that does not lock created it meanwhile
+                raise RuntimeError(f"useradd failed: {created.stderr}") from None
+            account = pwd.getpwnam(TEST_USER)
+        secret = Path(account.pw_dir) / ".aict-test-password"
+        try:
+            fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write("pw-" + secrets.token_urlsafe(12))
+        except FileExistsError:
+            pass
+        password = secret.read_text().strip()
+        _run("chpasswd", input=f"{TEST_USER}:{password}\n")
     return password
 
 

@@ -78,6 +78,7 @@ def test_with_no_viewer_the_pty_is_read_on_and_the_ring_keeps_the_tail(run):
     assert session.memory_bytes() == 256 * KiB
 
 
+@pytest.mark.serial  # SIGHUP, then SIGKILL after a grace period: a starved `yes` outlives the grace
 def test_killing_a_terminal_whose_only_viewer_is_full_ends_it(run):
     session = run("exec yes")
     viewer = RecordingViewer("v", session=session)
