@@ -80,7 +80,10 @@ test("while a terminal starts, its early output and the keys typed are kept for 
   starting.keepOutput("other", 5, "b");
   starting.keepTyped("ls\r");
   assert.equal(starting.active, true);
-  assert.deepEqual(starting.end("new"), { output: [{ sessionId: "new", offset: 0, bytes: "a" }], typed: ["ls\r"] });
+  assert.deepEqual(starting.end("new"), {
+    output: [{ sessionId: "new", offset: 0, bytes: "a", msg: { sessionId: "new", offset: 0 } }],
+    typed: ["ls\r"],
+  });
   assert.equal(starting.active, false);
 });
 
