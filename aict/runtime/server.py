@@ -3,6 +3,7 @@ the background work a serving process runs."""
 
 from __future__ import annotations
 
+import errno
 import gc
 import logging
 import os
@@ -195,16 +196,25 @@ def serve(app: Flask, host: str | None = None, port: int | None = None) -> None:
     host = host or settings.HOST
     port = int(port or settings.PORT)
     state = app.extensions["aict"]
-    children = HostChildren(settings)
-    start_background_work(app)
-    # Serve at once: the host starts meanwhile (a second or two), and a request that needs a terminal
-    # before it answers waits for it (aict.host.client: up to HOST_WAIT_SECONDS).
-    gevent.spawn(_warn_unless_host_answers, state.terminals, settings.terminal_host_socket)
     # A pool, so that stopping waits for the requests in flight (a login behind nginx during a rolling
     # restart is answered, not cut off); sockets still open after DRAIN_SECONDS are closed.
     server = pywsgi.WSGIServer((host, port), app, handler_class=state.websocket_handler, log=None,
                                error_log=logging.getLogger("aict.http"), spawn=Pool())
     server.stop_timeout = DRAIN_SECONDS
+    try:  # first: a port in use is said in a sentence, before anything else has started
+        server.init_socket()
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        print(f"aict cannot listen on {host}:{port}: another program uses that port. Stop it, or choose "
+              f"another port, e.g. `AICT_PORT={port + 10} make run` (or AICT_HOST/AICT_PORT in the settings).",
+              file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
+    children = HostChildren(settings)
+    start_background_work(app)
+    # Serve at once: the host starts meanwhile (a second or two), and a request that needs a terminal
+    # before it answers waits for it (aict.host.client: up to HOST_WAIT_SECONDS).
+    gevent.spawn(_warn_unless_host_answers, state.terminals, settings.terminal_host_socket)
 
     def stop(*_):
         log.info("shutting down")
@@ -221,7 +231,6 @@ def serve(app: Flask, host: str | None = None, port: int | None = None) -> None:
 
     gevent.signal_handler(signal.SIGINT, stop)  # each runs in a greenlet of its own: it may wait
     gevent.signal_handler(signal.SIGTERM, stop)
-    server.init_socket()
     log.info("aict listening on http://%s:%s", host, server.server_port)
     print(f"aict is running on http://{host}:{server.server_port}  (Ctrl+C to stop)", flush=True)
     server.serve_forever()  # returns once the requests in flight are answered (or DRAIN_SECONDS)

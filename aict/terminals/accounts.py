@@ -141,7 +141,9 @@ def fresh_environment(account: ShellAccount, home: str, cwd: str, locale: dict[s
                # rather than overwritten when a session ends. A ~/.bashrc that sets PROMPT_COMMAND
                # should add to it: PROMPT_COMMAND="history -a; ...".
                HISTFILE=os.path.join(home, ".bash_history"), PROMPT_COMMAND="history -a",
-               BASHOPTS="histappend")
+               BASHOPTS="histappend",
+               # git in the workspace finds no repository above it (the server's own instance may be a clone)
+               GIT_CEILING_DIRECTORIES=os.path.dirname(os.path.abspath(cwd)))
     return env
 
 

@@ -183,7 +183,10 @@ class TreeSampler:
         if pgrp is not None:  # the group's leader, or a member of it when the leader has gone
             leader = next((p.pid for p in procs if p.pid == pgrp), None) or next(
                 (p.pid for p in procs if p.pgrp == pgrp), None)
-        command = self._command_of(next(p for p in procs if p.pid == leader)) if leader is not None else None
+        if leader == self.root:  # the shell at its prompt: its name, not the command line that started it
+            command = next(p.name for p in procs if p.pid == leader).decode(errors="replace")
+        else:
+            command = self._command_of(next(p for p in procs if p.pid == leader)) if leader is not None else None
         return Sample(leader if command is not None else None, command, procs, cpu)
 
     def _command_of(self, proc: Proc) -> str | None:

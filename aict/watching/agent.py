@@ -68,8 +68,11 @@ class Watch(threading.Thread):
     def __init__(self, out: Output, watch_id: str, path: str, home: str | None, exclude: list[str]):
         super().__init__(daemon=True, name=f"watch {watch_id}")
         self.out, self.id, self.path = out, watch_id, path
+        # A repository above the workspace is not the workspace's (server-made workspaces live inside
+        # the server's instance, which may itself be a clone): git looks no higher than the workspace.
         self.env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": home or path,
-                    "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
+                    "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0",
+                    "GIT_CEILING_DIRECTORIES": os.path.dirname(os.path.abspath(path))}
         self.classifier = Classifier(path, exclude)
         self.wake = Wake()
         self.last_status: dict | None = None

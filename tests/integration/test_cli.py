@@ -39,3 +39,22 @@ def test_the_commands_say_what_is_wrong(server):
     assert "already exists" in _flask_fails(server, "aict", "create-user", server.admin_username,
                                             "--password", "whatever-123")
     assert "at least 8 characters" in _flask_fails(server, "aict", "create-user", "shorty", "--password", "short")
+
+
+def test_a_port_in_use_is_said_in_a_sentence_and_nothing_is_left_running(tmp_path):
+    import socket as sockets
+
+    from tests.server import RunningServer
+
+    with sockets.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        server = RunningServer(tmp_path / "instance", {"AICT_PORT": str(port)})
+        server.instance.mkdir(parents=True)
+        done = subprocess.run(server.command(), cwd=server.root, env=server.env, capture_output=True, text=True,
+                              timeout=60)
+    assert done.returncode == 1
+    assert f"aict cannot listen on 127.0.0.1:{port}: another program uses that port" in done.stderr
+    assert f"AICT_PORT={port + 10} make run" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -177,6 +179,24 @@ def test_a_directory_that_is_no_repository_has_the_workspace_id_alone(server, cl
     workspace = server.create_local_workspace()
     answer = Watcher(client()).watch(workspace["id"])
     assert answer == {"ok": True, "status": {"workspaceId": workspace["id"]}}
+
+
+def test_a_repository_above_the_workspace_is_not_the_workspaces(server, client):
+    """Server-made workspaces live inside the server's instance, which may be a clone itself (make run
+    in a checkout): neither the badge nor git in the terminal may take that repository for the workspace's."""
+    workspace = server.create_local_workspace()
+    root = server.workspace_root
+    subprocess.run(["git", "init", "-q", "-b", "outer", str(root)], check=True)
+    try:
+        answer = Watcher(client()).watch(workspace["id"])
+        assert answer == {"ok": True, "status": {"workspaceId": workspace["id"]}}
+        socket = client()
+        session_id = socket.create(workspace["id"], cols=200)
+        _shell(socket, session_id, "git rev-parse --show-toplevel 2>&1 | sed 's/^/TOP: /'", "asked")
+        shown = socket.text(session_id)
+        assert "TOP: fatal: not a git repository" in shown and "outer" not in shown
+    finally:
+        shutil.rmtree(root / ".git")
 
 
 @pytest.mark.parametrize("payload", [None, {}, {"workspaceId": 5}, {"workspaceId": ""}, {"workspaceId": "x" * 65}])
