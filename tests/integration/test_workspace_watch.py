@@ -121,6 +121,7 @@ def test_staging_and_committing_in_the_terminal_update_the_file_codes(repo_works
     watcher.wait_status(lambda s: s.get("dirty") is False and s.get("branch") == "main", start)
 
 
+@pytest.mark.serial  # a burst is a burst only when the machine writes it faster than one batch (1 s)
 def test_a_burst_of_500_files_is_summarised(repo_workspace, client):
     workspace, _, _ = repo_workspace
     watcher = Watcher(client())

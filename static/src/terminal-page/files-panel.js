@@ -82,7 +82,10 @@ export class FilesPanel {
   }
 
   // ---- listing -------------------------------------------------------------------------------
-  async load(path = this.path) {
+  async load(path = this.target ?? this.path) {
+    // A refresh (a file change, a finished upload) reloads where the user is going, not where the
+    // panel was: a refresh begun while a directory was opening answered last and took the user back.
+    this.target = path;
     const request = ++this.loads;
     let listing;
     try {
@@ -92,7 +95,10 @@ export class FilesPanel {
       this.say(err.code === "host_key_unknown"
         ? "The SSH host's key is not trusted yet: confirm it when opening a terminal, then refresh the files."
         : err.message);
-      if (path !== this.path) return; // the directory shown stays as it was
+      if (path !== this.path) {
+        this.target = this.path; // the directory shown stays as it was
+        return;
+      }
       this.list.replaceChildren();
       this.renderPath();
       return;
