@@ -180,14 +180,18 @@ def test_no_workspace_may_live_in_the_shell_integration_or_the_homes(server):
         assert_error(response, 400, "bad_request")
 
 
+def _own_server(tmp_path_factory, name: str, settings: dict[str, str]):
+    from tests.server import RunningServer
+
+    running = RunningServer(tmp_path_factory.mktemp(name), settings).start()
+    yield running
+    running.stop()
+
+
 @pytest.fixture(scope="module")
 def login_shell_server(tmp_path_factory):
     """Shells as production starts them: `bash -l` (its ~/.profile reads the ~/.bashrc of /etc/skel)."""
-    from tests.server import RunningServer
-
-    running = RunningServer(tmp_path_factory.mktemp("aict-login-shell"), {"AICT_SHELL_ARGS": '["-l"]'}).start()
-    yield running
-    running.stop()
+    yield from _own_server(tmp_path_factory, "aict-login-shell", {"AICT_SHELL_ARGS": '["-l"]'})
 
 
 def test_a_login_shell_records_commands_and_keeps_writing_its_history_file(login_shell_server):
@@ -213,12 +217,7 @@ def test_a_login_shell_records_commands_and_keeps_writing_its_history_file(login
 def zsh_server(tmp_path_factory):
     """Shells are zsh (make test installs Debian's zsh when it is missing), started as the server starts
     bash: interactive, under the suite's own shell account."""
-    from tests.server import RunningServer
-
-    running = RunningServer(tmp_path_factory.mktemp("aict-zsh"), {"AICT_SHELL": "/usr/bin/zsh",
-                                                                  "AICT_SHELL_ARGS": "[]"}).start()
-    yield running
-    running.stop()
+    yield from _own_server(tmp_path_factory, "aict-zsh", {"AICT_SHELL": "/usr/bin/zsh", "AICT_SHELL_ARGS": "[]"})
 
 
 def test_a_zsh_records_commands_with_exit_codes_and_its_marks_reach_nobody(zsh_server):
