@@ -5,6 +5,7 @@ a shell typing in its terminal and by the test from outside."""
 from __future__ import annotations
 
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -18,7 +19,7 @@ import requests
 
 from aict import protocol
 from tests.integration.test_terminal_host import node  # noqa: F401  (the fixture: a host and two web processes)
-from tests.server import TerminalClient
+from tests.server import SHELL_ACCOUNT, TerminalClient
 
 WITHIN = 2.0  # seconds: the contract's bound for both events
 
@@ -236,8 +237,8 @@ def test_the_watch_runs_as_the_shell_account(server, repo_workspace, client):
     """git runs with the account's rights, never root's: the agent process is the account's."""
     workspace, _, _ = repo_workspace
     assert Watcher(client()).watch(workspace["id"])["ok"]
-    if os.geteuid() != 0:
-        pytest.skip("shells run as the server's own account when the suite is not root")
+    # As root the suite's servers run shells as their own account; otherwise as the server's account.
+    expected = pwd.getpwnam(SHELL_ACCOUNT).pw_uid if os.geteuid() == 0 else os.geteuid()
     owners = set()
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -246,7 +247,9 @@ def test_the_watch_runs_as_the_shell_account(server, repo_workspace, client):
                 owners.add(Path(f"/proc/{pid}").stat().st_uid)
         except OSError:
             continue
-    assert owners and 0 not in owners, owners
+    assert owners == {expected}, owners
+    if os.geteuid() == 0:
+        assert 0 not in owners, owners
 
 
 def test_a_watcher_that_cannot_start_is_said_in_the_status(start_server):
