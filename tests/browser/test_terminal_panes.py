@@ -210,7 +210,8 @@ def test_search_finds_a_word_in_the_scrollback_and_steps_through_the_matches(pag
 
     assert match_in_view(), "the terminal scrolled to the match"
     assert page.evaluate("window.aictTest.term.buffer.active.viewportY < window.aictTest.term.buffer.active.baseY")
-    assert page.locator(".xterm-decoration-container .xterm-decoration").count() >= 2  # every match highlighted
+    # Every match highlighted (decorations are drawn on the next render frame).
+    poll(lambda: _assert_true(page.locator(".xterm-decoration-container .xterm-decoration").count() >= 2))
     shoot(page, "search-bar")
     first = count.inner_text()
     page.keyboard.press("Enter")

@@ -39,7 +39,13 @@ def _run(client, session_id: str, command: str, timeout: float = PROMPT_TIMEOUT)
     client.send(session_id, f"{command}; echo END-{marker}-$((6*7))\n")
     client.wait_for(session_id, f"END-{marker}-42", timeout)
     out = bytes(client.streams[session_id][start:]).decode("utf-8", "replace")
-    return out[:out.index(f"END-{marker}-42")]
+    end = out.index(f"END-{marker}-42")
+    # Wait for the next prompt too: keys sent before readline is back are echoed by the tty, not read by it.
+    deadline = time.monotonic() + timeout
+    while not re.search(r"[$#] ", bytes(client.streams[session_id][start:]).decode("utf-8", "replace")[end:]):
+        assert time.monotonic() < deadline, client.text(session_id)[-500:]
+        time.sleep(0.02)
+    return out[:end]
 
 
 def _server_processes(server: RunningServer) -> list[int]:

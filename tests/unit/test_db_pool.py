@@ -1,11 +1,12 @@
 """aict.db_pool against a real SQLite database: releasing before a wait, and the watch that finds a hold."""
 
 import logging
+import time
 
 import gevent
 import pytest
 
-from aict.db_pool import HOLD_WARNING, HoldWatch, release_connection
+from aict.db_pool import CHECK_SECONDS, HOLD_WARNING, HoldWatch, release_connection
 from aict.extensions import db
 from aict.models import User
 
@@ -74,6 +75,33 @@ def test_the_watch_names_a_greenlet_that_waits_holding_a_connection(app, caplog)
     assert len(reports) == 1, reports
     assert "waits_holding_it" in reports[0] and "gevent.sleep(0.5)" in reports[0], reports[0]
     assert watch.too_long == 1 and watch.checked_out == 0
+
+
+def test_time_the_whole_process_did_not_run_is_not_a_hold(app, caplog):
+    """A starved machine (here: the loop blocked, as when the process is not scheduled) is no wait."""
+    watch = HoldWatch(_engine(app), warn_after=0.5)
+    checker = gevent.spawn(lambda: [watch.check() or gevent.sleep(CHECK_SECONDS) for _ in range(12)])
+
+    def starved_while_holding_it():
+        with app.app_context():
+            _alice()
+            gevent.sleep(0)
+            time.sleep(1.0)  # nothing in the process runs, the checker included
+            db.session.commit()
+
+    def waits_holding_it():
+        with app.app_context():
+            _alice()
+            gevent.sleep(0.8)
+            db.session.commit()
+
+    with caplog.at_level(logging.WARNING, logger="aict.db_pool"):
+        gevent.sleep(0.3)
+        gevent.spawn(starved_while_holding_it).join()
+        gevent.spawn(waits_holding_it).join()
+        checker.kill()
+    reports = [r.getMessage() for r in caplog.records if HOLD_WARNING in r.getMessage()]
+    assert len(reports) == 1 and "waits_holding_it" in reports[0], reports
 
 
 def _engine(app):
