@@ -56,6 +56,7 @@ class RemoteTerminal:
         self._access: dict[str, str] = {}
         self._pending_acks: dict[int, list[Callable[[], None]]] = {}
         self._last_seq = 0
+        self._typist: str | None = None  # the attachment whose input the host was last told of
         self.process: dict | None = None  # the last terminal-process payload the host sent for it
         self.update(state)
 
@@ -111,11 +112,15 @@ class RemoteTerminal:
         return self._access.get(key)
 
     # ---- input and size -------------------------------------------------------------------
-    def write(self, data: bytes, wait: bool = False) -> None:
+    def write(self, data: bytes, wait: bool = False, by: str | None = None) -> None:
         """Send input. With `wait`, return once the host wrote it (AppError if it could not):
-        the handler's answer then follows the echo, as the fast path's does."""
+        the handler's answer then follows the echo, as the fast path's does. `by`: the key of the
+        attachment that typed it; the host is told when it changes (whose commands they are)."""
         if not self.running:
             raise AppError("conflict", "The terminal has exited.")
+        if by is not None and by != self._typist:
+            self._typist = by
+            self._host.notify(op="typist", session=self.id, key=by)  # on the link before the input
         seq = self._host.next_seq()
         self._last_seq = seq
         done = AsyncResult() if wait else None

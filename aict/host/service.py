@@ -255,7 +255,8 @@ class HostService:
             link.frames.send_message({"ev": "gone", "ids": session_ids})
 
     def notice(self, link: WebLink, body: dict) -> None:
-        """Messages that need no answer: detach, watch and unwatch (a workspace's terminals), unwatch_workspace."""
+        """Messages that need no answer: detach, watch and unwatch (a workspace's terminals),
+        unwatch_workspace, typist (who sends the input that follows)."""
         op = body.get("op")
         if op == "detach":
             terminal = self.terminals.get(body["session"])
@@ -268,6 +269,11 @@ class HostService:
             link.watched.discard(body["workspace"])
         elif op == "unwatch_workspace":
             self.watches.unwatch(body["workspace"], link, body["key"])
+        elif op == "typist":  # the input that follows is this attachment's: its user's commands
+            terminal = self.terminals.get(body["session"])
+            for viewer, _access in terminal.viewers() if terminal is not None else ():
+                if isinstance(viewer, RelayViewer) and viewer.link is link and viewer.key == body["key"]:
+                    self.sessions.history.typed_by(terminal.id, viewer.username)
 
     # ---- who is watching (terminal-viewers) ---------------------------------------------------
     @staticmethod

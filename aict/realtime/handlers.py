@@ -180,7 +180,7 @@ def terminal_input(connection: Connection, payload: dict) -> dict:
         session = _live(session_id)
     elif access != "operator":
         raise AppError("forbidden", "You are watching this terminal; viewers cannot type.")
-    session.write(data, wait=True)  # answered once the host wrote it (or with its error)
+    session.write(data, wait=True, by=request.sid)  # answered once the host wrote it (or with its error)
     return {}
 
 
@@ -245,7 +245,7 @@ def input_fast_path(sessions, throttle, max_input: int):
             return None  # the full handler answers it
         if throttle.exceeded(sid):
             return THROTTLED
-        session.write(data)
+        session.write(data, by=sid)
         return Later({"ok": True}, session.after_output)  # the ack follows the echo
 
     return fast

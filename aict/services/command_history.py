@@ -74,6 +74,8 @@ class _Capture:
                  nonce: str | None):
         self.log, self.terminal = log_, terminal
         self.username, self.workspace_id, self.nonce = username, workspace_id, nonce
+        # who typed last (a shared terminal's operators take turns); None: the terminal's owner
+        self.typist: str | None = None
         self.running: _Entry | None = None  # the shell's command under way
 
     def on_mark(self, mark: Mark) -> None:
@@ -93,7 +95,8 @@ class _Capture:
 
     def handover(self) -> dict:
         """What the host that takes this terminal over needs (after CommandLog.flush())."""
-        return {"username": self.username, "nonce": self.nonce, "held": self.terminal.mark_filter.held.hex(),
+        return {"username": self.username, "typist": self.typist, "nonce": self.nonce,
+                "held": self.terminal.mark_filter.held.hex(),
                 "running": self.running.id if self.running is not None else None}
 
 
@@ -116,6 +119,8 @@ class CommandLog:
         """Before the terminal starts: strip its marks, and capture its commands (its shell's marks
         with `nonce`, else its typed lines). `resumed`: the state a restarted host handed over."""
         capture = _Capture(self, terminal, username, workspace_id, nonce)
+        if resumed is not None:
+            capture.typist = resumed.get("typist")
         marks = MarkFilter(nonce, capture.on_mark if nonce else None)
         if resumed is not None:
             marks.hold(bytes.fromhex(resumed.get("held") or ""))
@@ -132,6 +137,12 @@ class CommandLog:
     def forget(self, session_id: str) -> None:
         self.captures.pop(session_id, None)
 
+    def typed_by(self, session_id: str, username: str | None) -> None:
+        """The terminal's input from now on is `username`'s: the commands it starts are theirs."""
+        capture = self.captures.get(session_id)
+        if capture is not None and username:
+            capture.typist = username
+
     def handover(self, session_id: str) -> dict | None:
         capture = self.captures.get(session_id)
         return capture.handover() if capture is not None else None
@@ -139,7 +150,8 @@ class CommandLog:
     # ---- gathering (on the output and input paths: no I/O) ---------------------------------
     def started(self, capture: _Capture, line: str, cwd: str | None, how: str, at) -> _Entry:
         session_id = capture.terminal.id
-        entry = _Entry(new_id(), capture.workspace_id, session_id, capture.username, line[:COMMAND_MAX],
+        username = capture.typist or capture.username
+        entry = _Entry(new_id(), capture.workspace_id, session_id, username, line[:COMMAND_MAX],
                        len(line) > COMMAND_MAX, cwd, at, self._clock(session_id, at), how)
         if len(self._new) >= MAX_PENDING:
             dropped = self._new.pop(0)

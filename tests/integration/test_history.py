@@ -147,6 +147,31 @@ def test_members_read_history_and_strangers_get_not_found(server, client, worksp
     assert server.api("GET", f"/api/workspaces/{workspace['id']}/history").status_code == 401
 
 
+def test_a_shared_terminals_commands_are_each_of_the_operator_who_typed_them(server, client, workspace):
+    """An operator typing into the owner's terminal: the history and the audit name the operator, and
+    the owner again for what the owner types next."""
+    owner = client()
+    session_id = owner.create(workspace["id"])
+    name, token = server.create_user()
+    assert server.api("POST", f"/api/workspaces/{workspace['id']}/members", server.admin_token,
+                      json={"username": name, "access": "operator"}).status_code == 201
+    operator = client(token)
+    assert operator.call("attach-terminal", {"sessionId": session_id})["ok"]
+    tag = secrets.token_hex(4)
+    run(owner, session_id, f"echo by-owner-{tag}")
+    run(operator, session_id, f"echo by-operator-{tag}")
+    run(owner, session_id, f"echo owner-again-{tag}")
+
+    assert recorded(server, workspace["id"], f"echo by-owner-{tag}")["username"] == server.admin_username
+    assert recorded(server, workspace["id"], f"echo by-operator-{tag}")["username"] == name
+    assert recorded(server, workspace["id"], f"echo owner-again-{tag}")["username"] == server.admin_username
+    events = server.api("GET", "/api/audit", server.admin_token,
+                        params={"type": "command", "workspace_id": workspace["id"]}).json()["events"]
+    by = {e["detail"]["command"]: e["username"] for e in events if tag in e["detail"].get("command", "")}
+    assert by == {f"echo by-owner-{tag}": server.admin_username, f"echo by-operator-{tag}": name,
+                  f"echo owner-again-{tag}": server.admin_username}
+
+
 def test_a_sessions_commands_come_oldest_first_with_their_place_in_the_recording(server, client, workspace):
     c = client()
     session_id = c.create(workspace["id"])

@@ -80,7 +80,7 @@ def test_the_watch_names_a_greenlet_that_waits_holding_a_connection(app, caplog)
 def test_time_the_whole_process_did_not_run_is_not_a_hold(app, caplog):
     """A starved machine (here: the loop blocked, as when the process is not scheduled) is no wait."""
     watch = HoldWatch(_engine(app), warn_after=0.5)
-    checker = gevent.spawn(lambda: [watch.check() or gevent.sleep(CHECK_SECONDS) for _ in range(12)])
+    checker = gevent.spawn(lambda: [watch.check() or gevent.sleep(CHECK_SECONDS) for _ in range(1000)])
 
     def starved_while_holding_it():
         with app.app_context():
@@ -92,7 +92,7 @@ def test_time_the_whole_process_did_not_run_is_not_a_hold(app, caplog):
     def waits_holding_it():
         with app.app_context():
             _alice()
-            gevent.sleep(0.8)
+            gevent.sleep(2.0)  # far past warn_after, whatever else the machine runs meanwhile
             db.session.commit()
 
     with caplog.at_level(logging.WARNING, logger="aict.db_pool"):
