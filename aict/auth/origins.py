@@ -19,11 +19,16 @@ def _normalise(origin: str) -> str:
 
 def origin_allowed(origin: str | None) -> bool:
     """No Origin: not a browser, judged by its token. Else it must be this server or configured."""
+    return origin_allowed_at(origin, request.scheme, request.host, current_app.config["AICT"].ALLOWED_ORIGINS)
+
+
+def origin_allowed_at(origin: str | None, scheme: str, host: str, configured) -> bool:
+    """origin_allowed() for a request that reached `scheme`://`host`, outside a Flask request (the
+    Engine.IO handshake's CORS headers are made by the Socket.IO middleware, before Flask)."""
     if origin is None:
         return True
     try:
-        own = _normalise(f"{request.scheme}://{request.host}")
-        allowed = {own, *(_normalise(o) for o in current_app.config["AICT"].ALLOWED_ORIGINS)}
+        allowed = {_normalise(f"{scheme}://{host}"), *(_normalise(o) for o in configured)}
         return _normalise(origin) in allowed
     except ValueError:
         return False

@@ -10,9 +10,11 @@ MAX_POLLING_PACKETS = 4096
 
 
 def register(app: Flask) -> None:
+    from aict.auth.origins import origin_allowed_at
     from aict.realtime import authenticate, connect, handlers, transport, workspace_watch  # noqa: F401  (importing registers the handlers)
     from aict.realtime.connections import ConnectionRegistry, disconnect_quietly
     from aict.realtime.guard import SocketThrottle
+    from aict.realtime.transport import cors
     from aict.realtime.transport.websocket_handler import NoDelayWebSocketHandler
     from aict.realtime.watchers import TerminalWatchers
 
@@ -32,9 +34,11 @@ def register(app: Flask) -> None:
     state.terminals.on_link_lost = lambda sids: gevent.spawn(disconnect_quietly, sids)
     # The two per-keystroke / per-chunk events are answered without Flask's request context
     # (with FAST_PATHS, in the greenlet that read them: aict/realtime/transport/).
-    transport.install(
+    server = transport.install(
         app, throttle=state.socket_rate.exceeded,  # events that name nothing count against the rate too
         bare_events={protocol.TERMINAL_ACK: handlers.ack_handler(state.terminals)},
         shortcuts={protocol.TERMINAL_INPUT: handlers.input_fast_path(state.terminals, state.socket_rate,
                                                               state.settings.MAX_INPUT_BYTES)})
-
+    settings = state.settings
+    cors.limit_to(server.eio, lambda origin, environ: origin_allowed_at(
+        origin, environ.get("wsgi.url_scheme", "http"), environ.get("HTTP_HOST", ""), settings.ALLOWED_ORIGINS))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 import socketio
 
 from tests.integration.contract import EXTRA_ORIGIN, login_tokens, new_user, raw_socket
@@ -110,3 +111,26 @@ def test_origin_reached_through_a_trusted_proxy_is_ours(permissive_server):
         accepted(permissive_server.url, permissive_server.admin_token, forwarded, transport)
         mismatched = dict(forwarded, Origin="https://evil.example")
         refusal(permissive_server.url, {"token": permissive_server.admin_token}, mismatched, transport)
+
+
+# ---- CORS on the long-polling handshake --------------------------------------------------------
+
+def _handshake_cors(url: str, origin: str, **headers) -> dict[str, str | None]:
+    response = requests.get(f"{url}/socket.io/", params={"EIO": "4", "transport": "polling"},
+                            headers={"Origin": origin, **headers}, timeout=10)
+    assert response.status_code == 200, response.text
+    return {name: response.headers.get(name)
+            for name in ("Access-Control-Allow-Origin", "Access-Control-Allow-Credentials")}
+
+
+def test_a_foreign_origin_gets_no_cors_headers_and_ours_and_configured_ones_do(permissive_server):
+    """A page elsewhere may not read the handshake's answers with the user's credentials."""
+    url = permissive_server.url
+    assert _handshake_cors(url, "http://evil.example") == {
+        "Access-Control-Allow-Origin": None, "Access-Control-Allow-Credentials": None}
+    assert _handshake_cors(url, url)["Access-Control-Allow-Origin"] == url
+    assert _handshake_cors(url, ALLOWED) == {"Access-Control-Allow-Origin": ALLOWED,
+                                             "Access-Control-Allow-Credentials": "true"}
+    proxied = _handshake_cors(url, "https://terminal.example.org", **{
+        "X-Forwarded-Proto": "https", "X-Forwarded-Host": "terminal.example.org"})
+    assert proxied["Access-Control-Allow-Origin"] == "https://terminal.example.org"
