@@ -56,7 +56,7 @@ def hand_over(host: HostService, argv: list[str]) -> None:
 
     gevent.joinall([gevent.spawn(end, terminal) for terminal in remote])
     sessions.recordings.flush()
-    sessions.history.flush()  # a command under way is stored: the new image updates its row when it ends
+    sessions.history.flush(final=True)  # a command under way is stored: the new image updates its row when it ends
     # From here on nothing yields: no reader greenlet can take bytes the snapshot would miss.
     saved = [_snapshot(host, terminal) for terminal in local if terminal.running]
     path = state_path(host)

@@ -33,20 +33,22 @@ def main(app: Flask, host, argv: list[str] | None = None) -> None:
     kept = tuple(host.resume(args.resume)) if args.resume else ()
     state = app.extensions["aict"]
     stopped = Event()
+    stopping = []  # Ctrl+C on make run sends SIGINT here and the web process SIGTERM: one stop
 
     def stop(*_):
-        if stopped.is_set():
+        if stopping:
             return
+        stopping.append(True)
         log.info("terminal host stopping: ending its terminals")
         host.close()
         state.sessions.end_all()  # recorded as ended, with their audit events, before the process goes
-        state.sessions.flush_history()
+        state.sessions.history.flush(final=True)
         if state.audit_checkpoints is not None:
             state.audit_checkpoints()
         stopped.set()
 
     def reload(*_):
-        if stopped.is_set():
+        if stopping:
             return
         log.info("terminal host reloading (SIGHUP): re-executing, local terminals kept")
         again = [os.path.abspath(sys.argv[0])] + (["--parent", str(args.parent)] if args.parent else [])

@@ -31,6 +31,9 @@ from aict.terminals.typed_lines import TypedLines
 
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 0.5
+# A command's audit event waits this long for the command's end, so that it carries the exit code
+# (the audit trail is append-only: an event is never updated). Its history row is stored at once.
+AUDIT_WAIT_SECONDS = 5.0
 MAX_PENDING = 10_000  # commands kept while the database refuses them; older ones are dropped (logged)
 
 
@@ -109,6 +112,7 @@ class CommandLog:
         self.captures: dict[str, _Capture] = {}
         self._new: list[_Entry] = []
         self._ends: list[_Entry] = []
+        self._unaudited: list[_Entry] = []  # stored, their audit event waiting for their end
         self._writing = Semaphore()
         # told of each command whose end the shell reported (the host's terminal-command); on the
         # output path: it must not block
@@ -177,29 +181,38 @@ class CommandLog:
         return round(max(0.0, now - (utcnow() - at).total_seconds()), 3)
 
     # ---- storing --------------------------------------------------------------------------
-    def flush(self) -> None:
-        """Store what was gathered: new commands (each with its audit event) and ends, one transaction."""
+    def flush(self, final: bool = False) -> None:
+        """Store what was gathered, in one transaction: new commands, ends, and the audit events of
+        commands that have ended or waited AUDIT_WAIT_SECONDS for it (`final`: all of them, as
+        the host stops or hands over)."""
         with self._writing:
-            new, ends = self._new, self._ends
-            if not new and not ends:
+            new, ends, before = self._new, self._ends, self._unaudited
+            waiting = before + new
+            now = utcnow()
+            due = [e for e in waiting if final or e.capture != "shell" or e.finished_at is not None
+                   or (now - e.at).total_seconds() >= AUDIT_WAIT_SECONDS]  # typed lines never end
+            if not new and not ends and not due:
                 return
             self._new, self._ends = [], []
+            due_ids = {id(e) for e in due}
+            self._unaudited = [e for e in waiting if id(e) not in due_ids]
             rows = []
             for entry in new:  # from here on an end is an update, made by the next flush
                 entry.stored = True
                 rows.append(entry.row())
             ended = [{"id": e.id, "exit_code": e.exit_code, "finished_at": e.finished_at} for e in ends]
-            details = [entry.detail() for entry in new]  # what the row says too
+            details = [entry.detail() for entry in due]  # what the row says too
             try:
-                self._store(new, details, rows, ended)
+                self._store(due, details, rows, ended)
             except Exception:
                 log.exception("storing %d command(s) failed; trying again at the next flush", len(new) + len(ends))
                 for entry in new:
                     entry.stored = False
                 self._new[:0] = new[-MAX_PENDING:]
                 self._ends[:0] = ends
+                self._unaudited = before  # the new ones wait again as new
 
-    def _store(self, new: list[_Entry], details: list[dict], rows: list[dict], ended: list[dict]) -> None:
+    def _store(self, audited: list[_Entry], details: list[dict], rows: list[dict], ended: list[dict]) -> None:
         table = Command.__table__
         with self.app.app_context():
             try:
@@ -208,7 +221,7 @@ class CommandLog:
                 for end in ended:
                     db.session.execute(table.update().where(table.c.id == end["id"])
                                        .values(exit_code=end["exit_code"], finished_at=end["finished_at"]))
-                for entry, detail in zip(new, details, strict=True):
+                for entry, detail in zip(audited, details, strict=True):
                     record("command", username=entry.username, workspace_id=entry.workspace_id,
                            session_id=entry.session_id, detail=detail, commit=False)
                 db.session.commit()

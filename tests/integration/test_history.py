@@ -147,6 +147,30 @@ def test_members_read_history_and_strangers_get_not_found(server, client, worksp
     assert server.api("GET", f"/api/workspaces/{workspace['id']}/history").status_code == 401
 
 
+def _audited_commands(server, workspace_id: str, tag: str) -> dict[str, dict]:
+    events = server.api("GET", "/api/audit", server.admin_token,
+                        params={"type": "command", "workspace_id": workspace_id}).json()["events"]
+    return {e["detail"]["command"]: e["detail"] for e in events if tag in e["detail"].get("command", "")}
+
+
+def test_a_commands_audit_event_carries_its_exit_code_and_one_that_runs_on_is_audited_anyway(
+        server, client, workspace):
+    c = client()
+    session_id = c.create(workspace["id"])
+    tag = secrets.token_hex(4)
+    run(c, session_id, f"sleep 1.5; (exit 3) # slow-{tag}")  # ends after a flush or two
+    assert recorded(server, workspace["id"], f"sleep 1.5; (exit 3) # slow-{tag}")["exit_code"] == 3
+    wait_until(lambda: f"sleep 1.5; (exit 3) # slow-{tag}" in _audited_commands(server, workspace["id"], tag),
+               timeout=10, message="the slow command's audit event")
+    assert _audited_commands(server, workspace["id"], tag)[f"sleep 1.5; (exit 3) # slow-{tag}"]["exit_code"] == 3
+
+    c.send(session_id, f"sleep 60 # long-{tag}\n")  # still running when its event is written
+    wait_until(lambda: f"sleep 60 # long-{tag}" in _audited_commands(server, workspace["id"], tag),
+               timeout=20, message="a running command's audit event")
+    assert "exit_code" not in _audited_commands(server, workspace["id"], tag)[f"sleep 60 # long-{tag}"]
+    c.send(session_id, "\x03")
+
+
 def test_a_shared_terminals_commands_are_each_of_the_operator_who_typed_them(server, client, workspace):
     """An operator typing into the owner's terminal: the history and the audit name the operator, and
     the owner again for what the owner types next."""
