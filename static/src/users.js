@@ -23,11 +23,17 @@ async function change(user, body, done) {
   await loadUsers();
 }
 
-function roleCell(user) {
+// The server refuses to demote or disable the last enabled administrator (409 last_admin): the
+// page says so on the controls instead of offering what would only fail.
+const LAST_ADMIN = "The last enabled administrator: make another user an administrator first.";
+
+function roleCell(user, lastAdmin) {
   const select = el(
     "select",
     {
       "aria-label": `Role of ${user.username}`,
+      disabled: lastAdmin,
+      title: lastAdmin ? LAST_ADMIN : undefined,
       onchange: (event) => {
         const role = event.target.value;
         if (role === "user" && user.id === me.id && !confirm("Remove your own administrator rights? You are logged out.")) {
@@ -70,7 +76,7 @@ function passwordForm(user) {
   return form;
 }
 
-function actionsCell(user) {
+function actionsCell(user, lastAdmin) {
   const resetForm = passwordForm(user);
   const buttons = [
     el(
@@ -78,6 +84,8 @@ function actionsCell(user) {
       {
         type: "button",
         class: user.disabled ? "small" : "small danger",
+        disabled: lastAdmin,
+        title: lastAdmin ? LAST_ADMIN : undefined,
         onclick: () => {
           if (!user.disabled && !confirm(`Disable ${user.username}? Their logins and terminal pages end now.`)) return;
           change(
@@ -123,17 +131,19 @@ function actionsCell(user) {
 
 function renderUsers(users) {
   rows.replaceChildren();
+  const admins = users.filter((user) => user.role === "admin" && !user.disabled);
   for (const user of users) {
+    const lastAdmin = admins.length === 1 && admins[0].id === user.id;
     rows.append(
       el(
         "tr",
         { dataset: { username: user.username }, class: user.disabled ? "disabled-user" : undefined },
         el("th", { scope: "row" }, user.username, user.id === me.id ? el("span", { class: "muted" }, " (you)") : null),
-        roleCell(user),
+        roleCell(user, lastAdmin),
         el("td", {}, user.disabled ? "Disabled" : "Active"),
         el("td", {}, user.totp ? "On" : "Off"),
         el("td", { class: "muted" }, user.last_login_at ? formatTime(user.last_login_at) : "Never"),
-        actionsCell(user),
+        actionsCell(user, lastAdmin),
       ),
     );
   }
