@@ -12,6 +12,9 @@ from aict.errors import AppError
 
 REFRESH_COOKIE = "aict_refresh"
 REFRESH_PATH = "/api/auth"  # refresh and logout (and login, which replaces it)
+# Readable by the page, holding nothing secret: whether a refresh cookie was set, so that a page
+# opened logged out does not ask for a refresh it knows will fail (a 401 in every console).
+LOGIN_HINT_COOKIE = "aict_login"
 DEVICE_COOKIE = "aict_device"
 DEVICE_PATH = "/api/auth/login"
 # A cross-site form cannot send a custom header, and a cross-origin script would need a CORS
@@ -25,6 +28,11 @@ def _attributes(path: str) -> dict:
 
 def set_refresh_cookie(response: Response, token: str, max_age: int) -> None:
     response.set_cookie(REFRESH_COOKIE, token, max_age=max_age, **_attributes(REFRESH_PATH))
+    response.set_cookie(LOGIN_HINT_COOKIE, "1", max_age=max_age, **_hint_attributes())
+
+
+def _hint_attributes() -> dict:
+    return {"path": "/", "secure": request.is_secure, "httponly": False, "samesite": "Strict"}
 
 
 def clear_refresh_cookie_afterwards() -> None:
@@ -33,6 +41,7 @@ def clear_refresh_cookie_afterwards() -> None:
     @after_this_request
     def _clear(response: Response) -> Response:
         response.delete_cookie(REFRESH_COOKIE, **_attributes(REFRESH_PATH))
+        response.delete_cookie(LOGIN_HINT_COOKIE, **_hint_attributes())
         return response
 
 

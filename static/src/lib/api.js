@@ -107,8 +107,18 @@ function loginHasEnded() {
 
 let refreshing = null;
 
+// Set beside the (HttpOnly) refresh cookie and dropped with it (aict/api/auth_cookies.py): without
+// it there is no login to refresh, and the page does not ask (a 401 in the console of every visit).
+function mayHaveLogin() {
+  return document.cookie.split(";").some((cookie) => cookie.trim().startsWith("aict_login="));
+}
+
 /** Trade the refresh cookie for a new access token; shared by concurrent callers. False: no login. */
 export function refreshAccessToken() {
+  if (!mayHaveLogin()) {
+    loginHasEnded();
+    return Promise.resolve(false);
+  }
   if (!refreshing) {
     refreshing = (async () => {
       let response;
