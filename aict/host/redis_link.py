@@ -170,6 +170,9 @@ class HostSideLinks:
             link.close()
         try:
             self.redis.delete(alive_key(self.prefix, self.node))
+            # Stopped, its terminals recorded ended: nothing of this node for others to end. (A host
+            # that re-executes adds itself again as it starts.)
+            self.redis.srem(nodes_key(self.prefix), self.node)
             self._pubsub.close()
         except Exception:
             pass

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import hashlib
 import json
 import os
 import pwd
@@ -155,6 +156,11 @@ class Cluster:
                                   or self.instance / "host.sock")
         self.children: dict[str, Child] = {}
         self.redis_url = os.environ.get("AICT_REDIS_URL", "")
+        # The machine's Redis may serve other copies of aict (another checkout's make cluster): unless
+        # a prefix is chosen, this instance's keys and channels get one of their own.
+        self.redis_prefix = os.environ.get("AICT_REDIS_PREFIX") or (
+            settings["REDIS_PREFIX"] if settings["REDIS_PREFIX"] != "aict"
+            else "aict-" + hashlib.sha256(str(self.instance).encode()).hexdigest()[:8])
         self.stopping = False
         self.reload_wanted = False
         self.reloads = 0
@@ -165,7 +171,8 @@ class Cluster:
     def base_env(self) -> dict[str, str]:
         env = dict(os.environ)
         env.update(AICT_INSTANCE_DIR=str(self.instance), AICT_TERMINAL_HOST=str(self.terminal_host),
-                   AICT_HOST_CHILD="0", AICT_REDIS_URL=self.redis_url, PYTHONUNBUFFERED="1")
+                   AICT_HOST_CHILD="0", AICT_REDIS_URL=self.redis_url, AICT_REDIS_PREFIX=self.redis_prefix,
+                   PYTHONUNBUFFERED="1")
         return env
 
     def spawn(self, child: Child) -> Child:
@@ -278,7 +285,8 @@ class Cluster:
         print(f"\naict (make cluster) is running on http://{shown}:{self.port}  (Ctrl+C to stop)\n"
               f"  nginx {self.dir / 'nginx' / 'nginx.conf'} -> web processes on 127.0.0.1:"
               f"{', '.join(map(str, self.web_ports))}; terminal host {self.terminal_host}\n"
-              f"  Redis {self.redis_url}; database {_without_password(self.database)}\n"
+              f"  Redis {self.redis_url} (keys under {self.redis_prefix}:); "
+              f"database {_without_password(self.database)}\n"
               f"  `make cluster-reload` restarts the web processes one at a time.\n", flush=True)
 
     # ---- run --------------------------------------------------------------------------------

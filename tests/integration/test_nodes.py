@@ -12,7 +12,7 @@ import signal
 import psutil
 
 from tests.integration.contract import assert_echoes, wait_until
-from tests.integration.shared import start_pair
+from tests.integration.shared import redis_client, start_pair
 
 
 def _host_of(web) -> psutil.Process:
@@ -63,3 +63,10 @@ def test_a_terminal_on_one_node_is_driven_from_another_and_a_dead_node_ends_alon
     finally:
         for client in (maker_b, maker_a, driver):
             client.close()
+
+    # A node stopped cleanly has ended and recorded its terminals: it leaves the set of nodes whose
+    # terminals others end when the lease runs out; the dead one stays in it.
+    nodes = f"{redis_prefix}:nodes"
+    assert a.env["AICT_NODE"].encode() in redis_client().smembers(nodes)
+    a.stop()
+    assert redis_client().smembers(nodes) == {b.env["AICT_NODE"].encode()}
