@@ -141,6 +141,15 @@ def nginx_main_config(pid: Path, logs: Path, temp: Path, site: Path) -> str:
             f"    access_log {logs / 'access.log'} aict;\n}}\n")
 
 
+def _progress(total: int):
+    count = iter(range(1, total + 1))
+
+    def step(what: str) -> None:
+        print(f"make cluster: [{next(count, total)}/{total}] starting {what}…", flush=True)
+
+    return step
+
+
 class Cluster:
     def __init__(self, web_processes: int, first_web_port: int | None = None):
         self.settings = settings = load_settings()
@@ -275,11 +284,17 @@ class Cluster:
     def start(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.check_free()
+        step = _progress(2 + len(self.web_ports) + 2)  # each step can take seconds on a busy machine: say what runs
+        step("Redis")
         self.start_redis()
+        step("the database (migrations, the first admin)")
         self.setup()
+        step("the terminal host")
         self.start_host()
         for port in self.web_ports:
+            step(f"the web process on 127.0.0.1:{port}")
             self.start_web(port)
+        step("nginx")
         self.start_nginx()
         shown = "localhost" if self.host in ("0.0.0.0", "::") else self.host
         print(f"\naict (make cluster) is running on http://{shown}:{self.port}  (Ctrl+C to stop)\n"
