@@ -26,6 +26,7 @@ The contract, on both paths (docs/api.md asks for it; the libraries alone do not
   websocket_frames   client frames refused past MAX_MESSAGE_BYTES from their headers (1009),
                      unmasked and decoded at C speed (1007), sent whole
   server_class       Flask-SocketIO serving aict's socketio.Server subclass
+  cors               long-polling CORS headers only for origins the server accepts
   message_queue      with REDIS_URL: the Redis message queue, emits to this process's own sockets
                      kept off it, aict's notices (logouts, memberships) carried on it
 Checks: versions (KNOWN_GOOD: the one list of versions the patches were written for);
