@@ -131,6 +131,11 @@ SSH_KEEPALIVE_SECONDS = 15            # keepalive interval; dead links are detec
 SSH_ALLOWED_HOSTS = []                # fnmatch patterns non-admins may target, e.g. ["*.lab.example.com"];
                                       # never this server, loopback, link-local or cloud metadata addresses
                                       # (aict/ssh/targets.py), whatever the patterns say
+SSH_WATCH_POLL_SECONDS = 2.0          # a watched SSH workspace (a page open on it) lists its home directory
+                                      # over SFTP this often for file-change events (one connection per
+                                      # workspace, whoever watches); git status runs when the listing changed
+SSH_WATCH_MAX_DIRECTORIES = 50        # folders listed per poll, breadth first, two levels deep, dot-folders
+                                      # not entered; 0: no file-change events for SSH, git status alone
 
 # --- monitoring ------------------------------------------------------------------------------
 METRICS_TOKEN = None                  # when set, /metrics needs "Authorization: Bearer <token>"; with

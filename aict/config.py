@@ -99,6 +99,10 @@ class Settings:
     SSH_CONNECT_TIMEOUT: int = 10
     SSH_KEEPALIVE_SECONDS: int = 15
     SSH_ALLOWED_HOSTS: list[str] = field(default_factory=list)  # patterns non-admins may target: ["*.lab.example"]
+    # Watched SSH workspaces (watch-workspace): their home directory is listed over SFTP this often, at
+    # most this many folders a poll (0: no file-change events, git status alone).
+    SSH_WATCH_POLL_SECONDS: float = 2.0
+    SSH_WATCH_MAX_DIRECTORIES: int = 50
     METRICS_TOKEN: str | None = None  # /metrics needs "Authorization: Bearer <token>"; required in production
     AUDIT_KEY: str | None = None  # keys the audit chain's MACs; derived from SECRET_KEY when unset
     AUDIT_CHECKPOINT_FILE: str | None = None  # where the chain's head is appended; <instance>/audit-checkpoints.log
@@ -216,6 +220,8 @@ def flask_config(settings: dict) -> dict:
         raise ConfigError("RECORDING_TAIL_BYTES must be at least 1 MiB and less than RECORDING_MAX_BYTES")
     if settings["RECORDING_RETENTION_DAYS"] < 0 or settings["RECORDING_PURGE_SECONDS"] <= 0:
         raise ConfigError("RECORDING_RETENTION_DAYS must be 0 (keep) or more, RECORDING_PURGE_SECONDS above 0")
+    if settings["SSH_WATCH_POLL_SECONDS"] < 0.5 or settings["SSH_WATCH_MAX_DIRECTORIES"] < 0:
+        raise ConfigError("SSH_WATCH_POLL_SECONDS must be at least 0.5, SSH_WATCH_MAX_DIRECTORIES 0 or more")
     database_url = settings["DATABASE_URL"] or f"sqlite:///{instance / 'aict.db'}"
     if settings["REDIS_URL"] and settings["RATELIMIT_STORAGE_URI"] == "memory://":
         settings["RATELIMIT_STORAGE_URI"] = settings["REDIS_URL"]

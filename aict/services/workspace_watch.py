@@ -21,4 +21,6 @@ def watch_target(app: Flask, workspace: Workspace, settings: Settings, username:
         account, root = startable_account(workspace, settings), workspace_root_of(settings)
         home = home_for(root, workspace.id, account)
         return LocalTarget(workspace.id, workspace.path, account, str(home), exclude=(str(root / HOME_DIRS),))
-    return SshWatchTarget(workspace.id, backend_for(workspace, settings, username), app.app_context)
+    return SshWatchTarget(workspace.id, backend_for(workspace, settings, username), app.app_context,
+                          poll_seconds=settings.SSH_WATCH_POLL_SECONDS,
+                          max_directories=settings.SSH_WATCH_MAX_DIRECTORIES)

@@ -206,7 +206,8 @@ class WatchHub:
                     agent = self.agents[target.account.name] = Agent(self, target.account)
                 agent.watch(watched)
             else:
-                watched.poller = SshPoller(target, lambda fields: self.report_status(watched, fields))
+                watched.poller = SshPoller(target, lambda fields: self.report_status(watched, fields),
+                                           lambda items: self.report_changes(watched, items))
         except (OSError, ShellAccountError) as error:
             self._forget(watched)
             raise AppError("watch_unavailable", f"This workspace cannot be watched here: {error}", status=503) from None

@@ -1,15 +1,21 @@
-"""Git status of an SSH workspace: a bounded poll over the workspace's own SSH connection rules.
+"""Git status and file changes of an SSH workspace: a bounded poll over the workspace's own SSH
+connection rules.
 
 While someone watches, one connection (pinned host key, never a new key accepted, the address
-rules: the same checks as its terminals) runs `git status` in the remote user's home directory
-every POLL_SECONDS, the output bounded in size and time. A connection that fails is reported in
-the status (`error`) and tried again after RETRY_SECONDS. File changes are not polled on SSH
-workspaces.
+rules: the same checks as its terminals) serves every watcher of the workspace. Every
+`poll_seconds` it lists the remote user's home directory over SFTP, bounded in depth, folders and
+entries (remote_listing.py), and reports what changed since the last listing as one batch of
+file-change items; `git status` runs over an exec channel in the same directory when the listing
+changed (the root's .git included) and at least every GIT_QUIET_SECONDS otherwise (a change deeper
+than the listing sees), its output bounded in size and time. A connection that fails is reported in
+the status (`error`) and tried again after RETRY_SECONDS. A server that refuses SFTP gets git
+status alone.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,13 +25,17 @@ import paramiko
 
 from aict.errors import AppError
 from aict.ssh.connect import Deadline, open_transport
+from aict.watching import remote_listing
 from aict.watching.porcelain import parse_status
+from aict.watching.remote_listing import Listing, NotListed, list_tree
 
 log = logging.getLogger(__name__)
 
-POLL_SECONDS = 3.0
+POLL_SECONDS = 2.0  # SSH_WATCH_POLL_SECONDS
+GIT_QUIET_SECONDS = 15.0  # git status at least this often while the listing shows no change
 RETRY_SECONDS = 30.0  # after a failed connection (a wrong password must not hammer the server)
 COMMAND_SECONDS = 5.0
+LISTING_SECONDS = 10.0  # one whole listing; past it the connection is taken for broken
 MAX_OUTPUT = 1024 * 1024
 GIT = "git --no-optional-locks status --porcelain=v2 --branch -z 2>/dev/null"
 CHANNEL_ERRORS = (EOFError, OSError, paramiko.SSHException, TimeoutError)
@@ -34,17 +44,25 @@ CHANNEL_ERRORS = (EOFError, OSError, paramiko.SSHException, TimeoutError)
 @dataclass(frozen=True)
 class SshWatchTarget:
     """An SSH workspace to poll. `backend` is an SshBackend never started: its target and checks;
-    `context()` gives what those checks need (the app context: audit of a changed host key)."""
+    `context()` gives what those checks need (the app context: audit of a changed host key).
+    `max_directories` 0: no file changes, git status alone."""
 
     workspace_id: str
     backend: Any
     context: Callable[[], Any]
+    poll_seconds: float = POLL_SECONDS
+    max_directories: int = remote_listing.MAX_DIRECTORIES
 
 
 class SshPoller:
-    def __init__(self, target: SshWatchTarget, report: Callable[[dict], None], poll_seconds: float = POLL_SECONDS):
-        self.target, self.report, self.poll_seconds = target, report, poll_seconds
+    def __init__(self, target: SshWatchTarget, report: Callable[[dict], None],
+                 changes: Callable[[list[dict]], None] = lambda items: None):
+        self.target, self.report, self.changes = target, report, changes
         self.transport: paramiko.Transport | None = None
+        self.sftp: paramiko.SFTPClient | None = None
+        self.listing: Listing | None = None  # the last one, kept across reconnections
+        self.git_due = 0.0
+        self.polls = 0
         self._greenlet = gevent.spawn(self._run)
 
     def stop(self) -> None:
@@ -55,8 +73,8 @@ class SshPoller:
         try:
             while True:
                 try:
-                    self.report(self._status())
-                    gevent.sleep(self.poll_seconds)
+                    self._poll()
+                    gevent.sleep(self.target.poll_seconds)
                 except AppError as error:
                     self._close()
                     self.report({"error": {"code": error.code, "message": error.message}})
@@ -64,14 +82,60 @@ class SshPoller:
         finally:
             self._close()
 
-    def _status(self) -> dict:
+    def _poll(self) -> None:
+        """List (a change made once the watch is answered is then always seen), then git status if due."""
         if self.transport is None or not self.transport.is_active():
-            self._close()
-            backend = self.target.backend
-            with self.target.context():
-                self.transport = open_transport(backend.target, deadline=Deadline(backend.connect_timeout),
-                                                keepalive=backend.keepalive, check_host_key=backend.check_host_key,
-                                                check_addresses=backend.check_addresses)
+            self._connect()
+        changed = self._look()
+        self.polls += 1
+        if changed or time.monotonic() >= self.git_due:
+            self.report(self._status())
+            self.git_due = time.monotonic() + GIT_QUIET_SECONDS
+
+    def _connect(self) -> None:
+        self._close()
+        backend = self.target.backend
+        with self.target.context():
+            self.transport = open_transport(backend.target, deadline=Deadline(backend.connect_timeout),
+                                            keepalive=backend.keepalive, check_host_key=backend.check_host_key,
+                                            check_addresses=backend.check_addresses)
+        if self.target.max_directories <= 0:
+            return
+        try:
+            with gevent.Timeout(COMMAND_SECONDS, TimeoutError):
+                self.sftp = paramiko.SFTPClient.from_transport(self.transport)
+            self.sftp.get_channel().settimeout(COMMAND_SECONDS)
+        except CHANNEL_ERRORS as error:
+            self.sftp = None
+            log.info("watching SSH workspace %s: no SFTP session (%s); git status alone",
+                     self.target.workspace_id, type(error).__name__)
+
+    def _look(self) -> bool:
+        """List the workspace, report its file changes; whether anything changed (the first: yes)."""
+        if self.sftp is None:
+            return False
+        try:
+            with gevent.Timeout(LISTING_SECONDS, TimeoutError):
+                listing = list_tree(self._list_folder, max_directories=self.target.max_directories)
+        except (*CHANNEL_ERRORS, paramiko.SFTPError) as error:
+            raise AppError("ssh_unreachable", f"Listing the files over SSH failed ({type(error).__name__}).") from None
+        before, self.listing = self.listing, listing
+        if before is None:
+            return True
+        items = remote_listing.differences(before, listing)
+        if items:
+            self.changes(items)
+        return bool(items) or remote_listing.git_moved(before, listing)
+
+    def _list_folder(self, path: str) -> list:
+        try:
+            return self.sftp.listdir_attr(path)
+        except (TimeoutError, ConnectionError):
+            raise  # the connection, not the folder
+        except OSError as error:  # the server's answer for this folder (gone, permission denied)
+            raise NotListed(str(error)) from None
+
+    def _status(self) -> dict:
         try:
             with gevent.Timeout(COMMAND_SECONDS, TimeoutError):
                 channel = self.transport.open_session(timeout=COMMAND_SECONDS)
@@ -92,6 +156,12 @@ class SshPoller:
         return parse_status(bytes(output)) if code == 0 else {}
 
     def _close(self) -> None:
+        if self.sftp is not None:
+            try:
+                self.sftp.close()
+            except CHANNEL_ERRORS:
+                pass
+            self.sftp = None
         if self.transport is not None:
             self.transport.close()
             self.transport = None

@@ -1,18 +1,56 @@
-"""watch-workspace on an SSH workspace: git status polled over the workspace's own connection rules
-(pinned host key, never a key not yet trusted), on a real sshd."""
+"""watch-workspace on an SSH workspace: file changes and git status polled over the workspace's own
+connection rules (pinned host key, never a key not yet trusted), one connection per watched
+workspace whoever watches, on a real sshd whose files the test changes from outside."""
 
 from __future__ import annotations
 
+import os
+import pwd
+import re
+import secrets
+import socket
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
+import requests
 
 from aict import protocol
+from tests.integration.test_workspace_watch import Watcher
+from tests.ssh.conftest import TEST_USER
 from tests.ssh.helpers import create_workspace
 
 pytestmark = pytest.mark.ssh
 
-POLL = 3.0  # aict.watching.ssh_poll.POLL_SECONDS
+POLL = 2.0  # SSH_WATCH_POLL_SECONDS (the default)
+WITHIN = POLL + 2.0  # the contract's 2 s, plus the poll
+
+
+def home() -> Path:
+    return Path(pwd.getpwnam(TEST_USER).pw_dir)
+
+
+def as_remote_user(path: Path, text: str) -> None:
+    path.write_text(text)
+    account = pwd.getpwnam(TEST_USER)
+    os.chown(path, account.pw_uid, account.pw_gid)
+
+
+def changed(path: str, change: str):
+    return lambda message: {"path": path, "change": change} in message["changes"]
+
+
+def watch_connections(sshd) -> int:
+    """Established TCP connections to the test sshd from the terminal host (the only client here)."""
+    out = subprocess.run(["ss", "-Htn", "state", "established", f"dport = :{sshd.port}"],
+                         capture_output=True, text=True, check=True).stdout
+    return len(out.strip().splitlines())
+
+
+def _metric(server, name: str) -> float:
+    text = requests.get(server.url + "/metrics", timeout=10).text
+    return float(re.search(rf"^{name} ([0-9.e+-]+)$", text, re.MULTILINE).group(1))
 
 
 def test_a_home_that_is_no_repository_has_the_workspace_id_alone(client, ssh_workspace):
@@ -52,3 +90,102 @@ def test_a_host_key_not_yet_trusted_is_never_accepted_by_the_watch(server, clien
     assert answer["ok"], answer
     assert answer["status"]["error"]["code"] == "host_key_unknown", answer
     assert "branch" not in answer["status"]
+
+
+def test_files_made_changed_and_removed_on_the_ssh_host_are_file_changes_within_the_poll(client, ssh_workspace):
+    watcher = Watcher(client())
+    assert watcher.watch(ssh_workspace["id"])["ok"]
+    name = f"watched-{secrets.token_hex(4)}.txt"
+    path = home() / name
+    try:
+        made = time.monotonic()
+        as_remote_user(path, "one\n")  # by the test, outside any terminal
+        at, message = watcher.wait_change(changed(name, "created"), made)
+        assert at - made < WITHIN, f"{at - made:.1f} s"
+        assert message["workspaceId"] == ssh_workspace["id"]
+
+        edited = time.monotonic()
+        path.write_text("one, and a longer second line\n")
+        at, _ = watcher.wait_change(changed(name, "modified"), edited)
+        assert at - edited < WITHIN, f"{at - edited:.1f} s"
+
+        folder = home() / f"folder-{secrets.token_hex(3)}"
+        folder.mkdir()
+        watcher.wait_change(changed(folder.name, "created"), edited)
+        inside = time.monotonic()
+        as_remote_user(folder / "inside.txt", "x")
+        watcher.wait_change(changed(f"{folder.name}/inside.txt", "created"), inside)
+        (folder / "inside.txt").unlink()
+        folder.rmdir()
+
+        removed = time.monotonic()
+        path.unlink()
+        at, _ = watcher.wait_change(changed(name, "deleted"), removed)
+        assert at - removed < WITHIN, f"{at - removed:.1f} s"
+        watcher.wait_change(changed(folder.name, "deleted"), inside)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def test_watchers_of_one_ssh_workspace_share_one_connection_closed_with_the_last(server, client, sshd, ssh_workspace):
+    before_watched = _metric(server, "aict_watched_workspaces")
+    before = watch_connections(sshd)
+    watchers = [Watcher(client()) for _ in range(3)]
+    for watcher in watchers:
+        assert watcher.watch(ssh_workspace["id"])["ok"]
+    assert _metric(server, "aict_watched_workspaces") == before_watched + 1
+    assert watch_connections(sshd) == before + 1
+    name = f"shared-{secrets.token_hex(4)}.txt"
+    start = time.monotonic()
+    as_remote_user(home() / name, "x")
+    try:
+        for watcher in watchers:
+            watcher.wait_change(changed(name, "created"), start)
+    finally:
+        (home() / name).unlink()
+    watchers[0].socket.call(protocol.UNWATCH_WORKSPACE, {"workspaceId": ssh_workspace["id"]})
+    watchers[1].socket.close()  # a disconnect unwatches too
+    assert watch_connections(sshd) == before + 1
+    watchers[2].socket.call(protocol.UNWATCH_WORKSPACE, {"workspaceId": ssh_workspace["id"]})
+    deadline = time.monotonic() + 10
+    while watch_connections(sshd) != before or _metric(server, "aict_watched_workspaces") != before_watched:
+        assert time.monotonic() < deadline, "the connection did not close with the last watcher"
+        time.sleep(0.1)
+
+
+def test_a_viewer_may_watch_an_ssh_workspace_and_a_stranger_may_not(server, client, ssh_workspace):
+    viewer_name, viewer_token = server.create_user()
+    granted = server.api("POST", f"/api/workspaces/{ssh_workspace['id']}/members", server.admin_token,
+                         json={"username": viewer_name, "access": "viewer"})
+    assert granted.status_code == 201, granted.text
+    _, stranger_token = server.create_user()
+    stranger = Watcher(client(stranger_token))
+    refused = stranger.watch(ssh_workspace["id"])
+    assert refused["ok"] is False and refused["error"]["code"] == "not_found", refused
+    viewer = Watcher(client(viewer_token))
+    assert viewer.watch(ssh_workspace["id"])["ok"]
+    name = f"seen-{secrets.token_hex(4)}.txt"
+    start = time.monotonic()
+    as_remote_user(home() / name, "x")
+    try:
+        viewer.wait_change(changed(name, "created"), start)
+    finally:
+        (home() / name).unlink()
+    assert [m for _, m in stranger.changes] == []
+
+
+def test_a_login_refused_or_a_host_that_does_not_answer_is_said_in_the_status(server, client, sshd):
+    refused = create_workspace(server, sshd.workspace_body(auth="password", password="not-the-password"))
+    answer = client().call(protocol.WATCH_WORKSPACE, {"workspaceId": refused["id"]})
+    assert answer["ok"] and answer["status"]["error"]["code"] == "ssh_auth_failed", answer
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    closed = create_workspace(server, sshd.workspace_body(port=port))
+    answer = client().call(protocol.WATCH_WORKSPACE, {"workspaceId": closed["id"]})
+    assert answer["ok"] and answer["status"]["error"]["code"] == "ssh_unreachable", answer
+    # and the server carries on: a good workspace is still watched
+    good = create_workspace(server, sshd.workspace_body())
+    assert client().call(protocol.WATCH_WORKSPACE, {"workspaceId": good["id"]}) == \
+        {"ok": True, "status": {"workspaceId": good["id"]}}

@@ -1,0 +1,119 @@
+"""File changes of an SSH workspace, found by comparing two bounded listings of its directory.
+
+A listing walks the remote user's home directory (the SSH workspace's root: its Files panel and its
+git status start there) breadth first, shallow folders first and in name order, so that the same
+folders are listed at every poll: at most `depth` levels below the root, `max_directories`
+directories and MAX_ENTRIES entries. It does not go into folders whose name starts with a dot
+(.git, .cache, .local: a home's noise), into symbolic links, or into folders too big to list
+cheaply. Two listings compare by name, type, size and modification time (SFTP's: whole seconds):
+each entry of a folder listed both times that appeared, went or changed is an item; a folder that
+was not listed both times but whose modification time changed (something in it was created,
+removed or renamed) is one `{"path": folder, "change": "many"}` item.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import stat
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from aict.watching.changes import summarise
+
+DEPTH = 2  # levels of folders listed below the root
+MAX_DIRECTORIES = 50  # folders listed in one poll (each is a few SFTP round trips)
+MAX_ENTRIES = 5000  # entries held of one listing, all folders together
+MAX_FOLDER_BYTES = 256 * 1024  # a folder whose own size says it holds thousands of names is not listed
+
+DIRECTORY, FILE, LINK, OTHER = "d", "f", "l", "o"
+Entry = tuple[str, int, int]  # (type, size, mtime)
+ROOT = ""
+
+
+class NotListed(Exception):
+    """`list_folder` could not list that folder (gone meanwhile, permission denied): it is skipped."""
+
+
+@dataclass(frozen=True)
+class RemoteEntry:
+    """What a directory listing says of one name (paramiko's SFTPAttributes has these fields)."""
+
+    filename: str
+    st_mode: int | None
+    st_size: int | None
+    st_mtime: int | None
+
+
+@dataclass
+class Listing:
+    """The folders listed (`ROOT` is the root), each with its entries by name."""
+
+    folders: dict[str, dict[str, Entry]] = field(default_factory=dict)
+    entries: int = 0
+
+
+def _type_of(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return DIRECTORY
+    if stat.S_ISREG(mode):
+        return FILE
+    if stat.S_ISLNK(mode):
+        return LINK
+    return OTHER
+
+
+def list_tree(list_folder: Callable[[str], Iterable[RemoteEntry]], depth: int = DEPTH,
+              max_directories: int = MAX_DIRECTORIES, max_entries: int = MAX_ENTRIES) -> Listing:
+    """A bounded listing through `list_folder(path)` ("." for the root; NotListed: skipped, such as
+    a folder the remote user may not read). Other errors (the connection's) pass through."""
+    listing = Listing()
+    queue: list[tuple[str, int]] = [(ROOT, 0)]
+    while queue and len(listing.folders) < max_directories and listing.entries < max_entries:
+        folder, level = queue.pop(0)
+        try:
+            found = list(list_folder(folder or "."))
+        except NotListed:
+            continue
+        entries: dict[str, Entry] = {}
+        for attributes in sorted(found, key=lambda a: a.filename):
+            name = attributes.filename
+            if name in (".", "..") or "/" in name:
+                continue
+            kind = _type_of(attributes.st_mode or 0)
+            entries[name] = (kind, int(attributes.st_size or 0), int(attributes.st_mtime or 0))
+            if (kind == DIRECTORY and level < depth and not name.startswith(".")
+                    and (attributes.st_size or 0) <= MAX_FOLDER_BYTES):
+                queue.append((posixpath.join(folder, name), level + 1))
+        listing.folders[folder] = entries
+        listing.entries += len(entries)
+    return listing
+
+
+def differences(old: Listing, new: Listing) -> list[dict]:
+    """The contract's file-change items from `old` to `new` (summarised past 50 items); nothing of
+    .git, whose changes show in the git status."""
+    items: list[dict] = []
+    for folder, entries in new.folders.items():
+        before = old.folders.get(folder)
+        if before is None:
+            continue  # not listed last time (new, or past the bounds then): nothing to compare with
+        for name, now in entries.items():
+            if name == ".git":
+                continue
+            path = posixpath.join(folder, name)
+            was = before.get(name)
+            if was is None:
+                items.append({"path": path, "change": "created"})
+            elif now[0] == DIRECTORY and was[0] == DIRECTORY:
+                if (path not in old.folders or path not in new.folders) and now[2] != was[2]:
+                    items.append({"path": path, "change": "many"})  # something in a folder not compared
+            elif now != was:
+                items.append({"path": path, "change": "modified"})
+        items.extend({"path": posixpath.join(folder, name), "change": "deleted"}
+                     for name in sorted(before.keys() - entries.keys()) if name != ".git")
+    return summarise(items)
+
+
+def git_moved(old: Listing, new: Listing) -> bool:
+    """Whether the root's .git changed (git writes HEAD and the index by renaming a lock file in it)."""
+    return old.folders.get(ROOT, {}).get(".git") != new.folders.get(ROOT, {}).get(".git")
