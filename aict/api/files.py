@@ -64,7 +64,17 @@ def list_files(workspace_id: str):
         listing = files.list(path)
     finally:
         files.close()
+    if workspace.kind == "ssh":
+        _shown(workspace.id, listing["path"])
     return {**listing, "max_upload_bytes": _settings().MAX_UPLOAD_BYTES}
+
+
+def _shown(workspace_id: str, folder: str) -> None:
+    """Tell this node's terminal host which folder a Files panel shows: a watched SSH workspace's
+    poll then lists it every time (aict/watching/ssh_poll.py). Nothing when no host is linked."""
+    local = getattr(current_app.extensions["aict"].terminals, "local", None)
+    if local is not None and folder:
+        local.notify(op="files_shown", workspace=workspace_id, path=folder)
 
 
 @bp.get("/workspaces/<workspace_id>/files/content")

@@ -256,7 +256,8 @@ class HostService:
 
     def notice(self, link: WebLink, body: dict) -> None:
         """Messages that need no answer: detach, watch and unwatch (a workspace's terminals),
-        unwatch_workspace, typist (who sends the input that follows)."""
+        unwatch_workspace, typist (who sends the input that follows), files_shown (a Files panel
+        listed a folder of an SSH workspace)."""
         op = body.get("op")
         if op == "detach":
             terminal = self.terminals.get(body["session"])
@@ -274,6 +275,8 @@ class HostService:
             for viewer, _access in terminal.viewers() if terminal is not None else ():
                 if isinstance(viewer, RelayViewer) and viewer.link is link and viewer.key == body["key"]:
                     self.sessions.history.typed_by(terminal.id, viewer.username)
+        elif op == "files_shown":
+            self.watches.shown(str(body.get("workspace")), str(body.get("path")))
 
     # ---- who is watching (terminal-viewers) ---------------------------------------------------
     @staticmethod

@@ -183,6 +183,12 @@ class WatchHub:
             if watched.subscribers.pop(owner, None) is not None and not watched.subscribers:
                 self._stop(watched)
 
+    def shown(self, workspace_id: str, folder: str) -> None:
+        """A Files panel listed `folder` of a watched SSH workspace: its poll lists it every time."""
+        watched = self.watched.get(workspace_id)
+        if watched is not None and watched.poller is not None:
+            watched.poller.show(folder)
+
     def close(self) -> None:
         for watched in list(self.watched.values()):
             self._stop(watched)

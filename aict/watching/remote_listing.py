@@ -3,19 +3,26 @@
 A listing walks the remote user's home directory (the SSH workspace's root: its Files panel and its
 git status start there) breadth first, shallow folders first and in name order, so that the same
 folders are listed at every poll: at most `depth` levels below the root, `max_directories`
-directories and MAX_ENTRIES entries. It does not go into folders whose name starts with a dot
-(.git, .cache, .local: a home's noise), into symbolic links, or into folders too big to list
-cheaply. Two listings compare by name, type, size and modification time (SFTP's: whole seconds):
-each entry of a folder listed both times that appeared, went or changed is an item; a folder that
-was not listed both times but whose modification time changed (something in it was created,
-removed or renamed) is one `{"path": folder, "change": "many"}` item.
+folders and `max_entries` entries. It does not go into folders whose name starts with a dot (.git,
+.cache, .local: a home's noise), into symbolic links, or into folders too big to list cheaply.
+
+Listing a folder over SFTP costs round trips, some 150 bytes an entry and the parsing of each (some
+50 µs): a poll lists afresh only the root, the `hot` folders (those a Files panel shows), the folders
+not listed before, those whose modification time moved in their parent's fresh listing (a name in
+them was made, removed or renamed), and `sweep` more, the longest unlisted first (a file changed in
+place moves no folder's time); the others are carried over from the last listing.
+
+Two listings compare by name, type, size and modification time (SFTP's: whole seconds): each entry
+of a folder listed both times that appeared, went or changed is an item; a folder that was not listed
+both times but whose modification time changed (something in it was created, removed or renamed) is
+one `{"path": folder, "change": "many"}` item.
 """
 
 from __future__ import annotations
 
 import posixpath
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
 from aict.watching.changes import summarise
@@ -46,10 +53,13 @@ class RemoteEntry:
 
 @dataclass
 class Listing:
-    """The folders listed (`ROOT` is the root), each with its entries by name."""
+    """The folders listed (`ROOT` is the root), each with its entries by name, and the poll at which
+    each was last listed afresh."""
 
     folders: dict[str, dict[str, Entry]] = field(default_factory=dict)
+    listed_at: dict[str, int] = field(default_factory=dict)
     entries: int = 0
+    fresh: int = 0  # folders listed afresh for this one
 
 
 def _type_of(mode: int) -> str:
@@ -62,31 +72,67 @@ def _type_of(mode: int) -> str:
     return OTHER
 
 
-def list_tree(list_folder: Callable[[str], Iterable[RemoteEntry]], depth: int = DEPTH,
+def list_tree(list_folder: Callable[[str], Iterable[RemoteEntry]], old: Listing | None = None, *,
+              poll: int = 0, hot: Collection[str] = (), sweep: int = 0, depth: int = DEPTH,
               max_directories: int = MAX_DIRECTORIES, max_entries: int = MAX_ENTRIES) -> Listing:
     """A bounded listing through `list_folder(path)` ("." for the root; NotListed: skipped, such as
-    a folder the remote user may not read). Other errors (the connection's) pass through."""
+    a folder the remote user may not read), listing afresh what the module's doc says and carrying
+    the rest over from `old` (None: everything afresh). Other errors (the connection's) pass through."""
     listing = Listing()
-    queue: list[tuple[str, int]] = [(ROOT, 0)]
-    while queue and len(listing.folders) < max_directories and listing.entries < max_entries:
-        folder, level = queue.pop(0)
-        try:
-            found = list(list_folder(folder or "."))
-        except NotListed:
+    previous = old or Listing()
+    hot = [folder for folder in dict.fromkeys(hot) if _plain(folder)][:max(0, max_directories - 1)]
+    others = [folder for folder in previous.folders if folder != ROOT and folder not in hot]
+    afresh = set(hot) | set(sorted(others, key=lambda folder: previous.listed_at.get(folder, 0))[:sweep])
+    queue: list[tuple[str, int, bool]] = [(ROOT, 0, True)]
+    while queue and len(listing.folders) < max_directories - len(hot) and listing.entries < max_entries:
+        folder, level, moved = queue.pop(0)
+        before = previous.folders.get(folder)
+        entries = _fresh_or_carried(list_folder, folder, previous, listing, poll,
+                                    carry=before is not None and not moved and folder not in afresh)
+        if entries is None:
             continue
-        entries: dict[str, Entry] = {}
-        for attributes in sorted(found, key=lambda a: a.filename):
-            name = attributes.filename
-            if name in (".", "..") or "/" in name:
-                continue
-            kind = _type_of(attributes.st_mode or 0)
-            entries[name] = (kind, int(attributes.st_size or 0), int(attributes.st_mtime or 0))
-            if (kind == DIRECTORY and level < depth and not name.startswith(".")
-                    and (attributes.st_size or 0) <= MAX_FOLDER_BYTES):
-                queue.append((posixpath.join(folder, name), level + 1))
-        listing.folders[folder] = entries
-        listing.entries += len(entries)
+        for name, (kind, size, mtime) in entries.items():
+            if kind == DIRECTORY and level < depth and not name.startswith(".") and size <= MAX_FOLDER_BYTES:
+                was = before.get(name) if before is not None else None
+                queue.append((posixpath.join(folder, name), level + 1, was is None or was[2] != mtime))
+    for folder in hot:  # wherever they are, past the walk's depth too
+        if folder not in listing.folders and listing.entries < max_entries:
+            _fresh_or_carried(list_folder, folder, previous, listing, poll, carry=False)
     return listing
+
+
+def _fresh_or_carried(list_folder, folder: str, previous: Listing, listing: Listing, poll: int,
+                      carry: bool) -> dict[str, Entry] | None:
+    """Add `folder` to `listing`, listed afresh or carried over from `previous`; None: not listed."""
+    if carry:
+        entries = previous.folders[folder]
+        listing.listed_at[folder] = previous.listed_at.get(folder, 0)
+    else:
+        try:
+            entries = _entries(list_folder(folder or "."))
+        except NotListed:
+            return None
+        listing.listed_at[folder] = poll
+        listing.fresh += 1
+    listing.folders[folder] = entries
+    listing.entries += len(entries)
+    return entries
+
+
+def _plain(folder: str) -> bool:
+    """A folder below the root, written plainly (hot folders come from Files panel listings)."""
+    return bool(folder) and not folder.startswith("/") and ".." not in folder.split("/")
+
+
+def _entries(found: Iterable[RemoteEntry]) -> dict[str, Entry]:
+    entries: dict[str, Entry] = {}
+    for attributes in sorted(found, key=lambda a: a.filename):
+        name = attributes.filename
+        if name in (".", "..") or "/" in name:
+            continue
+        entries[name] = (_type_of(attributes.st_mode or 0), int(attributes.st_size or 0),
+                         int(attributes.st_mtime or 0))
+    return entries
 
 
 def differences(old: Listing, new: Listing) -> list[dict]:

@@ -4,10 +4,12 @@ connection rules.
 While someone watches, one connection (pinned host key, never a new key accepted, the address
 rules: the same checks as its terminals) serves every watcher of the workspace. Every
 `poll_seconds` it lists the remote user's home directory over SFTP, bounded in depth, folders and
-entries (remote_listing.py), and reports what changed since the last listing as one batch of
-file-change items; `git status` runs over an exec channel in the same directory when the listing
-changed (the root's .git included) and at least every GIT_QUIET_SECONDS otherwise (a change deeper
-than the listing sees), its output bounded in size and time. A connection that fails is reported in
+entries, afresh where something may have changed and the rest in turns, every folder at least every
+SWEEP_SECONDS (remote_listing.py); the folders Files panels showed lately (`show`) are listed at
+every poll. What changed since the last listing is one batch of file-change items. `git status`
+runs over an exec channel in the same directory when the listing changed (the root's .git
+included) and at least every GIT_QUIET_SECONDS otherwise (a change deeper than the listing sees),
+its output bounded in size and time. A connection that fails is reported in
 the status (`error`) and tried again after RETRY_SECONDS. A server that refuses SFTP gets git
 status alone.
 """
@@ -15,6 +17,7 @@ status alone.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +36,8 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 2.0  # SSH_WATCH_POLL_SECONDS
 GIT_QUIET_SECONDS = 15.0  # git status at least this often while the listing shows no change
+SWEEP_SECONDS = 30.0  # every folder of the listing is listed afresh at least this often
+HOT_FOLDERS = 8  # folders shown in Files panels lately, listed at every poll
 RETRY_SECONDS = 30.0  # after a failed connection (a wrong password must not hammer the server)
 COMMAND_SECONDS = 5.0
 LISTING_SECONDS = 10.0  # one whole listing; past it the connection is taken for broken
@@ -63,11 +68,19 @@ class SshPoller:
         self.listing: Listing | None = None  # the last one, kept across reconnections
         self.git_due = 0.0
         self.polls = 0
+        self.hot: list[str] = []  # most recently shown last
         self._greenlet = gevent.spawn(self._run)
 
     def stop(self) -> None:
         self._greenlet.kill(block=False)
         self._close()
+
+    def show(self, folder: str) -> None:
+        """A Files panel listed `folder` (relative to the home directory): list it at every poll."""
+        if folder in self.hot:
+            self.hot.remove(folder)
+        self.hot.append(folder)
+        del self.hot[:-HOT_FOLDERS]
 
     def _run(self) -> None:
         try:
@@ -116,7 +129,8 @@ class SshPoller:
             return False
         try:
             with gevent.Timeout(LISTING_SECONDS, TimeoutError):
-                listing = list_tree(self._list_folder, max_directories=self.target.max_directories)
+                listing = list_tree(self._list_folder, self.listing, poll=self.polls, hot=self.hot,
+                                    sweep=self._sweep(), max_directories=self.target.max_directories)
         except (*CHANNEL_ERRORS, paramiko.SFTPError) as error:
             raise AppError("ssh_unreachable", f"Listing the files over SSH failed ({type(error).__name__}).") from None
         before, self.listing = self.listing, listing
@@ -126,6 +140,12 @@ class SshPoller:
         if items:
             self.changes(items)
         return bool(items) or remote_listing.git_moved(before, listing)
+
+    def _sweep(self) -> int:
+        """Folders listed afresh in turns at this poll: each at least every SWEEP_SECONDS."""
+        if self.listing is None:
+            return 0
+        return math.ceil(len(self.listing.folders) * self.target.poll_seconds / SWEEP_SECONDS)
 
     def _list_folder(self, path: str) -> list:
         try:

@@ -8,6 +8,7 @@ import os
 import pwd
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import time
@@ -17,6 +18,7 @@ import pytest
 import requests
 
 from aict import protocol
+from tests.integration.test_files import listing
 from tests.integration.test_workspace_watch import Watcher
 from tests.ssh.conftest import TEST_USER
 from tests.ssh.helpers import create_workspace
@@ -46,6 +48,18 @@ def watch_connections(sshd) -> int:
     out = subprocess.run(["ss", "-Htn", "state", "established", f"dport = :{sshd.port}"],
                          capture_output=True, text=True, check=True).stdout
     return len(out.strip().splitlines())
+
+
+def polled(watcher: Watcher, folder: Path, shown_as: str) -> None:
+    """Wait until the watch lists `folder` (a probe file in it, changed until it is reported), so that
+    what the test does next is a change, not the first sight of the folder."""
+    start, deadline = time.monotonic(), time.monotonic() + 30
+    probe = folder / "probe.txt"
+    while not [m for t, m in watcher.changes if t >= start and any(
+            c["path"] == f"{shown_as}/probe.txt" for c in m["changes"])]:
+        assert time.monotonic() < deadline, "the folder was never polled"
+        probe.write_text("x" * int((time.monotonic() - start) * 10 + 1))
+        time.sleep(0.2)
 
 
 def _metric(server, name: str) -> float:
@@ -189,3 +203,24 @@ def test_a_login_refused_or_a_host_that_does_not_answer_is_said_in_the_status(se
     good = create_workspace(server, sshd.workspace_body())
     assert client().call(protocol.WATCH_WORKSPACE, {"workspaceId": good["id"]}) == \
         {"ok": True, "status": {"workspaceId": good["id"]}}
+
+
+def test_a_folder_shown_in_a_files_panel_is_polled_however_deep(server, client, ssh_workspace):
+    """Past the listing's depth a change is seen only once a Files panel lists its folder (the page's
+    GET .../files): from then on that folder is listed at every poll."""
+    top = home() / f"deep-{secrets.token_hex(3)}"
+    deep = top / "one" / "two" / "three"
+    deep.mkdir(parents=True)
+    try:
+        watcher = Watcher(client())
+        assert watcher.watch(ssh_workspace["id"])["ok"]
+        folder = f"{top.name}/one/two/three"
+        shown = listing(server, ssh_workspace, folder)
+        assert shown.status_code == 200 and shown.json()["path"] == folder, shown.text
+        polled(watcher, deep, folder)
+        made = time.monotonic()
+        as_remote_user(deep / "shown.txt", "x")
+        at, _ = watcher.wait_change(changed(f"{folder}/shown.txt", "created"), made)
+        assert at - made < WITHIN, f"{at - made:.1f} s"
+    finally:
+        shutil.rmtree(top)

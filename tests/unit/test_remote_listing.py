@@ -151,3 +151,45 @@ def test_a_burst_is_summarised(tmp_path):
         (tmp_path / "burst" / f"f{i}").write_text("x")
     bump(tmp_path / "burst")
     assert differences(before, list_tree(list_folder)) == [{"path": "burst", "change": "many"}]
+
+
+def test_a_poll_lists_afresh_the_root_and_the_folders_whose_time_moved_and_carries_the_rest(tmp_path):
+    for name in ("a", "b", "c"):
+        (tmp_path / name).mkdir()
+        touch_later(tmp_path / name / "f.txt")
+    first = list_tree(lister(tmp_path))
+    listed: list[str] = []
+    touch_later(tmp_path / "b" / "new.txt")
+    bump(tmp_path / "b")
+    second = list_tree(lister(tmp_path, listed), first, poll=1)
+    assert listed == [".", "b"] and second.fresh == 2 and list(second.folders) == ["", "a", "b", "c"]
+    assert differences(first, second) == [{"path": "b/new.txt", "change": "created"}]
+
+
+def test_a_file_changed_in_place_in_a_folder_carried_over_is_found_by_the_sweep(tmp_path):
+    for name in ("a", "b", "c"):
+        (tmp_path / name).mkdir()
+        touch_later(tmp_path / name / "f.txt")
+    listing = list_tree(lister(tmp_path))
+    touch_later(tmp_path / "c" / "f.txt", "rewritten in place")  # no folder's time moves
+    found, polls = [], 0
+    while not found:
+        polls += 1
+        assert polls <= 3, "the sweep never reached c"
+        listed: list[str] = []
+        nxt = list_tree(lister(tmp_path, listed), listing, poll=polls, sweep=1)
+        assert len(listed) == 2  # the root and one folder swept
+        found, listing = differences(listing, nxt), nxt
+    assert found == [{"path": "c/f.txt", "change": "modified"}]
+
+
+def test_hot_folders_are_listed_at_every_poll_even_past_the_depth(tmp_path):
+    deep = tmp_path / "a" / "b" / "c" / "d"
+    deep.mkdir(parents=True)
+    first = list_tree(lister(tmp_path), hot=["a/b/c/d", "/etc", "../x"])
+    assert "a/b/c/d" in first.folders and "/etc" not in first.folders
+    touch_later(deep / "shown.txt")
+    listed: list[str] = []
+    second = list_tree(lister(tmp_path, listed), first, poll=1, hot=["a/b/c/d"])
+    assert listed == [".", "a/b/c/d"]
+    assert differences(first, second) == [{"path": "a/b/c/d/shown.txt", "change": "created"}]
