@@ -6,8 +6,9 @@ A real OpenSSH sshd on loopback (started here, as root) lets one account of its 
 holds a git repository of 20 folders of 50 files and 2 subfolders of 10 files each (1,420 files,
 61 folders: more than the 50 folders a poll lists). In this process, under gevent as in the
 terminal host, N SshPollers (aict/watching/ssh_poll.py: one connection each, the pinned host key)
-watch N workspaces of that account, first quiet, then with one file rewritten every 0.5 s (every
-poll sees a change: file-change items and a git status each time). For each: this process's CPU
+watch N workspaces of that account, first quiet, then churned: every 0.5 s a file at the root is
+rewritten and one in a folder made or removed (every poll sees a change: file-change items and a git
+status each time). For each: this process's CPU
 (% of one core, what the terminal host would spend), the sshd side's CPU (sshd, its SFTP sessions
 and the git runs), the bytes on the wire per poll (both directions, all connections, from the
 kernel's TCP counters), the folders and entries of one listing, and the polls done.
@@ -103,6 +104,13 @@ def start_sshd(folder: Path) -> tuple[subprocess.Popen, int, str]:
     return proc, port, host_key
 
 
+def counted(list_folder, listed: list[int]):
+    def counting(path: str):
+        listed[0] += 1
+        return list_folder(path)
+    return counting
+
+
 def tree_cpu(root: psutil.Process) -> float:
     """CPU seconds of a process tree, its ended children included (as far as they were waited for)."""
     total = 0.0
@@ -133,11 +141,14 @@ def measure(count: int, seconds: float, poll: float, target: SshTarget, home: Pa
             raise AppError("host_key_mismatch", "not the bench's sshd")
 
     pollers = []
+    listed = [0]
     for index in range(count):
         backend = SshBackend(target, connect_timeout=10, keepalive=15, check_host_key=pinned,
                              check_addresses=lambda addresses: None)
         watch = SshWatchTarget(f"ws{index}", backend, contextlib.nullcontext, poll_seconds=poll)
-        pollers.append(SshPoller(watch, statuses.append, changes.append))
+        poller = SshPoller(watch, statuses.append, changes.append)
+        poller._list_folder = counted(poller._list_folder, listed)  # before its greenlet first runs
+        pollers.append(poller)
     deadline = time.monotonic() + 60
     while sum(1 for p in pollers if p.polls) < count:  # every connection made and listed once
         if time.monotonic() > deadline:
@@ -145,21 +156,28 @@ def measure(count: int, seconds: float, poll: float, target: SshTarget, home: Pa
         gevent.sleep(0.1)
     gevent.sleep(poll)
     polls, cpu, remote, wire = sum(p.polls for p in pollers), own_cpu(), tree_cpu(sshd), wire_bytes(port)
+    folders = listed[0]
     statuses.clear()
     changes.clear()
     started = time.monotonic()
-    churned = home / "dir0" / "file0.txt"
     turn = 0
     while time.monotonic() - started < seconds:
         gevent.sleep(CHURN_SECONDS)
-        if churn:
+        if churn:  # a file at the root rewritten, one in a folder made and removed in turns
             turn += 1
-            churned.write_text(f"churn {turn}\n" * (1 + turn % 3))
+            (home / "churn.txt").write_text(f"churn {turn}\n" * (1 + turn % 3))
+            made = home / f"dir{(turn + 1) // 2 % 20}" / "churn.txt"
+            if turn % 2:
+                made.write_text("x")
+            else:
+                made.unlink()
+    for leftover in [home / "churn.txt", *home.glob("dir*/churn.txt")]:
+        leftover.unlink(missing_ok=True)
     wall = time.monotonic() - started
     done = sum(p.polls for p in pollers) - polls
     result = {"cpu": (own_cpu() - cpu) / wall * 100, "remote": (tree_cpu(sshd) - remote) / wall * 100,
               "bytes": (wire_bytes(port) - wire) / max(done, 1), "polls": done, "expected": count * wall / poll,
-              "events": len(changes), "statuses": len(statuses)}
+              "events": len(changes), "statuses": len(statuses), "folders": (listed[0] - folders) / max(done, 1)}
     for poller in pollers:
         poller.stop()
     gevent.sleep(0.5)
@@ -186,18 +204,19 @@ def main(argv: list[str] | None = None) -> int:
         sshd = psutil.Process(proc.pid)
         for count in (int(c) for c in args.counts.split(",")):
             for churn in (False, True):
-                log(f"{count} workspaces, {'a file rewritten every 0.5 s' if churn else 'quiet'}")
+                log(f"{count} workspaces, {'churned' if churn else 'quiet'}")
                 rows.append((count, churn, measure(count, args.seconds, args.poll, target, home, port, sshd, churn)))
     finally:
         proc.terminate()
         proc.wait(10)
         shutil.rmtree(folder, ignore_errors=True)
     print(f"| SSH workspaces watched, poll {args.poll:g} s | CPU % this process (terminal host) | CPU % sshd side "
-          f"| bytes on the wire per poll | polls done / due | file-change events | statuses |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+          f"| bytes on the wire per poll | folders listed per poll | polls done / due | file-change events "
+          f"| statuses (git status runs) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for count, churn, r in rows:
         print(f"| {count}, {'churn' if churn else 'quiet'} | {r['cpu']:.1f} | {r['remote']:.1f} | {r['bytes']:,.0f} "
-              f"| {r['polls']} / {r['expected']:.0f} | {r['events']} | {r['statuses']} |")
+              f"| {r['folders']:.1f} | {r['polls']} / {r['expected']:.0f} | {r['events']} | {r['statuses']} |")
     print(f"\nOne listing: {len(size.folders)} folders, {size.entries} entries; {args.seconds:g} s a row.")
     return 0
 

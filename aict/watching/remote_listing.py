@@ -10,7 +10,8 @@ Listing a folder over SFTP costs round trips, some 150 bytes an entry and the pa
 50 µs): a poll lists afresh only the root, the `hot` folders (those a Files panel shows), the folders
 not listed before, those whose modification time moved in their parent's fresh listing (a name in
 them was made, removed or renamed), and `sweep` more, the longest unlisted first (a file changed in
-place moves no folder's time); the others are carried over from the last listing.
+place moves no folder's time); the others are carried over from the last listing. A folder of more
+than BIG_FOLDER entries, even the root, is listed afresh only in its turn.
 
 Two listings compare by name, type, size and modification time (SFTP's: whole seconds): each entry
 of a folder listed both times that appeared, went or changed is an item; a folder that was not listed
@@ -30,7 +31,8 @@ from aict.watching.changes import summarise
 DEPTH = 2  # levels of folders listed below the root
 MAX_DIRECTORIES = 50  # folders listed in one poll (each is a few SFTP round trips)
 MAX_ENTRIES = 5000  # entries held of one listing, all folders together
-MAX_FOLDER_BYTES = 256 * 1024  # a folder whose own size says it holds thousands of names is not listed
+MAX_FOLDER_BYTES = 256 * 1024  # a folder whose own size says it holds thousands of names is not entered
+BIG_FOLDER = 2000  # a folder listed with more entries than this is listed afresh only in its turn
 
 DIRECTORY, FILE, LINK, OTHER = "d", "f", "l", "o"
 Entry = tuple[str, int, int]  # (type, size, mtime)
@@ -81,14 +83,16 @@ def list_tree(list_folder: Callable[[str], Iterable[RemoteEntry]], old: Listing 
     listing = Listing()
     previous = old or Listing()
     hot = [folder for folder in dict.fromkeys(hot) if _plain(folder)][:max(0, max_directories - 1)]
-    others = [folder for folder in previous.folders if folder != ROOT and folder not in hot]
-    afresh = set(hot) | set(sorted(others, key=lambda folder: previous.listed_at.get(folder, 0))[:sweep])
+    others = [folder for folder, entries in previous.folders.items()
+              if (folder != ROOT and folder not in hot) or len(entries) > BIG_FOLDER]
+    due = set(sorted(others, key=lambda folder: previous.listed_at.get(folder, 0))[:sweep])
     queue: list[tuple[str, int, bool]] = [(ROOT, 0, True)]
     while queue and len(listing.folders) < max_directories - len(hot) and listing.entries < max_entries:
         folder, level, moved = queue.pop(0)
         before = previous.folders.get(folder)
-        entries = _fresh_or_carried(list_folder, folder, previous, listing, poll,
-                                    carry=before is not None and not moved and folder not in afresh)
+        big = before is not None and len(before) > BIG_FOLDER  # the root or a hot one, too
+        carry = before is not None and folder not in due and (big or (not moved and folder not in hot))
+        entries = _fresh_or_carried(list_folder, folder, previous, listing, poll, carry=carry)
         if entries is None:
             continue
         for name, (kind, size, mtime) in entries.items():
@@ -97,7 +101,9 @@ def list_tree(list_folder: Callable[[str], Iterable[RemoteEntry]], old: Listing 
                 queue.append((posixpath.join(folder, name), level + 1, was is None or was[2] != mtime))
     for folder in hot:  # wherever they are, past the walk's depth too
         if folder not in listing.folders and listing.entries < max_entries:
-            _fresh_or_carried(list_folder, folder, previous, listing, poll, carry=False)
+            before = previous.folders.get(folder)
+            carry = before is not None and len(before) > BIG_FOLDER and folder not in due
+            _fresh_or_carried(list_folder, folder, previous, listing, poll, carry=carry)
     return listing
 
 

@@ -40,7 +40,6 @@ SWEEP_SECONDS = 30.0  # every folder of the listing is listed afresh at least th
 HOT_FOLDERS = 8  # folders shown in Files panels lately, listed at every poll
 RETRY_SECONDS = 30.0  # after a failed connection (a wrong password must not hammer the server)
 COMMAND_SECONDS = 5.0
-LISTING_SECONDS = 10.0  # one whole listing; past it the connection is taken for broken
 MAX_OUTPUT = 1024 * 1024
 GIT = "git --no-optional-locks status --porcelain=v2 --branch -z 2>/dev/null"
 CHANNEL_ERRORS = (EOFError, OSError, paramiko.SSHException, TimeoutError)
@@ -72,8 +71,9 @@ class SshPoller:
         self._greenlet = gevent.spawn(self._run)
 
     def stop(self) -> None:
+        """End the poll; its own greenlet closes the connection (never another one: paramiko's
+        channel locks must not be closed under a greenlet that waits on them)."""
         self._greenlet.kill(block=False)
-        self._close()
 
     def show(self, folder: str) -> None:
         """A Files panel listed `folder` (relative to the home directory): list it at every poll."""
@@ -92,6 +92,12 @@ class SshPoller:
                     self._close()
                     self.report({"error": {"code": error.code, "message": error.message}})
                     gevent.sleep(RETRY_SECONDS)
+                except Exception:  # a watch must never end by itself: said, and tried again
+                    log.exception("watching SSH workspace %s failed", self.target.workspace_id)
+                    self._close()
+                    self.report({"error": {"code": "watch_unavailable",
+                                           "message": "Watching this workspace failed; trying again."}})
+                    gevent.sleep(RETRY_SECONDS)
         finally:
             self._close()
 
@@ -107,6 +113,7 @@ class SshPoller:
 
     def _connect(self) -> None:
         self._close()
+        self.git_due = 0.0  # a status read again at once: an error reported before is replaced
         backend = self.target.backend
         with self.target.context():
             self.transport = open_transport(backend.target, deadline=Deadline(backend.connect_timeout),
@@ -118,19 +125,21 @@ class SshPoller:
             with gevent.Timeout(COMMAND_SECONDS, TimeoutError):
                 self.sftp = paramiko.SFTPClient.from_transport(self.transport)
             self.sftp.get_channel().settimeout(COMMAND_SECONDS)
+        except TimeoutError:
+            raise AppError("ssh_unreachable", "The SSH server did not open a file session in time.") from None
         except CHANNEL_ERRORS as error:
             self.sftp = None
             log.info("watching SSH workspace %s: no SFTP session (%s); git status alone",
                      self.target.workspace_id, type(error).__name__)
 
     def _look(self) -> bool:
-        """List the workspace, report its file changes; whether anything changed (the first: yes)."""
+        """List the workspace, report its file changes; whether anything changed (the first time, and
+        without SFTP: yes, git status runs at every poll)."""
         if self.sftp is None:
-            return False
-        try:
-            with gevent.Timeout(LISTING_SECONDS, TimeoutError):
-                listing = list_tree(self._list_folder, self.listing, poll=self.polls, hot=self.hot,
-                                    sweep=self._sweep(), max_directories=self.target.max_directories)
+            return True
+        try:  # each request waits at most COMMAND_SECONDS (the channel's timeout), the whole no limit
+            listing = list_tree(self._list_folder, self.listing, poll=self.polls, hot=self.hot,
+                                sweep=self._sweep(), max_directories=self.target.max_directories)
         except (*CHANNEL_ERRORS, paramiko.SFTPError) as error:
             raise AppError("ssh_unreachable", f"Listing the files over SSH failed ({type(error).__name__}).") from None
         before, self.listing = self.listing, listing

@@ -1,6 +1,7 @@
 """The terminal page's files panel in Chromium: files dropped on the panel or the terminal are
 uploaded with a progress bar that reaches 100%, and come back byte-identical when downloaded; on a
-local workspace and on an SSH one (the real sshd); a slow upload can be cancelled and leaves nothing."""
+local workspace and on an SSH one (the real sshd); a slow upload can be cancelled and leaves nothing;
+files made and removed on the SSH host from outside show in the panel by themselves."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import hashlib
 import os
 import pwd
 import secrets
+import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -167,6 +170,73 @@ def test_drop_upload_and_download_on_an_ssh_workspace(page, server, sshd):
     workspace = response.json()
     open_page(page, server, workspace)
     round_trip(page, workspace, Path(pwd.getpwnam(TEST_USER).pw_dir), "files-ssh.png")
+
+
+SSH_POLL = 2.0  # SSH_WATCH_POLL_SECONDS (the default)
+
+
+def _entry_count(page, name: str) -> int:
+    return page.locator(f"#files-panel .file-entry[data-name='{name}']").count()
+
+
+def _as_remote_user(path: Path, text: str = "x") -> None:
+    path.write_text(text)
+    account = pwd.getpwnam(TEST_USER)
+    os.chown(path, account.pw_uid, account.pw_gid)
+
+
+def _wait_until_followed(page, folder: Path) -> None:
+    """Until the panel lists by itself a file made in `folder` (the folder it shows): the page watches
+    the workspace, and its poll has listed the folder once, so what the test makes next is a change."""
+    deadline, made = time.monotonic() + 30, []
+    try:
+        while not any(_entry_count(page, probe.name) for probe in made):
+            assert time.monotonic() < deadline, "the panel never followed a change"
+            made.append(folder / f"probe-{secrets.token_hex(3)}")
+            _as_remote_user(made[-1])
+            page.wait_for_timeout(300)
+    finally:
+        for probe in made:
+            probe.unlink(missing_ok=True)
+
+
+@pytest.mark.ssh
+def test_files_made_and_removed_on_the_ssh_host_show_in_the_panel_by_themselves(page, server, sshd):
+    response = server.api("POST", "/api/workspaces", server.admin_token, json=sshd.workspace_body())
+    assert response.status_code == 201, response.text
+    workspace = response.json()
+    home = Path(pwd.getpwnam(TEST_USER).pw_dir)
+    top = home / f"deep-{secrets.token_hex(3)}"
+    (top / "one" / "two" / "three").mkdir(parents=True)
+    try:
+        open_page(page, server, workspace)
+        page.locator(f"#files-panel .file-entry[data-name='{top.name}']").wait_for()  # the first listing
+        _wait_until_followed(page, home)
+
+        touched = home / f"outside-{secrets.token_hex(3)}.txt"
+        made = time.monotonic()
+        _as_remote_user(touched, "made on the host\n")
+        poll(lambda: _assert_equal(_entry_count(page, touched.name), 1), timeout=15, interval=0.05)
+        shown_after = time.monotonic() - made
+        assert shown_after < 2 + SSH_POLL, f"shown after {shown_after:.1f} s"
+        touched.unlink()
+        poll(lambda: _assert_equal(_entry_count(page, touched.name), 0), timeout=15)
+
+        # Four levels down, past what the poll walks by itself: the folder the panel shows is followed.
+        for part in (top.name, "one", "two", "three"):
+            page.locator(f"#files-panel .file-entry[data-name='{part}'] .file-open").click()
+            page.locator(f"#files-panel .file-entry[data-name='{part}']").wait_for(state="detached")
+        assert page.locator("#files-panel").get_attribute("data-path") == f"{top.name}/one/two/three"
+        _wait_until_followed(page, top / "one" / "two" / "three")
+        deep = top / "one" / "two" / "three" / "deep.txt"
+        made = time.monotonic()
+        _as_remote_user(deep)
+        poll(lambda: _assert_equal(_entry_count(page, "deep.txt"), 1), timeout=15, interval=0.05)
+        assert time.monotonic() - made < 2 + SSH_POLL, f"shown after {time.monotonic() - made:.1f} s"
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "files-ssh-followed.png"))
+    finally:
+        shutil.rmtree(top)
 
 
 def _assert_equal(got, want) -> None:

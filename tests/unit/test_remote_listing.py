@@ -193,3 +193,17 @@ def test_hot_folders_are_listed_at_every_poll_even_past_the_depth(tmp_path):
     second = list_tree(lister(tmp_path, listed), first, poll=1, hot=["a/b/c/d"])
     assert listed == [".", "a/b/c/d"]
     assert differences(first, second) == [{"path": "a/b/c/d/shown.txt", "change": "created"}]
+
+
+def test_a_big_root_is_listed_afresh_only_in_its_turn(tmp_path, monkeypatch):
+    monkeypatch.setattr("aict.watching.remote_listing.BIG_FOLDER", 10)
+    (tmp_path / "small").mkdir()
+    for i in range(20):
+        (tmp_path / f"f{i}").write_text("x")
+    first = list_tree(lister(tmp_path))
+    listed: list[str] = []
+    list_tree(lister(tmp_path, listed), first, poll=1, sweep=0)
+    assert listed == []  # neither its time nor its turn: carried over
+    second = list_tree(lister(tmp_path, listed), first, poll=1, sweep=1)
+    third = list_tree(lister(tmp_path, listed), second, poll=2, sweep=1)
+    assert listed == [".", "small"] and third.listed_at == {"": 1, "small": 2}  # in turns
