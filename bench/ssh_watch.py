@@ -6,8 +6,8 @@ A real OpenSSH sshd on loopback (started here, as root) lets one account of its 
 holds a git repository of 20 folders of 50 files and 2 subfolders of 10 files each (1,420 files,
 61 folders: more than the 50 folders a poll lists). In this process, under gevent as in the
 terminal host, N SshPollers (aict/watching/ssh_poll.py: one connection each, the pinned host key)
-watch N workspaces of that account, first quiet, then churned: every 0.5 s a file at the root is
-rewritten and one in a folder made or removed (every poll sees a change: file-change items and a git
+watch N workspaces of that account, first quiet, then churned: every 0.5 s (on average, at random) a
+file at the root is rewritten and one in a folder made or removed (every poll sees a change: file-change items and a git
 status each time). For each: this process's CPU
 (% of one core, what the terminal host would spend), the sshd side's CPU (sshd, its SFTP sessions
 and the git runs), the bytes on the wire per poll (both directions, all connections, from the
@@ -22,6 +22,7 @@ import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import os  # noqa: E402
 import pwd  # noqa: E402
+import random  # noqa: E402
 import re  # noqa: E402
 import resource  # noqa: E402
 import shutil  # noqa: E402
@@ -39,6 +40,7 @@ from aict.errors import AppError  # noqa: E402
 from aict.ssh.backend import SshBackend  # noqa: E402
 from aict.ssh.connect import SshTarget  # noqa: E402
 from aict.ssh.keys import HostKey, parse_host_key  # noqa: E402
+from aict.watching import ssh_poll  # noqa: E402
 from aict.watching.remote_listing import list_tree  # noqa: E402
 from aict.watching.ssh_poll import SshPoller, SshWatchTarget  # noqa: E402
 
@@ -146,7 +148,7 @@ def measure(count: int, seconds: float, poll: float, target: SshTarget, home: Pa
         backend = SshBackend(target, connect_timeout=10, keepalive=15, check_host_key=pinned,
                              check_addresses=lambda addresses: None)
         watch = SshWatchTarget(f"ws{index}", backend, contextlib.nullcontext, poll_seconds=poll)
-        poller = SshPoller(watch, statuses.append, changes.append)
+        poller = SshPoller(watch, statuses.append, lambda items: changes.append((time.monotonic(), items)))
         poller._list_folder = counted(poller._list_folder, listed)  # before its greenlet first runs
         pollers.append(poller)
     deadline = time.monotonic() + 60
@@ -161,23 +163,28 @@ def measure(count: int, seconds: float, poll: float, target: SshTarget, home: Pa
     changes.clear()
     started = time.monotonic()
     turn = 0
+    written: dict[str, float] = {}  # path -> when it was made
     while time.monotonic() - started < seconds:
-        gevent.sleep(CHURN_SECONDS)
+        gevent.sleep(random.uniform(0.5, 1.5) * CHURN_SECONDS)  # no fixed phase against the polls
         if churn:  # a file at the root rewritten, one in a folder made and removed in turns
             turn += 1
             (home / "churn.txt").write_text(f"churn {turn}\n" * (1 + turn % 3))
             made = home / f"dir{(turn + 1) // 2 % 20}" / "churn.txt"
             if turn % 2:
                 made.write_text("x")
+                written[f"{made.parent.name}/churn.txt"] = time.monotonic()
             else:
                 made.unlink()
-    for leftover in [home / "churn.txt", *home.glob("dir*/churn.txt")]:
-        leftover.unlink(missing_ok=True)
     wall = time.monotonic() - started
     done = sum(p.polls for p in pollers) - polls
     result = {"cpu": (own_cpu() - cpu) / wall * 100, "remote": (tree_cpu(sshd) - remote) / wall * 100,
               "bytes": (wire_bytes(port) - wire) / max(done, 1), "polls": done, "expected": count * wall / poll,
               "events": len(changes), "statuses": len(statuses), "folders": (listed[0] - folders) / max(done, 1)}
+    gevent.sleep(poll * 2)  # the last ones made arrive
+    result["latency"] = sorted(at - written[item["path"]] for at, items in changes for item in items
+                               if item["change"] == "created" and item["path"] in written)
+    for leftover in [home / "churn.txt", *home.glob("dir*/churn.txt")]:
+        leftover.unlink(missing_ok=True)
     for poller in pollers:
         poller.stop()
     gevent.sleep(0.5)
@@ -189,7 +196,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--counts", default="1,10,50")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--poll", type=float, default=2.0)
+    parser.add_argument("--sweep-seconds", type=float, default=ssh_poll.SWEEP_SECONDS,
+                        help="each folder listed afresh at least this often; the poll interval: all at every poll")
     args = parser.parse_args(argv)
+    ssh_poll.SWEEP_SECONDS = args.sweep_seconds
     if os.geteuid() != 0:
         raise SystemExit("the bench starts sshd and an account of its own: run it as root")
     folder = Path(tempfile.mkdtemp(prefix="aict-ssh-bench-"))
@@ -212,13 +222,19 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(folder, ignore_errors=True)
     print(f"| SSH workspaces watched, poll {args.poll:g} s | CPU % this process (terminal host) | CPU % sshd side "
           f"| bytes on the wire per poll | folders listed per poll | polls done / due | file-change events "
-          f"| statuses (git status runs) |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+          f"| statuses (git status runs) | made → file-change s, median / max |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for count, churn, r in rows:
         print(f"| {count}, {'churn' if churn else 'quiet'} | {r['cpu']:.1f} | {r['remote']:.1f} | {r['bytes']:,.0f} "
-              f"| {r['folders']:.1f} | {r['polls']} / {r['expected']:.0f} | {r['events']} | {r['statuses']} |")
-    print(f"\nOne listing: {len(size.folders)} folders, {size.entries} entries; {args.seconds:g} s a row.")
+              f"| {r['folders']:.1f} | {r['polls']} / {r['expected']:.0f} | {r['events']} | {r['statuses']} "
+              f"| {latency(r['latency'])} |")
+    print(f"\nOne listing: {len(size.folders)} folders, {size.entries} entries; {args.seconds:g} s a row; "
+          f"every folder listed afresh at least every {args.sweep_seconds:g} s.")
     return 0
+
+
+def latency(values: list[float]) -> str:
+    return f"{values[len(values) // 2]:.2f} / {values[-1]:.2f}" if values else ""
 
 
 def _entry(folder: Path, name: str):

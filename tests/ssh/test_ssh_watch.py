@@ -29,6 +29,12 @@ POLL = 2.0  # SSH_WATCH_POLL_SECONDS (the default)
 WITHIN = POLL + 2.0  # the contract's 2 s, plus the poll
 
 
+@pytest.fixture(autouse=True)
+def _host_ready(server):
+    """The first watch's clock starts with a linked terminal host (a server just started links it first)."""
+    server.wait_for_host()
+
+
 def home() -> Path:
     return Path(pwd.getpwnam(TEST_USER).pw_dir)
 
