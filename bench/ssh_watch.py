@@ -6,12 +6,14 @@ A real OpenSSH sshd on loopback (started here, as root) lets one account of its 
 holds a git repository of 20 folders of 50 files and 2 subfolders of 10 files each (1,420 files,
 61 folders: more than the 50 folders a poll lists). In this process, under gevent as in the
 terminal host, N SshPollers (aict/watching/ssh_poll.py: one connection each, the pinned host key)
-watch N workspaces of that account, first quiet, then churned: every 0.5 s (on average, at random) a
-file at the root is rewritten and one in a folder made or removed (every poll sees a change: file-change items and a git
-status each time). For each: this process's CPU
-(% of one core, what the terminal host would spend), the sshd side's CPU (sshd, its SFTP sessions
-and the git runs), the bytes on the wire per poll (both directions, all connections, from the
-kernel's TCP counters), the folders and entries of one listing, and the polls done.
+watch N workspaces of that account, first quiet, then churned: every 0.5 s (on average, at random)
+a file at the root is rewritten, one is made in a folder one level down and the one made 3 s
+before removed (every poll sees a change: file-change items and a git status each time). For
+each: this process's CPU (% of one core, what the terminal host would spend), the sshd side's CPU
+(sshd, its SFTP sessions and the git runs), the bytes on the wire per poll (both directions, all
+connections, from the kernel's TCP counters), the folders listed per poll, the polls done against
+those due, and the time from a file made to its file-change. `--sweep-seconds 2` lists every
+folder at every poll (what a plain poll would do), for comparison.
 """
 
 from gevent import monkey
@@ -166,15 +168,13 @@ def measure(count: int, seconds: float, poll: float, target: SshTarget, home: Pa
     written: dict[str, float] = {}  # path -> when it was made
     while time.monotonic() - started < seconds:
         gevent.sleep(random.uniform(0.5, 1.5) * CHURN_SECONDS)  # no fixed phase against the polls
-        if churn:  # a file at the root rewritten, one in a folder made and removed in turns
+        if churn:  # a file at the root rewritten; one made in a folder, and the one made 3 s ago removed
             turn += 1
             (home / "churn.txt").write_text(f"churn {turn}\n" * (1 + turn % 3))
-            made = home / f"dir{(turn + 1) // 2 % 20}" / "churn.txt"
-            if turn % 2:
-                made.write_text("x")
-                written[f"{made.parent.name}/churn.txt"] = time.monotonic()
-            else:
-                made.unlink()
+            made = home / f"dir{turn % 20}" / f"churn-{turn}.txt"
+            made.write_text("x")
+            written[f"{made.parent.name}/{made.name}"] = time.monotonic()
+            (home / f"dir{(turn - 6) % 20}" / f"churn-{turn - 6}.txt").unlink(missing_ok=True)
     wall = time.monotonic() - started
     done = sum(p.polls for p in pollers) - polls
     result = {"cpu": (own_cpu() - cpu) / wall * 100, "remote": (tree_cpu(sshd) - remote) / wall * 100,
@@ -183,7 +183,7 @@ def measure(count: int, seconds: float, poll: float, target: SshTarget, home: Pa
     gevent.sleep(poll * 2)  # the last ones made arrive
     result["latency"] = sorted(at - written[item["path"]] for at, items in changes for item in items
                                if item["change"] == "created" and item["path"] in written)
-    for leftover in [home / "churn.txt", *home.glob("dir*/churn.txt")]:
+    for leftover in [home / "churn.txt", *home.glob("dir*/churn-*.txt")]:
         leftover.unlink(missing_ok=True)
     for poller in pollers:
         poller.stop()
