@@ -359,3 +359,61 @@ def test_an_admin_finds_the_sessions_that_ran_a_command(page, server, shots):
     page.fill("#filter-command", f"nowhere-{tag}")
     page.click("#session-filters button[type=submit]")
     poll(lambda: _assert("No session matches" in page.text_content("#session-rows")))
+
+
+def _box(page, selector: str) -> dict:
+    return page.eval_on_selector(selector, "e => { const r = e.getBoundingClientRect(); "
+                                           "return {left: r.left, top: r.top, right: r.right, bottom: r.bottom}; }")
+
+
+def test_a_tall_narrow_recording_fits_the_window_with_its_controls(page, server, shots):
+    """A pane of a split records tall and narrow (63×38): fit to the page's width alone, the player
+    grew past the window's bottom, its text small at the top and its controls out of sight."""
+    page.set_viewport_size({"width": 1366, "height": 800})
+    workspace = server.create_local_workspace()
+    client = server.socket()
+    try:
+        session_id = client.create(workspace["id"], cols=63, rows=38)
+        client.send(session_id, "echo tall-$((6*7))\n")
+        client.wait_for(session_id, "tall-42")
+        client.send(session_id, "exit\n")
+        client.wait_exit(session_id)
+    finally:
+        client.close()
+    _commands(server, session_id, 2)  # the echo and the exit
+    login_with_tokens(page, server)
+    page.goto(f"{server.url}/sessions/{session_id}/replay")
+    page.locator("#player .ap-player").wait_for()
+    page.locator("#player .ap-player").click()  # play to the end
+    poll(lambda: _assert("tall-42" in page.inner_text("#player"), page.inner_text("#player")), timeout=30)
+    page.hover("#player .ap-player")  # the controls show
+
+    box, player, controls = (_box(page, s) for s in ("#player", "#player .ap-player", "#player .ap-control-bar"))
+    assert player["bottom"] <= 800 and controls["bottom"] <= 800, (player, controls)  # in view, no scrolling
+    assert box["left"] <= player["left"] and player["right"] <= box["right"], (box, player)  # not clipped
+    assert player["bottom"] - player["top"] > 500  # it uses the room there is
+    assert page.is_visible("#player .ap-control-bar")
+    page.screenshot(path=str(shots / "replay-tall-recording.png"))
+
+
+def test_a_short_recording_is_not_blown_up_and_one_command_reads_as_one(page, server, shots):
+    page.set_viewport_size({"width": 1366, "height": 800})
+    workspace = server.create_local_workspace()
+    client = server.socket()
+    try:
+        session_id = client.create(workspace["id"], cols=63, rows=17)
+        client.send(session_id, "echo short-$((6*7)); exit\n")
+        client.wait_exit(session_id)
+    finally:
+        client.close()
+    _commands(server, session_id, 1)
+    login_with_tokens(page, server)
+    page.goto(f"{server.url}/sessions/{session_id}/replay")
+    page.locator("#player .ap-player").wait_for()
+    poll(lambda: _assert(page.text_content("#commands-note") == "1 command: choose it to jump there",
+                         page.text_content("#commands-note")))
+    player = _box(page, "#player .ap-player")
+    # 17 rows at the largest font (18 px, line height 4/3) and the control bar: no taller
+    assert player["bottom"] - player["top"] <= 17 * 24 + 32 + 2, player
+    assert player["bottom"] <= 800
+    page.screenshot(path=str(shots / "replay-short-recording.png"))
