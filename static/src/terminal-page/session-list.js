@@ -138,9 +138,11 @@ export class SessionList {
     // A program that ignores the hangup is killed 3 s later: say that the request is under way.
     button.disabled = true;
     button.textContent = "Ending…";
+    this.banners.endingHere.add(session.id); // its exit event comes before the answer: "You ended this terminal."
     try {
       await api("DELETE", "/api/sessions/" + encodeURIComponent(session.id));
     } catch (err) {
+      this.banners.endingHere.delete(session.id);
       this.banners.say(err.message);
     }
     await this.load(); // DELETE answers once the terminal has ended
