@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import login_with_tokens, poll, wait_until
+from tests.browser.conftest import PHONE, login_with_tokens, poll, wait_until
 
 HOSTILE = "\x1b]0;pwned\x07<b>x</b>"  # retitles a terminal that shows it raw; bold text in a page that parses it
 HOSTILE_SHOWN = "\\x1b]0;pwned\\x07<b>x</b>"
@@ -158,6 +158,32 @@ def test_a_big_export_streams_with_its_progress_and_the_page_stays_responsive(br
         context.close()
 
 
+# Whether anything of the page reaches past the window's right edge, and the cells that do.
+SIDEWAYS_JS = """() => {
+  const width = document.documentElement.clientWidth;
+  const box = document.querySelector('#events-section .table-scroll');
+  const cells = [...document.querySelectorAll('#event-rows td')].filter((c) => c.getClientRects().length);
+  return {page: document.documentElement.scrollWidth > width, table: box.scrollWidth > box.clientWidth,
+          outside: cells.filter((c) => c.getBoundingClientRect().right > width + 0.5).map((c) => c.dataset.label)};
+}"""
+
+
+def test_the_audit_log_reads_on_a_phone_without_scrolling_sideways(page, server, shots):
+    server.login()  # an event with a user and an IP at least
+    page.set_viewport_size(PHONE)
+    login_with_tokens(page, server)
+    page.goto(server.url + "/audit?type=login")
+    first = page.locator("#event-rows tr[data-id]").first
+    first.wait_for()
+    sideways = page.evaluate(SIDEWAYS_JS)
+    assert not sideways["page"] and not sideways["table"] and not sideways["outside"], sideways
+    for label in ("Time", "Type", "User", "IP"):  # each field labelled, on the screen
+        cell = first.locator(f"td[data-label={label}]")
+        assert cell.is_visible() and cell.bounding_box()["x"] + cell.bounding_box()["width"] <= PHONE["width"]
+    assert first.locator("td[data-label=User]").inner_text() == server.admin_username
+    page.screenshot(path=str(shots / "audit-phone.png"))
+
+
 def test_a_failed_login_with_an_escape_sequence_shows_as_text(page, server, shots):
     name = HOSTILE + secrets.token_hex(3)
     refused = server.api("POST", "/api/auth/login", json={"username": name, "password": "nope-nope-1"})
@@ -199,6 +225,13 @@ def test_a_non_admin_is_refused_every_admin_endpoint_and_the_pages_say_so(page, 
 
 # ---- sessions and their replay -------------------------------------------------------------------
 
+# Each control's id, top and bottom edges.
+EDGES_JS = """controls => controls.map((c) => {
+  const r = c.getBoundingClientRect();
+  return [c.id, Math.round(r.top), Math.round(r.bottom)];
+})"""
+
+
 def test_an_admin_finds_a_session_and_replays_it(page, server, shots):
     username, token = server.create_user()
     workspace = server.create_local_workspace(name=f"replay-{secrets.token_hex(3)}")
@@ -215,6 +248,9 @@ def test_an_admin_finds_a_session_and_replays_it(page, server, shots):
     row = page.locator(f"#session-rows tr[data-id='{session_id}']")
     assert username in row.text_content() and workspace["name"] in row.text_content()
     assert "exit 0" in row.text_content() and "Ended" in row.text_content()
+    page.set_viewport_size({"width": 1366, "height": 800})
+    controls = page.eval_on_selector_all("#session-filters .filter-grid :is(input, select)", EDGES_JS)
+    assert len({(top, bottom) for _, top, bottom in controls}) == 1, controls  # text boxes sat lower than dropdowns
     page.screenshot(path=str(shots / "sessions.png"), full_page=True)
 
     row.locator("a", has_text="Replay").click()
