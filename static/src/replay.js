@@ -13,14 +13,17 @@ import { durationText, exitText, workspaceLabel } from "./lib/session-facts.js";
 import { fullTime } from "./audit/table.js";
 import { CommandList, fetchCommands } from "./replay/commands.js";
 import { LiveWatch } from "./replay/live-watch.js";
+import { measureCharWidth, playerHeight, recordedSize } from "./replay/player-size.js";
 import { fetchRecording, withMarkers } from "./replay/recording.js";
 
 const IDLE_LIMIT_SECONDS = 3; // pauses longer than this play as this long (the times shown are the real ones)
+const FONT_FAMILY = '"DejaVu Sans Mono", "Liberation Mono", Menlo, Consolas, ui-monospace, monospace';
+const BOTTOM_MARGIN_PX = 16;
 const sessionId = document.body.dataset.sessionId;
 const message = $("#replay-message");
 const playerBox = $("#player");
 const liveBox = $("#live-terminal");
-const state = { player: null, live: null, session: null, workspace: null };
+const state = { player: null, live: null, session: null, workspace: null, size: null };
 
 const commands = new CommandList({
   list: $("#command-list"),
@@ -60,6 +63,8 @@ async function loadPlayer() {
     state.player.dispose();
     state.player = null;
   }
+  state.size = null;
+  playerBox.style.height = "";
   playerBox.replaceChildren(el("p", { class: "muted" }, "Loading the recording…"));
   const [cast, listed] = await Promise.all([fetchRecording(sessionId), fetchCommands(sessionId)]);
   commands.show(listed);
@@ -69,15 +74,26 @@ async function loadPlayer() {
     playerBox.append(el("p", { class: "muted empty-recording" }, "Nothing was recorded: this terminal showed no output."));
     return;
   }
+  state.size = { ...recordedSize(text), charWidth: measureCharWidth(FONT_FAMILY) };
+  sizePlayerBox();
   state.player = AsciinemaPlayer.create({ data: text }, playerBox, {
     preload: true,
     idleTimeLimit: IDLE_LIMIT_SECONDS,
-    fit: "width",
+    fit: "both", // into the box sizePlayerBox made: the recording's shape, within the window
     theme: "asciinema",
-    terminalFontFamily: '"DejaVu Sans Mono", "Liberation Mono", Menlo, Consolas, ui-monospace, monospace',
+    terminalFontFamily: FONT_FAMILY,
   });
   state.player.addEventListener("marker", ({ index }) => commands.reached(index));
   window.aictPlayer = state.player; // for a reviewer's console and the browser tests
+}
+
+/** The player's box: the recording's shape, its controls within the window (replay/player-size.js). */
+function sizePlayerBox() {
+  if (!state.size || playerBox.hidden) return;
+  // A player further down than a third of the window (a phone's stacked facts) is scrolled to anyway.
+  const top = Math.min(playerBox.getBoundingClientRect().top + window.scrollY, window.innerHeight / 3);
+  const room = window.innerHeight - top - BOTTOM_MARGIN_PX;
+  playerBox.style.height = `${playerHeight({ ...state.size, width: playerBox.clientWidth, room })}px`;
 }
 
 function showRecording() {
@@ -114,6 +130,7 @@ function watchLive() {
 }
 
 $("#watch-live").addEventListener("click", watchLive);
+window.addEventListener("resize", sizePlayerBox);
 $("#show-recording").addEventListener("click", () => {
   showMessage(message, "");
   api("GET", `/api/sessions/${encodeURIComponent(sessionId)}`).then((session) => {

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import login_with_tokens, poll, wait_until
+from tests.browser.conftest import PHONE, login_with_tokens, poll, wait_until
 
 HOSTILE = "\x1b]0;pwned\x07<b>x</b>"  # retitles a terminal that shows it raw; bold text in a page that parses it
 HOSTILE_SHOWN = "\\x1b]0;pwned\\x07<b>x</b>"
@@ -158,6 +158,32 @@ def test_a_big_export_streams_with_its_progress_and_the_page_stays_responsive(br
         context.close()
 
 
+# Whether anything of the page reaches past the window's right edge, and the cells that do.
+SIDEWAYS_JS = """() => {
+  const width = document.documentElement.clientWidth;
+  const box = document.querySelector('#events-section .table-scroll');
+  const cells = [...document.querySelectorAll('#event-rows td')].filter((c) => c.getClientRects().length);
+  return {page: document.documentElement.scrollWidth > width, table: box.scrollWidth > box.clientWidth,
+          outside: cells.filter((c) => c.getBoundingClientRect().right > width + 0.5).map((c) => c.dataset.label)};
+}"""
+
+
+def test_the_audit_log_reads_on_a_phone_without_scrolling_sideways(page, server, shots):
+    server.login()  # an event with a user and an IP at least
+    page.set_viewport_size(PHONE)
+    login_with_tokens(page, server)
+    page.goto(server.url + "/audit?type=login")
+    first = page.locator("#event-rows tr[data-id]").first
+    first.wait_for()
+    sideways = page.evaluate(SIDEWAYS_JS)
+    assert not sideways["page"] and not sideways["table"] and not sideways["outside"], sideways
+    for label in ("Time", "Type", "User", "IP"):  # each field labelled, on the screen
+        cell = first.locator(f"td[data-label={label}]")
+        assert cell.is_visible() and cell.bounding_box()["x"] + cell.bounding_box()["width"] <= PHONE["width"]
+    assert first.locator("td[data-label=User]").inner_text() == server.admin_username
+    page.screenshot(path=str(shots / "audit-phone.png"))
+
+
 def test_a_failed_login_with_an_escape_sequence_shows_as_text(page, server, shots):
     name = HOSTILE + secrets.token_hex(3)
     refused = server.api("POST", "/api/auth/login", json={"username": name, "password": "nope-nope-1"})
@@ -199,6 +225,13 @@ def test_a_non_admin_is_refused_every_admin_endpoint_and_the_pages_say_so(page, 
 
 # ---- sessions and their replay -------------------------------------------------------------------
 
+# Each control's id, top and bottom edges.
+EDGES_JS = """controls => controls.map((c) => {
+  const r = c.getBoundingClientRect();
+  return [c.id, Math.round(r.top), Math.round(r.bottom)];
+})"""
+
+
 def test_an_admin_finds_a_session_and_replays_it(page, server, shots):
     username, token = server.create_user()
     workspace = server.create_local_workspace(name=f"replay-{secrets.token_hex(3)}")
@@ -215,6 +248,9 @@ def test_an_admin_finds_a_session_and_replays_it(page, server, shots):
     row = page.locator(f"#session-rows tr[data-id='{session_id}']")
     assert username in row.text_content() and workspace["name"] in row.text_content()
     assert "exit 0" in row.text_content() and "Ended" in row.text_content()
+    page.set_viewport_size({"width": 1366, "height": 800})
+    controls = page.eval_on_selector_all("#session-filters .filter-grid :is(input, select)", EDGES_JS)
+    assert len({(top, bottom) for _, top, bottom in controls}) == 1, controls  # text boxes sat lower than dropdowns
     page.screenshot(path=str(shots / "sessions.png"), full_page=True)
 
     row.locator("a", has_text="Replay").click()
@@ -359,3 +395,61 @@ def test_an_admin_finds_the_sessions_that_ran_a_command(page, server, shots):
     page.fill("#filter-command", f"nowhere-{tag}")
     page.click("#session-filters button[type=submit]")
     poll(lambda: _assert("No session matches" in page.text_content("#session-rows")))
+
+
+def _box(page, selector: str) -> dict:
+    return page.eval_on_selector(selector, "e => { const r = e.getBoundingClientRect(); "
+                                           "return {left: r.left, top: r.top, right: r.right, bottom: r.bottom}; }")
+
+
+def test_a_tall_narrow_recording_fits_the_window_with_its_controls(page, server, shots):
+    """A pane of a split records tall and narrow (63×38): fit to the page's width alone, the player
+    grew past the window's bottom, its text small at the top and its controls out of sight."""
+    page.set_viewport_size({"width": 1366, "height": 800})
+    workspace = server.create_local_workspace()
+    client = server.socket()
+    try:
+        session_id = client.create(workspace["id"], cols=63, rows=38)
+        client.send(session_id, "echo tall-$((6*7))\n")
+        client.wait_for(session_id, "tall-42")
+        client.send(session_id, "exit\n")
+        client.wait_exit(session_id)
+    finally:
+        client.close()
+    _commands(server, session_id, 2)  # the echo and the exit
+    login_with_tokens(page, server)
+    page.goto(f"{server.url}/sessions/{session_id}/replay")
+    page.locator("#player .ap-player").wait_for()
+    page.locator("#player .ap-player").click()  # play to the end
+    poll(lambda: _assert("tall-42" in page.inner_text("#player"), page.inner_text("#player")), timeout=30)
+    page.hover("#player .ap-player")  # the controls show
+
+    box, player, controls = (_box(page, s) for s in ("#player", "#player .ap-player", "#player .ap-control-bar"))
+    assert player["bottom"] <= 800 and controls["bottom"] <= 800, (player, controls)  # in view, no scrolling
+    assert box["left"] <= player["left"] and player["right"] <= box["right"], (box, player)  # not clipped
+    assert player["bottom"] - player["top"] > 500  # it uses the room there is
+    assert page.is_visible("#player .ap-control-bar")
+    page.screenshot(path=str(shots / "replay-tall-recording.png"))
+
+
+def test_a_short_recording_is_not_blown_up_and_one_command_reads_as_one(page, server, shots):
+    page.set_viewport_size({"width": 1366, "height": 800})
+    workspace = server.create_local_workspace()
+    client = server.socket()
+    try:
+        session_id = client.create(workspace["id"], cols=63, rows=17)
+        client.send(session_id, "echo short-$((6*7)); exit\n")
+        client.wait_exit(session_id)
+    finally:
+        client.close()
+    _commands(server, session_id, 1)
+    login_with_tokens(page, server)
+    page.goto(f"{server.url}/sessions/{session_id}/replay")
+    page.locator("#player .ap-player").wait_for()
+    poll(lambda: _assert(page.text_content("#commands-note") == "1 command: choose it to jump there",
+                         page.text_content("#commands-note")))
+    player = _box(page, "#player .ap-player")
+    # 17 rows at the largest font (18 px, line height 4/3) and the control bar: no taller
+    assert player["bottom"] - player["top"] <= 17 * 24 + 32 + 2, player
+    assert player["bottom"] <= 800
+    page.screenshot(path=str(shots / "replay-short-recording.png"))

@@ -88,11 +88,28 @@ def _second_tab(page, server, session_id: str):
     assert not errors, f"JavaScript errors in the second tab: {errors}"
 
 
-def _assert_ended_by_sighup(page) -> None:
+DANGER_COLOR_JS = """() => {
+  const probe = document.createElement('span');
+  probe.style.color = 'var(--danger)';
+  document.body.append(probe);
+  const color = getComputedStyle(probe).color;
+  probe.remove();
+  return color;
+}"""
+
+
+def _assert_ended_by_sighup(page, here: bool = True) -> None:
+    """The page says the terminal ended, neutrally: "You ended this terminal." on the page whose user
+    pressed End; elsewhere, ended by its signal, not in the red of a crash."""
     assert "[process ended by signal SIGHUP]" in _rows(page), screen(page)["visible"]
     banner = page.locator("#exit-banner")
     assert banner.is_visible()
-    assert banner.locator("#exit-text").inner_text() == "The process was ended by SIGHUP."
+    said = "You ended this terminal." if here else "The terminal was ended (SIGHUP)."
+    assert banner.locator("#exit-text").inner_text() == said
+    assert banner.get_attribute("data-tone") == "neutral"
+    color = banner.locator("#exit-text").evaluate("e => getComputedStyle(e).color")
+    danger = page.evaluate(DANGER_COLOR_JS)
+    assert color != danger, color
     assert banner.get_by_role("button", name="New terminal").is_visible()
 
 
@@ -170,7 +187,7 @@ def test_another_tab_on_the_terminal_shows_that_it_was_ended(page, server, works
     with _second_tab(page, server, session_id) as tab:
         _end_from_list(page, session_id)
 
-        poll(lambda: _assert_ended_by_sighup(tab))
+        poll(lambda: _assert_ended_by_sighup(tab, here=False))
         poll(lambda: _assert_listed(tab, []), timeout=LIST_UPDATE_SECONDS)
         poll(lambda: _assert_ended_by_sighup(page))
 

@@ -26,14 +26,26 @@ def _visible_text(page) -> str:
     return "\n".join(screen(page)["visible"])
 
 
+# Every cell of the processes table against the dialog's scroll box: [cell right edge, box right edge],
+# and whether the table is wider than its box.
+CELLS_WITHIN = """() => {
+  const box = document.querySelector('#processes-dialog .table-scroll');
+  const right = box.getBoundingClientRect().right;
+  const cells = [...box.querySelectorAll('th, td')].map((c) => [c.textContent, c.getBoundingClientRect().right]);
+  return {right, outside: cells.filter(([, r]) => r > right + 0.5), wider: box.scrollWidth > box.clientWidth};
+}"""
+
+
 def test_the_bar_and_the_list_show_what_runs_and_the_processes_view_lists_the_tree(page, server, workspace):
+    page.set_viewport_size({"width": 1366, "height": 800})  # a laptop's; the table was cut at "Mem"
     login_with_tokens(page, server)
     session_id = open_terminal(page, server, workspace["id"])
     bar = page.locator("#term-proc")
     poll(lambda: _assert_in("bash", bar.inner_text()))
     assert "% CPU" in bar.inner_text()
 
-    run(page, "sleep 30 | cat")
+    # cat reads its stdin first; the long path (never reached) makes a command wider than the dialog
+    run(page, "sleep 30 | cat - /nonexistent/a-path-long-enough-to-fill-the-command-column-of-the-processes-dialog")
     poll(lambda: _assert_in("sleep 30", bar.inner_text()))
     line = page.locator(f"#session-list [data-id='{session_id}'] .session-proc")
     poll(lambda: _assert_in("sleep 30", line.inner_text()))
@@ -45,8 +57,12 @@ def test_the_bar_and_the_list_show_what_runs_and_the_processes_view_lists_the_tr
     poll(lambda: _assert_in("sleep 30", dialog.locator("tbody").inner_text()))
     rows = dialog.locator("tbody tr")
     commands = [rows.nth(i).locator("td").nth(1).inner_text() for i in range(rows.count())]
-    assert "bash" in commands[0] and "sleep 30" in commands and "cat" in commands, commands
+    assert "bash" in commands[0] and "sleep 30" in commands, commands
+    assert any(c.startswith("cat - /nonexistent/") for c in commands), commands
     assert "MB" in dialog.locator("tbody").inner_text() or "KB" in dialog.locator("tbody").inner_text()
+    within = page.evaluate(CELLS_WITHIN)
+    assert not within["outside"] and not within["wider"], within  # every column whole, no sideways scroll
+    assert dialog.locator("th", has_text="Started").is_visible()
     _shot(page, "processes")
     dialog.get_by_role("button", name="Close").click()
     page.locator(".xterm-helper-textarea").focus()

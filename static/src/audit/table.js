@@ -4,6 +4,9 @@
 import { el } from "../lib/dom.js";
 import { controlSafe, jsonNodes } from "../lib/escape.js";
 
+// The columns, also each cell's label where a phone shows an event as labelled lines (app.css).
+const COLUMNS = ["Time", "Type", "User", "IP", "Workspace", "Session", "Detail"];
+
 // Types a reviewer looks for first: refusals and trouble.
 const ALARMING = new Set(["login_failed", "denied", "throttled", "host_key_mismatch", "refresh_reuse"]);
 
@@ -14,7 +17,7 @@ export function fullTime(iso) {
 }
 
 function text(value) {
-  return value === null || value === undefined || value === "" ? el("span", { class: "muted" }, "—") : controlSafe(value);
+  return value === null || value === undefined || value === "" ? el("span", { class: "muted none" }, "—") : controlSafe(value);
 }
 
 function detailCell(detail) {
@@ -43,18 +46,20 @@ export function renderEvents(body, events, workspaceNames) {
     const workspace = event.workspace_id
       ? el("span", { title: event.workspace_id }, controlSafe(workspaceNames.get(event.workspace_id) || event.workspace_id))
       : text(null);
-    body.append(
-      el(
-        "tr",
-        { dataset: { id: String(event.id), type: String(event.type) } },
-        el("td", { class: "nowrap" }, fullTime(event.at), el("div", { class: "muted small mono" }, "#", controlSafe(event.id))),
-        el("td", {}, el("code", { class: ALARMING.has(event.type) ? "event-type alarming" : "event-type" }, controlSafe(event.type))),
-        el("td", { class: "user-cell" }, text(event.username)),
-        el("td", { class: "mono small" }, text(event.ip)),
-        el("td", {}, workspace),
-        sessionCell(event.session_id),
-        detailCell(event.detail),
-      ),
+    const row = el(
+      "tr",
+      { dataset: { id: String(event.id), type: String(event.type) } },
+      el("td", { class: "nowrap" }, fullTime(event.at), el("div", { class: "muted small mono" }, "#", controlSafe(event.id))),
+      el("td", {}, el("code", { class: ALARMING.has(event.type) ? "event-type alarming" : "event-type" }, controlSafe(event.type))),
+      el("td", { class: "user-cell" }, text(event.username)),
+      el("td", { class: "mono small" }, text(event.ip)),
+      el("td", {}, workspace),
+      sessionCell(event.session_id),
+      detailCell(event.detail),
     );
+    [...row.cells].forEach((cell, index) => {
+      cell.dataset.label = COLUMNS[index];
+    });
+    body.append(row);
   }
 }

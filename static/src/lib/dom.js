@@ -54,3 +54,22 @@ export function formatTime(iso) {
   if (Number.isNaN(date.getTime())) return iso;
   return date.toLocaleString(undefined, { dateStyle: "short", timeStyle: "short" });
 }
+
+/** As formatTime, but the time alone for a moment of today ("2:29 AM"): what a narrow list needs. */
+export function formatTimeShort(iso, now = new Date()) {
+  const date = new Date(iso);
+  if (!iso || Number.isNaN(date.getTime()) || date.toDateString() !== now.toDateString()) return formatTime(iso);
+  return date.toLocaleTimeString(undefined, { timeStyle: "short" });
+}
+
+/**
+ * Scroll `box`, a scrolling ancestor of `node`, just enough that `node` shows (its top first when it
+ * is taller than the box). Unlike scrollIntoView, nothing else scrolls: not the page, not a drawer.
+ */
+export function revealWithin(box, node) {
+  if (!box || !node) return;
+  const outer = box.getBoundingClientRect();
+  const inner = node.getBoundingClientRect();
+  if (inner.top < outer.top) box.scrollTop -= outer.top - inner.top;
+  else if (inner.bottom > outer.bottom) box.scrollTop += Math.min(inner.bottom - outer.bottom, inner.top - outer.top);
+}

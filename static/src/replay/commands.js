@@ -16,6 +16,13 @@ export function clock(seconds) {
   return h ? `${h}:${pad(m)}:${pad(total % 60)}` : `${m}:${pad(total % 60)}`;
 }
 
+/** What the list says above its commands: "1 command: choose it to jump there", "2 of 5 commands". */
+export function commandsNote(shown, total, filtered) {
+  const noun = total === 1 ? "command" : "commands";
+  if (filtered) return `${shown} of ${total} ${noun}`;
+  return total === 1 ? "1 command: choose it to jump there" : `${total} commands: choose one to jump there`;
+}
+
 const CAPTURE = {
   shell: "recorded by the shell",
   typed: "the line as typed (SSH: what the shell made of it is not known)",
@@ -106,7 +113,7 @@ export class CommandList {
     });
     if (!this.commands.length) this.say("No command was recorded in this terminal.");
     else if (!shown) this.say("No command contains that.");
-    else this.say(wanted ? `${shown} of ${this.commands.length} commands` : `${this.commands.length} commands: choose one to jump there`);
+    else this.say(commandsNote(shown, this.commands.length, wanted));
   }
 
   /** The player passed marker `index`: highlight its command. */

@@ -4,12 +4,27 @@
 import { $, el, formatBytes, showMessage } from "../lib/dom.js";
 import { describeTerminalError } from "../lib/ssh-errors.js";
 
-/** What a pane and the exit banner say of a terminal that ended (exitCode or signal), or `text`. */
+// The signals an End sends (the hangup, the kill when a program ignores it) or a shutdown: an
+// ending someone chose, not a crash.
+const ENDING_SIGNALS = new Set(["SIGHUP", "SIGTERM", "SIGKILL"]);
+
+/**
+ * What a pane and the exit banner say of a terminal that ended (exitCode or signal; endedHere: this
+ * page's user ended it with End), or `text`. A signal's name alone ("ended by SIGHUP") read like a crash.
+ */
 export function exitText(info) {
+  if (info && info.endedHere) return "You ended this terminal.";
   if (info && Number.isInteger(info.exitCode)) return `The process exited with code ${info.exitCode}.`;
-  if (info && info.signal) return `The process was ended by ${info.signal}.`;
+  if (info && info.signal) return `The terminal was ended (${info.signal}).`;
   if (info && info.text) return info.text;
   return "The session has ended.";
+}
+
+/** Whether an ending is trouble, said in red: a failed exit, or a signal no End sends (a crash). */
+export function endedBadly(info) {
+  if (!info || info.endedHere) return false;
+  if (Number.isInteger(info.exitCode)) return info.exitCode !== 0;
+  return Boolean(info.signal) && !ENDING_SIGNALS.has(info.signal);
 }
 
 export class Banners {
@@ -20,6 +35,7 @@ export class Banners {
     this.exitText = $("#exit-text");
     this.loss = $("#loss-banner");
     this.lossText = $("#loss-text");
+    this.endingHere = new Set(); // terminals this page's user ended with End (session-list.js)
     // The lost output of one terminal adds up while its banner stays; another terminal starts over.
     this.lossFor = null;
     this.lostBytes = 0;
@@ -54,7 +70,17 @@ export class Banners {
   /** The terminal ended (exitCode or signal), or `text` says why there is none. */
   showExit(info) {
     this.exitText.textContent = exitText(info);
+    this.exit.dataset.tone = endedBadly(info) ? "trouble" : "neutral";
     this.exit.hidden = false;
+  }
+
+  /**
+   * The exit `info` of terminal `sessionId`, told whether this page's user ended it: the server's
+   * exit event says only how (a signal), and arrives before the End's own answer.
+   */
+  withEnder(sessionId, info) {
+    if (info && sessionId && this.endingHere.has(sessionId)) info.endedHere = true;
+    return info;
   }
 
   /**

@@ -74,18 +74,26 @@ export class FileTransfers {
    * @param {HTMLElement} list  the <ul> transfers are shown in
    * @param {(path: string, overwrite: boolean) => string} uploadUrl
    * @param {(path: string) => string} downloadUrl
+   * @param {(row: HTMLElement) => void} [reveal]  bring a new transfer's row into sight
    */
-  constructor(list, { uploadUrl, downloadUrl }) {
+  constructor(list, { uploadUrl, downloadUrl, reveal = () => {} }) {
     this.list = list;
     this.uploadUrl = uploadUrl;
     this.downloadUrl = downloadUrl;
+    this.reveal = reveal;
+  }
+
+  row(options) {
+    const row = new TransferRow(this.list, options);
+    this.reveal(row.node);
+    return row;
   }
 
   /** Upload `file` to `path`; resolves with the server's answer, or null if cancelled. 409 exists: `confirmOverwrite`. */
   async upload(file, path, { confirmOverwrite }) {
     let xhr = null;
     let cancelled = false;
-    const row = new TransferRow(this.list, {
+    const row = this.row({
       name: file.name,
       direction: "Upload",
       onCancel: () => {
@@ -135,7 +143,7 @@ export class FileTransfers {
   /** Download the file at `path` (named `name`) into the browser's downloads. */
   async download(path, name) {
     const controller = new AbortController();
-    const row = new TransferRow(this.list, { name, direction: "Download", onCancel: () => controller.abort() });
+    const row = this.row({ name, direction: "Download", onCancel: () => controller.abort() });
     try {
       let response = await this.fetchFile(path, controller.signal, await freshAccessToken().catch(() => null));
       if (response.status === 401 && (await refreshAccessToken().catch(() => false))) {

@@ -7,7 +7,7 @@
 // directory shown is listed again as soon as something in it changes.
 
 import { api } from "../lib/api.js";
-import { $, el, formatBytes, formatTime, showMessage } from "../lib/dom.js";
+import { $, el, formatBytes, formatTime, revealWithin, showMessage } from "../lib/dom.js";
 import { controlSafe, escapeControls } from "../lib/escape.js";
 import * as protocol from "../lib/protocol.js";
 import { FileTransfers } from "./file-transfers.js";
@@ -56,6 +56,8 @@ export class FilesPanel {
     this.transfers = new FileTransfers(this.transfersList, {
       uploadUrl: (path, overwrite) => `${base}/content?path=${encodeURIComponent(path)}&overwrite=${overwrite ? 1 : 0}`,
       downloadUrl: (path) => `${base}/content?path=${encodeURIComponent(path)}`,
+      // A drop on the terminal, or an Upload… with the sidebar scrolled: the new row shows anyway.
+      reveal: (row) => revealWithin(this.box.closest(".sidebar"), row),
     });
     this.box.replaceChildren(
       el(
@@ -69,12 +71,13 @@ export class FilesPanel {
           el("button", { type: "button", class: "ghost small", "aria-label": "Refresh the files", onclick: () => this.load() }, "↻"),
         ),
       ),
+      // Transfers under the buttons that start them, not below a long list of files.
+      this.transfersList,
+      this.message,
       this.crumbs,
       this.list,
       el("p", { class: "muted small files-hint" }, "Drop files here or on the terminal to upload them to this directory."),
       this.picker,
-      this.message,
-      this.transfersList,
     );
     this.box.hidden = false;
     for (const target of [this.box, ...dropTargets]) this.acceptDrops(target);

@@ -34,7 +34,8 @@ export class ProcessesDialog {
     const table = el(
       "table",
       { class: "process-table" },
-      el("thead", {}, el("tr", {}, ...["PID", "Command", "CPU", "Memory", "Started"].map((h) => el("th", { scope: "col" }, h)))),
+      el("thead", {}, el("tr", {}, ...["PID", "Command", "CPU", "Memory", "Started"].map((h) =>
+        el("th", { scope: "col", class: h === "CPU" || h === "Memory" ? "num" : null }, h)))),
       this.body,
     );
     this.dialog = el(

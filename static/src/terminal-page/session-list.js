@@ -2,7 +2,7 @@
 // recording. The newest answer of the server wins, whatever order the answers land in.
 
 import { api, download } from "../lib/api.js";
-import { $, el, formatTime } from "../lib/dom.js";
+import { $, el, formatTime, formatTimeShort } from "../lib/dom.js";
 
 function label(session, index) {
   return session.name || `Terminal ${index + 1}`;
@@ -84,14 +84,18 @@ export class SessionList {
         "aria-current": current ? "true" : null,
         onclick: () => this.onOpen(session),
       },
-      el("span", { class: "session-name" }, label(session, index), shown && !current ? el("span", { class: "muted small" }, " · in a pane") : null),
+      el("span", { class: "session-name" }, label(session, index), shown && !current ? el("span", { class: "pane-badge" }, "in a pane") : null),
       el(
         "span",
-        { class: "muted small" },
+        { class: "muted small session-details" },
         // Each detail whole on its line: a narrow list wraps between them, never inside a date.
-        ...[session.owner, formatTime(session.created_at), `${session.cols}×${session.rows}`]
-          .filter(Boolean)
-          .flatMap((detail, i) => [i ? " · " : "", el("span", { class: "nowrap" }, detail)]),
+        ...[
+          [session.owner],
+          [formatTimeShort(session.created_at), formatTime(session.created_at)],
+          [`${session.cols}×${session.rows}`],
+        ]
+          .filter(([detail]) => detail)
+          .flatMap(([detail, title], i) => [i ? " · " : "", el("span", { class: "nowrap", title }, detail)]),
       ),
       this.detail(session.id),
     );
@@ -120,7 +124,13 @@ export class SessionList {
       },
       "⤓",
     );
-    return el("li", { class: "session-item" + (shown ? " in-pane" : ""), dataset: { id: session.id } }, open, record, ...(this.mayEnd ? [kill] : []));
+    // The buttons sit in the card's top right corner (app.css), beside the name, which leaves them room.
+    return el(
+      "li",
+      { class: "session-item" + (shown ? " in-pane" : "") + (this.mayEnd ? " may-end" : ""), dataset: { id: session.id } },
+      open,
+      el("span", { class: "session-actions" }, record, this.mayEnd ? kill : null),
+    );
   }
 
   async kill(session, index, button) {
@@ -128,9 +138,11 @@ export class SessionList {
     // A program that ignores the hangup is killed 3 s later: say that the request is under way.
     button.disabled = true;
     button.textContent = "Ending…";
+    this.banners.endingHere.add(session.id); // its exit event comes before the answer: "You ended this terminal."
     try {
       await api("DELETE", "/api/sessions/" + encodeURIComponent(session.id));
     } catch (err) {
+      this.banners.endingHere.delete(session.id);
       this.banners.say(err.message);
     }
     await this.load(); // DELETE answers once the terminal has ended

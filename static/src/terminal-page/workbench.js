@@ -5,6 +5,7 @@
 // their panes stay attached, and a dot on the tab says that one of them printed.
 
 import { $, el } from "../lib/dom.js";
+import { endedBadly } from "./banners.js";
 import { leaf, leaves, remove, setRatio, split, updateLeaf } from "./layout.js";
 import { saveLayout } from "./layout-store.js";
 import { Pane } from "./pane.js";
@@ -246,6 +247,8 @@ export class Workbench {
   }
 
   stateChanged(pane) {
+    this.banners.withEnder(pane.sessionId, pane.exitInfo); // before the pane's header says it
+    pane.el.classList.toggle("ended-badly", endedBadly(pane.exitInfo));
     if (pane === this.activePane) this.banners.showPane(pane);
     this.render();
   }

@@ -1,0 +1,32 @@
+// The replay page's sizing and wording, without a browser.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { commandsNote } from "../../../static/src/replay/commands.js";
+import { CONTROL_BAR_PX, MAX_FONT_PX, MIN_HEIGHT_PX, playerHeight, recordedSize } from "../../../static/src/replay/player-size.js";
+
+test("the command count reads as a sentence for one and for many", () => {
+  assert.equal(commandsNote(1, 1, false), "1 command: choose it to jump there");
+  assert.equal(commandsNote(3, 3, false), "3 commands: choose one to jump there");
+  assert.equal(commandsNote(1, 1, true), "1 of 1 command");
+  assert.equal(commandsNote(2, 5, true), "2 of 5 commands");
+});
+
+test("the recording's first size comes from its header", () => {
+  assert.deepEqual(recordedSize('{"version": 2, "width": 63, "height": 38}\n[0.1, "o", "x"]\n'), { cols: 63, rows: 38 });
+  assert.deepEqual(recordedSize("not a cast"), { cols: 80, rows: 24 });
+});
+
+test("a tall narrow recording stays within the room left in the window", () => {
+  // 63×38 (a pane of a split) in a 782 px wide box: fit to the width alone it was 1067 px tall
+  assert.equal(playerHeight({ cols: 63, rows: 38, width: 782, room: 600 }), 600);
+});
+
+test("a small recording in a wide box is not blown up past the largest font", () => {
+  const height = playerHeight({ cols: 63, rows: 17, width: 782, room: 2000 });
+  assert.equal(height, Math.round(17 * 1.3333333333 * MAX_FONT_PX + CONTROL_BAR_PX));
+});
+
+test("a wide recording is as tall as the width allows, and never below the least height", () => {
+  assert.equal(playerHeight({ cols: 200, rows: 50, width: 600, room: 700 }), Math.round(50 * 1.3333333333 * 5 + CONTROL_BAR_PX));
+  assert.equal(playerHeight({ cols: 80, rows: 24, width: 700, room: 40 }), MIN_HEIGHT_PX);
+});
