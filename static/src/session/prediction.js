@@ -12,7 +12,8 @@
 //   does not echo (a password) never proves itself, so what is typed at it is never drawn.
 //   Every other key (Enter, Tab, Ctrl+C, up/down) ends the proof: the next line proves itself anew.
 // - A refuted prediction takes every prediction down, and none is made until the line settles
-//   (the cursor leaves the row, or a key the page does not predict was delivered).
+//   (the cursor leaves the row, or a key the page does not predict was delivered). So does a
+//   change of the row that nothing typed explains (a program in raw mode echoing keys twice).
 // - The alternate screen and mouse-reporting programs (vim, less, htop, tmux) get none.
 
 export const MODES = Object.freeze(["off", "auto", "always"]);
@@ -226,8 +227,13 @@ export class LinePredictor {
   }
 
   compare(now) {
+    const server = this.serverState(this.row.y);
+    if (!this.pending.length && this.base && !this.stop && !sameState(server, this.base)) {
+      // The row changed with nothing typed: something else writes there (a program in raw mode
+      // echoing twice). What was confirmed proves nothing.
+      this.refuted();
+    }
     if (this.pending.length) {
-      const server = this.serverState(this.row.y);
       const confirmed = this.pending.findLastIndex((prediction) => sameState(prediction.state, server));
       if (confirmed >= 0) {
         if (this.pending.slice(0, confirmed + 1).some((prediction) => prediction.char)) this.proven = true;
@@ -246,6 +252,7 @@ export class LinePredictor {
       this.stop = null;
       this.blocked = false;
       this.proven = false;
+      this.base = null;
     }
   }
 

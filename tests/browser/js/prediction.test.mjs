@@ -193,3 +193,37 @@ test("the alternate screen (vim) gets no predictions", () => {
   assert.equal(drawn(p), null);
   assert.equal(p.pending.length, 0);
 });
+
+test("a row that changes with nothing typed (a raw-mode program echoing twice) stops predictions", () => {
+  const screen = fakeScreen("");
+  const p = new LinePredictor(screen);
+  p.setEnabled(true);
+  p.typed("a", 1, 0);
+  p.inputAnswered(1, 150);
+  screen.show("a"); // the tty's echo...
+  p.settle(151);
+  assert.equal(p.proven, true);
+  screen.show("aa"); // ...and the program's copy
+  p.settle(152);
+  assert.equal(p.blocked, true);
+  p.typed("b", 2, 200);
+  assert.equal(drawn(p), null);
+});
+
+test("a key the page does not predict (Tab) lets the line change, then predictions resume", () => {
+  const { screen, p } = provenPredictor();
+  p.typed("\t", 2, 100);
+  p.inputAnswered(2, 250);
+  screen.show("$ abc ");
+  p.settle(255);
+  assert.equal(p.blocked, false);
+  p.settle(250 + ECHO_GRACE_MS);
+  assert.equal(p.stop, null);
+  p.typed("d", 3, 600);
+  assert.equal(drawn(p), null, "the row proves itself again");
+  p.inputAnswered(3, 750);
+  screen.show("$ abc d");
+  p.settle(751);
+  p.typed("e", 4, 800);
+  assert.deepEqual(drawn(p), { text: "7:e", cursorX: 8 });
+});
