@@ -20,8 +20,10 @@ export const MODES = Object.freeze(["off", "auto", "always"]);
 
 const SAMPLES = 24; // round trips the median is taken over
 const MIN_SAMPLES = 5;
-export const AUTO_ON_MS = 30; // auto: predict from this median round trip up...
-export const AUTO_OFF_MS = 15; // ...until it falls below this one (no flapping in between)
+// The round trip is an input event's (sent → answered once the terminal has it), which on loopback
+// on a busy 2-core machine is ~16 ms: the server's own part, not the link's.
+export const AUTO_ON_MS = 50; // auto: predict from this median round trip up...
+export const AUTO_OFF_MS = 25; // ...until it falls below this one (no flapping in between)
 export const ECHO_GRACE_MS = 250; // after the server got a key: its echo is late, so it is not coming
 
 const LEFT = new Set(["\x1b[D", "\x1bOD"]);
@@ -227,8 +229,9 @@ export class LinePredictor {
   }
 
   compare(now) {
-    const server = this.serverState(this.row.y);
-    if (!this.pending.length && this.base && !this.stop && !sameState(server, this.base)) {
+    const watching = this.pending.length > 0 || (this.base !== null && !this.stop);
+    const server = watching ? this.serverState(this.row.y) : null; // one row read per output chunk at most
+    if (!this.pending.length && watching && !sameState(server, this.base)) {
       // The row changed with nothing typed: something else writes there (a program in raw mode
       // echoing twice). What was confirmed proves nothing.
       this.refuted();

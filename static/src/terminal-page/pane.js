@@ -63,7 +63,10 @@ export class Pane {
       workspaceId,
       ui: {
         fit: () => this.fit.fit(),
-        onSession: () => events.onSession(this),
+        onSession: () => {
+          this.localEcho.reset(); // another terminal: nothing proven on this one
+          events.onSession(this);
+        },
         onLoss: (bytes) => {
           this.lostBytes += bytes;
           events.onLoss(this, bytes);
