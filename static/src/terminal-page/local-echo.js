@@ -38,6 +38,7 @@ export class LocalEcho {
     this.mode = mode;
     this.trips = new RoundTrips();
     this.predictor = new LinePredictor(screenOf(term));
+    this.decide(); // "always" predicts from the first key
     this.timer = null;
     this.layer = el("div", { class: "local-echo", "aria-hidden": "true" });
     term.element.querySelector(".xterm-screen")?.append(this.layer);
