@@ -233,3 +233,28 @@ def test_auto_does_not_predict_on_loopback(page, server, workspace):
     state = echo_state(page)
     assert state["mode"] == "auto" and state["on"] is False, state
     assert drawn(page) == []
+
+
+def test_off_in_the_settings_dialog_predicts_nothing_even_through_a_slow_link(page, server, slow_link, workspace):
+    password = "echo-off-pass-123"
+    username, _ = server.create_user(password=password)  # settings are per user: not the admin's
+    granted = server.api("POST", f"/api/workspaces/{workspace['id']}/members", server.admin_token,
+                         json={"username": username, "access": "operator"})
+    assert granted.status_code == 201, granted.text
+    login_with_tokens(page, slow_link, username, password)
+    open_terminal(page, slow_link, workspace["id"])
+    page.locator("[data-action=settings]").click()
+    dialog = page.locator("#settings-dialog")
+    dialog.locator("select[name=local_echo]").select_option("off")
+    dialog.get_by_role("button", name="Save").click()
+    poll(lambda: _assert_equal(echo_state(page)["mode"], "off"))
+    page.locator(".pane.active .xterm-helper-textarea").focus()
+    page.evaluate(RECORD_JS)
+    typed_and_echoed(page, ": one")
+    page.keyboard.press("Enter")
+    poll(lambda: assert_prompt(page))
+    typed_and_echoed(page, ": two")
+    assert echo_state(page)["on"] is False
+    assert echo_state(page)["roundTrip"] >= 2 * ONE_WAY_MS
+    assert drawn(page) == []
+    assert server.api("GET", "/api/me/settings", server.login(username, password)).json()["local_echo"] == "off"
