@@ -65,7 +65,8 @@ export class LocalEcho {
   }
 
   typed(data, position) {
-    if (this.predictor.typed(data, position, performance.now())) this.draw();
+    this.predictor.typed(data, position, performance.now());
+    this.draw();
   }
 
   /** An input event was answered after `ms`: a round trip measured, and keys known to be there. */
