@@ -20,7 +20,7 @@ FONT_SIZES = (8, 32)
 # that a page with several panes stays usable.
 SCROLLBACK_LINES = (0, 50_000)
 # Predictive local echo (static/src/session/prediction.js): "auto" predicts once the measured round
-# trip reaches 50 ms.
+# trip reaches 80 ms.
 LOCAL_ECHO = ("auto", "always", "off")
 
 DEFAULTS = {"theme": "dark", "font_size": 14, "font_family": "DejaVu Sans Mono", "scrollback": 5000,

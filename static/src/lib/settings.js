@@ -19,7 +19,7 @@ export const CHOICES = Object.freeze({
   theme: [["dark", "Dark"], ["light", "Light"], ["system", "Same as the device"]],
   font_family: ["DejaVu Sans Mono", "Liberation Mono", "Noto Sans Mono", "Ubuntu Mono", "Fira Code", "monospace"],
   cursor_style: [["block", "Block"], ["underline", "Underline"], ["bar", "Bar"]],
-  local_echo: [["auto", "On slow links (round trip from 50 ms)"], ["always", "Always"], ["off", "Off"]],
+  local_echo: [["auto", "On slow links (round trip from 80 ms)"], ["always", "Always"], ["off", "Off"]],
   font_size: [8, 32],
   scrollback: [0, 50000],
 });

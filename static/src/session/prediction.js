@@ -20,10 +20,10 @@ export const MODES = Object.freeze(["off", "auto", "always"]);
 
 const SAMPLES = 24; // round trips the median is taken over
 const MIN_SAMPLES = 5;
-// The round trip is an input event's (sent → answered once the terminal has it), which on loopback
-// on a busy 2-core machine is ~16 ms: the server's own part, not the link's.
-export const AUTO_ON_MS = 50; // auto: predict from this median round trip up...
-export const AUTO_OFF_MS = 25; // ...until it falls below this one (no flapping in between)
+// The round trip is an input event's (sent → answered once the terminal has it): on loopback it is
+// the server's own part, 12–16 ms on a busy 2-core machine and up to ~60 ms on an overloaded one.
+export const AUTO_ON_MS = 80; // auto: predict from this median round trip up...
+export const AUTO_OFF_MS = 40; // ...until it falls below this one (no flapping in between)
 export const ECHO_GRACE_MS = 250; // after the server got a key: its echo is late, so it is not coming
 
 const LEFT = new Set(["\x1b[D", "\x1bOD"]);

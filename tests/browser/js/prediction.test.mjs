@@ -54,7 +54,7 @@ test("keys: printable characters, backspace, left and right; anything else stops
   assert.deepEqual(keysOf("é"), [null]);
 });
 
-test("auto predicts from a 50 ms median round trip on, not on loopback; always and off are what they say", () => {
+test("auto predicts from an 80 ms median round trip on, not on loopback; always and off are what they say", () => {
   const far = new RoundTrips();
   for (let i = 0; i < 4; i += 1) far.add(150);
   assert.equal(far.wanted("auto"), false, "too few samples to judge");
@@ -62,14 +62,14 @@ test("auto predicts from a 50 ms median round trip on, not on loopback; always a
   assert.equal(far.wanted("auto"), true);
   assert.equal(far.wanted("off"), false);
   const near = new RoundTrips();
-  for (let i = 0; i < 10; i += 1) near.add(16);
+  for (let i = 0; i < 10; i += 1) near.add(60);
   assert.equal(near.wanted("auto"), false);
   assert.equal(near.wanted("always"), true);
   // between the two thresholds it keeps what it was
   const middle = new RoundTrips();
-  for (let i = 0; i < 10; i += 1) middle.add(60);
+  for (let i = 0; i < 10; i += 1) middle.add(100);
   assert.equal(middle.wanted("auto"), true);
-  for (let i = 0; i < 24; i += 1) middle.add(30);
+  for (let i = 0; i < 24; i += 1) middle.add(50);
   assert.equal(middle.wanted("auto"), true);
   for (let i = 0; i < 24; i += 1) middle.add(5);
   assert.equal(middle.wanted("auto"), false);
