@@ -89,6 +89,7 @@ system-test-deps:
 	[ -x /usr/bin/systemd-analyze ] || missing="$$missing systemd"; \
 	[ -x /usr/bin/asciinema ] || missing="$$missing asciinema"; \
 	[ -x /usr/bin/zsh ] || missing="$$missing zsh"; \
+	command -v vim >/dev/null || missing="$$missing vim"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \

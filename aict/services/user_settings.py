@@ -19,9 +19,12 @@ FONT_SIZES = (8, 32)
 # xterm keeps every scrollback row in memory (a 200-column row takes some kilobytes): bounded, so
 # that a page with several panes stays usable.
 SCROLLBACK_LINES = (0, 50_000)
+# Predictive local echo (static/src/session/prediction.js): "auto" predicts once the measured round
+# trip reaches 80 ms.
+LOCAL_ECHO = ("auto", "always", "off")
 
 DEFAULTS = {"theme": "dark", "font_size": 14, "font_family": "DejaVu Sans Mono", "scrollback": 5000,
-            "cursor_style": "block"}
+            "cursor_style": "block", "local_echo": "auto"}
 
 
 def _choice(options: tuple[str, ...]):
@@ -48,6 +51,7 @@ CHECKS = {
     "font_family": _choice(FONT_FAMILIES),
     "scrollback": _whole_number(SCROLLBACK_LINES),
     "cursor_style": _choice(CURSOR_STYLES),
+    "local_echo": _choice(LOCAL_ECHO),
 }
 
 

@@ -1,4 +1,4 @@
-// The settings dialog: theme, font, font size, scrollback and cursor, saved on the server for the
+// The settings dialog: theme, font, font size, scrollback, cursor and predictive echo, saved on the server for the
 // user (lib/settings.js); whatever shows themed things follows at once (every pane of the terminal
 // page). Built here, so the terminal and account pages open the same one.
 
@@ -35,6 +35,8 @@ export class SettingsDialog {
       field("Font size (px)", number("font_size", CHOICES.font_size)),
       field("Scrollback (lines)", number("scrollback", CHOICES.scrollback, 100), "Lines each terminal keeps above its screen."),
       field("Cursor", select("cursor_style", CHOICES.cursor_style)),
+      field("Predictive echo", select("local_echo", CHOICES.local_echo),
+        "Typed keys show at once, underlined, until the server echoes them; never at password prompts or in full-screen programs."),
       this.message,
       el(
         "div",
@@ -70,6 +72,7 @@ export class SettingsDialog {
       font_size: Number(read("font_size")),
       scrollback: Number(read("scrollback")),
       cursor_style: read("cursor_style"),
+      local_echo: read("local_echo"),
     };
   }
 

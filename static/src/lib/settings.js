@@ -1,4 +1,4 @@
-// The user's page settings (GET/PUT /api/me/settings): theme, font, scrollback, cursor. Kept on the
+// The user's page settings (GET/PUT /api/me/settings): theme, font, scrollback, cursor, local echo. Kept on the
 // server so they follow the user; a copy in localStorage lets the next page take the theme at once,
 // before the server answers. Whoever shows something themed subscribes and is told of every change
 // (a save, or the device switching light/dark under the "system" theme).
@@ -11,6 +11,7 @@ export const DEFAULT_SETTINGS = Object.freeze({
   font_family: "DejaVu Sans Mono",
   scrollback: 5000,
   cursor_style: "block",
+  local_echo: "auto",
 });
 
 // What the server accepts (aict/services/user_settings.py), for the settings dialog's choices.
@@ -18,6 +19,7 @@ export const CHOICES = Object.freeze({
   theme: [["dark", "Dark"], ["light", "Light"], ["system", "Same as the device"]],
   font_family: ["DejaVu Sans Mono", "Liberation Mono", "Noto Sans Mono", "Ubuntu Mono", "Fira Code", "monospace"],
   cursor_style: [["block", "Block"], ["underline", "Underline"], ["bar", "Bar"]],
+  local_echo: [["auto", "On slow links (round trip from 80 ms)"], ["always", "Always"], ["off", "Off"]],
   font_size: [8, 32],
   scrollback: [0, 50000],
 });

@@ -49,12 +49,16 @@ export class InputQueue {
     this.maxBytes = maxBytes;
     this.waiting = []; // [{data, bytes}] not sent yet, oldest first
     this.draining = null; // resolves once everything pushed so far has been answered
+    this.pushed = 0; // units (string length or bytes) pushed so far...
+    this.answered = 0; // ...and answered: predictive echo (prediction.js) learns its keys arrived
+    this.onAnswer = null; // (answered, milliseconds the event took) after each answer
   }
 
   push(data) {
     const pieces = typeof data === "string" ? splitUtf8(data, this.maxBytes) : [data];
     for (const piece of pieces) {
       const bytes = typeof piece === "string" ? encoder.encode(piece).length : piece.length;
+      this.pushed += piece.length;
       const last = this.waiting.at(-1);
       if (last && typeof last.data === "string" && typeof piece === "string" && last.bytes + bytes <= this.maxBytes) {
         last.data += piece;
@@ -70,12 +74,15 @@ export class InputQueue {
   async drain() {
     while (this.waiting.length) {
       const { data } = this.waiting.shift();
+      const sent = performance.now();
       try {
         const ack = await this.emit(data);
         if (ack && ack.ok === false) this.onError(ack.error || {});
       } catch (err) {
         this.onError({ code: "network", message: err.message });
       }
+      this.answered += data.length;
+      if (this.onAnswer) this.onAnswer(this.answered, performance.now() - sent);
     }
     this.draining = null;
   }

@@ -40,7 +40,10 @@ export class TerminalSession {
    * @param {object} opts.ui  callbacks: onSession(id), onAccess(access), onExit(info),
    *                          onError(error, context), onListChanged(), fit(),
    *                          onLoss(bytes) (output of this session skipped, optional),
-   *                          onOutput(end) (a chunk arrived, `end` the offset after it; optional)
+   *                          onOutput(end) (a chunk arrived, `end` the offset after it; optional),
+   *                          predictive echo's (optional): onTyped(data, position) (the user's keys,
+   *                          `position` the input sent up to and with them), onInputAnswered(position,
+   *                          ms) (the server answered input up to there, in `ms`), onRendered() (output drawn)
    * @param {boolean} [opts.readOnly]  attach as a watcher whatever the caller's rights (the server
    *                                   then refuses this socket's input): an admin reviewing a terminal
    * @param {() => boolean} [opts.compress]  whether the next attachment asks for compressed output
@@ -85,11 +88,13 @@ export class TerminalSession {
       lost: (bytes) => {
         if (this.ui.onLoss) this.ui.onLoss(bytes);
       },
+      rendered: () => this.ui.onRendered?.(),
     });
     this.input = new InputQueue(
       (data) => request(this.socket, TERMINAL_INPUT, { sessionId: this.sessionId, data }, 60000),
       (error) => this.ui.onError(error, "input"),
     );
+    this.input.onAnswer = (position, ms) => this.ui.onInputAnswered?.(position, ms);
 
     // Several sessions share the page's socket (one per pane): each keeps its listeners to remove them.
     this.listeners = {
@@ -145,6 +150,7 @@ export class TerminalSession {
       return;
     }
     if (data !== FOCUS_OUT) this.claimSize();
+    if (typeof input === "string") this.ui.onTyped?.(input, this.input.pushed + input.length);
     this.input.push(input);
   }
 

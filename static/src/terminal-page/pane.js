@@ -7,6 +7,7 @@ import { el } from "../lib/dom.js";
 import { TerminalSession } from "../session/terminal-session.js";
 import { exitText } from "./banners.js";
 import { TerminalFit } from "./fit.js";
+import { LocalEcho } from "./local-echo.js";
 import { applySettings, createTerminalView } from "./terminal-view.js";
 
 export class Pane {
@@ -55,13 +56,17 @@ export class Pane {
     const { term, fitAddon, search } = createTerminalView(this.box, settings);
     this.term = term;
     this.search = search;
+    this.localEcho = new LocalEcho(term, settings.local_echo);
     this.session = new TerminalSession({
       term,
       socket,
       workspaceId,
       ui: {
         fit: () => this.fit.fit(),
-        onSession: () => events.onSession(this),
+        onSession: () => {
+          this.localEcho.reset(); // another terminal: nothing proven on this one
+          events.onSession(this);
+        },
         onLoss: (bytes) => {
           this.lostBytes += bytes;
           events.onLoss(this, bytes);
@@ -76,6 +81,9 @@ export class Pane {
           events.onError(this, error, context);
         },
         onOutput: (end) => this.output(end),
+        onTyped: (data, position) => this.localEcho.typed(data, position),
+        onInputAnswered: (position, ms) => this.localEcho.inputAnswered(position, ms),
+        onRendered: () => this.localEcho.settle(),
       },
     });
     this.fit = new TerminalFit(fitAddon, this.box, () => this.session.access === "viewer");
@@ -139,6 +147,7 @@ export class Pane {
 
   applySettings(settings) {
     applySettings(this.term, settings);
+    this.localEcho.setMode(settings.local_echo);
     this.fit.fit();
   }
 
@@ -146,6 +155,7 @@ export class Pane {
   dispose() {
     this.disposed = true;
     this.session.dispose();
+    this.localEcho.dispose();
     this.fit.stop();
     this.term.dispose();
     this.el.remove();

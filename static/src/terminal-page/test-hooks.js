@@ -40,6 +40,11 @@ export function installTestHooks({ workbench, status, socket, settings }) {
     get inUse() {
       return session()?.inUse;
     },
+    /** Predictive echo of the active pane: {mode, on, roundTrip (median ms, null before any)}. */
+    get localEcho() {
+      const echo = active()?.localEcho;
+      return echo ? { mode: echo.mode, on: echo.on, roundTrip: echo.trips.median } : null;
+    },
     /** Every pane, tab by tab in reading order: {id, tab, sessionId, term, visible, active, activity, exited}. */
     get panes() {
       return workbench.tabs.flatMap((tab) => workbench.panesOf(tab).map((pane) => ({
