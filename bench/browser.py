@@ -11,34 +11,39 @@ page adds to. bench/browser_probe.js does the timing inside both pages.
 
 BENCH_BROWSER_KEYS, _SEQ, _ROUNDS set the sizes; BENCH_BROWSER_RENDERERS ("dom", "webgl" or both,
 comma-separated) the renderers measured; BENCH_BROWSER_BASELINE=PATH adds an aict page served from
-another checkout (its static/dist built), for a paired before/after of a change.
+another checkout (its static/dist built), for a paired before/after of a change;
+BENCH_BROWSER_CHROMIUM_ARGS adds switches to Chromium's.
 """
 
 from __future__ import annotations
 
-import json
+import http.server
 import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
 
+from bench import cdp
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-VIEWPORT = {"width": 1280, "height": 800}  # the aict page's terminal is 119×42 there
+VIEWPORT = {"width": 1280, "height": 990}  # the window: the aict page's terminal is 119×42 in it
 KEYS = int(os.environ.get("BENCH_BROWSER_KEYS", 100))  # per contender, 200 ms apart
 KEY_GAP = 0.2
 SEQ = int(os.environ.get("BENCH_BROWSER_SEQ", 2_000_000))
 ROUNDS = int(os.environ.get("BENCH_BROWSER_ROUNDS", 5))
 RENDERERS = os.environ.get("BENCH_BROWSER_RENDERERS", "dom").split(",")
 BASELINE = os.environ.get("BENCH_BROWSER_BASELINE")
-ECHO_SAMPLES = 200
+EXTRA_ARGS = os.environ.get("BENCH_BROWSER_CHROMIUM_ARGS", "").split()  # e.g. --disable-features=...
+ECHO_SAMPLES = int(os.environ.get("BENCH_BROWSER_ECHO", 200))
 PROBE = (Path(__file__).with_name("browser_probe.js")).read_text()
 BARE_ORIGIN = "http://bare.bench"
 XTERM = ROOT / "node_modules" / "@xterm"
@@ -56,7 +61,7 @@ BARE_OPEN = """({options, cols, rows, webgl}) => {
   term.onData((data) => term.write(data));
   term.focus();
   window.term = term;
-  return term;
+
 }"""
 # The same bytes `seq 1 N` gives through a PTY (\\n → \\r\\n), written as the socket delivers them.
 BARE_FLOOD = """async ({n, chunk}) => {
@@ -68,6 +73,9 @@ BARE_FLOOD = """async ({n, chunk}) => {
   for (let at = 0; at < bytes.length; at += chunk) term.write(bytes.subarray(at, at + chunk));
   return {...(await shown), bytes: bytes.length};
 }"""
+# The text of the aict page's cursor line.
+CURSOR_LINE = ("window.aictTest.term.buffer.active.getLine(window.aictTest.term.buffer.active.baseY + "
+               "window.aictTest.term.buffer.active.cursorY).translateToString(true)")
 OPTIONS_JS = """() => {
   const term = window.aictTest.term, o = term.options;
   const names = ["allowProposedApi", "cursorBlink", "cursorStyle", "convertEol", "fontFamily", "fontSize",
@@ -85,9 +93,13 @@ def seq_bytes(n: int) -> int:
     return sum(len(str(i)) for i in range(1, n + 1)) + 2 * n
 
 
-def chromium_processes() -> list[psutil.Process]:
-    """Every Chromium process this benchmark started (under Playwright's driver, our child)."""
-    return [p for p in psutil.Process().children(recursive=True) if "chrom" in p.name().lower()]
+def chromium_processes(chromium: cdp.Chromium) -> list[psutil.Process]:
+    """Every process of one contender's Chromium."""
+    try:
+        root = psutil.Process(chromium.pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return []
 
 
 def cpu_seconds(processes: list[psutil.Process]) -> float:
@@ -138,54 +150,75 @@ class BrowserResults:
 
 
 # ---- pages ----------------------------------------------------------------------------------
-def open_aict(browser, contender: Contender, workspace_id: str) -> None:
+def launch() -> cdp.Chromium:
+    return cdp.Chromium(CHROMIUM, CHROMIUM_ARGS + EXTRA_ARGS, VIEWPORT["width"], VIEWPORT["height"])
+
+
+def open_aict(contender: Contender, workspace_id: str) -> None:
     server = contender.server
-    context = browser.new_context(viewport=VIEWPORT)
-    context.add_init_script(f"localStorage.setItem('aict.renderer', {json.dumps(contender.renderer)})")
-    page = context.new_page()
-    response = context.request.post(server.url + "/api/auth/login", data={
-        "username": server.admin_username, "password": server.admin_password, "refresh_cookie": True})
-    assert response.ok, response.text()
+    page = contender.page = launch()
+    page.goto(server.url + "/login")
+    login = {"username": server.admin_username, "password": server.admin_password, "refresh_cookie": True}
+    status = page.evaluate("""async ({login, renderer}) => {
+      localStorage.setItem("aict.renderer", renderer);
+      const response = await fetch("/api/auth/login", {method: "POST", headers: {"Content-Type": "application/json"},
+        body: JSON.stringify(login)});
+      return response.status;
+    }""", {"login": login, "renderer": contender.renderer})
+    assert status == 200, status
     page.goto(f"{server.url}/workspaces/{workspace_id}")
     wait_for(page, "window.aictTest && window.aictTest.status === 'connected' && window.aictTest.sessionId")
-    wait_for(page, "window.aictTest.term.buffer.active.getLine(window.aictTest.term.buffer.active.baseY"
-                   " + window.aictTest.term.buffer.active.cursorY).translateToString(true).trim().endsWith('$')")
+    wait_for(page, f"{CURSOR_LINE}.trim().endsWith('$')")
     page.evaluate(f"({PROBE})(window.aictTest.term)")
-    contender.page = page
     contender.active_renderer = renderer_in_use(page, "window.aictTest.term")
-    page.locator(".pane.active .xterm-helper-textarea").focus()
+    page.evaluate("document.querySelector('.pane.active .xterm-helper-textarea').focus()")
     run_command(contender, "PS1='$ '; clear")
 
 
-def open_bare(browser, contender: Contender, shape: dict) -> None:
-    context = browser.new_context(viewport=VIEWPORT)
+class BareFiles(http.server.BaseHTTPRequestHandler):
+    """The bare xterm.js page and its files, from node_modules."""
 
-    def serve(route):
-        path = route.request.url[len(BARE_ORIGIN):] or "/"
-        if path == "/":
-            route.fulfill(body=BARE_HTML, content_type="text/html")
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        if self.path == "/":
+            body, kind = BARE_HTML.encode(), "text/html"
+        elif self.path in BARE_FILES:
+            body = BARE_FILES[self.path].read_bytes()
+            kind = "text/css" if self.path.endswith(".css") else "text/javascript"
         else:
-            route.fulfill(path=str(BARE_FILES[path]), content_type="text/javascript" if path.endswith(".js")
-                          else "text/css")
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
-    context.route(BARE_ORIGIN + "/**", serve)
-    page = context.new_page()
-    page.goto(BARE_ORIGIN + "/")
+    def log_message(self, *args):
+        pass
+
+
+def serve_bare() -> http.server.ThreadingHTTPServer:
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), BareFiles)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd
+
+
+def open_bare(contender: Contender, shape: dict, origin: str) -> None:
+    page = contender.page = launch()
+    page.goto(origin + "/")
     page.evaluate(BARE_OPEN, {**shape, "webgl": contender.renderer == "webgl"})
     page.evaluate(f"({PROBE})(window.term)")
-    contender.page = page
     contender.active_renderer = renderer_in_use(page, "window.term")
-    page.locator(".xterm-helper-textarea").focus()
 
 
-def renderer_in_use(page, term: str) -> str:
+def renderer_in_use(page: cdp.Chromium, term: str) -> str:
     """What draws the terminal: a canvas of WebGL's, or xterm's DOM rows."""
-    return page.evaluate(f"() => {term}.element.querySelector('canvas') ? 'webgl' : 'dom'")
+    return page.evaluate(f"{term}.element.querySelector('canvas') ? 'webgl' : 'dom'")
 
 
-def wait_for(page, js: str, timeout: float = 30) -> None:
+def wait_for(page: cdp.Chromium, js: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
-    while not page.evaluate(f"() => Boolean({js})"):
+    while not page.evaluate(f"Boolean({js})"):
         if time.monotonic() > deadline:
             raise TimeoutError(f"page never showed {js}")
         time.sleep(0.05)
@@ -194,12 +227,10 @@ def wait_for(page, js: str, timeout: float = 30) -> None:
 def run_command(contender: Contender, command: str) -> None:
     """Type a command into the aict page and wait for the next prompt."""
     page = contender.page
-    before = page.evaluate("() => window.aictTest.renderedOffset")
-    page.keyboard.type(command)
-    page.keyboard.press("Enter")
-    wait_for(page, f"window.aictTest.renderedOffset > {before} && window.aictTest.term.buffer.active.getLine("
-                   "window.aictTest.term.buffer.active.baseY + window.aictTest.term.buffer.active.cursorY)"
-                   ".translateToString(true) === '$ '")
+    before = page.evaluate("window.aictTest.renderedOffset")
+    page.type(command)
+    page.press("Enter")
+    wait_for(page, f"window.aictTest.renderedOffset > {before} && {CURSOR_LINE} === '$ '")
 
 
 # ---- measurements ---------------------------------------------------------------------------
@@ -210,32 +241,32 @@ def type_keys(contender: Contender, count: int) -> None:
     for i in range(count):
         if i and i % 40 == 0:
             if contender.kind == "aict":
-                page.keyboard.press("Control+U")  # readline: erase the line typed so far
+                page.press("Control+U")  # readline: erase the line typed so far
             else:
-                page.evaluate("() => term.write('\\r\\x1b[K')")
+                page.evaluate("term.write('\\r\\x1b[K')")
             time.sleep(KEY_GAP)
-        page.keyboard.press(letters[i % 26])
+        page.press(letters[i % 26])
         time.sleep(KEY_GAP)
     if contender.kind == "aict":
-        page.keyboard.press("Control+U")
-    contender.keys_ms += page.evaluate("() => benchProbe.takeKeys()")
+        page.press("Control+U")
+    contender.keys_ms += page.evaluate("benchProbe.takeKeys()")
     time.sleep(KEY_GAP)
 
 
 def flood(contender: Contender) -> None:
     """`seq 1 SEQ` to the screen: MB/s to its last line, Chromium's CPU per MB, the longest frame."""
     page = contender.page
-    processes = chromium_processes()
+    processes = chromium_processes(page)
     if contender.kind == "aict":
         run_command(contender, "clear")
-        page.evaluate(f"() => {{ window.benchFlood = benchProbe.watchFlood('{SEQ}'); }}")
+        page.evaluate(f"window.benchFlood = benchProbe.watchFlood('{SEQ}'), true")
         cpu = cpu_seconds(processes)
-        page.keyboard.type(f"seq 1 {SEQ}")
-        page.keyboard.press("Enter")
-        result = page.evaluate("() => window.benchFlood")
+        page.type(f"seq 1 {SEQ}")
+        page.press("Enter")
+        result = page.evaluate("window.benchFlood")
         size = seq_bytes(SEQ)
     else:
-        page.evaluate("() => new Promise((resolve) => term.write('\\x1b[H\\x1b[2J', resolve))")
+        page.evaluate("new Promise((resolve) => term.write('\\x1b[H\\x1b[2J', resolve))")
         cpu = cpu_seconds(processes)
         result = page.evaluate(BARE_FLOOD, {"n": SEQ, "chunk": 64 * 1024})
         size = result["bytes"]
@@ -246,8 +277,7 @@ def flood(contender: Contender) -> None:
     contender.longest_frame_ms.append(result["longestFrame"])
     contender.longest_task_ms.append(result["longestTask"])
     if contender.kind == "aict":
-        wait_for(page, "window.aictTest.term.buffer.active.getLine(window.aictTest.term.buffer.active.baseY + "
-                       "window.aictTest.term.buffer.active.cursorY).translateToString(true) === '$ '")
+        wait_for(page, f"{CURSOR_LINE} === '$ '")
 
 
 def server_echo(main, server, workspace_id: str) -> list[float]:
@@ -264,8 +294,7 @@ def server_echo(main, server, workspace_id: str) -> list[float]:
 
 
 def measure(main, procs, workdir: Path, say=log) -> BrowserResults:
-    from playwright.sync_api import sync_playwright
-
+    """Start a server and a Chromium per contender, and measure every contender."""
     settings = {"AICT_SHELL": "/bin/bash", "AICT_SHELL_ARGS": main.PLAIN_BASH_ARGS}
     server = main.start_aict(procs, workdir, "aict-browser", **settings)
     servers = [("aict", server)]
@@ -278,35 +307,45 @@ def measure(main, procs, workdir: Path, say=log) -> BrowserResults:
         contenders += [Contender(label + suffix, "aict", renderer, server=s) for label, s in servers]
         contenders.append(Contender("bare xterm.js" + suffix, "bare", renderer))
     results = BrowserResults(contenders, [], cpu=f"{os.cpu_count()} cores ({cpu_model()})")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        results.chromium = f"Chromium {browser.version}"
-        shape = None
+    bare_files = serve_bare()
+    try:
+        compare(results, main, f"http://127.0.0.1:{bare_files.server_address[1]}", say)
+    finally:
         for c in contenders:
-            if c.kind == "aict":
-                c.workspace = c.server.create_local_workspace()["id"]
-                open_aict(browser, c, c.workspace)
-                shape = shape or c.page.evaluate(OPTIONS_JS)
-        for c in contenders:
-            if c.kind == "bare":
-                open_bare(browser, c, shape)
-        results.size = f"{shape['cols']}×{shape['rows']}"
-        say(f"pages open at {results.size}: " + ", ".join(f"{c.label} ({c.active_renderer})" for c in contenders))
-        for c in contenders:
-            if c.active_renderer != c.renderer:
-                results.notes.append(f"{c.label}: asked for {c.renderer}, drawn by {c.active_renderer}")
-        results.echo_ms = server_echo(main, server, contenders[0].workspace)
-        for round_ in range(ROUNDS):
-            order = contenders if round_ % 2 == 0 else contenders[::-1]
-            for c in order:
-                type_keys(c, max(1, KEYS // ROUNDS))
-            for c in order:
-                flood(c)
-            say(f"round {round_ + 1}/{ROUNDS}: " + "; ".join(
-                f"{c.label} {c.mb_per_s[-1]:.1f} MB/s, {c.cpu_ms_per_mb[-1]:.0f} ms CPU/MB, "
-                f"frame {c.longest_frame_ms[-1]:.0f} ms" for c in contenders))
-        browser.close()
+            if c.page is not None:
+                c.page.close()
+        bare_files.shutdown()
     return results
+
+
+def compare(results: BrowserResults, main, bare_origin: str, say=log) -> None:
+    """Open every contender's page, then take turns: keystrokes, then floods, round after round."""
+    contenders = results.contenders
+    shape = None
+    for c in contenders:
+        if c.kind == "aict":
+            c.workspace = c.server.create_local_workspace()["id"]
+            open_aict(c, c.workspace)
+            shape = shape or c.page.evaluate(OPTIONS_JS)
+    for c in contenders:
+        if c.kind == "bare":
+            open_bare(c, shape, bare_origin)
+    results.chromium = contenders[0].page.version + (f" with {' '.join(EXTRA_ARGS)}" if EXTRA_ARGS else "")
+    results.size = f"{shape['cols']}×{shape['rows']}"
+    say(f"pages open at {results.size}: " + ", ".join(f"{c.label} ({c.active_renderer})" for c in contenders))
+    for c in contenders:
+        if c.active_renderer != c.renderer:
+            results.notes.append(f"{c.label}: asked for {c.renderer}, drawn by {c.active_renderer}")
+    results.echo_ms = server_echo(main, contenders[0].server, contenders[0].workspace)
+    for round_ in range(ROUNDS):
+        order = contenders if round_ % 2 == 0 else contenders[::-1]
+        for c in order:
+            type_keys(c, max(1, KEYS // ROUNDS))
+        for c in order:
+            flood(c)
+        say(f"round {round_ + 1}/{ROUNDS}: " + "; ".join(
+            f"{c.label} {c.mb_per_s[-1]:.1f} MB/s, {c.cpu_ms_per_mb[-1]:.0f} ms CPU/MB, "
+            f"frame {c.longest_frame_ms[-1]:.0f} ms" for c in contenders))
 
 
 # ---- report ---------------------------------------------------------------------------------
@@ -359,16 +398,17 @@ def mark(ok: bool) -> str:
 
 def conditions(r: BrowserResults) -> str:
     lines = [
-        f"- Browser: headless {r.chromium} ({', '.join(CHROMIUM_ARGS)}), viewport "
+        f"- Browser: headless {r.chromium}, a browser per page driven over bare CDP (bench/cdp.py: no "
+        f"Network domain copying every WebSocket frame, as Playwright's does), {' '.join(CHROMIUM_ARGS)}, window "
         f"{VIEWPORT['width']}×{VIEWPORT['height']}, terminal {r.size}, on {r.cpu} shared with the server and the "
         f"shell; {r.rounds} rounds in which every page takes its turn (the order reversed every other round). "
-        f"Keystrokes: {r.keys} letters per page typed {KEY_GAP * 1000:.0f} ms apart (Playwright), from the keydown "
-        "event's time stamp to the xterm render that moved the cursor (bench/browser_probe.js). Bare xterm.js: the "
-        "same @xterm/xterm build with the aict page's options and size, local echo (`term.onData` → "
+        f"Keystrokes: {r.keys} letters per page, {KEY_GAP * 1000:.0f} ms apart (CDP key events), from the keydown "
+        "event's time stamp to the xterm render that moved the cursor (bench/browser_probe.js). Bare xterm.js: "
+        "the same @xterm/xterm build with the aict page's options and size, local echo (`term.onData` → "
         f"`term.write`); its flood writes the bytes `seq 1 {r.seq}` gives through a PTY in 64 KiB pieces, "
-        "timed from the first write; aict's from the Enter key. CPU: user + system time of every Chromium "
-        "process over the flood. Frames: the longest gap between animation frames; tasks: the longest "
-        "`longtask` entry.",
+        "timed from the first write; aict's from the Enter key. CPU: user + system time of every process of "
+        "the page's browser over the flood. Frames: the longest gap between animation frames; tasks: the "
+        "longest `longtask` entry.",
     ]
     lines += [f"- Note: {n}" for n in r.notes]
     return "\n".join(lines)

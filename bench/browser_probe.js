@@ -39,14 +39,16 @@
       if (probe.flood) probe.flood.longestTask = Math.max(probe.flood.longestTask, entry.duration);
     }
   }).observe({ entryTypes: ["longtask"] });
+  // Frames are watched only while a flood is: an idle page draws nothing and costs nothing.
   const frames = (last) => requestAnimationFrame((now) => {
-    if (probe.flood && last !== null) probe.flood.longestFrame = Math.max(probe.flood.longestFrame, now - last);
+    if (!probe.flood) return;
+    if (last !== null) probe.flood.longestFrame = Math.max(probe.flood.longestFrame, now - last);
     frames(now);
   });
-  frames(null);
   /** Watch for `last` on screen; `start`: when the flood began (default: now). Resolves with the timings. */
   probe.watchFlood = (last, start) => new Promise((resolve) => {
     probe.flood = { last, start: start ?? performance.now(), longestFrame: 0, longestTask: 0, resolve };
+    frames(null);
   });
   probe.takeKeys = () => {
     const keys = probe.keys;

@@ -4,6 +4,7 @@ import { FitAddon } from "@xterm/addon-fit";
 import { WebLinksAddon } from "@xterm/addon-web-links";
 import { SearchAddon } from "@xterm/addon-search";
 import { Terminal } from "@xterm/xterm";
+import { useRenderer } from "./renderer.js";
 import { terminalOptions } from "./terminal-options.js";
 
 function openLink(event, uri) {
@@ -49,6 +50,7 @@ export function createTerminalView(box, settings) {
   const search = new SearchAddon();
   term.loadAddon(search);
   term.open(box);
+  useRenderer(term);
   term.attachCustomKeyEventHandler(copyPasteKeys(term));
   return { term, fitAddon, search };
 }
