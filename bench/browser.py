@@ -238,6 +238,7 @@ def type_keys(contender: Contender, count: int) -> None:
     """Type `count` letters 200 ms apart; the probe times each. The line is cleared now and then."""
     page = contender.page
     letters = "abcdefghijklmnopqrstuvwxyz"
+    page.evaluate("benchProbe.timing = true")
     for i in range(count):
         if i and i % 40 == 0:
             if contender.kind == "aict":

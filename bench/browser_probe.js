@@ -4,14 +4,14 @@
 // cursor moved: the character is on screen); a flood from its start to the render that shows its
 // last line; meanwhile the longest gap between animation frames and the longest task.
 (term) => {
-  const probe = { keys: [], key: null, flood: null, done: null };
+  const probe = { keys: [], key: null, flood: null, timing: false }; // timing: keys typed now are timed
   const cursor = () => {
     const b = term.buffer.active;
     return `${b.baseY + b.cursorY}:${b.cursorX}`;
   };
   window.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && probe.flood) probe.flood.start = event.timeStamp; // a command's flood
-    if (event.key.length !== 1 || event.ctrlKey) return; // printable keys only: those are timed
+    if (!probe.timing || event.key.length !== 1 || event.ctrlKey) return; // printable keys only
     probe.key = { at: event.timeStamp, from: cursor() };
   }, true);
   const lastLineShown = (text) => {
@@ -52,6 +52,7 @@
   });
   probe.takeKeys = () => {
     const keys = probe.keys;
+    probe.timing = false;
     probe.keys = [];
     return keys;
   };
