@@ -35,7 +35,7 @@ class Chromium:
     """A headless Chromium with one page, driven over its DevTools WebSocket."""
 
     def __init__(self, executable: str, args: list[str], width: int, height: int):
-        self.profile = tempfile.TemporaryDirectory(prefix="aict-bench-chromium-")
+        self.profile = tempfile.TemporaryDirectory(prefix="aict-bench-chromium-", ignore_cleanup_errors=True)
         self.proc = subprocess.Popen(
             [executable, "--headless", *QUIET, *args, "--remote-debugging-port=0", f"--window-size={width},{height}",
              f"--user-data-dir={self.profile.name}", "about:blank"],
