@@ -8,9 +8,10 @@
 import { WebglAddon } from "@xterm/addon-webgl";
 
 const OVERRIDE_KEY = "aict.renderer";
+const DETECTED_KEY = "aict.hardware-webgl"; // this tab's answer, kept for its later pages
 const SOFTWARE = /swiftshader|llvmpipe|softpipe|software|basic render/i;
 
-let hardwareWebgl = null; // asked once per page: it creates (and drops) a WebGL context
+let hardwareWebgl = null; // asked once per tab: it creates (and drops) a WebGL context
 
 function override() {
   try {
@@ -20,9 +21,14 @@ function override() {
   }
 }
 
-/** Whether this browser draws WebGL 2 on a GPU (not in software). */
+/**
+ * Whether this browser draws WebGL 2 on a GPU (not in software). Asking costs a WebGL context: ~10
+ * ms, and 135 ms for the first one where SwiftShader starts (headless Chromium on a loaded machine).
+ */
 export function hasHardwareWebgl() {
   if (hardwareWebgl !== null) return hardwareWebgl;
+  const kept = remembered();
+  if (kept !== null) return (hardwareWebgl = kept === "1");
   hardwareWebgl = false;
   try {
     const gl = document.createElement("canvas").getContext("webgl2");
@@ -35,28 +41,55 @@ export function hasHardwareWebgl() {
   } catch {
     hardwareWebgl = false;
   }
+  remember(hardwareWebgl ? "1" : "0");
   return hardwareWebgl;
 }
 
-/** "webgl" or "dom": the override if any, else WebGL where a GPU draws it. */
-export function chosenRenderer() {
-  const chosen = override();
-  if (chosen === "webgl" || chosen === "dom") return chosen;
-  return hasHardwareWebgl() ? "webgl" : "dom";
+function remembered() {
+  try {
+    return window.sessionStorage.getItem(DETECTED_KEY);
+  } catch {
+    return null;
+  }
 }
 
-/**
- * Draw an opened xterm with the chosen renderer; returns the one in use. WebGL that fails to start,
- * or loses its context later (a GPU reset), gives way to xterm's own DOM renderer.
- */
-export function useRenderer(term, choice = chosenRenderer()) {
-  if (choice !== "webgl") return "dom";
+function remember(value) {
+  try {
+    window.sessionStorage.setItem(DETECTED_KEY, value);
+  } catch {
+    // storage refused: asked again on the next page
+  }
+}
+
+function whenIdle(step) {
+  if (typeof window.requestIdleCallback === "function") window.requestIdleCallback(step, { timeout: 2000 });
+  else setTimeout(step, 200);
+}
+
+function loadWebgl(term) {
   try {
     const webgl = new WebglAddon();
     webgl.onContextLoss(() => webgl.dispose());
     term.loadAddon(webgl);
-    return "webgl";
   } catch {
-    return "dom";
+    // no WebGL 2 after all: xterm's DOM renderer goes on drawing
   }
+}
+
+/**
+ * Draw an opened xterm with WebGL where the browser has it on a GPU (or `aict.renderer` asks for
+ * it). The terminal opens with xterm's DOM renderer and the question is asked once the page is idle,
+ * so opening a terminal never waits for it. WebGL that fails to start, or loses its context later
+ * (a GPU reset), gives way to the DOM renderer.
+ */
+export function useRenderer(term) {
+  const chosen = override();
+  if (chosen === "dom") return;
+  if (chosen === "webgl") {
+    loadWebgl(term);
+    return;
+  }
+  whenIdle(() => {
+    if (term.element?.isConnected && hasHardwareWebgl()) loadWebgl(term);
+  });
 }
