@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psutil
 
-from bench import busy_memory, framing, opening, rawpty, through_host
+from bench import browser, busy_memory, framing, opening, rawpty, through_host
 from bench.terminado_ref import TerminadoServer, terminado_echo, terminado_throughput
 from bench.wire import WireClient, aict_echo  # noqa: F401  (bench.aict_echo: paired_echo uses it)
 
@@ -185,6 +185,7 @@ class Results:
     opening: dict[str, list[float]] = field(default_factory=dict)  # seconds to open TERMINALS, per round
     host: through_host.HostResults | None = None  # issue 17: the paths through the terminal host
     framing: dict | None = None  # issue 17: the host link's framing against JSON and the bare socket
+    browser: browser.BrowserResults | None = None  # issue 21: the page in Chromium against bare xterm.js
 
 
 def profile(pid: int, label: str, seconds: float = 5) -> subprocess.Popen | None:
@@ -224,7 +225,7 @@ def prepared_session(client: WireClient, workspace: str, bash: bool = False) -> 
 
 
 def run(results: Results, procs: Processes, workdir: Path) -> None:
-    parts = os.environ.get("BENCH_PARTS", "stream,b2b,open,many,busy,host,framing").split(",")
+    parts = os.environ.get("BENCH_PARTS", "stream,b2b,open,many,busy,host,framing,browser").split(",")
     if "stream" in parts:
         run_stream(results, procs, workdir)
     if "b2b" in parts:
@@ -240,6 +241,8 @@ def run(results: Results, procs: Processes, workdir: Path) -> None:
         results.gaps += results.host.gaps
     if "framing" in parts:
         results.framing = framing.measure(framing.ROUNDS, log)
+    if "browser" in parts:
+        results.browser = browser.run(procs, workdir, sys.modules[__name__], log)
 
 
 def run_stream(results: Results, procs: Processes, workdir: Path) -> None:
@@ -542,13 +545,15 @@ def main() -> int:
         text += "\n\n" + through_host.table(results.host)
     if results.framing is not None:
         text += "\n\n" + framing.table(results.framing)
+    if results.browser is not None:
+        text += "\n\n" + browser.table(results.browser)
     if checks := through_host.targets(results.host, results):
         text += "\n\n" + "\n".join(f"- Issue 17's target: {check}" for check in checks)
     body = f"{text}\n\n{conditions(results)}\n"
     print()
     print(body)
     whole = (results.throughput and results.sessions and results.busy and results.opening and "aict b2b" in results.echo
-             and results.host and results.framing)
+             and results.host and results.framing and results.browser)
     if whole:  # a partial run (BENCH_PARTS) keeps the record
         (BENCH / "RESULTS.md").write_text("# aict benchmark (issue 3)\n\n" + body)
         log(f"done in {time.monotonic() - started:.0f} s; table written to bench/RESULTS.md")

@@ -4,6 +4,7 @@ import { FitAddon } from "@xterm/addon-fit";
 import { WebLinksAddon } from "@xterm/addon-web-links";
 import { SearchAddon } from "@xterm/addon-search";
 import { Terminal } from "@xterm/xterm";
+import { useRenderer } from "./renderer.js";
 import { terminalOptions } from "./terminal-options.js";
 
 function openLink(event, uri) {
@@ -34,7 +35,11 @@ export function createTerminalView(box, settings) {
   const term = new Terminal({
     // The search addon highlights matches with decorations, which xterm still counts as proposed API.
     allowProposedApi: true,
-    cursorBlink: true,
+    // A steady cursor: xterm restarts the blink on every key, which changes the page, so Chromium
+    // draws a frame right after the key and runs nothing else (the echo's message included) until
+    // it has: every echo waited a frame more. Typed 200 ms apart, the echo's p50 was 30.1 ms
+    // blinking and 8.5 ms steady (bench/browser.py's probe, alternating blocks; docs/performance.md).
+    cursorBlink: false,
     convertEol: false,
     // DejaVu Sans Mono at 14 px is 16.3 px tall, but the browser rounds its ascent and descent
     // (13 + 3 px) and xterm's DOM renderer clips each row to that: the underscore, which reaches
@@ -49,6 +54,7 @@ export function createTerminalView(box, settings) {
   const search = new SearchAddon();
   term.loadAddon(search);
   term.open(box);
+  useRenderer(term);
   term.attachCustomKeyEventHandler(copyPasteKeys(term));
   return { term, fitAddon, search };
 }

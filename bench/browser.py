@@ -1,0 +1,440 @@
+"""The browser benchmark of issue 21: what the user sees, in headless Chromium.
+
+    .venv/bin/python -m bench.browser
+
+The aict terminal page against a bare xterm.js page (the same @xterm/xterm from node_modules, the
+aict page's options, renderer and size, local echo: `term.onData` → `term.write`), in one run, in
+rounds that take turns: keystroke → character on screen, `seq 1 N` → its last line on screen,
+Chromium's CPU per MB meanwhile (every process of the browser) and the longest frame while the
+flood renders. The server's own echo round trip (bench/wire.py) is measured beside, the floor the
+page adds to. bench/browser_probe.js does the timing inside both pages.
+
+BENCH_BROWSER_KEYS, _SEQ, _ROUNDS set the sizes; BENCH_BROWSER_RENDERERS ("dom", "webgl" or both,
+comma-separated) the renderers measured; BENCH_BROWSER_BASELINE=PATH adds an aict page served from
+another checkout (its static/dist built), for a paired before/after of a change;
+BENCH_BROWSER_CHROMIUM_ARGS adds switches to Chromium's.
+"""
+
+from __future__ import annotations
+
+import http.server
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+from bench import cdp
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+VIEWPORT = {"width": 1280, "height": 990}  # the window: the aict page's terminal is 119×42 in it
+KEYS = int(os.environ.get("BENCH_BROWSER_KEYS", 100))  # per contender, 200 ms apart
+KEY_GAP = 0.2
+SEQ = int(os.environ.get("BENCH_BROWSER_SEQ", 2_000_000))
+ROUNDS = int(os.environ.get("BENCH_BROWSER_ROUNDS", 5))
+RENDERERS = os.environ.get("BENCH_BROWSER_RENDERERS", "dom").split(",")
+BASELINE = os.environ.get("BENCH_BROWSER_BASELINE")
+EXTRA_ARGS = os.environ.get("BENCH_BROWSER_CHROMIUM_ARGS", "").split()  # e.g. --disable-features=...
+ECHO_SAMPLES = int(os.environ.get("BENCH_BROWSER_ECHO", 200))
+PROBE = (Path(__file__).with_name("browser_probe.js")).read_text()
+BARE_ORIGIN = "http://bare.bench"
+XTERM = ROOT / "node_modules" / "@xterm"
+BARE_FILES = {"/xterm.js": XTERM / "xterm/lib/xterm.js", "/xterm.css": XTERM / "xterm/css/xterm.css",
+              "/addon-webgl.js": XTERM / "addon-webgl/lib/addon-webgl.js"}
+BARE_HTML = """<!doctype html><html><head><link rel="stylesheet" href="/xterm.css">
+<script src="/xterm.js"></script><script src="/addon-webgl.js"></script>
+<style>body{margin:0;background:#101418}#t{width:1200px;height:760px}</style></head>
+<body><div id="t"></div></body></html>"""
+# The bare page: the aict page's options, its size, its renderer; local echo.
+BARE_OPEN = """({options, cols, rows, webgl}) => {
+  const term = new Terminal({...options, cols, rows});
+  term.open(document.getElementById("t"));
+  if (webgl) term.loadAddon(new WebglAddon.WebglAddon());
+  term.onData((data) => term.write(data));
+  term.focus();
+  window.term = term;
+
+}"""
+# The same bytes `seq 1 N` gives through a PTY (\\n → \\r\\n), written as the socket delivers them.
+BARE_FLOOD = """async ({n, chunk}) => {
+  const text = [];
+  for (let i = 1; i <= n; i += 1) text.push(i);
+  const bytes = new TextEncoder().encode(text.join("\\r\\n") + "\\r\\n");
+  await new Promise((resolve) => term.write("\\x1b[H\\x1b[2J", resolve));
+  const shown = window.benchProbe.watchFlood(String(n));
+  for (let at = 0; at < bytes.length; at += chunk) term.write(bytes.subarray(at, at + chunk));
+  return {...(await shown), bytes: bytes.length};
+}"""
+# The text of the aict page's cursor line.
+CURSOR_LINE = ("window.aictTest.term.buffer.active.getLine(window.aictTest.term.buffer.active.baseY + "
+               "window.aictTest.term.buffer.active.cursorY).translateToString(true)")
+OPTIONS_JS = """() => {
+  const term = window.aictTest.term, o = term.options;
+  const names = ["allowProposedApi", "cursorBlink", "cursorStyle", "convertEol", "fontFamily", "fontSize",
+    "lineHeight", "letterSpacing", "scrollback", "theme", "minimumContrastRatio", "fontWeight", "fontWeightBold"];
+  return {options: Object.fromEntries(names.map((k) => [k, o[k]])), cols: term.cols, rows: term.rows};
+}"""
+
+
+def log(message: str) -> None:
+    print(f"[bench browser {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def seq_bytes(n: int) -> int:
+    """Bytes of `seq 1 n` through a PTY: every line ends in \\r\\n."""
+    return sum(len(str(i)) for i in range(1, n + 1)) + 2 * n
+
+
+def chromium_processes(chromium: cdp.Chromium) -> list[psutil.Process]:
+    """Every process of one contender's Chromium."""
+    try:
+        root = psutil.Process(chromium.pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+def cpu_seconds(processes: list[psutil.Process]) -> float:
+    total = 0.0
+    for p in processes:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "unknown CPU"
+
+
+@dataclass
+class Contender:
+    label: str
+    kind: str  # "aict" | "bare"
+    renderer: str  # "dom" | "webgl"
+    server: object | None = None
+    page: object | None = None
+    keys_ms: list[float] = field(default_factory=list)
+    mb_per_s: list[float] = field(default_factory=list)
+    cpu_ms_per_mb: list[float] = field(default_factory=list)
+    longest_frame_ms: list[float] = field(default_factory=list)
+    longest_task_ms: list[float] = field(default_factory=list)
+    active_renderer: str = ""
+    workspace: str = ""
+
+
+@dataclass
+class BrowserResults:
+    contenders: list[Contender]
+    echo_ms: list[float]
+    size: str = ""
+    cpu: str = ""
+    chromium: str = ""
+    seq: int = SEQ
+    keys: int = KEYS
+    rounds: int = ROUNDS
+    notes: list[str] = field(default_factory=list)
+
+
+# ---- pages ----------------------------------------------------------------------------------
+def launch() -> cdp.Chromium:
+    return cdp.Chromium(CHROMIUM, CHROMIUM_ARGS + EXTRA_ARGS, VIEWPORT["width"], VIEWPORT["height"])
+
+
+def open_aict(contender: Contender, workspace_id: str) -> None:
+    server = contender.server
+    page = contender.page = launch()
+    page.goto(server.url + "/login")
+    login = {"username": server.admin_username, "password": server.admin_password, "refresh_cookie": True}
+    status = page.evaluate("""async ({login, renderer}) => {
+      localStorage.setItem("aict.renderer", renderer);
+      const response = await fetch("/api/auth/login", {method: "POST", headers: {"Content-Type": "application/json"},
+        body: JSON.stringify(login)});
+      return response.status;
+    }""", {"login": login, "renderer": contender.renderer})
+    assert status == 200, status
+    page.goto(f"{server.url}/workspaces/{workspace_id}")
+    wait_for(page, "window.aictTest && window.aictTest.status === 'connected' && window.aictTest.sessionId")
+    wait_for(page, f"{CURSOR_LINE}.trim().endsWith('$')")
+    page.evaluate(f"({PROBE})(window.aictTest.term)")
+    contender.active_renderer = renderer_in_use(page, "window.aictTest.term")
+    page.evaluate("document.querySelector('.pane.active .xterm-helper-textarea').focus()")
+    run_command(contender, "PS1='$ '; clear")
+
+
+class BareFiles(http.server.BaseHTTPRequestHandler):
+    """The bare xterm.js page and its files, from node_modules."""
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        if self.path == "/":
+            body, kind = BARE_HTML.encode(), "text/html"
+        elif self.path in BARE_FILES:
+            body = BARE_FILES[self.path].read_bytes()
+            kind = "text/css" if self.path.endswith(".css") else "text/javascript"
+        else:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def serve_bare() -> http.server.ThreadingHTTPServer:
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), BareFiles)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd
+
+
+def open_bare(contender: Contender, shape: dict, origin: str) -> None:
+    page = contender.page = launch()
+    page.goto(origin + "/")
+    page.evaluate(BARE_OPEN, {**shape, "webgl": contender.renderer == "webgl"})
+    page.evaluate(f"({PROBE})(window.term)")
+    contender.active_renderer = renderer_in_use(page, "window.term")
+
+
+def renderer_in_use(page: cdp.Chromium, term: str) -> str:
+    """What draws the terminal: a canvas of WebGL's, or xterm's DOM rows."""
+    return page.evaluate(f"{term}.element.querySelector('canvas') ? 'webgl' : 'dom'")
+
+
+def wait_for(page: cdp.Chromium, js: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(f"Boolean({js})"):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"page never showed {js}")
+        time.sleep(0.05)
+
+
+def run_command(contender: Contender, command: str) -> None:
+    """Type a command into the aict page and wait for the next prompt."""
+    page = contender.page
+    before = page.evaluate("window.aictTest.renderedOffset")
+    page.type(command)
+    page.press("Enter")
+    wait_for(page, f"window.aictTest.renderedOffset > {before} && {CURSOR_LINE} === '$ '")
+
+
+# ---- measurements ---------------------------------------------------------------------------
+def type_keys(contender: Contender, count: int) -> None:
+    """Type `count` letters 200 ms apart; the probe times each. The line is cleared now and then."""
+    page = contender.page
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    page.evaluate("benchProbe.timing = true")
+    for i in range(count):
+        if i and i % 40 == 0:
+            if contender.kind == "aict":
+                page.press("Control+U")  # readline: erase the line typed so far
+            else:
+                page.evaluate("term.write('\\r\\x1b[K')")
+            time.sleep(KEY_GAP)
+        page.press(letters[i % 26])
+        time.sleep(KEY_GAP)
+    if contender.kind == "aict":
+        page.press("Control+U")
+    contender.keys_ms += page.evaluate("benchProbe.takeKeys()")
+    time.sleep(KEY_GAP)
+
+
+def flood(contender: Contender) -> None:
+    """`seq 1 SEQ` to the screen: MB/s to its last line, Chromium's CPU per MB, the longest frame."""
+    page = contender.page
+    processes = chromium_processes(page)
+    if contender.kind == "aict":
+        run_command(contender, "clear")
+        page.evaluate(f"window.benchFlood = benchProbe.watchFlood('{SEQ}'), true")
+        cpu = cpu_seconds(processes)
+        page.type(f"seq 1 {SEQ}")
+        page.press("Enter")
+        result = page.evaluate("window.benchFlood")
+        size = seq_bytes(SEQ)
+    else:
+        page.evaluate("new Promise((resolve) => term.write('\\x1b[H\\x1b[2J', resolve))")
+        cpu = cpu_seconds(processes)
+        result = page.evaluate(BARE_FLOOD, {"n": SEQ, "chunk": 64 * 1024})
+        size = result["bytes"]
+    cpu = cpu_seconds(processes) - cpu
+    mb = size / 1e6
+    contender.mb_per_s.append(mb / (result["ms"] / 1000))
+    contender.cpu_ms_per_mb.append(cpu * 1000 / mb)
+    contender.longest_frame_ms.append(result["longestFrame"])
+    contender.longest_task_ms.append(result["longestTask"])
+    if contender.kind == "aict":
+        wait_for(page, f"{CURSOR_LINE} === '$ '")
+
+
+def server_echo(main, server, workspace_id: str) -> list[float]:
+    """The server's own echo round trip at typing pace: the floor under the page's keystroke time."""
+    from bench.wire import WireClient, aict_echo
+
+    client = WireClient(server.url, server.admin_token)
+    sid = main.prepared_session(client, workspace_id)
+    try:
+        return aict_echo(client, sid, ECHO_SAMPLES, (0.02, 0.05))
+    finally:
+        client.call("kill-terminal", {"sessionId": sid})
+        client.close()
+
+
+def measure(main, procs, workdir: Path, say=log) -> BrowserResults:
+    """Start a server and a Chromium per contender, and measure every contender."""
+    settings = {"AICT_SHELL": "/bin/bash", "AICT_SHELL_ARGS": main.PLAIN_BASH_ARGS}
+    server = main.start_aict(procs, workdir, "aict-browser", **settings)
+    servers = [("aict", server)]
+    if BASELINE:
+        servers.append(("aict (baseline)", main.start_aict(procs, workdir, "aict-browser-base",
+                                                          root=Path(BASELINE), **settings)))
+    contenders = []
+    for renderer in RENDERERS:
+        suffix = f" {renderer}" if len(RENDERERS) > 1 else ""
+        contenders += [Contender(label + suffix, "aict", renderer, server=s) for label, s in servers]
+        contenders.append(Contender("bare xterm.js" + suffix, "bare", renderer))
+    results = BrowserResults(contenders, [], cpu=f"{os.cpu_count()} cores ({cpu_model()})")
+    bare_files = serve_bare()
+    try:
+        compare(results, main, f"http://127.0.0.1:{bare_files.server_address[1]}", say)
+    finally:
+        for c in contenders:
+            if c.page is not None:
+                c.page.close()
+        bare_files.shutdown()
+    return results
+
+
+def compare(results: BrowserResults, main, bare_origin: str, say=log) -> None:
+    """Open every contender's page, then take turns: keystrokes, then floods, round after round."""
+    contenders = results.contenders
+    shape = None
+    for c in contenders:
+        if c.kind == "aict":
+            c.workspace = c.server.create_local_workspace()["id"]
+            open_aict(c, c.workspace)
+            shape = shape or c.page.evaluate(OPTIONS_JS)
+    for c in contenders:
+        if c.kind == "bare":
+            open_bare(c, shape, bare_origin)
+    results.chromium = contenders[0].page.version + (f" with {' '.join(EXTRA_ARGS)}" if EXTRA_ARGS else "")
+    results.size = f"{shape['cols']}×{shape['rows']}"
+    say(f"pages open at {results.size}: " + ", ".join(f"{c.label} ({c.active_renderer})" for c in contenders))
+    for c in contenders:
+        if c.active_renderer != c.renderer:
+            results.notes.append(f"{c.label}: asked for {c.renderer}, drawn by {c.active_renderer}")
+    results.echo_ms = server_echo(main, contenders[0].server, contenders[0].workspace)
+    for round_ in range(ROUNDS):
+        order = contenders if round_ % 2 == 0 else contenders[::-1]
+        for c in order:
+            type_keys(c, max(1, KEYS // ROUNDS))
+        for c in order:
+            flood(c)
+        say(f"round {round_ + 1}/{ROUNDS}: " + "; ".join(
+            f"{c.label} {c.mb_per_s[-1]:.1f} MB/s, {c.cpu_ms_per_mb[-1]:.0f} ms CPU/MB, "
+            f"frame {c.longest_frame_ms[-1]:.0f} ms" for c in contenders))
+
+
+# ---- report ---------------------------------------------------------------------------------
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * p / 100
+    low, high = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
+
+
+def table(r: BrowserResults) -> str:
+    cols = r.contenders
+    echo = statistics.median(r.echo_ms)
+    rows = ["| Browser: " + " | ".join([""] + [c.label for c in cols]) + " |",
+            "| --- |" + " ---: |" * len(cols)]
+
+    def row(name: str, cell) -> None:
+        rows.append(f"| {name} | " + " | ".join(cell(c) for c in cols) + " |")
+
+    row("Keystroke → character on screen, p50 / p95 (ms)",
+        lambda c: f"{percentile(c.keys_ms, 50):.1f} / {percentile(c.keys_ms, 95):.1f}")
+    row(f"`seq 1 {r.seq}` ({seq_bytes(r.seq) / 1e6:.1f} MB) → last line on screen, MB/s (median)",
+        lambda c: f"{statistics.median(c.mb_per_s):.1f}")
+    row("Chromium CPU per MB meanwhile, ms (median)", lambda c: f"{statistics.median(c.cpu_ms_per_mb):.0f}")
+    row("Longest frame while the flood renders, ms (worst round)", lambda c: f"{max(c.longest_frame_ms):.0f}")
+    row("Longest task meanwhile, ms (worst round)", lambda c: f"{max(c.longest_task_ms):.0f}")
+    rows.append("")
+    rows.append(f"The server's own echo round trip meanwhile (bench/wire.py, {len(r.echo_ms)} keys): p50 "
+                f"{echo:.2f} ms.")
+    for renderer in RENDERERS:
+        aict = next((c for c in cols if c.kind == "aict" and c.renderer == renderer), None)
+        bare = next((c for c in cols if c.kind == "bare" and c.renderer == renderer), None)
+        if not (aict and bare):
+            continue
+        key_floor = percentile(bare.keys_ms, 50) + echo + 2
+        rate = statistics.median(aict.mb_per_s) / statistics.median(bare.mb_per_s)
+        cpu = statistics.median(aict.cpu_ms_per_mb) / statistics.median(bare.cpu_ms_per_mb)
+        frame = max(aict.longest_frame_ms)
+        rows.append(
+            f"Targets ({renderer}): keystroke p50 {percentile(aict.keys_ms, 50):.1f} ≤ bare + echo + 2 = "
+            f"{key_floor:.1f} ms {mark(percentile(aict.keys_ms, 50) <= key_floor)}; flood {rate:.2f}× bare ≥ 0.9 "
+            f"{mark(rate >= 0.9)}; CPU per MB {cpu:.2f}× bare ≤ 1.15 {mark(cpu <= 1.15)}; longest frame "
+            f"{frame:.0f} ≤ 50 ms {mark(frame <= 50)}.")
+    return "\n".join(rows)
+
+
+def mark(ok: bool) -> str:
+    return "✅" if ok else "❌"
+
+
+def conditions(r: BrowserResults) -> str:
+    lines = [
+        f"- Browser: headless {r.chromium}, a browser per page driven over bare CDP (bench/cdp.py: no "
+        f"Network domain copying every WebSocket frame, as Playwright's does), {' '.join(CHROMIUM_ARGS)}, window "
+        f"{VIEWPORT['width']}×{VIEWPORT['height']}, terminal {r.size}, on {r.cpu} shared with the server and the "
+        f"shell; {r.rounds} rounds in which every page takes its turn (the order reversed every other round). "
+        f"Keystrokes: {r.keys} letters per page, {KEY_GAP * 1000:.0f} ms apart (CDP key events), from the keydown "
+        "event's time stamp to the xterm render that moved the cursor (bench/browser_probe.js). Bare xterm.js: "
+        "the same @xterm/xterm build with the aict page's options and size, local echo (`term.onData` → "
+        f"`term.write`); its flood writes the bytes `seq 1 {r.seq}` gives through a PTY in 64 KiB pieces, "
+        "timed from the first write; aict's from the Enter key. CPU: user + system time of every process of "
+        "the page's browser over the flood. Frames: the longest gap between animation frames; tasks: the "
+        "longest `longtask` entry.",
+    ]
+    lines += [f"- Note: {n}" for n in r.notes]
+    return "\n".join(lines)
+
+
+def run(procs, workdir: Path, main, say=log) -> BrowserResults:
+    """The `browser` part of `make bench`."""
+    return measure(main, procs, workdir, say)
+
+
+def main() -> int:
+    from bench import main as bench_main
+
+    procs = bench_main.Processes()
+    workdir = Path(tempfile.mkdtemp(prefix="aict-bench-browser-"))
+    try:
+        results = measure(bench_main, procs, workdir)
+    finally:
+        procs.cleanup()
+    print()
+    print(table(results))
+    print()
+    print(conditions(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+// The browser benchmark's probe (bench/browser.py), the same on the aict page and the bare xterm.js
+// page: it only watches. A keystroke is timed from its keydown event (the browser's own time stamp,
+// so time spent queued behind other work counts) to the xterm render that shows its effect (the
+// cursor moved: the character is on screen); a flood from its start to the render that shows its
+// last line; meanwhile the longest gap between animation frames and the longest task.
+(term) => {
+  const probe = { keys: [], key: null, flood: null, timing: false }; // timing: keys typed now are timed
+  const cursor = () => {
+    const b = term.buffer.active;
+    return `${b.baseY + b.cursorY}:${b.cursorX}`;
+  };
+  window.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && probe.flood) probe.flood.start = event.timeStamp; // a command's flood
+    if (!probe.timing || event.key.length !== 1 || event.ctrlKey) return; // printable keys only
+    probe.key = { at: event.timeStamp, from: cursor() };
+  }, true);
+  const lastLineShown = (text) => {
+    const b = term.buffer.active;
+    for (let y = b.viewportY; y < b.viewportY + term.rows; y += 1) {
+      const line = b.getLine(y);
+      if (line && line.translateToString(true) === text) return true;
+    }
+    return false;
+  };
+  term.onRender(() => {
+    const now = performance.now();
+    if (probe.key && cursor() !== probe.key.from) {
+      probe.keys.push(now - probe.key.at);
+      probe.key = null;
+    }
+    if (probe.flood && lastLineShown(probe.flood.last)) {
+      const flood = probe.flood;
+      probe.flood = null;
+      flood.resolve({ ms: now - flood.start, longestFrame: flood.longestFrame, longestTask: flood.longestTask });
+    }
+  });
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      if (probe.flood) probe.flood.longestTask = Math.max(probe.flood.longestTask, entry.duration);
+    }
+  }).observe({ entryTypes: ["longtask"] });
+  // Frames are watched only while a flood is: an idle page draws nothing and costs nothing.
+  const frames = (last) => requestAnimationFrame((now) => {
+    if (!probe.flood) return;
+    if (last !== null) probe.flood.longestFrame = Math.max(probe.flood.longestFrame, now - last);
+    frames(now);
+  });
+  /** Watch for `last` on screen; `start`: when the flood began (default: now). Resolves with the timings. */
+  probe.watchFlood = (last, start) => new Promise((resolve) => {
+    probe.flood = { last, start: start ?? performance.now(), longestFrame: 0, longestTask: 0, resolve };
+    frames(null);
+  });
+  probe.takeKeys = () => {
+    const keys = probe.keys;
+    probe.timing = false;
+    probe.keys = [];
+    return keys;
+  };
+  window.benchProbe = probe;
+}
