@@ -24,7 +24,7 @@ SCROLLBACK_LINES = (0, 50_000)
 LOCAL_ECHO = ("auto", "always", "off")
 
 DEFAULTS = {"theme": "dark", "font_size": 14, "font_family": "DejaVu Sans Mono", "scrollback": 5000,
-            "cursor_style": "block", "local_echo": "auto"}
+            "cursor_style": "block", "cursor_blink": False, "local_echo": "auto"}
 
 
 def _choice(options: tuple[str, ...]):
@@ -33,6 +33,12 @@ def _choice(options: tuple[str, ...]):
             raise bad_request(f"'{name}' must be one of: {', '.join(options)}.")
         return value
     return check
+
+
+def _boolean(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise bad_request(f"'{name}' must be true or false.")
+    return value
 
 
 def _whole_number(bounds: tuple[int, int]):
@@ -51,6 +57,8 @@ CHECKS = {
     "font_family": _choice(FONT_FAMILIES),
     "scrollback": _whole_number(SCROLLBACK_LINES),
     "cursor_style": _choice(CURSOR_STYLES),
+    # Off by default: a blinking cursor costs every keystroke's echo a frame (docs/performance.md).
+    "cursor_blink": _boolean,
     "local_echo": _choice(LOCAL_ECHO),
 }
 

@@ -135,7 +135,7 @@ function offerSettings(store) {
   const summary = $("#settings-summary");
   const describe = (s) => {
     summary.textContent = `${s.theme === "system" ? "Theme of the device" : s.theme === "light" ? "Light" : "Dark"} theme · ` +
-      `${s.font_family} ${s.font_size} px · ${s.scrollback} lines of scrollback · ${s.cursor_style} cursor · ` +
+      `${s.font_family} ${s.font_size} px · ${s.scrollback} lines of scrollback · ${s.cursor_blink ? "blinking" : "steady"} ${s.cursor_style} cursor · ` +
       `predictive echo ${s.local_echo === "auto" ? "on slow links" : s.local_echo}`;
   };
   describe(store.subscribe(describe));

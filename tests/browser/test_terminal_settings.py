@@ -24,7 +24,8 @@ def _look(page) -> dict:
       page: getComputedStyle(document.body).backgroundColor,
       panes: window.aictTest.panes.map((p) => ({
         fontSize: p.term.options.fontSize, fontFamily: p.term.options.fontFamily,
-        cursorStyle: p.term.options.cursorStyle, scrollback: p.term.options.scrollback,
+        cursorStyle: p.term.options.cursorStyle, cursorBlink: p.term.options.cursorBlink,
+        scrollback: p.term.options.scrollback,
         background: getComputedStyle(p.term.element.querySelector('.xterm-viewport')).backgroundColor,
         cols: p.term.cols})),
     })""")
@@ -52,6 +53,8 @@ def test_settings_apply_to_every_pane_at_once_and_follow_the_user_to_another_bro
     dialog.locator("select[name=font_family]").select_option("Liberation Mono")
     dialog.locator("input[name=scrollback]").fill("12000")
     dialog.locator("select[name=cursor_style]").select_option("bar")
+    assert dialog.locator("select[name=cursor_blink]").input_value() == "false"  # steady unless asked
+    dialog.locator("select[name=cursor_blink]").select_option("true")
     shoot(page, "settings-dialog")
     dialog.get_by_role("button", name="Save").click()
     poll(lambda: _assert_true(not dialog.is_visible()))
@@ -61,6 +64,7 @@ def test_settings_apply_to_every_pane_at_once_and_follow_the_user_to_another_bro
     assert after["page"] != before["page"]
     for pane, old in zip(after["panes"], before["panes"], strict=True):  # both panes, without a reload
         assert pane["fontSize"] == 20 and pane["cursorStyle"] == "bar" and pane["scrollback"] == 12000
+        assert pane["cursorBlink"] is True and old["cursorBlink"] is False
         assert pane["fontFamily"].startswith('"Liberation Mono"')
         assert pane["background"] == "rgb(251, 251, 250)", pane  # the light terminal
         assert pane["cols"] < old["cols"]  # bigger letters, fewer columns (refitted)

@@ -7,9 +7,9 @@ import pytest
 from tests.integration.contract import assert_error, login_tokens, new_user
 
 DEFAULTS = {"theme": "dark", "font_size": 14, "font_family": "DejaVu Sans Mono", "scrollback": 5000,
-            "cursor_style": "block", "local_echo": "auto"}
+            "cursor_style": "block", "cursor_blink": False, "local_echo": "auto"}
 CHOSEN = {"theme": "light", "font_size": 18, "font_family": "Liberation Mono", "scrollback": 20000,
-          "cursor_style": "bar", "local_echo": "always"}
+          "cursor_style": "bar", "cursor_blink": True, "local_echo": "always"}
 
 
 @pytest.fixture
@@ -56,6 +56,7 @@ def test_one_users_settings_are_not_anothers(server, token):
     {"font_family": "monospace; background: red"},
     {"scrollback": -1}, {"scrollback": 50_001}, {"scrollback": 10**20},
     {"cursor_style": "blinking"},
+    {"cursor_blink": "yes"}, {"cursor_blink": 1}, {"cursor_blink": None},
     {"local_echo": "on"}, {"local_echo": True},
 ])
 def test_bad_settings_are_refused_and_change_nothing(server, token, body):

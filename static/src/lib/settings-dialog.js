@@ -35,6 +35,8 @@ export class SettingsDialog {
       field("Font size (px)", number("font_size", CHOICES.font_size)),
       field("Scrollback (lines)", number("scrollback", CHOICES.scrollback, 100), "Lines each terminal keeps above its screen."),
       field("Cursor", select("cursor_style", CHOICES.cursor_style)),
+      field("Cursor blink", select("cursor_blink", CHOICES.cursor_blink),
+        "A blinking cursor makes each typed key show a frame later (about 16 ms)."),
       field("Predictive echo", select("local_echo", CHOICES.local_echo),
         "Typed keys show at once, underlined, until the server echoes them; never at password prompts or in full-screen programs."),
       this.message,
@@ -72,6 +74,7 @@ export class SettingsDialog {
       font_size: Number(read("font_size")),
       scrollback: Number(read("scrollback")),
       cursor_style: read("cursor_style"),
+      cursor_blink: read("cursor_blink") === "true",
       local_echo: read("local_echo"),
     };
   }

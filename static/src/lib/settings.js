@@ -11,6 +11,7 @@ export const DEFAULT_SETTINGS = Object.freeze({
   font_family: "DejaVu Sans Mono",
   scrollback: 5000,
   cursor_style: "block",
+  cursor_blink: false,
   local_echo: "auto",
 });
 
@@ -19,6 +20,7 @@ export const CHOICES = Object.freeze({
   theme: [["dark", "Dark"], ["light", "Light"], ["system", "Same as the device"]],
   font_family: ["DejaVu Sans Mono", "Liberation Mono", "Noto Sans Mono", "Ubuntu Mono", "Fira Code", "monospace"],
   cursor_style: [["block", "Block"], ["underline", "Underline"], ["bar", "Bar"]],
+  cursor_blink: [["false", "Steady"], ["true", "Blinking"]],
   local_echo: [["auto", "On slow links (round trip from 80 ms)"], ["always", "Always"], ["off", "Off"]],
   font_size: [8, 32],
   scrollback: [0, 50000],

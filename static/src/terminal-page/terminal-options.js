@@ -57,5 +57,6 @@ export function terminalOptions(settings) {
     fontSize: settings.font_size,
     scrollback: settings.scrollback,
     cursorStyle: settings.cursor_style,
+    cursorBlink: Boolean(settings.cursor_blink),
   };
 }

@@ -35,10 +35,11 @@ export function createTerminalView(box, settings) {
   const term = new Terminal({
     // The search addon highlights matches with decorations, which xterm still counts as proposed API.
     allowProposedApi: true,
-    // A steady cursor: xterm restarts the blink on every key, which changes the page, so Chromium
-    // draws a frame right after the key and runs nothing else (the echo's message included) until
-    // it has: every echo waited a frame more. Typed 200 ms apart, the echo's p50 was 30.1 ms
-    // blinking and 8.5 ms steady (bench/browser.py's probe, alternating blocks; docs/performance.md).
+    // A steady cursor unless the user asks for a blinking one (terminalOptions): xterm restarts the
+    // blink on every key, which changes the page, so Chromium draws a frame right after the key and
+    // runs nothing else (the echo's message included) until it has: every echo waited a frame more.
+    // Typed 200 ms apart, the echo's p50 was 30.1 ms blinking and 8.5 ms steady (bench/browser.py's
+    // probe, alternating blocks; docs/performance.md).
     cursorBlink: false,
     convertEol: false,
     // DejaVu Sans Mono at 14 px is 16.3 px tall, but the browser rounds its ascent and descent
