@@ -185,16 +185,17 @@ def test_a_mispredicted_key_is_taken_back_with_no_trace(page, slow_link, workspa
 def test_a_program_in_raw_mode_leaves_no_trace_of_a_prediction(page, slow_link, workspace):
     predicting_terminal(page, slow_link, workspace)
     # The tty echoes each key and dd copies it: every key shows twice, which no prediction expects.
-    typed_and_echoed(page, "stty raw; dd bs=1 count=3 2>/dev/null; stty sane; echo")
+    typed_and_echoed(page, "stty raw; printf 'RAW%s\\r\\n' -READY; dd bs=1 count=3 2>/dev/null; stty sane; echo")
     page.keyboard.press("Enter")
-    page.wait_for_timeout(400)
+    # Keys typed before the terminal is raw would be read by the shell's line discipline instead.
+    poll(lambda: _assert_equal("RAW-READY" in screen(page)["rows"], True), timeout=10)
     for key in "abc":
         page.keyboard.press(key)
         page.wait_for_timeout(200)
     poll(lambda: assert_prompt(page))
     rows = screen(page)["rows"]
-    typed_row = next(i for i, row in enumerate(rows) if row.endswith("stty sane; echo"))
-    assert rows[typed_row + 1] == "aabbcc"  # exactly the server's bytes (a row's first key is never drawn)
+    ready_row = rows.index("RAW-READY")
+    assert rows[ready_row + 1] == "aabbcc"  # exactly the server's bytes (a row's first key is never drawn)
     assert layer_cells(page) == 0
 
 
