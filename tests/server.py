@@ -108,6 +108,9 @@ class RunningServer:
                         AICT_MAX_SESSIONS_PER_USER="10000",
                         # The terminal page hands its terminal to the browser tests (window.aictTest).
                         AICT_TEST_HOOKS="1",
+                        # A run logs in and makes users thousands of times: scrypt at ~1 ms, not ~160
+                        # (test_auth's throttle server keeps the real cost and checks what it stores).
+                        AICT_TEST_CHEAP_PASSWORD_HASHES="1",
                         # Servers of one run share a database now and then: each is a node of its own.
                         AICT_NODE=f"test-{self.port}")
         if os.geteuid() == 0:  # shells run as an account of their own, like production
