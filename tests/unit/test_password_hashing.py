@@ -39,3 +39,10 @@ def test_a_test_server_hashes_cheaply_and_still_checks_strong_hashes(tmp_path):
         assert password_matches(cheap, "correct horse") and not password_matches(cheap, "wrong horse")
         assert password_matches(strong, "correct horse")  # a hash carries its cost: checked as made
         assert not password_matches(None, "anything")
+
+
+def test_an_unknown_user_costs_what_a_known_one_does():
+    from aict.auth.passwords import _DUMMY_HASHES
+
+    # the written-out hashes an unknown user is checked against are made at the cost real ones are
+    assert all(dummy.startswith(method + "$") for method, dummy in _DUMMY_HASHES.items())
