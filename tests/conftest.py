@@ -16,20 +16,26 @@ CLUSTER = os.environ.get("AICT_TEST_CLUSTER") == "1"
 
 # Whole modules go to the workers in this order (the Makefile's --no-loadscope-reorder; xdist's own
 # order, most tests first, put few but long modules last): the longest first, so that the run does
-# not end waiting on one long module handed out at the end. Spans of modules in a run of the main
-# pass, longest first; modules not named follow in their own order.
+# not end waiting on one long module handed out at the end. The modules that took 70 s or more in a
+# run of the main pass (their tests' time, setup included), longest first (the 300 MB flood, one
+# test, before all); modules not named follow in their own order.
 LONGEST_MODULES = [
-    "integration/test_audit_log.py", "integration/test_recording_flood.py", "integration/test_postgres.py",
-    "integration/test_shared_state.py",
-    "browser/test_login_tokens.py", "browser/test_terminal_sessions.py", "browser/test_terminal_page.py",
-    "browser/test_accounts.py", "integration/test_privilege.py", "browser/test_review_pages.py",
-    "integration/test_gunicorn.py", "integration/test_workspace_watch.py", "integration/test_cluster.py",
-    "integration/test_totp.py", "integration/test_terminal_host.py", "integration/test_user_admin.py",
-    "integration/test_recording_retention.py", "integration/test_socket_token_expiry.py",
-    "integration/test_cli.py", "integration/test_authz_matrix.py", "integration/test_deploy_docs.py",
-    "browser/test_workspaces_page.py", "integration/test_metrics.py", "browser/test_session_list.py",
-    "integration/test_history.py", "integration/test_http_limits.py", "integration/test_files.py",
-    "integration/test_bad_input.py", "integration/test_auth.py", "ssh/test_ssh_access.py",
+    "integration/test_recording_flood.py", "integration/test_audit_log.py", "integration/test_postgres.py",
+    "integration/test_shared_state.py", "browser/test_login_tokens.py", "browser/test_terminal_sessions.py",
+    "browser/test_terminal_page.py", "browser/test_accounts.py", "browser/test_review_pages.py",
+    "integration/test_gunicorn.py", "integration/test_privilege.py", "integration/test_workspace_watch.py",
+    "integration/test_cluster.py", "integration/test_totp.py", "ssh/test_ssh_access.py",
+    "integration/test_terminal_host.py", "integration/test_user_admin.py", "integration/test_recording_retention.py",
+    "integration/test_socket_token_expiry.py", "integration/test_cli.py", "integration/test_stream_reattach.py",
+    "integration/test_authz_matrix.py", "integration/test_deploy_docs.py", "browser/test_workspaces_page.py",
+    "browser/test_session_list.py", "integration/test_http_limits.py", "integration/test_history.py",
+    "integration/test_metrics.py", "integration/test_files.py", "integration/test_bad_input.py",
+    "integration/test_auth.py", "ssh/test_shared_host_keys.py", "integration/test_login_lockout.py",
+    "integration/test_host_restart.py", "browser/test_terminal_panes.py", "integration/test_nodes.py",
+    "browser/test_terminal_rendering.py", "integration/test_workspaces.py", "ssh/test_ssh_secrets.py",
+    "integration/test_revocation_across_nodes.py", "browser/test_terminal_compression.py",
+    "integration/test_file_modes.py", "browser/test_cluster_page.py", "integration/test_sessions_http.py",
+    "browser/test_terminal_settings.py",
 ]
 
 

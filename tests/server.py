@@ -150,6 +150,13 @@ class RunningServer:
                     return self
             except (requests.ConnectionError, requests.Timeout):  # gunicorn accepts before its worker is up
                 time.sleep(0.1)
+        # Stopped, not left behind: no fixture holds it yet, and a server left running (with its
+        # terminal host) would slow every later test on a machine already too slow for this one.
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
         raise RuntimeError(f"server did not come up:\n{self.log_path.read_text()}")
 
     def wait_for_host(self, timeout: float = 60) -> RunningServer:
