@@ -150,7 +150,7 @@ def small_ring_server(tmp_path_factory):
     busy day; small enough that the note stays in the scrollback, where the test can read it); each
     test has a workspace and a terminal of its own on it."""
     running = RunningServer(tmp_path_factory.mktemp("aict-small-ring"), {
-        "AICT_RING_BYTES": str(SMALL_RING), "AICT_FLOW_WINDOW_BYTES": str(16 * 1024)}).start()
+        "AICT_RING_BYTES": str(SMALL_RING), "AICT_FLOW_WINDOW_BYTES": str(16 * 1024)}).start().wait_for_host()
     yield running
     running.stop()
 

@@ -24,7 +24,7 @@ def pair(tmp_path_factory):
     started: list[RunningServer] = []
 
     def start(settings: dict[str, str]) -> RunningServer:
-        started.append(RunningServer(tmp_path_factory.mktemp("aict-pair"), settings).start())
+        started.append(RunningServer(tmp_path_factory.mktemp("aict-pair"), settings).start().wait_for_host())
         return started[-1]
 
     first, second = start_pair(start, tmp_path_factory.mktemp("pair"), prefix)
