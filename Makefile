@@ -30,7 +30,8 @@ cluster-deps:
 
 # The socket contract once more on the libraries' own transport (FAST_PATHS off, ~1 minute): the fast
 # paths in aict/realtime/transport/ may change speed, never what a client sees. And once through the
-# production shape (make cluster: nginx, two web processes, the terminal host, Redis).
+# production shape (make cluster: nginx, two web processes, the terminal host, Redis): there only the
+# tests on the shared server run (tests/conftest.py); those on servers of their own ran in the main pass.
 CONTRACT_TESTS := $(wildcard tests/integration/test_stream_*.py) tests/integration/test_input_acks.py \
 	tests/integration/test_websocket_frames.py tests/integration/test_bad_input.py \
 	tests/integration/test_event_fuzz.py tests/integration/test_socket_security.py \
@@ -42,10 +43,11 @@ CONTRACT_TESTS := $(wildcard tests/integration/test_stream_*.py) tests/integrati
 
 # The tests wait on servers, shells, sshd and Chromium far more than they compute: TEST_WORKERS
 # pytest-xdist workers, each with its own servers, sshd, browser and PostgreSQL database. Whole modules
-# go to a worker (loadscope): a module's tests keep their order and share its module-scoped fixtures.
+# go to a worker (loadscope): a module's tests keep their order and share its module-scoped fixtures;
+# modules are handed out longest first (tests/conftest.py's LONGEST_MODULES, not xdist's most-tests first).
 # Tests marked serial measure time under load and run alone afterwards. TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 4
-PYTEST := $(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadscope
+PYTEST := $(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 test: system-test-deps dev-deps assets lint ## install what the tests need, then run the whole suite
 	$(PYTEST) -m "not serial" tests

@@ -156,3 +156,5 @@ AUDIT_CHECKPOINT_SECONDS = 10         # how often the head is checkpointed when 
 # --- tests -----------------------------------------------------------------------------------
 TEST_HOOKS = False                    # the terminal page hands its terminal to browser tests (window.aictTest);
                                       # for test servers only: refused when ENV is "production"
+TEST_CHEAP_PASSWORD_HASHES = False    # new password hashes cost ~1 ms of CPU instead of ~160 (scrypt n=128, not
+                                      # 32768): a test run's thousands of logins; refused when ENV is "production"

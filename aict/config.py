@@ -111,6 +111,7 @@ class Settings:
     ADMIN_USER: str | None = None
     ADMIN_PASSWORD: str | None = None
     TEST_HOOKS: bool = False  # the terminal page exposes window.aictTest to browser tests; refused in production
+    TEST_CHEAP_PASSWORD_HASHES: bool = False  # test servers: hashes cost ~1 ms, not ~160; refused in production
 
     @property
     def audit_key(self) -> bytes:
@@ -208,6 +209,8 @@ def flask_config(settings: dict) -> dict:
             settings[name] = _persistent_secret(instance, name.lower(), generator)
     if production and settings["TEST_HOOKS"]:
         raise ConfigError("AICT_TEST_HOOKS is for browser tests: it hands the page's terminal to any script on it")
+    if production and settings["TEST_CHEAP_PASSWORD_HASHES"]:
+        raise ConfigError("AICT_TEST_CHEAP_PASSWORD_HASHES is for test servers: its hashes are cheap to guess")
     if production:
         _check_shell_account(settings)
     if production and len(str(settings["SECRET_KEY"])) < 32:

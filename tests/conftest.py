@@ -12,6 +12,44 @@ from tests.server import RunningServer, TerminalClient
 # one worker in their order, so a module-scoped fixture starts once, as without xdist.
 
 
+CLUSTER = os.environ.get("AICT_TEST_CLUSTER") == "1"
+
+# Whole modules go to the workers in this order (the Makefile's --no-loadscope-reorder; xdist's own
+# order, most tests first, put few but long modules last): the longest first, so that the run does
+# not end waiting on one long module handed out at the end. The modules that took 70 s or more in a
+# run of the main pass (their tests' time, setup included), longest first (the 300 MB flood, one
+# test, before all); modules not named follow in their own order.
+LONGEST_MODULES = [
+    "integration/test_recording_flood.py", "integration/test_audit_log.py", "integration/test_postgres.py",
+    "integration/test_shared_state.py", "browser/test_login_tokens.py", "browser/test_terminal_sessions.py",
+    "browser/test_terminal_page.py", "browser/test_accounts.py", "browser/test_review_pages.py",
+    "integration/test_gunicorn.py", "integration/test_privilege.py", "integration/test_workspace_watch.py",
+    "integration/test_cluster.py", "integration/test_totp.py", "ssh/test_ssh_access.py",
+    "integration/test_terminal_host.py", "integration/test_user_admin.py", "integration/test_recording_retention.py",
+    "integration/test_socket_token_expiry.py", "integration/test_cli.py", "integration/test_stream_reattach.py",
+    "integration/test_authz_matrix.py", "integration/test_deploy_docs.py", "browser/test_workspaces_page.py",
+    "browser/test_session_list.py", "integration/test_http_limits.py", "integration/test_history.py",
+    "integration/test_metrics.py", "integration/test_files.py", "integration/test_bad_input.py",
+    "integration/test_auth.py", "ssh/test_shared_host_keys.py", "integration/test_login_lockout.py",
+    "integration/test_host_restart.py", "browser/test_terminal_panes.py", "integration/test_nodes.py",
+    "browser/test_terminal_rendering.py", "integration/test_workspaces.py", "ssh/test_ssh_secrets.py",
+    "integration/test_revocation_across_nodes.py", "browser/test_terminal_compression.py",
+    "integration/test_file_modes.py", "browser/test_cluster_page.py", "integration/test_sessions_http.py",
+    "browser/test_terminal_settings.py",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {f"tests/{name}": n for n, name in enumerate(LONGEST_MODULES)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable: in-module order kept
+    if CLUSTER:
+        # Only tests on the shared `server` meet the cluster; the others start servers of their own,
+        # the same as in the main pass, and ran there already.
+        own = [item for item in items if "server" not in item.fixturenames]
+        config.hook.pytest_deselected(items=own)
+        items[:] = [item for item in items if "server" in item.fixturenames]
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     """One real server for the whole run (tests that need other settings start their own)."""
@@ -19,7 +57,7 @@ def server(tmp_path_factory):
     # 30 a minute) would throttle unrelated tests. Failure throttling keeps its defaults.
     # AICT_TEST_CLUSTER=1 (make test's last run): the production shape instead, `make cluster` with
     # nginx in front of two web processes, the terminal host and Redis: the contract through nginx.
-    kind = ClusterServer if os.environ.get("AICT_TEST_CLUSTER") == "1" else RunningServer
+    kind = ClusterServer if CLUSTER else RunningServer
     running = kind(tmp_path_factory.mktemp("aict"), {"AICT_LOGIN_RATE": "10000 per minute"}).start()
     yield running
     running.stop()

@@ -108,6 +108,9 @@ class RunningServer:
                         AICT_MAX_SESSIONS_PER_USER="10000",
                         # The terminal page hands its terminal to the browser tests (window.aictTest).
                         AICT_TEST_HOOKS="1",
+                        # A run logs in and makes users thousands of times: scrypt at ~1 ms, not ~160
+                        # (test_auth's throttle server keeps the real cost and checks what it stores).
+                        AICT_TEST_CHEAP_PASSWORD_HASHES="1",
                         # Servers of one run share a database now and then: each is a node of its own.
                         AICT_NODE=f"test-{self.port}")
         if os.geteuid() == 0:  # shells run as an account of their own, like production
@@ -138,7 +141,7 @@ class RunningServer:
         # noqa: SIM115 -- the child writes to it for its whole life; the server's alone, like its files
         log = os.fdopen(os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
         self.proc = subprocess.Popen(self.command(), cwd=self.root, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a deadline against a hang: on a starved machine a start takes a minute
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.log_path.read_text()}")
@@ -147,6 +150,13 @@ class RunningServer:
                     return self
             except (requests.ConnectionError, requests.Timeout):  # gunicorn accepts before its worker is up
                 time.sleep(0.1)
+        # Stopped, not left behind: no fixture holds it yet, and a server left running (with its
+        # terminal host) would slow every later test on a machine already too slow for this one.
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
         raise RuntimeError(f"server did not come up:\n{self.log_path.read_text()}")
 
     def wait_for_host(self, timeout: float = 60) -> RunningServer:

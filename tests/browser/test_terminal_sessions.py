@@ -7,6 +7,8 @@ import math
 import secrets
 from pathlib import Path
 
+import pytest
+
 from tests.browser.conftest import (
     assert_prompt,
     hook,
@@ -18,6 +20,7 @@ from tests.browser.conftest import (
     wait_for_terminal,
     wait_until,
 )
+from tests.server import RunningServer
 
 
 def _visible(page) -> list[str]:
@@ -141,12 +144,20 @@ def test_the_recording_downloads_from_the_session_list(page, server, workspace):
 SMALL_RING = 80 * 1024
 
 
-def _leave_a_terminal_that_will_outgrow_its_ring(page, start_server, delay: int):
+@pytest.fixture(scope="module")
+def small_ring_server(tmp_path_factory):
     """A server with a small ring (what a terminal prints while nobody watches outgrows it, as on a
-    busy day; small enough that the note stays in the scrollback, where the test can read it), and a
-    terminal that prints 10,000 lines of 60 bytes after `delay` seconds, left before they start.
-    Returns (server, workspace, session id)."""
-    server = start_server({"AICT_RING_BYTES": str(SMALL_RING), "AICT_FLOW_WINDOW_BYTES": str(16 * 1024)})
+    busy day; small enough that the note stays in the scrollback, where the test can read it); each
+    test has a workspace and a terminal of its own on it."""
+    running = RunningServer(tmp_path_factory.mktemp("aict-small-ring"), {
+        "AICT_RING_BYTES": str(SMALL_RING), "AICT_FLOW_WINDOW_BYTES": str(16 * 1024)}).start().wait_for_host()
+    yield running
+    running.stop()
+
+
+def _leave_a_terminal_that_will_outgrow_its_ring(page, server, delay: int):
+    """A terminal on the small-ring server that prints 10,000 lines of 60 bytes after `delay`
+    seconds, left before they start. Returns (server, workspace, session id)."""
     workspace = server.create_local_workspace()
     login_with_tokens(page, server)
     session_id = open_terminal(page, server, workspace["id"])
@@ -155,9 +166,9 @@ def _leave_a_terminal_that_will_outgrow_its_ring(page, start_server, delay: int)
     return server, workspace, session_id
 
 
-def test_output_that_left_the_ring_while_away_is_announced_on_return(page, start_server):
+def test_output_that_left_the_ring_while_away_is_announced_on_return(page, small_ring_server):
     ring = SMALL_RING
-    server, workspace, session_id = _leave_a_terminal_that_will_outgrow_its_ring(page, start_server, delay=2)
+    server, workspace, session_id = _leave_a_terminal_that_will_outgrow_its_ring(page, small_ring_server, delay=2)
 
     time_away = 6
     page.wait_for_timeout(time_away * 1000)
@@ -184,11 +195,11 @@ def test_output_that_left_the_ring_while_away_is_announced_on_return(page, start
 
 
 def test_a_first_view_of_a_terminal_that_outgrew_its_ring_says_quietly_that_older_output_is_not_kept(
-        page, browser, start_server):
+        page, browser, small_ring_server):
     """A tab that never saw the output the ring no longer holds has lost nothing: no banner, one dim
     line where its view begins. (A page that fell behind gets the banner: the test above.)"""
     ring = SMALL_RING
-    server, workspace, session_id = _leave_a_terminal_that_will_outgrow_its_ring(page, start_server, delay=1)
+    server, workspace, session_id = _leave_a_terminal_that_will_outgrow_its_ring(page, small_ring_server, delay=1)
     watcher = server.socket()
     try:
         assert watcher.call("attach-terminal", {"sessionId": session_id})["ok"]

@@ -16,14 +16,28 @@ import time
 import pytest
 import requests
 
+from tests.server import RunningServer
+
 AUDIT_KEY = "k" * 48
 
 
+AUDITED = {"AICT_AUDIT_CHECKPOINT_SECONDS": "1", "AICT_LOGIN_RATE": "10000 per minute",
+           "AICT_LOGIN_IP_FAILURES": "100000", "AICT_LOGIN_USER_FAILURES": "100000"}
+
+
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory):
+    """A server of the module's, checkpointing its chain every second, for the tests that read its log
+    (each its own events: failed logins under its own prefix, a user of its own) and leave it intact."""
+    running = RunningServer(tmp_path_factory.mktemp("aict-audited"), AUDITED).start()
+    yield running
+    running.stop()
+
+
 @pytest.fixture
-def audited(start_server):
-    """A server of its own (the tests rewrite its database), checkpointing its chain every second."""
-    return start_server({"AICT_AUDIT_CHECKPOINT_SECONDS": "1", "AICT_LOGIN_RATE": "10000 per minute",
-                         "AICT_LOGIN_IP_FAILURES": "100000", "AICT_LOGIN_USER_FAILURES": "100000"})
+def tampered(start_server):
+    """A server of the test's own: the test rewrites its database, and the chain is broken after."""
+    return start_server(AUDITED)
 
 
 def failed_logins(server, count: int, prefix: str = "nobody") -> None:
@@ -131,60 +145,61 @@ def test_an_untouched_log_verifies(audited):
     assert cli.returncode == 0 and "intact" in cli.stdout, cli.stderr
 
 
-def test_an_altered_event_is_named(audited):
-    failed_logins(audited, 5)
-    target = rows(audited, "SELECT id FROM audit_events WHERE type = 'login_failed' ORDER BY id LIMIT 1 OFFSET 2")[0][0]
-    rows(audited, "UPDATE audit_events SET username = 'someone-else' WHERE id = ?", target)
-    assert verify(audited) | {"checked": 0} == {"ok": False, "checked": 0, "first_bad_id": str(target),
+def test_an_altered_event_is_named(tampered):
+    failed_logins(tampered, 5)
+    third_failure = "SELECT id FROM audit_events WHERE type = 'login_failed' ORDER BY id LIMIT 1 OFFSET 2"
+    target = rows(tampered, third_failure)[0][0]
+    rows(tampered, "UPDATE audit_events SET username = 'someone-else' WHERE id = ?", target)
+    assert verify(tampered) | {"checked": 0} == {"ok": False, "checked": 0, "first_bad_id": str(target),
                                                   "reason": "altered"}
-    cli = verify_cli(audited)
+    cli = verify_cli(tampered)
     assert cli.returncode == 1 and f"event {target} altered" in cli.stderr
 
 
-def test_a_deleted_event_is_named_even_when_the_rest_is_rechained_without_the_key(audited):
-    failed_logins(audited, 5)
-    ids = [r[0] for r in rows(audited, "SELECT id FROM audit_events ORDER BY id")]
+def test_a_deleted_event_is_named_even_when_the_rest_is_rechained_without_the_key(tampered):
+    failed_logins(tampered, 5)
+    ids = [r[0] for r in rows(tampered, "SELECT id FROM audit_events ORDER BY id")]
     gone, after = ids[3], ids[4]
-    rows(audited, "DELETE FROM audit_events WHERE id = ?", gone)
-    assert verify(audited)["first_bad_id"] == str(after) and verify(audited)["reason"] == "missing"
+    rows(tampered, "DELETE FROM audit_events WHERE id = ?", gone)
+    assert verify(tampered)["first_bad_id"] == str(after) and verify(tampered)["reason"] == "missing"
     # Re-chaining the rest as the old unkeyed chain allowed: without the key the MACs cannot follow.
     import hashlib
 
-    previous = rows(audited, "SELECT hash FROM audit_events WHERE id = ?", ids[2])[0][0]
-    for (event_id,) in rows(audited, "SELECT id FROM audit_events WHERE id > ? ORDER BY id", ids[2]):
+    previous = rows(tampered, "SELECT hash FROM audit_events WHERE id = ?", ids[2])[0][0]
+    for (event_id,) in rows(tampered, "SELECT id FROM audit_events WHERE id > ? ORDER BY id", ids[2]):
         forged = hashlib.sha256(f"{previous}{event_id}".encode()).hexdigest()
-        rows(audited, "UPDATE audit_events SET prev_hash = ?, hash = ? WHERE id = ?", previous, forged, event_id)
+        rows(tampered, "UPDATE audit_events SET prev_hash = ?, hash = ? WHERE id = ?", previous, forged, event_id)
         previous = forged
-    result = verify(audited)
+    result = verify(tampered)
     assert result["ok"] is False and result["first_bad_id"] == str(after)
 
 
-def test_an_inserted_event_is_named(audited):
-    failed_logins(audited, 4)
-    first, second = rows(audited, "SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 2")[::-1]
+def test_an_inserted_event_is_named(tampered):
+    failed_logins(tampered, 4)
+    first, second = rows(tampered, "SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 2")[::-1]
     # A row slipped in between the newest two, linked to its predecessor, with a MAC made up.
-    rows(audited, "UPDATE audit_events SET id = id + 1000 WHERE id = ?", second[0])
-    rows(audited, "INSERT INTO audit_events (id, at, type, username, detail, hash, prev_hash) "
+    rows(tampered, "UPDATE audit_events SET id = id + 1000 WHERE id = ?", second[0])
+    rows(tampered, "INSERT INTO audit_events (id, at, type, username, detail, hash, prev_hash) "
                   "VALUES (?, '2026-01-01 00:00:00', 'login', 'ghost', '{}', ?, ?)",
          first[0] + 500, "0" * 64, first[1])
-    result = verify(audited)
+    result = verify(tampered)
     assert (result["ok"], result["first_bad_id"], result["reason"]) == (False, str(first[0] + 500), "inserted")
 
 
-def test_events_cut_off_the_end_are_found_by_the_checkpoint(audited):
-    token = audited.admin_token  # logged in before: checking writes no event
-    failed_logins(audited, 5)
-    newest = rows(audited, "SELECT max(id) FROM audit_events")[0][0]
-    wait_for_checkpoint(audited, newest)
-    rows(audited, "DELETE FROM audit_events WHERE id > ?", newest - 3)
-    result = audited.api("GET", "/api/audit/verify", token).json()
+def test_events_cut_off_the_end_are_found_by_the_checkpoint(tampered):
+    token = tampered.admin_token  # logged in before: checking writes no event
+    failed_logins(tampered, 5)
+    newest = rows(tampered, "SELECT max(id) FROM audit_events")[0][0]
+    wait_for_checkpoint(tampered, newest)
+    rows(tampered, "DELETE FROM audit_events WHERE id > ?", newest - 3)
+    result = tampered.api("GET", "/api/audit/verify", token).json()
     assert (result["ok"], result["reason"], result["first_bad_id"]) == (False, "truncated", str(newest - 2))
-    cli = verify_cli(audited)
+    cli = verify_cli(tampered)
     assert cli.returncode == 1 and "truncated" in cli.stderr
-    assert f"audit checkpoint: event {newest}" in audited.log_path.read_text()  # a copy in the log too
+    assert f"audit checkpoint: event {newest}" in tampered.log_path.read_text()  # a copy in the log too
     # New events then take the cut ids (SQLite reuses them), chained as they should be: still found.
-    failed_logins(audited, 5, prefix="later")
-    result = audited.api("GET", "/api/audit/verify", token).json()
+    failed_logins(tampered, 5, prefix="later")
+    result = tampered.api("GET", "/api/audit/verify", token).json()
     assert (result["ok"], result["reason"], result["first_bad_id"]) == (False, "truncated", str(newest))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -26,10 +27,12 @@ LOCK_SECONDS = 5
 
 @pytest.fixture(scope="module")
 def throttle_server(tmp_path_factory):
-    """Locks a username after 3 failures for 5 s; the IP limit is out of the way."""
+    """Locks a username after 3 failures for 5 s; the IP limit is out of the way. Password hashes at
+    their real cost, as every production server makes them (other test servers make cheap ones)."""
     running = RunningServer(tmp_path_factory.mktemp("aict-throttle"), {
         "AICT_LOGIN_USER_FAILURES": "3", "AICT_LOGIN_LOCK_SECONDS": str(LOCK_SECONDS),
-        "AICT_LOGIN_IP_FAILURES": "1000", "AICT_LOGIN_RATE": "1000 per minute"}).start()
+        "AICT_LOGIN_IP_FAILURES": "1000", "AICT_LOGIN_RATE": "1000 per minute",
+        "AICT_TEST_CHEAP_PASSWORD_HASHES": "0"}).start()
     yield running
     running.stop()
 
@@ -99,6 +102,16 @@ def test_wrong_password_and_unknown_user_get_the_same_401(throttle_server):
     assert_error(wrong, 401, "invalid_credentials")
     assert_error(unknown, 401, "invalid_credentials")
     assert wrong.json() == unknown.json()
+
+
+def test_passwords_are_stored_as_strong_scrypt_hashes(throttle_server):
+    username, _ = new_user(throttle_server)
+    with sqlite3.connect(throttle_server.instance / "aict.db") as db:
+        stored = dict(db.execute("SELECT username, password_hash FROM users"))
+    # werkzeug's scrypt at n=2**15, r=8, p=1 (~160 ms of CPU a guess), for the first admin and a new user
+    assert stored[username].startswith("scrypt:32768:8:1$"), stored[username]
+    assert stored[throttle_server.admin_username].startswith("scrypt:32768:8:1$")
+    assert _login(throttle_server, username, "password-123").status_code == 200
 
 
 def test_login_without_a_password_is_bad_request(server):

@@ -7,10 +7,31 @@ import json
 import secrets
 import time
 
+import pytest
 import requests
 
 from tests.integration.contract import assert_ack_error, assert_echoes, assert_error, login_tokens, new_user, wait_until
-from tests.integration.shared import redis_client, start_pair
+from tests.integration.shared import own_redis_prefix, redis_client, start_pair
+from tests.server import RunningServer
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    """Two processes with the default settings and their Redis prefix, for the tests that need no
+    other (each has users, workspaces and terminals of its own): (first, second, prefix)."""
+    prefixes = own_redis_prefix()
+    prefix = next(prefixes)
+    started: list[RunningServer] = []
+
+    def start(settings: dict[str, str]) -> RunningServer:
+        started.append(RunningServer(tmp_path_factory.mktemp("aict-pair"), settings).start().wait_for_host())
+        return started[-1]
+
+    first, second = start_pair(start, tmp_path_factory.mktemp("pair"), prefix)
+    yield first, second, prefix
+    for running in started:
+        running.stop()
+    next(prefixes, None)  # its keys deleted
 
 
 def _login(server, username: str, password: str, ip: str) -> requests.Response:
@@ -53,9 +74,8 @@ def test_a_request_limit_is_counted_across_processes(start_server, tmp_path, red
     assert_error(second.api("GET", "/api/me", headers={"X-Forwarded-For": "198.51.100.24"}), 401, "unauthorized")
 
 
-def test_logout_through_one_process_cuts_the_logins_sockets_on_the_other_at_once(start_server, tmp_path,
-                                                                                  redis_prefix):
-    first, second = start_pair(start_server, tmp_path, redis_prefix)
+def test_logout_through_one_process_cuts_the_logins_sockets_on_the_other_at_once(pair):
+    first, second, _ = pair
     username, password = new_user(first)
     kept = login_tokens(first, username, password)
     untouched = second.socket(kept["access_token"])
@@ -74,8 +94,8 @@ def test_logout_through_one_process_cuts_the_logins_sockets_on_the_other_at_once
         untouched.close()
 
 
-def test_a_member_removed_through_one_process_is_detached_on_the_other(start_server, tmp_path, redis_prefix):
-    first, second = start_pair(start_server, tmp_path, redis_prefix)
+def test_a_member_removed_through_one_process_is_detached_on_the_other(pair):
+    first, second, _ = pair
     workspace = first.create_local_workspace()
     username, password = new_user(first)
     granted = first.api("POST", f"/api/workspaces/{workspace['id']}/members", first.admin_token,
@@ -101,10 +121,10 @@ def test_a_member_removed_through_one_process_is_detached_on_the_other(start_ser
         member.close()
 
 
-def test_only_what_crosses_processes_goes_through_redis(start_server, tmp_path, redis_prefix):
+def test_only_what_crosses_processes_goes_through_redis(pair):
     """A process's emits to its own sockets (terminal output, exits, answers) stay off the queue;
     a logout is one notice on it."""
-    first, _ = start_pair(start_server, tmp_path, redis_prefix)
+    first, _, redis_prefix = pair
     listener = redis_client().pubsub(ignore_subscribe_messages=True)
     listener.subscribe(f"{redis_prefix}:socketio")
     username, password = new_user(first)

@@ -49,3 +49,10 @@ def test_production_refuses_the_browser_tests_hook(tmp_path):
                               "ENCRYPTION_KEY": "e", "TEST_HOOKS": True}, environ={})
     with pytest.raises(ConfigError, match="AICT_TEST_HOOKS"):
         flask_config(settings)
+
+
+def test_production_refuses_cheap_password_hashes(tmp_path):
+    settings = load_settings({"INSTANCE_DIR": str(tmp_path), "ENV": "production", "SECRET_KEY": "k" * 40,
+                              "ENCRYPTION_KEY": "e", "TEST_CHEAP_PASSWORD_HASHES": True}, environ={})
+    with pytest.raises(ConfigError, match="AICT_TEST_CHEAP_PASSWORD_HASHES"):
+        flask_config(settings)
