@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-VIEWPORT = {"width": 1280, "height": 990}  # the window: the aict page's terminal is 119×42 in it
+VIEWPORT = {"width": 1280, "height": 990}  # the window: the aict page's terminal is about 117×42 in it (the table says)
 KEYS = int(os.environ.get("BENCH_BROWSER_KEYS", 100))  # per contender, 200 ms apart
 KEY_GAP = 0.2
 SEQ = int(os.environ.get("BENCH_BROWSER_SEQ", 2_000_000))

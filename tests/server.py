@@ -119,6 +119,8 @@ class RunningServer:
         if FAST_PATHS is not None:  # the transport this run tests (Makefile: the contract on both paths)
             self.env["AICT_FAST_PATHS"] = FAST_PATHS
         self.env.update(settings or {})
+        if self.env.get("AICT_ENV") == "production":  # production refuses cheap hashes: it gets the real cost
+            self.env.pop("AICT_TEST_CHEAP_PASSWORD_HASHES", None)
         self.log_path = instance / log_name
         self.proc: subprocess.Popen | None = None
         self._tokens: dict[str, tuple[str, float]] = {}

@@ -106,6 +106,9 @@ def echo_state(page) -> dict:
     return page.evaluate(f"{HOOK}.localEcho")
 
 
+# Each key must be drawn in its next frame: on a machine loaded several times over, an echo late by
+# more than the page's grace (250 ms) rightly stops predicting, which is what this must not measure.
+@pytest.mark.serial
 def test_keys_show_in_the_next_frame_through_a_slow_link_and_the_screen_ends_as_without(browser, page, server,
                                                                                         slow_link, workspace):
     predicting_terminal(page, slow_link, workspace)

@@ -73,12 +73,15 @@ def test_three_terminal_cards_read_whole_and_members_stays_in_sight(page, server
     three_terminals(page, server, workspace)
     poll(lambda: _assert_equal(page.locator("#session-list .session-proc:not([hidden])").count(), 3))
 
-    cards = page.evaluate(CARDS_JS)
-    assert [card["name"] for card in cards] == [f"{name} #{n}" for n in (1, 2, 3)], cards
-    for card in cards:
-        assert card["nameLines"] == 1, card  # "newcomer-local / #1" wrapped beside the buttons
-        assert card["detailLines"] == 1, card  # owner · time · size took three lines
-        assert card["actionsInside"] and card["clearOfName"], card
+    def cards_read_whole() -> None:  # polled: the cards settle once the fonts and badges are in
+        cards = page.evaluate(CARDS_JS)
+        assert [card["name"] for card in cards] == [f"{name} #{n}" for n in (1, 2, 3)], cards
+        for card in cards:
+            assert card["nameLines"] == 1, card  # "newcomer-local / #1" wrapped beside the buttons
+            assert card["detailLines"] == 1, card  # owner · time · size took three lines
+            assert card["actionsInside"] and card["clearOfName"], card
+
+    poll(cards_read_whole)
     assert_in_sight(page, "#sidebar .members-toggle")  # was cut in half at the sidebar's foot
     shoot(page, "sidebar-three-terminals")
 

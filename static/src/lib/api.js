@@ -180,7 +180,9 @@ export async function api(method, path, json) {
   let token = await freshAccessToken().catch(() => accessToken());
   let response = await send(method, path, json, token);
   if (response.status === 401) {
-    const ok = await refreshAccessToken().catch(() => false);
+    // A refresh that could not reach the server (a dropped link, a sleeping laptop) ends nothing:
+    // its network error goes to the caller and the login stays. Only the server's refusal logs out.
+    const ok = await refreshAccessToken();
     if (ok) {
       token = accessToken();
       response = await send(method, path, json, token);
