@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import signal
 
+import pytest
+
 from tests.integration.contract import assert_echoes, wait_until
 from tests.integration.test_terminal_host import node  # noqa: F401  (the fixture: a host and two web processes)
 
@@ -16,6 +18,10 @@ def ticks(stream: bytes) -> list[int]:
     return [int(n) for n in re.findall(rb"tick-(\d+)\r\n", stream)]
 
 
+# Alone: on a machine loaded many times over (the parallel pass), web 2 once found the old image's
+# link gone only after its new socket had attached, and dropped that socket, as it must (a page
+# reconnects by itself; this test's client does not), before the test's Ctrl+C.
+@pytest.mark.serial
 def test_a_host_restart_keeps_a_running_counter_and_every_byte(node):  # noqa: F811
     host, web1, web2 = node
     workspace = web1.create_local_workspace()
