@@ -27,6 +27,7 @@ from pathlib import Path
 import psutil
 
 from bench import main as bench
+from bench.browser import cpu_seconds
 from bench.wire import WireClient
 
 MODES = ("none", "watched", "churn")
@@ -49,17 +50,6 @@ def make_repository(path: Path, account: str | None) -> None:
         for folder, dirs, files in os.walk(path):
             for name in [folder, *(os.path.join(folder, n) for n in dirs + files)]:
                 os.chown(name, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
-
-
-def cpu_seconds(processes: list[psutil.Process]) -> float:
-    total = 0.0
-    for process in processes:
-        try:
-            times = process.cpu_times()
-            total += times.user + times.system
-        except psutil.Error:
-            pass
-    return total
 
 
 def server_processes(pid: int) -> tuple[list[psutil.Process], list[psutil.Process]]:
