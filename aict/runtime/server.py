@@ -107,7 +107,7 @@ def start_host_work(app: Flask, sweep, kept: tuple[str, ...] = ()) -> None:
 
 
 HOUSEKEEPING_SECONDS = 3600
-DRAIN_SECONDS = 2  # a stopping web process waits this long for its requests in flight
+DRAIN_SECONDS = 8  # a stopping web process waits this long for its requests in flight (a login under load)
 HOST_START_SECONDS = 60  # a web process waits this long for its terminal host before it serves
 
 
@@ -190,6 +190,25 @@ class HostChildren:
             stop_host_child(self.child)
 
 
+def close_listener(server: pywsgi.WSGIServer) -> None:
+    """Stop listening without dropping a connection the kernel has already accepted.
+
+    Closed with connections waiting in its backlog, a listening socket resets them: nginx has sent its
+    request on such a connection, may not retry a POST elsewhere, and answers 502 (a login during a
+    rolling restart did). So: stop the accept loop, take what is waiting, then close. Only a
+    connection completed in the few microseconds between the last accept and the close is still lost."""
+    server.stop_accepting()
+    try:
+        while True:
+            accepted = server.do_read()  # None once nothing waits (the listener does not block)
+            if not accepted:
+                break
+            server.do_handle(*accepted)
+    except OSError:
+        log.debug("taking the waiting connections failed", exc_info=True)
+    server.close()
+
+
 def serve(app: Flask, host: str | None = None, port: int | None = None) -> None:
     """Serve in the foreground until SIGINT/SIGTERM; ends running sessions on the way out."""
     settings = app.config["AICT"]
@@ -219,8 +238,8 @@ def serve(app: Flask, host: str | None = None, port: int | None = None) -> None:
     def stop(*_):
         log.info("shutting down")
         children.stop_watching()
-        server.close()  # no new connections (behind nginx, another web process takes them); serve_forever drains
-        # the requests in flight. Sockets never finish by themselves: closed now, their pages reconnect
+        close_listener(server)  # no new connections (behind nginx, another web process takes them); serve_forever
+        # drains the requests in flight. Sockets never finish by themselves: closed now, their pages reconnect
         # (to another web process) at once instead of after DRAIN_SECONDS.
         socketio = app.extensions.get("socketio")
         if socketio is not None and socketio.server is not None:
