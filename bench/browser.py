@@ -12,7 +12,9 @@ page adds to. bench/browser_probe.js does the timing inside both pages.
 BENCH_BROWSER_KEYS, _SEQ, _ROUNDS set the sizes; BENCH_BROWSER_RENDERERS ("dom", "webgl" or both,
 comma-separated) the renderers measured; BENCH_BROWSER_BASELINE=PATH adds an aict page served from
 another checkout (its static/dist built), for a paired before/after of a change;
-BENCH_BROWSER_CHROMIUM_ARGS adds switches to Chromium's.
+BENCH_BROWSER_CHROMIUM_ARGS adds switches to Chromium's. BENCH_BROWSER_PIN=1 puts every Chromium on
+the first CPU and the servers on the others: each page draws with the same one CPU, and aict's
+server and shell no longer compete with its page for it (bare xterm.js has none).
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ ROUNDS = int(os.environ.get("BENCH_BROWSER_ROUNDS", 5))
 RENDERERS = os.environ.get("BENCH_BROWSER_RENDERERS", "dom").split(",")
 BASELINE = os.environ.get("BENCH_BROWSER_BASELINE")
 EXTRA_ARGS = os.environ.get("BENCH_BROWSER_CHROMIUM_ARGS", "").split()  # e.g. --disable-features=...
+# Pinned: every Chromium on the first CPU, the server, the shell and this script on the others, so each
+# page gets the same CPU to draw with, and aict's server does not take it from its page.
+PIN = os.environ.get("BENCH_BROWSER_PIN") == "1"
+BROWSER_CPUS = {min(os.sched_getaffinity(0))}
 ECHO_SAMPLES = int(os.environ.get("BENCH_BROWSER_ECHO", 200))
 PROBE = (Path(__file__).with_name("browser_probe.js")).read_text()
 BARE_ORIGIN = "http://bare.bench"
@@ -63,12 +69,16 @@ BARE_OPEN = """({options, cols, rows, webgl}) => {
   window.term = term;
 
 }"""
-# The same bytes `seq 1 N` gives through a PTY (\\n → \\r\\n), written as the socket delivers them.
-BARE_FLOOD = """async ({n, chunk}) => {
+# The same bytes `seq 1 N` gives through a PTY (\\n → \\r\\n), made before the flood (not in its CPU)...
+BARE_FLOOD_BYTES = """({n}) => {
   const text = [];
   for (let i = 1; i <= n; i += 1) text.push(i);
-  const bytes = new TextEncoder().encode(text.join("\\r\\n") + "\\r\\n");
-  await new Promise((resolve) => term.write("\\x1b[H\\x1b[2J", resolve));
+  window.benchFloodBytes = new TextEncoder().encode(text.join("\\r\\n") + "\\r\\n");
+  return window.benchFloodBytes.length;
+}"""
+# ...then written as the socket delivers them.
+BARE_FLOOD = """async ({n, chunk}) => {
+  const bytes = window.benchFloodBytes;
   const shown = window.benchProbe.watchFlood(String(n));
   for (let at = 0; at < bytes.length; at += chunk) term.write(bytes.subarray(at, at + chunk));
   return {...(await shown), bytes: bytes.length};
@@ -132,6 +142,7 @@ class Contender:
     cpu_ms_per_mb: list[float] = field(default_factory=list)
     longest_frame_ms: list[float] = field(default_factory=list)
     longest_task_ms: list[float] = field(default_factory=list)
+    renders_per_mb: list[float] = field(default_factory=list)
     active_renderer: str = ""
     workspace: str = ""
 
@@ -151,7 +162,8 @@ class BrowserResults:
 
 # ---- pages ----------------------------------------------------------------------------------
 def launch() -> cdp.Chromium:
-    return cdp.Chromium(CHROMIUM, CHROMIUM_ARGS + EXTRA_ARGS, VIEWPORT["width"], VIEWPORT["height"])
+    return cdp.Chromium(CHROMIUM, CHROMIUM_ARGS + EXTRA_ARGS, VIEWPORT["width"], VIEWPORT["height"],
+                        cpus=BROWSER_CPUS if PIN else None)
 
 
 def open_aict(contender: Contender, workspace_id: str) -> None:
@@ -267,6 +279,7 @@ def flood(contender: Contender) -> None:
         result = page.evaluate("window.benchFlood")
         size = seq_bytes(SEQ)
     else:
+        page.evaluate(BARE_FLOOD_BYTES, {"n": SEQ})
         page.evaluate("new Promise((resolve) => term.write('\\x1b[H\\x1b[2J', resolve))")
         cpu = cpu_seconds(processes)
         result = page.evaluate(BARE_FLOOD, {"n": SEQ, "chunk": 64 * 1024})
@@ -277,6 +290,7 @@ def flood(contender: Contender) -> None:
     contender.cpu_ms_per_mb.append(cpu * 1000 / mb)
     contender.longest_frame_ms.append(result["longestFrame"])
     contender.longest_task_ms.append(result["longestTask"])
+    contender.renders_per_mb.append(result["renders"] / mb)
     if contender.kind == "aict":
         wait_for(page, f"{CURSOR_LINE} === '$ '")
 
@@ -297,6 +311,8 @@ def server_echo(main, server, workspace_id: str) -> list[float]:
 def measure(main, procs, workdir: Path, say=log) -> BrowserResults:
     """Start a server and a Chromium per contender, and measure every contender."""
     settings = {"AICT_SHELL": "/bin/bash", "AICT_SHELL_ARGS": main.PLAIN_BASH_ARGS}
+    if PIN:  # before anything starts: the servers and their shells inherit it
+        os.sched_setaffinity(0, (os.sched_getaffinity(0) - BROWSER_CPUS) or BROWSER_CPUS)
     server = main.start_aict(procs, workdir, "aict-browser", **settings)
     servers = [("aict", server)]
     if BASELINE:
@@ -346,7 +362,7 @@ def compare(results: BrowserResults, main, bare_origin: str, say=log) -> None:
             flood(c)
         say(f"round {round_ + 1}/{ROUNDS}: " + "; ".join(
             f"{c.label} {c.mb_per_s[-1]:.1f} MB/s, {c.cpu_ms_per_mb[-1]:.0f} ms CPU/MB, "
-            f"frame {c.longest_frame_ms[-1]:.0f} ms" for c in contenders))
+            f"{c.renders_per_mb[-1]:.1f} draws/MB, frame {c.longest_frame_ms[-1]:.0f} ms" for c in contenders))
 
 
 # ---- report ---------------------------------------------------------------------------------
@@ -371,6 +387,7 @@ def table(r: BrowserResults) -> str:
     row(f"`seq 1 {r.seq}` ({seq_bytes(r.seq) / 1e6:.1f} MB) → last line on screen, MB/s (median)",
         lambda c: f"{statistics.median(c.mb_per_s):.1f}")
     row("Chromium CPU per MB meanwhile, ms (median)", lambda c: f"{statistics.median(c.cpu_ms_per_mb):.0f}")
+    row("Frames xterm drew per MB of the flood (median)", lambda c: f"{statistics.median(c.renders_per_mb):.1f}")
     row("Longest frame while the flood renders, ms (worst round)", lambda c: f"{max(c.longest_frame_ms):.0f}")
     row("Longest task meanwhile, ms (worst round)", lambda c: f"{max(c.longest_task_ms):.0f}")
     rows.append("")
@@ -401,8 +418,10 @@ def conditions(r: BrowserResults) -> str:
     lines = [
         f"- Browser: headless {r.chromium}, a browser per page driven over bare CDP (bench/cdp.py: no "
         f"Network domain copying every WebSocket frame, as Playwright's does), {' '.join(CHROMIUM_ARGS)}, window "
-        f"{VIEWPORT['width']}×{VIEWPORT['height']}, terminal {r.size}, on {r.cpu} shared with the server and the "
-        f"shell; {r.rounds} rounds in which every page takes its turn (the order reversed every other round). "
+        f"{VIEWPORT['width']}×{VIEWPORT['height']}, terminal {r.size}, on {r.cpu} "
+        + (f"pinned (BENCH_BROWSER_PIN=1): every Chromium on CPU {min(BROWSER_CPUS)}, the server and the shell on "
+           "the others; " if PIN else "shared with the server and the shell; ")
+        + f"{r.rounds} rounds in which every page takes its turn (the order reversed every other round). "
         f"Keystrokes: {r.keys} letters per page, {KEY_GAP * 1000:.0f} ms apart (CDP key events), from the keydown "
         "event's time stamp to the xterm render that moved the cursor (bench/browser_probe.js). Bare xterm.js: "
         "the same @xterm/xterm build with the aict page's options and size, local echo (`term.onData` → "

@@ -24,6 +24,7 @@
   };
   term.onRender(() => {
     const now = performance.now();
+    if (probe.flood) probe.flood.renders += 1;
     if (probe.key && cursor() !== probe.key.from) {
       probe.keys.push(now - probe.key.at);
       probe.key = null;
@@ -31,7 +32,8 @@
     if (probe.flood && lastLineShown(probe.flood.last)) {
       const flood = probe.flood;
       probe.flood = null;
-      flood.resolve({ ms: now - flood.start, longestFrame: flood.longestFrame, longestTask: flood.longestTask });
+      flood.resolve({ ms: now - flood.start, longestFrame: flood.longestFrame, longestTask: flood.longestTask,
+        renders: flood.renders });
     }
   });
   new PerformanceObserver((list) => {
@@ -47,7 +49,7 @@
   });
   /** Watch for `last` on screen; `start`: when the flood began (default: now). Resolves with the timings. */
   probe.watchFlood = (last, start) => new Promise((resolve) => {
-    probe.flood = { last, start: start ?? performance.now(), longestFrame: 0, longestTask: 0, resolve };
+    probe.flood = { last, start: start ?? performance.now(), longestFrame: 0, longestTask: 0, renders: 0, resolve };
     frames(null);
   });
   probe.takeKeys = () => {

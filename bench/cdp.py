@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
 import subprocess
 import tempfile
@@ -34,12 +35,14 @@ class CdpError(RuntimeError):
 class Chromium:
     """A headless Chromium with one page, driven over its DevTools WebSocket."""
 
-    def __init__(self, executable: str, args: list[str], width: int, height: int):
+    def __init__(self, executable: str, args: list[str], width: int, height: int, cpus: set[int] | None = None):
+        """`cpus`: the only CPUs Chromium and every process it starts may run on (None: any)."""
         self.profile = tempfile.TemporaryDirectory(prefix="aict-bench-chromium-", ignore_cleanup_errors=True)
         self.proc = subprocess.Popen(
             [executable, "--headless", *QUIET, *args, "--remote-debugging-port=0", f"--window-size={width},{height}",
              f"--user-data-dir={self.profile.name}", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
         url = self._devtools_url()
         self.ws = websocket.create_connection(url, timeout=120, suppress_origin=True)
         self.ids = itertools.count(1)

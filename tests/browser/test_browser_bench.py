@@ -39,6 +39,7 @@ def test_browser_bench_measures_the_page_and_bare_xterm(small_bench, tmp_path):
         assert len(c.mb_per_s) == 2 and all(rate > 0 and math.isfinite(rate) for rate in c.mb_per_s), c.mb_per_s
         assert all(cpu > 0 for cpu in c.cpu_ms_per_mb), c.cpu_ms_per_mb  # Chromium's processes were found
         assert all(frame >= 0 for frame in c.longest_frame_ms), c.longest_frame_ms
+        assert all(draws > 0 for draws in c.renders_per_mb), c.renders_per_mb  # the flood was drawn, and counted
     assert results.echo_ms and all(ms > 0 for ms in results.echo_ms)
 
     table = bench_browser.table(results)
