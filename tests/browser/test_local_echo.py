@@ -192,13 +192,17 @@ def test_a_program_in_raw_mode_leaves_no_trace_of_a_prediction(page, slow_link, 
     page.keyboard.press("Enter")
     # Keys typed before the terminal is raw would be read by the shell's line discipline instead.
     poll(lambda: _assert_equal("RAW-READY" in screen(page)["rows"], True), timeout=10)
-    for key in "abc":
-        page.keyboard.press(key)
-        page.wait_for_timeout(200)
+    def row_after_ready() -> str:
+        rows = screen(page)["rows"]
+        return rows[rows.index("RAW-READY") + 1]
+
+    shown = ""
+    for key in "abc":  # the next key once this one's echo and copy are back: sent together (a slow
+        page.keyboard.press(key)  # link's input queue does that), two keys' echoes come before their copies
+        shown += key * 2
+        poll(lambda want=shown: _assert_equal(row_after_ready(), want), timeout=10)  # exactly the server's bytes
     poll(lambda: assert_prompt(page))
-    rows = screen(page)["rows"]
-    ready_row = rows.index("RAW-READY")
-    assert rows[ready_row + 1] == "aabbcc"  # exactly the server's bytes (a row's first key is never drawn)
+    assert row_after_ready() == "aabbcc"  # and nothing predicted left behind (a row's first key is never drawn)
     assert layer_cells(page) == 0
 
 
