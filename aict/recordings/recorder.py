@@ -150,6 +150,12 @@ class Recorder:
             self._record(now, b"o", data)
         self.recorded += len(data)
 
+    def input_arrived(self, _data: bytes) -> None:
+        """Output after input starts an event of its own, even within MERGE_SECONDS: a command typed
+        right after a prompt, or the next one right after a quick command's output, is not folded into
+        the output before it, where a reviewer's jump to either could not tell them apart."""
+        self._open = -1
+
     def resized(self, cols: int, rows: int) -> None:
         self._record(time.monotonic() - self.started, b"r", f"{cols}x{rows}".encode())
 
@@ -200,6 +206,7 @@ class RecordingWriter:
         self.recorders[session.id] = recorder
         self._terminals[session.id] = session
         session.add_output_hook(recorder.output)
+        session.add_input_hook(recorder.input_arrived)
         session.add_resize_hook(recorder.resized)
         return recorder
 

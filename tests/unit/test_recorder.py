@@ -26,6 +26,16 @@ def test_header_carries_the_starting_size_and_output_follows():
     assert all(isinstance(at, float) for at, _, _ in events)
 
 
+def test_output_close_together_is_one_event_unless_input_came_between():
+    recorder = Recorder("s1", 80, 24)
+    recorder.output(0, b"$ ")
+    recorder.output(2, b"ls\r\n")  # within MERGE_SECONDS: one event
+    recorder.input_arrived(b"echo next\r")
+    recorder.output(6, b"echo next\r\n")  # as quick, but typed: an event of its own
+    _, events = cast(recorder.pending_rows())
+    assert [data for _, kind, data in events if kind == "o"] == ["$ ls\r\n", "echo next\r\n"]
+
+
 def test_a_character_split_across_chunks_and_batches_is_decoded_whole():
     recorder = Recorder("s1", 80, 24)
     recorder.output(0, b"caf" + b"\xc3")

@@ -8,6 +8,11 @@ import { escapeControls } from "../lib/escape.js";
 
 const EVENT_START = /^\[\s*(-?[0-9.eE+-]+)\s*,\s*"([a-z])"/;
 const LABEL_MAX = 80;
+// The server times a command from the shell's mark in its output, a few microseconds before the
+// recorder stamps the read that carried the mark (and rounds it to the millisecond). Output this
+// close after a command's time is that read: the command's echoed line, and a quick command's
+// output, which a jump to the command should show.
+const SAME_READ_SECONDS = 0.002;
 
 /**
  * The commands that have a place in the recording (`time`, seconds into it; a command the server
@@ -23,10 +28,10 @@ export async function fetchRecording(sessionId) {
   return response.text();
 }
 
-function markerLine(command) {
+function markerLine(command, at) {
   let label = escapeControls(command.command);
   if (label.length > LABEL_MAX) label = label.slice(0, LABEL_MAX - 1) + "…";
-  return JSON.stringify([Math.max(0, command.time), "m", label]);
+  return JSON.stringify([at, "m", label]);
 }
 
 /**
@@ -42,20 +47,24 @@ export function withMarkers(cast, commands) {
   let next = 0;
   let output = 0;
   let lastTime = 0;
+  let markerAt = null; // the time of a marker that is the last line so far
+  const placeMarker = () => {
+    markerAt = Math.max(0, markers[next].time, lastTime); // the events stay in time order
+    out.push(markerLine(markers[next++], markerAt));
+  };
   for (const line of events) {
     const match = EVENT_START.exec(line);
     if (match && match[2] === "m") continue; // this page's markers only: their order is the list's
     const time = match ? Number(match[1]) : lastTime;
+    while (next < markers.length && Number(markers[next].time) + SAME_READ_SECONDS < time) placeMarker();
     lastTime = Math.max(lastTime, time);
-    while (next < markers.length && Number(markers[next].time) <= time) out.push(markerLine(markers[next++]));
     if (match && match[2] === "o") output += 1;
     out.push(line);
+    markerAt = null;
   }
-  while (next < markers.length) out.push(markerLine(markers[next++]));
+  while (next < markers.length) placeMarker();
   // The player shows only markers before the recording's end: one at the very end (the `exit` that
   // ended the terminal) gets an empty output event just after it.
-  if (markers.length && markers[markers.length - 1].time >= lastTime) {
-    out.push(JSON.stringify([markers[markers.length - 1].time + 0.01, "o", ""]));
-  }
+  if (markerAt !== null) out.push(JSON.stringify([markerAt + 0.01, "o", ""]));
   return { text: out.join("\n") + "\n", outputEvents: output };
 }

@@ -30,3 +30,31 @@ test("a wide recording is as tall as the width allows, and never below the least
   assert.equal(playerHeight({ cols: 200, rows: 50, width: 600, room: 700 }), Math.round(50 * 1.3333333333 * 5 + CONTROL_BAR_PX));
   assert.equal(playerHeight({ cols: 80, rows: 24, width: 700, room: 40 }), MIN_HEIGHT_PX);
 });
+
+import { withMarkers } from "../../../static/src/replay/recording.js";
+
+const CAST = ['{"version": 2, "width": 80, "height": 24}', '[0.5, "o", "$ "]',
+  '[2.0002, "o", "sudo true\\r\\nok\\r\\n$ "]', '[9.0, "o", "echo next\\r\\n"]'].join("\n");
+const eventsOf = (text) => text.trim().split("\n").slice(1).map((line) => JSON.parse(line));
+
+test("a jump to a command shows the read that carried it: its echoed line and quick output", () => {
+  // The command was timed at 2.000 (from its mark, rounded), the read that carried it stamped 2.0002.
+  const { text, outputEvents } = withMarkers(CAST, [{ command: "sudo true", time: 2.0 }]);
+  const events = eventsOf(text);
+  assert.deepEqual(events.map((e) => e[1]), ["o", "o", "m", "o"]);
+  assert.equal(events[2][0], 2.0002); // never before the event in front of it: the times stay in order
+  assert.equal(outputEvents, 3);
+});
+
+test("a marker stays before output that came later than the command's own read", () => {
+  const events = eventsOf(withMarkers(CAST, [{ command: "echo next", time: 8.99 }]).text);
+  assert.deepEqual(events.map((e) => e[1]), ["o", "o", "m", "o"]);
+  assert.equal(events[2][0], 8.99);
+});
+
+test("a marker at the very end gets an output event after it, so the player shows it", () => {
+  const events = eventsOf(withMarkers(CAST, [{ command: "exit", time: 9.0 }]).text);
+  assert.deepEqual(events.map((e) => e[1]), ["o", "o", "o", "m", "o"]);
+  assert.equal(events[4][0], 9.01);
+  assert.equal(events[4][2], "");
+});
