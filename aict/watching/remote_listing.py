@@ -13,6 +13,10 @@ them was made, removed or renamed), and `sweep` more, the longest unlisted first
 place moves no folder's time); the others are carried over from the last listing. A folder of more
 than BIG_FOLDER entries, even the root, is listed afresh only in its turn.
 
+SFTP's modification times are whole seconds, so a folder listed in the second it changed may change
+again within that second unseen: a folder whose time moved (or that appeared) since the listing
+before is listed afresh at the next as well (`settling`), as git re-checks a "racily clean" file.
+
 Two listings compare by name, type, size and modification time (SFTP's: whole seconds): each entry
 of a folder listed both times that appeared, went or changed is an item; a folder that was not listed
 both times but whose modification time changed (something in it was created, removed or renamed) is
@@ -62,6 +66,7 @@ class Listing:
     listed_at: dict[str, int] = field(default_factory=dict)
     entries: int = 0
     fresh: int = 0  # folders listed afresh for this one
+    settling: set[str] = field(default_factory=set)  # folders whose time moved: listed afresh next time too
 
 
 def _type_of(mode: int) -> str:
@@ -98,7 +103,10 @@ def list_tree(list_folder: Callable[[str], Iterable[RemoteEntry]], old: Listing 
         for name, (kind, size, mtime) in entries.items():
             if kind == DIRECTORY and level < depth and not name.startswith(".") and size <= MAX_FOLDER_BYTES:
                 was = before.get(name) if before is not None else None
-                queue.append((posixpath.join(folder, name), level + 1, was is None or was[2] != mtime))
+                path = posixpath.join(folder, name)
+                if before is not None and (was is None or was[2] != mtime):  # not at a first sight
+                    listing.settling.add(path)
+                queue.append((path, level + 1, path in listing.settling or path in previous.settling))
     for folder in hot:  # wherever they are, past the walk's depth too
         if folder not in listing.folders and listing.entries < max_entries:
             before = previous.folders.get(folder)

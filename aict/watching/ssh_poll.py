@@ -8,9 +8,10 @@ entries, afresh where something may have changed and the rest in turns, every fo
 SWEEP_SECONDS (remote_listing.py); the folders Files panels showed lately (`show`) are listed at
 every poll. What changed since the last listing is one batch of file-change items. `git status`
 runs over an exec channel in the same directory when the listing changed (the root's .git
-included) and at least every GIT_QUIET_SECONDS otherwise (a change deeper than the listing sees),
-its output bounded in size and time. A connection that fails is reported in
-the status (`error`) and tried again after RETRY_SECONDS. A server that refuses SFTP gets git
+included), at the poll after that too (SFTP's times are whole seconds: a second change within the
+second the listing saw moves nothing), and at least every GIT_QUIET_SECONDS otherwise (a change
+deeper than the listing sees), its output bounded in size and time. A connection that fails is
+reported in the status (`error`) and tried again after RETRY_SECONDS. A server that refuses SFTP gets git
 status alone.
 """
 
@@ -65,6 +66,7 @@ class SshPoller:
         self.transport: paramiko.Transport | None = None
         self.sftp: paramiko.SFTPClient | None = None
         self.listing: Listing | None = None  # the last one, kept across reconnections
+        self.settling = False  # the last poll saw a change: git status again at this one
         self.git_due = 0.0
         self.polls = 0
         self.hot: list[str] = []  # most recently shown last
@@ -107,9 +109,12 @@ class SshPoller:
             self._connect()
         changed = self._look()
         self.polls += 1
-        if changed or time.monotonic() >= self.git_due:
+        # After a change, once more: SFTP's times are whole seconds, and git may have moved .git again
+        # within the second the listing saw (a branch made right after a commit did, unseen).
+        if changed or self.settling or time.monotonic() >= self.git_due:
             self.report(self._status())
             self.git_due = time.monotonic() + GIT_QUIET_SECONDS
+        self.settling = changed
 
     def _connect(self) -> None:
         self._close()

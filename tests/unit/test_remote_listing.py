@@ -166,6 +166,25 @@ def test_a_poll_lists_afresh_the_root_and_the_folders_whose_time_moved_and_carri
     assert differences(first, second) == [{"path": "b/new.txt", "change": "created"}]
 
 
+def test_a_folder_whose_time_moved_is_listed_again_at_the_next_poll_for_what_the_same_second_hid(tmp_path):
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    first = list_tree(lister(tmp_path))
+    touch_later(tmp_path / "b" / "one.txt")
+    bump(tmp_path / "b")
+    second = list_tree(lister(tmp_path), first, poll=1)
+    seen_at = os.stat(tmp_path / "b").st_mtime
+    (tmp_path / "b" / "two.txt").write_text("x")  # in the second the poll saw: b's time does not move
+    os.utime(tmp_path / "b", (seen_at, seen_at))
+    listed: list[str] = []
+    third = list_tree(lister(tmp_path, listed), second, poll=2)
+    assert listed == [".", "b"]  # b once more; a stays carried
+    assert differences(second, third) == [{"path": "b/two.txt", "change": "created"}]
+    listed.clear()
+    list_tree(lister(tmp_path, listed), third, poll=3)
+    assert listed == ["."]  # settled: carried again
+
+
 def test_a_file_changed_in_place_in_a_folder_carried_over_is_found_by_the_sweep(tmp_path):
     for name in ("a", "b", "c"):
         (tmp_path / name).mkdir()
