@@ -78,6 +78,7 @@ def test_a_home_that_is_no_repository_has_the_workspace_id_alone(client, ssh_wor
     assert answer == {"ok": True, "status": {"workspaceId": ssh_workspace["id"]}}
 
 
+@pytest.mark.serial  # timed against the 2 s poll: under the parallel pass a loaded loop polled a round late
 def test_a_branch_made_in_the_ssh_terminal_shows_within_the_poll(client, ssh_workspace):
     shell = client()
     session_id = shell.create(ssh_workspace["id"], cols=200)
