@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import current_app, has_request_context, request
+from sqlalchemy import event as sqlalchemy_event
+from sqlalchemy.orm import Session
 
 from aict.audit.chain import event_mac
 from aict.extensions import db
@@ -12,6 +14,7 @@ from aict.models.base import utcnow
 _HEAD, _EVENTS = AuditChainHead.__table__, AuditEvent.__table__
 _BUMP_HEAD = db.update(_HEAD).where(_HEAD.c.id == 1).values(writes=_HEAD.c.writes + 1)
 _LAST_MAC = db.select(_EVENTS.c.hash).order_by(_EVENTS.c.id.desc()).limit(1)
+_LOCK_HELD = "aict.audit_lock"  # in Session.info: the audit lock this session's transaction holds
 
 
 def record(type_: str, *, username: str | None = None, ip: str | None = None,
@@ -23,19 +26,37 @@ def record(type_: str, *, username: str | None = None, ip: str | None = None,
     event = AuditEvent(at=utcnow(), type=type_, username=username, ip=ip, workspace_id=workspace_id,
                        session_id=session_id, detail=detail or {})
     state = current_app.extensions["aict"]
-    # One writer at a time, so two events never chain to the same predecessor: in this process
-    # (the lock), and across processes (the head row's lock, held until the transaction ends).
-    with state.audit_lock:
-        session = db.session()
-        # Core statements on the transaction's connection: the ORM's update and query paths cost
-        # ~1.5 ms more per event (a third of opening a terminal). What the transaction holds is
-        # flushed with the event below.
-        connection = session.connection()
-        connection.execute(_BUMP_HEAD)
-        event.prev_hash = connection.execute(_LAST_MAC).scalar() or ""
-        event.hash = event_mac(state.settings.audit_key, event.prev_hash, event)
-        session.add(event)
-        session.flush()
-        if commit:
-            session.commit()
+    session = db.session()
+    # Core statements on the transaction's connection: the ORM's update and query paths cost
+    # ~1.5 ms more per event (a third of opening a terminal). What the transaction holds is
+    # flushed with the event below.
+    connection = session.connection()  # the transaction first: its end is what releases the lock
+    _hold_audit_lock(session, state.audit_lock)
+    connection.execute(_BUMP_HEAD)
+    event.prev_hash = connection.execute(_LAST_MAC).scalar() or ""
+    event.hash = event_mac(state.settings.audit_key, event.prev_hash, event)
+    session.add(event)
+    session.flush()
+    if commit:
+        session.commit()
     return event
+
+
+def _hold_audit_lock(session: Session, lock) -> None:
+    """One writer at a time, so two events never chain to the same predecessor: in this process the
+    lock, across processes the head row's lock. Both are held from the head's bump to the end of the
+    transaction. Released right after the bump (as it once was), a greenlet whose transaction holds
+    the head row and records a second event before it commits (a batch of exits) waited for the lock
+    while the greenlet holding it waited in the database for that row: both for ever (a burst of 200
+    kills on PostgreSQL stopped the terminal host's database work, and its stop)."""
+    if _LOCK_HELD not in session.info:
+        lock.acquire()
+        session.info[_LOCK_HELD] = lock
+
+
+@sqlalchemy_event.listens_for(Session, "after_transaction_end")
+def _release_audit_lock(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the session's own transaction (commit, rollback or close), not a savepoint
+        lock = session.info.pop(_LOCK_HELD, None)
+        if lock is not None:
+            lock.release()

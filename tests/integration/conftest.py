@@ -32,6 +32,6 @@ def postgres_url():
     dsn = postgres_dsn()
     ensure_database(dsn)
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")  # a run stopped midway may have left none
         conn.execute("CREATE SCHEMA public")
     return dsn.replace("postgresql://", "postgresql+psycopg://", 1)
