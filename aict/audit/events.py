@@ -31,7 +31,8 @@ def record(type_: str, *, username: str | None = None, ip: str | None = None,
     # ~1.5 ms more per event (a third of opening a terminal). What the transaction holds is
     # flushed with the event below.
     connection = session.connection()  # the transaction first: its end is what releases the lock
-    _hold_audit_lock(session, state.audit_lock)
+    if connection.dialect.name == "sqlite":
+        _hold_audit_lock(session, state.audit_lock)
     connection.execute(_BUMP_HEAD)
     event.prev_hash = connection.execute(_LAST_MAC).scalar() or ""
     event.hash = event_mac(state.settings.audit_key, event.prev_hash, event)
@@ -43,12 +44,15 @@ def record(type_: str, *, username: str | None = None, ip: str | None = None,
 
 
 def _hold_audit_lock(session: Session, lock) -> None:
-    """One writer at a time, so two events never chain to the same predecessor: in this process the
-    lock, across processes the head row's lock. Both are held from the head's bump to the end of the
-    transaction. Released right after the bump (as it once was), a greenlet whose transaction holds
-    the head row and records a second event before it commits (a batch of exits) waited for the lock
-    while the greenlet holding it waited in the database for that row: both for ever (a burst of 200
-    kills on PostgreSQL stopped the terminal host's database work, and its stop)."""
+    """One writer at a time, so two events never chain to the same predecessor. Across connections
+    the head row's lock does it, held to the end of the writer's transaction; on PostgreSQL that is
+    all (a greenlet is a connection like any process's, and PostgreSQL finds a deadlock between
+    them). SQLite makes a second writer wait in its busy handler, which would stop the whole loop:
+    there this process's writers queue on `lock` instead, held like the row from the bump to the end
+    of the transaction. Released right after the bump (as it once was, on PostgreSQL too), a
+    transaction that recorded a second event (a batch of exits) waited for the lock while the lock's
+    holder waited in the database for the head row the first had: both for ever, unseen by the
+    database (a burst of 200 kills stopped the terminal host's database work, and its stop)."""
     if _LOCK_HELD not in session.info:
         lock.acquire()
         session.info[_LOCK_HELD] = lock
