@@ -197,6 +197,8 @@ def close_listener(server: pywsgi.WSGIServer) -> None:
     request on such a connection, may not retry a POST elsewhere, and answers 502 (a login during a
     rolling restart did). So: stop the accept loop, take what is waiting, then close. Only a
     connection completed in the few microseconds between the last accept and the close is still lost."""
+    if server.closed:  # SIGINT and SIGTERM may both come (Ctrl+C in make run reaches the whole group)
+        return
     server.stop_accepting()
     try:
         while True:
