@@ -17,6 +17,15 @@
 import { binaryStringToBytes } from "./input.js";
 
 const MAX_HELD = 64; // answers waiting for their chunk to be known as live or replayed
+// xterm parses each write whole before it looks at the clock (it yields to the renderer after 12 ms
+// of writes, between writes): the server's 256 KiB chunks of `seq` took 160-260 ms each on a busy
+// 2-core machine, a frozen page meanwhile (bench/browser.py: the longest frame). Written in pieces,
+// a frame waits for one piece at most.
+export const WRITE_PIECE_BYTES = 16 * 1024;
+// While the scrollback fills (a new terminal, or after `clear`), every line also moves xterm's
+// scrollbar, synchronously (its Viewport resets a timer and restyles the slider per line): ~40 µs a
+// line instead of ~1, and 16 KiB of short lines held the page for 100-200 ms.
+export const FILLING_PIECE_BYTES = 2 * 1024;
 
 export class TerminalReplies {
   /**
@@ -36,14 +45,33 @@ export class TerminalReplies {
     term.onBinary((data) => this.emit(binaryStringToBytes(data)));
   }
 
-  /** Write output; whatever xterm answers to it is decided by `tag`. */
+  /** Write output; whatever xterm answers to it is decided by `tag`. `done` once all is parsed. */
   write(data, tag, done) {
-    this.term.write(data, () => {
+    const claim = () => {
       for (const item of this.emitted) {
         if (item.tag === undefined) item.tag = tag;
       }
+    };
+    let rest = data;
+    if (typeof rest !== "string") {
+      // Views of the same bytes, not copies; each piece claims the answers to what it held.
+      const piece = this.pieceBytes();
+      while (rest.length > piece) {
+        this.term.write(rest.subarray(0, piece), claim);
+        rest = rest.subarray(piece);
+      }
+    }
+    this.term.write(rest, () => {
+      claim();
       if (done) done();
     });
+  }
+
+  /** How much xterm is given at a time: less while its scrollback fills (see FILLING_PIECE_BYTES). */
+  pieceBytes() {
+    const buffer = this.term.buffer?.active;
+    if (!buffer || buffer.type === "alternate") return WRITE_PIECE_BYTES; // full-screen programs: no scrollback
+    return buffer.length < this.term.rows + (this.term.options.scrollback ?? 0) ? FILLING_PIECE_BYTES : WRITE_PIECE_BYTES;
   }
 
   emit(data) {

@@ -44,7 +44,10 @@ export class LocalEcho {
     term.element.querySelector(".xterm-screen")?.append(this.layer);
     this.subscriptions = [
       term.onResize(() => this.reset()),
-      term.onScroll(() => this.draw()),
+      // Every line of a flood scrolls: nothing to move unless something is predicted (or still shown).
+      term.onScroll(() => {
+        if (this.predictor.enabled || this.layer.firstChild) this.draw();
+      }),
     ];
   }
 
