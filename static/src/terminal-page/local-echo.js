@@ -42,13 +42,9 @@ export class LocalEcho {
     this.timer = null;
     this.layer = el("div", { class: "local-echo", "aria-hidden": "true" });
     term.element.querySelector(".xterm-screen")?.append(this.layer);
-    this.subscriptions = [
-      term.onResize(() => this.reset()),
-      // Every line of a flood scrolls: nothing to move unless something is predicted (or still shown).
-      term.onScroll(() => {
-        if (this.predictor.enabled || this.layer.firstChild) this.draw();
-      }),
-    ];
+    this.subscriptions = [term.onResize(() => this.reset())];
+    // Redrawn on scroll only while something is predicted: a flood scrolls every line.
+    this.scrolling = null;
   }
 
   /** Whether keys are predicted now (the mode, and under auto the measured round trip). */
@@ -102,6 +98,11 @@ export class LocalEcho {
   /** Draw the prediction over its row (nothing when there is none or the row is scrolled away). */
   draw() {
     const shown = this.predictor.shown();
+    if (shown && !this.scrolling) this.scrolling = this.term.onScroll(() => this.draw());
+    if (!shown && this.scrolling) {
+      this.scrolling.dispose();
+      this.scrolling = null;
+    }
     const row = shown && shown.y - this.term.buffer.active.viewportY;
     if (!shown || row < 0 || row >= this.term.rows) {
       if (this.layer.firstChild) this.layer.replaceChildren();
@@ -138,6 +139,7 @@ export class LocalEcho {
   dispose() {
     clearTimeout(this.timer);
     for (const subscription of this.subscriptions) subscription.dispose();
+    this.scrolling?.dispose();
     this.layer.remove();
   }
 }
