@@ -297,6 +297,29 @@ def test_colours_and_wide_characters_come_back_alike_after_a_reload(page, start_
     assert page.evaluate(CELLS_JS, shown) == before
 
 
+ALL_LINES_JS = """() => {
+  const b = window.aictTest.term.buffer.active, lines = [];
+  for (let y = 0; y < b.length; y++) lines.push(b.getLine(y).translateToString(true));
+  return lines;
+}"""
+
+
+def test_characters_cut_between_the_pieces_xterm_is_given_show_whole(page, server, workspace):
+    """The page hands output to xterm in pieces (2 KiB while the scrollback fills after `clear`,
+    then 16 KiB): 2-, 3- and 4-byte characters cut between two pieces are shown whole, every line
+    once, in order."""
+    login_with_tokens(page, server)
+    open_terminal(page, server, workspace["id"])
+    run(page, "clear")
+    group = "é€😀"  # 9 bytes: piece boundaries fall inside characters
+    octal = "".join(f"\\{byte:03o}" for byte in group.encode())
+    run(page, f"g=$(printf '{octal}'); s=; for k in $(seq 20); do s=$s$g; done; "
+              f"for i in $(seq -w 0 599); do echo \"$i $s\"; done; echo END-$((6*7))")
+    poll(lambda: _assert_line(page, "END-42"))
+    lines = [line for line in page.evaluate(ALL_LINES_JS) if re.match(r"^[0-9]{3} ", line)]
+    assert lines == [f"{i:03d} {group * 20}" for i in range(600)]
+
+
 def test_connection_indicator_shows_the_drop_and_recovers(page, server, workspace):
     login_with_tokens(page, server)
     session_id = open_terminal(page, server, workspace["id"])
