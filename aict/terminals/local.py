@@ -198,8 +198,6 @@ class LocalPtyBackend:
         while True:
             try:
                 data = os.read(self.fd, max_bytes)
-                if len(data) >= STREAM_BURST_BYTES:
-                    data = self._read_on(data, max_bytes)
                 self._burst += len(data)
                 return data
             except BlockingIOError:
@@ -214,21 +212,6 @@ class LocalPtyBackend:
                 if exc.errno == errno.EIO:  # every slave fd is closed: the terminal has ended
                     return b""
                 raise
-
-    def _read_on(self, data: bytes, max_bytes: int) -> bytes:
-        """A stream: what the kernel has ready beside `data`, in one piece (a PTY gives at most
-        4 KiB a read, and everything after the read, the ring, hooks, marks, is paid per piece)."""
-        parts, size = [data], len(data)
-        while size < max_bytes:
-            try:
-                more = os.read(self.fd, max_bytes - size)
-            except OSError:  # nothing more now (EAGAIN), or the end (EIO): the next read() says
-                break
-            if not more:
-                break
-            parts.append(more)
-            size += len(more)
-        return data if len(parts) == 1 else b"".join(parts)
 
     def _wait_readable(self, timeout: float | None = None) -> None:
         # The hub switches straight back here when the fd is readable: no Event, no extra callback
