@@ -278,7 +278,16 @@ def list_visible(terminals, user: User, workspace_id: str | None = None, status:
         query = query.where(db.or_(TerminalSession.created_at < anchor.created_at,
                                    db.and_(TerminalSession.created_at == anchor.created_at,
                                            TerminalSession.id < anchor.id)))
-    return [session_dict(terminals, s) for s in db.session.execute(query.limit(limit)).scalars()]
+    rows = db.session.execute(query.limit(limit)).scalars()
+    if status == "running":  # its end may not be stored yet (the host stores exits in batches), but
+        # the page that heard terminal-exit asks at once: a terminal known to have ended is not running
+        rows = [row for row in rows if not _ended_live(terminals, row.id)]
+    return [session_dict(terminals, row) for row in rows]
+
+
+def _ended_live(terminals, session_id: str) -> bool:
+    live = terminals.get(session_id)
+    return live is not None and not live.running
 
 
 def session_dict(terminals, row: TerminalSession) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
 
 import pytest
 
@@ -110,6 +111,28 @@ def test_exit_code_is_kept_after_the_shell_exits(server, client, workspace):
     session = _wait_exited(server, session_id)
     assert session["exit_code"] == 7 and session["signal"] is None
     assert ISO_Z.match(session["ended_at"])
+
+
+@pytest.mark.parametrize("how", ["exit", "delete"])
+def test_a_terminal_is_not_listed_running_once_its_exit_arrives(server, client, workspace, how):
+    """A page reloads its list of running terminals when terminal-exit arrives: before the host has
+    stored the end (it stores exits in batches), and while another tab's DELETE is still being
+    answered. The terminal is no longer listed running."""
+    c = client()
+    for _ in range(5):
+        session_id = c.create(workspace["id"])
+        if how == "exit":
+            c.send(session_id, "exit 3\n")
+            c.wait_exit(session_id)
+        else:
+            ending = threading.Thread(target=server.api, args=("DELETE", f"/api/sessions/{session_id}",
+                                                               server.admin_token))
+            ending.start()
+            c.wait_exit(session_id)
+        listed = _listed(server, workspace_id=workspace["id"], status="running")
+        if how == "delete":
+            ending.join()
+        assert session_id not in listed
 
 
 def test_delete_hangs_up_the_terminal_and_keeps_the_record(server, client, workspace):
