@@ -293,7 +293,9 @@ class HostService:
 
     # ---- commands (terminal-command) ----------------------------------------------------------
     def _command_finished(self, entry) -> None:
-        duration = (entry.finished_at - entry.at).total_seconds() if entry.at and entry.finished_at else None
+        duration = entry.seconds  # by the shell's clock, where it sends it: the host reads marks late when busy
+        if duration is None and entry.at and entry.finished_at:
+            duration = (entry.finished_at - entry.at).total_seconds()
         self.command_ended(entry.session_id, entry.command, entry.exit_code, duration)
 
     def command_ended(self, session_id: str, command: str, exit_code: int | None, duration: float | None) -> None:

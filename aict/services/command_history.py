@@ -31,6 +31,7 @@ from aict.terminals.typed_lines import TypedLines
 
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 0.5
+MAX_SECONDS = 10 * 365 * 24 * 3600  # a duration past this (a shell's clock set back or forward) is not believed
 # A command's audit event waits this long for the command's end, so that it carries the exit code
 # (the audit trail is append-only: an event is never updated). Its history row is stored at once.
 AUDIT_WAIT_SECONDS = 5.0
@@ -54,6 +55,8 @@ class _Entry:
     exit_code: int | None = None
     finished_at: object = None
     stored: bool = False  # its row is written (or being written): an end is an update
+    shell_started: float | None = None  # the shell's clock at its start (EPOCHREALTIME), where it sends it
+    seconds: float | None = None  # how long it ran by the shell's clock (None: the host's times say)
 
     def row(self) -> dict:
         return {"id": self.id, "workspace_id": self.workspace_id, "session_id": self.session_id,
@@ -85,12 +88,16 @@ class _Capture:
         if mark.kind == "E" and mark.fields:
             cwd = mark.fields[1][:CWD_MAX] if len(mark.fields) > 1 and mark.fields[1] else None
             self.running = self.log.started(self, mark.fields[0], cwd, "shell", utcnow())
+            self.running.shell_started = _shell_clock(mark.fields, 2)
         elif mark.kind == "D" and self.running is not None:
             entry, self.running = self.running, None
             try:
                 code = int(mark.fields[0]) if mark.fields else None
             except ValueError:
                 code = None
+            ended = _shell_clock(mark.fields, 1)
+            if entry.shell_started is not None and ended is not None and 0 <= ended - entry.shell_started < MAX_SECONDS:
+                entry.seconds = ended - entry.shell_started
             self.log.finished(entry, code)
 
     def on_typed(self, line: str, at: float) -> None:
@@ -101,6 +108,16 @@ class _Capture:
         return {"username": self.username, "typist": self.typist, "nonce": self.nonce,
                 "held": self.terminal.mark_filter.held.hex(),
                 "running": self.running.id if self.running is not None else None}
+
+
+def _shell_clock(fields: tuple, index: int) -> float | None:
+    """A mark's EPOCHREALTIME field (seconds, with the locale's decimal point), if it has one."""
+    if len(fields) <= index or not fields[index]:
+        return None
+    try:
+        return float(fields[index].replace(",", "."))
+    except ValueError:
+        return None
 
 
 class CommandLog:

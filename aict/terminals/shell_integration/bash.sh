@@ -50,7 +50,8 @@ __aict_precmd() {  # first in PROMPT_COMMAND: $? is the command's exit code
     __aict_at_prompt=
     if [[ -n $__aict_running ]]; then
         __aict_running=
-        builtin printf '\e]633;D;%s;%s\a' "$__aict_nonce" "$code"
+        # The shell's own clock (bash 5), so a command's duration is not the host's reading delays
+        builtin printf '\e]633;D;%s;%s;%s\a' "$__aict_nonce" "$code" "${EPOCHREALTIME-}"
     fi
     builtin return $code  # the rest of PROMPT_COMMAND sees the same $?
 }
@@ -79,7 +80,7 @@ __aict_preexec() {
     __aict_escape "${line:0:4097}"
     local command=$__aict_out
     __aict_escape "${PWD:0:4096}"
-    builtin printf '\e]633;E;%s;%s;%s\a' "$__aict_nonce" "$command" "$__aict_out"
+    builtin printf '\e]633;E;%s;%s;%s;%s\a' "$__aict_nonce" "$command" "$__aict_out" "${EPOCHREALTIME-}"
     builtin return 0
 }
 

@@ -28,7 +28,7 @@ if [[ -z ${__aict_nonce-} && -n ${AICT_SHELL_NONCE-} ]]; then
         local code=$?
         if [[ -n $__aict_running ]]; then
             __aict_running=
-            builtin printf '\e]633;D;%s;%s\a' "$__aict_nonce" "$code"
+            builtin printf '\e]633;D;%s;%s;%s\a' "$__aict_nonce" "$code" "${EPOCHREALTIME-}"
         fi
         builtin printf '\e]633;A;%s\a' "$__aict_nonce"
         return $code
@@ -40,7 +40,7 @@ if [[ -z ${__aict_nonce-} && -n ${AICT_SHELL_NONCE-} ]]; then
         __aict_escape "${line[1,4097]}"  # the server keeps 4096 characters: one more says it was longer
         local command=$REPLY
         __aict_escape "${PWD[1,4096]}"
-        builtin printf '\e]633;E;%s;%s;%s\a' "$__aict_nonce" "$command" "$REPLY"
+        builtin printf '\e]633;E;%s;%s;%s;%s\a' "$__aict_nonce" "$command" "$REPLY" "${EPOCHREALTIME-}"
     }
 
     autoload -Uz add-zsh-hook
