@@ -50,6 +50,37 @@ def pytest_collection_modifyitems(config, items):
         items[:] = [item for item in items if "server" in item.fixturenames]
 
 
+# A failing test shows the end of each log of the servers and hosts it used: a race seen once in CI
+# is then explained by the run that saw it, not only by a rerun that may not.
+LOG_LINES_ON_FAILURE = 60
+
+
+def _processes_in(value, depth: int = 0):
+    if hasattr(value, "log_path"):
+        yield value
+    elif isinstance(value, (tuple, list)) and depth < 2:
+        for item in value:
+            yield from _processes_in(item, depth + 1)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.failed and call.when == "call":
+        seen = set()
+        for value in getattr(item, "funcargs", {}).values():
+            for process in _processes_in(value):
+                path = process.log_path
+                if path in seen or not path.exists():
+                    continue
+                seen.add(path)
+                lines = [line for line in path.read_text(errors="replace").splitlines()
+                         if " /socket.io/" not in line]  # engineio's polling requests say nothing here
+                report.sections.append((f"log {path.name} (last {LOG_LINES_ON_FAILURE} lines)",
+                                        "\n".join(lines[-LOG_LINES_ON_FAILURE:])))
+    return report
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     """One real server for the whole run (tests that need other settings start their own)."""

@@ -279,7 +279,9 @@ class _InOrderEngineIOClient(engineio.Client):
     thread) or its data lands on the next chunk's offset. Handle messages on the reading thread."""
 
     def _trigger_event(self, event, *args, **kwargs):
-        if event == "message":
+        # A server's DISCONNECT packet ("1") stays on a thread of its own: handling it joins the
+        # reading thread (RuntimeError: cannot join current thread, and the client half closed).
+        if event == "message" and not (args and isinstance(args[0], str) and args[0][:1] == "1"):
             kwargs["run_async"] = False
         return super()._trigger_event(event, *args, **kwargs)
 
