@@ -6,6 +6,13 @@ Ctrl-W, ...) is given up on: what the shell ran is no longer what was typed. At 
 kept only if its text came back in the output, as the terminal echoed it, between its first
 keystroke and the first newline after Enter: a password typed at a prompt that does not echo
 (ssh, sudo, `read -s`) is never kept.
+
+Lines typed ahead (the next one begun before the last one's echo came back: a fast typist on a slow
+link, or a client sending a command and the next at once) wait in order. Their echo may follow the
+earlier command's output (the shell draws them at its next prompt), so a line typed ahead is kept
+when a row ends with it, as an echo at a prompt does, within ECHO_BUDGET of output. Lines are
+reported in the order they were entered; one still waiting when a later one's echo is seen is
+given up on (echoes come in the order lines were typed).
 """
 
 from __future__ import annotations
@@ -13,10 +20,12 @@ from __future__ import annotations
 import codecs
 import re
 import time
+from collections import deque
 from collections.abc import Callable
 
 MAX_LINE = 4096  # characters kept of a line; longer ones are given up on
 ECHO_BUDGET = 64 * 1024  # output looked at for one line's echo; past it the line is given up on
+MAX_AWAITING = 16  # entered lines waiting for their echo; past it the oldest is given up on
 PASTE_START, PASTE_END = b"\x1b[200~", b"\x1b[201~"
 _PASTE_MARKS = re.compile(rb"(\x1b\[20[01]~)")
 _CONTROL = re.compile(rb"[\x00-\x1f\x7f]")
@@ -73,6 +82,45 @@ class _Row:
     def text(self) -> str:
         return "".join(self.done) + "".join(self.cells)
 
+    def ends_with(self, line: str) -> bool:
+        """The row being drawn ends with `line` (trailing blanks aside): an echo at a prompt."""
+        cells = self.cells
+        return len(cells) >= len(line) and "".join(cells).rstrip().endswith(line)
+
+
+class _Entered:
+    """A line whose Enter was pressed, waiting for its echo."""
+
+    __slots__ = ("line", "at", "row", "seen", "ahead", "kept")
+
+    def __init__(self, line: str, at: float, row: _Row, seen: int, ahead: bool):
+        self.line, self.at, self.row, self.seen, self.ahead = line, at, row, seen, ahead
+        self.kept: bool | None = None  # None: waiting; True: echoed; False: given up on
+
+    def follow(self, text: str, size: int) -> None:
+        """Draw what the terminal printed (`size` bytes) and decide, if it can be decided yet."""
+        self.seen += size
+        if self.seen > ECHO_BUDGET:
+            self.kept = False
+            return
+        row = self.row
+        if not self.ahead:  # the echo counts up to the first newline (the echoed Enter)
+            newline = text.find("\n")
+            row.draw(text if newline < 0 else text[:newline + 1])
+            if self.line in row.text():
+                self.kept = True
+            elif newline >= 0:
+                self.kept = False
+            return
+        pieces = text.split("\n")  # typed ahead: a row that ends with the line, at its newline or now
+        for n, piece in enumerate(pieces):
+            row.draw(piece)
+            if row.ends_with(self.line):
+                self.kept = True
+                return
+            if n < len(pieces) - 1:
+                row.draw("\n")
+
 
 class TypedLines:
     """Feed it a terminal's input and (mark-free) output; it calls on_line with each echoed line."""
@@ -85,13 +133,10 @@ class TypedLines:
         self._row: _Row | None = None  # the echo so far, from the line's first keystroke
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self._seen = 0  # output bytes looked at for this line
-        self._entered: tuple[str, float] | None = None  # Enter pressed, the echo not seen yet
+        self._awaiting: deque[_Entered] = deque()  # entered, in order, their echo not decided yet
 
     # ---- input ----------------------------------------------------------------------------
     def input(self, data: bytes) -> None:
-        if self._entered is not None:  # typing again: an Enter whose echo never came is dropped
-            self._entered = None
-            self._reset()
         if b"\x1b" not in data:
             self._typed(data)
             return
@@ -148,46 +193,58 @@ class TypedLines:
 
     def _begin(self) -> None:
         if self._row is None:
-            self._row = _Row()
+            if not self._awaiting:  # nothing followed until now: no partial character is pending
+                self._decoder.reset()
+            self._row, self._seen = _Row(), 0
 
     def _enter(self) -> None:
         line = self._line.decode("utf-8", "replace")
-        if self._spoilt or not line.strip() or len(line) > MAX_LINE or self._row is None:
-            self._reset()
-            return
-        self._entered = (line, time.time())
-        if line in self._row.text():  # echoed as it was typed (and the newline came already: no matter)
-            self._keep()
-
-    def _keep(self) -> None:
-        line, at = self._entered
+        row, seen = self._row, self._seen
+        spoilt = self._spoilt or not line.strip() or len(line) > MAX_LINE or row is None
         self._reset()
-        self.on_line(line, at)
+        if spoilt:
+            return
+        entered = _Entered(line, time.time(), row, seen, ahead=bool(self._awaiting))
+        if line in row.text() if not entered.ahead else row.ends_with(line):  # echoed already as typed
+            entered.kept = True
+        if len(self._awaiting) >= MAX_AWAITING:
+            self._awaiting[0].kept = False
+        self._awaiting.append(entered)
+        self._report()
 
     def _reset(self) -> None:
+        """The line being typed is done with (entered, or given up on)."""
         self._line.clear()
         self._spoilt = self._pasting = False
-        self._row, self._entered, self._seen = None, None, 0
-        self._decoder.reset()
+        self._row, self._seen = None, 0
+
+    def _report(self) -> None:
+        """Hand on the decided lines at the front, in the order they were entered. A terminal echoes
+        lines in the order they were typed: once one is seen, those before it still waiting never
+        will be (a password typed ahead of its prompt, not echoed)."""
+        awaiting = self._awaiting
+        last_kept = max((n for n, entered in enumerate(awaiting) if entered.kept), default=-1)
+        for n in range(last_kept):
+            if awaiting[n].kept is None:
+                awaiting[n].kept = False
+        while awaiting and awaiting[0].kept is not None:
+            entered = awaiting.popleft()
+            if entered.kept:
+                self.on_line(entered.line, entered.at)
 
     # ---- output ---------------------------------------------------------------------------
     def output(self, _offset: int, data: bytes) -> None:
         row = self._row
-        if row is None:  # nobody is typing: nothing to follow (the flood's path)
+        if row is None and not self._awaiting:  # nobody is typing: nothing to follow (the flood's path)
             return
-        self._seen += len(data)
-        if self._seen > ECHO_BUDGET:
-            self._reset()
-            return
-        entered = self._entered
-        if entered is None:
-            row.draw(self._decoder.decode(data))
-            return
-        # After Enter: the echo counts up to the first newline (the echoed Enter); what the program
-        # prints next is its output, never an echo.
-        newline = data.find(b"\n")
-        row.draw(self._decoder.decode(data if newline < 0 else data[:newline + 1]))
-        if entered[0] in row.text():
-            self._keep()
-        elif newline >= 0:
-            self._reset()
+        text = self._decoder.decode(data)
+        for entered in self._awaiting:
+            if entered.kept is None:
+                entered.follow(text, len(data))
+        self._report()
+        if row is not None:
+            self._seen += len(data)
+            if self._seen > ECHO_BUDGET:
+                self._reset()
+            else:
+                row.draw(text)

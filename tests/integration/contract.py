@@ -76,13 +76,15 @@ def raw_socket(url: str, token: str | None, headers: dict | None = None, transpo
     return client
 
 
-def wait_until(condition: Callable[[], object], timeout: float = 10, message: str = "condition") -> None:
+def wait_until(condition: Callable[[], object], timeout: float = 10, message: str = "condition",
+               seen: Callable[[], object] | None = None) -> None:
+    """Poll `condition`; on timeout fail with `message` and, if given, what `seen()` shows then."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
         time.sleep(0.05)
-    raise AssertionError(f"{message} not met within {timeout} s")
+    raise AssertionError(f"{message} not met within {timeout} s" + (f"; seen: {seen()!r}" if seen else ""))
 
 
 def assert_echoes(client: TerminalClient, session_id: str) -> None:

@@ -28,16 +28,21 @@ def test_a_typed_command_is_recorded_and_a_secret_typed_without_echo_is_not(serv
     c.wait_for(session_id, f"length-{len(secret)}-{tag}")
     c.send(session_id, f"echo edXY\x7f\x7fited-{tag}\r")  # backspace: what ran is "echo edited-..."
     run(c, session_id, f"echo not-this-{tag}\x1b[D\x1b[C # with cursor keys")
+    # Typed ahead: the second line sent before the first one's echo can have come back
+    c.send(session_id, f"echo ahead-1-{tag}\recho ahead-2-{tag}\r")
+    c.wait_for(session_id, f"ahead-2-{tag}\r\n")
 
     def typed() -> list[dict]:
         return [item for item in history(server, ssh_workspace["id"]) if tag in item["command"]]
 
-    wait_until(lambda: len(typed()) >= 4, message="the typed commands in the history")
+    wait_until(lambda: len(typed()) >= 6, message="the typed commands in the history",
+               seen=lambda: [(item["command"], item["capture"]) for item in typed()])
     items = typed()
     commands = [item["command"] for item in items]
     assert f"echo typed-{tag}" in commands
     assert f"read -r -s -p 'Password-{tag}: ' PW" in commands
     assert f"echo edited-{tag}" in commands and f"echo length-${{#PW}}-{tag}" in commands
+    assert f"echo ahead-1-{tag}" in commands and f"echo ahead-2-{tag}" in commands
     assert not any("not-this" in command for command in commands)  # cursor keys: given up on
     assert all(item["capture"] == "typed" and "exit_code" not in item and item["cwd"] is None for item in items)
     everything = server.api("GET", "/api/audit", server.admin_token, params={"type": "command"}).text

@@ -91,3 +91,55 @@ def test_utf8_lines_and_erasing_a_multibyte_character():
     type_with_echo(typed, b"\x7f\x7f", b"\b\b\x1b[K")
     type_with_echo(typed, b"e\r", b"e\r\n")
     assert lines == ["cafe"]
+
+
+def test_lines_typed_ahead_of_their_echo_are_kept_in_order():
+    # A client sends a command and the next at once (a fast typist on a slow link): the second is
+    # typed before the first one's echo; the shell draws it at its next prompt, after the output.
+    typed, lines = capture()
+    typed.input(b"echo one\r")
+    typed.input(b"echo two\r")
+    typed.output(0, b"echo one\r\none\r\n$ ")
+    assert lines == ["echo one"]
+    typed.output(0, b"echo two\r\ntwo\r\n$ ")
+    assert lines == ["echo one", "echo two"]
+
+
+def test_a_line_typed_ahead_is_reported_after_the_lines_before_it():
+    typed, lines = capture()
+    typed.input(b"make\r")
+    typed.input(b"ls\r")
+    typed.output(0, b"ma")  # the first line's echo has not finished: nothing is decided yet
+    assert lines == []
+    typed.output(0, b"ke\r\n")
+    assert lines == ["make"]
+    typed.output(0, b"$ ls\r\n")
+    assert lines == ["make", "ls"]
+
+
+def test_a_password_typed_ahead_of_its_prompt_is_never_kept():
+    typed, lines = capture()
+    typed.input(b"sudo -k true\r")
+    typed.input(b"hunter-2\r")  # typed before sudo asked, never echoed
+    typed.input(b"echo done\r")
+    typed.output(0, b"sudo -k true\r\n[sudo] password for ada: \r\n$ echo done\r\ndone\r\n$ ")
+    assert lines == ["sudo -k true", "echo done"]
+
+
+def test_a_line_typed_ahead_and_printed_inside_a_row_is_not_an_echo():
+    typed, lines = capture()
+    typed.input(b"cat notes\r")
+    typed.input(b"s3cret\r")
+    typed.output(0, b"cat notes\r\nthe word s3cret is in a row, not at its end\r\n$ ")
+    assert lines == ["cat notes"]
+
+
+def test_lines_waiting_for_an_echo_that_never_comes_are_given_up_on_within_the_budget():
+    typed, lines = capture()
+    typed.input(b"first\r")
+    for n in range(40):  # more lines than are waited for
+        typed.input(f"line-{n}\r".encode())
+    typed.output(0, b"x" * (64 * 1024 + 1))
+    typed.input(b"last\r")
+    typed.output(0, b"$ last\r\n")
+    assert lines == ["last"]
