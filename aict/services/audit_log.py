@@ -128,7 +128,9 @@ def _cell(value) -> str:
 
 def verify_chain() -> Verdict:
     settings = current_app.config["AICT"]
-    return verify(_oldest_first(AuditFilter()), settings.audit_key, checkpoints.read(settings.audit_checkpoint_file))
+    database = checkpoints.database_fingerprint(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    return verify(_oldest_first(AuditFilter()), settings.audit_key,
+                  checkpoints.read(settings.audit_checkpoint_file, database))
 
 
 def web_group(settings) -> int | None:
@@ -156,4 +158,5 @@ class Checkpointer:
                 return
             self.last = (head[0], head[1])
             settings = self.app.config["AICT"]
-            checkpoints.append(settings.audit_checkpoint_file, head[0], head[1], web_group(settings))
+            database = checkpoints.database_fingerprint(self.app.config["SQLALCHEMY_DATABASE_URI"])
+            checkpoints.append(settings.audit_checkpoint_file, head[0], head[1], web_group(settings), database)

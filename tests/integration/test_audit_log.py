@@ -16,6 +16,7 @@ import time
 import pytest
 import requests
 
+from aict.audit.checkpoints import database_fingerprint
 from tests.server import RunningServer
 
 AUDIT_KEY = "k" * 48
@@ -62,11 +63,13 @@ def rows(server, sql: str, *args):
         return db.execute(sql, args).fetchall()
 
 
-def wait_for_checkpoint(server, event_id: int) -> None:
+def wait_for_checkpoint(server, event_id: int, database: str | None = None) -> None:
+    """Until the chain's head (of `database`, a fingerprint, if given) is checkpointed at `event_id` or later."""
     path = server.instance / "audit-checkpoints.log"
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        if path.exists() and any(json.loads(line)["id"] >= event_id for line in path.read_text().splitlines()):
+        if path.exists() and any(json.loads(line)["id"] >= event_id and database in (None, json.loads(line).get("db"))
+                                 for line in path.read_text().splitlines()):
             return
         time.sleep(0.1)
     raise AssertionError("the chain's head was never checkpointed")
@@ -201,6 +204,34 @@ def test_events_cut_off_the_end_are_found_by_the_checkpoint(tampered):
     failed_logins(tampered, 5, prefix="later")
     result = tampered.api("GET", "/api/audit/verify", token).json()
     assert (result["ok"], result["reason"], result["first_bad_id"]) == (False, "truncated", str(newest))
+
+
+def test_one_instance_folder_used_with_two_databases_keeps_each_chain_intact(tmp_path, postgres_url):
+    """Tried as a newcomer would: `make run` on SQLite, then the same folder on PostgreSQL. Both chains
+    were checkpointed into one file, and each was then found "truncated" against the other's
+    checkpoints; each database is checked against its own now, and a cut is still found."""
+    instance = tmp_path / "instance"
+    heads = {}
+    for name, url in (("sqlite", None), ("postgresql", postgres_url)):
+        server = RunningServer(instance, {**AUDITED, **({"AICT_DATABASE_URL": url} if url else {})},
+                               log_name=f"{name}.log").start()
+        try:
+            failed_logins(server, 6, prefix=f"{name}-")
+            heads[name] = server
+            wait_for_checkpoint(server, verify(server)["checked"],
+                                database_fingerprint(url or f"sqlite:///{instance / 'aict.db'}"))
+        finally:
+            server.stop()
+    lines = (instance / "audit-checkpoints.log").read_text().splitlines()
+    assert len({json.loads(line)["db"] for line in lines}) == 2  # two chains in one file
+    for name, server in heads.items():
+        cli = verify_cli(server)
+        assert cli.returncode == 0 and "intact" in cli.stdout, (name, cli.stdout, cli.stderr)
+    sqlite_events = rows(heads["sqlite"], "SELECT max(id) FROM audit_events")[0][0]
+    rows(heads["sqlite"], "DELETE FROM audit_events WHERE id > ?", sqlite_events - 2)  # a cut is still found
+    cli = verify_cli(heads["sqlite"])
+    assert cli.returncode == 1 and f"event {sqlite_events - 1} truncated" in cli.stderr, cli.stderr
+    assert verify_cli(heads["postgresql"]).returncode == 0
 
 
 # ---- one line, whatever the number of writers ---------------------------------------------------

@@ -40,3 +40,18 @@ def test_an_unreadable_file_is_a_clear_error_not_a_crash(tmp_path, monkeypatch):
     with pytest.raises(AppError) as raised:
         checkpoints.read(path)
     assert raised.value.code == "checkpoints_unreadable" and str(path) in raised.value.message
+
+
+def test_each_database_reads_its_own_checkpoints_and_the_lines_from_before_they_named_one(tmp_path):
+    path = tmp_path / "audit-checkpoints.log"
+    sqlite = checkpoints.database_fingerprint(f"sqlite:///{tmp_path}/aict.db")
+    postgres = checkpoints.database_fingerprint("postgresql+psycopg://aict:first@db.internal/aict")
+    path.write_text('{"id": 1, "hash": "' + "00" * 32 + '", "at": "2026-01-01T00:00:00Z"}\n')  # an older release's
+    checkpoints.append(path, 7, "ab" * 32, database=sqlite)
+    checkpoints.append(path, 7, "cd" * 32, database=postgres)
+    assert checkpoints.read(path, sqlite) == {1: "00" * 32, 7: "ab" * 32}
+    assert checkpoints.read(path, postgres) == {1: "00" * 32, 7: "cd" * 32}
+    # A new password is the same database; another host or database name is not
+    assert checkpoints.database_fingerprint("postgresql+psycopg://aict:second@db.internal/aict") == postgres
+    assert checkpoints.database_fingerprint("postgresql+psycopg://aict:first@db.internal/other") != postgres
+    assert "first" not in path.read_text()  # no password in the file
