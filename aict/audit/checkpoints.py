@@ -31,7 +31,10 @@ log = logging.getLogger("aict.audit")
 
 def database_fingerprint(url: str) -> str:
     """Which database a checkpoint is of: its URL without the password (rotating it changes nothing), hashed."""
-    shown = make_url(url).render_as_string(hide_password=True)  # the password as ***, whatever it is
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        parsed = parsed.set(database=os.path.realpath(parsed.database))  # a relative instance folder, a symlink
+    shown = parsed.render_as_string(hide_password=True)  # the password as ***, whatever it is
     return hashlib.sha256(shown.encode()).hexdigest()[:16]
 
 

@@ -55,3 +55,5 @@ def test_each_database_reads_its_own_checkpoints_and_the_lines_from_before_they_
     assert checkpoints.database_fingerprint("postgresql+psycopg://aict:second@db.internal/aict") == postgres
     assert checkpoints.database_fingerprint("postgresql+psycopg://aict:first@db.internal/other") != postgres
     assert "first" not in path.read_text()  # no password in the file
+    (tmp_path / "link").symlink_to(tmp_path)
+    assert checkpoints.database_fingerprint(f"sqlite:///{tmp_path}/link/aict.db") == sqlite
