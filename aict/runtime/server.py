@@ -253,7 +253,11 @@ def serve(app: Flask, host: str | None = None, port: int | None = None) -> None:
     gevent.signal_handler(signal.SIGINT, stop)  # each runs in a greenlet of its own: it may wait
     gevent.signal_handler(signal.SIGTERM, stop)
     log.info("aict listening on http://%s:%s", host, server.server_port)
-    print(f"aict is running on http://{host}:{server.server_port}  (Ctrl+C to stop)", flush=True)
+    if settings.TRUSTED_PROXIES:  # behind nginx (make cluster, a deployment): people open the proxy's address
+        print(f"aict web process on http://{host}:{server.server_port}, behind a proxy: open the proxy's address",
+              flush=True)
+    else:
+        print(f"aict is running on http://{host}:{server.server_port}  (Ctrl+C to stop)", flush=True)
     server.serve_forever()  # returns once the requests in flight are answered (or DRAIN_SECONDS)
     state.terminals.stop()
     children.stop()  # make run's own host ends its terminals, recorded as ended

@@ -147,7 +147,8 @@ async function start() {
   try {
     state.session = await api("GET", `/api/sessions/${encodeURIComponent(sessionId)}`);
   } catch (err) {
-    throw new Error(err.status === 404 ? "This session does not exist, or you may not see it." : err.message);
+    showNoSession(err.status === 404 ? "This session does not exist, or you may not see it." : err.message);
+    return;
   }
   state.workspace = await api("GET", `/api/workspaces/${encodeURIComponent(state.session.workspace_id)}`).catch(() => null);
   showFacts(state.session, state.workspace);
@@ -157,6 +158,14 @@ async function start() {
   } else {
     showRecording();
   }
+}
+
+/** No session to show: the message and a way back, not an empty player and a download button. */
+function showNoSession(text) {
+  $("#download-recording").hidden = true;
+  document.querySelector(".replay-layout").hidden = true;
+  showMessage(message, text);
+  message.append(" ", el("a", { href: "/sessions" }, "Back to the sessions"));
 }
 
 start().catch((err) => {

@@ -233,6 +233,24 @@ def test_a_non_admin_is_refused_every_admin_endpoint_and_the_pages_say_so(page, 
 
 # ---- sessions and their replay -------------------------------------------------------------------
 
+def test_an_unknown_session_or_workspace_says_so_and_offers_the_way_back(page, server, shots):
+    """Not an empty player with a download button, nor a lone workspace menu caret (tried as a newcomer)."""
+    login_with_tokens(page, server, server.admin_username, server.admin_password)
+    page.goto(server.url + "/sessions/no-such-session/replay")
+    message = page.locator("#replay-message")
+    message.wait_for()
+    assert "This session does not exist, or you may not see it." in message.text_content()
+    assert message.locator("a").get_attribute("href") == "/sessions"
+    assert not page.is_visible("#download-recording") and not page.is_visible("#player")
+    assert not page.is_visible("#command-filter")
+    page.screenshot(path=str(shots / "replay-unknown-session.png"))
+    page.goto(server.url + "/workspaces/no-such-workspace")
+    page.wait_for_selector("body.no-terminal", state="attached")
+    assert "This workspace does not exist" in page.text_content("#page-message")
+    assert not page.is_visible("#ws-switch")
+    page.screenshot(path=str(shots / "unknown-workspace.png"))
+
+
 # Each control's id, top and bottom edges.
 EDGES_JS = """controls => controls.map((c) => {
   const r = c.getBoundingClientRect();

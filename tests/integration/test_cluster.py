@@ -47,6 +47,8 @@ def test_make_cluster_prints_where_to_log_in_and_the_first_admin(cluster):
     assert f"is running on http://127.0.0.1:{cluster.port}" in output
     assert "First admin 'admin' created from AICT_ADMIN_USER/AICT_ADMIN_PASSWORD." in output
     assert output.count("First admin") == 1  # created once, not once per web process
+    # Only the proxy's address is offered: a web process's own would bypass nginx
+    assert output.count("is running on") == 1 and output.count("behind a proxy: open the proxy's address") == 2
 
 
 @pytest.mark.parametrize("transport", ["websocket", "polling"])
