@@ -58,6 +58,8 @@ LOG_LINES_ON_FAILURE = 60
 def _processes_in(value, depth: int = 0):
     if hasattr(value, "log_path"):
         yield value
+    elif callable(value) and isinstance(getattr(value, "started", None), list):  # a factory fixture
+        yield from _processes_in(value.started, depth + 1)
     elif isinstance(value, (tuple, list)) and depth < 2:
         for item in value:
             yield from _processes_in(item, depth + 1)
@@ -104,6 +106,7 @@ def start_server(tmp_path_factory):
         started.append(running)
         return running
 
+    start.started = started  # their logs show when the test fails
     yield start
     for running in started:
         running.stop()

@@ -167,8 +167,9 @@ class RemoteTerminals:
 
     def __init__(self, socket_path: str | None, on_link_lost: Callable[[list[str]], None] | None = None,
                  open_link: Callable | None = None, where: str | None = None,
-                 on_event: TerminalEventSink | None = None):
+                 on_event: TerminalEventSink | None = None, hello_seconds: float = HOST_WAIT_SECONDS):
         self.socket_path = socket_path
+        self.hello_seconds = hello_seconds  # a link made and its hello unanswered this long is made again
         # open_link(on_frame, on_close) -> a link (another node's host, over Redis); default: the Unix socket
         self._open_link = open_link or self._open_unix_link
         self.where = where or socket_path
@@ -223,7 +224,7 @@ class RemoteTerminals:
                 gevent.sleep(next(delays, RECONNECT_SECONDS[-1]))
                 continue
             try:
-                hello = self._request_on_link("hello", timeout=HOST_WAIT_SECONDS)
+                hello = self._request_on_link("hello", timeout=self.hello_seconds)
             except Exception as error:
                 log.warning("the terminal host did not answer (%s); retrying", error)
                 link.close()

@@ -18,6 +18,7 @@ from aict.host.redis_link import WebSideLink, alive_key, nodes_key
 
 log = logging.getLogger(__name__)
 DISCOVERY_SECONDS = 2.0
+HELLO_SECONDS = 5.0  # a hello lost in Redis (a host restarting as it came) is sent again on a new link
 
 
 class NodeRouter:
@@ -88,7 +89,7 @@ class NodeRouter:
                 mirror = RemoteTerminals(None, on_link_lost=self._on_link_lost, where=f"node {name} (Redis)",
                                          open_link=lambda on_frame, on_close, name=name: WebSideLink(
                                              self.redis, self.prefix, name, on_frame, on_close),
-                                         on_event=self._on_event)
+                                         on_event=self._on_event, hello_seconds=HELLO_SECONDS)
                 mirror.watched = set(self.watched)
                 self.others[name] = mirror
                 mirror.start()

@@ -23,6 +23,7 @@ from collections.abc import Callable
 import gevent
 from gevent.event import Event
 from gevent.hub import get_hub
+from redis.exceptions import RedisError
 
 from aict.host import wire
 
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 
 PING_SECONDS = 2.0
 LINK_SILENCE_SECONDS = 10.0
+SUBSCRIBE_SECONDS = 10.0
 
 
 def host_channel(prefix: str, node: str) -> str:
@@ -46,6 +48,18 @@ def alive_key(prefix: str, node: str) -> str:
 
 def nodes_key(prefix: str) -> str:
     return f"{prefix}:nodes"
+
+
+def subscribe_confirmed(redis, pubsub, channel: str, timeout: float = SUBSCRIBE_SECONDS) -> None:
+    """Subscribe, and return once Redis counts the subscriber. The SUBSCRIBE goes out on the pub/sub
+    connection unanswered; a message published on another connection meanwhile is lost, and a peer
+    told to publish (a node advertised, a hello sent) may be that fast."""
+    pubsub.subscribe(channel)
+    deadline = time.monotonic() + timeout
+    while not redis.pubsub_numsub(channel)[0][1]:
+        if time.monotonic() > deadline:
+            raise OSError(f"Redis did not confirm the subscription to {channel} within {timeout} s")
+        gevent.sleep(0.005)
 
 
 class RedisFrameLink(wire.Outbox):
@@ -99,15 +113,22 @@ class WebSideLink(RedisFrameLink):
     """A web process's link to another node's host: listens on its own channel, pings the host."""
 
     def __init__(self, redis, prefix: str, node: str, on_frame, on_close=None):
-        self.epoch = redis.get(alive_key(prefix, node))
-        if self.epoch is None:
-            raise OSError(f"node {node} has no live terminal host")
         self.link_id = secrets.token_hex(8)
+        pubsub = redis.pubsub(ignore_subscribe_messages=True)
+        try:  # an OSError for every failure: the caller retries those
+            self.epoch = redis.get(alive_key(prefix, node))
+            if self.epoch is None:
+                raise OSError(f"node {node} has no live terminal host")
+            subscribe_confirmed(redis, pubsub, link_channel(prefix, self.link_id))  # before the hello
+        except BaseException as error:
+            pubsub.close()
+            if isinstance(error, RedisError):
+                raise OSError(f"node {node}: Redis failed ({error})") from error
+            raise
         super().__init__(redis, host_channel(prefix, node), on_frame, on_close, name=f"link to node {node}",
                          header=self.link_id.encode() + b"\n")
         self.node, self.prefix = node, prefix
-        self._pubsub = redis.pubsub(ignore_subscribe_messages=True)
-        self._pubsub.subscribe(link_channel(prefix, self.link_id))
+        self._pubsub = pubsub
         self._listener = gevent.spawn(self._listen)
         self._pinger = gevent.spawn(self._ping)
 
@@ -155,9 +176,10 @@ class HostSideLinks:
         self.epoch = f"{time.time():.6f}:{secrets.token_hex(4)}"  # this host's: its web peers see a restart
 
     def start(self) -> None:
+        # Listening before it is advertised: a web process that finds the node sends its hello at once
+        subscribe_confirmed(self.redis, self._pubsub, host_channel(self.prefix, self.node))
         self.renew()
         self.redis.sadd(nodes_key(self.prefix), self.node)
-        self._pubsub.subscribe(host_channel(self.prefix, self.node))
         self._greenlets = [gevent.spawn(self._listen), gevent.spawn(self._beat)]
 
     def renew(self) -> None:

@@ -108,6 +108,27 @@ def test_drop_upload_and_download_on_a_local_workspace(page, server):
     assert (root / "docs" / "inside.txt").read_bytes() == b"in docs\n"
 
 
+def test_a_click_begun_as_the_list_refreshes_still_downloads(page, server):
+    """A press on a file's download button, a file made beside it (the panel lists the directory
+    again), then the release: still the user's click on that button, and the file downloads. The
+    panel rebuilt every row on each refresh, and a click pressed on one row and released on its
+    replacement was no click at all (CI: a download never started while another test's files came)."""
+    workspace = server.create_local_workspace()
+    root = Path(workspace["path"])
+    (root / "keep.txt").write_bytes(b"kept\n")
+    open_page(page, server, workspace)
+    button = page.locator("#files-panel .file-entry[data-name='keep.txt'] .file-download")
+    button.hover()
+    page.mouse.down()
+    assert button.evaluate("b => b.matches(':active')"), "the press landed elsewhere"
+    (root / "later.txt").write_bytes(b"later\n")  # listed after keep.txt: its row stays where it is
+    page.locator("#files-panel .file-entry[data-name='later.txt']").wait_for()
+    with page.expect_download(timeout=10_000) as info:
+        page.mouse.up()
+    assert Path(info.value.path()).read_bytes() == b"kept\n"
+    poll(lambda: assert_done(page, "download", "keep.txt"))
+
+
 def test_an_existing_name_asks_before_it_is_replaced(page, server):
     workspace = server.create_local_workspace()
     root = Path(workspace["path"])

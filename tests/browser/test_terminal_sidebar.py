@@ -71,7 +71,7 @@ def test_three_terminal_cards_read_whole_and_members_stays_in_sight(page, server
     name = f"newcomer-{secrets.token_hex(3)[:5]}"  # as long as "newcomer-local", the newcomer's
     workspace = server.create_local_workspace(name=name)
     three_terminals(page, server, workspace)
-    poll(lambda: _assert_equal(page.locator("#session-list .session-proc:not([hidden])").count(), 3))
+    poll(lambda: _assert_equal(page.locator("#session-list .session-proc:not([hidden]):not(.pending)").count(), 3))
 
     def cards_read_whole() -> None:  # polled: the cards settle once the fonts and badges are in
         cards = page.evaluate(CARDS_JS)

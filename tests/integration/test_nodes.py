@@ -37,8 +37,10 @@ def test_a_terminal_on_one_node_is_driven_from_another_and_a_dead_node_ends_alon
         assert record["node"] == b.env["AICT_NODE"] != a.env["AICT_NODE"], record
 
         # node a's web process finds node b's host through Redis within a few seconds
-        wait_until(lambda: driver.call("attach-terminal", {"sessionId": on_b, "since": 0})["ok"], timeout=15,
-                   message="node a reached the terminal on node b")
+        replies = []
+        wait_until(lambda: replies.append(driver.call("attach-terminal", {"sessionId": on_b, "since": 0}))
+                   or replies[-1]["ok"], timeout=15, message="node a reached the terminal on node b",
+                   seen=lambda: replies[-1])
         assert_echoes(driver, on_b)  # typed on node a, run on node b, echoed back
         # byte-exact on both nodes (waited for whole: the echo ends in a prompt like the first one)
         wait_until(lambda: bytes(maker_b.streams[on_b]) == bytes(driver.streams[on_b]), timeout=10,

@@ -24,6 +24,40 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+/**
+ * A live list's rows, kept across refreshes: a row whose key and signature are unchanged stays the
+ * same element, in place. A click is a press and a release on one element: a list rebuilt between
+ * them (a file appearing, a tab's activity dot) lost the click the user had begun.
+ */
+export class KeyedRows {
+  constructor(parent) {
+    this.parent = parent;
+    this.rows = new Map();
+  }
+
+  /** @param {{key: string, signature: string, build: () => Node}[]} items  in the order shown */
+  render(items) {
+    const rows = new Map();
+    const nodes = items.map(({ key, signature, build }) => {
+      const kept = this.rows.get(key);
+      const node = kept && kept.signature === signature ? kept.node : build();
+      rows.set(key, { signature, node });
+      return node;
+    });
+    this.rows = rows;
+    placeChildren(this.parent, nodes);
+  }
+}
+
+/** Make `parent`'s children `nodes`, moving only what is out of place (replaceChildren moves all). */
+export function placeChildren(parent, nodes) {
+  nodes.forEach((node, index) => {
+    const current = parent.childNodes[index];
+    if (current !== node) parent.insertBefore(node, current ?? null);
+  });
+  while (parent.childNodes.length > nodes.length) parent.lastChild.remove();
+}
+
 export function $(selector, root = document) {
   return root.querySelector(selector);
 }

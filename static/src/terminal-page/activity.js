@@ -34,7 +34,7 @@ export function installActivity({ socket, workspace, activeSession, sessionOf, l
     } }, "Notify me");
   $(".terminal-stage").before(el("div", { id: "term-bar", class: "term-bar" }, label, viewerBox, processesButton, notifyButton));
 
-  const info = new ProcessInfo({ socket, workspaceId: workspace.id, shownId, label });
+  const info = new ProcessInfo({ socket, workspaceId: workspace.id, shownId, label, reported: workspace.kind === "local" });
   const dialog = new ProcessesDialog();
   const viewers = new Viewers({ socket, box: viewerBox, shownId, ownViewerId: () => activeSession()?.viewerId,
     mayDetach: workspace.access === "owner" || workspace.access === "admin", say });

@@ -7,7 +7,7 @@
 // directory shown is listed again as soon as something in it changes.
 
 import { api } from "../lib/api.js";
-import { $, el, formatBytes, formatTime, revealWithin, showMessage } from "../lib/dom.js";
+import { $, el, formatBytes, formatTime, KeyedRows, revealWithin, showMessage } from "../lib/dom.js";
 import { controlSafe, escapeControls } from "../lib/escape.js";
 import * as protocol from "../lib/protocol.js";
 import { FileTransfers } from "./file-transfers.js";
@@ -50,6 +50,7 @@ export class FilesPanel {
     this.box = $("#files-panel");
     this.crumbs = el("nav", { class: "files-path", "aria-label": "Directory shown" });
     this.list = el("ul", { class: "file-list", "aria-label": "Files" });
+    this.rows = new KeyedRows(this.list);
     this.message = el("div", { class: "message", role: "alert", hidden: true });
     this.picker = el("input", { type: "file", multiple: true, hidden: true, onchange: () => this.pickerChosen() });
     this.transfersList = el("ul", { class: "transfers", "aria-label": "File transfers" });
@@ -102,7 +103,7 @@ export class FilesPanel {
         this.target = this.path; // the directory shown stays as it was
         return;
       }
-      this.list.replaceChildren();
+      this.rows.render([]);
       this.renderPath();
       return;
     }
@@ -128,15 +129,20 @@ export class FilesPanel {
 
   render(listing) {
     const items = [];
+    const row = (key, signature, build) => items.push({ key, signature, build });
     if (this.path) {
-      items.push(el("li", { class: "file-entry" }, el("button", { type: "button", class: "file-open", onclick: () => this.load(parentOf(this.path)) }, "⬑ ..")));
+      row("..", this.path, () => el("li", { class: "file-entry" }, el("button", { type: "button", class: "file-open", onclick: () => this.load(parentOf(this.path)) }, "⬑ ..")));
     }
     const order = { dir: 0, link: 1, file: 2, other: 3 };
     const entries = [...listing.entries].sort((a, b) => order[a.type] - order[b.type] || a.name.localeCompare(b.name));
-    for (const entry of entries) items.push(this.entryItem(entry));
-    if (!entries.length) items.push(el("li", { class: "empty muted small" }, "Empty directory."));
-    if (listing.truncated) items.push(el("li", { class: "muted small" }, `Only the first ${entries.length} entries are shown.`));
-    this.list.replaceChildren(...items);
+    for (const entry of entries) {
+      row(`entry:${entry.name}`, JSON.stringify([this.path, entry]), () => this.entryItem(entry));
+    }
+    if (!entries.length) row("empty", "", () => el("li", { class: "empty muted small" }, "Empty directory."));
+    if (listing.truncated) {
+      row("truncated", String(entries.length), () => el("li", { class: "muted small" }, `Only the first ${entries.length} entries are shown.`));
+    }
+    this.rows.render(items);
   }
 
   entryItem(entry) {

@@ -26,9 +26,11 @@ export class ProcessInfo {
    * @param {string} opts.workspaceId
    * @param {() => string|null} opts.shownId  the terminal the page shows
    * @param {HTMLElement} opts.label  where the shown terminal's program and usage go
+   * @param {boolean} [opts.reported]  the server reports these terminals' processes (local ones, not SSH)
    */
-  constructor({ socket, workspaceId, shownId, label }) {
+  constructor({ socket, workspaceId, shownId, label, reported = true }) {
     this.socket = socket;
+    this.reported = reported;
     this.workspaceId = workspaceId;
     this.shownId = shownId;
     this.label = label;
@@ -70,8 +72,14 @@ export class ProcessInfo {
 
   fill(line, sessionId) {
     const payload = this.latest.get(sessionId);
-    line.hidden = !payload;
-    if (!payload) return;
+    // A line to come keeps its place, invisible: the list below (the files) does not move under
+    // the pointer when the first report lands a moment after the page opens.
+    line.hidden = !payload && !this.reported;
+    line.classList.toggle("pending", !payload);
+    if (!payload) {
+      line.replaceChildren("\u00a0");
+      return;
+    }
     const program = payload.foreground ? programOf(payload.foreground.command) : "";
     line.replaceChildren(el("span", { class: "proc-program" }, program), " ", el("span", { class: "muted" }, usageOf(payload, true)));
     line.title = payload.foreground ? payload.foreground.command : "";

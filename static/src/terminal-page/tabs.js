@@ -1,7 +1,7 @@
 // The row of tabs above the panes: one per tab of the workspace's layout, its title that of the
 // pane in focus, a dot when a terminal in it printed while it was out of sight, and a close button.
 
-import { el } from "../lib/dom.js";
+import { el, KeyedRows } from "../lib/dom.js";
 
 export class TabBar {
   /**
@@ -12,6 +12,7 @@ export class TabBar {
    */
   constructor({ box, onSelect, onClose }) {
     this.box = box;
+    this.rows = new KeyedRows(box);
     this.onSelect = onSelect;
     this.onClose = onClose;
     // Arrow keys move between the tabs, as in any tablist.
@@ -29,7 +30,11 @@ export class TabBar {
   /** @param {{id: string, title: string, active: boolean, activity: boolean, ended: boolean, panes: number}[]} tabs */
   render(tabs) {
     const closable = tabs.length > 1;
-    this.box.replaceChildren(...tabs.map((tab, index) => this.item(tab, index, closable)));
+    this.rows.render(tabs.map((tab, index) => ({
+      key: tab.id,
+      signature: JSON.stringify([tab, index, closable]),
+      build: () => this.item(tab, index, closable),
+    })));
     // A row of tabs wider than the screen scrolls: the active one stays in sight.
     this.box.querySelector(".tab-item.active")?.scrollIntoView({ block: "nearest", inline: "nearest" });
   }
