@@ -253,6 +253,7 @@ def type_keys(contender: Contender, count: int) -> None:
     page.evaluate("benchProbe.timing = true")
     for i in range(count):
         if i and i % 40 == 0:
+            wait_for(page, "benchProbe.pending.length === 0")  # every key shown before the line goes
             if contender.kind == "aict":
                 page.press("Control+U")  # readline: erase the line typed so far
             else:
@@ -260,6 +261,7 @@ def type_keys(contender: Contender, count: int) -> None:
             time.sleep(KEY_GAP)
         page.press(letters[i % 26])
         time.sleep(KEY_GAP)
+    wait_for(page, "benchProbe.pending.length === 0")
     if contender.kind == "aict":
         page.press("Control+U")
     contender.keys_ms += page.evaluate("benchProbe.takeKeys()")

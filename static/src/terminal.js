@@ -123,6 +123,7 @@ async function start(banners, settings) {
     sidebar,
     runningSessions: () => list.load(),
   });
+  let relisting = null;
   const activity = installActivity({
     socket,
     workspace,
@@ -132,6 +133,13 @@ async function start(banners, settings) {
     show: (id, { again = false } = {}) =>
       again ? opener.switchTo(workbench.paneShowing(id) || workbench.activePane, id) : opener.choose({ id }),
     say: (text) => banners.say(text),
+    listed: (id) => list.labelOf(id) !== null,
+    relist: () => { // once for a burst: the first reports after a (re)connect may name every terminal
+      relisting ??= setTimeout(() => {
+        relisting = null;
+        list.load();
+      }, 250);
+    },
   });
   const ended = new EndedList(workspace.id);
   ended.load();

@@ -239,3 +239,26 @@ def test_keys_typed_while_a_new_terminal_starts_reach_its_shell(page, server, wo
     page.keyboard.type("echo typed-ahead-$((6*7))\n")  # no wait: the terminal is still starting
     wait_for_terminal(page, other_than=first)
     poll(lambda: _assert_shows(page, "typed-ahead-42"))
+
+
+def test_a_click_begun_as_the_list_refreshes_still_opens_the_terminal(page, server, workspace, client):
+    """Pressed on a terminal of the list, a terminal started elsewhere meanwhile (the list refreshes),
+    released: the terminal pressed on opens. The list was rebuilt on each refresh, and a press and
+    a release on two different elements are no click."""
+    login_with_tokens(page, server)
+    first = open_terminal(page, server, workspace["id"])
+    second = _new_terminal(page)
+    poll(lambda: _assert_listed(page, [first, second]), timeout=LIST_UPDATE_SECONDS)
+    target = _item(page, first).locator(".session-open")
+    target.hover()
+    page.mouse.down()
+    assert target.evaluate("b => b.matches(':active')"), "the press landed elsewhere"
+    third = client().create(workspace["id"])  # started by another client: listed last
+    poll(lambda: _assert_listed(page, [first, second, third]), timeout=LIST_UPDATE_SECONDS)
+    page.mouse.up()
+    wait_for_terminal(page, first)
+    poll(lambda: _assert_equal_current(page, first))
+
+
+def _assert_equal_current(page, session_id: str) -> None:
+    assert _item(page, session_id).locator(".session-open").get_attribute("aria-current") == "true"

@@ -18,8 +18,11 @@ import { followDetaches, Viewers } from "./viewers.js";
  * @param {(sessionId: string) => string} opts.labelOf
  * @param {(sessionId: string) => void} opts.show  bring a terminal on screen
  * @param {(text: string) => void} opts.say
+ * @param {(sessionId: string) => boolean} [opts.listed]  the sidebar's list has this terminal
+ * @param {() => void} [opts.relist]  fetch the list again (a terminal was started elsewhere)
  */
-export function installActivity({ socket, workspace, activeSession, sessionOf, labelOf, show, say }) {
+export function installActivity({ socket, workspace, activeSession, sessionOf, labelOf, show, say,
+                                  listed = () => true, relist = () => {} }) {
   const shownId = () => activeSession()?.sessionId ?? null;
   const label = el("div", { id: "term-proc", class: "term-proc" });
   const viewerBox = el("div", { id: "viewers", class: "viewers" });
@@ -34,7 +37,10 @@ export function installActivity({ socket, workspace, activeSession, sessionOf, l
     } }, "Notify me");
   $(".terminal-stage").before(el("div", { id: "term-bar", class: "term-bar" }, label, viewerBox, processesButton, notifyButton));
 
-  const info = new ProcessInfo({ socket, workspaceId: workspace.id, shownId, label, reported: workspace.kind === "local" });
+  const info = new ProcessInfo({ socket, workspaceId: workspace.id, shownId, label, reported: workspace.kind === "local",
+    unlisted: (sessionId) => {
+      if (!listed(sessionId)) relist();
+    } });
   const dialog = new ProcessesDialog();
   const viewers = new Viewers({ socket, box: viewerBox, shownId, ownViewerId: () => activeSession()?.viewerId,
     mayDetach: workspace.access === "owner" || workspace.access === "admin", say });

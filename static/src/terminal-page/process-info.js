@@ -27,10 +27,13 @@ export class ProcessInfo {
    * @param {() => string|null} opts.shownId  the terminal the page shows
    * @param {HTMLElement} opts.label  where the shown terminal's program and usage go
    * @param {boolean} [opts.reported]  the server reports these terminals' processes (local ones, not SSH)
+   * @param {(sessionId: string) => void} [opts.unlisted]  a report came of a terminal the list lacks
+   *        (started elsewhere: another tab, another member): called once per terminal
    */
-  constructor({ socket, workspaceId, shownId, label, reported = true }) {
+  constructor({ socket, workspaceId, shownId, label, reported = true, unlisted = () => {} }) {
     this.socket = socket;
     this.reported = reported;
+    this.unlisted = unlisted;
     this.workspaceId = workspaceId;
     this.shownId = shownId;
     this.label = label;
@@ -46,6 +49,7 @@ export class ProcessInfo {
 
   heard(payload) {
     if (!payload || typeof payload.sessionId !== "string") return;
+    if (!this.latest.has(payload.sessionId)) this.unlisted(payload.sessionId);
     this.latest.set(payload.sessionId, payload);
     if (payload.sessionId === this.shownId()) this.showShown();
     for (const line of document.querySelectorAll(".session-proc")) {

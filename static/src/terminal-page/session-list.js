@@ -2,7 +2,7 @@
 // recording. The newest answer of the server wins, whatever order the answers land in.
 
 import { api, download } from "../lib/api.js";
-import { $, el, formatTime, formatTimeShort } from "../lib/dom.js";
+import { $, el, formatTime, formatTimeShort, KeyedRows } from "../lib/dom.js";
 
 function label(session, index) {
   return session.name || `Terminal ${index + 1}`;
@@ -24,6 +24,7 @@ export class SessionList {
     this.detail = detail;
     this.mayEnd = mayEnd;
     this.box = $("#session-list");
+    this.rows = new KeyedRows(this.box); // a click begun on an entry survives a refresh of the list
     this.workspaceId = workspaceId;
     this.banners = banners;
     this.shownId = shownId;
@@ -55,18 +56,25 @@ export class SessionList {
   revoked() {
     this.requests += 1; // an answer still on its way changes nothing
     this.sessions = [];
-    this.box.replaceChildren(el("li", { class: "empty" }, "Your access to this workspace was removed."));
+    this.rows.render([{ key: "revoked", signature: "", build: () => el("li", { class: "empty" }, "Your access to this workspace was removed.") }]);
   }
 
   render() {
-    this.box.replaceChildren();
     if (!this.sessions.length) {
-      this.box.append(el("li", { class: "empty" }, "No running terminals."));
+      this.rows.render([{ key: "empty", signature: "", build: () => el("li", { class: "empty" }, "No running terminals.") }]);
       return;
     }
     const shown = this.shownId();
     const open = this.openIds();
-    this.sessions.forEach((session, index) => this.box.append(this.item(session, index, session.id === shown, open.has(session.id))));
+    this.rows.render(this.sessions.map((session, index) => {
+      const current = session.id === shown;
+      const inPane = open.has(session.id);
+      return {
+        key: session.id,
+        signature: JSON.stringify([session, index, current, inPane]),
+        build: () => this.item(session, index, current, inPane),
+      };
+    }));
   }
 
   /** The name the list gives a running terminal ("Terminal 2" when it has none); null when not listed. */
@@ -144,6 +152,8 @@ export class SessionList {
     } catch (err) {
       this.banners.endingHere.delete(session.id);
       this.banners.say(err.message);
+      button.disabled = false; // the entry is kept as it is across refreshes: it says End again
+      button.textContent = "End";
     }
     await this.load(); // DELETE answers once the terminal has ended
   }
