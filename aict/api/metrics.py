@@ -41,10 +41,14 @@ class _StateCollector:
         self.gc = GcPauses()
 
     def collect(self):
-        try:
-            host = self.state.terminals.stats()  # the terminal host's figures
-        except AppError:
-            host = None
+        host = None
+        if self.state.terminals.ready:  # else a scrape would wait for the host (30 s), past its own timeout
+            try:
+                host = self.state.terminals.stats()  # the terminal host's figures
+            except AppError:
+                pass
+        yield GaugeMetricFamily("aict_terminal_host_up", "1 while this web process is linked to its node's "
+                                "terminal host and it answers", value=int(host is not None))
         if host is not None:
             by_status = GaugeMetricFamily("aict_sessions", "Terminal sessions held by the node's terminal host",
                                           labels=["status"])

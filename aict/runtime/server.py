@@ -241,8 +241,15 @@ def serve(app: Flask, host: str | None = None, port: int | None = None) -> None:
         log.info("shutting down")
         children.stop_watching()
         close_listener(server)  # no new connections (behind nginx, another web process takes them); serve_forever
-        # drains the requests in flight. Sockets never finish by themselves: closed now, their pages reconnect
-        # (to another web process) at once instead of after DRAIN_SECONDS.
+        # drains the requests in flight; connections idle between two requests are closed now (they
+        # would hold it for DRAIN_SECONDS). Sockets never finish by themselves: closed now, their pages
+        # reconnect (to another web process) at once instead of after DRAIN_SECONDS.
+        close_kept_alive = getattr(state.websocket_handler, "close_kept_alive", None)
+        if close_kept_alive is not None:
+            try:
+                close_kept_alive()
+            except Exception:
+                log.exception("closing the idle connections failed")
         socketio = app.extensions.get("socketio")
         if socketio is not None and socketio.server is not None:
             try:

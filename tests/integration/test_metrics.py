@@ -20,6 +20,7 @@ def test_metrics_show_sessions_garbage_collections_and_event_loop_lag(server, cl
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/plain")
     text = response.text
+    assert sample(text, "aict_terminal_host_up") == 1
     assert sample(text, 'aict_sessions{status="running"}') >= 1
     assert sample(text, "aict_socket_connections") >= 1
     assert sample(text, "aict_output_bytes_total") > 0
@@ -51,7 +52,18 @@ def test_metrics_are_never_served_open_in_production(start_server):
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
     assert "METRICS_TOKEN" in refused.json()["error"]["message"]
     assert "aict_" not in refused.text
-    guarded = start_server({**secrets_, "AICT_METRICS_TOKEN": "scrape-secret-456"})
+    guarded = start_server({**secrets_, "AICT_METRICS_TOKEN": "scrape-secret-456"}).wait_for_host()
     assert guarded.api("GET", "/metrics").status_code == 401
     right = requests.get(f"{guarded.url}/metrics", headers={"Authorization": "Bearer scrape-secret-456"}, timeout=10)
     assert right.status_code == 200 and "aict_sessions" in right.text
+
+
+def test_a_scrape_while_the_terminal_host_is_down_answers_and_says_so(start_server, tmp_path):
+    """Prometheus gives up on a scrape after 10 s: /metrics waited for a host that was not there (30 s),
+    so the web process's own figures were lost with it, and a host starting slowly failed a scrape."""
+    running = start_server({"AICT_HOST_CHILD": "0", "AICT_TERMINAL_HOST": str(tmp_path / "no-host.sock")})
+    response = requests.get(f"{running.url}/metrics", timeout=10)
+    assert response.status_code == 200
+    assert sample(response.text, "aict_terminal_host_up") == 0
+    assert "aict_sessions" not in response.text  # the host's figures: not known, not made up
+    assert sample(response.text, "aict_socket_connections") == 0  # the web process's own are there
