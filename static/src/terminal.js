@@ -133,8 +133,8 @@ async function start(banners, settings) {
     show: (id, { again = false } = {}) =>
       again ? opener.switchTo(workbench.paneShowing(id) || workbench.activePane, id) : opener.choose({ id }),
     say: (text) => banners.say(text),
-    listed: (id) => list.labelOf(id) !== null,
-    relist: () => { // once for a burst: the first reports after a (re)connect may name every terminal
+    unlisted: (id) => { // fetched once for a burst: the first reports after a (re)connect name every terminal
+      if (list.labelOf(id) !== null) return;
       relisting ??= setTimeout(() => {
         relisting = null;
         list.load();

@@ -18,11 +18,11 @@ import { followDetaches, Viewers } from "./viewers.js";
  * @param {(sessionId: string) => string} opts.labelOf
  * @param {(sessionId: string) => void} opts.show  bring a terminal on screen
  * @param {(text: string) => void} opts.say
- * @param {(sessionId: string) => boolean} [opts.listed]  the sidebar's list has this terminal
- * @param {() => void} [opts.relist]  fetch the list again (a terminal was started elsewhere)
+ * @param {(sessionId: string) => void} [opts.unlisted]  the first report of a terminal came (it may
+ *        have been started elsewhere, and be missing from the sidebar's list)
  */
 export function installActivity({ socket, workspace, activeSession, sessionOf, labelOf, show, say,
-                                  listed = () => true, relist = () => {} }) {
+                                  unlisted = () => {} }) {
   const shownId = () => activeSession()?.sessionId ?? null;
   const label = el("div", { id: "term-proc", class: "term-proc" });
   const viewerBox = el("div", { id: "viewers", class: "viewers" });
@@ -38,9 +38,7 @@ export function installActivity({ socket, workspace, activeSession, sessionOf, l
   $(".terminal-stage").before(el("div", { id: "term-bar", class: "term-bar" }, label, viewerBox, processesButton, notifyButton));
 
   const info = new ProcessInfo({ socket, workspaceId: workspace.id, shownId, label, reported: workspace.kind === "local",
-    unlisted: (sessionId) => {
-      if (!listed(sessionId)) relist();
-    } });
+    unlisted });
   const dialog = new ProcessesDialog();
   const viewers = new Viewers({ socket, box: viewerBox, shownId, ownViewerId: () => activeSession()?.viewerId,
     mayDetach: workspace.access === "owner" || workspace.access === "admin", say });

@@ -27,8 +27,8 @@ export class ProcessInfo {
    * @param {() => string|null} opts.shownId  the terminal the page shows
    * @param {HTMLElement} opts.label  where the shown terminal's program and usage go
    * @param {boolean} [opts.reported]  the server reports these terminals' processes (local ones, not SSH)
-   * @param {(sessionId: string) => void} [opts.unlisted]  a report came of a terminal the list lacks
-   *        (started elsewhere: another tab, another member): called once per terminal
+   * @param {(sessionId: string) => void} [opts.unlisted]  the first report of each terminal came (one
+   *        started elsewhere, in another tab or by another member, may be missing from the list)
    */
   constructor({ socket, workspaceId, shownId, label, reported = true, unlisted = () => {} }) {
     this.socket = socket;
