@@ -113,14 +113,28 @@ def chromium_processes(chromium: cdp.Chromium) -> list[psutil.Process]:
 
 
 def cpu_seconds(processes: list[psutil.Process]) -> float:
-    total = 0.0
+    return sum(cpu_by_kind(processes).values())
+
+
+def cpu_by_kind(processes: list[psutil.Process]) -> dict[str, float]:
+    """CPU seconds of each kind of Chromium process: the page's renderer, the GPU process (which
+    composites and rasterizes, in software here), the network service (the WebSocket), the browser."""
+    seconds: dict[str, float] = {}
     for p in processes:
         try:
-            t = p.cpu_times()
-            total += t.user + t.system
+            t, kind = p.cpu_times(), process_kind(p.cmdline())
         except psutil.Error:
-            pass
-    return total
+            continue
+        seconds[kind] = seconds.get(kind, 0.0) + t.user + t.system
+    return seconds
+
+
+def process_kind(cmdline: list[str]) -> str:
+    flags = dict(arg[2:].split("=", 1) for arg in cmdline if arg.startswith("--") and "=" in arg)
+    kind = flags.get("type", "browser")
+    if kind == "utility":
+        return "network" if "network" in flags.get("utility-sub-type", "").lower() else "utility"
+    return {"gpu-process": "GPU"}.get(kind, kind)
 
 
 def cpu_model() -> str:
@@ -143,6 +157,7 @@ class Contender:
     longest_frame_ms: list[float] = field(default_factory=list)
     longest_task_ms: list[float] = field(default_factory=list)
     renders_per_mb: list[float] = field(default_factory=list)
+    cpu_kinds_ms_per_mb: dict[str, list[float]] = field(default_factory=dict)  # process kind -> per round
     active_renderer: str = ""
     workspace: str = ""
 
@@ -275,7 +290,7 @@ def flood(contender: Contender) -> None:
     if contender.kind == "aict":
         run_command(contender, "clear")
         page.evaluate(f"window.benchFlood = benchProbe.watchFlood('{SEQ}'), true")
-        cpu = cpu_seconds(processes)
+        before = cpu_by_kind(processes)
         page.type(f"seq 1 {SEQ}")
         page.press("Enter")
         result = page.evaluate("window.benchFlood")
@@ -285,11 +300,14 @@ def flood(contender: Contender) -> None:
         # What the aict page's `clear` prints (TERM=xterm-256color): the scrollback emptied too, so both
         # pages fill it again during the flood (while it fills, xterm's every line costs more).
         page.evaluate("new Promise((resolve) => term.write('\\x1b[H\\x1b[2J\\x1b[3J', resolve))")
-        cpu = cpu_seconds(processes)
+        before = cpu_by_kind(processes)
         result = page.evaluate(BARE_FLOOD, {"n": SEQ, "chunk": 64 * 1024})
         size = result["bytes"]
-    cpu = cpu_seconds(processes) - cpu
+    after = cpu_by_kind(processes)
     mb = size / 1e6
+    cpu = sum(after.values()) - sum(before.values())
+    for kind, seconds in after.items():
+        contender.cpu_kinds_ms_per_mb.setdefault(kind, []).append((seconds - before.get(kind, 0.0)) * 1000 / mb)
     contender.mb_per_s.append(mb / (result["ms"] / 1000))
     contender.cpu_ms_per_mb.append(cpu * 1000 / mb)
     contender.longest_frame_ms.append(result["longestFrame"])
@@ -366,7 +384,8 @@ def compare(results: BrowserResults, main, bare_origin: str, say=log) -> None:
             flood(c)
         say(f"round {round_ + 1}/{ROUNDS}: " + "; ".join(
             f"{c.label} {c.mb_per_s[-1]:.1f} MB/s, {c.cpu_ms_per_mb[-1]:.0f} ms CPU/MB, "
-            f"{c.renders_per_mb[-1]:.1f} draws/MB, frame {c.longest_frame_ms[-1]:.0f} ms" for c in contenders))
+            f"{c.renders_per_mb[-1]:.1f} draws/MB, frame {c.longest_frame_ms[-1]:.0f} ms ("
+            + ", ".join(f"{k} {v[-1]:.0f}" for k, v in c.cpu_kinds_ms_per_mb.items()) + ")" for c in contenders))
 
 
 # ---- report ---------------------------------------------------------------------------------
@@ -391,6 +410,9 @@ def table(r: BrowserResults) -> str:
     row(f"`seq 1 {r.seq}` ({seq_bytes(r.seq) / 1e6:.1f} MB) → last line on screen, MB/s (median)",
         lambda c: f"{statistics.median(c.mb_per_s):.1f}")
     row("Chromium CPU per MB meanwhile, ms (median)", lambda c: f"{statistics.median(c.cpu_ms_per_mb):.0f}")
+    kinds = sorted({k for c in cols for k in c.cpu_kinds_ms_per_mb}, key=KIND_ORDER.index)
+    row(f"of which {' / '.join(kinds)}", lambda c: " / ".join(
+        f"{statistics.median(c.cpu_kinds_ms_per_mb[k]):.0f}" if k in c.cpu_kinds_ms_per_mb else "–" for k in kinds))
     row("Frames xterm drew per MB of the flood (median)", lambda c: f"{statistics.median(c.renders_per_mb):.1f}")
     row("Longest frame while the flood renders, ms (worst round)", lambda c: f"{max(c.longest_frame_ms):.0f}")
     row("Longest task meanwhile, ms (worst round)", lambda c: f"{max(c.longest_task_ms):.0f}")
@@ -414,6 +436,9 @@ def table(r: BrowserResults) -> str:
     return "\n".join(rows)
 
 
+KIND_ORDER = ["renderer", "GPU", "network", "browser", "utility", "zygote"]
+
+
 def mark(ok: bool) -> str:
     return "✅" if ok else "❌"
 
@@ -431,8 +456,10 @@ def conditions(r: BrowserResults) -> str:
         "the same @xterm/xterm build with the aict page's options and size, local echo (`term.onData` → "
         f"`term.write`); its flood writes the bytes `seq 1 {r.seq}` gives through a PTY in 64 KiB pieces, "
         "timed from the first write; aict's from the Enter key. CPU: user + system time of every process of "
-        "the page's browser over the flood. Frames: the longest gap between animation frames; tasks: the "
-        "longest `longtask` entry.",
+        "the page's browser over the flood, and by kind of process (its `--type`: the page's renderer, "
+        "which also rasterizes without a GPU; the GPU process, which composites; the network service, "
+        "which carries the WebSocket; the browser process). Frames: the longest gap between animation "
+        "frames; tasks: the longest `longtask` entry.",
     ]
     lines += [f"- Note: {n}" for n in r.notes]
     return "\n".join(lines)

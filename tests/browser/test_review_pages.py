@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import PHONE, login_with_tokens, poll, wait_until
+from tests.browser.conftest import PHONE, login_with_tokens, open_terminal, poll, wait_until
 
 HOSTILE = "\x1b]0;pwned\x07<b>x</b>"  # retitles a terminal that shows it raw; bold text in a page that parses it
 HOSTILE_SHOWN = "\\x1b]0;pwned\\x07<b>x</b>"
@@ -306,6 +306,31 @@ def test_a_user_replays_their_ended_terminal_from_the_workspace_page(page, serve
     page.locator("#player .ap-player").click()
     poll(lambda: _assert("mine-42" in page.inner_text("#player"), page.inner_text("#player")), timeout=30)
     assert not page.is_visible("#nav-audit")
+
+
+def test_a_replay_link_pressed_as_the_ended_list_refreshes_still_opens_the_replay(page, server):
+    """Pressed on an ended terminal's Replay, the page's own terminal ends meanwhile (the list of
+    ended terminals loads again, one more on top), released: the replay pressed on opens. The list
+    was rebuilt on each load, and a press and a release on two different elements are no click."""
+    workspace = server.create_local_workspace(name=f"ended-{secrets.token_hex(3)}")
+    first = _ended_session(server, server.admin_token, workspace["id"], ["echo first-$((6*7))"], "first-42")
+    login_with_tokens(page, server)
+    shown = open_terminal(page, server, workspace["id"])
+    link = page.locator(f"#ended-list .session-item[data-id='{first}'] a")
+    link.wait_for()
+    link.hover()
+    page.mouse.down()
+    other = server.socket()
+    try:
+        assert other.call("attach-terminal", {"sessionId": shown})["ok"]
+        other.send(shown, "exit\n")  # the page's terminal ends: its list of ended ones loads again
+        other.wait_exit(shown)
+    finally:
+        other.close()
+    listed = lambda: _ids(page, "#ended-list .session-item")  # noqa: E731
+    poll(lambda: _assert(listed() == [shown, first], listed()))
+    page.mouse.up()
+    page.wait_for_url(f"**/sessions/{first}/replay")
 
 
 def test_an_admin_watches_a_running_terminal_read_only(page, server, shots):

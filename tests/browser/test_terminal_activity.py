@@ -134,3 +134,33 @@ def _assert_in(needle: str, haystack: str) -> None:
 
 def _assert_equal(a, b) -> None:
     assert a == b, (a, b)
+
+
+def test_a_detach_pressed_as_another_tab_attaches_still_detaches(page, server, workspace):
+    """Pressed on Detach, another viewer attaches meanwhile (the menu renders again), released: the
+    viewer pressed on is detached. The menu was rebuilt on every terminal-viewers message, and a
+    press and a release on two different elements are no click."""
+    username, token = server.create_user()
+    granted = server.api("POST", f"/api/workspaces/{workspace['id']}/members", server.admin_token,
+                         json={"username": username, "access": "operator"})
+    assert granted.status_code == 201, granted.text
+    login_with_tokens(page, server)
+    session_id = open_terminal(page, server, workspace["id"])
+    member, late = server.socket(token), server.socket()
+    try:
+        assert member.call("attach-terminal", {"sessionId": session_id})["ok"]
+        viewers = page.locator(".viewers-toggle")
+        poll(lambda: _assert_equal(viewers.locator(".avatar").count(), 2))
+        viewers.click()
+        detach = page.locator("#viewers-menu").get_by_role("button", name=f"Detach {username}")
+        detach.hover()
+        page.mouse.down()
+        assert late.call("attach-terminal", {"sessionId": session_id})["ok"]  # a third viewer
+        poll(lambda: _assert_equal(page.locator("#viewers-menu .viewer-row").count(), 3))
+        page.mouse.up()
+        poll(lambda: _assert_equal([e.get("code") for e in member.errors], ["detached"]))
+        poll(lambda: _assert_equal(page.locator("#viewers-menu .viewer-row").count(), 2))
+        assert username not in page.locator("#viewers-menu").inner_text()
+    finally:
+        member.close()
+        late.close()

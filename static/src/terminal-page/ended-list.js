@@ -2,7 +2,7 @@
 // recording (the replay page; anyone who may see the workspace's sessions may open it).
 
 import { api } from "../lib/api.js";
-import { $, el, formatTime } from "../lib/dom.js";
+import { $, el, formatTime, KeyedRows } from "../lib/dom.js";
 import { controlSafe } from "../lib/escape.js";
 import { durationText, exitText, replayPath } from "../lib/session-facts.js";
 
@@ -12,6 +12,7 @@ export class EndedList {
   constructor(workspaceId) {
     this.workspaceId = workspaceId;
     this.box = $("#ended-list");
+    this.rows = new KeyedRows(this.box); // a click begun on a replay link survives a refresh of the list
     this.requests = 0;
   }
 
@@ -22,15 +23,23 @@ export class EndedList {
     try {
       sessions = await api("GET", "/api/sessions?" + query);
     } catch (err) {
-      if (request === this.requests) this.box.replaceChildren(el("li", { class: "empty" }, err.message));
+      if (request === this.requests) this.say(err.message);
       return;
     }
     if (request !== this.requests) return;
     if (!sessions.length) {
-      this.box.replaceChildren(el("li", { class: "empty" }, "None yet."));
+      this.say("None yet.");
       return;
     }
-    this.box.replaceChildren(...sessions.slice(0, SHOWN).map((session) => this.item(session)));
+    this.rows.render(sessions.slice(0, SHOWN).map((session) => ({
+      key: session.id,
+      signature: JSON.stringify(session),
+      build: () => this.item(session),
+    })));
+  }
+
+  say(text) {
+    this.rows.render([{ key: "message", signature: text, build: () => el("li", { class: "empty" }, text) }]);
   }
 
   item(session) {

@@ -4,7 +4,7 @@
 // detached until its user attaches again.
 
 import { api } from "../lib/api.js";
-import { $, el, formatTime } from "../lib/dom.js";
+import { $, el, formatTime, KeyedRows } from "../lib/dom.js";
 import { ERROR, TERMINAL_VIEWERS } from "../lib/protocol.js";
 
 const AVATARS_SHOWN = 5;
@@ -41,7 +41,14 @@ export class Viewers {
     this.toggle = el("button", { type: "button", class: "ghost small viewers-toggle", "aria-expanded": "false",
       "aria-controls": "viewers-menu", onclick: () => this.setMenu(this.menu.hidden) });
     this.menu = el("div", { id: "viewers-menu", class: "viewers-menu", role: "region", "aria-label": "Who is watching", hidden: true });
+    this.head = el("p", { class: "viewers-head" });
+    const list = el("ul", { class: "viewers-list" });
+    this.menu.append(this.head, list);
     this.box.append(this.toggle, this.menu);
+    // Every terminal-viewers message renders again: unchanged rows stay as they are, so that a
+    // Detach pressed as another tab attaches is still a click (and a pending one stays disabled).
+    this.rows = new KeyedRows(list);
+    this.avatars = new KeyedRows(this.toggle);
     document.addEventListener("click", (event) => {
       if (!this.menu.hidden && !this.box.contains(event.target)) this.setMenu(false);
     });
@@ -90,21 +97,30 @@ export class Viewers {
     const viewers = this.lists.get(this.shownId()) || [];
     this.box.hidden = !viewers.length;
     const own = this.ownViewerId();
-    const avatars = viewers.slice(0, AVATARS_SHOWN).map((viewer) => {
-      const avatar = el("span", { class: "avatar", dataset: { access: viewer.access, you: viewer.id === own ? "1" : null } },
-        initials(viewer.username));
-      avatar.style.setProperty("--hue", String(hueOf(viewer.username)));
-      return avatar;
-    });
-    const more = viewers.length > AVATARS_SHOWN ? [el("span", { class: "avatar more" }, `+${viewers.length - AVATARS_SHOWN}`)] : [];
+    const avatars = viewers.slice(0, AVATARS_SHOWN).map((viewer) => ({
+      key: viewer.id,
+      signature: JSON.stringify([viewer.username, viewer.access, viewer.id === own]),
+      build: () => this.avatar(viewer, own),
+    }));
+    const hidden = viewers.length - AVATARS_SHOWN;
+    if (hidden > 0) avatars.push({ key: "more", signature: String(hidden), build: () => el("span", { class: "avatar more" }, `+${hidden}`) });
     const names = viewers.map((v) => (v.id === own ? `${v.username} (you)` : v.username)).join(", ");
-    this.toggle.replaceChildren(...avatars, ...more);
+    this.avatars.render(avatars);
     this.toggle.title = `Watching: ${names}`;
     this.toggle.setAttribute("aria-label", `${viewers.length} watching: ${names}`);
-    this.menu.replaceChildren(
-      el("p", { class: "viewers-head" }, `${viewers.length} attached to this terminal`),
-      el("ul", { class: "viewers-list" }, ...viewers.map((viewer) => this.row(viewer, own))),
-    );
+    this.head.textContent = `${viewers.length} attached to this terminal`;
+    this.rows.render(viewers.map((viewer) => ({
+      key: viewer.id,
+      signature: JSON.stringify([viewer, viewer.id === own]),
+      build: () => this.row(viewer, own),
+    })));
+  }
+
+  avatar(viewer, own) {
+    const avatar = el("span", { class: "avatar", dataset: { access: viewer.access, you: viewer.id === own ? "1" : null } },
+      initials(viewer.username));
+    avatar.style.setProperty("--hue", String(hueOf(viewer.username)));
+    return avatar;
   }
 
   row(viewer, own) {
