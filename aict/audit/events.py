@@ -15,6 +15,7 @@ _HEAD, _EVENTS = AuditChainHead.__table__, AuditEvent.__table__
 _BUMP_HEAD = db.update(_HEAD).where(_HEAD.c.id == 1).values(writes=_HEAD.c.writes + 1)
 _LAST_MAC = db.select(_EVENTS.c.hash).order_by(_EVENTS.c.id.desc()).limit(1)
 _LOCK_HELD = "aict.audit_lock"  # in Session.info: the audit lock this session's transaction holds
+_TAIL = "aict.audit_tail"  # in Session.info: the MAC of the last event this transaction added
 
 
 def record(type_: str, *, username: str | None = None, ip: str | None = None,
@@ -31,13 +32,19 @@ def record(type_: str, *, username: str | None = None, ip: str | None = None,
     # ~1.5 ms more per event (a third of opening a terminal). What the transaction holds is
     # flushed with the event below.
     connection = session.connection()  # the transaction first: its end is what releases the lock
-    if connection.dialect.name == "sqlite":
-        _hold_audit_lock(session, state.audit_lock)
-    connection.execute(_BUMP_HEAD)
-    event.prev_hash = connection.execute(_LAST_MAC).scalar() or ""
+    tail = session.info.get(_TAIL)
+    if tail is None:
+        if connection.dialect.name == "sqlite":
+            _hold_audit_lock(session, state.audit_lock)
+        connection.execute(_BUMP_HEAD)
+        tail = connection.execute(_LAST_MAC).scalar() or ""
+    # else this transaction holds the head since its first event, and nobody else can have added
+    # one: its own last event is the chain's (a batch of 200 exits: 400 statements fewer)
+    event.prev_hash = tail
     event.hash = event_mac(state.settings.audit_key, event.prev_hash, event)
     session.add(event)
     session.flush()
+    session.info[_TAIL] = event.hash
     if commit:
         session.commit()
     return event
@@ -60,6 +67,8 @@ def _hold_audit_lock(session: Session, lock) -> None:
 
 @sqlalchemy_event.listens_for(Session, "after_transaction_end")
 def _release_audit_lock(session: Session, transaction) -> None:
+    if transaction.parent is None or transaction.nested:  # not a flush's subtransaction
+        session.info.pop(_TAIL, None)  # a savepoint rolled back may have taken the last event with it
     if transaction.parent is None:  # the session's own transaction (commit, rollback or close), not a savepoint
         lock = session.info.pop(_LOCK_HELD, None)
         if lock is not None:

@@ -231,16 +231,18 @@ class SessionService:
     def _store_exits(self, terminals: list[LiveTerminal]) -> None:
         with self.app.app_context():
             try:
+                rows = {row.id: row for row in db.session.scalars(  # one query, not two per terminal
+                    db.select(TerminalSession).where(TerminalSession.id.in_([t.id for t in terminals]))
+                    .options(db.joinedload(TerminalSession.owner)))}
                 for terminal in terminals:
-                    self._store_exit(terminal)
+                    self._store_exit(terminal, rows.get(terminal.id))
                 db.session.commit()
             except Exception:
                 db.session.rollback()
                 raise
 
-    def _store_exit(self, terminal: LiveTerminal) -> None:
+    def _store_exit(self, terminal: LiveTerminal, row: TerminalSession | None) -> None:
         status = terminal.exit_status
-        row = db.session.get(TerminalSession, terminal.id)
         if row is None:
             return
         row.status, row.ended_at = "exited", utcnow()

@@ -55,3 +55,24 @@ def test_a_batch_of_events_and_another_writer_both_finish_and_chain_in_one_line(
         events = db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id)).all()
         assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]]  # one line, no fork
         assert sorted(e.type for e in events[-3:]) == ["login", "session_end", "session_end"]
+
+
+def test_an_event_rolled_back_is_never_chained_to(tmp_path, postgres_url):
+    """A transaction chains its later events to its own last one without asking the database; an
+    event taken back (the transaction or a savepoint rolled back) must not be that one."""
+    app = create_app({"INSTANCE_DIR": str(tmp_path), "DATABASE_URL": postgres_url})
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS))
+        record("login", username="kept-1")
+        record("session_end", detail={"n": "gone"}, commit=False)
+        db.session.rollback()
+        record("login", username="kept-2")
+        savepoint = db.session.begin_nested()
+        record("session_end", detail={"n": "gone too"}, commit=False)
+        savepoint.rollback()
+        record("login", username="kept-3", commit=False)
+        record("login", username="kept-4", commit=False)  # chained to kept-3 without a query
+        db.session.commit()
+        events = db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [e.username for e in events[-4:]] == ["kept-1", "kept-2", "kept-3", "kept-4"]
+    assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]]  # one line, no fork
