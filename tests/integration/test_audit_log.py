@@ -66,13 +66,15 @@ def rows(server, sql: str, *args):
 def wait_for_checkpoint(server, event_id: int, database: str | None = None) -> None:
     """Until the chain's head (of `database`, a fingerprint, if given) is checkpointed at `event_id` or later."""
     path = server.instance / "audit-checkpoints.log"
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 20  # every second (AUDITED), on a web process of a loaded machine
     while time.monotonic() < deadline:
         if path.exists() and any(json.loads(line)["id"] >= event_id and database in (None, json.loads(line).get("db"))
                                  for line in path.read_text().splitlines()):
             return
         time.sleep(0.1)
-    raise AssertionError("the chain's head was never checkpointed")
+    written = path.read_text() if path.exists() else "(no checkpoint file)"
+    raise AssertionError(f"the chain's head (event {event_id}) was never checkpointed; the file:\n{written}\n"
+                         f"the server's log:\n{server.log_path.read_text(errors='replace')[-6000:]}")
 
 
 # ---- reading ----------------------------------------------------------------------------------
