@@ -45,7 +45,15 @@ def _login_rate() -> str:
 
 def _throttled(username: str, wait: int, held_by: str):
     record("throttled", username=username, detail={"what": "login", "lock": held_by})
-    return AppError("throttled", f"Too many failed logins; try again in {wait} seconds.", retry_after=wait)
+    return AppError("throttled", f"Too many failed logins; try again in {wait_text(wait)}.", retry_after=wait)
+
+
+def wait_text(seconds: int) -> str:
+    """"15 minutes", "45 seconds": how long a throttled login waits, as a person says it."""
+    if seconds >= 120:
+        minutes = -(-seconds // 60)
+        return f"{minutes} minutes"
+    return f"{seconds} second{'' if seconds == 1 else 's'}"
 
 
 def _may_pass_with_a_code(user: User | None, otp: object) -> bool:

@@ -82,7 +82,10 @@ def check_login_otp(user: User, otp: object) -> bool:
     if otp is None or otp == "":
         raise AppError("otp_required", "Enter the one-time code from your authenticator app.")
     if not code_is_valid(user, user.totp_secret, otp):
-        raise AppError("invalid_credentials", "The username, password or one-time code is wrong.")
+        # A code works once: one just used (to turn two-factor on, or a login a moment ago) is
+        # refused until the app shows the next, and a newcomer took that for a broken login.
+        raise AppError("invalid_credentials", "The username, password or one-time code is wrong (each code works "
+                                              "once: if you just used this one, wait for the next).")
     return True
 
 

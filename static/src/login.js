@@ -33,7 +33,7 @@ form.addEventListener("submit", async (event) => {
       kind = "info";
     } else if (!otpRow.hidden && err.code === "invalid_credentials") {
       form.elements.otp.value = ""; // a code works once: the next try needs the next one
-    } else if (err.status === 429 && err.retryAfter) {
+    } else if (err.status === 429 && err.retryAfter && !/try again/i.test(text)) {
       const minutes = Math.ceil(err.retryAfter / 60);
       text += ` Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`;
     }

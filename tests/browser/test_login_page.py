@@ -48,3 +48,25 @@ def test_the_workspace_form_without_its_script_sends_nothing_in_the_address(brow
         assert "typed-name" not in [w["name"] for w in server.api("GET", "/api/workspaces", server.admin_token).json()]
     finally:
         context.close()
+
+
+def test_a_locked_login_says_how_long_to_wait_once(browser, start_server):
+    """Past the failures a username may have, the page says so and how long to wait, in minutes and
+    once (it said "try again in 900 seconds. Try again in 15 minutes.")."""
+    server = start_server({"AICT_LOGIN_USER_FAILURES": "2"})  # the shared server's logins stay unlocked
+    username, _ = server.create_user()
+    context = browser.new_context(viewport=DESKTOP)
+    try:
+        page = context.new_page()
+        page.goto(server.url + "/login")
+        message = page.locator("#login-message")
+        for attempt in range(3):
+            page.fill("#username", username)
+            page.fill("#password", f"wrong-{attempt}")
+            page.click("button[type=submit]")
+            page.wait_for_function("() => !document.querySelector('button[type=submit]').disabled")
+        text = message.inner_text()
+        assert "Too many failed logins" in text, text
+        assert text.lower().count("try again") == 1 and "15 minutes" in text, text
+    finally:
+        context.close()

@@ -93,7 +93,8 @@ def test_confirmed_totp_makes_login_ask_for_a_code_that_works_once(server):
     first = _login(server, username, otp=code)
     assert first.status_code == 200, first.text
     assert server.api("GET", "/api/me", first.json()["access_token"]).json()["username"] == username
-    assert_error(_login(server, username, otp=code), 401, "invalid_credentials")  # used once
+    reused = assert_error(_login(server, username, otp=code), 401, "invalid_credentials")  # used once
+    assert "each code works once" in reused["message"], reused  # what to do about it: wait for the next
     assert_error(_login(server, username, otp=authenticator.now()), 401, "invalid_credentials")  # an older step
     assert_error(_login(server, username, otp="000000" if code != "000000" else "111111"), 401, "invalid_credentials")
 
