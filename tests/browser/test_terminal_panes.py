@@ -3,6 +3,7 @@ attachment; the layout back after a reload; activity dots on tabs out of sight; 
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -301,3 +302,72 @@ def test_the_help_lists_the_shortcuts_and_a_chord_reaches_no_program(page, serve
     poll(lambda: _assert_true("^E" in pane_rows(page, pane["id"])))
     page.keyboard.press("Control+C")
     assert "^F" not in pane_rows(page, pane["id"])
+
+
+def _resizes(server, session_id: str) -> list[str]:
+    """The sizes the terminal was given, as its recording has them (what the shell was told)."""
+    response = server.api("GET", f"/api/sessions/{session_id}/recording", server.admin_token)
+    assert response.status_code == 200, response.text
+    events = [json.loads(line) for line in response.text.splitlines()[1:] if line.strip()]
+    return [event[2] for event in events if event[1] == "r"]
+
+
+def test_going_to_another_tab_and_back_leaves_split_panes_at_their_size(page, server, workspace):
+    """Split panes shown again after another tab was: each fitted while that tab was still laid out
+    beside its own, so the terminals went through two sizes on the way back (27 columns, then 56,
+    then 57), and the shell redrew its line at each, once erasing output above it."""
+    login_with_tokens(page, server)
+    open_terminal(page, server, workspace["id"])
+    page.keyboard.press("Control+Shift+E")  # a pane beside
+    left, right = wait_for_panes(page, 2)
+    marker = f"in-right-pane-{secrets.token_hex(3)}"
+    type_in(page, right["id"], f"echo {marker}")
+    poll(lambda: assert_pane_shows(page, right["id"], marker))
+    before = {p["sessionId"]: _resizes(server, p["sessionId"]) for p in (left, right)}
+    sizes = {p["id"]: (p["cols"], p["rows"]) for p in panes(page)}
+
+    page.keyboard.press("Control+Shift+Enter")  # a new terminal in a new tab
+    wait_for_panes(page, 3)
+    for tab, shown in (("1", [True, True, False]), ("2", [False, False, True]), ("1", [True, True, False])):
+        page.keyboard.press(f"Control+Shift+{tab}")
+        poll(lambda shown=shown: _assert_true([p["visible"] for p in panes(page)] == shown))
+        page.wait_for_timeout(500)  # past the refit's debounce
+    page.keyboard.press("Control+Shift+2")  # the third pane out of the comparison
+    page.keyboard.press("Control+Shift+1")
+    page.wait_for_timeout(500)
+    sizes[panes(page)[2]["id"]] = (panes(page)[2]["cols"], panes(page)[2]["rows"])
+    assert {p["id"]: (p["cols"], p["rows"]) for p in panes(page)} == sizes
+    assert {p["sessionId"]: _resizes(server, p["sessionId"]) for p in (left, right)} == before
+    assert_pane_shows(page, right["id"], marker)
+
+
+def _recording_size(server, session_id: str) -> tuple[int, int]:
+    """The size the terminal started at, as its recording's header has it."""
+    response = server.api("GET", f"/api/sessions/{session_id}/recording", server.admin_token)
+    header = json.loads(response.text.splitlines()[0])
+    return header["width"], header["height"]
+
+
+def test_a_reload_leaves_background_tabs_as_they_were(page, server, workspace):
+    """After a reload, a tab out of sight attached its terminals at its xterm's default size (80×24,
+    never fitted): each was resized to it, its shell redrew its line, and the tab showed a dot for
+    news it did not have. A terminal opened in a new tab starts at its pane's size."""
+    login_with_tokens(page, server)
+    open_terminal(page, server, workspace["id"])
+    page.keyboard.press("Control+Shift+Enter")  # a second tab, shown; the first out of sight
+    first, second = wait_for_panes(page, 2)
+    assert _resizes(server, second["sessionId"]) == []  # created at its size, not 80×24 first
+    assert _recording_size(server, second["sessionId"]) == (second["cols"], second["rows"])
+    page.keyboard.press("Control+Shift+1")
+    poll(lambda: _assert_true([p["visible"] for p in panes(page)] == [True, False]))
+    before = _resizes(server, second["sessionId"])
+
+    page.reload()
+    poll(lambda: _assert_true(len(panes(page)) == 2 and all(p["sessionId"] for p in panes(page))))
+    poll(lambda: assert_pane_prompt(page, first["id"]))
+    page.wait_for_timeout(1500)  # what the reload would have set off has come
+    tab = page.locator(f".tab-item[data-tab-id='{second['tab']}']")
+    assert tab.locator(".activity-dot").count() == 0
+    assert _resizes(server, second["sessionId"]) == before  # the shell was not told of any other size
+    hidden = next(p for p in panes(page) if p["id"] == second["id"])
+    assert (hidden["cols"], hidden["rows"]) == (second["cols"], second["rows"])  # drawn at the terminal's size

@@ -38,7 +38,8 @@ export class TerminalSession {
    * @param {import("socket.io-client").Socket} opts.socket
    * @param {string} opts.workspaceId
    * @param {object} opts.ui  callbacks: onSession(id), onAccess(access), onExit(info),
-   *                          onError(error, context), onListChanged(), fit(),
+   *                          onError(error, context), onListChanged(), fit(), laidOut() (the
+   *                          terminal is on screen, so fit() gives it its size; optional),
    *                          onLoss(bytes) (output of this session skipped, optional),
    *                          onOutput(end) (a chunk arrived, `end` the offset after it; optional),
    *                          predictive echo's (optional): onTyped(data, position) (the user's keys,
@@ -108,8 +109,9 @@ export class TerminalSession {
     };
     for (const [event, listener] of Object.entries(this.listeners)) socket.on(event, listener);
 
+    this.mirroring = false; // the xterm takes the terminal's size, not the other way round
     term.onResize(({ cols, rows }) => {
-      if (!this.snapshots.resizing) this.sizeClaim.resize(cols, rows);
+      if (!this.snapshots.resizing && !this.mirroring) this.sizeClaim.resize(cols, rows);
     });
   }
 
@@ -169,6 +171,15 @@ export class TerminalSession {
     if (!this.parked || this.heldOff) return Promise.resolve(false);
     this.parked = false;
     return this.attach();
+  }
+
+  mirrorSize(cols, rows) {
+    this.mirroring = true;
+    try {
+      this.term.resize(cols, rows);
+    } finally {
+      this.mirroring = false;
+    }
   }
 
   /** This tab is being used (focused, typed into, opened): it takes the terminal over, with its size. */
@@ -303,6 +314,12 @@ export class TerminalSession {
     this.sizeClaim.heard({ cols: ack.cols, rows: ack.rows });
     if (this.access === "viewer") {
       this.term.resize(ack.cols, ack.rows);
+    } else if (this.ui.laidOut && !this.ui.laidOut()) {
+      // Out of sight (a tab not shown, after a reload): it has no size of its own to give yet, and
+      // its xterm's default (80×24) was sent before: every terminal of a background tab was resized
+      // to it, its shell redrew its line, and the tab showed news it did not have. It shows the
+      // terminal at its size until it is shown (then fitted, and in use).
+      this.mirrorSize(ack.cols, ack.rows);
     } else {
       this.ui.fit();
       if (claim || this.inUse) this.claimSize();

@@ -63,6 +63,7 @@ export class Pane {
       workspaceId,
       ui: {
         fit: () => this.fit.fit(),
+        laidOut: () => this.visible,
         onSession: () => {
           this.localEcho.reset(); // another terminal: nothing proven on this one
           events.onSession(this);

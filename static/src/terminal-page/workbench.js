@@ -268,9 +268,16 @@ export class Workbench {
         panel.dataset.shape = shape;
         renderSplits(panel, tab.root, this.panes, (path, ratio) => this.ratioChanged(tab, path, ratio));
       }
-      const shown = tab.id === this.active;
-      panel.hidden = !shown;
-      for (const pane of this.panesOf(tab)) pane.setVisible(shown);
+    }
+    // Every other tab hidden before the shown one is fitted: fitted while the tab it replaces was
+    // still laid out beside it, its panes took a size of that moment (27 columns for a moment, then
+    // 56, then 57), each sent to the terminal, and each size change made the shell redraw its line.
+    for (const shown of [false, true]) {
+      for (const tab of this.tabs) {
+        if ((tab.id === this.active) !== shown) continue;
+        this.panel(tab.id).hidden = !shown;
+        for (const pane of this.panesOf(tab)) pane.setVisible(shown);
+      }
     }
     this.changed();
     if (focus) this.activePane?.focus();
