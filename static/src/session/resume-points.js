@@ -13,7 +13,7 @@ export class ScreenSnapshots {
   constructor(term) {
     this.term = term;
     this.addon = new SerializeAddon();
-    this.resizing = false; // the xterm is resized to redraw a snapshot: no size for the server
+    this.resizing = false; // the xterm is resized to redraw a snapshot (or to show the terminal's size): no size for the server
     term.loadAddon(this.addon);
   }
 

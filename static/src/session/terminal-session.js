@@ -109,9 +109,8 @@ export class TerminalSession {
     };
     for (const [event, listener] of Object.entries(this.listeners)) socket.on(event, listener);
 
-    this.mirroring = false; // the xterm takes the terminal's size, not the other way round
     term.onResize(({ cols, rows }) => {
-      if (!this.snapshots.resizing && !this.mirroring) this.sizeClaim.resize(cols, rows);
+      if (!this.snapshots.resizing) this.sizeClaim.resize(cols, rows);
     });
   }
 
@@ -171,15 +170,6 @@ export class TerminalSession {
     if (!this.parked || this.heldOff) return Promise.resolve(false);
     this.parked = false;
     return this.attach();
-  }
-
-  mirrorSize(cols, rows) {
-    this.mirroring = true;
-    try {
-      this.term.resize(cols, rows);
-    } finally {
-      this.mirroring = false;
-    }
   }
 
   /** This tab is being used (focused, typed into, opened): it takes the terminal over, with its size. */
@@ -319,7 +309,7 @@ export class TerminalSession {
       // its xterm's default (80×24) was sent before: every terminal of a background tab was resized
       // to it, its shell redrew its line, and the tab showed news it did not have. It shows the
       // terminal at its size until it is shown (then fitted, and in use).
-      this.mirrorSize(ack.cols, ack.rows);
+      this.snapshots.resizeQuietly(ack.cols, ack.rows);
     } else {
       this.ui.fit();
       if (claim || this.inUse) this.claimSize();
