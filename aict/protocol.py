@@ -35,12 +35,13 @@ TERMINAL_RESIZED = "terminal-resized"
 TERMINAL_PROCESS = "terminal-process"  # v1.1: foreground program, process count, CPU and memory
 TERMINAL_VIEWERS = "terminal-viewers"  # v1.1: who is attached
 TERMINAL_COMMAND = "terminal-command"  # extension: a command of the terminal finished
+TERMINAL_STATE = "terminal-state"  # extension: a terminal of a watched workspace started or ended
 ERROR = "error"
 WORKSPACE_STATUS = "workspace-status"  # to sockets watching the workspace
 FILE_CHANGE = "file-change"  # v1.1, likewise
 
 SERVER_EVENTS = (TERMINAL_OUTPUT, TERMINAL_EXIT, TERMINAL_RESIZED, TERMINAL_PROCESS, TERMINAL_VIEWERS,
-                 TERMINAL_COMMAND, ERROR, WORKSPACE_STATUS, FILE_CHANGE)
+                 TERMINAL_COMMAND, TERMINAL_STATE, ERROR, WORKSPACE_STATUS, FILE_CHANGE)
 
 Access = Literal["operator", "viewer"]
 

@@ -329,10 +329,14 @@ class RemoteTerminals:
 
     def _ev_term(self, body: dict) -> None:
         terminal = self._terminals.get(body["id"])
+        was = None if terminal is None else terminal.status
         if terminal is None:
-            self._terminals[body["id"]] = RemoteTerminal(self, body)
+            terminal = self._terminals[body["id"]] = RemoteTerminal(self, body)
         else:
             terminal.update(body)
+        if terminal.status != was:  # started or ended (not resized): pages listing the workspace's terminals
+            state = {"sessionId": terminal.id, "workspaceId": terminal.workspace_id, "status": terminal.status}
+            self._emit(terminal, protocol.TERMINAL_STATE, state, to_watchers=True)
 
     def _ev_gone(self, body: dict) -> None:
         for session_id in body["ids"]:

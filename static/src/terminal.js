@@ -7,7 +7,7 @@ import { api } from "./lib/api.js";
 import { initChrome } from "./lib/chrome.js";
 import { connect } from "./lib/connection.js";
 import { $ } from "./lib/dom.js";
-import { ERROR } from "./lib/protocol.js";
+import { ERROR, TERMINAL_STATE } from "./lib/protocol.js";
 import { SettingsDialog } from "./lib/settings-dialog.js";
 import { SettingsStore } from "./lib/settings.js";
 import { Banners } from "./terminal-page/banners.js";
@@ -124,6 +124,27 @@ async function start(banners, settings) {
     runningSessions: () => list.load(),
   });
   let relisting = null;
+  const relist = () => { // fetched once for a burst (200 terminals ending at once, or a reconnect's reports)
+    relisting ??= setTimeout(() => {
+      relisting = null;
+      list.load();
+    }, 250);
+  };
+  let relistingEnded = null;
+  // A terminal of the workspace started or ended elsewhere (another tab, another member, an SSH
+  // terminal too, which has no process reports): the lists say so within a moment, not at their
+  // 15 s refresh.
+  socket.on(TERMINAL_STATE, (state) => {
+    if (!state || state.workspaceId !== workspace.id || typeof state.sessionId !== "string") return;
+    const listed = list.labelOf(state.sessionId) !== null;
+    if ((state.status === "running") !== listed) relist();
+    if (state.status === "exited") {
+      relistingEnded ??= setTimeout(() => {
+        relistingEnded = null;
+        ended.load();
+      }, 250);
+    }
+  });
   const activity = installActivity({
     socket,
     workspace,
@@ -133,12 +154,8 @@ async function start(banners, settings) {
     show: (id, { again = false } = {}) =>
       again ? opener.switchTo(workbench.paneShowing(id) || workbench.activePane, id) : opener.choose({ id }),
     say: (text) => banners.say(text),
-    unlisted: (id) => { // fetched once for a burst: the first reports after a (re)connect name every terminal
-      if (list.labelOf(id) !== null) return;
-      relisting ??= setTimeout(() => {
-        relisting = null;
-        list.load();
-      }, 250);
+    unlisted: (id) => { // the first reports after a (re)connect name every terminal
+      if (list.labelOf(id) === null) relist();
     },
   });
   const ended = new EndedList(workspace.id);

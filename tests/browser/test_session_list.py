@@ -262,3 +262,21 @@ def test_a_click_begun_as_the_list_refreshes_still_opens_the_terminal(page, serv
 
 def _assert_equal_current(page, session_id: str) -> None:
     assert _item(page, session_id).locator(".session-open").get_attribute("aria-current") == "true"
+
+
+def test_a_terminal_ended_elsewhere_leaves_the_list_and_joins_the_ended_ones_at_once(page, server, workspace, client):
+    """Started and ended by another client (another tab, another member): the page's lists say so
+    within seconds (terminal-state), not at their 15 s refresh."""
+    login_with_tokens(page, server)
+    shown = open_terminal(page, server, workspace["id"])
+    other = client()
+    elsewhere = other.create(workspace["id"])
+    poll(lambda: _assert_listed(page, [shown, elsewhere]), timeout=LIST_UPDATE_SECONDS)
+    assert other.call("kill-terminal", {"sessionId": elsewhere})["ok"]
+    poll(lambda: _assert_listed(page, [shown]), timeout=LIST_UPDATE_SECONDS)
+    ended = page.locator(f"#ended-list .session-item[data-id='{elsewhere}']")
+    poll(lambda: _assert_equal(ended.count(), 1), timeout=LIST_UPDATE_SECONDS)
+
+
+def _assert_equal(a, b) -> None:
+    assert a == b, (a, b)

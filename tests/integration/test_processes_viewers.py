@@ -151,6 +151,29 @@ def test_a_socket_watching_the_workspace_hears_of_terminals_it_is_not_attached_t
     assert len(events.process) == seen, "nothing after unwatch-terminals"
 
 
+
+def test_a_socket_watching_the_workspace_hears_of_terminals_starting_and_ending(server, workspace, client):
+    """terminal-state (extension): a page lists the workspace's terminals, most not on screen; one
+    started or ended elsewhere (another tab, another member, an SSH terminal with no process
+    reports) shows there at once. Nothing for a workspace the socket does not watch."""
+    _, token = _member(server, workspace["id"], "viewer")
+    watcher, maker = client(token), client()
+    states: list[dict] = []
+    watcher.sio.on("terminal-state", states.append)
+    assert watcher.call("watch-terminals", {"workspaceId": workspace["id"]})["ok"]
+    other = server.create_local_workspace()
+    elsewhere = maker.create(other["id"])  # not watched
+    session_id = maker.create(workspace["id"])
+    wait_until(lambda: {"sessionId": session_id, "workspaceId": workspace["id"], "status": "running"} in states,
+               timeout=10, message="the watcher heard the terminal start")
+    resized = maker.call("terminal-resize", {"sessionId": session_id, "cols": 100, "rows": 30})
+    assert resized["ok"], resized  # a resize is no news for the list
+    assert maker.call("kill-terminal", {"sessionId": session_id})["ok"]
+    wait_until(lambda: {"sessionId": session_id, "workspaceId": workspace["id"], "status": "exited"} in states,
+               timeout=10, message="the watcher heard the terminal end")
+    assert [s["status"] for s in states if s["sessionId"] == session_id] == ["running", "exited"]
+    assert all(s["sessionId"] != elsewhere for s in states), states
+
 def test_watching_needs_the_workspace(server, workspace, client):
     username, password = new_user(server)
     stranger = client(login_tokens(server, username, password)["access_token"])

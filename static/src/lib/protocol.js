@@ -28,9 +28,10 @@ export const TERMINAL_RESIZED = "terminal-resized";
 export const TERMINAL_PROCESS = "terminal-process"; // foreground program, process count, CPU and memory
 export const TERMINAL_VIEWERS = "terminal-viewers"; // who is attached
 export const TERMINAL_COMMAND = "terminal-command"; // a command of the terminal finished
+export const TERMINAL_STATE = "terminal-state"; // a terminal of a watched workspace started or ended
 export const ERROR = "error";
 export const WORKSPACE_STATUS = "workspace-status"; // to sockets watching the workspace
 export const FILE_CHANGE = "file-change";
 
 export const SERVER_EVENTS = [TERMINAL_OUTPUT, TERMINAL_EXIT, TERMINAL_RESIZED, TERMINAL_PROCESS, TERMINAL_VIEWERS,
-  TERMINAL_COMMAND, ERROR, WORKSPACE_STATUS, FILE_CHANGE];
+  TERMINAL_COMMAND, TERMINAL_STATE, ERROR, WORKSPACE_STATUS, FILE_CHANGE];
