@@ -130,7 +130,6 @@ async function start(banners, settings) {
       list.load();
     }, 250);
   };
-  let relistingEnded = null;
   // A terminal of the workspace started or ended elsewhere (another tab, another member, an SSH
   // terminal too, which has no process reports): the lists say so within a moment, not at their
   // 15 s refresh.
@@ -138,12 +137,7 @@ async function start(banners, settings) {
     if (!state || state.workspaceId !== workspace.id || typeof state.sessionId !== "string") return;
     const listed = list.labelOf(state.sessionId) !== null;
     if ((state.status === "running") !== listed) relist();
-    if (state.status === "exited") {
-      relistingEnded ??= setTimeout(() => {
-        relistingEnded = null;
-        ended.load();
-      }, 250);
-    }
+    if (state.status === "exited") ended.expect(state.sessionId);
   });
   const activity = installActivity({
     socket,

@@ -7,6 +7,9 @@ import { controlSafe } from "../lib/escape.js";
 import { durationText, exitText, replayPath } from "../lib/session-facts.js";
 
 const SHOWN = 10;
+// The terminal host stores ends in batches, a moment after it tells of them: a list asked for at
+// once may not have the terminal yet, so it is asked again, a little later each time.
+const EXPECT_RETRIES_MS = [500, 1000, 2000, 4000];
 
 export class EndedList {
   constructor(workspaceId) {
@@ -14,6 +17,16 @@ export class EndedList {
     this.box = $("#ended-list");
     this.rows = new KeyedRows(this.box); // a click begun on a replay link survives a refresh of the list
     this.requests = 0;
+    this.expected = new Set(); // terminals heard to have ended, not in the list yet
+    this.retry = null;
+  }
+
+  /** A terminal of the workspace ended: load the list until it has it (or a few tries later). */
+  expect(sessionId) {
+    this.expected.add(sessionId);
+    this.retries = 0;
+    clearTimeout(this.retry); // one load for a burst (200 terminals ending at once)
+    this.retry = setTimeout(() => this.load(), EXPECT_RETRIES_MS[0] / 2);
   }
 
   async load() {
@@ -27,6 +40,7 @@ export class EndedList {
       return;
     }
     if (request !== this.requests) return;
+    this.awaitExpected(sessions);
     if (!sessions.length) {
       this.say("None yet.");
       return;
@@ -36,6 +50,18 @@ export class EndedList {
       signature: JSON.stringify(session),
       build: () => this.item(session),
     })));
+  }
+
+  awaitExpected(sessions) {
+    for (const session of sessions) this.expected.delete(session.id);
+    if (!this.expected.size) return;
+    const delay = EXPECT_RETRIES_MS[this.retries++];
+    if (delay === undefined) {
+      this.expected.clear(); // beyond the newest shown, or its end not stored: the next load shows it
+      return;
+    }
+    clearTimeout(this.retry);
+    this.retry = setTimeout(() => this.load(), delay);
   }
 
   say(text) {
