@@ -115,6 +115,7 @@ async function start(banners, settings) {
     mayEnd: workspace.access !== "viewer",
     detail: (id) => activity.listLine(id),
   });
+  let files = null; // the files panel, once offered (below)
   const opener = new TerminalOpener({
     workspace,
     linkedSession: linked.sessionId,
@@ -122,6 +123,10 @@ async function start(banners, settings) {
     banners,
     sidebar,
     runningSessions: () => list.load(),
+    hostKeyTrusted: () => { // the files and the workspace's status were refused until now
+      files?.load();
+      workspaceEvents.watch();
+    },
   });
   let relisting = null;
   const relist = () => { // fetched once for a burst (200 terminals ending at once, or a reconnect's reports)
@@ -172,7 +177,7 @@ async function start(banners, settings) {
     switchWorkspace: () => switcher.open(),
   });
   setupHelp();
-  offerFiles(workspace, socket, [$("#terminal")]); // files dropped on the terminals are uploaded too
+  files = offerFiles(workspace, socket, [$("#terminal")]); // files dropped on the terminals are uploaded too
 
   socket.on(ERROR, (err) => {
     // A token that ran out or a login that ended: the connection deals with it (reconnects with a

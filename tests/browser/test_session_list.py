@@ -280,3 +280,27 @@ def test_a_terminal_ended_elsewhere_leaves_the_list_and_joins_the_ended_ones_at_
 
 def _assert_equal(a, b) -> None:
     assert a == b, (a, b)
+
+
+def test_a_new_terminal_refused_leaves_the_one_on_screen_running_and_shown(page, start_server):
+    """New terminal refused (here: the user's limit of terminals; for SSH an unreachable host or a
+    changed key): the pane went blank and said its terminal had ended, though it ran on; a new tab
+    for it stayed, named "Terminal ended", for a terminal that never began."""
+    server = start_server({"AICT_MAX_SESSIONS_PER_USER": "1"})
+    login_with_tokens(page, server)
+    shown = open_terminal(page, server, server.create_local_workspace()["id"])
+    run(page, "echo still-here-$((6*7))")
+    poll(lambda: _assert_shows(page, "still-here-42"))
+
+    page.click("#sidebar [data-action=new-terminal]")
+    banner = page.locator("#page-message")
+    poll(lambda: _assert_equal("terminal" in banner.inner_text().lower(), True))
+    poll(lambda: _assert_equal(hook(page, "sessionId"), shown))
+    poll(lambda: _assert_shows(page, "still-here-42"))
+    assert page.locator(".pane.active.ended").count() == 0  # not said to have ended
+    tabs = page.locator(".tab-item").count()
+    page.click("[data-action=new-tab]")
+    poll(lambda: _assert_equal("terminal" in banner.inner_text().lower(), True))
+    poll(lambda: _assert_equal(page.locator(".tab-item").count(), tabs))  # the new tab went again
+    run(page, "echo typed-after-$((6*7))")  # the terminal on screen still takes keys
+    poll(lambda: _assert_shows(page, "typed-after-42"))

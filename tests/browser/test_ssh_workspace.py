@@ -31,6 +31,11 @@ def test_new_ssh_workspace_asks_to_trust_the_host_key_then_connects(page, server
     poll(lambda: assert_prompt(page))
     run(page, "echo $(whoami)-$((6*7))")
     poll(lambda: _assert_has(page, f"{sshd.username}-42"))
+    # The files panel was refused before the key was trusted: it lists the files now, with no refresh
+    # asked of the user (it said "not trusted yet ... then refresh the files" until clicked).
+    files = page.locator("#files-panel")
+    poll(lambda: _assert_true("not trusted" not in files.inner_text() and files.locator(".file-list").is_visible()),
+         timeout=10)
     workspaces = server.api("GET", "/api/workspaces", server.admin_token).json()
     pinned = [ws for ws in workspaces if ws["name"] == name][0]
     assert pinned["host_key_fingerprint"] == sshd.host_fingerprint
@@ -53,3 +58,7 @@ def _assert_has_text(text: str, needle: str) -> None:
 
 def _assert_has(page, expected: str) -> None:
     assert expected in [row.strip() for row in screen(page)["visible"]], screen(page)["visible"]
+
+
+def _assert_true(value) -> None:
+    assert value

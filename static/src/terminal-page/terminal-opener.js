@@ -20,8 +20,10 @@ export class TerminalOpener {
    * @param {import("./banners.js").Banners} opts.banners
    * @param {import("./sidebar.js").Sidebar} opts.sidebar
    * @param {() => Promise<object[]>} opts.runningSessions  the list, fetched again
+   * @param {() => void} [opts.hostKeyTrusted]  the user trusted the SSH host's key (what waited for it may go on)
    */
-  constructor({ workspace, linkedSession, workbench, banners, sidebar, runningSessions }) {
+  constructor({ workspace, linkedSession, workbench, banners, sidebar, runningSessions, hostKeyTrusted = () => {} }) {
+    this.hostKeyTrusted = hostKeyTrusted;
     this.workspace = workspace;
     this.linkedSession = linkedSession || null;
     this.workbench = workbench;
@@ -132,6 +134,7 @@ export class TerminalOpener {
   async newTerminal(pane = this.workbench.activePane) {
     const { banners } = this;
     const { session } = pane;
+    const previous = session.sessionId && !session.exited ? session.sessionId : null; // shown again if this fails
     banners.clear();
     pane.clearState();
     this.sidebar.setOpen(false);
@@ -151,17 +154,31 @@ export class TerminalOpener {
             fingerprint: error.fingerprint,
           });
           this.workspace = { ...trusted, access: this.workspace.access };
+          this.hostKeyTrusted();
           continue;
         } catch (err) {
-          banners.say(err.message);
-          pane.ended({ text: "No terminal is open." });
-          return false;
+          return this.notStarted(pane, previous, err.message);
         }
       }
-      banners.say(describeTerminalError(error, this.workspace));
-      pane.ended({ text: "No terminal is open." });
-      return false;
+      return this.notStarted(pane, previous, describeTerminalError(error, this.workspace));
     }
+    return false;
+  }
+
+  /**
+   * A new terminal could not start: the pane shows again the terminal it showed (it still runs; it
+   * was shown as ended), a pane made for it goes (a new tab named "Terminal ended" for a terminal that
+   * never began), and the banner says why.
+   */
+  async notStarted(pane, previous, message) {
+    if (previous) {
+      await this.switchTo(pane, previous);
+    } else if (this.workbench.allPanes().length > 1) {
+      this.workbench.closePane(pane);
+    } else {
+      pane.ended({ text: "No terminal is open." });
+    }
+    this.banners.say(message);
     return false;
   }
 }
