@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import subprocess
 
 from tests.browser.conftest import assert_prompt, login_with_tokens, poll, run, screen, wait_for_terminal
 
@@ -62,3 +63,46 @@ def _assert_has(page, expected: str) -> None:
 
 def _assert_true(value) -> None:
     assert value
+
+
+def test_an_owner_pins_a_changed_host_key_pasted_from_a_trusted_source(page, server, sshd, tmp_path):
+    """The pinned key no longer matches: the page says so with both fingerprints and lets the owner
+    or an admin paste the host's new key (never the one presented, which an attacker could send);
+    one that is not a key is refused in the dialog; the right one pinned, the terminal connects."""
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "old")], check=True)
+    old = " ".join((tmp_path / "old.pub").read_text().split()[:2])
+    workspace = server.api("POST", "/api/workspaces", server.admin_token,
+                           json=sshd.workspace_body(f"ssh-rekeyed-{secrets.token_hex(3)}", host_key=old)).json()
+    login_with_tokens(page, server)
+    page.goto(f"{server.url}/workspaces/{workspace['id']}")
+    dialog = page.locator("#hostkey-changed-dialog")
+    dialog.wait_for(state="visible")
+    assert page.locator("#hostkey-changed-pinned").inner_text() == workspace["host_key_fingerprint"]
+    assert page.locator("#hostkey-changed-presented").inner_text() == sshd.host_fingerprint
+    page.fill("#hostkey-changed-key", "not a key")
+    dialog.get_by_role("button", name="Pin this key and connect").click()
+    poll(lambda: _assert_true(page.locator("#hostkey-changed-message").is_visible()))
+    assert dialog.is_visible()
+    page.fill("#hostkey-changed-key", sshd.host_key)
+    dialog.get_by_role("button", name="Pin this key and connect").click()
+    wait_for_terminal(page)
+    poll(lambda: assert_prompt(page))
+    assert not dialog.is_visible()
+    pinned = server.api("GET", f"/api/workspaces/{workspace['id']}", server.admin_token).json()
+    assert pinned["host_key_fingerprint"] == sshd.host_fingerprint
+
+
+def test_a_member_is_told_to_ask_the_owner_about_a_changed_host_key(page, server, sshd, tmp_path):
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "old")], check=True)
+    old = " ".join((tmp_path / "old.pub").read_text().split()[:2])
+    workspace = server.api("POST", "/api/workspaces", server.admin_token,
+                           json=sshd.workspace_body(f"ssh-rekeyed-{secrets.token_hex(3)}", host_key=old)).json()
+    username, _ = server.create_user()
+    granted = server.api("POST", f"/api/workspaces/{workspace['id']}/members", server.admin_token,
+                         json={"username": username, "access": "operator"})
+    assert granted.status_code == 201, granted.text
+    login_with_tokens(page, server, username, "password-123")
+    page.goto(f"{server.url}/workspaces/{workspace['id']}")
+    message = page.locator("#page-message")
+    poll(lambda: _assert_has_text(message.inner_text(), "an owner or admin must check the key"))
+    assert not page.locator("#hostkey-changed-dialog").is_visible()

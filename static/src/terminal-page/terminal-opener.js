@@ -5,7 +5,7 @@
 
 import { api } from "../lib/api.js";
 import { describeTerminalError } from "../lib/ssh-errors.js";
-import { confirmHostKey } from "./host-key-dialog.js";
+import { askNewHostKey, confirmHostKey } from "./host-key-dialog.js";
 import { leaves } from "./layout.js";
 import { loadLayout } from "./layout-store.js";
 
@@ -160,9 +160,26 @@ export class TerminalOpener {
           return this.notStarted(pane, previous, err.message);
         }
       }
+      if (error.code === "host_key_mismatch" && this.mayPinHostKey() && (await this.pinNewHostKey(error))) continue;
       return this.notStarted(pane, previous, describeTerminalError(error, this.workspace));
     }
     return false;
+  }
+
+  /** The workspace's owner and admins pin its host key (PATCH); others are told to ask them. */
+  mayPinHostKey() {
+    return this.workspace.access === "owner" || this.workspace.access === "admin";
+  }
+
+  /** Ask for the host's new key and pin it; true once pinned. */
+  pinNewHostKey(mismatch) {
+    const { host, port } = this.workspace;
+    const where = { label: port && port !== 22 ? `${host} port ${port}` : host, scan: port && port !== 22 ? `-p ${port} ${host}` : host };
+    return askNewHostKey(where, mismatch, async (line) => {
+      const pinned = await api("PATCH", `/api/workspaces/${encodeURIComponent(this.workspace.id)}`, { host_key: line });
+      this.workspace = { ...pinned, access: this.workspace.access };
+      this.hostKeyTrusted();
+    });
   }
 
   /**
