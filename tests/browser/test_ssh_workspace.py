@@ -49,7 +49,7 @@ def test_ssh_failure_is_explained(page, server):
     login_with_tokens(page, server)
     page.goto(f"{server.url}/workspaces/{workspace['id']}")
     message = page.locator("#page-message")
-    poll(lambda: _assert_has_text(message.inner_text(), "Cannot reach 127.0.0.1"))
+    poll(lambda: _assert_has_text(message.inner_text(), "Cannot reach 127.0.0.1 port 1:"))  # which port, too
     assert page.locator("#exit-banner").is_visible()
 
 

@@ -1,7 +1,13 @@
 // Sentences for the errors a terminal can fail to start or attach with.
 
+/** "build.lab" or "127.0.0.1 port 2222": the host as the messages name it (its port when not SSH's own). */
+export function hostLabel(workspace) {
+  if (!workspace || !workspace.host) return "the host";
+  return workspace.port && workspace.port !== 22 ? `${workspace.host} port ${workspace.port}` : workspace.host;
+}
+
 export function describeTerminalError(error, workspace) {
-  const host = workspace && workspace.host ? workspace.host : "the host";
+  const host = hostLabel(workspace);
   const code = (error && error.code) || "";
   switch (code) {
     case "ssh_unreachable":

@@ -4,7 +4,7 @@
 // trust an SSH host's key first if needed), or one of the list.
 
 import { api } from "../lib/api.js";
-import { describeTerminalError } from "../lib/ssh-errors.js";
+import { describeTerminalError, hostLabel } from "../lib/ssh-errors.js";
 import { askNewHostKey, confirmHostKey } from "./host-key-dialog.js";
 import { leaves } from "./layout.js";
 import { loadLayout } from "./layout-store.js";
@@ -140,7 +140,7 @@ export class TerminalOpener {
     this.sidebar.setOpen(false);
     pane.focus(); // keys typed while it starts go to it (typed ahead), not to the button
     for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt += 1) {
-      banners.say(this.workspace.kind === "ssh" ? `Connecting to ${this.workspace.host}…` : "", "info");
+      banners.say(this.workspace.kind === "ssh" ? `Connecting to ${hostLabel(this.workspace)}…` : "", "info");
       const ack = await session.create();
       if (ack.ok) {
         banners.say("");
@@ -148,7 +148,7 @@ export class TerminalOpener {
         return true;
       }
       const error = ack.error || {};
-      if (error.code === "host_key_unknown" && (await confirmHostKey(this.workspace.host, error))) {
+      if (error.code === "host_key_unknown" && (await confirmHostKey(hostLabel(this.workspace), error))) {
         try {
           const trusted = await api("POST", `/api/workspaces/${encodeURIComponent(this.workspace.id)}/trust-host-key`, {
             fingerprint: error.fingerprint,
@@ -174,7 +174,7 @@ export class TerminalOpener {
   /** Ask for the host's new key and pin it; true once pinned. */
   pinNewHostKey(mismatch) {
     const { host, port } = this.workspace;
-    const where = { label: port && port !== 22 ? `${host} port ${port}` : host, scan: port && port !== 22 ? `-p ${port} ${host}` : host };
+    const where = { label: hostLabel(this.workspace), scan: port && port !== 22 ? `-p ${port} ${host}` : host };
     return askNewHostKey(where, mismatch, async (line) => {
       const pinned = await api("PATCH", `/api/workspaces/${encodeURIComponent(this.workspace.id)}`, { host_key: line });
       this.workspace = { ...pinned, access: this.workspace.access };
