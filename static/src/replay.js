@@ -37,6 +37,9 @@ async function jumpTo(index) {
   if (!state.player) return;
   await state.player.seek({ marker: index });
   commands.reached(index);
+  // On a phone the list is below the player: the jump happened out of sight.
+  const box = playerBox.getBoundingClientRect();
+  if (box.top < 0 || box.bottom > window.innerHeight) playerBox.scrollIntoView({ block: "start", behavior: "smooth" });
 }
 
 function showFacts(session, workspace) {

@@ -69,7 +69,7 @@ async function start(banners, settings) {
 
   const status = new ConnectionStatus();
   const sidebar = new Sidebar();
-  const settingsDialog = new SettingsDialog(settings);
+  const settingsDialog = new SettingsDialog(settings, { closed: () => workbench.activePane?.focus() });
   // The parts below refer to each other; all are wired before this task ends, so before any event.
   const socket = connect({
     onStatus: (state, reason) => status.show(state, reason),
@@ -152,7 +152,7 @@ async function start(banners, settings) {
     labelOf: (id) => list.labelOf(id) ?? "another terminal",
     show: (id, { again = false } = {}) =>
       again ? opener.switchTo(workbench.paneShowing(id) || workbench.activePane, id) : opener.choose({ id }),
-    say: (text) => banners.say(text),
+    say: (text, kind) => banners.say(text, kind),
     unlisted: (id) => { // the first reports after a (re)connect name every terminal
       if (list.labelOf(id) === null) relist();
     },
@@ -207,7 +207,12 @@ async function start(banners, settings) {
     button.addEventListener("click", run);
   }
   $("[data-action=find]").addEventListener("click", () => search.toggle());
-  $("[data-action=settings]").addEventListener("click", () => settingsDialog.open());
+  for (const button of document.querySelectorAll("[data-action=settings]")) {
+    button.addEventListener("click", () => {
+      sidebar.setOpen(false); // a phone's sidebar would stay over the terminal the settings change
+      settingsDialog.open();
+    });
+  }
   $("#refresh-sessions").addEventListener("click", () => {
     list.load();
     ended.load();

@@ -18,6 +18,7 @@ from tests.browser.conftest import (
     wait_for_terminal,
     wait_until,
 )
+from tests.browser.test_terminal_settings import open_settings
 from tests.delay_proxy import DelayProxy
 
 ONE_WAY_MS = 75
@@ -270,8 +271,7 @@ def test_off_in_the_settings_dialog_predicts_nothing_even_through_a_slow_link(pa
     assert granted.status_code == 201, granted.text
     login_with_tokens(page, slow_link, username, password)
     open_slowly(page, slow_link, workspace["id"])
-    page.locator("[data-action=settings]").click()
-    dialog = page.locator("#settings-dialog")
+    dialog = open_settings(page)
     dialog.locator("select[name=local_echo]").select_option("off")
     dialog.get_by_role("button", name="Save").click()
     poll(lambda: _assert_equal(echo_state(page)["mode"], "off"))

@@ -229,6 +229,12 @@ def test_search_finds_a_word_in_the_scrollback_and_steps_through_the_matches(pag
     type_in(page, pane["id"], "echo typed-after-search-$((6*7))")  # the keys are the terminal's again
     poll(lambda: assert_pane_shows(page, pane["id"], "typed-after-search-42"))
 
+    page.keyboard.press("Control+Shift+F")  # found, then closed: the match does not stay highlighted
+    page.locator("#search-input").fill("typed-after-search")
+    poll(lambda: _assert_true(page.evaluate("window.aictTest.term.hasSelection()")))
+    page.keyboard.press("Escape")
+    poll(lambda: _assert_true(not page.evaluate("window.aictTest.term.hasSelection()")))
+
 
 def test_a_terminal_that_ended_shows_it_in_its_pane_after_a_reload(page, server, workspace):
     login_with_tokens(page, server)

@@ -21,8 +21,13 @@ function number(name, [min, max], step = 1) {
 }
 
 export class SettingsDialog {
-  /** @param {import("./settings.js").SettingsStore} store */
-  constructor(store) {
+  /**
+   * @param {import("./settings.js").SettingsStore} store
+   * @param {object} [opts]
+   * @param {() => void} [opts.closed]  after it closes (the terminal page gives the terminal its keys
+   *        back: the browser gave them to the Settings button, and a space typed next opened it again)
+   */
+  constructor(store, { closed = () => {} } = {}) {
     this.store = store;
     this.message = el("div", { class: "message", role: "alert", hidden: true });
     this.form = el(
@@ -49,6 +54,7 @@ export class SettingsDialog {
     );
     this.dialog = el("dialog", { id: "settings-dialog", class: "dialog", "aria-labelledby": "settings-title" }, this.form);
     document.body.append(this.dialog);
+    this.dialog.addEventListener("close", () => closed());
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.save();

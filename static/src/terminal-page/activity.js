@@ -17,7 +17,7 @@ import { followDetaches, Viewers } from "./viewers.js";
  *        the session of the pane showing a terminal, if one does
  * @param {(sessionId: string) => string} opts.labelOf
  * @param {(sessionId: string) => void} opts.show  bring a terminal on screen
- * @param {(text: string) => void} opts.say
+ * @param {(text: string, kind?: string) => void} opts.say
  * @param {(sessionId: string) => void} [opts.unlisted]  the first report of a terminal came (it may
  *        have been started elsewhere, and be missing from the sidebar's list)
  */
@@ -32,8 +32,15 @@ export function installActivity({ socket, workspace, activeSession, sessionOf, l
     title: "Let the browser tell you when a command finishes in a terminal you are not looking at",
     hidden: !("Notification" in window) || Notification.permission !== "default",
     onclick: async () => {
-      await CommandNotifications.allow();
-      notifyButton.hidden = true;
+      const answer = await CommandNotifications.allow();
+      notifyButton.hidden = answer !== "default"; // dismissed: it may be asked again
+      if (answer === "granted") {
+        say("The browser will tell you when a command finishes in a terminal you are not looking at.", "info");
+      } else if (answer === "denied") {
+        say("The browser blocks notifications for this site: allow them in its site settings to be told.", "info");
+      } else {
+        say("Notifications were not allowed (the browser's question was dismissed). Ask again with Notify me.", "info");
+      }
     } }, "Notify me");
   $(".terminal-stage").before(el("div", { id: "term-bar", class: "term-bar" }, label, viewerBox, processesButton, notifyButton));
 

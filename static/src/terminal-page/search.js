@@ -93,7 +93,10 @@ export class SearchBar {
 
   detach() {
     if (this.results) this.results.dispose();
-    if (this.pane && !this.pane.disposed) this.pane.search.clearDecorations();
+    if (this.pane && !this.pane.disposed) {
+      this.pane.search.clearDecorations();
+      this.pane.term.clearSelection(); // the match found last was selected, and stayed highlighted
+    }
     this.results = null;
     this.pane = null;
   }
