@@ -43,14 +43,18 @@ function row(session) {
   return el(
     "tr",
     { dataset: { id: session.id, status: session.status } },
-    el("td", {}, el("span", { class: running ? "status-dot running" : "status-dot" }, running ? "Running" : "Ended")),
-    el("td", {}, controlSafe(session.name || "Terminal"), el("div", { class: "muted small mono" }, session.id.slice(0, 8))),
-    el("td", {}, controlSafe(session.owner)),
-    el("td", {}, controlSafe(workspaceLabel(workspace, session.workspace_id))),
-    el("td", { class: "nowrap" }, fullTime(session.created_at)),
-    el("td", { class: "nowrap", dataset: running ? { since: session.created_at } : {} }, durationText(session)),
-    el("td", { class: "nowrap" }, exitText(session)),
-    el("td", {}, el("div", { class: "action-buttons" }, actions)),
+    // Each cell labelled: a phone shows a session as labelled lines (app.css), not columns scrolled sideways.
+    el("td", { dataset: { label: "Status" } },
+      el("span", { class: running ? "status-dot running" : "status-dot" }, running ? "Running" : "Ended")),
+    el("td", { dataset: { label: "Terminal" } }, controlSafe(session.name || "Terminal"),
+      el("div", { class: "muted small mono" }, session.id.slice(0, 8))),
+    el("td", { dataset: { label: "User" } }, controlSafe(session.owner)),
+    el("td", { dataset: { label: "Workspace" } }, controlSafe(workspaceLabel(workspace, session.workspace_id))),
+    el("td", { class: "nowrap", dataset: { label: "Started" } }, fullTime(session.created_at)),
+    el("td", { class: "nowrap", dataset: running ? { label: "Duration", since: session.created_at } : { label: "Duration" } },
+      durationText(session)),
+    el("td", { class: "nowrap", dataset: { label: "Exit" } }, exitText(session)),
+    el("td", { dataset: { label: "Review" } }, el("div", { class: "action-buttons" }, actions)),
   );
 }
 
@@ -86,7 +90,7 @@ async function load({ more = false } = {}) {
     }
     state.after = sessions.length ? sessions[sessions.length - 1].id : state.after;
     $("#sessions-more").hidden = sessions.length < PAGE_SIZE;
-    $("#sessions-info").textContent = state.shown ? `${state.shown} sessions, newest first` : "";
+    $("#sessions-info").textContent = state.shown ? `${state.shown} session${state.shown === 1 ? "" : "s"}, newest first` : "";
   } catch (err) {
     if (request === state.requests && !refusedAsNonAdmin(err)) showMessage(message, err.message);
   }

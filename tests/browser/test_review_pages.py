@@ -192,6 +192,32 @@ def test_the_audit_log_reads_on_a_phone_without_scrolling_sideways(page, server,
     page.screenshot(path=str(shots / "audit-phone.png"))
 
 
+def test_the_sessions_page_reads_on_a_phone_with_its_replay_on_screen(page, server, shots):
+    """On a phone the sessions' Review column (Replay, Watch live) was reached only by swiping the
+    table sideways, with no hint that it scrolled: each session is labelled lines now, as audit events."""
+    workspace = server.create_local_workspace(name=f"phone-{secrets.token_hex(3)}")
+    session_id = _ended_session(server, server.admin_token, workspace["id"], ["echo phone-$((6*7))"], "phone-42")
+    page.set_viewport_size(PHONE)
+    login_with_tokens(page, server)
+    page.goto(server.url + "/sessions")
+    row = page.locator(f"#session-rows tr[data-id='{session_id}']")
+    row.wait_for()
+    wide = page.evaluate("""() => {
+      const box = document.querySelector('#sessions-section .table-scroll');
+      return {page: document.documentElement.scrollWidth > document.documentElement.clientWidth,
+              table: box.scrollWidth > box.clientWidth};
+    }""")
+    assert not wide["page"] and not wide["table"], wide
+    for label in ("Status", "Terminal", "User", "Started", "Review"):
+        cell = row.locator(f"td[data-label={label}]")
+        assert cell.is_visible() and cell.bounding_box()["x"] + cell.bounding_box()["width"] <= PHONE["width"], label
+    replay = row.get_by_role("link", name="Replay")
+    assert replay.is_visible() and replay.bounding_box()["x"] + replay.bounding_box()["width"] <= PHONE["width"]
+    page.screenshot(path=str(shots / "sessions-phone.png"), full_page=True)
+    replay.click()
+    page.wait_for_url(f"**/sessions/{session_id}/replay")
+
+
 def test_a_failed_login_with_an_escape_sequence_shows_as_text(page, server, shots):
     name = HOSTILE + secrets.token_hex(3)
     refused = server.api("POST", "/api/auth/login", json={"username": name, "password": "nope-nope-1"})
