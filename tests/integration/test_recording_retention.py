@@ -79,6 +79,11 @@ def test_the_terminal_host_purges_on_its_own(start_server):
         assert time.monotonic() < deadline, "the host never purged the ended terminal's recording"
         time.sleep(0.5)
     assert "still-running" in recording(server, running).text
+    # The purge's event follows its last batch (the next, empty batch first): a moment after the 404.
+    deadline = time.monotonic() + 10
+    while sum(e["detail"]["sessions"] for e in purge_events(server)) < 1:
+        assert time.monotonic() < deadline, purge_events(server)
+        time.sleep(0.2)
     events = purge_events(server)
     assert {e["detail"]["by"] for e in events} == {"schedule"}
     assert sum(e["detail"]["sessions"] for e in events) == 1

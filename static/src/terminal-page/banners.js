@@ -49,6 +49,11 @@ export class Banners {
     showMessage(this.message, text, kind);
   }
 
+  /** Clear the message line if it still says `text` (what was said is no longer so). */
+  unsay(text) {
+    if (text && !this.message.hidden && this.message.textContent === text) this.say("");
+  }
+
   /** The page cannot show a terminal at all: say why and offer the way back. */
   fatal(text) {
     this.say(text);

@@ -33,6 +33,7 @@ export class SessionList {
     this.onOpen = onOpen;
     this.sessions = [];
     this.requests = 0;
+    this.failed = null; // what the last failed refresh said in the banner
   }
 
   /** Fetch the running terminals again and show them; resolves with the list (oldest first). */
@@ -46,7 +47,11 @@ export class SessionList {
       this.sessions.sort((a, b) => String(a.created_at).localeCompare(String(b.created_at)));
       this.render();
       this.onLoaded();
+      // A refresh that failed while the server could not be reached said so; it is reached again
+      this.banners.unsay(this.failed);
+      this.failed = null;
     } catch (err) {
+      this.failed = err.message;
       this.banners.say(err.message);
     }
     return this.sessions;
