@@ -18,6 +18,7 @@ export class EndedList {
     this.rows = new KeyedRows(this.box); // a click begun on a replay link survives a refresh of the list
     this.requests = 0;
     this.expected = new Set(); // terminals heard to have ended, not in the list yet
+    this.retries = 0; // loads since the last expect() that lacked them
     this.retry = null;
   }
 
