@@ -41,7 +41,11 @@ def test_browser_bench_measures_the_page_and_bare_xterm(small_bench, tmp_path):
         assert all(frame >= 0 for frame in c.longest_frame_ms), c.longest_frame_ms
         assert all(draws > 0 for draws in c.renders_per_mb), c.renders_per_mb  # the flood was drawn, and counted
     assert results.echo_ms and all(ms > 0 for ms in results.echo_ms)
+    # the same flood read from the server without a page, once a round
+    alone = results.server_mb_per_s
+    assert len(alone) == 2 and all(rate > 0 and math.isfinite(rate) for rate in alone), alone
 
     table = bench_browser.table(results)
     assert "| Keystroke → character on screen" in table and "bare xterm.js" in table
     assert "nan" not in table
+    assert "The same flood from the same server to a Python client" in table and "(the server alone:" in table
