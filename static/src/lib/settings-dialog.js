@@ -43,7 +43,8 @@ export class SettingsDialog {
       field("Cursor blink", select("cursor_blink", CHOICES.cursor_blink),
         "A blinking cursor makes each typed key show a frame later (about 16 ms)."),
       field("Predictive echo", select("local_echo", CHOICES.local_echo),
-        "Typed keys show at once, underlined, until the server echoes them; never at password prompts or in full-screen programs."),
+        "Typed keys show at once, underlined, until the server echoes them (on slow links: once a round trip " +
+          "takes 80 ms or more); never at password prompts or in full-screen programs."),
       this.message,
       el(
         "div",

@@ -21,7 +21,7 @@ export const CHOICES = Object.freeze({
   font_family: ["DejaVu Sans Mono", "Liberation Mono", "Noto Sans Mono", "Ubuntu Mono", "Fira Code", "monospace"],
   cursor_style: [["block", "Block"], ["underline", "Underline"], ["bar", "Bar"]],
   cursor_blink: [["false", "Steady"], ["true", "Blinking"]],
-  local_echo: [["auto", "On slow links (round trip from 80 ms)"], ["always", "Always"], ["off", "Off"]],
+  local_echo: [["auto", "On slow links"], ["always", "Always"], ["off", "Off"]],
   font_size: [8, 32],
   scrollback: [0, 50000],
 });
