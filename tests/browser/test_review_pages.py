@@ -530,3 +530,30 @@ def test_a_short_recording_is_not_blown_up_and_one_command_reads_as_one(page, se
     assert player["bottom"] - player["top"] <= 17 * 24 + 32 + 2, player
     assert player["bottom"] <= 800
     page.screenshot(path=str(shots / "replay-short-recording.png"))
+
+
+def test_a_long_command_takes_three_lines_in_the_list_and_shows_whole_when_chosen(page, server, shots):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    workspace = server.create_local_workspace()
+    long_line = "echo " + "a-rather-long-argument_" * 14 + "$((6*7))"
+    session_id = _ended_session(server, server.admin_token, workspace["id"], [long_line, "echo next-$((6*7))"],
+                                ["_42", "next-42"])
+    _commands(server, session_id, 2)
+    login_with_tokens(page, server)
+    page.goto(f"{server.url}/sessions/{session_id}/replay")
+    page.locator("#player .ap-player").wait_for()
+    first = page.locator("#command-list li").first
+    line = first.locator(".command-line")
+    line_height = float(line.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)"))
+    height = line.bounding_box()["height"]
+    assert height <= 3 * line_height + 1, (height, line_height)  # three lines, not the whole command (13 here)
+    assert line.get_attribute("title") == long_line  # the whole command on hover
+    assert line.text_content() == long_line  # the text is all there (copy, search): only its box is clamped
+    next_top = page.locator("#command-list li").nth(1).bounding_box()["y"]
+    assert next_top < first.bounding_box()["y"] + 200, next_top  # the next command stays in view
+    page.screenshot(path=str(shots / "replay-long-command-listed.png"))
+
+    first.locator("button").click()
+    poll(lambda: _assert("current" in (first.get_attribute("class") or "")))
+    poll(lambda: _assert(line.bounding_box()["height"] > 6 * line_height, line.bounding_box()))  # chosen: whole
+    page.screenshot(path=str(shots / "replay-long-command-chosen.png"))

@@ -4,7 +4,7 @@
 
 import { api } from "../lib/api.js";
 import { el } from "../lib/dom.js";
-import { controlSafe } from "../lib/escape.js";
+import { controlSafe, escapeControls } from "../lib/escape.js";
 import { timedCommands } from "./recording.js";
 
 /** 75.2 s into the recording as 1:15, 3725 s as 1:02:05. */
@@ -97,7 +97,7 @@ export class CommandList {
         title: placed ? `Jump to ${clock(command.time)}` : "Its place in the recording is not known",
       },
       el("span", { class: "command-time mono" }, placed ? clock(command.time) : "–"),
-      el("span", { class: "command-line mono" }, controlSafe(command.command)),
+      el("span", { class: "command-line mono", title: escapeControls(command.command) }, controlSafe(command.command)),
       facts.length ? el("span", { class: "command-facts muted small" }, facts.flatMap((f, i) => (i ? [" · ", f] : [f]))) : null,
     );
     return el("li", { dataset: placed ? { marker: String(marker) } : {} }, button);
