@@ -62,6 +62,10 @@ class RemoteTerminal:
 
     def update(self, state: dict) -> None:
         self.node = state.get("node")
+        if state["status"] == "exited" and getattr(self, "status", None) != "exited":
+            self.ended = time.monotonic()  # when this process heard of it: its record is stored a moment later
+        elif state["status"] != "exited":
+            self.ended = None
         self.status, self.cols, self.rows = state["status"], state["cols"], state["rows"]
         self.exit_status = ExitStatus(state.get("exitCode"), state.get("signal")) if self.status == "exited" else None
 

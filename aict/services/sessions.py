@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 
 import gevent
 from flask import Flask
@@ -17,7 +18,7 @@ from aict.db_pool import release_connection
 from aict.errors import AppError, bad_request
 from aict.extensions import db
 from aict.models import TerminalSession, User, Workspace
-from aict.models.base import new_id, utcnow
+from aict.models.base import iso, new_id, utcnow
 from aict.recordings.recorder import RecordingWriter
 from aict.services.access import visible_workspaces, workspace_for
 from aict.services.backends import backend_for, start_failure_for
@@ -267,7 +268,9 @@ def list_visible(terminals, user: User, workspace_id: str | None = None, status:
         query = query.where(TerminalSession.workspace_id == workspace_id)
     elif not user.is_admin:
         query = query.where(TerminalSession.workspace_id.in_([w.id for w in visible_workspaces(user)]))
-    if status is not None:
+    if status == "exited":  # with those that ended a moment ago, their end not stored yet
+        query = query.where(db.or_(TerminalSession.status == "exited", TerminalSession.id.in_(_just_ended(terminals))))
+    elif status is not None:
         query = query.where(TerminalSession.status == status)
     if command:
         query = query.where(TerminalSession.id.in_(sessions_running(command)))
@@ -287,6 +290,15 @@ def list_visible(terminals, user: User, workspace_id: str | None = None, status:
     return [session_dict(terminals, row) for row in rows]
 
 
+JUST_ENDED_SECONDS = 30.0  # ends are stored within a second or two; older ones are in the records
+
+
+def _just_ended(terminals) -> list[str]:
+    now = time.monotonic()
+    return [t.id for t in terminals.all()
+            if not t.running and t.ended is not None and now - t.ended < JUST_ENDED_SECONDS]
+
+
 def _ended_live(terminals, session_id: str) -> bool:
     live = terminals.get(session_id)
     return live is not None and not live.running
@@ -299,4 +311,10 @@ def session_dict(terminals, row: TerminalSession) -> dict:
     live = terminals.get(row.id)
     if live is not None and live.running:
         data["cols"], data["rows"] = live.cols, live.rows
+    elif live is not None and row.status == "running" and live.exit_status is not None:
+        # Ended, and its record not stored yet (the host stores ends in batches): a client that heard
+        # terminal-exit and asks at once is told what the record will say, not "running".
+        since = time.monotonic() - live.ended if live.ended is not None else 0.0
+        data.update(status="exited", ended_at=iso(utcnow() - timedelta(seconds=since)), cols=live.cols,
+                    rows=live.rows, exit_code=live.exit_status.exit_code, signal=live.exit_status.signal)
     return data

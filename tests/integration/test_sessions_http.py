@@ -135,6 +135,41 @@ def test_a_terminal_is_not_listed_running_once_its_exit_arrives(server, client, 
         assert session_id not in listed
 
 
+def test_a_terminal_reads_as_ended_with_its_exit_code_while_its_end_is_not_stored_yet(start_server, postgres_url):
+    """A client that heard terminal-exit and asks at once, before the host has stored the end (it
+    stores ends in batches, and here the database holds the write back: another transaction has the
+    record's row locked): the record says exited, with the exit code the event gave, and the
+    terminal is listed among the exited ones, not the running ones."""
+    import psycopg
+
+    from tests.integration.databases import postgres_dsn
+
+    server = start_server({"AICT_DATABASE_URL": postgres_url})
+    workspace = server.create_local_workspace()
+    c = server.socket()
+    try:
+        session_id = c.create(workspace["id"])
+        with psycopg.connect(postgres_dsn()) as lock:
+            lock.execute("SELECT id FROM terminal_sessions WHERE id = %s FOR UPDATE", (session_id,))
+            c.send(session_id, "exit 7\n")
+            exit_message = c.wait_exit(session_id)
+            session = _session(server, session_id)
+            assert (session["status"], session["exit_code"], session["signal"]) == ("exited", 7, None), session
+            assert exit_message["exitCode"] == 7
+            assert ISO_Z.match(session["ended_at"]), session
+            assert session_id in _listed(server, workspace_id=workspace["id"], status="exited")
+            assert session_id not in _listed(server, workspace_id=workspace["id"], status="running")
+            lock.rollback()  # the host's write goes through now
+        stored = _wait_exited(server, session_id)
+        assert (stored["exit_code"], stored["signal"]) == (7, None)
+        with psycopg.connect(postgres_dsn()) as check:  # the record itself, not what the server adds to it
+            row = check.execute("SELECT status, exit_code FROM terminal_sessions WHERE id = %s",
+                                (session_id,)).fetchone()
+        assert row == ("exited", 7)
+    finally:
+        c.close()
+
+
 def test_delete_hangs_up_the_terminal_and_keeps_the_record(server, client, workspace):
     c = client()
     session_id = c.create(workspace["id"])
