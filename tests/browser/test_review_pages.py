@@ -360,10 +360,11 @@ def test_a_replay_link_pressed_as_the_ended_list_refreshes_still_opens_the_repla
 
 
 def test_an_admin_watches_a_running_terminal_read_only(page, server, shots):
+    page.set_viewport_size({"width": 1280, "height": 800})
     workspace = server.create_local_workspace()
     operator = server.socket()
     try:
-        session_id = operator.create(workspace["id"])
+        session_id = operator.create(workspace["id"], cols=117, rows=39)  # a full-width terminal of the page
         operator.send(session_id, "echo before-$((6*7))\n")
         operator.wait_for(session_id, "before-42")
         login_with_tokens(page, server)
@@ -372,6 +373,10 @@ def test_an_admin_watches_a_running_terminal_read_only(page, server, shots):
         assert "read-only" in page.text_content("#live-banner")
         rows = "() => document.querySelector('#live-terminal .xterm-rows').textContent"
         wait_until(page, f"() => ({rows})().includes('before-42')")
+        # the terminal is on screen, whole: the box holds all its rows, and its columns fit the width
+        box, screen = _box(page, "#live-terminal"), _box(page, "#live-terminal .xterm-screen")
+        assert box["bottom"] - box["top"] > 200, box  # it was a 12 px strip
+        assert screen["bottom"] <= box["bottom"] + 1 and screen["right"] <= box["right"] + 1, (box, screen)
         operator.send(session_id, "echo during-$((6*7))\n")
         wait_until(page, f"() => ({rows})().includes('during-42')")
         # typing on the page reaches nothing: the xterm takes no input, and the server would refuse it

@@ -7,6 +7,9 @@ import { SettingsStore } from "../lib/settings.js";
 import { TerminalSession } from "../session/terminal-session.js";
 import { ConnectionStatus } from "../terminal-page/connection-status.js";
 import { createTerminalView } from "../terminal-page/terminal-view.js";
+import { measureCharWidth } from "./player-size.js";
+
+const MIN_FONT_PX = 8; // below this the text is not readable: the box scrolls sideways instead
 
 export class LiveWatch {
   /**
@@ -18,11 +21,19 @@ export class LiveWatch {
    * @param {(message: string) => void} opts.onError
    */
   constructor({ box, status, session, onExit, onError }) {
-    const { term } = createTerminalView(box, new SettingsStore().current); // the user's font and theme
+    const settings = new SettingsStore().current; // the user's font and theme
+    const { term } = createTerminalView(box, settings);
     term.options.disableStdin = true;
     term.options.cursorBlink = false;
     term.resize(session.cols, session.rows);
     this.term = term;
+    this.box = box;
+    this.fontSize = settings.font_size;
+    this.charWidth = measureCharWidth(term.options.fontFamily);
+    this.fitFont();
+    term.onResize(() => this.fitFont()); // the watched terminal was resized
+    this.onWindowResize = () => this.fitFont();
+    window.addEventListener("resize", this.onWindowResize);
     const shown = new ConnectionStatus(status);
     this.socket = connect({
       onStatus: (state, reason) => shown.show(state, reason),
@@ -51,8 +62,19 @@ export class LiveWatch {
     await this.watch.open(sessionId);
   }
 
+  /** The user's font size, or smaller where the terminal's columns would not fit the box's width. */
+  fitFont() {
+    const style = getComputedStyle(this.box);
+    const width = this.box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    if (!(width > 0)) return;
+    const fitting = Math.floor((width - 2) / (this.term.cols * this.charWidth));
+    const size = Math.max(MIN_FONT_PX, Math.min(this.fontSize, fitting));
+    if (this.term.options.fontSize !== size) this.term.options.fontSize = size;
+  }
+
   /** Stop watching: detach, close the socket and the xterm. */
   close() {
+    window.removeEventListener("resize", this.onWindowResize);
     this.watch.leaveCurrent();
     this.socket.disconnect();
     this.term.dispose();
