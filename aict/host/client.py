@@ -37,6 +37,10 @@ HOST_WAIT_SECONDS = 30  # a request waits this long for a host that is (re)start
 REQUEST_SECONDS = 120  # longest answer: an SSH login, or a kill waiting for its record
 RECONNECT_SECONDS = (0.05, 0.1, 0.2, 0.5, 1.0)
 QUIET_SECONDS = 15  # an unreachable host is logged after this long, then as often
+# Input is answered at once (before the host has taken it) only while it surely fits the host's
+# queue: nothing was queued there at its last answer, and at most this much is on its way. Else the
+# answer waits for the host's, which may be `throttled` (the process is not reading its input).
+ANSWER_AT_ONCE_BYTES = 64 * 1024
 
 
 def host_unavailable() -> AppError:
@@ -56,6 +60,9 @@ class RemoteTerminal:
         self._access: dict[str, str] = {}
         self._pending_acks: dict[int, list[Callable[[], None]]] = {}
         self._last_seq = 0
+        self._in_flight: dict[int, int] = {}  # input sent, not answered yet: seq -> bytes
+        self._in_flight_bytes = 0
+        self.host_backlog = 0  # input the host held queued when it last answered
         self._typist: str | None = None  # the attachment whose input the host was last told of
         self.process: dict | None = None  # the last terminal-process payload the host sent for it
         self.update(state)
@@ -127,6 +134,8 @@ class RemoteTerminal:
             self._host.notify(op="typist", session=self.id, key=by)  # on the link before the input
         seq = self._host.next_seq()
         self._last_seq = seq
+        self._in_flight[seq] = len(data)
+        self._in_flight_bytes += len(data)
         done = AsyncResult() if wait else None
         if done is not None:
             self._pending_acks.setdefault(seq, []).append(_waited(done))
@@ -140,6 +149,20 @@ class RemoteTerminal:
                 raise AppError("host_timeout", "The terminal host did not answer in time.", status=503) from None
             if error:
                 raise AppError(error["code"], error["message"])
+
+    def takes_at_once(self, size: int) -> bool:
+        """Whether `size` more bytes of input surely fit the host's queue for this terminal, so that
+        it may be answered before the host's own answer (see ANSWER_AT_ONCE_BYTES)."""
+        return self.host_backlog == 0 and self._in_flight_bytes + size <= ANSWER_AT_ONCE_BYTES
+
+    def _answered(self, seq: int, backlog: int) -> None:
+        self._in_flight_bytes -= self._in_flight.pop(seq, 0)
+        self.host_backlog = backlog
+
+    def _forget_in_flight(self) -> None:
+        self._in_flight.clear()
+        self._in_flight_bytes = 0
+        self.host_backlog = 0
 
     def after_output(self, callback: Callable[[], None]) -> None:
         """Call `callback` once the last input written has been written by the host and its echo
@@ -267,6 +290,7 @@ class RemoteTerminals:
             for callbacks in terminal._pending_acks.values():
                 _run_input_callbacks(terminal.id, callbacks, host_unavailable().body())
             terminal._pending_acks.clear()
+            terminal._forget_in_flight()
         if keys and self.on_link_lost is not None:
             self.on_link_lost(sorted(set(keys)))
         if self.on_watch_lost is not None:
@@ -350,6 +374,7 @@ class RemoteTerminals:
         terminal = self._terminals.get(body["session"])
         if terminal is None:
             return
+        terminal._answered(body["seq"], body.get("backlog", 0))
         _run_input_callbacks(terminal.id, terminal._pending_acks.pop(body["seq"], []), body.get("error"))
 
     def _viewer(self, body: dict) -> tuple[RemoteTerminal | None, Viewer | None]:

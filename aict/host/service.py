@@ -146,9 +146,11 @@ class WebLink:
             except AppError as failure:
                 error = failure.body()
         if error is not None:
-            self.frames.send_message({"ev": "input", "seq": seq, "session": session_id, "error": error})
+            self.frames.send_message({"ev": "input", "seq": seq, "session": session_id, "error": error,
+                                      "backlog": terminal.input_backlog() if terminal is not None else 0})
         else:  # answered behind the echo: the page's keystroke ack and its echo leave together
-            terminal.after_output(lambda: self.frames.send_message({"ev": "input", "seq": seq, "session": session_id}))
+            terminal.after_output(lambda: self.frames.send_message(
+                {"ev": "input", "seq": seq, "session": session_id, "backlog": terminal.input_backlog()}))
 
     def _answer(self, body: dict) -> None:
         reply: dict = {"rid": body["rid"]}

@@ -231,7 +231,7 @@ def list_terminals(connection: Connection, payload: dict) -> dict:
 
 def input_fast_path(sessions, throttle, max_input: int):
     """terminal-input from an attached operator socket: no database, no request context. Anything
-    unusual (not attached, a viewer, bad data, a full backlog) returns None for the full handler."""
+    unusual (not attached, a viewer, bad data, input the host may refuse) returns None for the full handler."""
 
     def fast(sid, payload):
         if not isinstance(payload, dict) or not isinstance(payload.get("sessionId"), str):
@@ -243,6 +243,8 @@ def input_fast_path(sessions, throttle, max_input: int):
             data = input_bytes(payload, max_input)
         except AppError:
             return None  # the full handler answers it
+        if not session.takes_at_once(len(data)):
+            return None  # the full handler's answer waits for the host's: it may be `throttled`
         if throttle.exceeded(sid):
             return THROTTLED
         session.write(data, by=sid)

@@ -101,6 +101,9 @@ class SshBackend:
             return b""
 
     # ---- input ----------------------------------------------------------------------------
+    def input_backlog(self) -> int:
+        return len(self._input)
+
     def write(self, data: bytes) -> None:
         self._input.put(data)
 

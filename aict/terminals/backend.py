@@ -46,6 +46,9 @@ class Backend(Protocol):
     def write(self, data: bytes) -> None:
         """Queue input for the process without blocking; InputBacklogFull when too much is queued."""
 
+    def input_backlog(self) -> int:
+        """Bytes of input queued that the process has not taken yet."""
+
     def resize(self, cols: int, rows: int) -> None:
         """Change the terminal's window size (the process gets SIGWINCH)."""
 

@@ -435,6 +435,11 @@ class LiveTerminal:
             except Exception:
                 log.exception("session %s: input hook failed", self.id)
 
+    def input_backlog(self) -> int:
+        """Bytes of input the process has not taken yet (0 for a backend that queues none)."""
+        backlog = getattr(self.backend, "input_backlog", None)
+        return backlog() if backlog is not None else 0
+
     def resize(self, cols: int, rows: int, by_key: str | None = None) -> None:
         """Set the size; the other attached sockets hear of it. A tab that takes the terminal over
         at the size it already has (focused or typed into) is announced too, without resizing the

@@ -235,6 +235,9 @@ class LocalPtyBackend:
             return b""
 
     # ---- input ----------------------------------------------------------------------------
+    def input_backlog(self) -> int:
+        return len(self._input)
+
     def write(self, data: bytes) -> None:
         if not len(self._input):  # the usual keystroke: straight to the terminal, no greenlet hop
             try:

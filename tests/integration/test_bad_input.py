@@ -6,6 +6,7 @@ import json
 import secrets
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -17,6 +18,7 @@ from tests.integration.contract import (
     login_tokens,
     new_user,
     raw_websocket,
+    wait_until,
 )
 from tests.server import RunningServer, TerminalClient
 
@@ -244,6 +246,35 @@ def test_input_of_exactly_1_mib_is_accepted(server, client, workspace):
     assert c.send(session_id, b"\n" * MiB) == {"ok": True}
     _finish_swallow(c, session_id)
     _unharmed(c, session_id)
+
+
+def test_input_past_the_backlog_is_refused_throttled_and_none_accepted_is_lost(server, client, workspace):
+    """A process that does not read its input: the host queues 8 MiB of it, then answers `throttled`.
+    Every piece answered ok reaches the process once it reads, byte for byte; none answered
+    throttled does. (Answered ok before the host had decided, input past 8 MiB was dropped.)"""
+    target = Path(f"/tmp/aict-test-taken-{secrets.token_hex(4)}")  # where the shell's account may write
+    c = client()
+    session_id = c.create(workspace["id"])
+    c.send(session_id, f"stty raw -echo; echo not-reading-$((6*7)); sleep 8; cat > {target}\n")
+    c.wait_for(session_id, "not-reading-42")
+    answers, accepted = [], bytearray()
+    for n in range(12):  # 12 MiB, 1 MiB at a time, each piece's bytes its own
+        piece = bytes([0x41 + n]) * MiB
+        answer = c.send(session_id, piece)
+        answers.append(answer)
+        if answer.get("ok"):
+            accepted += piece
+        else:
+            assert answer["error"]["code"] == "throttled", answer
+    assert any(not a["ok"] for a in answers), answers  # 8 MiB at most are held for the process
+    assert len(accepted) >= 6 * MiB, len(accepted)  # and what fits is taken
+    try:
+        wait_until(lambda: target.exists() and target.stat().st_size >= len(accepted), timeout=30,
+                   message=f"{len(accepted)} bytes in {target}")
+        assert target.read_bytes() == bytes(accepted)
+    finally:
+        c.call("kill-terminal", {"sessionId": session_id})  # raw mode: no ^D ends cat
+        target.unlink(missing_ok=True)
 
 
 @pytest.mark.parametrize("data", [

@@ -1,6 +1,10 @@
 // Keyboard and paste input, in order, with big pastes split to fit the server's limit.
 
 export const MAX_PIECE_BYTES = 512 * 1024;
+// A piece answered `throttled` is sent again after these pauses (the last one repeating), for up to
+// THROTTLED_RETRY_MS in all; then the error is shown and the piece is not sent.
+const THROTTLED_PAUSES_MS = [100, 250, 500, 1000];
+export const THROTTLED_RETRY_MS = 60_000;
 
 const encoder = new TextEncoder();
 
@@ -52,6 +56,7 @@ export class InputQueue {
     this.pushed = 0; // units (string length or bytes) pushed so far...
     this.answered = 0; // ...and answered: predictive echo (prediction.js) learns its keys arrived
     this.onAnswer = null; // (answered, milliseconds the event took) after each answer
+    this.retryMs = THROTTLED_RETRY_MS;
   }
 
   push(data) {
@@ -76,7 +81,7 @@ export class InputQueue {
       const { data } = this.waiting.shift();
       const sent = performance.now();
       try {
-        const ack = await this.emit(data);
+        const ack = await this.sendRetryingThrottled(data);
         if (ack && ack.ok === false) this.onError(ack.error || {});
       } catch (err) {
         this.onError({ code: "network", message: err.message });
@@ -85,5 +90,22 @@ export class InputQueue {
       if (this.onAnswer) this.onAnswer(this.answered, performance.now() - sent);
     }
     this.draining = null;
+  }
+
+  /**
+   * Send one piece; `throttled` (the program is not reading its input yet, or this page sent too
+   * many events) is sent again after a pause, for up to THROTTLED_RETRY_MS: a paste into a slow
+   * program arrives whole, in order, and what is typed after it still waits behind it.
+   */
+  async sendRetryingThrottled(data) {
+    const started = performance.now();
+    let pause = THROTTLED_PAUSES_MS[0];
+    for (let attempt = 1; ; attempt += 1) {
+      const ack = await this.emit(data);
+      const throttled = ack && ack.ok === false && ack.error?.code === "throttled";
+      if (!throttled || performance.now() - started + pause > this.retryMs) return ack;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      pause = THROTTLED_PAUSES_MS[Math.min(attempt, THROTTLED_PAUSES_MS.length - 1)];
+    }
   }
 }

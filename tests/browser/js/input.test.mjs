@@ -80,3 +80,44 @@ test("bytes are never merged into text, and merged text stays within the limit",
   assert.deepEqual(record.sent.filter((piece) => typeof piece === "string"), ["a", "bcd", "efghijkl", "mno"]);
   assert.deepEqual([...record.sent[2]], [1, 2]);
 });
+
+test("a piece answered throttled is sent again until taken, and what follows waits behind it", async () => {
+  const answers = [{ ok: false, error: { code: "throttled" } }, { ok: false, error: { code: "throttled" } }];
+  const sent = [];
+  const errors = [];
+  const queue = new InputQueue(async (data) => {
+    sent.push(data);
+    return (typeof data === "string" && data.startsWith("paste") && answers.shift()) || { ok: true };
+  }, (error) => errors.push(error));
+  queue.push("paste-1");
+  await queue.push("typed after");
+  assert.deepEqual(sent, ["paste-1", "paste-1", "paste-1", "typed after"]); // whole, in order
+  assert.deepEqual(errors, []);
+});
+
+test("a piece still throttled after the retry time is an error, and the queue goes on", async () => {
+  const sent = [];
+  const errors = [];
+  const queue = new InputQueue(async (data) => {
+    sent.push(data);
+    return data === "stuck" ? { ok: false, error: { code: "throttled", message: "not reading" } } : { ok: true };
+  }, (error) => errors.push(error));
+  queue.retryMs = 300;
+  queue.push("stuck");
+  await queue.push("next");
+  assert.ok(sent.filter((d) => d === "stuck").length >= 2, sent); // tried again before giving up
+  assert.equal(sent.at(-1), "next");
+  assert.deepEqual(errors.map((e) => e.code), ["throttled"]);
+});
+
+test("other errors are not sent again", async () => {
+  const sent = [];
+  const errors = [];
+  const queue = new InputQueue(async (data) => {
+    sent.push(data);
+    return { ok: false, error: { code: "forbidden" } };
+  }, (error) => errors.push(error));
+  await queue.push("x");
+  assert.deepEqual(sent, ["x"]);
+  assert.deepEqual(errors.map((e) => e.code), ["forbidden"]);
+});
