@@ -60,6 +60,20 @@ def int_field(body: dict, name: str, *, low: int, high: int, default: int | None
     return value
 
 
+MAX_DIGITS = 12  # more is no count anyone means (and int() of thousands of digits is refused)
+
+
+def count_arg(raw: str | None, name: str, default: int, high: int, *, clamp: bool = False) -> int:
+    """A query argument that counts something (a page's size): ASCII digits, at least 1, at most
+    `high` (larger is `high` with `clamp`, else refused); `default` when absent."""
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > MAX_DIGITS or int(raw) < 1 \
+            or (int(raw) > high and not clamp):
+        raise bad_request(f"'{name}' must be a whole number from 1 to {high}.")
+    return min(int(raw), high)
+
+
 def time_arg(args, name: str) -> datetime | None:
     """A query argument that is an ISO 8601 time, as the naive UTC the database stores; None if absent."""
     raw = args.get(name)
@@ -67,8 +81,8 @@ def time_arg(args, name: str) -> datetime | None:
         return None
     try:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
+        if value.tzinfo is not None:  # stored as naive UTC
+            value = (value - value.utcoffset()).replace(tzinfo=None)
+    except (ValueError, OverflowError):  # not a time, or one that UTC puts past year 9999 or before year 1
         raise bad_request(f"'{name}' must be an ISO 8601 time, e.g. 2026-12-06T10:00:00Z.") from None
-    if value.tzinfo is not None:  # stored as naive UTC
-        value = (value - value.utcoffset()).replace(tzinfo=None)
     return value

@@ -9,6 +9,7 @@ from aict.errors import AppError, bad_request, not_found
 from aict.recordings.playback import last_seq, recording_text
 from aict.services.access import session_for
 from aict.services.sessions import MAX_LISTED
+from aict.validation import count_arg
 
 bp = Blueprint("sessions", __name__)
 
@@ -30,11 +31,7 @@ def list_sessions():
 
 
 def _limit(raw: str | None) -> int:
-    if raw in (None, ""):
-        return MAX_LISTED
-    if not raw.isdigit() or int(raw) < 1:
-        raise bad_request("'limit' must be a positive whole number.")
-    return min(int(raw), MAX_LISTED)
+    return count_arg(raw, "limit", MAX_LISTED, MAX_LISTED, clamp=True)
 
 
 @bp.get("/sessions/<session_id>")

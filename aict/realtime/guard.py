@@ -104,7 +104,7 @@ def current_user_of(connection: Connection) -> User:
 
 def session_id_of(payload: dict) -> str:
     value = payload.get("sessionId")
-    if not isinstance(value, str) or not 0 < len(value) <= 64:
+    if not isinstance(value, str) or not 0 < len(value) <= 64 or not value.isascii():
         raise bad_request("'sessionId' must be a session id string.")
     return value
 

@@ -100,7 +100,7 @@ def _watchers() -> WorkspaceWatchers:
 
 def _workspace_id(payload: dict) -> str:
     value = payload.get("workspaceId")
-    if not isinstance(value, str) or not 0 < len(value) <= 64:
+    if not isinstance(value, str) or not 0 < len(value) <= 64 or not value.isascii():
         raise bad_request("'workspaceId' must be a workspace id string.")
     return value
 

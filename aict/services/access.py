@@ -23,6 +23,15 @@ def access_level(user: User, workspace: Workspace) -> str | None:
     return member
 
 
+def plausible_id(value: object) -> bool:
+    """Whether `value` could be a record's id (new_id: 32 hex digits); anything else is unknown
+    without asking the database, which cannot even hold some strings (a lone surrogate)."""
+    return isinstance(value, str) and len(value) <= MAX_ID_LENGTH and value.isascii()
+
+
+MAX_ID_LENGTH = 64
+
+
 def at_least(level: str | None, needed: str) -> bool:
     return level is not None and LEVELS.index(level) >= LEVELS.index(needed)
 
@@ -31,7 +40,7 @@ def workspace_for(user: User, workspace_id: object, needed: str = "viewer") -> t
     """Load a workspace the user may see; not_found if invisible, forbidden if too little access.
     Operating it (a new terminal) is refused a non-admin when its shells could read the server's
     secrets (no_shell_account: aict/services/shell_accounts.py)."""
-    workspace = db.session.get(Workspace, workspace_id) if isinstance(workspace_id, str) else None
+    workspace = db.session.get(Workspace, workspace_id) if plausible_id(workspace_id) else None
     level = access_level(user, workspace) if workspace else None
     if level is None:
         raise not_found("That workspace")
@@ -52,7 +61,7 @@ def visible_workspaces(user: User) -> list[Workspace]:
 
 def session_for(user: User, session_id: object, needed: str = "viewer") -> tuple[TerminalSession, str]:
     """Load a session record through its workspace's rules (same not_found/forbidden split)."""
-    record = db.session.get(TerminalSession, session_id) if isinstance(session_id, str) else None
+    record = db.session.get(TerminalSession, session_id) if plausible_id(session_id) else None
     if record is None:
         raise not_found("That session")
     workspace = db.session.get(Workspace, record.workspace_id)

@@ -19,7 +19,7 @@ from aict.db_pool import release_connection
 from aict.errors import bad_request
 from aict.extensions import db
 from aict.models import AuditEvent
-from aict.validation import time_arg
+from aict.validation import count_arg, time_arg
 
 PAGE = 1000
 MAX_LIMIT = 1000
@@ -58,21 +58,13 @@ class AuditFilter:
 def _cursor(raw: str | None) -> int | None:
     if raw in (None, ""):
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise bad_request("'cursor' must be the next_cursor of a previous page.")
     return int(raw)
 
 
 def _limit(raw: str | None) -> int:
-    if raw in (None, ""):
-        return 100
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise bad_request("'limit' must be a whole number.") from None
-    if limit < 1:
-        raise bad_request("'limit' must be at least 1.")
-    return min(limit, MAX_LIMIT)
+    return count_arg(raw, "limit", 100, MAX_LIMIT, clamp=True)
 
 
 def page(filters: AuditFilter, cursor: str | None, limit: str | None) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aict.errors import bad_request
 from aict.extensions import db
 from aict.models import Command
+from aict.validation import count_arg
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -13,15 +14,7 @@ SESSION_MAX = 10_000  # a session's commands answered at most (oldest first)
 
 
 def history_limit(raw: str | None) -> int:
-    if raw is None or raw == "":
-        return DEFAULT_LIMIT
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise bad_request("'limit' must be a whole number.") from None
-    if not 1 <= limit <= MAX_LIMIT:
-        raise bad_request(f"'limit' must be between 1 and {MAX_LIMIT}.")
-    return limit
+    return count_arg(raw, "limit", DEFAULT_LIMIT, MAX_LIMIT)
 
 
 def matching(query: str | None):

@@ -20,7 +20,7 @@ from aict.extensions import db
 from aict.models import TerminalSession, User, Workspace
 from aict.models.base import iso, new_id, utcnow
 from aict.recordings.recorder import RecordingWriter
-from aict.services.access import visible_workspaces, workspace_for
+from aict.services.access import plausible_id, visible_workspaces, workspace_for
 from aict.services.backends import backend_for, start_failure_for
 from aict.services.command_history import CommandLog
 from aict.services.history import sessions_running
@@ -263,11 +263,12 @@ def list_visible(terminals, user: User, workspace_id: str | None = None, status:
     that ran a command containing it (any case); `owner` (a username) narrows it too; `after` (a
     session's id) lists those that come after that one: the next page."""
     query = db.select(TerminalSession).order_by(TerminalSession.created_at.desc(), TerminalSession.id.desc())
+    visible = None if user.is_admin else {w.id for w in visible_workspaces(user)}
     if workspace_id is not None:
         workspace_for(user, workspace_id)
         query = query.where(TerminalSession.workspace_id == workspace_id)
-    elif not user.is_admin:
-        query = query.where(TerminalSession.workspace_id.in_([w.id for w in visible_workspaces(user)]))
+    elif visible is not None:
+        query = query.where(TerminalSession.workspace_id.in_(visible))
     if status == "exited":  # with those that ended a moment ago, their end not stored yet
         query = query.where(db.or_(TerminalSession.status == "exited", TerminalSession.id.in_(_just_ended(terminals))))
     elif status is not None:
@@ -277,8 +278,8 @@ def list_visible(terminals, user: User, workspace_id: str | None = None, status:
     if owner is not None:
         query = query.where(TerminalSession.owner_id.in_(db.select(User.id).where(User.username == owner)))
     if after is not None:
-        anchor = db.session.get(TerminalSession, after)
-        if anchor is None:
+        anchor = db.session.get(TerminalSession, after) if plausible_id(after) else None
+        if anchor is None or (visible is not None and anchor.workspace_id not in visible):  # invisible: unknown
             raise bad_request("'after' must be the id of a session of the previous page.")
         query = query.where(db.or_(TerminalSession.created_at < anchor.created_at,
                                    db.and_(TerminalSession.created_at == anchor.created_at,

@@ -152,7 +152,7 @@ def test_create_terminal_with_bad_fields_is_bad_request(shell, payload):
 
 @pytest.mark.parametrize("event", ["attach-terminal", "detach-terminal", "terminal-input", "terminal-resize",
                                    "kill-terminal"])
-@pytest.mark.parametrize("session_id", [None, 5, "", ["id"], {"id": 1}, "x" * 10_000], ids=repr)
+@pytest.mark.parametrize("session_id", [None, 5, "", ["id"], {"id": 1}, "x" * 10_000, "\ud800", "id\ud800"], ids=repr)
 def test_missing_or_wrong_typed_session_ids_are_bad_request(shell, event, session_id):
     client, good_id = shell
     payload = {"data": "x", "cols": 80, "rows": 24}
@@ -193,6 +193,16 @@ def test_terminal_resize_accepts_the_limits(shell):
 def test_list_terminals_with_a_wrong_typed_workspace_is_bad_request(shell):
     client, session_id = shell
     assert_ack_error(client.call("list-terminals", {"workspaceId": 5}), "bad_request")
+    _unharmed(client, session_id)
+
+
+@pytest.mark.parametrize("event", ["list-terminals", "watch-workspace", "watch-terminals", "create-terminal"])
+def test_a_workspace_id_no_database_can_hold_is_refused_without_a_server_error(shell, event):
+    """A lone surrogate (JSON may carry it, UTF-8 cannot) in a workspace id: refused as bad or
+    unknown like any other id, never an internal error with a traceback for each."""
+    client, session_id = shell
+    answer = client.call(event, {"workspaceId": "\ud800"})
+    assert answer["ok"] is False and answer["error"]["code"] in ("bad_request", "not_found"), answer
     _unharmed(client, session_id)
 
 
@@ -369,6 +379,24 @@ def test_event_flood_is_throttled_and_the_connection_survives(start_server):
 
 
 # ---- HTTP ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", [
+    "/api/audit?since=9999-12-31T23:59:59-05:00",  # past year 9999 in UTC
+    "/api/audit?until=0001-01-01T00:00:00%2B05:00",  # before year 1 in UTC
+    "/api/audit/export?until=9999-12-31T23:59:59-05:00",
+    "/api/audit?limit=1" + "0" * 5000,  # more digits than Python turns into an int
+    "/api/audit?cursor=%C2%B2",  # '²' is a digit to str.isdigit, not to int()
+    "/api/audit?limit=%C2%B2",
+    "/api/sessions?limit=1" + "0" * 5000,
+    "/api/sessions?limit=%C2%B2",
+    "/api/sessions?limit=0",
+    "/api/workspaces/{ws}/history?limit=1" + "0" * 5000,
+    "/api/workspaces/{ws}/history?limit=%C2%B2",
+])
+def test_out_of_range_query_arguments_are_bad_request_not_a_server_error(server, workspace, path):
+    response = server.api("GET", path.replace("{ws}", workspace["id"]), server.admin_token)
+    assert_error(response, 400, "bad_request")
+
 
 def test_non_json_bodies_are_bad_request(server):
     url = f"{server.url}/api/auth/login"

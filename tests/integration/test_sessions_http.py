@@ -96,6 +96,19 @@ def test_sessions_are_narrowed_by_user_and_paged_newest_first(server, client, wo
         assert_error(server.api("GET", "/api/sessions", server.admin_token, params=bad), 400, "bad_request")
 
 
+def test_paging_after_another_users_session_is_refused_as_after_an_unknown_one(server, client, workspace):
+    """`after` names a session of the previous page: one the caller may not see is unknown to them
+    (answered as a made-up id is), not a way to learn that it exists or where it sits."""
+    c = client()
+    hidden = c.create(workspace["id"])  # the admin's
+    user_token = login_tokens(server, *new_user(server))["access_token"]
+    foreign = server.api("GET", "/api/sessions", user_token, params={"after": hidden})
+    unknown = server.api("GET", "/api/sessions", user_token, params={"after": "f" * 32})
+    assert_error(foreign, 400, "bad_request")
+    assert foreign.json() == unknown.json()
+    assert server.api("GET", "/api/sessions", server.admin_token, params={"after": hidden}).status_code == 200
+
+
 def test_listing_with_a_bad_status_or_unknown_workspace_is_refused(server):
     response = server.api("GET", "/api/sessions", server.admin_token, params={"status": "zombie"})
     assert_error(response, 400, "bad_request")
