@@ -124,6 +124,25 @@ def test_binary_events_must_announce_exactly_one_attachment(server, shell):
     _unharmed(client, session_id)
 
 
+@pytest.mark.parametrize("placeholder", ['{"_placeholder":true,"num":5}', '{"_placeholder":true,"num":"x"}',
+                                         '{"_placeholder":true}', '{"_placeholder":true,"num":-9}'])
+def test_a_binary_event_whose_placeholder_names_no_attachment_is_bad_request(server, shell, placeholder):
+    """Its one attachment arrives, but the placeholder points elsewhere: answered bad_request, and
+    the next event is the next event (it was taken as that event's attachment, unanswered)."""
+    client, session_id = shell
+    ws = raw_websocket(server)
+    try:
+        ws.send(f'451-81["terminal-input",{{"sessionId":"{session_id}","data":{placeholder}}}]')
+        ws.send_binary(b"the attachment")
+        assert_ack_error(_answer(ws, 81), "bad_request")
+        ws.send("4282" + json.dumps(["list-terminals", {}]))
+        assert _answer(ws, 82)["ok"] is True
+    finally:
+        ws.close()
+    _unharmed(client, session_id)
+    assert b"the attachment" not in client.streams[session_id]
+
+
 @pytest.mark.parametrize("event", EVENTS)
 @pytest.mark.parametrize("payload", [None, "a string", 42, [1, 2], b"bytes", True], ids=repr)
 def test_non_object_payloads_are_bad_request(shell, event, payload):

@@ -87,6 +87,10 @@ class ContractServer(socketio.Server):
             return
         try:
             super()._handle_eio_message(eio_sid, data)
+        except (LookupError, TypeError):
+            if awaited is None:
+                raise
+            self._refuse_attachment(eio_sid, awaited)  # its placeholder names another attachment, or none
         except (ValueError, RecursionError):
             # python-socketio could not decode the packet (not JSON, an unknown type, or nested past
             # the parser's recursion limit), or rebuild a binary event from its attachment
@@ -96,6 +100,13 @@ class ContractServer(socketio.Server):
                 log_bad_input(log, "socket %s sent a message that is not a Socket.IO packet", eio_sid)
                 return
             self._refuse(eio_sid, ack_id, "An event must be a JSON array: its name, then its payload.")
+
+    def _refuse_attachment(self, eio_sid, awaited) -> None:
+        self._binary_packet.pop(eio_sid, None)
+        if awaited.id is None:
+            log_bad_input(log, "socket %s sent a binary event its attachment does not fit", eio_sid)
+        else:
+            self._refuse(eio_sid, awaited.id, "A binary event's placeholder must name its one attachment (num 0).")
 
     def _logged_in(self, eio_sid) -> bool:
         sid = self.manager.sid_from_eio_sid(eio_sid, "/")
