@@ -504,3 +504,31 @@ def test_a_page_of_a_server_without_the_test_setting_adds_nothing_to_window(page
     assert page.evaluate("'testHooks' in document.body.dataset") is False
     page_globals = set(page.evaluate("Object.getOwnPropertyNames(window)")) - browser_globals
     assert page_globals == set()
+
+
+BUFFER_LINES_JS = """() => {
+  const b = window.aictTest.term.buffer.active;
+  const lines = [];
+  for (let y = 0; y < b.length; y++) lines.push(b.getLine(y).translateToString(true).trim());
+  return lines;
+}"""
+
+
+def test_a_reload_keeps_a_scrollback_longer_than_a_saved_screen_holds(page, server, workspace):
+    """A saved screen keeps 2,000 lines; with a longer scrollback a reload showed only its last
+    2,000, silently (found by a newcomer, Find said 'No matches'). The server's replay has them."""
+    from tests.integration.contract import login_tokens, new_user
+
+    username, password = new_user(server, role="admin")  # settings of its own: the others' stay as they are
+    token = login_tokens(server, username, password)["access_token"]
+    assert server.api("PUT", "/api/me/settings", token, json={"scrollback": 50000}).status_code == 200
+    login_with_tokens(page, server, username, password)
+    session_id = open_terminal(page, server, workspace["id"])
+    run(page, "seq -f 'n%g.' 1 8000")
+    wait_until(page, f"({BUFFER_LINES_JS})().includes('n8000.')")
+    assert "n1." in page.evaluate(BUFFER_LINES_JS)
+    page.reload()
+    wait_for_terminal(page, session_id)
+    wait_until(page, f"({BUFFER_LINES_JS})().includes('n8000.')")
+    lines = [line for line in page.evaluate(BUFFER_LINES_JS) if re.fullmatch(r"n\d+\.", line)]
+    assert lines == [f"n{i}." for i in range(1, 8001)], (lines[:3], len(lines))  # all of them, once each

@@ -17,15 +17,19 @@ export class ScreenSnapshots {
     term.loadAddon(this.addon);
   }
 
-  /** {screen, cols, rows}: redraw `screen` at cols × rows, then resize as needed (xterm reflows it). */
+  /**
+   * {screen, cols, rows, cut}: redraw `screen` at cols × rows, then resize as needed (xterm reflows
+   * it). `cut`: the scrollback held more lines than a snapshot keeps (see TerminalSession.open).
+   */
   take() {
     const { term } = this;
     let screen = this.addon.serialize({ scrollback: Math.max(0, MAX_LINES - term.rows) });
+    const cut = term.buffer.active.type === "normal" && term.buffer.active.length > MAX_LINES;
     // The addon turns mouse tracking back on but not its encoding, which xterm's API does not tell:
     // without SGR encoding (1006), the one current programs ask for, a click after a reload reached
     // vim or htop as X10 bytes (test_a_click_reaches_a_program_that_asked_for_the_mouse[reloaded]).
     if (term.modes.mouseTrackingMode !== "none") screen += "\x1b[?1006h";
-    return { screen, cols: term.cols, rows: term.rows };
+    return { screen, cols: term.cols, rows: term.rows, cut };
   }
 
   /**
@@ -109,6 +113,7 @@ export function loadResumePoint(sessionId) {
           screen: record.screen,
           cols: sized ? record.cols : null,
           rows: sized ? record.rows : null,
+          cut: record.cut === true,
           own: storage === sessionStorage,
         };
       }

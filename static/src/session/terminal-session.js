@@ -252,7 +252,11 @@ export class TerminalSession {
     this.heldOff = false;
     this.sessionId = sessionId;
     this.attachSeq += 1;
-    const resume = loadResumePoint(sessionId);
+    let resume = loadResumePoint(sessionId);
+    // A snapshot keeps 2,000 lines: where the scrollback held more, the server's replay of its ring
+    // (the whole stream, or its latest 4 MiB, said to be so) keeps more than the snapshot would.
+    // Not in the alternate screen: a full-screen program's screen needs the snapshot.
+    if (resume && resume.cut) resume = null;
     // Another tab's saved screen shows what that tab saw: output it missed was never this page's.
     this.stream.start(resume ? resume.offset : null, { firstView: !resume || !resume.own });
     this.ui.onSession(sessionId);
