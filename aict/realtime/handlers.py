@@ -91,7 +91,7 @@ def _attach(connection: Connection, session, level: str, since: int | None, view
     if compress is not None:
         connection.compressing[session.id] = viewer
     connection.attached.add(session.id)
-    if session.process is not None and not _watchers().watches(request.sid, session.workspace_id):
+    if session.running and session.process is not None and not _watchers().watches(request.sid, session.workspace_id):
         # what it runs, as this process last heard (the host sends news within a second)
         gevent.spawn(socketio.server.emit, protocol.TERMINAL_PROCESS, session.process, to=request.sid, namespace="/")
     answer = {"sessionId": session.id, "status": result.status, "cols": result.cols, "rows": result.rows,
@@ -211,7 +211,8 @@ def watch_terminals(connection: Connection, payload: dict) -> dict:
     workspace_id = text_field(payload, "workspaceId", max_len=64)
     workspace, _ = workspace_for(current_user_of(connection), workspace_id)
     _watchers().watch(request.sid, workspace.id)
-    return {"processes": [t.process for t in _terminals().in_workspace(workspace.id) if t.process is not None]}
+    return {"processes": [t.process for t in _terminals().in_workspace(workspace.id)
+                          if t.running and t.process is not None]}  # ended ones run nothing
 
 
 @socket_event(protocol.UNWATCH_TERMINALS)

@@ -122,6 +122,26 @@ def test_an_ended_terminal_has_no_processes(server, workspace, client):
     assert answer.status_code == 200 and answer.json() == [], answer.text
 
 
+def test_an_ended_terminal_is_not_among_what_runs_for_a_watcher(server, workspace, client):
+    """watch-terminals answers what runs in the workspace's running terminals: one that ended a
+    moment ago (its last report still held) is not there, nor reported to a socket attaching it."""
+    socket = client()
+    session_id = socket.create(workspace["id"])
+    events = Listening(socket)
+    socket.send(session_id, "sleep 31\n")
+    wait_until(lambda: events.foreground(session_id) == "sleep 31", timeout=10, message="sleep 31 reported")
+    assert socket.call("kill-terminal", {"sessionId": session_id}) == {"ok": True}
+    socket.wait_exit(session_id)
+    watcher = client()
+    answer = watcher.call("watch-terminals", {"workspaceId": workspace["id"]})
+    assert answer["ok"] and session_id not in [p["sessionId"] for p in answer["processes"]], answer
+    late = client()
+    heard = Listening(late)
+    late.call("attach-terminal", {"sessionId": session_id})
+    time.sleep(0.5)
+    assert [e for e in heard.process if e["sessionId"] == session_id] == []
+
+
 def test_strangers_see_neither_processes_nor_viewers(server, workspace, client):
     session_id = client().create(workspace["id"])
     username, password = new_user(server)
