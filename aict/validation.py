@@ -10,6 +10,19 @@ from aict.errors import bad_request
 # C0 controls, DEL and C1 controls: ESC, BEL, CR, LF and friends in a name would repaint or split
 # whatever terminal, log line or page shows it.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# What a terminal or a text view acts on or hides rather than shows: C0 and C1 controls, DEL, and
+# Unicode's invisible and direction-changing characters (as static/src/lib/escape.js).
+UNSEEN_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def escape_unseen(text: str) -> str:
+    """`text` with each such character as a visible escape (\\x1b, \\u202e), as the pages show them."""
+    return UNSEEN_CHARACTERS.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
+
+
+def json_unseen_escaped(text: str) -> str:
+    """JSON text with those characters as JSON escapes too: the same value, safe to `cat`."""
+    return UNSEEN_CHARACTERS.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 
 
 def text_field(body: dict, name: str, *, required: bool = True, max_len: int = 256,

@@ -19,7 +19,7 @@ from aict.db_pool import release_connection
 from aict.errors import bad_request
 from aict.extensions import db
 from aict.models import AuditEvent
-from aict.validation import count_arg, time_arg
+from aict.validation import count_arg, escape_unseen, json_unseen_escaped, time_arg
 
 PAGE = 1000
 MAX_LIMIT = 1000
@@ -95,7 +95,7 @@ def export_lines(filters: AuditFilter, fmt: str) -> Iterator[str]:
     """Everything the filters match, oldest first, as JSON lines or CSV rows, a page at a time."""
     if fmt == "jsonl":
         for event in _oldest_first(filters):
-            yield json.dumps(event.to_dict(), ensure_ascii=False) + "\n"
+            yield json_unseen_escaped(json.dumps(event.to_dict(), ensure_ascii=False)) + "\n"
         return
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -112,9 +112,12 @@ def export_lines(filters: AuditFilter, fmt: str) -> Iterator[str]:
 
 
 def _cell(value) -> str:
+    """A CSV cell: controls shown as escapes, as the audit page shows them (`cat` of the file must not
+    repaint the terminal that shows it: a failed login's username is whatever was typed), and never
+    a formula. The JSON lines export carries every character exactly."""
     if value is None:
         return ""
-    text = str(value)
+    text = escape_unseen(str(value))
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 

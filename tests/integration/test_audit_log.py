@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import secrets
 import sqlite3
 import subprocess
@@ -139,6 +140,23 @@ def test_exports_are_oldest_first_in_json_lines_and_csv_with_formulas_defused(au
     assert [row[3] for row in table[1:]][-2:] == ["'=HYPERLINK(1)-0", "'=HYPERLINK(1)-1"]  # never run as a formula
     assert all(row[2] == "login_failed" and row[5] == "" for row in table[1:])
     assert audited.api("GET", "/api/audit/export?format=xml", token).status_code == 400
+
+
+def test_exports_never_carry_a_control_character_a_terminal_would_act_on(audited):
+    """`cat audit.csv` in a terminal: a failed login's username with escape sequences in it must not
+    retitle or recolour it. CSV shows them as the page does (\\x1b); JSON lines as JSON escapes,
+    the value itself unchanged."""
+    tag = secrets.token_hex(2)
+    name = f"\x1b]0;pwn\x07\x1b[31mEVIL{tag}\u202e\x9b"
+    failed_logins(audited, 1, prefix=name)
+    token = audited.admin_token
+    exported = audited.api("GET", "/api/audit/export?format=csv&type=login_failed", token).text
+    jsonl = audited.api("GET", "/api/audit/export?format=jsonl&type=login_failed", token).text
+    for text in (exported, jsonl):
+        assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]", text), repr(text[-300:])
+    shown = f"\\x1b]0;pwn\\x07\\x1b[31mEVIL{tag}\\u202e\\x9b0"
+    assert shown in [row[3] for row in csv.reader(io.StringIO(exported))], shown
+    assert name + "0" in [json.loads(line)["username"] for line in jsonl.splitlines()]
 
 
 # ---- the chain ----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ export const EVENT_TYPES = [
   "session_start", "session_end", "attach", "detach", "viewer_detach", "command",
   "workspace_create", "workspace_update", "workspace_delete", "member_grant", "member_revoke",
   "host_key_trust", "host_key_mismatch", "file_upload", "file_download",
-  "user_create", "user_update", "password_change", "totp_enable", "totp_disable",
+  "user_create", "user_update", "password_change", "totp_enable", "totp_disable", "recording_purge",
 ];
 const NAMES = ["user", "workspace_id", "type", "since", "until"];
 
