@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from aict.audit.denials import record_denial
+from aict.audit.events import record
 from aict.auth.origins import origin_allowed
 from aict.auth.tokens import user_from_access_token
 from aict.auth.totp import must_enrol, totp_required_error
 from aict.db_pool import database_busy
 from aict.errors import AppError
-from aict.extensions import socketio
+from aict.extensions import db, socketio
 from aict.realtime.connections import Connection
+
+log = logging.getLogger(__name__)
 
 
 def _refuse(code: str, message: str, **detail):
@@ -57,3 +62,14 @@ def on_disconnect(*_args):
         session = state.terminals.get(session_id)
         if session is not None:
             session.detach(request.sid)
+    if connection.attached:  # a tab closed, a network lost: who stopped watching what, and when
+        try:
+            for session_id in sorted(connection.attached):
+                session = state.terminals.get(session_id)
+                record("detach", username=connection.username, ip=connection.ip,
+                       workspace_id=session.workspace_id if session is not None else None, session_id=session_id,
+                       detail={"reason": "disconnected"}, commit=False)
+            db.session.commit()
+        except Exception:  # the socket is gone whatever the database says
+            db.session.rollback()
+            log.exception("socket %s: its detach events could not be stored", request.sid)

@@ -124,6 +124,10 @@ def create_terminal(connection: Connection, payload: dict) -> dict:
     viewer = HeldViewer(request.sid, connection.user_id, connection.attached, username=connection.username)
     attached = _attach(connection, session, level, 0, viewer, compress=compress)
     gevent.spawn(viewer.release)
+    # its creator's socket is its first attachment: audited as any other, so that every detach
+    # (a tab closed) has the attach it ends
+    record("attach", username=connection.username, ip=connection.ip, workspace_id=workspace.id,
+           session_id=session.id, detail={"since": 0, "access": attached["access"], "created": True})
     answer = {"sessionId": session.id, "cols": cols, "rows": rows, "viewerId": attached["viewerId"]}
     if compress is not None:
         answer["compress"] = attached["compress"]

@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from aict.audit.checkpoints import database_fingerprint
+from tests.integration.contract import wait_until
 from tests.server import RunningServer
 
 AUDIT_KEY = "k" * 48
@@ -157,6 +158,33 @@ def test_exports_never_carry_a_control_character_a_terminal_would_act_on(audited
     shown = f"\\x1b]0;pwn\\x07\\x1b[31mEVIL{tag}\\u202e\\x9b0"
     assert shown in [row[3] for row in csv.reader(io.StringIO(exported))], shown
     assert name + "0" in [json.loads(line)["username"] for line in jsonl.splitlines()]
+
+
+def test_every_attachment_is_audited_from_its_start_to_its_end_closed_tab_included(audited):
+    """Who watched which terminal, and until when: the creator's attachment is an attach event too,
+    and a socket that goes away (a tab closed, a network lost) ends each of its attachments with a
+    detach event, as an explicit detach-terminal does."""
+    username, token = audited.create_user(role="admin")
+    workspace = audited.create_local_workspace(token)
+    creator = audited.socket(token)
+    session_id = creator.create(workspace["id"])
+    watcher = audited.socket(token)
+    assert watcher.call("attach-terminal", {"sessionId": session_id, "readOnly": True})["ok"]
+    assert watcher.call("detach-terminal", {"sessionId": session_id}) == {"ok": True}
+    assert watcher.call("attach-terminal", {"sessionId": session_id})["ok"]
+    watcher.close()
+    creator.close()
+
+    def events():
+        found = audited.api("GET", "/api/audit", audited.admin_token, params={"user": username}).json()["events"]
+        return [(e["type"], e["session_id"], e["detail"]) for e in reversed(found) if e["type"] in ("attach", "detach")]
+
+    wait_until(lambda: len(events()) == 6, timeout=10, message="three attachments, each begun and ended")
+    kinds = [(kind, detail.get("created", False), detail.get("reason")) for kind, _, detail in events()]
+    assert sorted(kinds[:1]) == [("attach", True, None)]  # the creator's, first
+    assert kinds.count(("detach", False, "disconnected")) == 2  # the two sockets that went away
+    assert kinds.count(("detach", False, None)) == 1  # the explicit one
+    assert all(sid == session_id for _, sid, _ in events())
 
 
 # ---- the chain ----------------------------------------------------------------------------
