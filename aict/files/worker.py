@@ -274,7 +274,10 @@ def do_read(beneath: Beneath, parts: list[str], shown: str) -> None:
         os.close(fd)
 
 
-def do_write(beneath: Beneath, parts: list[str], shown: str, overwrite: bool) -> None:
+MAX_LINKS_FOLLOWED = 8  # as the kernel's ELOOP limit is 40: a loop is said at once
+
+
+def do_write(beneath: Beneath, parts: list[str], shown: str, overwrite: bool, links: int = 0) -> None:
     if not parts or parts[-1] == "..":
         os.close(beneath.open(parts, os.O_RDONLY | os.O_DIRECTORY))  # outside the workspace: forbidden
         raise Refused("bad_request", "Name the file to write, not a directory.")
@@ -283,6 +286,16 @@ def do_write(beneath: Beneath, parts: list[str], shown: str, overwrite: bool) ->
     temp = None
     try:
         existing = _lstat(name, parent)
+        if existing is not None and stat.S_ISLNK(existing.st_mode) and overwrite:
+            # Overwriting a link writes where it leads, as reading it reads there: the link stays.
+            # Where it leads is checked as any path is (beneath the workspace, or forbidden).
+            target = os.readlink(name, dir_fd=parent)
+            if target.startswith("/"):
+                raise Refused("forbidden", f"{shown} is a link that leads outside the workspace.")
+            if links >= MAX_LINKS_FOLLOWED:
+                raise Refused("bad_request", f"{shown} is a link that leads to a link, and so on, too often.")
+            return do_write(beneath, parts[:-1] + [p for p in target.split("/") if p not in ("", ".")],
+                            shown, overwrite, links + 1)
         if existing is not None:
             if stat.S_ISDIR(existing.st_mode):
                 raise Refused("exists" if not overwrite else "bad_request", f"{shown} is a directory.")

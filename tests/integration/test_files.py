@@ -157,6 +157,28 @@ def test_a_path_leading_outside_the_workspace_is_forbidden(server, workspace, pa
     assert not Path("/etc/f").exists()
 
 
+def test_overwriting_a_link_writes_where_it_leads_inside_and_is_forbidden_outside(server, workspace):
+    """A link is followed for writing as for reading: overwriting one that stays inside replaces the
+    file it leads to and keeps the link; one leading out is forbidden, and stays as it was."""
+    root = Path(workspace["path"])
+    assert upload(server, workspace, "target.txt", b"before").status_code == 201
+    (root / "in-link").symlink_to("target.txt")
+    (root / "chain").symlink_to("in-link")
+    (root / "out-abs").symlink_to("/etc/passwd")
+    (root / "out-rel").symlink_to("../../../../../../../etc/hostname")
+    (root / "loop").symlink_to("loop")
+    assert upload(server, workspace, "in-link", b"through the link", overwrite=1).status_code == 201
+    assert (root / "in-link").is_symlink() and (root / "target.txt").read_bytes() == b"through the link"
+    assert upload(server, workspace, "chain", b"through two", overwrite=1).status_code == 201
+    assert (root / "chain").is_symlink() and (root / "target.txt").read_bytes() == b"through two"
+    assert download(server, workspace, "in-link").content == b"through two"
+    for name in ("out-abs", "out-rel"):
+        assert_error(upload(server, workspace, name, b"escaped", overwrite=1), 403, "forbidden")
+        assert (root / name).is_symlink()
+    assert_error(upload(server, workspace, "loop", b"x", overwrite=1), 400, "bad_request")
+    assert_error(upload(server, workspace, "in-link", b"x"), 409, "exists")  # without overwrite: it exists
+
+
 def test_viewers_and_strangers_get_no_files(server, workspace):
     viewer = member(server, workspace, "viewer")
     assert upload(server, workspace, "v.txt", b"v").status_code == 201
