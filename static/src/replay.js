@@ -50,7 +50,7 @@ function showFacts(session, workspace) {
     ["Started", fullTime(session.created_at)],
     ["Duration", durationText(session) + (session.status === "running" ? " so far" : "")],
     [session.status === "running" ? "Status" : "Ended", session.status === "running" ? "running"
-      : `${fullTime(session.ended_at)} (${exitText(session)})`],
+      : `${fullTime(session.ended_at)} (${exitText(session, workspace)})`],
     ["Size", `${session.cols}×${session.rows}`],
   ];
   $("#session-facts").replaceChildren(...facts.flatMap(([name, value]) => [

@@ -53,7 +53,7 @@ function row(session) {
     el("td", { class: "nowrap", dataset: { label: "Started" } }, fullTime(session.created_at)),
     el("td", { class: "nowrap", dataset: running ? { label: "Duration", since: session.created_at } : { label: "Duration" } },
       durationText(session)),
-    el("td", { class: "nowrap", dataset: { label: "Exit" } }, exitText(session)),
+    el("td", { class: "nowrap", dataset: { label: "Exit" } }, exitText(session, workspace)),
     el("td", { dataset: { label: "Review" } }, el("div", { class: "action-buttons" }, actions)),
   );
 }

@@ -13,12 +13,18 @@ export function durationText(session, now = Date.now()) {
   return `${Math.floor(seconds / 86400)} d ${Math.floor((seconds % 86400) / 3600)} h`;
 }
 
-/** "running", "exit 0", "signal SIGHUP", or "closed by the remote end" (SSH, nothing said). */
-export function exitText(session) {
+/**
+ * "running", "exit 0", "signal SIGHUP", or, with neither, what that means where it ran: an SSH
+ * connection closed without a status, or a local shell whose terminal host stopped (`workspace`,
+ * when known, says which).
+ */
+export function exitText(session, workspace = null) {
   if (session.status === "running") return "running";
   if (Number.isInteger(session.exit_code)) return `exit ${session.exit_code}`;
   if (session.signal) return `signal ${session.signal}`;
-  return "closed by the remote end";
+  if (workspace?.kind === "ssh") return "closed by the remote end";
+  if (workspace?.kind === "local") return "no exit status (its terminal host stopped)";
+  return "no exit status";
 }
 
 /** The workspace as a reviewer names it: its name, and for SSH where it logs in. */
