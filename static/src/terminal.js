@@ -112,6 +112,7 @@ async function start(banners, settings) {
     openIds: () => new Set(workbench.allPanes().map((pane) => pane.sessionId).filter(Boolean)),
     onOpen: (listed) => opener.choose(listed),
     onLoaded: () => workbench.render(), // the tabs' titles are the list's names
+    onGone: (ids) => ids.forEach((id) => ended.expect(id)),
     mayEnd: workspace.access !== "viewer",
     detail: (id) => activity.listLine(id),
   });

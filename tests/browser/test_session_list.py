@@ -278,6 +278,24 @@ def test_a_terminal_ended_elsewhere_leaves_the_list_and_joins_the_ended_ones_at_
     poll(lambda: _assert_equal(ended.count(), 1), timeout=LIST_UPDATE_SECONDS)
 
 
+def test_a_terminal_that_ended_while_the_page_was_offline_joins_the_ended_ones(page, server, workspace, client):
+    """The page heard nothing of its end (its socket was down; or the terminal host stopped and no
+    one told of it): once the running list no longer has it, the ended list shows it (it stayed
+    out of the ended list until a click on refresh)."""
+    login_with_tokens(page, server)
+    shown = open_terminal(page, server, workspace["id"])
+    other = client()
+    elsewhere = other.create(workspace["id"])
+    poll(lambda: _assert_listed(page, [shown, elsewhere]), timeout=LIST_UPDATE_SECONDS)
+    page.context.set_offline(True)
+    assert other.call("kill-terminal", {"sessionId": elsewhere})["ok"]
+    page.wait_for_timeout(1000)
+    page.context.set_offline(False)
+    poll(lambda: _assert_listed(page, [shown]), timeout=20)  # the list is loaded again on reconnecting
+    ended = page.locator(f"#ended-list .session-item[data-id='{elsewhere}']")
+    poll(lambda: _assert_equal(ended.count(), 1), timeout=LIST_UPDATE_SECONDS)
+
+
 def _assert_equal(a, b) -> None:
     assert a == b, (a, b)
 

@@ -18,8 +18,9 @@ export class SessionList {
    * @param {(session: object) => void} opts.onOpen  the user chose a terminal of the list
    * @param {boolean} [opts.mayEnd]  the caller may end terminals (operators, owners, admins; not viewers)
    * @param {(sessionId: string) => Node|null} [opts.detail]  a line more for an entry (what it runs)
+   * @param {(sessionIds: string[]) => void} [opts.onGone]  terminals listed before and not any more
    */
-  constructor({ workspaceId, banners, shownId, openIds = () => new Set(), onOpen, mayEnd = true, onLoaded = () => {},
+  constructor({ workspaceId, banners, shownId, openIds = () => new Set(), onOpen, mayEnd = true, onLoaded = () => {}, onGone = () => {},
                 detail = () => null }) {
     this.detail = detail;
     this.mayEnd = mayEnd;
@@ -30,6 +31,7 @@ export class SessionList {
     this.shownId = shownId;
     this.openIds = openIds;
     this.onLoaded = onLoaded;
+    this.onGone = onGone;
     this.onOpen = onOpen;
     this.sessions = [];
     this.requests = 0;
@@ -43,7 +45,12 @@ export class SessionList {
       const query = `workspace_id=${encodeURIComponent(this.workspaceId)}&status=running`;
       const sessions = await api("GET", "/api/sessions?" + query);
       if (request !== this.requests) return this.sessions; // a later request's answer wins, whenever it lands
+      const now = new Set(sessions.map((session) => session.id));
+      const gone = this.sessions.filter((session) => !now.has(session.id)).map((session) => session.id);
       this.sessions = sessions;
+      // Ended without this page hearing of it (its socket was down then, or the terminal host
+      // stopped): the ended terminals' list has them now
+      if (gone.length) this.onGone(gone);
       this.sessions.sort((a, b) => String(a.created_at).localeCompare(String(b.created_at)));
       this.render();
       this.onLoaded();
