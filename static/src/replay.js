@@ -146,11 +146,12 @@ $("#download-recording").addEventListener("click", () =>
   download(`/api/sessions/${encodeURIComponent(sessionId)}/recording`, `aict-${sessionId}.cast`).catch((err) => showMessage(message, err.message)));
 
 async function start() {
-  await initChrome();
+  const me = await initChrome();
   try {
     state.session = await api("GET", `/api/sessions/${encodeURIComponent(sessionId)}`);
   } catch (err) {
-    showNoSession(err.status === 404 ? "This session does not exist, or you may not see it." : err.message);
+    showNoSession(err.status === 404 ? "This session does not exist, or you may not see it." : err.message,
+      me?.role === "admin");
     return;
   }
   state.workspace = await api("GET", `/api/workspaces/${encodeURIComponent(state.session.workspace_id)}`).catch(() => null);
@@ -164,11 +165,13 @@ async function start() {
 }
 
 /** No session to show: the message and a way back, not an empty player and a download button. */
-function showNoSession(text) {
+function showNoSession(text, admin) {
   $("#download-recording").hidden = true;
   document.querySelector(".replay-layout").hidden = true;
   showMessage(message, text);
-  message.append(" ", el("a", { href: "/sessions" }, "Back to the sessions"));
+  // The sessions page is an administrator's; anyone else finds their sessions in their workspaces
+  message.append(" ", admin ? el("a", { href: "/sessions" }, "Back to the sessions")
+    : el("a", { href: "/" }, "Back to your workspaces"));
 }
 
 start().catch((err) => {

@@ -270,6 +270,13 @@ def test_an_unknown_session_or_workspace_says_so_and_offers_the_way_back(page, s
     assert not page.is_visible("#download-recording") and not page.is_visible("#player")
     assert not page.is_visible("#command-filter")
     page.screenshot(path=str(shots / "replay-unknown-session.png"))
+    username, _ = server.create_user(password="password-123")  # the sessions page is not theirs
+    login_with_tokens(page, server, username, "password-123")
+    page.goto(server.url + "/sessions/no-such-session/replay")
+    message.wait_for()
+    assert message.locator("a").get_attribute("href") == "/"
+    assert message.locator("a").text_content() == "Back to your workspaces"
+    login_with_tokens(page, server, server.admin_username, server.admin_password)
     page.goto(server.url + "/workspaces/no-such-workspace")
     page.wait_for_selector("body.no-terminal", state="attached")
     assert "This workspace does not exist" in page.text_content("#page-message")
