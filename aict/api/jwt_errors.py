@@ -44,7 +44,9 @@ def register() -> None:
 
     @jwt.invalid_token_loader
     def _invalid(reason):
-        return _error("invalid_token", f"The token is not valid ({reason}).")
+        # PyJWT's reason, without what its decoder said after it ("Invalid header string: 'utf-8'
+        # codec can't decode byte 0xb7 ..."): a client needs the kind of fault, not Python's words
+        return _error("invalid_token", f"The token is not valid ({str(reason).split(':')[0][:80]}).")
 
     @jwt.unauthorized_loader
     def _missing(reason):

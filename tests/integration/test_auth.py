@@ -292,5 +292,8 @@ def test_forged_token_is_refused_over_http_and_socket(server, forgery):
 
 def test_garbage_bearer_token_is_401(server):
     assert server.api("GET", "/api/me", "not.a.jwt").status_code == 401
+    undecodable = server.api("GET", "/api/me", "t7e3.eyJ.x")  # base64 of bytes that are not UTF-8
+    assert undecodable.status_code == 401 and undecodable.json()["error"]["code"] == "invalid_token"
+    assert "codec" not in undecodable.json()["error"]["message"], undecodable.text  # not Python's words
     response = server.api("GET", "/api/me", headers={"Authorization": "Basic YWRtaW46YWRtaW4="})
     assert response.status_code == 401
