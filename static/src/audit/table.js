@@ -13,7 +13,9 @@ const ALARMING = new Set(["login_failed", "denied", "throttled", "host_key_misma
 export function fullTime(iso) {
   const date = new Date(iso);
   if (!iso || Number.isNaN(date.getTime())) return String(iso ?? "");
-  return date.toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" });
+  // "long" time: with its zone ("7:12:30 PM UTC", "GMT+5:30"): review pages show the browser's
+  // zone, exports and the API UTC, and a reviewer comparing them must see which is which
+  return date.toLocaleString(undefined, { dateStyle: "short", timeStyle: "long" });
 }
 
 function text(value) {
