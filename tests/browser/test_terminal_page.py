@@ -348,6 +348,9 @@ def test_coming_back_online_reconnects_at_once(page, server, workspace):
     page.context.set_offline(True)
     wait_until(page, "window.aictTest.status !== 'connected'")
     page.wait_for_timeout(8000)  # the backoff grows to its 5 s ceiling
+    # all along it says the device is offline, not that the server cannot be reached
+    assert "this device is offline" in page.inner_text("#conn-status"), page.inner_text("#conn-status")
+    assert "cannot be reached" not in page.inner_text("body")
     page.context.set_offline(False)
     wait_until(page, "window.aictTest.status === 'connected'", timeout=2)  # the backoff alone: up to 7.5 s
     run(page, "echo online-$((6*7))")

@@ -13,6 +13,13 @@ if (typeof localStorage !== "undefined") {
 /** Where a user enrols two-factor authentication (and an admin must, under REQUIRE_TOTP_FOR_ADMINS). */
 export const ACCOUNT_PAGE = "/account";
 
+/** Why a request got no answer, as the user can act on it: this device is offline, or the server is not reachable. */
+export function unreachable() {
+  return navigator.onLine === false
+    ? "This device is offline; the page goes on once it is back online."
+    : "The server cannot be reached. Check your connection and try again.";
+}
+
 export class ApiError extends Error {
   constructor(status, code, message, body) {
     super(message);
@@ -129,7 +136,7 @@ export function refreshAccessToken() {
           credentials: "same-origin",
         });
       } catch {
-        throw new ApiError(0, "network", "The server cannot be reached.");
+        throw new ApiError(0, "network", unreachable());
       }
       if (!response.ok) {
         if (response.status === 401 || response.status === 403) {
@@ -167,7 +174,7 @@ async function send(method, path, json, token, extraHeaders = {}) {
   try {
     return await fetch(path, init);
   } catch {
-    throw new ApiError(0, "network", "The server cannot be reached. Check your connection and try again.");
+    throw new ApiError(0, "network", unreachable());
   }
 }
 
@@ -213,7 +220,7 @@ export async function fetchWithToken(path, { signal } = {}) {
       return await fetch(path, { headers: token ? { Authorization: "Bearer " + token } : {}, signal });
     } catch (err) {
       if (err.name === "AbortError") throw err;
-      throw new ApiError(0, "network", "The server cannot be reached. Check your connection and try again.");
+      throw new ApiError(0, "network", unreachable());
     }
   };
   let response = await get(await freshAccessToken().catch(() => accessToken()));

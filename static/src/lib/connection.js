@@ -23,6 +23,7 @@ const POLLING_ONLY = { transports: ["polling"], timeout: 10000 };
 
 const RETRY_FIRST_MS = 500;
 const RETRY_MAX_MS = 10_000;
+const OFFLINE = "this device is offline";
 
 /** socket.io's own error when an attempt outlasts its `timeout` (it has no type of its own). */
 function isTimeout(err) {
@@ -35,7 +36,7 @@ function isTransportFailure(err) {
 }
 
 function describeConnectError(err) {
-  if (isTransportFailure(err)) return "the server cannot be reached";
+  if (isTransportFailure(err)) return navigator.onLine === false ? OFFLINE : "the server cannot be reached";
   return (err.data && err.data.message) || err.message || "connection refused";
 }
 
@@ -161,14 +162,14 @@ export function connect({ onStatus, onConnect }) {
   });
 
   socket.io.on("reconnect_attempt", (attempt) => {
-    onStatus("reconnecting", attempt > 1 ? `attempt ${attempt}` : "");
+    onStatus("reconnecting", navigator.onLine === false ? OFFLINE : attempt > 1 ? `attempt ${attempt}` : "");
   });
   socket.io.on("reconnect_failed", () => onStatus("disconnected", "gave up reconnecting"));
 
   window.addEventListener("online", () => {
     if (!socket.connected) retryNow();
   });
-  window.addEventListener("offline", () => onStatus("disconnected", "this device is offline"));
+  window.addEventListener("offline", () => onStatus("disconnected", OFFLINE));
 
   onStatus("connecting", "");
   socket.connect();
