@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # What the server's account and root would be told (and what the page shows before anyone tries).
-ASSIGN_ONE = ("An administrator can assign a separate account: AICT_SHELL_ACCOUNT, or the workspace's "
-              "shell_account.")
+ASSIGN_ONE = ("An administrator can assign a separate account: AICT_SHELL_ACCOUNT for the server, or one "
+              "for this workspace under Members.")
 HOME_DIRS = ".homes"  # under the workspace root: one home per workspace and account
 SKELETON = Path("/etc/skel")  # what `useradd -m` copies into a new home
 SETPRIV_DIRS = "/usr/bin:/bin:/usr/sbin:/sbin"

@@ -37,7 +37,7 @@ function renderWorkspaces(workspaces) {
     const open = el("a", { class: "ws-open", href: "/workspaces/" + encodeURIComponent(ws.id) }, ws.name);
     // Only its owner and administrators manage a workspace: nobody else sees these controls.
     const manages = me.role === "admin" || ws.owner === me.username;
-    const panel = manages ? membersPanel(ws) : null;
+    const panel = manages ? membersPanel(ws, { admin: me.role === "admin" }) : null;
     const membersButton = manages
       ? el(
           "button",

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from tests.browser.conftest import login_with_tokens
+from tests.browser.conftest import login_with_tokens, poll
+
+
+def _assert(condition, detail=None) -> None:
+    assert condition, detail
 
 
 def _open_as_new_user(page, server) -> None:
@@ -89,3 +93,17 @@ def test_a_workspace_whose_shells_could_read_the_servers_secrets_says_it_is_for_
     members_note = item.locator("[data-note=members]")
     members_note.wait_for(state="visible")
     assert members_note.inner_text().startswith("Members cannot use this workspace's terminals:")
+
+    # ... and assigns an account there, not through the API (found by a newcomer: no page offered it)
+    account = item.locator("input[name=shell_account]")
+    account.fill("no-such-account-here")
+    item.get_by_role("button", name="Save account").click()
+    alert = item.locator(".members-panel [role=alert]")
+    alert.wait_for(state="visible")
+    assert "no-such-account-here" in alert.inner_text()  # refused, and says why
+    account.fill("aict-shell")
+    item.get_by_role("button", name="Save account").click()
+    poll(lambda: _assert("run as aict-shell" in alert.inner_text(), alert.inner_text()))
+    assert not members_note.is_visible()  # members may use its terminals now
+    record = server.api("GET", f"/api/workspaces/{workspace['id']}", server.admin_token).json()
+    assert (record["shell_account"], record["admins_only"]) == ("aict-shell", False), record

@@ -17,8 +17,11 @@ function accessSelect(value, label, onchange) {
   );
 }
 
-/** The panel's element for `workspace`; it loads its list when first shown (`panel.load()`). */
-export function membersPanel(workspace) {
+/**
+ * The panel's element for `workspace`; it loads its list when first shown (`panel.load()`).
+ * `admin`: the viewer is an administrator, who also says which account a local workspace's shells run as.
+ */
+export function membersPanel(workspace, { admin = workspace.access === "admin" } = {}) {
   const base = "/api/workspaces/" + encodeURIComponent(workspace.id) + "/members";
   const list = el("ul", { class: "member-list", "aria-label": `Members of ${workspace.name}` });
   const message = el("div", { class: "message", role: "alert", hidden: true });
@@ -40,18 +43,23 @@ export function membersPanel(workspace) {
     }),
     el("button", { type: "submit", class: "small primary" }, "Add member"),
   );
+  const note = el("p", { class: "ws-note small", role: "note", dataset: { note: "members" } });
+  const showNote = (ws) => {
+    // A local workspace whose shells could read the server's secrets: members are refused, say so first.
+    note.textContent = ws.admins_only && ws.shell_note ? `Members cannot use this workspace's terminals: ${ws.shell_note}` : "";
+    note.hidden = !note.textContent;
+  };
+  showNote(workspace);
   const panel = el(
     "div",
     { class: "members-panel", hidden: true },
     el("h3", {}, "Members"),
     el("p", { class: "muted small" }, `The owner (${workspace.owner}) and administrators always have full access.`),
-    // A local workspace whose shells could read the server's secrets: members are refused, say so first.
-    workspace.admins_only && workspace.shell_note
-      ? el("p", { class: "ws-note small", role: "note", dataset: { note: "members" } },
-          `Members cannot use this workspace's terminals: ${workspace.shell_note}`)
-      : null,
+    note,
     list,
     form,
+    // Administrators say which operating system account a local workspace's shells run as
+    workspace.kind === "local" && admin ? shellAccountForm(workspace, message, showNote) : null,
     message,
   );
 
@@ -117,4 +125,39 @@ export function membersPanel(workspace) {
 
   panel.load = load;
   return panel;
+}
+
+
+/** "Shells run as": the account a local workspace's shells run as, which an administrator sets
+ *  (PATCH shell_account; empty: the server's default, AICT_SHELL_ACCOUNT). */
+function shellAccountForm(workspace, message, showNote) {
+  const runsAs = el("strong", {}, workspace.runs_as || "the server's default");
+  const name = el("input", {
+    name: "shell_account",
+    "aria-label": "Account the shells run as",
+    placeholder: "the server's default",
+    value: workspace.shell_account || "",
+    autocapitalize: "none",
+    spellcheck: "false",
+    maxlength: "32",
+  });
+  async function save(event) {
+    event.preventDefault();
+    try {
+      const changed = await api("PATCH", "/api/workspaces/" + encodeURIComponent(workspace.id),
+        { shell_account: name.value.trim() || null });
+      runsAs.textContent = changed.runs_as || "the server's default";
+      showNote(changed);
+      showMessage(message, `Its new terminals run as ${changed.runs_as || "the server's default"}.`, "success");
+    } catch (err) {
+      showMessage(message, err.message);
+    }
+  }
+  return el(
+    "form",
+    { class: "shell-account", novalidate: true, autocomplete: "off", onsubmit: save },
+    el("p", { class: "small" }, "Its shells run as ", runsAs, ", an account of this server's operating system."),
+    name,
+    el("button", { type: "submit", class: "small" }, "Save account"),
+  );
 }
