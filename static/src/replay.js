@@ -23,7 +23,8 @@ const sessionId = document.body.dataset.sessionId;
 const message = $("#replay-message");
 const playerBox = $("#player");
 const liveBox = $("#live-terminal");
-const state = { player: null, live: null, session: null, workspace: null, size: null };
+const state = { player: null, live: null, session: null, workspace: null, size: null, cast: null, speed: 1 };
+const speedChoice = $("#replay-speed");
 
 const commands = new CommandList({
   list: $("#command-list"),
@@ -78,17 +79,44 @@ async function loadPlayer() {
     return;
   }
   state.size = { ...recordedSize(text), charWidth: measureCharWidth(FONT_FAMILY) };
+  state.cast = text;
   sizePlayerBox();
-  state.player = AsciinemaPlayer.create({ data: text }, playerBox, {
+  createPlayer();
+  speedChoice.closest("label").hidden = false;
+}
+
+/** The player for the recording at the chosen speed; `at` (seconds), where it starts. */
+function createPlayer(at = null) {
+  state.player = AsciinemaPlayer.create({ data: state.cast }, playerBox, {
     preload: true,
     idleTimeLimit: IDLE_LIMIT_SECONDS,
+    speed: state.speed,
+    startAt: at ?? undefined,
     fit: "both", // into the box sizePlayerBox made: the recording's shape, within the window
     theme: "asciinema",
     terminalFontFamily: FONT_FAMILY,
   });
   state.player.addEventListener("marker", ({ index }) => commands.reached(index));
+  state.playing = false;
+  state.player.addEventListener("play", () => { state.playing = true; });
+  state.player.addEventListener("playing", () => { state.playing = true; });
+  state.player.addEventListener("pause", () => { state.playing = false; });
+  state.player.addEventListener("ended", () => { state.playing = false; });
   window.aictPlayer = state.player; // for a reviewer's console and the browser tests
 }
+
+// Another speed: the player is made again at it, where the old one was, playing if it played.
+speedChoice.addEventListener("change", async () => {
+  state.speed = Number(speedChoice.value) || 1;
+  if (!state.player || !state.cast) return;
+  const old = state.player;
+  const at = await old.getCurrentTime();
+  const playing = state.playing;
+  old.dispose();
+  playerBox.replaceChildren();
+  createPlayer(at);
+  if (playing && at > 0) await state.player.play();
+});
 
 /** The player's box: the recording's shape, its controls within the window (replay/player-size.js). */
 function sizePlayerBox() {
@@ -119,6 +147,7 @@ function watchLive() {
   $("#live-banner").hidden = false;
   $("#watch-live").hidden = true;
   $("#show-recording").hidden = false;
+  speedChoice.closest("label").hidden = true; // a live terminal plays at its own pace
   state.live = new LiveWatch({
     box: liveBox,
     status: $("#live-status"),

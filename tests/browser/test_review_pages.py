@@ -569,3 +569,23 @@ def test_a_long_command_takes_three_lines_in_the_list_and_shows_whole_when_chose
     poll(lambda: _assert("current" in (first.get_attribute("class") or "")))
     poll(lambda: _assert(line.bounding_box()["height"] > 6 * line_height, line.bounding_box()))  # chosen: whole
     page.screenshot(path=str(shots / "replay-long-command-chosen.png"))
+
+
+def test_a_reviewer_plays_a_recording_faster_from_where_it_was(page, server, shots):
+    workspace = server.create_local_workspace()
+    session_id = _ended_session(server, server.admin_token, workspace["id"], [
+        "for i in 1 2 3 4 5 6 7 8 9 10; do echo tick-$i; sleep 0.5; done; echo done-$((6*7))"], "done-42")
+    login_with_tokens(page, server)
+    page.goto(f"{server.url}/sessions/{session_id}/replay")
+    page.locator("#player .ap-player").wait_for()
+    page.evaluate("() => window.aictPlayer.play()")
+    page.wait_for_timeout(700)
+    before = page.evaluate("() => window.aictPlayer.getCurrentTime()")
+    page.select_option("#replay-speed", "4")
+    poll(lambda: _assert(page.evaluate("() => window.aictPlayer.getCurrentTime()") >= before, before))
+    start = page.evaluate("() => window.aictPlayer.getCurrentTime()")
+    assert abs(start - before) < 1.0, (before, start)  # from where it was, not from the start
+    page.wait_for_timeout(1000)
+    played = page.evaluate("() => window.aictPlayer.getCurrentTime()") - start
+    assert played > 2.0, played  # a second of wall time plays about four of the recording
+    page.screenshot(path=str(shots / "replay-speed.png"))
