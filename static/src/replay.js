@@ -16,6 +16,7 @@ import { LiveWatch } from "./replay/live-watch.js";
 import { measureCharWidth, playerHeight, recordedSize } from "./replay/player-size.js";
 import { fetchRecording, withMarkers } from "./replay/recording.js";
 
+const LIVE_COMMANDS_EVERY_SECONDS = 3; // the command list while watching live
 const IDLE_LIMIT_SECONDS = 3; // pauses longer than this play as this long (the times shown are the real ones)
 const FONT_FAMILY = '"DejaVu Sans Mono", "Liberation Mono", Menlo, Consolas, ui-monospace, monospace';
 const BOTTOM_MARGIN_PX = 16;
@@ -132,6 +133,7 @@ function showRecording() {
     state.live.close();
     state.live = null;
   }
+  clearInterval(state.liveTimer);
   liveBox.hidden = true;
   $("#live-banner").hidden = true;
   playerBox.hidden = false;
@@ -159,6 +161,17 @@ function watchLive() {
     },
     onError: (text) => showMessage(message, text),
   });
+  // What a reviewer reads beside it goes on too: its duration, and the commands it runs
+  let ticks = 0;
+  state.liveTimer = setInterval(() => {
+    if (state.session.status === "running") showFacts(state.session, state.workspace);
+    if (++ticks % LIVE_COMMANDS_EVERY_SECONDS) return;
+    fetchCommands(sessionId).then((listed) => {
+      const seen = JSON.stringify(listed); // rebuilt only when it changed: a click begun on it stays one
+      if (seen !== state.liveCommands) commands.show(listed);
+      state.liveCommands = seen;
+    }).catch(() => {});
+  }, 1000);
 }
 
 $("#watch-live").addEventListener("click", watchLive);

@@ -392,6 +392,11 @@ def test_an_admin_watches_a_running_terminal_read_only(page, server, shots):
         operator.send(session_id, "echo after-$((6*7))\n")
         wait_until(page, f"() => ({rows})().includes('after-42')")
         assert "typed-by-watcher" not in operator.text(session_id)
+        # beside it, its duration goes on and its commands are listed as they run
+        duration = page.text_content("[data-fact=duration]")
+        poll(lambda: _assert(page.text_content("[data-fact=duration]") != duration, duration), timeout=5)
+        poll(lambda: _assert("echo after-$((6*7))" in _column(page, "#command-list .command-line"),
+                             _column(page, "#command-list .command-line")), timeout=10)
         page.screenshot(path=str(shots / "watch-live.png"))
 
         # the same over the socket: a read-only attachment is a viewer's, whatever the caller may do
