@@ -55,7 +55,7 @@ def patch_workspace(workspace_id: str):
 @jwt_required()
 def delete_workspace(workspace_id: str):
     workspace, _ = workspace_for(current_user, workspace_id, "owner")
-    current_app.extensions["aict"].terminals.kill_workspace(workspace.id)
+    current_app.extensions["aict"].terminals.kill_workspace(workspace.id, by=current_user.username)
     db.session.delete(workspace)
     record("workspace_delete", username=current_user.username, workspace_id=workspace_id,
            detail={"name": workspace.name}, commit=False)

@@ -459,8 +459,8 @@ class RemoteTerminals:
     def in_workspace(self, workspace_id: str) -> list[RemoteTerminal]:
         return [t for t in self._terminals.values() if t.workspace_id == workspace_id]
 
-    def kill_workspace(self, workspace_id: str) -> None:
-        self.request("kill_workspace", workspace=workspace_id)
+    def kill_workspace(self, workspace_id: str, by: str | None = None) -> None:
+        self.request("kill_workspace", workspace=workspace_id, by=by)
 
     def set_access(self, user_id: str, workspace_id: str, access: str | None) -> None:
         self.request("set_access", user=user_id, workspace=workspace_id, access=access)

@@ -122,10 +122,10 @@ class NodeRouter:
     def in_workspace(self, workspace_id: str) -> list[RemoteTerminal]:
         return [terminal for mirror in self._mirrors() for terminal in mirror.in_workspace(workspace_id)]
 
-    def kill_workspace(self, workspace_id: str) -> None:
+    def kill_workspace(self, workspace_id: str, by: str | None = None) -> None:
         for mirror in self._mirrors():
             if mirror is self.local or mirror.ready:
-                mirror.kill_workspace(workspace_id)
+                mirror.kill_workspace(workspace_id, by)
 
     def set_access(self, user_id: str, workspace_id: str, access: str | None) -> None:
         for mirror in self._mirrors():

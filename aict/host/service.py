@@ -372,7 +372,10 @@ class HostService:
         return {}
 
     def _op_kill_workspace(self, link: WebLink, body: dict) -> dict:
-        self.terminals.kill_workspace(body["workspace"])
+        """The workspace was deleted: its terminals end, each session_end saying by whom and why."""
+        with self.app.app_context():
+            for terminal in self.terminals.in_workspace(body["workspace"]):
+                self.sessions.kill(terminal.id, by=body.get("by"), reason="workspace_deleted")
         return {}
 
     def _op_set_access(self, link: WebLink, body: dict) -> dict:

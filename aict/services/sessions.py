@@ -52,7 +52,7 @@ class SessionService:
         self.terminals = manager_for(self.settings, on_exit=self._ended)
         self.recordings = RecordingWriter(app)
         self.history = CommandLog(app, clock=self._recording_clock)
-        self._killed_by: dict[str, str | None] = {}
+        self._killed_by: dict[str, tuple[str | None, str | None]] = {}  # who ended it, and why
         self._exit_stored: dict[str, Event] = {}  # set once a killed terminal's record says it ended
         self._exits: Queue = Queue()  # ended terminals whose records still say running
         self._exit_writer: gevent.Greenlet | None = None
@@ -127,13 +127,14 @@ class SessionService:
             db.select(db.func.count()).select_from(TerminalSession).filter_by(workspace_id=workspace_id))
 
     # ---- control --------------------------------------------------------------------------
-    def kill(self, session_id: str, by: str | None = None, wait: bool = False) -> None:
+    def kill(self, session_id: str, by: str | None = None, wait: bool = False, reason: str | None = None) -> None:
         """End a terminal. With `wait`, return once its record says it ended (a reader right after
-        sees it exited), or after KILL_WAIT_SECONDS; the wait yields to the loop."""
+        sees it exited), or after KILL_WAIT_SECONDS; the wait yields to the loop. `by` and `reason`
+        go into its session_end event."""
         terminal = self.terminals.get(session_id)
         if terminal is None or not terminal.running:
             return
-        self._killed_by[session_id] = by
+        self._killed_by[session_id] = (by, reason)
         stored = self._exit_stored.setdefault(session_id, Event())
         terminal.kill()
         if wait:
@@ -249,10 +250,12 @@ class SessionService:
         row.status, row.ended_at = "exited", utcnow()
         row.exit_code, row.signal = status.exit_code, status.signal
         row.cols, row.rows = terminal.cols, terminal.rows
+        by, reason = self._killed_by.pop(terminal.id, (None, None))
+        detail = {"exit_code": status.exit_code, "signal": status.signal, "bytes": terminal.ring.end}
+        if reason:
+            detail["reason"] = reason
         record("session_end", workspace_id=row.workspace_id, session_id=row.id,
-               username=self._killed_by.pop(terminal.id, None) or row.owner.username,
-               detail={"exit_code": status.exit_code, "signal": status.signal,
-                       "bytes": terminal.ring.end}, commit=False)
+               username=by or row.owner.username, detail=detail, commit=False)
 
 
 def list_visible(terminals, user: User, workspace_id: str | None = None, status: str | None = None,

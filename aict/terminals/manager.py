@@ -113,10 +113,6 @@ class TerminalManager:
         return [t for tid, t in self._terminals.items() if self._placement[tid].workspace_id == workspace_id]
 
     # ---- control ----------------------------------------------------------------------------
-    def kill_workspace(self, workspace_id: str) -> None:
-        for terminal in self.in_workspace(workspace_id):
-            terminal.kill()
-
     def set_access(self, user_id: str, workspace_id: str, access: str | None) -> list[tuple[str, str]]:
         """Apply a membership change to live attachments; returns (terminal id, viewer key) detached."""
         return [(terminal.id, key) for terminal in self.in_workspace(workspace_id)

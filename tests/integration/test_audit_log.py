@@ -187,6 +187,27 @@ def test_every_attachment_is_audited_from_its_start_to_its_end_closed_tab_includ
     assert all(sid == session_id for _, sid, _ in events())
 
 
+def test_terminals_ended_by_deleting_their_workspace_say_who_deleted_it(audited):
+    """Their session_end names the one who deleted the workspace and why, not the terminal's owner
+    as if they had ended it themselves (found by a newcomer reviewing the log)."""
+    owner, owner_token = audited.create_user(role="admin")
+    deleter, deleter_token = audited.create_user(role="admin")
+    workspace = audited.create_local_workspace(owner_token)
+    client = audited.socket(owner_token)
+    session_id = client.create(workspace["id"])
+    assert audited.api("DELETE", f"/api/workspaces/{workspace['id']}", deleter_token).status_code == 204
+    client.wait_exit(session_id)
+    client.close()
+
+    def ends():
+        found = audited.api("GET", "/api/audit", audited.admin_token, params={"type": "session_end"}).json()
+        return [e for e in found["events"] if e["session_id"] == session_id]
+
+    wait_until(lambda: ends(), timeout=10, message="the terminal's session_end")
+    (end,) = ends()
+    assert (end["username"], end["detail"].get("reason")) == (deleter, "workspace_deleted"), end
+
+
 # ---- the chain ----------------------------------------------------------------------------
 def test_an_untouched_log_verifies(audited):
     failed_logins(audited, 5)
