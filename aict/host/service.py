@@ -331,7 +331,8 @@ class HostService:
             workspace = db.session.get(Workspace, body["workspace"])
             if user is None or workspace is None:
                 raise AppError("not_found", "That workspace does not exist or is not visible to you.")
-            terminal = self.sessions.create(user, workspace, body["cols"], body["rows"], body.get("name"))
+            terminal = self.sessions.create(user, workspace, body["cols"], body["rows"], body.get("name"),
+                                            creator_ip=body.get("ip"))
             return {"id": terminal.id}
 
     def _op_attach(self, link: WebLink, body: dict) -> dict:

@@ -24,12 +24,13 @@ class HostedSessions:
         self.app = app
         self.terminals = terminals
 
-    def create(self, user: User, workspace: Workspace, cols: int, rows: int, name: str | None) -> RemoteTerminal:
+    def create(self, user: User, workspace: Workspace, cols: int, rows: int, name: str | None,
+               creator_ip: str | None = None) -> RemoteTerminal:
         user_id, workspace_id = user.id, workspace.id
         release_connection()  # the host may take its SSH connect timeout
         try:
             answer = self.terminals.request("create", user=user_id, workspace=workspace_id, cols=cols, rows=rows,
-                                            name=name)
+                                            name=name, ip=creator_ip)
         except AppError as error:
             if error.code == "host_key_unknown":
                 self._remember_offer(workspace_id, error.extra.get("host_key"))

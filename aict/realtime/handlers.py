@@ -118,16 +118,12 @@ def create_terminal(connection: Connection, payload: dict) -> dict:
     compress = compress_option(payload)
     user = current_user_of(connection)
     workspace, level = workspace_for(user, workspace_id, "operator")
-    session = _sessions().create(user, workspace, cols, rows, name)
+    session = _sessions().create(user, workspace, cols, rows, name, creator_ip=connection.ip)
     # Its first output (the prompt) must not reach the page before this answer, which names the
     # session: held until the answer is queued (the greenlet spawned runs once this handler is done).
     viewer = HeldViewer(request.sid, connection.user_id, connection.attached, username=connection.username)
     attached = _attach(connection, session, level, 0, viewer, compress=compress)
-    gevent.spawn(viewer.release)
-    # its creator's socket is its first attachment: audited as any other, so that every detach
-    # (a tab closed) has the attach it ends
-    record("attach", username=connection.username, ip=connection.ip, workspace_id=workspace.id,
-           session_id=session.id, detail={"since": 0, "access": attached["access"], "created": True})
+    gevent.spawn(viewer.release)  # its attach event is written with its start (the host's create)
     answer = {"sessionId": session.id, "cols": cols, "rows": rows, "viewerId": attached["viewerId"]}
     if compress is not None:
         answer["compress"] = attached["compress"]

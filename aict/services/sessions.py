@@ -72,7 +72,8 @@ class SessionService:
                 log.exception("session %s: state hook failed", terminal.id)
 
     # ---- starting -------------------------------------------------------------------------
-    def create(self, user: User, workspace: Workspace, cols: int, rows: int, name: str | None) -> LiveTerminal:
+    def create(self, user: User, workspace: Workspace, cols: int, rows: int, name: str | None,
+               creator_ip: str | None = None) -> LiveTerminal:
         """Start a terminal on a workspace (within the request's app context).
 
         Reads, then starts without a database connection (an SSH login can take its whole connect
@@ -105,6 +106,10 @@ class SessionService:
         db.session.add(row)
         record("session_start", username=user.username, workspace_id=workspace.id, session_id=row.id,
                detail={"name": row.name, "kind": workspace.kind}, commit=False)
+        # its creator's socket is its first attachment: audited as any other (every detach, a tab
+        # closed too, has the attach it ends), in the same transaction as its start
+        record("attach", username=user.username, ip=creator_ip, workspace_id=workspace.id, session_id=row.id,
+               detail={"since": 0, "access": "operator", "created": True}, commit=False)
         db.session.commit()
         return terminal
 
