@@ -27,6 +27,7 @@ The contract, on both paths (docs/api.md asks for it; the libraries alone do not
                      unmasked and decoded at C speed (1007), sent whole
   server_class       Flask-SocketIO serving aict's socketio.Server subclass
   cors               long-polling CORS headers only for origins the server accepts
+  polling_limits     long-polling bodies past the limits refused, the connection closed (not left hanging)
   message_queue      with REDIS_URL: the Redis message queue, emits to this process's own sockets
                      kept off it, aict's notices (logouts, memberships) carried on it
 Checks: versions (KNOWN_GOOD: the one list of versions the patches were written for);
@@ -38,6 +39,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
+from engineio.payload import Payload
 from flask import Flask
 
 from aict.realtime.transport import (
@@ -54,6 +56,7 @@ from aict.realtime.transport import (
 )
 from aict.realtime.transport.contract_events import ContractServer
 from aict.realtime.transport.inline_events import InlineEventsServer
+from aict.realtime.transport.polling_limits import PollingLimits
 
 BareHandler = Callable[[str, object], object]  # (sid, payload) -> the ack's data
 
@@ -120,6 +123,8 @@ def install(app: Flask, *, throttle: Callable[[str], bool], bare_events: dict[st
     server = server_class.serve_with(app, InlineEventsServer if fast_paths else ContractServer,
                                      json=contract_events.DepthSafeJson)
     server.throttle = throttle
+    app.wsgi_app = PollingLimits(app.wsgi_app, server.eio, app.config["AICT"].MAX_MESSAGE_BYTES,
+                                 Payload.max_decode_packets)
     if fast_paths:
         server.output_budget = app.config["AICT"].FLOW_WINDOW_BYTES
         engineio_hooks.install()
