@@ -233,7 +233,16 @@ def kind_of(mode: int) -> str:
 
 # ---- operations -------------------------------------------------------------------------------
 def do_list(beneath: Beneath, parts: list[str], shown: str) -> None:
-    fd = beneath.open(parts, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fd = beneath.open(parts, os.O_RDONLY | os.O_DIRECTORY)
+    except NotADirectoryError:
+        if parts:  # the path itself is there but no directory (else a folder on the way is missing)
+            try:
+                os.close(beneath.open(parts, os.O_PATH))
+            except OSError:
+                raise Refused("not_found", f"{shown} does not exist.") from None
+            raise Refused("bad_request", f"{shown} is a file, not a directory: download it instead.") from None
+        raise
     entries, truncated = [], False
     try:
         with os.scandir(fd) as listing:

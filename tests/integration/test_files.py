@@ -138,6 +138,10 @@ def test_directories_are_browsed_and_named_as_they_are(server, workspace):
     assert listing(server, workspace, f"{workspace['path']}/src").json()["path"] == "src"  # absolute, inside
     assert_error(listing(server, workspace, "nowhere"), 404, "not_found")
     assert_error(download(server, workspace, "src"), 400, "bad_request")
+    file_listed = listing(server, workspace, "src/x.py")  # a file, not "does not exist"
+    assert_error(file_listed, 400, "bad_request")
+    assert "is a file" in file_listed.json()["error"]["message"]
+    assert_error(listing(server, workspace, "src/x.py/deeper"), 404, "not_found")
 
 
 @pytest.mark.parametrize("path", ["..", "../x", "src/../../x", "/etc", "/etc/passwd", "abs/passwd", "rel/passwd",
