@@ -21,6 +21,11 @@ import { SizeClaim } from "./size-claim.js";
 import { Starting } from "./starting.js";
 import { OutputStream } from "./stream.js";
 
+// Connected to the web process, an attach unanswered this long: its terminal host is (re)starting
+// (a deploy, a crash). A window event (detail +1, then -1) lets the page say so (connection-status.js)
+// rather than "Connected" over a silent terminal.
+export const ATTACH_WAITING = "aict:attach-waiting";
+const ATTACH_WAIT_SHOWN_MS = 1500;
 const FOCUS_OUT = "\x1b[O"; // focus reporting: this tab lost the focus, which claims nothing
 
 function exitNote({ exitCode, signal }) {
@@ -281,7 +286,18 @@ export class TerminalSession {
     if (this.readOnly) payload.readOnly = true;
     if (this.compress()) payload.compress = DEFLATE_RAW;
     const attachment = this.newAttachment(); // what xterm answers to output that overtakes the ack waits for it
-    const ack = await request(this.socket, ATTACH_TERMINAL, payload);
+    let waited = false;
+    const slow = setTimeout(() => {
+      waited = true;
+      window.dispatchEvent(new CustomEvent(ATTACH_WAITING, { detail: 1 }));
+    }, ATTACH_WAIT_SHOWN_MS);
+    let ack;
+    try {
+      ack = await request(this.socket, ATTACH_TERMINAL, payload);
+    } finally {
+      clearTimeout(slow);
+      if (waited) window.dispatchEvent(new CustomEvent(ATTACH_WAITING, { detail: -1 }));
+    }
     if (seq !== this.attachSeq || sessionId !== this.sessionId) return false;
     if (!ack.ok) {
       const code = ack.error && ack.error.code;
