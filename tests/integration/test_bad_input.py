@@ -130,17 +130,24 @@ def test_a_binary_event_whose_placeholder_names_no_attachment_is_bad_request(ser
     """Its one attachment arrives, but the placeholder points elsewhere: answered bad_request, and
     the next event is the next event (it was taken as that event's attachment, unanswered)."""
     client, session_id = shell
+    _refused_then_the_next_event_answered(
+        server, f'451-81["terminal-input",{{"sessionId":"{session_id}","data":{placeholder}}}]', b"the attachment")
+    _unharmed(client, session_id)
+    assert b"the attachment" not in client.streams[session_id]
+
+
+def _refused_then_the_next_event_answered(server, *frames: str | bytes) -> None:
+    """Send `frames` (text or binary) on a raw socket: event 81 among them is answered bad_request,
+    and the event after them (82) is answered as usual."""
     ws = raw_websocket(server)
     try:
-        ws.send(f'451-81["terminal-input",{{"sessionId":"{session_id}","data":{placeholder}}}]')
-        ws.send_binary(b"the attachment")
+        for frame in frames:
+            ws.send(frame) if isinstance(frame, str) else ws.send_binary(frame)
         assert_ack_error(_answer(ws, 81), "bad_request")
         ws.send("4282" + json.dumps(["list-terminals", {}]))
         assert _answer(ws, 82)["ok"] is True
     finally:
         ws.close()
-    _unharmed(client, session_id)
-    assert b"the attachment" not in client.streams[session_id]
 
 
 @pytest.mark.parametrize("event", EVENTS)
@@ -510,14 +517,7 @@ def _log_since(server: RunningServer, offset: int) -> str:
 def test_deeply_nested_events_are_bad_request_and_leave_no_traceback(server, shell, body):
     client, session_id = shell
     offset = server.log_path.stat().st_size
-    ws = raw_websocket(server)
-    try:
-        ws.send(f"4281{body}")
-        assert_ack_error(_answer(ws, 81), "bad_request")
-        ws.send("4282" + json.dumps(["list-terminals", {}]))
-        assert _answer(ws, 82)["ok"] is True
-    finally:
-        ws.close()
+    _refused_then_the_next_event_answered(server, f"4281{body}")
     _unharmed(client, session_id)
     written = _log_since(server, offset)
     assert "Traceback" not in written and "RecursionError" not in written, written[-3000:]
