@@ -62,7 +62,10 @@ async function load({ more = false } = {}) {
   const request = ++state.requests;
   const wanted = filters();
   $("#command-note").textContent = "";
-  if (!more) state.after = null;
+  if (!more) {
+    state.after = null;
+    keepInAddress(wanted);
+  }
   const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
   for (const name of ["user", "workspace_id", "status"]) if (wanted[name]) query.set(name, wanted[name]);
   if (state.after) query.set("after", state.after);
@@ -96,6 +99,14 @@ async function load({ more = false } = {}) {
   }
 }
 
+/** The filters in the page's address: a reload, the back button or a shared link shows the same sessions. */
+function keepInAddress(wanted) {
+  const shown = new URLSearchParams();
+  for (const name of ["user", "workspace_id", "status", "command"]) if (wanted[name]) shown.set(name, wanted[name]);
+  const search = shown.toString() ? "?" + shown : "";
+  if (search !== location.search) history.replaceState(null, "", location.pathname + search);
+}
+
 /** Running terminals' durations go on counting. */
 function tick() {
   for (const cell of rows.querySelectorAll("td[data-since]")) {
@@ -124,7 +135,11 @@ async function start() {
     workspaces.set(workspace.id, workspace);
     select.append(el("option", { value: workspace.id }, workspaceLabel(workspace)));
   }
-  if (params.get("workspace_id")) select.value = params.get("workspace_id");
+  const asked = params.get("workspace_id");
+  if (asked && !workspaces.has(asked)) { // deleted since (a link from the audit log): its sessions are kept
+    select.append(el("option", { value: asked }, workspaceLabel(null, asked)));
+  }
+  if (asked) select.value = asked;
   $("#known-users").replaceChildren(...users.map((user) => el("option", { value: user.username })));
   await load();
   setInterval(tick, 1000);

@@ -312,6 +312,12 @@ def test_an_admin_finds_a_session_and_replays_it(page, server, shots):
     assert len({(top, bottom) for _, top, bottom in controls}) == 1, controls  # text boxes sat lower than dropdowns
     page.screenshot(path=str(shots / "sessions.png"), full_page=True)
 
+    # the filters are in the address: a reload (or the back button from a replay) shows the same list
+    assert f"user={username}" in page.url, page.url
+    page.reload()
+    poll(lambda: _assert(_ids(page, "#session-rows tr") == [session_id]))
+    assert page.input_value("#filter-user") == username
+
     row.locator("a", has_text="Replay").click()
     page.wait_for_url(f"**/sessions/{session_id}/replay")
     facts = page.locator("#session-facts")
