@@ -159,6 +159,8 @@ class WatchHub:
         watched = self.watched.get(target.workspace_id)
         if watched is None:
             watched = self._start(target)
+        elif watched.poller is not None:  # an SSH workspace: its settings as they are now (a host key
+            watched.poller.retarget(target)  # just trusted, a new password), tried at once if it failed
         watched.subscribers.setdefault(owner, set()).add(key)
         if not watched.first.wait(timeout):  # the ack says no more than "no status yet"; the event will
             log.warning("no first status for workspace %s within %s s", target.workspace_id, timeout)

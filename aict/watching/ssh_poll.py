@@ -26,6 +26,7 @@ from typing import Any
 
 import gevent
 import paramiko
+from gevent.event import Event
 
 from aict.errors import AppError
 from aict.ssh.connect import Deadline, open_transport
@@ -70,7 +71,16 @@ class SshPoller:
         self.git_due = 0.0
         self.polls = 0
         self.hot: list[str] = []  # most recently shown last
+        self.failing = False  # the last connection failed: waiting RETRY_SECONDS to try again
+        self._retry_now = Event()
         self._greenlet = gevent.spawn(self._run)
+
+    def retarget(self, target: SshWatchTarget) -> None:
+        """Go on with `target` (the workspace's settings read again: a host key trusted since, new
+        credentials); if connecting failed, try again now rather than after RETRY_SECONDS."""
+        self.target = target
+        if self.failing:
+            self._retry_now.set()
 
     def stop(self) -> None:
         """End the poll; its own greenlet closes the connection (never another one: paramiko's
@@ -89,19 +99,25 @@ class SshPoller:
             while True:
                 try:
                     self._poll()
+                    self.failing = False
                     gevent.sleep(self.target.poll_seconds)
                 except AppError as error:
                     self._close()
                     self.report({"error": {"code": error.code, "message": error.message}})
-                    gevent.sleep(RETRY_SECONDS)
+                    self._wait_to_retry()
                 except Exception:  # a watch must never end by itself: said, and tried again
                     log.exception("watching SSH workspace %s failed", self.target.workspace_id)
                     self._close()
                     self.report({"error": {"code": "watch_unavailable",
                                            "message": "Watching this workspace failed; trying again."}})
-                    gevent.sleep(RETRY_SECONDS)
+                    self._wait_to_retry()
         finally:
             self._close()
+
+    def _wait_to_retry(self) -> None:
+        self.failing = True
+        self._retry_now.clear()
+        self._retry_now.wait(RETRY_SECONDS)
 
     def _poll(self) -> None:
         """List (a change made once the watch is answered is then always seen), then git status if due."""

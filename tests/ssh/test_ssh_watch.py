@@ -113,6 +113,31 @@ def test_a_host_key_not_yet_trusted_is_never_accepted_by_the_watch(server, clien
     assert "branch" not in answer["status"]
 
 
+def test_a_watch_goes_on_once_the_host_key_is_trusted_without_waiting_out_its_retry(server, client, sshd):
+    """The page trusts the key and watches again: the watch connects now with the key pinned. It
+    went on trying with the settings it started with (no key pinned), every 30 s, for good: the
+    Files panel never followed changes until a reload (found by a newcomer)."""
+    workspace = create_workspace(server, sshd.workspace_body(pin=False))
+    watcher = Watcher(client())
+    refused = watcher.watch(workspace["id"])
+    assert refused["status"]["error"]["code"] == "host_key_unknown", refused
+    offered = client().call("create-terminal", {"workspaceId": workspace["id"]})  # as the page is offered it
+    assert offered["error"]["code"] == "host_key_unknown", offered
+    trusted = server.api("POST", f"/api/workspaces/{workspace['id']}/trust-host-key", server.admin_token,
+                         json={"fingerprint": offered["error"]["fingerprint"]})
+    assert trusted.status_code == 200, trusted.text
+    again = time.monotonic()
+    assert watcher.watch(workspace["id"])["ok"]
+    watcher.wait_status(lambda m: "error" not in m, again, timeout=10)  # now, not in 30 s
+    name = f"after-trust-{secrets.token_hex(4)}.txt"
+    made = time.monotonic()
+    try:
+        as_remote_user(home() / name, "x\n")
+        watcher.wait_change(changed(name, "created"), made)
+    finally:
+        (home() / name).unlink(missing_ok=True)
+
+
 def test_files_made_changed_and_removed_on_the_ssh_host_are_file_changes_within_the_poll(client, ssh_workspace):
     watcher = Watcher(client())
     assert watcher.watch(ssh_workspace["id"])["ok"]
