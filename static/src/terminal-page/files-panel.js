@@ -96,6 +96,7 @@ export class FilesPanel {
       listing = await api("GET", `${this.base}?path=${encodeURIComponent(path)}`);
     } catch (err) {
       if (request !== this.loads) return;
+      this.failed = true;
       this.say(err.code === "host_key_unknown"
         ? "The SSH host's key is not trusted yet: confirm it when opening a terminal, then refresh the files."
         : err.message);
@@ -108,6 +109,7 @@ export class FilesPanel {
       return;
     }
     if (request !== this.loads) return;
+    this.failed = false;
     this.path = listing.path;
     this.maxUpload = listing.max_upload_bytes ?? null;
     this.box.dataset.path = this.path;
@@ -221,6 +223,10 @@ export class FilesPanel {
   followChanges(socket) {
     // protocol.FILE_CHANGE: the file-change event of watch-workspace, when the page watches the workspace.
     if (!socket || !protocol.FILE_CHANGE) return;
+    // The watch reached the workspace again (an SSH host back up): a listing that failed is tried again
+    socket.on(protocol.WORKSPACE_STATUS, (status) => {
+      if (this.failed && status && status.workspaceId === this.workspace.id && !status.error) this.load();
+    });
     socket.on(protocol.FILE_CHANGE, (payload) => {
       if (!payload || payload.workspaceId !== this.workspace.id || !Array.isArray(payload.changes)) return;
       if (!payload.changes.some((change) => change && touches(change, this.path))) return;
