@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import paramiko
 
 from aict.errors import AppError, bad_request, forbidden
-from aict.files.worker import MAX_ENTRIES, TEMP_MARK, iso, kind_of
+from aict.files.worker import MAX_ENTRIES, TEMP_MARK, iso, kind_of, upload_in_progress
 
 REQUEST_SIZE = 32 * 1024  # paramiko's largest read request
 WINDOW = 2 * 1024 * 1024  # read ahead at most this much of a download
@@ -150,6 +150,7 @@ class SftpFiles:
             attributes = self.sftp.listdir_attr(shown or ".")
         except SFTP_ERRORS as error:
             raise refusal_for(error, shown) from None
+        attributes = [a for a in attributes if not upload_in_progress(a.filename)]
         entries = [{"name": a.filename, "type": kind_of(a.st_mode or 0), "size": a.st_size or 0,
                     "mtime": iso(a.st_mtime or 0)} for a in attributes[:MAX_ENTRIES]]
         entries.sort(key=lambda e: e["name"])

@@ -39,6 +39,11 @@ MAX_ENTRIES = 10_000  # a listing stops here (and says so): its answer stays sma
 SEND_SIZE = 1024 * 1024
 TEMP_MARK = ".aict-upload-"  # in the names of uploads in progress: .<name>.aict-upload-<random>
 
+
+def upload_in_progress(name: str) -> bool:
+    """An upload's file before it is renamed to its name: not listed (nobody should open it)."""
+    return name.startswith(".") and TEMP_MARK in name
+
 # openat2(2): resolve beneath the directory descriptor, no /proc magic links.
 _SYS_OPENAT2 = {"x86_64": 437, "aarch64": 437, "armv7l": 437, "ppc64le": 437, "s390x": 437, "riscv64": 437}
 RESOLVE_NO_MAGICLINKS, RESOLVE_BENEATH = 0x02, 0x08
@@ -247,6 +252,8 @@ def do_list(beneath: Beneath, parts: list[str], shown: str) -> None:
     try:
         with os.scandir(fd) as listing:
             for entry in listing:
+                if upload_in_progress(entry.name):
+                    continue
                 if len(entries) >= MAX_ENTRIES:
                     truncated = True
                     break

@@ -129,7 +129,9 @@ def test_directories_are_browsed_and_named_as_they_are(server, workspace):
     os.chown(root / "src", pwd.getpwnam(SHELL_ACCOUNT).pw_uid, -1)
     assert upload(server, workspace, "src/x.py", b"print(1)\n").status_code == 201
     (root / "to-src").symlink_to("src")
+    (root / ".x.py.aict-upload-0a1b2c3d4e5f").write_bytes(b"half an upload")  # one under way: not listed
     body = listing(server, workspace).json()
+    assert ".x.py.aict-upload-0a1b2c3d4e5f" not in [e["name"] for e in body["entries"]]
     kinds = {e["name"]: e["type"] for e in body["entries"]}
     assert kinds["src"] == "dir" and kinds["to-src"] == "link", kinds
     assert body["path"] == "" and body["max_upload_bytes"] == 1024 * MiB

@@ -75,6 +75,8 @@ def test_a_cut_off_ssh_upload_leaves_nothing_behind(server, ssh_workspace):
     for _ in range(3):
         sock.sendall(block)
     wait_until(lambda: [p for p in leftovers(home()) if name in p], message="the upload under way")
+    listed = [e["name"] for e in listing(server, ssh_workspace).json()["entries"]]
+    assert not [n for n in listed if name in n], listed  # its file in progress is not listed (nobody may open it)
     sock.close()
     wait_until(lambda: not [p for p in leftovers(home()) if name in p], message="the partial upload removed")
     assert not (home() / name).exists()
