@@ -32,7 +32,7 @@ function exitNote({ exitCode, signal }) {
   let text;
   if (Number.isInteger(exitCode)) text = `process exited with code ${exitCode}`;
   else if (signal) text = `process ended by signal ${signal}`;
-  else text = "the remote end closed the session";
+  else text = "the session ended without an exit status"; // an SSH channel closed, or ended from here
   return `\r\n\x1b[2m[${text}]\x1b[22m\r\n`;
 }
 
