@@ -220,6 +220,9 @@ def test_search_finds_a_word_in_the_scrollback_and_steps_through_the_matches(pag
     assert match_in_view()
     page.locator("#search-previous").click()
     poll(lambda: _assert_true(count.inner_text() == first))
+    page.keyboard.press("Escape")  # the focus on the ↑ button after its click: Esc closes the bar too
+    assert not bar.is_visible()
+    page.keyboard.press("Control+Shift+F")
 
     page.locator("#search-input").fill(f"{word}-nowhere")
     poll(lambda: _assert_true(count.inner_text() == "No matches"))

@@ -29,7 +29,11 @@ export class SearchBar {
       if (event.key === "Enter") {
         event.preventDefault();
         this.find(event.shiftKey ? "previous" : "next");
-      } else if (event.key === "Escape") {
+      }
+    });
+    // Esc closes the bar from anywhere in it: its field, or the ↑ ↓ × buttons after a click
+    this.bar.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
         event.preventDefault();
         this.close();
       }
