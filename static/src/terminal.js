@@ -20,7 +20,7 @@ import { setupKeyBar } from "./terminal-page/key-bar.js";
 import { offerMembers } from "./terminal-page/members.js";
 import { SearchBar } from "./terminal-page/search.js";
 import { SessionList } from "./terminal-page/session-list.js";
-import { installShortcuts } from "./terminal-page/shortcuts.js";
+import { focusAfter, installShortcuts } from "./terminal-page/shortcuts.js";
 import { Sidebar } from "./terminal-page/sidebar.js";
 import { WorkspaceSwitcher } from "./terminal-page/switcher.js";
 import { followTabLifecycle } from "./terminal-page/tab-lifecycle.js";
@@ -176,6 +176,7 @@ async function start(banners, settings) {
     tab: (index) => workbench.tabAt(index),
     find: () => search.toggle(),
     switchWorkspace: () => switcher.open(),
+    leaveTerminal: () => workbench.activePane && focusAfter(workbench.activePane.el),
   });
   setupHelp();
   files = offerFiles(workspace, socket, [$("#terminal")]); // files dropped on the terminals are uploaded too

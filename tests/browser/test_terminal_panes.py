@@ -141,7 +141,11 @@ def test_a_divider_moves_with_the_pointer_and_the_keyboard(page, server, workspa
     dragged = int(divider.get_attribute("aria-valuenow"))
     assert dragged > 60, dragged
 
-    divider.focus()
+    # from the terminal, by keyboard alone: Ctrl+Shift+M leaves it for the divider (Tab is the shell's)
+    page.locator(".pane .xterm-helper-textarea").first.focus()
+    page.keyboard.press("Control+Shift+M")
+    assert page.evaluate("document.activeElement.classList.contains('divider')"), \
+        page.evaluate("document.activeElement.outerHTML.slice(0, 120)")
     for _ in range(5):
         page.keyboard.press("ArrowUp")
     assert int(divider.get_attribute("aria-valuenow")) == dragged - 10

@@ -22,12 +22,13 @@ export const SHORTCUTS = [
   ["Ctrl+Shift+1 … 9", "Tab 1 … 9", "tab", (event) => /^Digit[1-9]$/.test(event.code)],
   ["Ctrl+Shift+F", "Find in the terminal", "find", letter("f")],
   ["Ctrl+Shift+K", "Switch to another workspace", "switchWorkspace", letter("k")],
+  ["Ctrl+Shift+M", "Move the keyboard focus out of the terminal (Tab goes on from there)", "leaveTerminal", letter("m")],
 ];
 
 // Shown in the help, handled elsewhere (terminal-view.js, splits.js).
 export const OTHER_KEYS = [
   ["Ctrl+Shift+C / Ctrl+Shift+V", "Copy the selection / paste (Ctrl+C and Ctrl+V are the shell's)"],
-  ["Tab to a divider, then arrows", "Resize the panes (Shift: bigger steps; Home / End: the limits)"],
+  ["Tab to a divider, then arrows", "Resize the panes (Shift: bigger steps; Home / End: the limits); from a terminal, Ctrl+Shift+M first"],
 ];
 
 /** The shortcut `event` is, as {action, index} (index: the tab of Ctrl+Shift+digit), or null. */
@@ -50,4 +51,16 @@ export function installShortcuts(actions) {
     event.stopPropagation();
     actions[shortcut.action](shortcut.index);
   }, { capture: true });
+}
+
+/**
+ * Focus what follows `from` (a pane) in the page's Tab order: its divider, else the next control,
+ * else the first one. A terminal keeps Tab for its shell (completion), so this is the way out.
+ */
+export function focusAfter(from) {
+  const focusable = [...document.querySelectorAll('a[href], button:not([disabled]), input, select, [tabindex="0"]')]
+    .filter((element) => element.offsetParent !== null && !element.closest(".xterm"));
+  const next = focusable.find((element) => !from.contains(element)
+    && from.compareDocumentPosition(element) & Node.DOCUMENT_POSITION_FOLLOWING);
+  (next || focusable[0])?.focus();
 }
