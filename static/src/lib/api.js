@@ -62,13 +62,23 @@ export function loginActive() {
   return !loggingOut && !loginEnded;
 }
 
-/** Where the login page sends the user back to: a same-origin path only. */
+/**
+ * Where the login page sends the user back to: a path of this site only. Read as the browser will
+ * read it: URLs drop tabs and newlines, so "/\t/evil.example" is "//evil.example", another site.
+ * Control characters and backslashes are refused outright; what is left must stay on this origin.
+ */
 export function safeNextPath(raw) {
-  if (typeof raw !== "string" || !raw.startsWith("/") || raw.startsWith("//") || raw.startsWith("/\\")) {
+  if (typeof raw !== "string" || !raw.startsWith("/") || /[\x00-\x1f\x7f\\]/.test(raw)) return "/";
+  let url;
+  try {
+    url = new URL(raw, THIS_SITE);
+  } catch {
     return "/";
   }
-  return raw;
+  if (url.origin !== THIS_SITE || url.pathname === "/login") return "/"; // the login page: nowhere to go back to
+  return url.pathname + url.search + url.hash;
 }
+const THIS_SITE = "http://this-site.invalid";
 
 export function goToLogin() {
   if (loggingOut) return; // logout() goes to the login page itself

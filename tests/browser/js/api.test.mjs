@@ -8,3 +8,13 @@ test("the login page only sends the user back to a path on this site", () => {
     assert.equal(safeNextPath(bad), "/");
   }
 });
+
+test("a path the browser would read as another site is refused (tabs and newlines are dropped from URLs)", () => {
+  for (const bad of ["/\t/evil.example/login", "/\n/evil.example", "/\r/evil.example", "/%09/x", "/a\\b", "/\u0000x"]) {
+    const safe = safeNextPath(bad);
+    assert.ok(safe === "/" || new URL(safe, "http://here.invalid").origin === "http://here.invalid", `${JSON.stringify(bad)} -> ${safe}`);
+  }
+  assert.equal(safeNextPath("/\t/evil.example/login"), "/");
+  assert.equal(safeNextPath("/login?next=/x"), "/"); // back to the login form: nowhere
+  assert.equal(safeNextPath("/sessions?user=a%20b#top"), "/sessions?user=a%20b#top");
+});
