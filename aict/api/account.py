@@ -1,9 +1,11 @@
 """The caller's own account: password, TOTP and page settings (/api/me/password, /api/me/totp, /api/me/settings)."""
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request
 from flask_jwt_extended import current_user, get_jwt, jwt_required
 
+from aict.api.auth import wait_text
 from aict.api.validation import json_body
+from aict.audit.events import record
 from aict.errors import AppError
 from aict.services import totp, user_settings
 from aict.services.users import change_own_password
@@ -15,10 +17,23 @@ bp = Blueprint("account", __name__)
 @bp.post("/me/password")
 @jwt_required()
 def change_password():
+    """A wrong current password counts as a failed login of the username (audited, and locking it
+    as logins do): a stolen session must not be a way to guess the password at the API's rate."""
     body = json_body()
     current = text_field(body, "current_password", max_len=1024)
     new = text_field(body, "new_password", max_len=1024)
-    change_own_password(current_user, get_jwt()["lid"], current, new)
+    throttle = current_app.extensions["aict"].login_throttle
+    username = current_user.username
+    wait = throttle.username_wait(username)
+    if wait is not None:
+        raise AppError("throttled", f"Too many wrong passwords; try again in {wait_text(wait)}.", retry_after=wait)
+    try:
+        change_own_password(current_user, get_jwt()["lid"], current, new)
+    except AppError as refused:
+        if refused.code == "invalid_credentials":
+            throttle.failed(username, request.remote_addr or "unknown")
+            record("login_failed", username=username, detail={"reason": "password_change"})
+        raise
     return "", 204
 
 

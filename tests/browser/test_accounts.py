@@ -139,6 +139,14 @@ def test_a_member_sees_no_controls_they_may_not_use(page, server):
 
     page.get_by_role("link", name="Account").click()
     page.locator("#password-form").wait_for()
+    # a mistyped current password is said on the form; the login stays (it was taken for a stale token)
+    form = page.locator("#password-form")
+    form.locator("[name=current_password]").fill("not-my-password")
+    form.locator("[name=new_password]").fill("a-new-password-1")
+    form.locator("[name=repeat_password]").fill("a-new-password-1")
+    form.locator("button[type=submit]").click()
+    page.get_by_text("The current password is wrong.").wait_for()
+    assert page.url.endswith("/account"), page.url
     page.goto(server.url + "/users")
     page.get_by_text("Only administrators manage users.").wait_for()
     assert not page.locator("#create-user-form").is_visible()

@@ -130,6 +130,26 @@ def test_failures_lock_the_username_even_for_the_right_password(throttle_server)
     assert 1 <= retry_after <= LOCK_SECONDS
 
 
+def test_guessing_the_current_password_of_a_password_change_is_throttled_and_audited(throttle_server):
+    """With someone's session, guessing their password through POST /api/me/password is as slow
+    as through the login: each wrong one a failed login of the username (audited), then locked."""
+    username, password = new_user(throttle_server)
+    token = login_tokens(throttle_server, username, password)["access_token"]
+    change = "/api/me/password"
+    for _ in range(3):
+        wrong = throttle_server.api("POST", change, token, json={"current_password": "guess-123",
+                                                                 "new_password": "new-password-1"})
+        assert_error(wrong, 401, "invalid_credentials")
+    locked = throttle_server.api("POST", change, token, json={"current_password": password,
+                                                              "new_password": "new-password-1"})
+    assert_error(locked, 429, "throttled")
+    assert 1 <= int(locked.headers["Retry-After"]) <= LOCK_SECONDS
+    assert_error(_login(throttle_server, username, password), 429, "throttled")  # the username is locked
+    failures = throttle_server.api("GET", "/api/audit", throttle_server.admin_token,
+                                   params={"type": "login_failed", "user": username}).json()["events"]
+    assert [e["detail"].get("reason") for e in failures] == ["password_change"] * 3
+
+
 def test_a_locked_username_does_not_lock_other_usernames(throttle_server):
     locked_name, _ = new_user(throttle_server)
     other_name, other_password = new_user(throttle_server)

@@ -197,6 +197,10 @@ export async function api(method, path, json) {
   let token = await freshAccessToken().catch(() => accessToken());
   let response = await send(method, path, json, token);
   if (response.status === 401) {
+    // Wrong credentials in the request itself (the current password of a password change): the
+    // login is fine, the caller says what was wrong. Anything else: the token is stale or refused.
+    const refused = await parseBody(response.clone()).catch(() => null);
+    if (refused?.error?.code === "invalid_credentials") throw errorFrom(response, refused);
     // A refresh that could not reach the server (a dropped link, a sleeping laptop) ends nothing:
     // its network error goes to the caller and the login stays. Only the server's refusal logs out.
     const ok = await refreshAccessToken();
