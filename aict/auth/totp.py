@@ -43,8 +43,12 @@ def open_secret(sealed: bytes) -> str:
 
 
 def matching_step(secret: str, otp: object, now: float | None = None) -> int | None:
-    """The time step whose code `otp` is (this one or a neighbour), or None."""
-    if not isinstance(otp, str) or len(otp) != DIGITS or not otp.isascii() or not otp.isdigit():
+    """The time step whose code `otp` is (this one or a neighbour), or None. Spaces are ignored:
+    authenticator apps show a code as "021 064", and people type it so."""
+    if not isinstance(otp, str):
+        return None
+    otp = otp.replace(" ", "").replace("\u00a0", "")
+    if len(otp) != DIGITS or not otp.isascii() or not otp.isdigit():
         return None
     totp = pyotp.TOTP(secret, interval=INTERVAL, digits=DIGITS)
     current = int((time.time() if now is None else now) // INTERVAL)

@@ -31,6 +31,12 @@ def test_anything_but_six_ascii_digits_is_refused(secret, otp):
     assert matching_step(secret, otp, NOW) is None
 
 
+def test_a_code_typed_as_the_app_shows_it_with_a_space_is_accepted(secret):
+    code = pyotp.TOTP(secret).generate_otp(int(NOW // 30))
+    for typed in (f"{code[:3]} {code[3:]}", f" {code} ", f"{code[:3]}\u00a0{code[3:]}"):
+        assert matching_step(secret, typed, NOW) == int(NOW // 30), typed
+
+
 def test_a_new_secret_has_160_bits():
     import base64
 
