@@ -7,6 +7,12 @@ const form = $("#login-form");
 const message = $("#login-message");
 const otpRow = $("#otp-row");
 const next = safeNextPath(new URLSearchParams(location.search).get("next") || "/");
+// Sent here because the login of an open page ended (a logout in another tab, a password changed
+// elsewhere, an administrator): said, rather than a bare form.
+if (new URLSearchParams(location.search).get("ended") === "1" && message.hidden) {
+  showMessage(message, "You were logged out: this login ended (a logout elsewhere, a password change, " +
+    "or an administrator). Log in again to go on; your terminals kept running.", "info");
+}
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();

@@ -273,3 +273,27 @@ def test_a_viewer_is_offered_only_what_a_viewer_may_do_and_sees_when_access_ends
 
 def _assert(condition) -> None:
     assert condition
+
+
+def test_pages_without_a_terminal_follow_the_login_too(page, server):
+    """A demoted admin's Users page (demotion ends their logins) and a disabled user's Account page
+    go to the login form within seconds, and it says why; they stayed as they were, offering what
+    the server would refuse (only terminal pages followed, through their socket)."""
+    username, token = server.create_user(role="admin")
+    user_id = next(u["id"] for u in server.api("GET", "/api/users", server.admin_token).json()
+                   if u["username"] == username)
+    login_with_tokens(page, server, username, "password-123")
+    page.goto(server.url + "/users")
+    page.locator("#create-user-form").wait_for()
+    demoted = server.api("PATCH", f"/api/users/{user_id}", server.admin_token, json={"role": "user"})
+    assert demoted.status_code == 200, demoted.text
+    page.wait_for_url("**/login?**", timeout=20_000)
+    assert "You were logged out" in page.inner_text("#login-message")
+
+    login_with_tokens(page, server, username, "password-123")
+    page.goto(server.url + "/account")
+    page.locator("#password-form").wait_for()
+    disabled = server.api("PATCH", f"/api/users/{user_id}", server.admin_token, json={"disabled": True})
+    assert disabled.status_code == 200, disabled.text
+    page.wait_for_url("**/login?**", timeout=20_000)
+    assert "You were logged out" in page.inner_text("#login-message")

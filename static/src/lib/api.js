@@ -30,6 +30,7 @@ export class ApiError extends Error {
 }
 
 let access = null; // {token, renewAt, expiresAt}
+let hadLogin = false; // this page had a login: one that ends under it is said on the login form
 let loginEnded = false;
 let loggingOut = false;
 
@@ -46,6 +47,7 @@ function keepAccessToken({ access_token, expires_in }) {
     renewAt: now + lifetime - Math.min(lifetime / 2, RENEW_MARGIN_MAX_MS),
   };
   loginEnded = false;
+  hadLogin = true;
 }
 
 /** When the access token should be renewed (ms since the epoch); now when there is none. */
@@ -83,7 +85,7 @@ const THIS_SITE = "http://this-site.invalid";
 export function goToLogin() {
   if (loggingOut) return; // logout() goes to the login page itself
   const next = location.pathname + location.search;
-  location.assign("/login?next=" + encodeURIComponent(next));
+  location.assign("/login?next=" + encodeURIComponent(next) + (loginEnded && hadLogin ? "&ended=1" : ""));
 }
 
 async function parseBody(response) {

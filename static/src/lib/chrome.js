@@ -41,7 +41,34 @@ export async function initChrome(settings = null) {
     const link = $(adminLink);
     if (link) link.hidden = me.role !== "admin";
   }
+  followLogin(me);
   return me;
+}
+
+// How often an open page asks whether its login still holds (the terminal page hears it on its
+// socket at once; the other pages have none).
+const LOGIN_CHECK_MS = 10_000;
+
+/**
+ * Within seconds of the login ending (a logout in another tab, a disabled account, a password
+ * changed elsewhere) the page goes to the login form, which says why (api.js); when the user's
+ * role changed, it is loaded again, offering what the user may do now.
+ */
+function followLogin(me) {
+  const check = async () => {
+    if (document.hidden) return; // asked again when shown
+    let now;
+    try {
+      now = await api("GET", "/api/me"); // a login that ended: api() goes to the login page
+    } catch {
+      return; // the server out of reach: the page says so where it fails
+    }
+    if (now.role !== me.role) location.reload();
+  };
+  setInterval(check, LOGIN_CHECK_MS);
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) check();
+  });
 }
 
 /** This server wants two-factor authentication of this user (REQUIRE_TOTP_FOR_ADMINS), and it is not on yet. */
