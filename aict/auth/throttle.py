@@ -73,5 +73,11 @@ class LoginThrottle:
             FixedWindowRateLimiter(self._storage).hit(self.lock, "login-lock", key)
             counter.clear(item, "login-fail", key)
 
+    def clear(self, username: str) -> None:
+        """An administrator's doing (a new password, the account enabled again): the username's
+        failures and its lock are gone."""
+        self.succeeded(username)
+        FixedWindowRateLimiter(self._storage).clear(self.lock, "login-lock", _user_key(username))
+
     def succeeded(self, username: str) -> None:
         MovingWindowRateLimiter(self._storage).clear(self.user_failures, "login-fail", _user_key(username))

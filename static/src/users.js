@@ -67,6 +67,7 @@ function passwordForm(user) {
           showMessage(message, "A password needs at least 8 characters.");
           return;
         }
+        if (user.id === me.id && !confirm("Set a new password for yourself here? Your logins end, this page's too: you log in again with it.")) return;
         await change(user, { password: input.value }, `${user.username} has a new password; their logins have ended.`);
       },
     },
@@ -74,6 +75,11 @@ function passwordForm(user) {
     el("button", { type: "submit", class: "small primary" }, "Set password"),
   );
   return form;
+}
+
+/** "12 minutes", "45 seconds": how long a lock lasts, as a person says it. */
+function waitText(seconds) {
+  return seconds >= 120 ? `${Math.ceil(seconds / 60)} minutes` : `${seconds} second${seconds === 1 ? "" : "s"}`;
 }
 
 function actionsCell(user, lastAdmin) {
@@ -111,6 +117,17 @@ function actionsCell(user, lastAdmin) {
       },
       "Reset password",
     ),
+    user.login_locked_seconds
+      ? el(
+          "button",
+          {
+            type: "button",
+            class: "small",
+            onclick: () => change(user, { unlock: true }, `${user.username} may log in again now.`),
+          },
+          "Unlock login",
+        )
+      : null,
     user.totp
       ? el(
           "button",
@@ -140,7 +157,9 @@ function renderUsers(users) {
         { dataset: { username: user.username }, class: user.disabled ? "disabled-user" : undefined },
         el("th", { scope: "row" }, user.username, user.id === me.id ? el("span", { class: "muted" }, " (you)") : null),
         roleCell(user, lastAdmin),
-        el("td", {}, user.disabled ? "Disabled" : "Active"),
+        el("td", {}, user.disabled ? "Disabled" : "Active",
+          // failed logins lock the username for a while (its own browsers still get in)
+          user.login_locked_seconds ? el("div", { class: "muted small" }, `Login locked for ${waitText(user.login_locked_seconds)}`) : null),
         el("td", {}, user.totp ? "On" : "Off"),
         el("td", { class: "muted" }, user.last_login_at ? formatTime(user.last_login_at) : "Never"),
         actionsCell(user, lastAdmin),

@@ -150,6 +150,38 @@ def test_guessing_the_current_password_of_a_password_change_is_throttled_and_aud
     assert [e["detail"].get("reason") for e in failures] == ["password_change"] * 3
 
 
+def test_an_admin_sees_a_locked_login_and_lifts_it(throttle_server):
+    """The Users list says a username is locked and for how long; unlocking it (or a new password)
+    lets the right password in at once, audited. It stayed locked through a reset and a re-enable."""
+    username, password = new_user(throttle_server)
+    for _ in range(3):
+        _login(throttle_server, username, "wrong-password")
+    assert_error(_login(throttle_server, username, password), 429, "throttled")
+
+    def listed() -> dict:
+        users = throttle_server.api("GET", "/api/users", throttle_server.admin_token).json()
+        return next(u for u in users if u["username"] == username)
+
+    assert 1 <= listed()["login_locked_seconds"] <= LOCK_SECONDS
+    unlocked = throttle_server.api("PATCH", f"/api/users/{listed()['id']}", throttle_server.admin_token,
+                                   json={"unlock": True})
+    assert unlocked.status_code == 200 and "login_locked_seconds" not in unlocked.json(), unlocked.text
+    assert _login(throttle_server, username, password).status_code == 200
+    assert_error(throttle_server.api("PATCH", f"/api/users/{listed()['id']}", throttle_server.admin_token,
+                                     json={"unlock": False}), 400, "bad_request")
+    events = throttle_server.api("GET", "/api/audit", throttle_server.admin_token,
+                                 params={"type": "user_update"}).json()["events"]
+    assert any(e["detail"] == {"user": username, "changed": ["login_lock"]} for e in events), events
+
+    for _ in range(3):  # locked again: a new password set by an admin lifts it too
+        _login(throttle_server, username, "wrong-password")
+    assert "login_locked_seconds" in listed()
+    reset = throttle_server.api("PATCH", f"/api/users/{listed()['id']}", throttle_server.admin_token,
+                                json={"password": "a-new-password-9"})
+    assert reset.status_code == 200, reset.text
+    assert _login(throttle_server, username, "a-new-password-9").status_code == 200
+
+
 def test_a_locked_username_does_not_lock_other_usernames(throttle_server):
     locked_name, _ = new_user(throttle_server)
     other_name, other_password = new_user(throttle_server)
