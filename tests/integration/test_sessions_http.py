@@ -173,12 +173,13 @@ def test_a_terminal_reads_as_ended_with_its_exit_code_while_its_end_is_not_store
             assert session_id in _listed(server, workspace_id=workspace["id"], status="exited")
             assert session_id not in _listed(server, workspace_id=workspace["id"], status="running")
             lock.rollback()  # the host's write goes through now
-        stored = _wait_exited(server, session_id)
-        assert (stored["exit_code"], stored["signal"]) == (7, None)
-        with psycopg.connect(postgres_dsn()) as check:  # the record itself, not what the server adds to it
-            row = check.execute("SELECT status, exit_code FROM terminal_sessions WHERE id = %s",
-                                (session_id,)).fetchone()
-        assert row == ("exited", 7)
+
+        def stored():  # the record itself, not what the server adds to it
+            with psycopg.connect(postgres_dsn()) as check:
+                return check.execute("SELECT status, exit_code FROM terminal_sessions WHERE id = %s",
+                                     (session_id,)).fetchone()
+        wait_until(lambda: stored() == ("exited", 7), timeout=15, message="the stored record says exited, code 7")
+        assert (_session(server, session_id)["exit_code"], _session(server, session_id)["signal"]) == (7, None)
     finally:
         c.close()
 
