@@ -653,45 +653,46 @@ def _burst(client, count: int) -> list[dict]:
     return answers
 
 
-def _polling_session(server) -> str:
-    """A logged-in Engine.IO long-polling session (its sid), spoken by hand."""
-    headers = {"Origin": server.url}
-    opened = requests.get(f"{server.url}/socket.io/?EIO=4&transport=polling", headers=headers, timeout=10)
+def _polling_session(server) -> tuple[requests.Session, str]:
+    """A logged-in Engine.IO long-polling session spoken by hand: the HTTP session that keeps its
+    cookies (behind the cluster's nginx, the routing cookie that keeps it on one web process), and
+    its sid."""
+    http = requests.Session()
+    http.headers["Origin"] = server.url
+    opened = http.get(f"{server.url}/socket.io/?EIO=4&transport=polling", timeout=10)
     sid = json.loads(opened.text[1:])["sid"]
-    login = requests.post(f"{server.url}/socket.io/?EIO=4&transport=polling&sid={sid}", headers=headers,
-                          data="40" + json.dumps({"token": server.admin_token}), timeout=10)
+    login = http.post(f"{server.url}/socket.io/?EIO=4&transport=polling&sid={sid}",
+                      data="40" + json.dumps({"token": server.admin_token}), timeout=10)
     assert login.status_code == 200, login.text
-    return sid
+    return http, sid
 
 
-def _polling_session_closed(server, sid: str) -> bool:
-    poll = requests.get(f"{server.url}/socket.io/?EIO=4&transport=polling&sid={sid}",
-                        headers={"Origin": server.url}, timeout=10)
+def _polling_session_closed(server, http: requests.Session, sid: str) -> bool:
+    poll = http.get(f"{server.url}/socket.io/?EIO=4&transport=polling&sid={sid}", timeout=10)
     return poll.status_code == 400 or "1" in poll.text[:2]  # unknown session, or its CLOSE packet
 
 
 def test_a_long_polling_body_over_the_limit_is_refused_at_once_not_left_hanging(server):
     """Over MAX_MESSAGE_BYTES (8 MiB): refused and the connection closed, as a WebSocket is (1009);
     the client hung until its own timeout while the server sat on the unread rest of the body."""
-    sid = _polling_session(server)
+    http, sid = _polling_session(server)
     started = time.monotonic()
     try:
-        answer = requests.post(f"{server.url}/socket.io/?EIO=4&transport=polling&sid={sid}",
-                               headers={"Origin": server.url, "Content-Type": "text/plain"},
-                               data=b"4" + b"x" * (9 * MiB), timeout=30)
+        answer = http.post(f"{server.url}/socket.io/?EIO=4&transport=polling&sid={sid}",
+                           headers={"Content-Type": "text/plain"}, data=b"4" + b"x" * (9 * MiB), timeout=30)
         assert_error(answer, 413, "too_large")
     except requests.ConnectionError:
         pass  # the server closed the connection while the body was still being sent: refused too
     assert time.monotonic() - started < 10
-    wait_until(lambda: _polling_session_closed(server, sid), timeout=10, message="the session closed")
+    wait_until(lambda: _polling_session_closed(server, http, sid), timeout=10, message="the session closed")
 
 
 def test_a_long_polling_body_of_too_many_packets_is_refused_not_dropped_in_silence(server):
     """More packets in one body than the server decodes: refused and the session closed; they were
     answered 200 and every one of them dropped."""
-    sid = _polling_session(server)
+    http, sid = _polling_session(server)
     body = "\x1e".join(["42" + json.dumps(["list-terminals", {}])] * 5000)
-    answer = requests.post(f"{server.url}/socket.io/?EIO=4&transport=polling&sid={sid}",
-                           headers={"Origin": server.url, "Content-Type": "text/plain"}, data=body, timeout=30)
+    answer = http.post(f"{server.url}/socket.io/?EIO=4&transport=polling&sid={sid}",
+                       headers={"Content-Type": "text/plain"}, data=body, timeout=30)
     assert_error(answer, 400, "bad_request")
-    wait_until(lambda: _polling_session_closed(server, sid), timeout=10, message="the session closed")
+    wait_until(lambda: _polling_session_closed(server, http, sid), timeout=10, message="the session closed")
