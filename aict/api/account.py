@@ -3,7 +3,7 @@
 from flask import Blueprint, current_app, request
 from flask_jwt_extended import current_user, get_jwt, jwt_required
 
-from aict.api.auth import wait_text
+from aict.api.auth import throttled_login
 from aict.api.validation import json_body
 from aict.audit.events import record
 from aict.errors import AppError
@@ -26,7 +26,7 @@ def change_password():
     username = current_user.username
     wait = throttle.username_wait(username)
     if wait is not None:
-        raise AppError("throttled", f"Too many wrong passwords; try again in {wait_text(wait)}.", retry_after=wait)
+        raise throttled_login(username, wait, "username")
     try:
         change_own_password(current_user, get_jwt()["lid"], current, new)
     except AppError as refused:

@@ -43,7 +43,8 @@ def _login_rate() -> str:
     return current_app.config["AICT"].LOGIN_RATE
 
 
-def _throttled(username: str, wait: int, held_by: str):
+def throttled_login(username: str, wait: int, held_by: str) -> AppError:
+    """The refusal of a locked login (audited `throttled`): a login, or a password change's check."""
     record("throttled", username=username, detail={"what": "login", "lock": held_by})
     return AppError("throttled", f"Too many failed logins; try again in {wait_text(wait)}.", retry_after=wait)
 
@@ -89,7 +90,7 @@ def login():
     throttle = current_app.extensions["aict"].login_throttle
     wait = throttle.ip_wait(ip)
     if wait is not None:
-        raise _throttled(username, wait, "ip")
+        raise throttled_login(username, wait, "ip")
     user = db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none()
     device_token = request.cookies.get(DEVICE_COOKIE)
     device_ok = is_trusted_device(user, device_token)
@@ -97,12 +98,12 @@ def login():
     otp = body.get("otp")
     if username_locked and not device_ok and not _may_pass_with_a_code(user, otp):
         throttle.refused(ip)
-        raise _throttled(username, wait, "username")
+        raise throttled_login(username, wait, "username")
     release_connection()  # the password check takes ~160 ms in a thread
     if not password_matches(user.password_hash if user else None, password) or user.disabled:
         if username_locked and not device_ok:  # the lock's answer, whatever was wrong: no oracle
             throttle.refused(ip)
-            raise _throttled(username, wait, "username")
+            raise throttled_login(username, wait, "username")
         throttle.failed(username, ip)
         record("login_failed", username=username, detail={"reason": "disabled"} if user and user.disabled else None)
         raise AppError("invalid_credentials", "The username or password is wrong.")
@@ -113,7 +114,7 @@ def login():
             throttle.failed(username, ip)
             record("login_failed", username=username, detail={"reason": "otp"})
             if username_locked and not device_ok:
-                raise _throttled(username, wait, "username") from None
+                raise throttled_login(username, wait, "username") from None
         raise
     throttle.succeeded(username)
     login_id, tokens = start_login(user, ip, request.headers.get("User-Agent"))

@@ -17,6 +17,7 @@ from aict.extensions import db, socketio
 from aict.models import User
 from aict.realtime.connections import Connection
 from aict.realtime.transport.contract_events import THROTTLED
+from aict.services.access import plausible_id
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ def current_user_of(connection: Connection) -> User:
 
 def session_id_of(payload: dict) -> str:
     value = payload.get("sessionId")
-    if not isinstance(value, str) or not 0 < len(value) <= 64 or not value.isascii():
+    if not value or not plausible_id(value):
         raise bad_request("'sessionId' must be a session id string.")
     return value
 

@@ -17,7 +17,7 @@ from aict.errors import AppError, bad_request
 from aict.extensions import socketio
 from aict.realtime.connections import Connection, disconnect_quietly
 from aict.realtime.guard import current_user_of, socket_event
-from aict.services.access import workspace_for
+from aict.services.access import plausible_id, workspace_for
 
 MAX_WATCHED_PER_SOCKET = 16  # a page watches its own workspace; a switcher a few more
 
@@ -100,7 +100,7 @@ def _watchers() -> WorkspaceWatchers:
 
 def _workspace_id(payload: dict) -> str:
     value = payload.get("workspaceId")
-    if not isinstance(value, str) or not 0 < len(value) <= 64 or not value.isascii():
+    if not value or not plausible_id(value):
         raise bad_request("'workspaceId' must be a workspace id string.")
     return value
 

@@ -115,9 +115,10 @@ class SshPoller:
             self._close()
 
     def _wait_to_retry(self) -> None:
+        # cleared once awake, not before: new settings given while this attempt was failing count
         self.failing = True
-        self._retry_now.clear()
         self._retry_now.wait(RETRY_SECONDS)
+        self._retry_now.clear()
 
     def _poll(self) -> None:
         """List (a change made once the watch is answered is then always seen), then git status if due."""

@@ -164,7 +164,9 @@ function watchLive() {
   // What a reviewer reads beside it goes on too: its duration, and the commands it runs
   let ticks = 0;
   state.liveTimer = setInterval(() => {
-    if (state.session.status === "running") showFacts(state.session, state.workspace);
+    // its duration's text alone: the facts rebuilt each second would lose a click begun on a link among them
+    const duration = $("[data-fact=duration]");
+    if (state.session.status === "running" && duration) duration.textContent = durationText(state.session) + " so far";
     if (++ticks % LIVE_COMMANDS_EVERY_SECONDS) return;
     fetchCommands(sessionId).then((listed) => {
       const seen = JSON.stringify(listed); // rebuilt only when it changed: a click begun on it stays one
