@@ -132,7 +132,7 @@ class RemoteTerminal:
         if by is not None and by != self._typist:
             self._typist = by
             self._host.notify(op="typist", session=self.id, key=by)  # on the link before the input
-        seq = self._host.next_seq()
+        seq = self._host.next_seq() | (0 if wait else wire.PROMISED)  # unwaited input is answered already
         self._last_seq = seq
         self._in_flight[seq] = len(data)
         self._in_flight_bytes += len(data)
@@ -213,7 +213,7 @@ class RemoteTerminals:
         self._ready = Event()
         self._replies: dict[int, AsyncResult] = {}
         self._ids = itertools.count(1)
-        self._seqs = itertools.count(1)
+        self._seq = 0
         self._stopped = False
         self._connector: gevent.Greenlet | None = None
 
@@ -305,7 +305,9 @@ class RemoteTerminals:
             link.send(*parts)
 
     def next_seq(self) -> int:
-        return next(self._seqs)
+        """1 to 2**31 - 1, then round again: the wire holds 31 bits of it (input numbers must fit)."""
+        self._seq = self._seq % (wire.PROMISED - 1) + 1
+        return self._seq
 
     def notify(self, **body) -> None:
         self.send(wire.message(body))

@@ -140,7 +140,7 @@ class WebLink:
             error = {"code": "conflict", "message": "The terminal has exited."}
         else:
             try:
-                terminal.write(data)
+                terminal.write(data, promised=bool(seq & wire.PROMISED))
             except InputBacklogFull:
                 error = {"code": "throttled", "message": "The terminal is not reading its input; wait and try again."}
             except AppError as failure:

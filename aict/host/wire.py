@@ -42,6 +42,9 @@ IOV_MAX = os.sysconf("SC_IOV_MAX")  # parts per writev
 
 _OUTPUT = struct.Struct(">QBB")  # offset, session id length, viewer key length
 _INPUT = struct.Struct(">IB")  # sequence number, session id length
+# An input's sequence number has this bit set when the web process already answered it `ok` (a host
+# that does not know the bit just answers the same number). Numbers go round below it.
+PROMISED = 1 << 31
 _ACK = struct.Struct(">QBB")  # offset, session id length, viewer key length
 
 

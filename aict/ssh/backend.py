@@ -104,8 +104,8 @@ class SshBackend:
     def input_backlog(self) -> int:
         return len(self._input)
 
-    def write(self, data: bytes) -> None:
-        self._input.put(data)
+    def write(self, data: bytes, promised: bool = False) -> None:
+        self._input.put(data, promised)
 
     def _send_some(self, data: bytes) -> int:
         try:

@@ -43,8 +43,9 @@ class Backend(Protocol):
     def read(self, max_bytes: int) -> bytes:
         """Block this greenlet (never the loop) until output is available; b"" once it has ended."""
 
-    def write(self, data: bytes) -> None:
-        """Queue input for the process without blocking; InputBacklogFull when too much is queued."""
+    def write(self, data: bytes, promised: bool = False) -> None:
+        """Queue input for the process without blocking; InputBacklogFull when too much is queued
+        (`promised`: the input was already answered as taken, so it gets the queue's slack)."""
 
     def input_backlog(self) -> int:
         """Bytes of input queued that the process has not taken yet."""

@@ -10,6 +10,10 @@ from gevent.event import Event
 from aict.terminals.backend import InputBacklogFull
 
 MAX_INPUT_BACKLOG = 8 * 1024 * 1024
+# Input a web process has already answered `ok` (its fast path: it believed the queue empty) is
+# taken this far past the limit rather than refused, since a refusal would reach no one and the
+# keystroke would be lost. Each web process has at most 64 KiB answered ahead, so this covers 16.
+PROMISED_SLACK = 1024 * 1024
 
 
 class InputQueue:
@@ -29,9 +33,10 @@ class InputQueue:
     def __len__(self) -> int:
         return len(self._buffer)
 
-    def put(self, data: bytes) -> None:
-        """Queue data behind what is waiting; InputBacklogFull past the limit."""
-        if len(self._buffer) + len(data) > self.limit:
+    def put(self, data: bytes, promised: bool = False) -> None:
+        """Queue data behind what is waiting; InputBacklogFull past the limit (past PROMISED_SLACK
+        more for input already answered as taken)."""
+        if len(self._buffer) + len(data) > self.limit + (PROMISED_SLACK if promised else 0):
             raise InputBacklogFull()
         if data:
             self._buffer += data

@@ -424,11 +424,11 @@ class LiveTerminal:
         return [(a.viewer, a.access) for a in self._attachments.values()]
 
     # ---- input and size -------------------------------------------------------------------
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes, promised: bool = False) -> None:
         if not self.running:
             raise AppError("conflict", "The terminal has exited.")
         self._input_since_output = True
-        self.backend.write(data)
+        self.backend.write(data, promised)
         for hook in self._input_hooks:
             try:
                 hook(data)

@@ -238,13 +238,13 @@ class LocalPtyBackend:
     def input_backlog(self) -> int:
         return len(self._input)
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes, promised: bool = False) -> None:
         if not len(self._input):  # the usual keystroke: straight to the terminal, no greenlet hop
             try:
                 data = data[self._write_some(data[:WRITE_SIZE]):]
             except BlockingIOError:
                 pass
-        self._input.put(data)
+        self._input.put(data, promised)
 
     def _write_some(self, data: bytes) -> int:
         try:

@@ -144,6 +144,43 @@ def test_a_socket_that_never_acks_gets_one_window_through_another_web_process(no
         idle.close()
 
 
+def test_a_keystroke_answered_at_once_on_one_process_is_kept_while_another_filled_the_queue(node):
+    """web1 pastes into a program not reading until the host answers `throttled`; web2, which has
+    heard nothing of that, answers a keystroke `ok` at once (its fast path). The keystroke reaches
+    the program (the host refused it before, and the `ok` had already gone: it was lost)."""
+    host, web1, web2 = node
+    workspace = web1.create_local_workspace()
+    target = Path(f"/tmp/aict-test-taken-{os.urandom(4).hex()}")
+    paster, typist = web1.socket(), web2.socket()
+    try:
+        session_id = paster.create(workspace["id"])
+        paster.send(session_id, f"stty raw -echo; echo not-reading-$((6*7)); sleep 10; cat > {target}\n")
+        paster.wait_for(session_id, "not-reading-42")
+        assert typist.call("attach-terminal", {"sessionId": session_id})["ok"]
+        accepted, size, sent = bytearray(), 1024 * 1024, 0
+        while size:  # fill the host's queue to the byte: halve the piece at each refusal
+            piece = bytes([0x41 + sent % 26]) * size
+            answer = paster.send(session_id, piece)
+            sent += 1
+            if answer["ok"]:
+                accepted += piece
+            else:
+                assert answer["error"]["code"] == "throttled", answer
+                size //= 2
+            assert sent < 100, "the host took everything of input nobody read"
+        assert typist.send(session_id, "Z") == {"ok": True}
+        accepted += b"Z"
+        wait_until(lambda: target.exists() and target.stat().st_size >= len(accepted), timeout=40,
+                   message=f"{len(accepted)} bytes in {target}")
+        time.sleep(0.2)
+        assert target.read_bytes() == bytes(accepted)
+    finally:
+        paster.call("kill-terminal", {"sessionId": session_id})
+        paster.close()
+        typist.close()
+        target.unlink(missing_ok=True)
+
+
 def test_a_web_process_killed_mid_flood_loses_no_terminal_and_no_byte(node, tmp_path):
     host, web1, web2 = node
     workspace = web1.create_local_workspace()

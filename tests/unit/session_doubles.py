@@ -48,7 +48,7 @@ class ScriptedBackend:
         self.unread_bytes -= len(chunk)
         return chunk
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes, promised: bool = False) -> None:
         self.input += data
 
     def resize(self, cols: int, rows: int) -> None:
