@@ -4,6 +4,7 @@ import { api } from "./lib/api.js";
 import { initChrome } from "./lib/chrome.js";
 import { $, el, formatTime, showMessage } from "./lib/dom.js";
 import { membersPanel } from "./lib/members-panel.js";
+import { workspaceEditor } from "./workspaces/editor.js";
 
 const list = $("#workspace-list");
 const listMessage = $("#list-message");
@@ -55,6 +56,29 @@ function renderWorkspaces(workspaces) {
           "Members",
         )
       : null;
+    const editor = manages
+      ? workspaceEditor(ws, async (saved) => {
+          await loadWorkspaces();
+          showMessage(listMessage, `Workspace “${saved.name}” saved.`, "success");
+        })
+      : null;
+    const editButton = manages
+      ? el(
+          "button",
+          {
+            type: "button",
+            class: "small",
+            "aria-expanded": "false",
+            "aria-label": `Settings of ${ws.name}`,
+            onclick: (event) => {
+              editor.hidden = !editor.hidden;
+              event.currentTarget.setAttribute("aria-expanded", String(!editor.hidden));
+              if (!editor.hidden) editor.querySelector("input").focus();
+            },
+          },
+          "Edit",
+        )
+      : null;
     const remove = manages
       ? el(
           "button",
@@ -81,11 +105,13 @@ function renderWorkspaces(workspaces) {
             ws.host_key_fingerprint ? el("span", { class: "muted mono", title: "Pinned host key" }, ws.host_key_fingerprint) : null,
             ws.owner !== me.username ? el("span", { class: "muted" }, "owner " + ws.owner) : null,
             el("span", { class: "muted" }, formatTime(ws.created_at)),
+            editButton,
             membersButton,
             remove,
           ),
         ),
         shellNote(ws),
+        editor,
         panel,
       ),
     );

@@ -106,3 +106,46 @@ def test_a_member_is_told_to_ask_the_owner_about_a_changed_host_key(page, server
     message = page.locator("#page-message")
     poll(lambda: _assert_has_text(message.inner_text(), "an owner or admin must check the key"))
     assert not page.locator("#hostkey-changed-dialog").is_visible()
+
+
+def test_an_owner_fixes_an_ssh_workspaces_port_credential_and_host_key_in_its_settings(page, server, sshd):
+    """Made with a wrong port and password (through the API), corrected in the page's Edit form: the
+    terminal then connects with the new key, to the pinned host key, with no dialog."""
+    workspace = server.api("POST", "/api/workspaces", server.admin_token, json={
+        "name": f"ssh-typo-{secrets.token_hex(3)}", "kind": "ssh", "host": sshd.host, "port": 1,
+        "username": sshd.username, "password": "not-the-password"}).json()
+    login_with_tokens(page, server)
+    page.goto(server.url + "/")
+    row = page.locator(f".ws-item[data-id='{workspace['id']}']")
+    row.get_by_role("button", name=f"Settings of {workspace['name']}").click()
+    settings = row.get_by_role("form", name=f"Settings of {workspace['name']}")
+    settings.wait_for()
+    assert settings.get_by_label("Host", exact=True).input_value() == sshd.host
+    assert settings.get_by_label("Keep the stored one (never shown)").is_checked()
+    assert "not-the-password" not in settings.inner_html()  # the stored credential is never shown
+    settings.get_by_role("button", name="Save").click()
+    settings.get_by_text("Nothing was changed.").wait_for()
+
+    renamed = workspace["name"] + "-fixed"
+    settings.get_by_label("Name", exact=True).fill(renamed)
+    settings.get_by_label("Port", exact=True).fill(str(sshd.port))
+    settings.get_by_label("Replace it with a private key").check()
+    settings.get_by_role("button", name="Save").click()
+    settings.get_by_text("Paste the new private key, or keep the stored credential.").wait_for()
+    settings.get_by_label("New private key").fill(sshd.private_key)
+    settings.get_by_label("Pin a new host key").fill(sshd.host_key)
+    settings.get_by_role("button", name="Save").click()
+    page.get_by_text(f"Workspace “{renamed}” saved.").wait_for()
+
+    saved = server.api("GET", f"/api/workspaces/{workspace['id']}", server.admin_token).json()
+    assert (saved["name"], saved["port"], saved["host_key_fingerprint"]) == (renamed, sshd.port, sshd.host_fingerprint)
+    page.get_by_role("link", name=renamed).click()
+    wait_for_terminal(page)
+    poll(lambda: assert_prompt(page))
+    run(page, "echo $(whoami)-$((6*7))")
+    poll(lambda: _assert_has(page, f"{sshd.username}-42"))
+    assert not page.locator("#hostkey-dialog").is_visible()
+    audit = server.api("GET", f"/api/audit?type=workspace_update&workspace_id={workspace['id']}",
+                       server.admin_token).json()
+    changed = [e["detail"]["changed"] for e in audit["events"] if e["workspace_id"] == workspace["id"]]
+    assert changed == [["credentials", "host_key", "name", "port"]], changed
