@@ -263,6 +263,11 @@ class SessionService:
                username=by or row.owner.username, detail=detail, commit=False)
 
 
+def _had_sessions(workspace_id: str) -> bool:
+    return db.session.execute(db.select(TerminalSession.id).where(TerminalSession.workspace_id == workspace_id)
+                              .limit(1)).first() is not None
+
+
 def list_visible(terminals, user: User, workspace_id: str | None = None, status: str | None = None,
                  command: str | None = None, *, owner: str | None = None, after: str | None = None,
                  limit: int = MAX_LISTED) -> list[dict]:
@@ -273,7 +278,8 @@ def list_visible(terminals, user: User, workspace_id: str | None = None, status:
     query = db.select(TerminalSession).order_by(TerminalSession.created_at.desc(), TerminalSession.id.desc())
     visible = None if user.is_admin else {w.id for w in visible_workspaces(user)}
     if workspace_id is not None:
-        workspace_for(user, workspace_id)
+        if not (user.is_admin and _had_sessions(workspace_id)):  # admins list a deleted workspace's kept sessions
+            workspace_for(user, workspace_id)
         query = query.where(TerminalSession.workspace_id == workspace_id)
     elif visible is not None:
         query = query.where(TerminalSession.workspace_id.in_(visible))

@@ -5,6 +5,7 @@
 import { api } from "./lib/api.js";
 import { admitAdmins, refusedAsNonAdmin } from "./lib/admin-gate.js";
 import { initChrome } from "./lib/chrome.js";
+import { deletedWorkspaces } from "./lib/deleted-workspaces.js";
 import { $, showMessage } from "./lib/dom.js";
 import { AuditExport } from "./audit/export.js";
 import { AuditFilters, queryOf } from "./audit/filters.js";
@@ -91,8 +92,12 @@ async function start() {
   const me = await initChrome();
   if (!admitAdmins(me)) return;
   filters.fromAddress();
-  // Workspaces by name in the filter and the table (a deleted one's events show its id).
-  const workspaces = await api("GET", "/api/workspaces").catch(() => []);
+  // Workspaces by name in the filter and the table, deleted ones too (named by their deletion's event).
+  const [live, deleted] = await Promise.all([
+    api("GET", "/api/workspaces").catch(() => []),
+    deletedWorkspaces().catch(() => new Map()),
+  ]);
+  const workspaces = [...live, ...[...deleted.values()].map((w) => ({ ...w, name: `${w.name} (deleted)` }))];
   for (const workspace of workspaces) workspaceNames.set(workspace.id, workspace.name);
   filters.offerWorkspaces(workspaces);
   await load();

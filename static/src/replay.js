@@ -9,6 +9,7 @@ import { api, download } from "./lib/api.js";
 import { initChrome } from "./lib/chrome.js";
 import { $, el, showMessage } from "./lib/dom.js";
 import { controlSafe } from "./lib/escape.js";
+import { deletedWorkspaces } from "./lib/deleted-workspaces.js";
 import { durationText, exitText, workspaceLabel } from "./lib/session-facts.js";
 import { fullTime } from "./audit/table.js";
 import { CommandList, fetchCommands } from "./replay/commands.js";
@@ -47,8 +48,8 @@ async function jumpTo(index) {
 function showFacts(session, workspace) {
   const facts = [
     ["User", controlSafe(session.owner)],
-    ["Workspace", workspace ? el("a", { href: `/workspaces/${encodeURIComponent(workspace.id)}` }, controlSafe(workspaceLabel(workspace)))
-      : controlSafe(workspaceLabel(null, session.workspace_id))],
+    ["Workspace", workspace && !workspace.deleted ? el("a", { href: `/workspaces/${encodeURIComponent(workspace.id)}` }, controlSafe(workspaceLabel(workspace)))
+      : controlSafe(workspaceLabel(workspace, session.workspace_id))],
     ["Started", fullTime(session.created_at)],
     ["Duration", durationText(session) + (session.status === "running" ? " so far" : "")],
     [session.status === "running" ? "Status" : "Ended", session.status === "running" ? "running"
@@ -199,6 +200,9 @@ async function start() {
     return;
   }
   state.workspace = await api("GET", `/api/workspaces/${encodeURIComponent(state.session.workspace_id)}`).catch(() => null);
+  if (!state.workspace && me?.role === "admin") { // deleted: the name it had, from the audit log
+    state.workspace = (await deletedWorkspaces().catch(() => new Map())).get(state.session.workspace_id) || null;
+  }
   showFacts(state.session, state.workspace);
   if (state.session.status === "running" && new URLSearchParams(location.search).get("live") === "1") {
     watchLive();

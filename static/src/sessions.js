@@ -7,6 +7,7 @@ import { admitAdmins, refusedAsNonAdmin } from "./lib/admin-gate.js";
 import { initChrome } from "./lib/chrome.js";
 import { $, el, showMessage } from "./lib/dom.js";
 import { controlSafe } from "./lib/escape.js";
+import { deletedWorkspaces } from "./lib/deleted-workspaces.js";
 import { durationText, exitText, replayPath, workspaceLabel } from "./lib/session-facts.js";
 import { fullTime } from "./audit/table.js";
 
@@ -126,12 +127,13 @@ async function start() {
   if (!admitAdmins(me)) return;
   const params = new URLSearchParams(location.search);
   for (const name of ["user", "status", "command"]) if (params.get(name)) form.elements[name].value = params.get(name);
-  const [listed, users] = await Promise.all([
+  const [listed, users, deleted] = await Promise.all([
     api("GET", "/api/workspaces").catch(() => []),
     api("GET", "/api/users").catch(() => []),
+    deletedWorkspaces().catch(() => new Map()),
   ]);
   const select = form.elements.workspace_id;
-  for (const workspace of listed) {
+  for (const workspace of [...listed, ...deleted.values()]) {
     workspaces.set(workspace.id, workspace);
     select.append(el("option", { value: workspace.id }, workspaceLabel(workspace)));
   }

@@ -284,6 +284,32 @@ def test_an_unknown_session_or_workspace_says_so_and_offers_the_way_back(page, s
     page.screenshot(path=str(shots / "unknown-workspace.png"))
 
 
+def test_a_deleted_workspace_is_named_on_the_review_pages(page, server):
+    """Its sessions and events are kept; reviewers read the name it had (from its deletion's audit
+    event), not an id with no name."""
+    name = f"gone-{secrets.token_hex(3)}"
+    workspace = server.create_local_workspace(name=name)
+    session_id = _ended_session(server, server.admin_token, workspace["id"], ["echo gone-$((6*7))"], "gone-42")
+    assert server.api("DELETE", f"/api/workspaces/{workspace['id']}", server.admin_token).status_code == 204
+    login_with_tokens(page, server)
+
+    page.goto(f"{server.url}/sessions?workspace_id={workspace['id']}")
+    row = page.locator(f"#session-rows tr[data-id='{session_id}']")
+    row.wait_for()
+    assert f"{name} (deleted)" in row.text_content(), row.text_content()
+    assert page.locator("#filter-workspace option:checked").text_content() == f"{name} (deleted)"
+
+    page.goto(f"{server.url}/audit?workspace_id={workspace['id']}")
+    poll(lambda: _assert("workspace_delete" in _column(page, "#event-rows tr td:nth-child(2)")))
+    shown = page.locator("#event-rows").text_content()
+    assert f"{name} (deleted)" in shown and workspace["id"] not in shown.replace(f"{name} (deleted)", ""), shown
+
+    page.goto(f"{server.url}/sessions/{session_id}/replay")
+    facts = page.locator("#session-facts")
+    poll(lambda: _assert(f"{name} (deleted)" in facts.text_content(), facts.text_content()))
+    assert facts.locator("a").count() == 0  # no link to a workspace page that no longer exists
+
+
 # Each control's id, top and bottom edges.
 EDGES_JS = """controls => controls.map((c) => {
   const r = c.getBoundingClientRect();

@@ -261,3 +261,17 @@ def test_members_see_the_workspace_sessions_and_operators_may_kill_them(server, 
     assert_error(server.api("DELETE", f"/api/sessions/{session_id}", viewer_token), 403, "forbidden")
     assert server.api("DELETE", f"/api/sessions/{session_id}", operator_token).status_code == 204
     c.wait_exit(session_id)
+
+
+def test_an_admin_lists_the_kept_sessions_of_a_deleted_workspace_and_a_user_may_not(server, client):
+    workspace = server.create_local_workspace()
+    c = client()
+    session_id = c.create(workspace["id"])
+    c.send(session_id, "exit\n")
+    c.wait_exit(session_id)
+    assert server.api("DELETE", f"/api/workspaces/{workspace['id']}", server.admin_token).status_code == 204
+    listed = server.api("GET", "/api/sessions", server.admin_token, params={"workspace_id": workspace["id"]})
+    assert [s["id"] for s in listed.json()] == [session_id], listed.text
+    _, token = server.create_user()
+    response = server.api("GET", "/api/sessions", token, params={"workspace_id": workspace["id"]})
+    assert_error(response, 404, "not_found")

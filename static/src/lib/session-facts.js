@@ -30,6 +30,7 @@ export function exitText(session, workspace = null) {
 /** The workspace as a reviewer names it: its name, and for SSH where it logs in. */
 export function workspaceLabel(workspace, fallbackId) {
   if (!workspace) return fallbackId ? `${fallbackId} (deleted)` : "";
+  if (workspace.deleted) return `${workspace.name} (deleted)`;
   if (workspace.kind !== "ssh") return workspace.name;
   const port = workspace.port && workspace.port !== 22 ? `:${workspace.port}` : "";
   return `${workspace.name} · ${workspace.username ? workspace.username + "@" : ""}${workspace.host}${port}`;
