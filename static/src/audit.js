@@ -20,13 +20,18 @@ const rows = $("#event-rows");
 const filters = new AuditFilters(form);
 const workspaceNames = new Map();
 
-// Paging: the cursors of the pages before this one (null: the newest page), and this page's.
-const pages = { earlier: [], cursor: null, next: null, requests: 0 };
+// Paging: the cursors of the pages before this one (null: the newest page), and this page's. The
+// page's cursor is in the address (a reload, or a link, shows the same events); the cursors before
+// it are in the history entry's state, which a reload keeps. Without them (a link), "Newer" goes to
+// the newest page and the page's place is not counted.
+const pages = { earlier: [], cursor: null, next: null, requests: 0, counted: true };
 
 async function load() {
   const request = ++pages.requests;
   const wanted = filters.read();
-  filters.toAddress(PAGE_SIZE === 100 ? wanted : { ...wanted, limit: PAGE_SIZE });
+  const address = PAGE_SIZE === 100 ? wanted : { ...wanted, limit: PAGE_SIZE };
+  filters.toAddress(pages.cursor ? { ...address, cursor: pages.cursor } : address,
+    { earlier: pages.earlier, counted: pages.counted });
   $("#page-older").disabled = $("#page-newer").disabled = true;
   try {
     const answer = await api("GET", "/api/audit?" + queryOf(wanted, { cursor: pages.cursor, limit: PAGE_SIZE }));
@@ -35,11 +40,11 @@ async function load() {
     renderEvents(rows, answer.events, workspaceNames);
     pages.next = answer.next_cursor;
     const first = pages.earlier.length * PAGE_SIZE + 1;
-    $("#page-info").textContent = answer.events.length
-      ? `Events ${first.toLocaleString()}–${(first + answer.events.length - 1).toLocaleString()}, newest first`
-      : "";
+    $("#page-info").textContent = !answer.events.length ? ""
+      : pages.counted ? `Events ${first.toLocaleString()}–${(first + answer.events.length - 1).toLocaleString()}, newest first`
+        : `${answer.events.length.toLocaleString()} ${answer.events.length === 1 ? "event" : "events"} from #${answer.events[0].id}, newest first`;
     $("#page-older").disabled = !pages.next;
-    $("#page-newer").disabled = !pages.earlier.length;
+    $("#page-newer").disabled = !pages.earlier.length && !pages.cursor;
   } catch (err) {
     if (request === pages.requests && !refusedAsNonAdmin(err)) showMessage(message, err.message);
   }
@@ -48,6 +53,7 @@ async function load() {
 function firstPage(cursor = null) {
   pages.earlier = [];
   pages.cursor = cursor;
+  pages.counted = !cursor;
   return load();
 }
 
@@ -57,7 +63,8 @@ $("#page-older").addEventListener("click", () => {
   load();
 });
 $("#page-newer").addEventListener("click", () => {
-  pages.cursor = pages.earlier.pop() ?? null;
+  if (!pages.earlier.length) return firstPage(); // a page reached by a link: newer means the newest
+  pages.cursor = pages.earlier.pop();
   load();
 });
 form.addEventListener("submit", (event) => {
@@ -92,6 +99,12 @@ async function start() {
   const me = await initChrome();
   if (!admitAdmins(me)) return;
   filters.fromAddress();
+  const cursor = new URLSearchParams(location.search).get("cursor");
+  if (cursor) {
+    const kept = history.state;
+    const known = kept && Array.isArray(kept.earlier);
+    Object.assign(pages, { cursor, earlier: known ? kept.earlier : [], counted: known ? kept.counted !== false : false });
+  }
   // Workspaces by name in the filter and the table, deleted ones too (named by their deletion's event).
   const [live, deleted] = await Promise.all([
     api("GET", "/api/workspaces").catch(() => []),

@@ -86,8 +86,23 @@ def test_an_admin_filters_pages_exports_and_verifies_the_audit_log(page, server,
     last_id = page.eval_on_selector("#event-rows tr", "row => row.dataset.id")
     assert int(last_id) < min(map(int, first_ids))  # older, none shown twice
     assert page.is_disabled("#page-older")
+    # the page's place is in the address: a reload shows the same events, and Newer still works
+    older_url, older_info = page.url, page.text_content("#page-info")
+    assert "cursor=" in older_url and older_info == "Events 3–3, newest first", (older_url, older_info)
+    page.reload()
+    poll(lambda: _assert(_ids(page, "#event-rows tr") == [last_id]))
+    poll(lambda: _assert(page.text_content("#page-info") == older_info, page.text_content("#page-info")))
     page.click("#page-newer")
     poll(lambda: _assert(_ids(page, "#event-rows tr") == first_ids))
+    assert "cursor=" not in page.url
+    # the same address opened as a link (no history of its own): the same events, Newer to the newest
+    linked = page.context.new_page()
+    linked.goto(older_url)
+    poll(lambda: _assert(_ids(linked, "#event-rows tr") == [last_id]))
+    assert linked.text_content("#page-info") == f"1 event from #{last_id}, newest first"
+    linked.click("#page-newer")
+    poll(lambda: _assert(_ids(linked, "#event-rows tr") == first_ids))
+    linked.close()
 
     # the chain's state, checked when the page opened
     poll(lambda: _assert(page.get_attribute("#verify-state", "data-state") == "ok", page.text_content("#verify-state")))

@@ -79,9 +79,10 @@ export class AuditFilters {
   }
 
   /** Keep the filters in the page's address (no new history entry for each page of events). */
-  toAddress(filters) {
+  /** The filters (and the page's cursor) in the address; `state`: what a reload needs besides. */
+  toAddress(filters, state = null) {
     const query = new URLSearchParams(filters).toString();
-    history.replaceState(null, "", location.pathname + (query ? "?" + query : ""));
+    history.replaceState(state, "", location.pathname + (query ? "?" + query : ""));
   }
 }
 
