@@ -1,6 +1,6 @@
 // The login page: trade username + password (+ one-time code) for tokens.
 
-import { login, safeNextPath } from "./lib/api.js";
+import { login, refreshAccessToken, safeNextPath } from "./lib/api.js";
 import { $, showMessage } from "./lib/dom.js";
 
 const form = $("#login-form");
@@ -49,3 +49,12 @@ form.addEventListener("submit", async (event) => {
 });
 
 form.elements.username.focus();
+
+// Already logged in (a bookmark of this page, the back button after logging in): on to where the
+// user was going, not a form asking for a password they already gave. No login cookie: no request.
+refreshAccessToken()
+  .then((loggedIn) => {
+    if (loggedIn) location.replace(next);
+  })
+  .catch(() => {}); // the server is unreachable: the form is still the way in
+

@@ -140,6 +140,7 @@ def login_with_tokens(page, server, username: str | None = None, password: str |
         "refresh_cookie": True})
     assert response.ok, response.text()
     page.goto(server.url + "/login")
+    page.wait_for_url(server.url + "/")  # logged in already: the login page goes on to the workspaces
 
 
 def open_terminal(page, server, workspace_id: str) -> str:

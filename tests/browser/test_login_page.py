@@ -6,7 +6,7 @@ import secrets
 
 import pytest
 
-from tests.browser.conftest import DESKTOP
+from tests.browser.conftest import DESKTOP, login_with_tokens
 
 
 @pytest.mark.parametrize("failure", ["javascript off", "script not loaded"])
@@ -70,3 +70,19 @@ def test_a_locked_login_says_how_long_to_wait_once(browser, start_server):
         assert text.lower().count("try again") == 1 and "15 minutes" in text, text
     finally:
         context.close()
+
+
+def test_the_login_page_of_someone_logged_in_goes_on_to_where_they_were_going(page, server):
+    """A bookmark of /login, or the back button after logging in, showed the form again."""
+    login_with_tokens(page, server)  # ends on the workspaces page: /login went on to "/"
+    page.goto(server.url + "/login?next=/audit")
+    page.wait_for_url(server.url + "/audit")
+    page.locator("#event-rows tr").first.wait_for()
+    page.goto(server.url + "/login?next=//evil.example/")
+    page.wait_for_url(server.url + "/")  # and never off this site
+    page.locator("#whoami").wait_for()
+    page.goto("about:blank")  # no page left to renew the login's cookie
+    page.context.clear_cookies()  # logged out: the form stays
+    page.goto(server.url + "/login?next=/audit")
+    page.wait_for_timeout(500)
+    assert page.url == server.url + "/login?next=/audit" and page.locator("#username").is_visible()
