@@ -1,6 +1,6 @@
 """Restarting the terminal host without ending its local terminals.
 
-SIGHUP (`systemctl reload aict-host`, `make cluster-reload-host`) makes the host re-execute itself
+SIGHUP (`systemctl reload aict-host`, or `kill -HUP` of the host's pid) makes the host re-execute itself
 (the new code, the same process id): its shells stay its children, so their exit statuses are still
 reaped here, and each one's PTY master crosses the exec as an inherited descriptor. What lives in
 memory (each ring, its offsets, where the recording is) goes through a file of the instance folder
@@ -18,6 +18,7 @@ import base64
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -67,7 +68,18 @@ def hand_over(host: HostService, argv: list[str]) -> None:
              len(saved), len(remote))
     for handler in logging.getLogger().handlers:
         handler.flush()
-    os.execv(sys.executable, [sys.executable, *argv, "--resume", str(path)])
+    # exec resets the handlers: until the new image has its own, a SIGHUP (a second reload) or a
+    # SIGTERM would kill it outright, and with it every terminal. Blocked, they wait for the new
+    # image (the mask survives exec), which unblocks them once it handles them (HANDLED_SIGNALS).
+    signal.pthread_sigmask(signal.SIG_BLOCK, HANDLED_SIGNALS)
+    try:
+        os.execv(sys.executable, [sys.executable, *argv, "--resume", str(path)])
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, HANDLED_SIGNALS)
+        raise
+
+
+HANDLED_SIGNALS = {signal.SIGHUP, signal.SIGTERM, signal.SIGINT}
 
 
 def _snapshot(host: HostService, terminal: LiveTerminal) -> dict:

@@ -17,6 +17,7 @@ import gevent
 from flask import Flask
 from gevent.event import Event
 
+from aict.host.handoff import HANDLED_SIGNALS
 from aict.runtime.server import start_host_work
 
 log = logging.getLogger("aict.host")
@@ -34,8 +35,13 @@ def main(app: Flask, host, argv: list[str] | None = None) -> None:
     state = app.extensions["aict"]
     stopped = Event()
     stopping = []  # Ctrl+C on make run sends SIGINT here and the web process SIGTERM: one stop
+    reloading = []
 
     def stop(*_):
+        if reloading:  # mid-reload: the new image stops, once it has taken the terminals over
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+            os.kill(os.getpid(), signal.SIGTERM)  # pending, across the exec
+            return
         if stopping:
             return
         stopping.append(True)
@@ -48,8 +54,9 @@ def main(app: Flask, host, argv: list[str] | None = None) -> None:
         stopped.set()
 
     def reload(*_):
-        if stopping:
+        if stopping or reloading:  # a second SIGHUP during a reload: the new image takes it
             return
+        reloading.append(True)
         log.info("terminal host reloading (SIGHUP): re-executing, local terminals kept")
         again = [os.path.abspath(sys.argv[0])] + (["--parent", str(args.parent)] if args.parent else [])
         host.hand_over(again)
@@ -57,6 +64,7 @@ def main(app: Flask, host, argv: list[str] | None = None) -> None:
     gevent.signal_handler(signal.SIGINT, stop)
     gevent.signal_handler(signal.SIGTERM, stop)
     gevent.signal_handler(signal.SIGHUP, reload)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, HANDLED_SIGNALS)  # blocked by the image before this one
     start_host_work(app, host.sweep, kept)
     if app.config["AICT"].REDIS_URL:
         from aict.runtime.periodic import every

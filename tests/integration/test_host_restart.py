@@ -89,3 +89,40 @@ def test_a_command_running_across_a_host_restart_gets_its_exit_code_and_history_
     finally:
         after.close()
         before.close()
+
+
+@pytest.mark.serial
+def test_a_second_reload_during_the_first_reloads_again_and_loses_nothing(node):  # noqa: F811
+    """`systemctl reload` twice in a row: the second SIGHUP reached the new image before it had its
+    handler, and killed it with every terminal (a host killed by SIGHUP is not restarted by systemd's
+    Restart=on-failure either). It waits for the new image now, which reloads once more."""
+    host, web1, web2 = node
+    workspace = web1.create_local_workspace()
+    before = web1.socket()
+    session_id = before.create(workspace["id"])
+    before.send(session_id, COUNTER)
+    before.wait_for(session_id, "tick-50\r\n", timeout=20)
+    pid, reloads = host.proc.pid, host.log_path.read_text().count("re-executing with")
+
+    host.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: host.log_path.read_text().count("re-executing with") > reloads, timeout=10,
+               message="the first reload's exec")
+    host.proc.send_signal(signal.SIGHUP)  # while the new image starts (it takes a second or more)
+    wait_until(lambda: host.log_path.read_text().count("re-executing with") >= reloads + 2, timeout=30,
+               message="the second reload, taken by the new image")
+    assert host.proc.poll() is None and host.proc.pid == pid
+    had = len(before.streams[session_id])
+    after = web2.socket()
+    try:
+        answer = after.call("attach-terminal", {"sessionId": session_id, "since": had}, timeout=30)
+        assert answer["ok"] and answer["status"] == "running", answer
+        seen = ticks(bytes(before.streams[session_id]))[-1]
+        after.wait_for(session_id, f"tick-{seen + 100}\r\n", timeout=30)
+        numbers = ticks(bytes(before.streams[session_id][:had]) + bytes(after.streams[session_id]))
+        assert numbers == list(range(len(numbers)))  # nothing lost or twice across both
+        after.call("terminal-input", {"sessionId": session_id, "data": "\x03"})
+        assert_echoes(after, session_id)
+        assert after.call("kill-terminal", {"sessionId": session_id})["ok"]
+    finally:
+        after.close()
+        before.close()
