@@ -43,9 +43,11 @@ DB_POOL_TIMEOUT_SECONDS = 3   # with every connection in use, wait this long, th
 DB_HOLD_WARN_SECONDS = 1.0    # log (with where it waits) any connection held longer than this
 
 # --- several web processes ------------------------------------------------------------------
-REDIS_URL = None              # "redis://127.0.0.1:6379/0": shared by every web process (Socket.IO message
-                              # queue, logouts reaching every socket at once, request limits, login
-                              # throttling, host-key offers); None: one process, all of it in memory
+REDIS_URL = None              # "redis://:PASSWORD@127.0.0.1:6379/0": shared by every web process (Socket.IO
+                              # message queue, logouts reaching every socket at once, request limits, login
+                              # throttling, host-key offers, other nodes' hosts); None: one process, all of
+                              # it in memory. With a password: production refuses a Redis that answers anyone
+                              # (every account of the machine reaches it, workspaces' shells too)
 REDIS_PREFIX = "aict"         # every key and channel aict uses in Redis starts with it: one per deployment
 
 # --- first admin (make run) ------------------------------------------------------------------

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aict.config import ROOT, load_settings
+from aict.runtime.redis_guard import open_redis_problem, redis_ping
 
 NGINX_SITE = ROOT / "deploy" / "nginx" / "aict.conf"
 START_SECONDS = 60  # a child that is not ready by then has failed
@@ -82,16 +83,6 @@ def tcp_answers(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
-
-
-def redis_ping(host: str, port: int) -> str | None:
-    """The first line a Redis at host:port answers to PING ('+PONG', '-NOAUTH ...'), or None."""
-    try:
-        with socket.create_connection((host, port), timeout=1) as s:
-            s.sendall(b"PING\r\n")
-            return s.recv(256).split(b"\r\n")[0].decode(errors="replace")
-    except OSError:
-        return None
 
 
 def unix_socket_answers(path: Path) -> bool:
@@ -303,6 +294,10 @@ class Cluster:
               f"  Redis {self.redis_url} (keys under {self.redis_prefix}:); "
               f"database {_without_password(self.database)}\n"
               f"  `make cluster-reload` restarts the web processes one at a time.\n", flush=True)
+        if open_redis_problem(self.redis_url):
+            print("  This Redis answers without a password: fine for trying here, but every account of this\n"
+                  "  machine, a workspace's shell too, can reach it; production refuses it (README, deployment).\n",
+                  flush=True)
 
     # ---- run --------------------------------------------------------------------------------
     def write_state(self) -> None:

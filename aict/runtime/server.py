@@ -58,9 +58,11 @@ def _start_common_work(app: Flask) -> None:
     from aict.extensions import db
     from aict.runtime.loop_lag import LoopLag
     from aict.runtime.periodic import every
+    from aict.runtime.redis_guard import check_redis
     from aict.runtime.sqlite_wal import checkpointer_for
 
     state = app.extensions["aict"]
+    check_redis(state.settings)  # first: production serves nothing with a Redis open to every account
     state.loop_lag = LoopLag().start()
     with app.app_context():
         checkpointer = checkpointer_for(db.engine)

@@ -35,7 +35,8 @@ def test_the_readmes_settings_block_makes_secrets_a_production_server_accepts_an
     block = next(b for b in readme_blocks("sh") if "/etc/aict/aict.env" in b and "AICT_SECRET_KEY" in b)
     env_file = tmp_path / "etc" / "aict.env"
     script = block.replace("/etc/aict", str(tmp_path / "etc"))
-    subprocess.run(["bash", "-euc", f"DB_PASSWORD=not-used\n{script}"], check=True, timeout=60)
+    subprocess.run(["bash", "-euc", f"DB_PASSWORD=not-used\nREDIS_PASSWORD=not-used\n{script}"], check=True,
+                   timeout=60)
     assert env_file.stat().st_mode & 0o777 == 0o600
     settings = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
     for name in ("AICT_SECRET_KEY", "AICT_ENCRYPTION_KEY", "AICT_AUDIT_KEY", "AICT_METRICS_TOKEN"):
