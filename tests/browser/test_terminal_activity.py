@@ -95,6 +95,13 @@ def test_a_second_user_shows_up_among_the_viewers_and_can_be_detached(browser, p
         menu.wait_for(state="visible")
         assert "admin (you)" in menu.inner_text() and username in menu.inner_text()
         assert menu.get_by_role("button", name="Detach admin").count() == 0  # not oneself
+        # On screen, not only in the DOM: the bar's overflow cut the menu off, so nothing showed
+        on_top = page.evaluate("""() => {
+          const r = document.querySelector('#viewers-menu').getBoundingClientRect();
+          const hit = document.elementFromPoint(r.left + r.width / 2, r.bottom - 8);
+          return Boolean(hit && hit.closest('#viewers-menu'));
+        }""")
+        assert on_top, "the viewers menu is hidden behind or clipped by something"
         _shot(page, "viewers-menu")
         # the member is no owner: no Detach button on their page
         other.locator(".viewers-toggle").click()
