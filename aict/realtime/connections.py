@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from flask import Flask
 
 from aict import protocol
+from aict.audit.events import record
 from aict.db_pool import release_connection
 from aict.extensions import db, socketio
 from aict.models import Login, User
@@ -99,12 +100,41 @@ class ConnectionRegistry:
     def _access_here(self, notice: dict) -> None:
         if self.app is not None:
             state = self.app.extensions["aict"]
+            if notice["access"] is None:  # first: the host's answer detaches them (Viewer.send_revoked)
+                self._audit_revoked_attachments(notice["user"], notice["workspace"])
             state.terminals.set_access(notice["user"], notice["workspace"], notice["access"])
             if notice["access"] is None:  # removed: their sockets stop watching the workspace's terminals
                 for connection in list(self._by_sid.values()):
                     if connection.user_id == notice["user"]:
                         state.watchers.unwatch(connection.sid, notice["workspace"])
             state.workspace_watchers.access_changed(notice["user"], notice["workspace"], notice["access"])
+
+    def _audit_revoked_attachments(self, user_id: str, workspace_id: str) -> None:
+        """The `detach` events of a removed member's sockets here (each process writes its own): the
+        audit log says who stopped watching what, and why, as it does for a closed tab."""
+        terminals = self.app.extensions["aict"].terminals
+        ended = []
+        for connection in list(self._by_sid.values()):
+            if connection.user_id != user_id:
+                continue
+            for session_id in sorted(connection.attached):
+                terminal = terminals.get(session_id)
+                if terminal is not None and terminal.workspace_id == workspace_id:
+                    connection.attached.discard(session_id)  # its socket's disconnect writes no second one
+                    ended.append((connection, session_id))
+        if not ended:
+            return
+        with self.app.app_context():
+            try:
+                for connection, session_id in ended:
+                    record("detach", username=connection.username, ip=connection.ip, workspace_id=workspace_id,
+                           session_id=session_id, detail={"reason": "access_revoked"}, commit=False)
+                db.session.commit()
+            except Exception:  # the sockets are detached whatever the database says
+                db.session.rollback()
+                log.exception("the detach events of a removed member could not be stored")
+            finally:
+                release_connection()
 
     @staticmethod
     def _disconnect(sids: list[str], code: str | None = None, message: str = "") -> int:

@@ -186,3 +186,26 @@ def test_removed_member_is_detached_and_cannot_attach_again(server, client, work
     assert_ack_error(member.call("list-terminals", {"workspaceId": workspace["id"]}), "not_found")
     assert_error(server.api("GET", f"/api/workspaces/{workspace['id']}", token), 404, "not_found")
     assert_error(server.api("GET", f"/api/sessions/{session_id}", token), 404, "not_found")
+
+
+def test_a_removed_members_attachment_ends_in_the_audit_log(server, client, workspace):
+    """Who stopped watching what, and why: a removal wrote `member_revoke` and no `detach`."""
+    username, token = _user(server)
+    _grant(server, workspace["id"], username, "operator")
+    owner = client()
+    session_id = owner.create(workspace["id"])
+    member = client(token)
+    assert member.call("attach-terminal", {"sessionId": session_id})["ok"] is True
+    removal = server.api("DELETE", f"/api/workspaces/{workspace['id']}/members/{username}", server.admin_token)
+    assert removal.status_code == 204
+    member.close()  # and its socket's disconnect writes no second detach
+
+    def detaches():
+        events = server.api("GET", "/api/audit", server.admin_token,
+                            params={"type": "detach", "user": username}).json()["events"]
+        return [(e["session_id"], e["detail"]) for e in events]
+    deadline = time.monotonic() + 5
+    while not detaches() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    assert detaches() == [(session_id, {"reason": "access_revoked"})]
