@@ -39,9 +39,10 @@ TERMINAL_STATE = "terminal-state"  # extension: a terminal of a watched workspac
 ERROR = "error"
 WORKSPACE_STATUS = "workspace-status"  # to sockets watching the workspace
 FILE_CHANGE = "file-change"  # v1.1, likewise
+WORKSPACE_ACCESS = "workspace-access"  # extension: the user's membership of a workspace changed
 
 SERVER_EVENTS = (TERMINAL_OUTPUT, TERMINAL_EXIT, TERMINAL_RESIZED, TERMINAL_PROCESS, TERMINAL_VIEWERS,
-                 TERMINAL_COMMAND, TERMINAL_STATE, ERROR, WORKSPACE_STATUS, FILE_CHANGE)
+                 TERMINAL_COMMAND, TERMINAL_STATE, ERROR, WORKSPACE_STATUS, FILE_CHANGE, WORKSPACE_ACCESS)
 
 Access = Literal["operator", "viewer"]
 

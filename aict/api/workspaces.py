@@ -91,13 +91,13 @@ def add_member(workspace_id: str):
     if member is None:
         member = WorkspaceMember(workspace_id=workspace.id, user_id=user.id, access=access)
         db.session.add(member)
-    downgraded = member.access == "operator" and access == "viewer"
+    changed = member.id is not None and member.access != access  # an existing member's access
     member.access = access
     record("member_grant", username=current_user.username, workspace_id=workspace.id,
            detail={"member": username, "access": access}, commit=False)
     db.session.commit()
-    if downgraded:
-        current_app.extensions["aict"].connections.access_changed(user.id, workspace.id, "viewer")
+    if changed:  # their live attachments and open pages follow, both ways
+        current_app.extensions["aict"].connections.access_changed(user.id, workspace.id, access)
     return {"username": username, "access": access}, 201
 
 

@@ -103,6 +103,12 @@ class ConnectionRegistry:
             if notice["access"] is None:  # first: the host's answer detaches them (Viewer.send_revoked)
                 self._audit_revoked_attachments(notice["user"], notice["workspace"])
             state.terminals.set_access(notice["user"], notice["workspace"], notice["access"])
+            if notice["access"] is not None:  # their open pages change what they offer (typing, New terminal)
+                for connection in list(self._by_sid.values()):
+                    if connection.user_id == notice["user"]:
+                        socketio.emit(protocol.WORKSPACE_ACCESS, {"workspaceId": notice["workspace"],
+                                                                  "access": notice["access"]},
+                                      to=connection.sid, namespace="/")
             if notice["access"] is None:  # removed: their sockets stop watching the workspace's terminals
                 for connection in list(self._by_sid.values()):
                     if connection.user_id == notice["user"]:

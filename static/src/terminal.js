@@ -7,7 +7,7 @@ import { api } from "./lib/api.js";
 import { initChrome } from "./lib/chrome.js";
 import { connect } from "./lib/connection.js";
 import { $ } from "./lib/dom.js";
-import { ERROR, TERMINAL_STATE } from "./lib/protocol.js";
+import { ERROR, TERMINAL_STATE, WORKSPACE_ACCESS } from "./lib/protocol.js";
 import { SettingsDialog } from "./lib/settings-dialog.js";
 import { SettingsStore } from "./lib/settings.js";
 import { Banners } from "./terminal-page/banners.js";
@@ -181,6 +181,21 @@ async function start(banners, settings) {
   setupHelp();
   files = offerFiles(workspace, socket, [$("#terminal")]); // files dropped on the terminals are uploaded too
 
+  // An owner or admin changed this user's access (viewer <-> operator): what the page offers follows
+  // (typing, New terminal, End, Upload), by loading it again; the terminals go on where they were.
+  socket.on(WORKSPACE_ACCESS, (change) => {
+    if (!change || change.workspaceId !== workspace.id || !["operator", "viewer"].includes(change.access)) return;
+    if (workspace.access === "owner" || workspace.access === "admin" || change.access === workspace.access) return;
+    sessionStorage.setItem(ACCESS_NOTICE, change.access === "operator"
+      ? "Your access to this workspace changed: you are an operator now and may type."
+      : "Your access to this workspace changed: you are a viewer now and may only watch.");
+    location.reload();
+  });
+  const notice = sessionStorage.getItem(ACCESS_NOTICE);
+  if (notice) {
+    sessionStorage.removeItem(ACCESS_NOTICE);
+    banners.sayThroughOpening(notice, "info");
+  }
   socket.on(ERROR, (err) => {
     // A token that ran out or a login that ended: the connection deals with it (reconnects with a
     // fresh token, or goes to the login page); nothing for the user to read.
@@ -221,5 +236,6 @@ async function start(banners, settings) {
   });
 }
 
+const ACCESS_NOTICE = "aict.accessNotice"; // said once on the page loaded again for a changed access
 const banners = new Banners();
 start(banners, new SettingsStore()).catch((err) => banners.fatal(err.message || String(err)));

@@ -85,6 +85,43 @@ def test_a_viewer_watches_read_only(page, server, workspace, client):
     assert marker.encode() not in bytes(operator.streams[session_id]), "the viewer's keys reached the shell"
 
 
+def test_a_viewer_made_operator_types_and_made_viewer_again_watches_without_a_reload(page, server, workspace,
+                                                                                     client):
+    """The page followed a change of access only after a reload: a promoted viewer kept the read-only
+    banner and typed into nothing; a demoted operator's keys were dropped with no word, his New
+    terminal and End buttons still there."""
+    username, _ = server.create_user(password="viewer-pass-123")
+
+    def grant(access: str) -> None:
+        granted = server.api("POST", f"/api/workspaces/{workspace['id']}/members", server.admin_token,
+                             json={"username": username, "access": access})
+        assert granted.status_code == 201, granted.text
+    grant("viewer")
+    operator = client()
+    session_id = operator.create(workspace["id"], cols=100, rows=30)
+    login_with_tokens(page, server, username, "viewer-pass-123")
+    page.goto(f"{server.url}/sessions/{session_id}")
+    wait_for_terminal(page, session_id)
+    page.locator("#viewer-banner").wait_for()
+    new_terminal = page.locator("[data-action=new-terminal]")
+    assert not new_terminal.first.is_visible()
+
+    grant("operator")
+    message = page.locator("#page-message")
+    poll(lambda: _assert_true("you are an operator now and may type" in message.inner_text()), timeout=15)
+    wait_for_terminal(page, session_id)
+    assert not page.locator("#viewer-banner").is_visible()
+    assert new_terminal.first.is_visible()
+    run(page, "echo promoted-$((6*7))")
+    operator.wait_for(session_id, "promoted-42\r\n")
+
+    grant("viewer")
+    poll(lambda: _assert_true("you are a viewer now and may only watch" in message.inner_text()), timeout=15)
+    wait_for_terminal(page, session_id)
+    page.locator("#viewer-banner").wait_for()
+    assert not new_terminal.first.is_visible()
+
+
 def test_a_paste_bigger_than_one_message_arrives_whole(page, server, workspace):
     login_with_tokens(page, server)
     open_terminal(page, server, workspace["id"])

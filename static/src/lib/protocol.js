@@ -32,6 +32,7 @@ export const TERMINAL_STATE = "terminal-state"; // a terminal of a watched works
 export const ERROR = "error";
 export const WORKSPACE_STATUS = "workspace-status"; // to sockets watching the workspace
 export const FILE_CHANGE = "file-change";
+export const WORKSPACE_ACCESS = "workspace-access"; // the user's membership of a workspace changed
 
 export const SERVER_EVENTS = [TERMINAL_OUTPUT, TERMINAL_EXIT, TERMINAL_RESIZED, TERMINAL_PROCESS, TERMINAL_VIEWERS,
-  TERMINAL_COMMAND, TERMINAL_STATE, ERROR, WORKSPACE_STATUS, FILE_CHANGE];
+  TERMINAL_COMMAND, TERMINAL_STATE, ERROR, WORKSPACE_STATUS, FILE_CHANGE, WORKSPACE_ACCESS];

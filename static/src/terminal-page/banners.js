@@ -61,10 +61,18 @@ export class Banners {
     document.body.classList.add("no-terminal");
   }
 
-  /** Before opening a terminal: no exit banner, no message. */
+  /** Say `text` now and keep it through the page's first terminal opening (which clears the line). */
+  sayThroughOpening(text, kind) {
+    this.kept = { text, kind };
+    this.say(text, kind);
+  }
+
+  /** Before opening a terminal: no exit banner, no message (but one kept through the first opening). */
   clear() {
     this.exit.hidden = true;
-    this.say("");
+    const kept = this.kept;
+    this.kept = null;
+    this.say(kept ? kept.text : "", kept?.kind);
   }
 
   showViewer(isViewer) {
