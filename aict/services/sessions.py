@@ -278,7 +278,8 @@ def list_visible(terminals, user: User, workspace_id: str | None = None, status:
     query = db.select(TerminalSession).order_by(TerminalSession.created_at.desc(), TerminalSession.id.desc())
     visible = None if user.is_admin else {w.id for w in visible_workspaces(user)}
     if workspace_id is not None:
-        if not (user.is_admin and _had_sessions(workspace_id)):  # admins list a deleted workspace's kept sessions
+        # admins list a deleted workspace's kept sessions too (an id no database could hold: not asked)
+        if not (user.is_admin and plausible_id(workspace_id) and _had_sessions(workspace_id)):
             workspace_for(user, workspace_id)
         query = query.where(TerminalSession.workspace_id == workspace_id)
     elif visible is not None:

@@ -18,7 +18,7 @@ import { measureCharWidth, playerHeight, recordedSize } from "./replay/player-si
 import { fetchRecording, withMarkers } from "./replay/recording.js";
 
 const LIVE_COMMANDS_EVERY_SECONDS = 3; // the command list while watching live
-const IDLE_LIMIT_SECONDS = 3; // pauses longer than this play as this long (the times shown are the real ones)
+const IDLE_LIMIT_SECONDS = 3; // pauses longer than this play as this long (the list's times too)
 const FONT_FAMILY = '"DejaVu Sans Mono", "Liberation Mono", Menlo, Consolas, ui-monospace, monospace';
 const BOTTOM_MARGIN_PX = 16;
 const sessionId = document.body.dataset.sessionId;
@@ -73,8 +73,8 @@ async function loadPlayer() {
   playerBox.style.height = "";
   playerBox.replaceChildren(el("p", { class: "muted" }, "Loading the recording…"));
   const [cast, listed] = await Promise.all([fetchRecording(sessionId), fetchCommands(sessionId)]);
-  commands.show(listed);
-  const { text, outputEvents } = withMarkers(cast, listed || []);
+  const { text, outputEvents } = withMarkers(cast, listed || [], IDLE_LIMIT_SECONDS);
+  commands.show(listed, state.session.owner); // with each command's place on the player's clock
   playerBox.replaceChildren();
   if (!outputEvents) {
     playerBox.append(el("p", { class: "muted empty-recording" }, "Nothing was recorded: this terminal showed no output."));
@@ -171,7 +171,7 @@ function watchLive() {
     if (++ticks % LIVE_COMMANDS_EVERY_SECONDS) return;
     fetchCommands(sessionId).then((listed) => {
       const seen = JSON.stringify(listed); // rebuilt only when it changed: a click begun on it stays one
-      if (seen !== state.liveCommands) commands.show(listed);
+      if (seen !== state.liveCommands) commands.show(listed, state.session.owner);
       state.liveCommands = seen;
     }).catch(() => {});
   }, 1000);
@@ -206,7 +206,7 @@ async function start() {
   showFacts(state.session, state.workspace);
   if (state.session.status === "running" && new URLSearchParams(location.search).get("live") === "1") {
     watchLive();
-    fetchCommands(sessionId).then((listed) => commands.show(listed)).catch(() => {});
+    fetchCommands(sessionId).then((listed) => commands.show(listed, state.session.owner)).catch(() => {});
   } else {
     showRecording();
   }

@@ -117,6 +117,9 @@ def test_a_click_begun_as_the_list_refreshes_still_downloads(page, server):
     root = Path(workspace["path"])
     (root / "keep.txt").write_bytes(b"kept\n")
     open_page(page, server, workspace)
+    # The sidebar above the files settled first: the ended list loading later moved the files down
+    # between the hover and the press (a loaded full run)
+    poll(lambda: _assert_equal("Loading" in page.locator("#ended-list").inner_text(), False))
     button = page.locator("#files-panel .file-entry[data-name='keep.txt'] .file-download")
     button.hover()
     page.mouse.down()

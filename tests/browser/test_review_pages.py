@@ -509,12 +509,45 @@ def test_a_reviewer_jumps_to_where_they_ran_sudo(page, server, shots):
     poll(at_the_sudo)
     at = page.evaluate("() => window.aictPlayer.getCurrentTime()")
     assert 2.5 < at < 4, at  # 6.1 s into the terminal's life, with the 6 s pause played as 3
+    listed_at = sudo.locator(".command-time").text_content()  # the player's clock, not the real 0:06
+    assert listed_at == f"0:{int(at):02d}", (listed_at, at)
     assert "current" in (sudo.get_attribute("class") or "")
+    assert sudo.locator(".typist").count() == 0  # one user typed in it all: no "by" on each line
     page.screenshot(path=str(shots / "replay-jump-to-sudo.png"))
 
     page.fill("#command-filter", "SUDO")  # the list narrows, any case
     poll(lambda: _assert(_column(page, "#command-list li:not([hidden]) .command-line")
                          == ["sudo -n true 2>/dev/null; echo after-sudo-$((6*7)); (exit 3)"]))
+
+
+def test_a_replay_says_who_ran_each_command_where_a_member_typed_too(page, server, client):
+    """The header said the owner and the list named nobody: what an operator member ran in the
+    owner's terminal read as the owner's."""
+    workspace = server.create_local_workspace()
+    username, token = server.create_user()
+    granted = server.api("POST", f"/api/workspaces/{workspace['id']}/members", server.admin_token,
+                         json={"username": username, "access": "operator"})
+    assert granted.status_code == 201, granted.text
+    owner, member = client(), client(token)
+    session_id = owner.create(workspace["id"])
+    owner.send(session_id, "echo mine-$((6*7))\n")
+    owner.wait_for(session_id, "mine-42")
+    assert member.call("attach-terminal", {"sessionId": session_id})["ok"]
+    member.send(session_id, "echo theirs-$((6*7))\n")
+    owner.wait_for(session_id, "theirs-42")
+    owner.send(session_id, "exit\n")
+    owner.wait_exit(session_id)
+    _commands(server, session_id, 2)
+    login_with_tokens(page, server)
+    page.goto(f"{server.url}/sessions/{session_id}/replay")
+    theirs = page.locator("#command-list li", has_text="echo theirs")
+    theirs.wait_for()
+    assert theirs.locator(".typist").text_content() == f"by {username}"
+    mine = page.locator("#command-list li", has_text="echo mine")
+    assert mine.locator(".typist").text_content() == f"by {server.admin_username}"
+    page.fill("#command-filter", username)  # a reviewer finds what that user ran
+    poll(lambda: _assert(_column(page, "#command-list li:not([hidden]) .command-line")
+                         == ["echo theirs-$((6*7))"]))
 
 
 def test_an_admin_finds_the_sessions_that_ran_a_command(page, server, shots):

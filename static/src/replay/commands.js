@@ -62,14 +62,19 @@ export class CommandList {
     this.note.hidden = !text;
   }
 
-  /** Show `commands` (oldest first, as the markers are), or why there are none. */
-  show(commands) {
+  /**
+   * Show `commands` (oldest first, as the markers are), or why there are none. `owner`: the
+   * terminal's user; where others typed in it too (an operator of the workspace), each command
+   * says who ran it.
+   */
+  show(commands, owner = null) {
     if (commands === null) {
       this.filter.hidden = true;
       this.say("This server does not record commands, so there is nothing to jump to: play or seek the recording.");
       return;
     }
     this.commands = commands; // oldest first, as the server lists them
+    this.typists = owner && commands.some((c) => c.username && c.username !== owner);
     const markers = new Map(timedCommands(commands).map((command, index) => [command, index]));
     this.items = this.commands.map((command) => this.item(command, markers.get(command)));
     this.list.replaceChildren(...this.items);
@@ -81,6 +86,7 @@ export class CommandList {
   item(command, marker) {
     const failed = Number.isInteger(command.exit_code) && command.exit_code !== 0;
     const facts = [
+      this.typists && command.username ? el("span", { class: "typist" }, controlSafe(`by ${command.username}`)) : null,
       Number.isInteger(command.exit_code) ? el("span", { class: failed ? "exit failed" : "exit" }, `exit ${command.exit_code}`) : null,
       command.cwd ? el("span", { class: "cwd", title: "working directory" }, controlSafe(command.cwd)) : null,
       command.capture ? el("span", { title: CAPTURE[command.capture] || command.capture }, controlSafe(command.capture)) : null,
@@ -94,9 +100,9 @@ export class CommandList {
         class: "command-jump",
         disabled: !placed,
         onclick: () => this.onChoose(marker, command),
-        title: placed ? `Jump to ${clock(command.time)}` : "Its place in the recording is not known",
+        title: placed ? `Jump to ${clock(command.playerTime ?? command.time)}` : "Its place in the recording is not known",
       },
-      el("span", { class: "command-time mono" }, placed ? clock(command.time) : "–"),
+      el("span", { class: "command-time mono" }, placed ? clock(command.playerTime ?? command.time) : "–"),
       el("span", { class: "command-line mono", title: escapeControls(command.command) }, controlSafe(command.command)),
       facts.length ? el("span", { class: "command-facts muted small" }, facts.flatMap((f, i) => (i ? [" · ", f] : [f]))) : null,
     );
@@ -107,7 +113,9 @@ export class CommandList {
     const wanted = this.filter.value.trim().toLowerCase();
     let shown = 0;
     this.items.forEach((item, index) => {
-      const match = !wanted || String(this.commands[index].command).toLowerCase().includes(wanted);
+      const { command, username } = this.commands[index];
+      const match = !wanted || String(command).toLowerCase().includes(wanted) ||
+        (this.typists && String(username).toLowerCase() === wanted);
       item.hidden = !match;
       if (match) shown += 1;
     });

@@ -36,9 +36,11 @@ function markerLine(command, at) {
 
 /**
  * The recording with one marker per timed command (timedCommands) and none of its own, and how
- * many output events it holds.
+ * many output events it holds. With `idleLimit` (the player's idleTimeLimit, seconds), each timed
+ * command also gets `playerTime`: where the player, which plays pauses longer than that as that
+ * long, shows its marker (a list that said the real time disagreed with the player's clock).
  */
-export function withMarkers(cast, commands) {
+export function withMarkers(cast, commands, idleLimit = null) {
   const lines = cast.split("\n").filter((line) => line.trim());
   if (!lines.length) throw new Error("The recording is empty.");
   const [header, ...events] = lines;
@@ -48,8 +50,18 @@ export function withMarkers(cast, commands) {
   let output = 0;
   let lastTime = 0;
   let markerAt = null; // the time of a marker that is the last line so far
+  // The player's clock, as asciinema-player shortens each pause between events (markers included)
+  let previous = 0;
+  let shortened = 0;
+  const onPlayerClock = (time) => {
+    if (idleLimit !== null && time - previous > idleLimit) shortened += time - previous - idleLimit;
+    previous = Math.max(previous, time);
+    return time - shortened;
+  };
   const placeMarker = () => {
     markerAt = Math.max(0, markers[next].time, lastTime); // the events stay in time order
+    const at = onPlayerClock(markerAt);
+    if (idleLimit !== null) markers[next].playerTime = at;
     out.push(markerLine(markers[next++], markerAt));
   };
   for (const line of events) {
@@ -58,6 +70,7 @@ export function withMarkers(cast, commands) {
     const time = match ? Number(match[1]) : lastTime;
     while (next < markers.length && Number(markers[next].time) + SAME_READ_SECONDS < time) placeMarker();
     lastTime = Math.max(lastTime, time);
+    onPlayerClock(time);
     if (match && match[2] === "o") output += 1;
     out.push(line);
     markerAt = null;

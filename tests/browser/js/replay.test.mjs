@@ -58,3 +58,15 @@ test("a marker at the very end gets an output event after it, so the player show
   assert.equal(events[4][0], 9.01);
   assert.equal(events[4][2], "");
 });
+
+test("a command's time in the list is where the player shows its marker, pauses shortened", () => {
+  // 2.0002 → 8.99 is a 7 s pause: the player (idleTimeLimit 3) plays it as 3 s, so the marker is at
+  // 5.0002 on its clock; the list said 0:08 beside a marker at 0:05.
+  const commands = [{ command: "sudo true", time: 2.0 }, { command: "echo next", time: 8.99 }];
+  withMarkers(CAST, commands, 3);
+  assert.ok(Math.abs(commands[0].playerTime - 2.0002) < 1e-9, commands[0].playerTime);
+  assert.ok(Math.abs(commands[1].playerTime - 5.0002) < 1e-9, commands[1].playerTime);
+  const untouched = [{ command: "echo next", time: 8.99 }];
+  withMarkers(CAST, untouched);
+  assert.equal(untouched[0].playerTime, undefined); // no limit given: the real times stand
+});
