@@ -357,6 +357,34 @@ def test_coming_back_online_reconnects_at_once(page, server, workspace):
     poll(lambda: _assert_line(page, "online-42"))
 
 
+def test_keys_typed_while_offline_are_said_to_wait_and_can_be_dropped(page, server, workspace, client):
+    """Typed with no connection, keys waited unseen in the socket's buffer and ran a minute later,
+    after the user had given up on them (and typed the command again: it ran twice)."""
+    login_with_tokens(page, server)
+    session_id = open_terminal(page, server, workspace["id"])
+    watcher = client()
+    assert watcher.call("attach-terminal", {"sessionId": session_id})["ok"]
+    banner = page.locator("#held-banner")
+
+    page.context.set_offline(True)
+    wait_until(page, "window.aictTest.status !== 'connected'")
+    page.locator(".xterm-helper-textarea").first.focus()
+    page.keyboard.type("echo dropped-$((6*7))")
+    page.keyboard.press("Enter")
+    banner.wait_for()
+    assert "22 characters typed since will be sent" in banner.inner_text(), banner.inner_text()
+    banner.get_by_role("button", name="Don't send them").click()
+    assert banner.is_hidden(), banner.inner_text()
+    page.keyboard.type("echo kept-$((6*7))")  # typed after dropping: this one waits and goes
+    page.keyboard.press("Enter")
+    banner.wait_for()
+    page.context.set_offline(False)
+    poll(lambda: _assert_line(page, "kept-42"), timeout=20)
+    assert banner.is_hidden()
+    watcher.wait_for(session_id, "kept-42")
+    assert b"dropped" not in bytes(watcher.streams[session_id]), "the dropped keys reached the shell"
+
+
 def _transport(page) -> str:
     return page.evaluate("window.aictTest.transport")
 

@@ -57,6 +57,29 @@ export class InputQueue {
     this.answered = 0; // ...and answered: predictive echo (prediction.js) learns its keys arrived
     this.onAnswer = null; // (answered, milliseconds the event took) after each answer
     this.retryMs = THROTTLED_RETRY_MS;
+    // While there is no connection, input waits here (not in the socket's buffer, unseen): `sendable`
+    // returns null when it may go, else a promise of when; `onHeld(characters)` tells how much waits
+    // (0: none any more), and discard() drops it. Typed blind and sent a minute later, a command the
+    // user had given up on (and typed again) would run twice.
+    this.sendable = null;
+    this.onHeld = null;
+    this.holding = false;
+    this.dropHeld = false;
+  }
+
+  /** Characters waiting to be sent (the piece held back included). */
+  heldCount() {
+    return (this.holdingPiece?.length || 0) + this.waiting.reduce((sum, item) => sum + item.data.length, 0);
+  }
+
+  /** Drop what is held back for want of a connection (nothing is dropped once it is on its way). */
+  discard() {
+    if (!this.holding) return;
+    this.answered += this.heldCount(); // predictions of it are settled: it will never be answered
+    this.waiting = [];
+    this.holdingPiece = null;
+    this.dropHeld = true;
+    this.onHeld?.(0);
   }
 
   push(data) {
@@ -72,6 +95,7 @@ export class InputQueue {
         this.waiting.push({ data: piece, bytes });
       }
     }
+    if (this.holding) this.onHeld?.(this.heldCount());
     if (!this.draining) this.draining = this.drain();
     return this.draining;
   }
@@ -79,6 +103,20 @@ export class InputQueue {
   async drain() {
     while (this.waiting.length) {
       const { data } = this.waiting.shift();
+      const wait = this.sendable?.();
+      if (wait) {
+        this.holding = true;
+        this.holdingPiece = data;
+        this.onHeld?.(this.heldCount());
+        await wait;
+        this.holding = false;
+        this.holdingPiece = null;
+        this.onHeld?.(0); // connected: what waits goes now
+        if (this.dropHeld) { // discarded while it waited
+          this.dropHeld = false;
+          continue;
+        }
+      }
       const sent = performance.now();
       try {
         const ack = await this.sendRetryingThrottled(data);

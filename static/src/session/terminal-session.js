@@ -101,6 +101,8 @@ export class TerminalSession {
       (error) => this.ui.onError(error, "input"),
     );
     this.input.onAnswer = (position, ms) => this.ui.onInputAnswered?.(position, ms);
+    this.input.sendable = () => (connectedNow(this.socket) ? null : whenConnected(this.socket));
+    this.input.onHeld = (characters) => this.ui.onInputHeld?.(characters);
 
     // Several sessions share the page's socket (one per pane): each keeps its listeners to remove them.
     this.listeners = {
@@ -389,4 +391,23 @@ export class TerminalSession {
     this.parked = true;
     this.viewerId = null;
   }
+}
+
+// Input goes only over a connection that is there: a device gone offline keeps its socket open for
+// a while (until the ping times out), and what went into it then would be lost or arrive late.
+function connectedNow(socket) {
+  return socket.connected && navigator.onLine !== false;
+}
+
+function whenConnected(socket) {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (!connectedNow(socket)) return;
+      clearInterval(timer);
+      socket.off("connect", check);
+      resolve();
+    };
+    const timer = setInterval(check, 200);
+    socket.on("connect", check);
+  });
 }

@@ -35,6 +35,14 @@ export class Banners {
     this.exitText = $("#exit-text");
     this.loss = $("#loss-banner");
     this.lossText = $("#loss-text");
+    this.held = $("#held-banner");
+    this.heldText = $("#held-text");
+    this.heldPane = null;
+    $("[data-action=discard-held]").addEventListener("click", () => {
+      const pane = this.heldPane;
+      pane?.session.input.discard();
+      pane?.focus(); // back to typing (the button it was is gone)
+    });
     this.endingHere = new Set(); // terminals this page's user ended with End (session-list.js)
     // The lost output of one terminal adds up while its banner stays; another terminal starts over.
     this.lossFor = null;
@@ -104,6 +112,7 @@ export class Banners {
     if (pane.exitInfo) this.showExit(pane.exitInfo);
     else this.exit.hidden = true;
     this.showViewer(pane.session.access === "viewer");
+    this.showHeld(pane);
     if (this.lossFor !== pane.sessionId) {
       this.loss.hidden = true;
       if (pane.lostBytes) this.showLoss(pane.sessionId, pane.lostBytes);
@@ -121,6 +130,17 @@ export class Banners {
     this.lossText.textContent = `${formatBytes(this.lostBytes)} of this terminal's output were dropped here: the ` +
       "server keeps only its latest output for replay, and this page was further behind. The terminal marks the gap.";
     this.loss.hidden = false;
+  }
+
+  /** Input of `pane` typed with no connection, waiting for one: said, with a way to drop it. */
+  showHeld(pane) {
+    const characters = pane.heldInput || 0;
+    this.heldPane = characters ? pane : null;
+    this.held.hidden = !characters;
+    if (characters) {
+      this.heldText.textContent = `Not connected: ${characters} ${characters === 1 ? "character" : "characters"} ` +
+        "typed since will be sent to the terminal once the connection is back.";
+    }
   }
 
   hideLossUnlessFor(sessionId) {

@@ -84,6 +84,10 @@ export class Pane {
         onOutput: (end) => this.output(end),
         onTyped: (data, position) => this.localEcho.typed(data, position),
         onInputAnswered: (position, ms) => this.localEcho.inputAnswered(position, ms),
+        onInputHeld: (characters) => {
+          this.heldInput = characters;
+          events.onInputHeld?.(this, characters);
+        },
         onRendered: () => this.localEcho.settle(),
       },
     });

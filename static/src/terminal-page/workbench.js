@@ -100,6 +100,9 @@ export class Workbench {
         onLoss: (p, bytes) => {
           if (p === this.activePane) this.banners.showLoss(p.sessionId, bytes);
         },
+        onInputHeld: (p) => {
+          if (p === this.activePane) this.banners.showHeld(p);
+        },
         onError: (p, error, context) => {
           // An inactive pane that cannot show its terminal says so in its header.
           if (p === this.activePane || context !== "attach") this.banners.showSessionError(error, context, this.workspace);

@@ -121,3 +121,43 @@ test("other errors are not sent again", async () => {
   assert.deepEqual(sent, ["x"]);
   assert.deepEqual(errors.map((e) => e.code), ["forbidden"]);
 });
+
+test("input typed with no connection waits, says how much, and goes once connected, in order", async () => {
+  const sent = [];
+  const held = [];
+  const queue = new InputQueue(async (data) => { sent.push(data); return { ok: true }; }, () => {});
+  let connect;
+  let connected = false;
+  queue.sendable = () => (connected ? null : new Promise((resolve) => { connect = resolve; }));
+  queue.onHeld = (characters) => held.push(characters);
+  const done = queue.push("ls");
+  queue.push(" -l\r");
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.deepEqual(sent, []); // nothing into a socket's buffer, unseen
+  assert.equal(held.at(-1), 6);
+  connected = true;
+  connect();
+  await done;
+  assert.deepEqual(sent.join(""), "ls -l\r");
+  assert.equal(held.at(-1), 0);
+});
+
+test("input held for want of a connection can be dropped, and what is typed after goes", async () => {
+  const sent = [];
+  const queue = new InputQueue(async (data) => { sent.push(data); return { ok: true }; }, () => {});
+  let connect;
+  let connected = false;
+  queue.sendable = () => (connected ? null : new Promise((resolve) => { connect = resolve; }));
+  const done = queue.push("rm -rf build\r");
+  queue.push("x");
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  queue.discard();
+  assert.equal(queue.heldCount(), 0);
+  queue.push("echo after\r"); // typed after dropping, still offline: it waits in its turn
+  connected = true;
+  connect();
+  await done;
+  await queue.draining;
+  assert.deepEqual(sent, ["echo after\r"]);
+  assert.equal(queue.answered, queue.pushed); // predictive echo sees every key settled
+});
