@@ -85,6 +85,36 @@ def test_a_viewer_watches_read_only(page, server, workspace, client):
     assert marker.encode() not in bytes(operator.streams[session_id]), "the viewer's keys reached the shell"
 
 
+def test_a_viewer_in_a_smaller_window_sees_the_whole_terminal_in_a_smaller_font(page, server, workspace, client):
+    """The operator's 140×40 in a 900×600 window: the viewer saw neither the last lines nor the
+    prompt, with no scrollbar and nothing saying so. The font shrinks until it fits."""
+    username, _ = server.create_user(password="viewer-pass-123")
+    granted = server.api("POST", f"/api/workspaces/{workspace['id']}/members", server.admin_token,
+                         json={"username": username, "access": "viewer"})
+    assert granted.status_code == 201, granted.text
+    operator = client()
+    session_id = operator.create(workspace["id"], cols=140, rows=40)
+    operator.send(session_id, "clear; seq 1 60; printf '%139s|\\n' right-edge-$((6*7))\n")
+    operator.wait_for(session_id, "right-edge-42|")
+    page.set_viewport_size({"width": 900, "height": 600})
+    login_with_tokens(page, server, username, "viewer-pass-123")
+    page.goto(f"{server.url}/sessions/{session_id}")
+    wait_for_terminal(page, session_id)
+    poll(lambda: _assert_line(page, "right-edge-42|"))
+
+    def fits() -> None:
+        box = page.evaluate("""() => {
+          const screen = document.querySelector('.pane.active .xterm-screen').getBoundingClientRect();
+          const box = document.querySelector('.pane.active .terminal-box').getBoundingClientRect();
+          return {screen: [screen.right, screen.bottom], box: [box.right + 1, box.bottom + 1]};
+        }""")
+        assert box["screen"][0] <= box["box"][0] and box["screen"][1] <= box["box"][1], box
+    poll(fits)
+    state = screen(page)
+    assert (state["termCols"], state["termRows"]) == (140, 40)  # still the operator's size, all of it on screen
+    assert page.evaluate("window.aictTest.term.options.fontSize") < 14
+
+
 def test_a_viewer_made_operator_types_and_made_viewer_again_watches_without_a_reload(page, server, workspace,
                                                                                      client):
     """The page followed a change of access only after a reload: a promoted viewer kept the read-only

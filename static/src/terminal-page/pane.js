@@ -91,7 +91,7 @@ export class Pane {
         onRendered: () => this.localEcho.settle(),
       },
     });
-    this.fit = new TerminalFit(fitAddon, this.box, () => this.session.access === "viewer");
+    this.fit = new TerminalFit(fitAddon, this.box, () => this.session.access === "viewer", term);
     this.fit.follow();
     // Clicking or typing in a pane makes it the active one (the one the page's controls act on).
     this.el.addEventListener("pointerdown", () => events.onFocus(this));
@@ -152,6 +152,7 @@ export class Pane {
 
   applySettings(settings) {
     applySettings(this.term, settings);
+    this.fit.fontSize = settings.font_size;
     this.localEcho.setMode(settings.local_echo);
     this.fit.fit();
   }

@@ -89,3 +89,13 @@ test("shortcuts are Ctrl+Shift chords and nothing else", () => {
   assert.equal(shortcutOf(key({ key: "ArrowLeft", code: "ArrowLeft" })), null); // editors select words with it
   assert.equal(shortcutOf({ ...key({ key: "E", code: "KeyE" }), type: "keyup" }), null);
 });
+
+import { fittingFont, MIN_FONT_PX } from "../../../static/src/terminal-page/fit.js";
+
+test("a viewer's font shrinks until the operator's size fits, never past the user's or the least", () => {
+  // 117×39 at 14 px where 80×30 fit: the width decides (80/117)
+  assert.equal(fittingFont(14, 14, { cols: 117, rows: 39 }, { cols: 80, rows: 30 }), 9);
+  assert.equal(fittingFont(9, 14, { cols: 117, rows: 39 }, { cols: 200, rows: 80 }), 14); // room again: back to 14
+  assert.equal(fittingFont(14, 14, { cols: 400, rows: 100 }, { cols: 40, rows: 10 }), MIN_FONT_PX);
+  assert.equal(fittingFont(14, 14, { cols: 80, rows: 24 }, { cols: 80, rows: 24 }), 14);
+});
