@@ -69,6 +69,11 @@ def test_the_bar_and_the_list_show_what_runs_and_the_processes_view_lists_the_tr
     page.keyboard.press("Control+C")
     poll(lambda: _assert_in("bash", bar.inner_text()))
 
+    # Ended, it runs nothing: the bar said "bash 0.0% CPU · 3.8 MB" over the exit banner for good
+    run(page, "sleep 0.2; exit")
+    page.locator("#exit-banner").wait_for()
+    poll(lambda: _assert_equal(bar.inner_text().strip(), ""))
+
 
 def test_a_second_user_shows_up_among_the_viewers_and_can_be_detached(browser, page, server, workspace):
     username, password = server.create_user(password="member-pass-123")

@@ -4,7 +4,7 @@
 
 import { request } from "../lib/connection.js";
 import { el, formatBytes } from "../lib/dom.js";
-import { TERMINAL_PROCESS, WATCH_TERMINALS } from "../lib/protocol.js";
+import { TERMINAL_EXIT, TERMINAL_PROCESS, TERMINAL_STATE, WATCH_TERMINALS } from "../lib/protocol.js";
 
 /** "bash -l" for "/bin/bash -l": the program's name without its folder, then its arguments. */
 export function programOf(command) {
@@ -39,6 +39,19 @@ export class ProcessInfo {
     this.label = label;
     this.latest = new Map(); // session id -> its last terminal-process payload
     socket.on(TERMINAL_PROCESS, (payload) => this.heard(payload));
+    // An ended terminal runs nothing: its bar and list line said its last program for good
+    socket.on(TERMINAL_EXIT, (payload) => this.ended(payload?.sessionId));
+    socket.on(TERMINAL_STATE, (state) => {
+      if (state?.status === "exited") this.ended(state.sessionId);
+    });
+  }
+
+  ended(sessionId) {
+    if (typeof sessionId !== "string" || !this.latest.delete(sessionId)) return;
+    if (sessionId === this.shownId()) this.showShown();
+    for (const line of document.querySelectorAll(".session-proc")) {
+      if (line.dataset.procFor === sessionId) this.fill(line, sessionId);
+    }
   }
 
   /** After every (re)connect: watch the workspace's terminals again, and take what is known now. */
