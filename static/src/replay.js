@@ -165,9 +165,6 @@ function watchLive() {
   // What a reviewer reads beside it goes on too: its duration, and the commands it runs
   let ticks = 0;
   state.liveTimer = setInterval(() => {
-    // its duration's text alone: the facts rebuilt each second would lose a click begun on a link among them
-    const duration = $("[data-fact=duration]");
-    if (state.session.status === "running" && duration) duration.textContent = durationText(state.session) + " so far";
     if (++ticks % LIVE_COMMANDS_EVERY_SECONDS) return;
     fetchCommands(sessionId).then((listed) => {
       const seen = JSON.stringify(listed); // rebuilt only when it changed: a click begun on it stays one
@@ -199,6 +196,12 @@ async function start() {
       me?.role === "admin");
     return;
   }
+  // A running terminal's duration goes on, live or replayed ("so far" stood still under the player).
+  // Its text alone: the facts rebuilt each second would lose a click begun on a link among them.
+  setInterval(() => {
+    const duration = $("[data-fact=duration]");
+    if (state.session.status === "running" && duration) duration.textContent = durationText(state.session) + " so far";
+  }, 1000);
   state.workspace = await api("GET", `/api/workspaces/${encodeURIComponent(state.session.workspace_id)}`).catch(() => null);
   if (!state.workspace && me?.role === "admin") { // deleted: the name it had, from the audit log
     state.workspace = (await deletedWorkspaces().catch(() => new Map())).get(state.session.workspace_id) || null;

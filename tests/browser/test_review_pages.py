@@ -445,6 +445,11 @@ def test_an_admin_watches_a_running_terminal_read_only(page, server, shots):
         poll(lambda: _assert("echo after-$((6*7))" in _column(page, "#command-list .command-line"),
                              _column(page, "#command-list .command-line")), timeout=10)
         page.screenshot(path=str(shots / "watch-live.png"))
+        # its recording, while it runs: the duration goes on there too (it stood still, "so far")
+        page.locator("#show-recording").click()
+        page.locator("#player .ap-player").wait_for()
+        duration = page.text_content("[data-fact=duration]")
+        poll(lambda: _assert(page.text_content("[data-fact=duration]") != duration, duration), timeout=5)
 
         # the same over the socket: a read-only attachment is a viewer's, whatever the caller may do
         watcher = server.socket()
