@@ -38,7 +38,17 @@ function renderWorkspaces(workspaces) {
     const open = el("a", { class: "ws-open", href: "/workspaces/" + encodeURIComponent(ws.id) }, ws.name);
     // Only its owner and administrators manage a workspace: nobody else sees these controls.
     const manages = me.role === "admin" || ws.owner === me.username;
-    const panel = manages ? membersPanel(ws, { admin: me.role === "admin" }) : null;
+    const summary = el("span", { class: "muted" }, describe(ws));
+    const noteSlot = el("div", {}, shellNote(ws));
+    // A new shell account changes what the card says ("runs as", the admins-only note) at once
+    const panel = manages ? membersPanel(ws, {
+      admin: me.role === "admin",
+      noteShownBeside: true,
+      onChanged: (changed) => {
+        summary.textContent = describe(changed);
+        noteSlot.replaceChildren(...[shellNote(changed)].filter(Boolean));
+      },
+    }) : null;
     const membersButton = manages
       ? el(
           "button",
@@ -98,7 +108,7 @@ function renderWorkspaces(workspaces) {
         el(
           "div",
           { class: "ws-row" },
-          el("div", { class: "ws-main" }, open, el("span", { class: "muted" }, describe(ws))),
+          el("div", { class: "ws-main" }, open, summary),
           el(
             "div",
             { class: "ws-side" },
@@ -110,7 +120,7 @@ function renderWorkspaces(workspaces) {
             remove,
           ),
         ),
-        shellNote(ws),
+        noteSlot,
         editor,
         panel,
       ),

@@ -90,9 +90,8 @@ def test_a_workspace_whose_shells_could_read_the_servers_secrets_says_it_is_for_
     item = page.locator(f".ws-item[data-id='{workspace['id']}']")
     item.locator("[data-note=shell]").wait_for(state="visible")
     item.get_by_role("button", name="Members of admins-only").click()
-    members_note = item.locator("[data-note=members]")
-    members_note.wait_for(state="visible")
-    assert members_note.inner_text().startswith("Members cannot use this workspace's terminals:")
+    item.locator("input[name=shell_account]").wait_for()
+    assert not item.locator("[data-note=members]").is_visible()  # the card says it already: not twice
 
     # ... and assigns an account there, not through the API (found by a newcomer: no page offered it)
     account = item.locator("input[name=shell_account]")
@@ -104,6 +103,8 @@ def test_a_workspace_whose_shells_could_read_the_servers_secrets_says_it_is_for_
     account.fill("aict-shell")
     item.get_by_role("button", name="Save account").click()
     poll(lambda: _assert("run as aict-shell" in alert.inner_text(), alert.inner_text()))
-    assert not members_note.is_visible()  # members may use its terminals now
+    # the card follows at once: it said "runs as root" and only administrators until a reload
+    assert not item.locator("[data-note=shell]").is_visible()  # members may use its terminals now
+    assert "runs as aict-shell" in item.locator(".ws-main").inner_text()
     record = server.api("GET", f"/api/workspaces/{workspace['id']}", server.admin_token).json()
     assert (record["shell_account"], record["admins_only"]) == ("aict-shell", False), record

@@ -20,8 +20,12 @@ function accessSelect(value, label, onchange) {
 /**
  * The panel's element for `workspace`; it loads its list when first shown (`panel.load()`).
  * `admin`: the viewer is an administrator, who also says which account a local workspace's shells run as.
+ * `onChanged(workspace)`: the workspace as the server answers it after a change made here (its
+ * shell account). `noteShownBeside`: the page already says the workspace's shell note next to the
+ * panel (the workspace list's card): the panel does not say it a second time.
  */
-export function membersPanel(workspace, { admin = workspace.access === "admin" } = {}) {
+export function membersPanel(workspace, { admin = workspace.access === "admin", onChanged = () => {},
+  noteShownBeside = false } = {}) {
   const base = "/api/workspaces/" + encodeURIComponent(workspace.id) + "/members";
   const list = el("ul", { class: "member-list", "aria-label": `Members of ${workspace.name}` });
   const message = el("div", { class: "message", role: "alert", hidden: true });
@@ -46,7 +50,8 @@ export function membersPanel(workspace, { admin = workspace.access === "admin" }
   const note = el("p", { class: "ws-note small", role: "note", dataset: { note: "members" } });
   const showNote = (ws) => {
     // A local workspace whose shells could read the server's secrets: members are refused, say so first.
-    note.textContent = ws.admins_only && ws.shell_note ? `Members cannot use this workspace's terminals: ${ws.shell_note}` : "";
+    note.textContent = ws.admins_only && ws.shell_note && !noteShownBeside
+      ? `Members cannot use this workspace's terminals: ${ws.shell_note}` : "";
     note.hidden = !note.textContent;
   };
   showNote(workspace);
@@ -59,7 +64,10 @@ export function membersPanel(workspace, { admin = workspace.access === "admin" }
     list,
     form,
     // Administrators say which operating system account a local workspace's shells run as
-    workspace.kind === "local" && admin ? shellAccountForm(workspace, message, showNote) : null,
+    workspace.kind === "local" && admin ? shellAccountForm(workspace, message, (changed) => {
+      showNote(changed);
+      onChanged(changed);
+    }) : null,
     message,
   );
 
