@@ -115,6 +115,35 @@ def test_a_viewer_in_a_smaller_window_sees_the_whole_terminal_in_a_smaller_font(
     assert page.evaluate("window.aictTest.term.options.fontSize") < 14
 
 
+def test_an_operators_other_tab_shows_the_terminal_at_the_size_in_use_until_used_again(page, server, workspace):
+    """Two tabs of one operator in windows of different widths: the one not in use kept its own
+    width, so the program's wide lines (top's) wrapped into a scrambled screen there."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    login_with_tokens(page, server)
+    session_id = open_terminal(page, server, workspace["id"])
+    wide = screen(page)["termCols"]
+    narrow = page.context.new_page()
+    try:
+        narrow.set_viewport_size({"width": 900, "height": 600})
+        narrow.goto(f"{server.url}/sessions/{session_id}")
+        wait_for_terminal(narrow, session_id)
+        poll(lambda: _assert_true(screen(narrow)["termCols"] < wide))  # its own size, once it is used
+        narrow.locator(".xterm-helper-textarea").focus()
+        run(narrow, "echo narrow-in-use")
+        small = screen(narrow)["termCols"]
+        page.bring_to_front()
+        run(page, f"printf '%{wide - 1}s|\\n' wide-line-$((6*7))")  # the wide tab is used: its width again
+        poll(lambda: _assert_true(screen(narrow)["termCols"] == wide), timeout=10)  # followed, not wrapped
+        poll(lambda: _assert_true(any(row.rstrip().endswith("wide-line-42|") for row in screen(narrow)["rows"])))
+        assert narrow.evaluate("window.aictTest.term.options.fontSize") < 14  # smaller, all of it on screen
+        narrow.bring_to_front()
+        run(narrow, "echo narrow-again")  # used again: it takes the terminal back at its own size
+        poll(lambda: _assert_true(screen(narrow)["termCols"] == small), timeout=10)
+        poll(lambda: _assert_true(screen(page)["termCols"] == small), timeout=10)
+    finally:
+        narrow.close()
+
+
 def test_a_viewer_made_operator_types_and_made_viewer_again_watches_without_a_reload(page, server, workspace,
                                                                                      client):
     """The page followed a change of access only after a reload: a promoted viewer kept the read-only

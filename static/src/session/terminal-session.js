@@ -67,6 +67,7 @@ export class TerminalSession {
     this.viewerId = null; // how terminal-viewers names this page's attachment
     this.heldOff = false; // detached by an owner or admin: attach only when the user asks
     this.access = "operator";
+    this.following = false; // showing the size another tab gave the terminal, until this one is used
     this.exited = false;
     this.starting = new Starting();
     this.attachSeq = 0;
@@ -112,6 +113,13 @@ export class TerminalSession {
         if (!msg || msg.sessionId !== this.sessionId) return;
         const gaveWay = this.sizeClaim.claimedElsewhere({ cols: msg.cols, rows: msg.rows });
         if (gaveWay && this.access === "viewer") this.term.resize(msg.cols, msg.rows);
+        else if (gaveWay && (msg.cols !== this.term.cols || msg.rows !== this.term.rows)) {
+          // Another tab of an operator took it at its own size: this one shows it at that size too
+          // (in a smaller font where it would not fit), rather than the program's lines wrapped
+          // into a screen of another width, until this tab is used again and takes it back.
+          this.following = true;
+          this.snapshots.resizeQuietly(msg.cols, msg.rows);
+        }
       },
     };
     for (const [event, listener] of Object.entries(this.listeners)) socket.on(event, listener);
@@ -181,6 +189,10 @@ export class TerminalSession {
 
   /** This tab is being used (focused, typed into, opened): it takes the terminal over, with its size. */
   claimSize() {
+    if (this.following) { // used again: back to its own box's size, which it gives the terminal
+      this.following = false;
+      this.ui.fit();
+    }
     this.sizeClaim.claim();
   }
 
@@ -254,6 +266,7 @@ export class TerminalSession {
     if (sessionId !== this.sessionId) {
       this.leaveCurrent();
       this.sizeClaim.reset();
+      this.following = false; // another terminal: its own size is this pane's to give
     }
     this.parked = false;
     this.heldOff = false;

@@ -37,7 +37,10 @@ export class TerminalFit {
       this.fitFont();
       return;
     }
-    if (this.term.options.fontSize !== this.fontSize) this.term.options.fontSize = this.fontSize;
+    if (this.term.options.fontSize !== this.fontSize) { // back from a shrunk font: fit again once it is measured
+      this.term.options.fontSize = this.fontSize;
+      requestAnimationFrame(() => this.fit());
+    }
     try {
       this.fitAddon.fit();
     } catch {

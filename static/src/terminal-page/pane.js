@@ -91,7 +91,7 @@ export class Pane {
         onRendered: () => this.localEcho.settle(),
       },
     });
-    this.fit = new TerminalFit(fitAddon, this.box, () => this.session.access === "viewer", term);
+    this.fit = new TerminalFit(fitAddon, this.box, () => this.session.access === "viewer" || this.session.following, term);
     this.fit.follow();
     // Clicking or typing in a pane makes it the active one (the one the page's controls act on).
     this.el.addEventListener("pointerdown", () => events.onFocus(this));
