@@ -205,6 +205,8 @@ async function start(banners, settings) {
       status.show("revoked");
       list.revoked();
       for (const button of document.querySelectorAll("[data-action=new-terminal], .operator-only")) button.hidden = true;
+      // Nothing of the workspace stays offered: its files (and Upload) and who watches its terminal
+      for (const part of document.querySelectorAll("#files-panel, .viewers")) part.hidden = true;
     }
     banners.say((err && err.message) || "The server reported an error.");
   });

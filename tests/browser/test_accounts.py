@@ -271,6 +271,23 @@ def test_a_viewer_is_offered_only_what_a_viewer_may_do_and_sees_when_access_ends
         admin.context.close()
 
 
+def test_a_removed_operators_page_stops_offering_the_workspaces_files(page, server):
+    """The Files listing and its Upload stayed on a removed member's page until a reload (which then
+    said the workspace does not exist), and the bar still showed who watched."""
+    workspace = server.create_local_workspace()
+    operator, _ = server.create_user(password="password-123")
+    _grant(server, workspace["id"], operator, "operator")
+    login_with_tokens(page, server, operator, "password-123")
+    open_terminal(page, server, workspace["id"])
+    page.locator("#files-panel .file-list").wait_for()
+    response = server.api("DELETE", f"/api/workspaces/{workspace['id']}/members/{operator}", server.admin_token)
+    assert response.status_code == 204, response.text
+    page.get_by_text("Your access to this workspace was removed.").first.wait_for()
+    poll(lambda: _assert(page.locator("#files-panel").is_hidden()))
+    assert page.locator("button:visible", has_text="Upload").count() == 0
+    assert page.locator(".viewers").is_hidden()
+
+
 def _assert(condition) -> None:
     assert condition
 
