@@ -11,7 +11,8 @@ const next = safeNextPath(new URLSearchParams(location.search).get("next") || "/
 // elsewhere, an administrator): said, rather than a bare form.
 if (new URLSearchParams(location.search).get("ended") === "1" && message.hidden) {
   showMessage(message, "You were logged out: this login ended (a logout elsewhere, a password change, " +
-    "or an administrator). Log in again to go on; your terminals kept running.", "info");
+    "or an administrator). Log in again to go on; your terminals kept running. (An account an " +
+    "administrator disabled logs in again only once they enable it.)", "info");
 }
 
 form.addEventListener("submit", async (event) => {
