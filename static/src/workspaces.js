@@ -27,6 +27,25 @@ function shellNote(ws) {
   return el("p", { class: "ws-note small", role: "note", dataset: { note: "shell" } }, ws.shell_note);
 }
 
+/** A button that shows and hides `part` (a panel below the workspace), `onOpen` each time it opens. */
+function toggleFor(part, text, label, onOpen) {
+  return el(
+    "button",
+    {
+      type: "button",
+      class: "small",
+      "aria-expanded": "false",
+      "aria-label": label,
+      onclick: (event) => {
+        part.hidden = !part.hidden;
+        event.currentTarget.setAttribute("aria-expanded", String(!part.hidden));
+        if (!part.hidden) onOpen();
+      },
+    },
+    text,
+  );
+}
+
 function renderWorkspaces(workspaces) {
   list.replaceChildren();
   if (!workspaces.length) {
@@ -49,23 +68,7 @@ function renderWorkspaces(workspaces) {
         noteSlot.replaceChildren(...[shellNote(changed)].filter(Boolean));
       },
     }) : null;
-    const membersButton = manages
-      ? el(
-          "button",
-          {
-            type: "button",
-            class: "small",
-            "aria-expanded": "false",
-            "aria-label": `Members of ${ws.name}`,
-            onclick: (event) => {
-              panel.hidden = !panel.hidden;
-              event.currentTarget.setAttribute("aria-expanded", String(!panel.hidden));
-              if (!panel.hidden) panel.load();
-            },
-          },
-          "Members",
-        )
-      : null;
+    const membersButton = manages ? toggleFor(panel, "Members", `Members of ${ws.name}`, () => panel.load()) : null;
     const editor = manages
       ? workspaceEditor(ws, async (saved) => {
           await loadWorkspaces();
@@ -73,21 +76,7 @@ function renderWorkspaces(workspaces) {
         })
       : null;
     const editButton = manages
-      ? el(
-          "button",
-          {
-            type: "button",
-            class: "small",
-            "aria-expanded": "false",
-            "aria-label": `Settings of ${ws.name}`,
-            onclick: (event) => {
-              editor.hidden = !editor.hidden;
-              event.currentTarget.setAttribute("aria-expanded", String(!editor.hidden));
-              if (!editor.hidden) editor.querySelector("input").focus();
-            },
-          },
-          "Edit",
-        )
+      ? toggleFor(editor, "Edit", `Settings of ${ws.name}`, () => editor.querySelector("input").focus())
       : null;
     const remove = manages
       ? el(

@@ -23,17 +23,23 @@ def ticks(stream: bytes) -> list[int]:
     return [int(n) for n in re.findall(rb"tick-(\d+)\r\n", stream)]
 
 
+def _counting(web):
+    """A socket of `web` and a terminal of it that counts, past its 50th tick."""
+    workspace = web.create_local_workspace()
+    client = web.socket()
+    session_id = client.create(workspace["id"])
+    client.send(session_id, COUNTER)
+    client.wait_for(session_id, "tick-50\r\n", timeout=20)
+    return client, session_id
+
+
 # Alone: on a machine loaded many times over (the parallel pass), web 2 once found the old image's
 # link gone only after its new socket had attached, and dropped that socket, as it must (a page
 # reconnects by itself; this test's client does not), before the test's Ctrl+C.
 @pytest.mark.serial
 def test_a_host_restart_keeps_a_running_counter_and_every_byte(node):  # noqa: F811
     host, web1, web2 = node
-    workspace = web1.create_local_workspace()
-    before = web1.socket()
-    session_id = before.create(workspace["id"])
-    before.send(session_id, COUNTER)
-    before.wait_for(session_id, "tick-50\r\n", timeout=20)
+    before, session_id = _counting(web1)
     pid = host.proc.pid
 
     host.proc.send_signal(signal.SIGHUP)
@@ -97,11 +103,7 @@ def test_a_second_reload_during_the_first_reloads_again_and_loses_nothing(node):
     handler, and killed it with every terminal (a host killed by SIGHUP is not restarted by systemd's
     Restart=on-failure either). It waits for the new image now, which reloads once more."""
     host, web1, web2 = node
-    workspace = web1.create_local_workspace()
-    before = web1.socket()
-    session_id = before.create(workspace["id"])
-    before.send(session_id, COUNTER)
-    before.wait_for(session_id, "tick-50\r\n", timeout=20)
+    before, session_id = _counting(web1)
     pid, reloads = host.proc.pid, host.log_path.read_text().count("re-executing with")
 
     host.proc.send_signal(signal.SIGHUP)
