@@ -58,11 +58,17 @@ def _assert_true(value) -> None:
     assert value
 
 
-def test_a_viewer_watches_read_only(page, server, workspace, client):
+def _new_viewer(server, workspace) -> str:
+    """A new user (password viewer-pass-123) made a viewer of the workspace: their username."""
     username, _ = server.create_user(password="viewer-pass-123")
     granted = server.api("POST", f"/api/workspaces/{workspace['id']}/members", server.admin_token,
                          json={"username": username, "access": "viewer"})
     assert granted.status_code == 201, granted.text
+    return username
+
+
+def test_a_viewer_watches_read_only(page, server, workspace, client):
+    username = _new_viewer(server, workspace)
     operator = client()
     session_id = operator.create(workspace["id"], cols=100, rows=30)
     operator.send(session_id, "echo shared-$((6*7))\n")
@@ -88,10 +94,7 @@ def test_a_viewer_watches_read_only(page, server, workspace, client):
 def test_a_viewer_in_a_smaller_window_sees_the_whole_terminal_in_a_smaller_font(page, server, workspace, client):
     """The operator's 140×40 in a 900×600 window: the viewer saw neither the last lines nor the
     prompt, with no scrollbar and nothing saying so. The font shrinks until it fits."""
-    username, _ = server.create_user(password="viewer-pass-123")
-    granted = server.api("POST", f"/api/workspaces/{workspace['id']}/members", server.admin_token,
-                         json={"username": username, "access": "viewer"})
-    assert granted.status_code == 201, granted.text
+    username = _new_viewer(server, workspace)
     operator = client()
     session_id = operator.create(workspace["id"], cols=140, rows=40)
     operator.send(session_id, "clear; seq 1 60; printf '%139s|\\n' right-edge-$((6*7))\n")

@@ -164,13 +164,19 @@ def test_downgrading_an_attached_operator_to_viewer_stops_their_typing(server, c
     assert_ack_error(member.send(session_id, "echo still-typing\n"), "forbidden")
 
 
-def test_removed_member_is_detached_and_cannot_attach_again(server, client, workspace):
+def _attached_operator(server, client, workspace):
+    """A new operator member attached to the owner's terminal: (username, token, owner, member, session id)."""
     username, token = _user(server)
     _grant(server, workspace["id"], username, "operator")
     owner = client()
     session_id = owner.create(workspace["id"])
     member = client(token)
     assert member.call("attach-terminal", {"sessionId": session_id})["ok"] is True
+    return username, token, owner, member, session_id
+
+
+def test_removed_member_is_detached_and_cannot_attach_again(server, client, workspace):
+    username, token, owner, member, session_id = _attached_operator(server, client, workspace)
     assert_echoes(member, session_id)
 
     removal = server.api("DELETE", f"/api/workspaces/{workspace['id']}/members/{username}", server.admin_token)
@@ -190,12 +196,7 @@ def test_removed_member_is_detached_and_cannot_attach_again(server, client, work
 
 def test_a_removed_members_attachment_ends_in_the_audit_log(server, client, workspace):
     """Who stopped watching what, and why: a removal wrote `member_revoke` and no `detach`."""
-    username, token = _user(server)
-    _grant(server, workspace["id"], username, "operator")
-    owner = client()
-    session_id = owner.create(workspace["id"])
-    member = client(token)
-    assert member.call("attach-terminal", {"sessionId": session_id})["ok"] is True
+    username, token, owner, member, session_id = _attached_operator(server, client, workspace)
     removal = server.api("DELETE", f"/api/workspaces/{workspace['id']}/members/{username}", server.admin_token)
     assert removal.status_code == 204
     member.close()  # and its socket's disconnect writes no second detach
