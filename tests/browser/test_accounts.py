@@ -194,6 +194,7 @@ def test_an_admin_is_taken_to_enrolment_first_when_the_server_requires_totp(page
     page.wait_for_url("**/account")
     page.get_by_text("This server requires administrators to use two-factor authentication").wait_for()
     assert not page.locator("#password-form").is_visible()
+    assert not page.locator("#nav-users").is_visible()  # refused until enrolled: not offered either
     page.get_by_role("button", name="Set up two-factor authentication").click()
     secret = poll(lambda: _shown_secret(page))
     page.get_by_label("Code from the app").fill(pyotp.TOTP(secret).now())
@@ -204,6 +205,7 @@ def test_an_admin_is_taken_to_enrolment_first_when_the_server_requires_totp(page
     page.goto(server.url + "/")
     page.locator("#whoami").wait_for()
     assert page.url == server.url + "/"
+    assert page.locator("#nav-users").is_visible()
 
 
 def _assert(condition: bool) -> None:

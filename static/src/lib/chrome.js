@@ -39,7 +39,7 @@ export async function initChrome(settings = null) {
   }
   for (const adminLink of ["#nav-users", "#nav-sessions", "#nav-audit"]) {
     const link = $(adminLink);
-    if (link) link.hidden = me.role !== "admin";
+    if (link) link.hidden = me.role !== "admin" || mustEnrolTotp(me); // refused until two-factor is on
   }
   followLogin(me);
   return me;
