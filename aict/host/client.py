@@ -97,7 +97,8 @@ class RemoteTerminal:
         release_connection()  # the host answers after its other work (a surge of replays: seconds)
         try:
             result = self._host.request("attach", session=self.id, key=key, user=viewer.user_id,
-                                        username=getattr(viewer, "username", None), access=access, since=since)
+                                        username=getattr(viewer, "username", None), access=access, since=since,
+                                        readOnly=bool(getattr(viewer, "read_only", False)))
         except BaseException:  # refused: an attachment this socket had stays as it was
             for table, value in zip((self._viewers, self._access), before, strict=True):
                 if value is None:

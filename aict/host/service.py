@@ -42,11 +42,12 @@ class RelayViewer:
     Others see it as `viewer_id` (terminal-viewers): never the socket's id, which would let them
     speak for that socket over long-polling."""
 
-    __slots__ = ("key", "user_id", "link", "username", "viewer_id", "since")
+    __slots__ = ("key", "user_id", "link", "username", "viewer_id", "since", "read_only")
 
-    def __init__(self, key: str, user_id: str, link: WebLink, username: str | None = None):
+    def __init__(self, key: str, user_id: str, link: WebLink, username: str | None = None, read_only: bool = False):
         self.key, self.user_id, self.link = key, user_id, link
         self.username = username
+        self.read_only = read_only  # a watch asked read-only: a viewer's whatever the user's access becomes
         self.viewer_id = secrets.token_hex(8)
         self.since = iso(utcnow())
 
@@ -337,7 +338,7 @@ class HostService:
 
     def _op_attach(self, link: WebLink, body: dict) -> dict:
         terminal = self._terminal(body["session"])
-        viewer = RelayViewer(body["key"], body["user"], link, body.get("username"))
+        viewer = RelayViewer(body["key"], body["user"], link, body.get("username"), bool(body.get("readOnly")))
         link.viewers.add((terminal.id, viewer.key))
         result = terminal.attach(viewer, body["access"], body.get("since"))
         gevent.spawn(self.announce_viewers, terminal)  # after this answer: the page learns its own viewer id first

@@ -411,8 +411,8 @@ class LiveTerminal:
                     self.detach(key)
                     a.viewer.send_revoked(self.id)
                     detached.append(key)
-                else:
-                    a.access = access
+                else:  # a watch asked read-only stays one
+                    a.access = "viewer" if getattr(a.viewer, "read_only", False) else access
         return detached
 
     @property

@@ -210,3 +210,19 @@ def test_a_removed_members_attachment_ends_in_the_audit_log(server, client, work
         time.sleep(0.1)
     time.sleep(0.5)
     assert detaches() == [(session_id, {"reason": "access_revoked"})]
+
+
+def test_a_read_only_watch_stays_read_only_when_its_user_is_made_operator(server, client, workspace):
+    """The host made every attachment of a promoted member an operator's, a read-only watch too:
+    the viewers list said `operator` of someone watching read-only."""
+    username, token = _user(server)
+    _grant(server, workspace["id"], username, "viewer")
+    owner = client()
+    session_id = owner.create(workspace["id"])
+    watcher = client(token)
+    assert watcher.call("attach-terminal", {"sessionId": session_id, "readOnly": True})["access"] == "viewer"
+    assert _grant(server, workspace["id"], username, "operator").status_code == 201
+    time.sleep(0.3)
+    listed = server.api("GET", f"/api/sessions/{session_id}/viewers", server.admin_token).json()
+    assert [v["access"] for v in listed if v["username"] == username] == ["viewer"], listed
+    assert_ack_error(watcher.send(session_id, "echo sneaked\n"), "forbidden")
