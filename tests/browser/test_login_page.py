@@ -78,7 +78,7 @@ def test_the_login_page_of_someone_logged_in_goes_on_to_where_they_were_going(pa
     page.goto(server.url + "/login?next=/audit")
     page.wait_for_url(server.url + "/audit")
     page.locator("#event-rows tr").first.wait_for()
-    page.goto(server.url + "/login?next=//evil.example/")
+    page.goto(server.url + "/login?next=/.//evil.example/")  # resolves to //evil.example: another site
     page.wait_for_url(server.url + "/")  # and never off this site
     page.locator("#whoami").wait_for()
     page.goto("about:blank")  # no page left to renew the login's cookie

@@ -78,7 +78,12 @@ export function safeNextPath(raw) {
     return "/";
   }
   if (url.origin !== THIS_SITE || url.pathname === "/login") return "/"; // the login page: nowhere to go back to
-  return url.pathname + url.search + url.hash;
+  // The path as resolved: "/.//evil.example" resolves to "//evil.example", which as a location is
+  // another site (protocol-relative); so is anything it starts with two slashes.
+  if (url.pathname.startsWith("//")) return "/";
+  const path = url.pathname + url.search + url.hash;
+  return new URL(path, THIS_SITE).origin === THIS_SITE ? path : "/"; // what is returned stays here, read again
+
 }
 const THIS_SITE = "http://this-site.invalid";
 

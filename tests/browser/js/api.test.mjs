@@ -18,3 +18,14 @@ test("a path the browser would read as another site is refused (tabs and newline
   assert.equal(safeNextPath("/login?next=/x"), "/"); // back to the login form: nowhere
   assert.equal(safeNextPath("/sessions?user=a%20b#top"), "/sessions?user=a%20b#top");
 });
+
+test("dot segments that resolve to two slashes are another site too", () => {
+  // "/.//evil.example" resolves to "//evil.example": location.replace() of that left the site
+  for (const bad of ["/.//evil.example/a", "/a/..//evil.example/b", "/%2e//evil.example/c", "/..//evil.example/c2",
+    "/.%2e//evil.example", "/./\\evil.example"]) {
+    const safe = safeNextPath(bad);
+    assert.equal(new URL(safe, "http://here.invalid").origin, "http://here.invalid", `${JSON.stringify(bad)} -> ${safe}`);
+    assert.ok(!safe.startsWith("//"), `${JSON.stringify(bad)} -> ${safe}`);
+  }
+  assert.equal(safeNextPath("/a/../audit"), "/audit"); // an ordinary one still resolves
+});
