@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from aict.config import current_settings
-from aict.errors import bad_request, forbidden
+from aict.errors import AppError, bad_request, forbidden
 from aict.extensions import db
 from aict.models import User, Workspace
 from aict.models.base import new_id
@@ -73,8 +73,26 @@ def _local_path(user: User, body: dict, name: str, workspace_id: str, current: s
             raise bad_request(f"{root / kept} is the server's own: a workspace cannot live there.")
     if not path.is_relative_to(root) and not path.is_dir():
         raise bad_request(f"The directory {path} does not exist.")
+    if not user.is_admin:
+        _refuse_anothers_directory(user, path, root, workspace_id)
     path.mkdir(parents=True, exist_ok=True)
     return str(path)
+
+
+def _refuse_anothers_directory(user: User, path: Path, root: Path, workspace_id: str) -> None:
+    """A user's workspace takes a directory of its own: not the root that holds everyone's, and not
+    one another user's workspace is in, holds or lies in (its shells would make it theirs, or read
+    it through a shared shell account). Administrators may place workspaces anywhere."""
+    if path == root:
+        raise forbidden(f"{root} holds every workspace: choose a directory inside it.")
+    others = db.session.execute(
+        db.select(Workspace.path).where(Workspace.kind == "local", Workspace.id != workspace_id,
+                                        Workspace.owner_id != user.id, Workspace.path.is_not(None))).scalars()
+    for other in others:
+        taken = Path(other)
+        if path == taken or path.is_relative_to(taken) or taken.is_relative_to(path):
+            raise AppError("conflict", f"{path} is another workspace's directory (or holds or lies in one): "
+                                       "choose a directory of your own.")
 
 
 def create_workspace(user: User, body: dict) -> Workspace:

@@ -223,3 +223,22 @@ def test_users_do_not_see_each_others_own_workspaces(permissive_server):
     assert server.api("GET", "/api/workspaces", bob).json() == []
     assert_error(server.api("GET", f"/api/workspaces/{alices['id']}", bob), 404, "not_found")
     assert alices["id"] in [w["id"] for w in server.api("GET", "/api/workspaces", server.admin_token).json()]
+
+
+def test_users_may_not_take_another_workspaces_directory_or_the_root(permissive_server):
+    """A plain user could name another user's workspace directory (or the root holding them all) as
+    theirs: their shells then took it over, or read it through a shared shell account."""
+    server = permissive_server
+    owner, owner_token = _user_token(server)
+    theirs = _create(server, owner_token, name="theirs", path=f"{owner}/teamproj").json()
+    _, token = _user_token(server)
+    for path in (theirs["path"], f"{owner}/teamproj/inner", owner, str(server.workspace_root), ""):
+        response = _create(server, token, name="grab", path=path)
+        assert response.status_code in (403, 409), (path, response.text)
+    mine = _create(server, token, name="mine").json()
+    response = server.api("PATCH", f"/api/workspaces/{mine['id']}", token, json={"path": theirs["path"]})
+    assert_error(response, 409, "conflict")
+    assert server.api("GET", f"/api/workspaces/{mine['id']}", token).json()["path"] == mine["path"]
+    # their own second workspace may share their own directory
+    again = _create(server, owner_token, name="theirs-too", path=f"{owner}/teamproj")
+    assert again.status_code == 201, again.text
