@@ -39,6 +39,12 @@ def text_field(body: dict, name: str, *, required: bool = True, max_len: int = 2
     return _checked_text(name, value)
 
 
+# What a name may not hold besides control characters: what changes the direction of the text
+# around it or hides in it ("x\u202egnp.exe" read as "x.png exe"), and line separators. Zero-width
+# joiners (U+200C, U+200D) stay: Persian, Indic scripts and emoji need them.
+DECEPTIVE_CHARACTERS = re.compile(r"[\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
 def name_field(body: dict, name: str, *, required: bool = True, max_len: int = 128) -> str | None:
     """A name people read (a workspace's, a session's): text without control characters, trimmed."""
     value = text_field(body, name, required=required, max_len=max_len)
@@ -46,6 +52,8 @@ def name_field(body: dict, name: str, *, required: bool = True, max_len: int = 1
         return None
     if CONTROL_CHARACTERS.search(value):
         raise bad_request(f"'{name}' may not contain control characters.")
+    if DECEPTIVE_CHARACTERS.search(value):
+        raise bad_request(f"'{name}' may not contain invisible or direction-changing characters (such as U+202E).")
     return value.strip()
 
 

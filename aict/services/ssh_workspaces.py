@@ -15,7 +15,7 @@ from aict.services.host_keys import offers
 from aict.ssh.credentials import CredentialCipher, CredentialsUnreadable
 from aict.ssh.keys import MAX_PRIVATE_KEY_CHARS, BadKey, load_private_key, parse_host_key
 from aict.ssh.targets import resolve, target_problem, valid_host
-from aict.validation import int_field, text_field
+from aict.validation import DECEPTIVE_CHARACTERS, int_field, text_field
 
 USERNAME = re.compile(r"^[^\x00-\x20\x7f-\x9f]{1,128}$")  # domain logins may hold '@' or a backslash
 MAX_SECRET_CHARS = 4096
@@ -44,13 +44,14 @@ def _host(body: dict) -> str:
 
 
 def _port(body: dict) -> int:
-    return int_field(body, "port", low=1, high=65535, default=22)
+    port = int_field(body, "port", low=1, high=65535, default=22)
+    return 22 if port is None else port  # null: SSH's own port (it was stored as null, and shown so)
 
 
 def _username(body: dict) -> str:
     username = text_field(body, "username", max_len=128)
-    if not USERNAME.match(username):
-        raise bad_request("'username' may not contain spaces or control characters.")
+    if not USERNAME.match(username) or DECEPTIVE_CHARACTERS.search(username):
+        raise bad_request("'username' may not contain spaces, control, invisible or direction-changing characters.")
     return username
 
 
