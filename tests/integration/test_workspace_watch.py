@@ -19,7 +19,7 @@ import requests
 
 from aict import protocol
 from tests.integration.test_terminal_host import node  # noqa: F401  (the fixture: a host and two web processes)
-from tests.server import SHELL_ACCOUNT, TerminalClient
+from tests.server import ROOT, SHELL_ACCOUNT, TerminalClient
 
 WITHIN = 2.0  # seconds: the contract's bound for both events
 
@@ -243,7 +243,8 @@ def test_the_watch_runs_as_the_shell_account(server, repo_workspace, client):
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            if any(part.endswith(b"aict/watching/agent.py") for part in cmdline):
+            # this checkout's agents only: another checkout's server on the machine has its own account
+            if str(ROOT / "aict" / "watching" / "agent.py").encode() in cmdline:
                 owners.add(Path(f"/proc/{pid}").stat().st_uid)
         except OSError:
             continue
