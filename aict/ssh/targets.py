@@ -47,7 +47,9 @@ METADATA_NAMES = frozenset({"metadata", "metadata.google.internal", "metadata.go
                             "instance-data.ec2.internal"})
 OWN_ADDRESSES_SECONDS = 10.0  # how long a read of this machine's interface addresses is trusted
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
-USER_TARGET_REFUSED = ("Only administrators may create SSH workspaces for {host}: users may target only hosts "
+# Said when a user makes such a workspace, and when one owned by a user connects (an admin opening it
+# reads it too: the owner decides, not the reader)
+USER_TARGET_REFUSED = ("Only administrators' SSH workspaces may reach {host}: a user's may target only hosts "
                        "that match SSH_ALLOWED_HOSTS, and never this server, its local network link or a "
                        "cloud metadata address.")
 
