@@ -205,8 +205,12 @@ async function start(banners, settings) {
       status.show("revoked");
       list.revoked();
       for (const button of document.querySelectorAll("[data-action=new-terminal], .operator-only")) button.hidden = true;
-      // Nothing of the workspace stays offered: its files (and Upload) and who watches its terminal
-      for (const part of document.querySelectorAll("#files-panel, .viewers")) part.hidden = true;
+      // Nothing of the workspace stays offered: its files (and Upload), who watches its terminal, its
+      // processes, its ended terminals (their replays are refused now) and the viewer's banner
+      for (const part of document.querySelectorAll("#files-panel, .viewers, #show-processes, .ended-section")) {
+        part.hidden = true;
+      }
+      banners.accessRemoved();
     }
     banners.say((err && err.message) || "The server reported an error.");
   });

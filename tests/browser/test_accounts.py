@@ -288,6 +288,7 @@ def test_a_removed_operators_page_stops_offering_the_workspaces_files(page, serv
     poll(lambda: _assert(page.locator("#files-panel").is_hidden()))
     assert page.locator("button:visible", has_text="Upload").count() == 0
     assert page.locator(".viewers").is_hidden()
+    assert page.locator("#show-processes").is_hidden() and page.locator(".ended-section").is_hidden()
 
 
 def _assert(condition) -> None:

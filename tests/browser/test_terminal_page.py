@@ -372,7 +372,7 @@ def test_keys_typed_while_offline_are_said_to_wait_and_can_be_dropped(page, serv
     page.keyboard.type("echo dropped-$((6*7))")
     page.keyboard.press("Enter")
     banner.wait_for()
-    assert "22 characters typed since will be sent" in banner.inner_text(), banner.inner_text()
+    assert "22 characters typed or pasted meanwhile will be sent" in banner.inner_text(), banner.inner_text()
     banner.get_by_role("button", name="Don't send them").click()
     assert banner.is_hidden(), banner.inner_text()
     page.keyboard.type("echo kept-$((6*7))")  # typed after dropping: this one waits and goes

@@ -143,6 +143,14 @@ def test_an_operators_other_tab_shows_the_terminal_at_the_size_in_use_until_used
         run(narrow, "echo narrow-again")  # used again: it takes the terminal back at its own size
         poll(lambda: _assert_true(screen(narrow)["termCols"] == small), timeout=10)
         poll(lambda: _assert_true(screen(page)["termCols"] == small), timeout=10)
+        # keys typed offline in the wide tab count as using it once they are sent
+        page.bring_to_front()
+        page.context.set_offline(True)
+        page.wait_for_function("window.aictTest.status !== 'connected'")
+        page.locator(".xterm-helper-textarea").focus()
+        page.keyboard.type("echo typed-offline\n")
+        page.context.set_offline(False)
+        poll(lambda: _assert_true(screen(page)["termCols"] == wide), timeout=20)
     finally:
         narrow.close()
 

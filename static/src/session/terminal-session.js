@@ -103,7 +103,12 @@ export class TerminalSession {
     );
     this.input.onAnswer = (position, ms) => this.ui.onInputAnswered?.(position, ms);
     this.input.sendable = () => (connectedNow(this.socket) ? null : whenConnected(this.socket));
-    this.input.onHeld = (characters) => this.ui.onInputHeld?.(characters);
+    this.input.onHeld = (characters) => {
+      this.ui.onInputHeld?.(characters);
+      // Typed offline and sent now: this tab was used, so it takes the terminal (the claim its keys
+      // made while offline could not be sent)
+      if (!characters && connectedNow(this.socket)) this.claimSize();
+    };
 
     // Several sessions share the page's socket (one per pane): each keeps its listeners to remove them.
     this.listeners = {

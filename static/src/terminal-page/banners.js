@@ -83,7 +83,14 @@ export class Banners {
     this.say(kept ? kept.text : "", kept?.kind);
   }
 
+  /** The user's access to the workspace was removed: no banner says what they may do with its terminal. */
+  accessRemoved() {
+    this.noAccess = true;
+    this.showViewer(false);
+  }
+
   showViewer(isViewer) {
+    if (this.noAccess) isViewer = false;
     this.viewer.hidden = !isViewer;
     document.body.classList.toggle("viewer", isViewer);
   }
@@ -138,8 +145,9 @@ export class Banners {
     this.heldPane = characters ? pane : null;
     this.held.hidden = !characters;
     if (characters) {
-      this.heldText.textContent = `Not connected: ${characters} ${characters === 1 ? "character" : "characters"} ` +
-        "typed since will be sent to the terminal once the connection is back.";
+      this.heldText.textContent = `Not connected: ${characters.toLocaleString()} ` +
+        `${characters === 1 ? "character" : "characters"} typed or pasted meanwhile will be sent to the ` +
+        "terminal once the connection is back.";
     }
   }
 
