@@ -150,7 +150,8 @@ def test_an_operators_other_tab_shows_the_terminal_at_the_size_in_use_until_used
         page.locator(".xterm-helper-textarea").focus()
         page.keyboard.type("echo typed-offline\n")
         page.context.set_offline(False)
-        poll(lambda: _assert_true(screen(page)["termCols"] == wide), timeout=20)
+        poll(lambda: _assert_true(server.api("GET", f"/api/sessions/{session_id}", server.admin_token).json()["cols"]
+                                  == wide), timeout=20)  # the terminal's own size, not only this page's
     finally:
         narrow.close()
 
