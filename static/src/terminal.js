@@ -195,6 +195,7 @@ async function start(banners, settings) {
   if (notice) {
     sessionStorage.removeItem(ACCESS_NOTICE);
     banners.sayThroughOpening(notice, "info");
+    setTimeout(() => banners.unsay(notice), ACCESS_NOTICE_MS); // said: it gives the terminal its room back
   }
   socket.on(ERROR, (err) => {
     // A token that ran out or a login that ended: the connection deals with it (reconnects with a
@@ -243,5 +244,6 @@ async function start(banners, settings) {
 }
 
 const ACCESS_NOTICE = "aict.accessNotice"; // said once on the page loaded again for a changed access
+const ACCESS_NOTICE_MS = 15_000;
 const banners = new Banners();
 start(banners, new SettingsStore()).catch((err) => banners.fatal(err.message || String(err)));

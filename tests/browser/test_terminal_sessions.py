@@ -116,6 +116,10 @@ def test_a_viewer_in_a_smaller_window_sees_the_whole_terminal_in_a_smaller_font(
     state = screen(page)
     assert (state["termCols"], state["termRows"]) == (140, 40)  # still the operator's size, all of it on screen
     assert page.evaluate("window.aictTest.term.options.fontSize") < 14
+    # the window of a newcomer's report: 117×39 at 6 px left the last rows out of an 800×500 window
+    operator.call("terminal-resize", {"sessionId": session_id, "cols": 117, "rows": 39})
+    page.set_viewport_size({"width": 800, "height": 500})
+    poll(fits)
 
 
 def test_an_operators_other_tab_shows_the_terminal_at_the_size_in_use_until_used_again(page, server, workspace):

@@ -4,7 +4,7 @@
 // of the screen is cut off (a viewer in a smaller window saw neither the prompt nor the last lines).
 
 const RESIZE_DEBOUNCE_MS = 120;
-export const MIN_FONT_PX = 6;
+export const MIN_FONT_PX = 4; // unreadable, but the whole screen: an 800×500 window holds 117×39 at 5 px
 const FONT_STEPS = 4; // re-measured after each step: the cell's size does not scale exactly with the font
 
 /** The font size at which `cols`×`rows` fit where `fitting` of them fit at `fontSize`, at most `wanted`. */
