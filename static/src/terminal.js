@@ -57,6 +57,7 @@ async function accessTo(workspace, me) {
 }
 
 async function start(banners, settings) {
+  let endedList = null; // made below, once the parts it needs are: the titles ask it meanwhile
   const linked = document.body.dataset;
   const me = await initChrome(settings);
   const [workspace] = await Promise.all([findWorkspace(linked), settings.load()]);
@@ -88,7 +89,7 @@ async function start(banners, settings) {
     settings,
     banners,
     hooks: {
-      title: (sessionId) => list.labelOf(sessionId),
+      title: (sessionId) => list.labelOf(sessionId) ?? endedList?.labelOf(sessionId),
       listChanged: () => {
         list.load();
         ended.load();
@@ -159,6 +160,7 @@ async function start(banners, settings) {
     },
   });
   const ended = new EndedList(workspace.id);
+  endedList = ended;
   ended.load();
   const operator = workspace.access !== "viewer"; // viewers watch; the server would refuse the rest
   const switcher = new WorkspaceSwitcher(workspace.id);

@@ -378,3 +378,20 @@ def test_a_terminal_lost_to_a_server_restart_says_so_and_offers_a_new_one(page, 
     poll(lambda: assert_prompt(page))
     run(page, "echo after-$((6*7))")
     poll(lambda: _assert_line(page, "after-42"))
+
+
+def test_a_new_terminal_that_ends_at_once_is_not_shown_under_the_old_ones_name(page, server, workspace):
+    """New terminal in a workspace whose directory its shell account cannot enter: the terminal
+    ends at once, and its pane said the name of the terminal it replaced, beside the new one's exit."""
+    login_with_tokens(page, server)
+    open_terminal(page, server, workspace["id"])
+    title = page.locator(".pane.active .pane-title")
+    first = title.inner_text()
+    moved = server.api("PATCH", f"/api/workspaces/{workspace['id']}", server.admin_token, json={"path": "/root"})
+    assert moved.status_code == 200, moved.text
+    try:
+        page.locator("[data-action=new-terminal]").first.click()
+        page.locator("#exit-banner").wait_for()
+        poll(lambda: _assert_true(title.inner_text() != first), timeout=10)
+    finally:
+        server.api("PATCH", f"/api/workspaces/{workspace['id']}", server.admin_token, json={"path": workspace["path"]})

@@ -41,6 +41,7 @@ export class EndedList {
       return;
     }
     if (request !== this.requests) return;
+    this.names = new Map(sessions.map((session) => [session.id, session.name || null]));
     this.awaitExpected(sessions);
     if (!sessions.length) {
       this.say("None yet.");
@@ -51,6 +52,11 @@ export class EndedList {
       signature: JSON.stringify(session),
       build: () => this.item(session),
     })));
+  }
+
+  /** The name of an ended terminal of the list; null when it has none or is not listed. */
+  labelOf(sessionId) {
+    return this.names?.get(sessionId) ?? null;
   }
 
   awaitExpected(sessions) {

@@ -302,7 +302,11 @@ export class Workbench {
   render() {
     const active = this.activePane;
     for (const pane of this.panes.values()) {
-      pane.render((pane.sessionId && this.hooks.title(pane.sessionId)) || pane.title);
+      // A pane shown another terminal does not keep the last one's title: a new terminal that ended
+      // at once (in neither list yet) was shown under the name of the terminal it replaced
+      const named = pane.sessionId && this.hooks.title(pane.sessionId);
+      if (named) pane.titleFor = pane.sessionId;
+      pane.render(named || (pane.titleFor === pane.sessionId ? pane.title : "Terminal"));
       pane.setActive(pane === active);
     }
     this.tabBar.render(this.tabs.map((tab) => {
