@@ -8,6 +8,7 @@ import { initChrome } from "./lib/chrome.js";
 import { connect } from "./lib/connection.js";
 import { $ } from "./lib/dom.js";
 import { ERROR, TERMINAL_STATE, WORKSPACE_ACCESS } from "./lib/protocol.js";
+import { openWithoutTakingSize } from "./session/terminal-session.js";
 import { SettingsDialog } from "./lib/settings-dialog.js";
 import { SettingsStore } from "./lib/settings.js";
 import { Banners } from "./terminal-page/banners.js";
@@ -57,6 +58,8 @@ async function accessTo(workspace, me) {
 }
 
 async function start(banners, settings) {
+  const notice = sessionStorage.getItem(ACCESS_NOTICE); // loaded again by itself, for a changed access
+  if (notice) openWithoutTakingSize();
   let endedList = null; // made below, once the parts it needs are: the titles ask it meanwhile
   const linked = document.body.dataset;
   const me = await initChrome(settings);
@@ -193,7 +196,6 @@ async function start(banners, settings) {
       : "Your access to this workspace changed: you are a viewer now and may only watch.");
     location.reload();
   });
-  const notice = sessionStorage.getItem(ACCESS_NOTICE);
   if (notice) {
     sessionStorage.removeItem(ACCESS_NOTICE);
     banners.sayThroughOpening(notice, "info");

@@ -187,6 +187,9 @@ def test_a_viewer_made_operator_types_and_made_viewer_again_watches_without_a_re
     wait_for_terminal(page, session_id)
     assert not page.locator("#viewer-banner").is_visible()
     assert new_terminal.first.is_visible()
+    page.wait_for_timeout(500)
+    size = server.api("GET", f"/api/sessions/{session_id}", server.admin_token).json()
+    assert (size["cols"], size["rows"]) == (100, 30), size  # loaded by itself: it took nobody's size
     run(page, "echo promoted-$((6*7))")
     operator.wait_for(session_id, "promoted-42\r\n")
 

@@ -67,7 +67,7 @@ export class TerminalSession {
     this.viewerId = null; // how terminal-viewers names this page's attachment
     this.heldOff = false; // detached by an owner or admin: attach only when the user asks
     this.access = "operator";
-    this.following = false; // showing the size another tab gave the terminal, until this one is used
+    this.following = openingQuietly; // showing the size another tab gave the terminal, until this one is used
     this.exited = false;
     this.starting = new Starting();
     this.attachSeq = 0;
@@ -271,7 +271,7 @@ export class TerminalSession {
     if (sessionId !== this.sessionId) {
       this.leaveCurrent();
       this.sizeClaim.reset();
-      this.following = false; // another terminal: its own size is this pane's to give
+      if (this.sessionId) this.following = false; // another terminal: its own size is this pane's to give
     }
     this.parked = false;
     this.heldOff = false;
@@ -289,7 +289,7 @@ export class TerminalSession {
     if (sessionId !== this.sessionId) return false;
     if (resume) await this.snapshots.restore(resume, (data, done) => this.answers.writeReplayed(data, done));
     if (sessionId !== this.sessionId) return false;
-    return this.attach({ claim: true });
+    return this.attach({ claim: !this.following });
   }
 
   /**
@@ -344,6 +344,9 @@ export class TerminalSession {
     this.sizeClaim.heard({ cols: ack.cols, rows: ack.rows });
     if (this.access === "viewer") {
       this.term.resize(ack.cols, ack.rows);
+    } else if (this.following) { // at the size another tab gave it, until this one is used
+      this.snapshots.resizeQuietly(ack.cols, ack.rows);
+      this.ui.fit();
     } else if (this.ui.laidOut && !this.ui.laidOut()) {
       // Out of sight (a tab not shown, after a reload): it has no size of its own to give yet, and
       // its xterm's default (80×24) was sent before: every terminal of a background tab was resized
@@ -409,6 +412,13 @@ export class TerminalSession {
     this.parked = true;
     this.viewerId = null;
   }
+}
+
+// A page the user did not open (it loaded itself again, for a changed access) takes no terminal's
+// size by opening it: the others using it would see it shrink to this window's for nothing.
+let openingQuietly = false;
+export function openWithoutTakingSize() {
+  openingQuietly = true;
 }
 
 // Input goes only over a connection that is there: a device gone offline keeps its socket open for
