@@ -26,12 +26,13 @@ const workspaceNames = new Map();
 // the newest page and the page's place is not counted.
 const pages = { earlier: [], cursor: null, next: null, requests: 0, counted: true };
 
-async function load() {
+/** Show the page `pages` says; `push`: as a new history entry (paging: Back returns to the page before). */
+async function load({ push = false } = {}) {
   const request = ++pages.requests;
   const wanted = filters.read();
   const address = PAGE_SIZE === 100 ? wanted : { ...wanted, limit: PAGE_SIZE };
   filters.toAddress(pages.cursor ? { ...address, cursor: pages.cursor } : address,
-    { earlier: pages.earlier, counted: pages.counted });
+    { earlier: pages.earlier, counted: pages.counted }, push);
   $("#page-older").disabled = $("#page-newer").disabled = true;
   try {
     const answer = await api("GET", "/api/audit?" + queryOf(wanted, { cursor: pages.cursor, limit: PAGE_SIZE }));
@@ -60,13 +61,30 @@ function firstPage(cursor = null) {
 $("#page-older").addEventListener("click", () => {
   pages.earlier.push(pages.cursor);
   pages.cursor = pages.next;
-  load();
+  load({ push: true });
 });
 $("#page-newer").addEventListener("click", () => {
-  if (!pages.earlier.length) return firstPage(); // a page reached by a link: newer means the newest
-  pages.cursor = pages.earlier.pop();
+  if (!pages.earlier.length) { // a page reached by a link: newer means the newest
+    Object.assign(pages, { cursor: null, counted: true });
+  } else {
+    pages.cursor = pages.earlier.pop();
+  }
+  load({ push: true });
+});
+// Back and Forward between pages of events: the address and its entry's state say which
+window.addEventListener("popstate", () => {
+  filters.fromAddress();
+  pagesFromAddress();
   load();
 });
+
+/** The page the address names, with the cursors before it kept in its history entry. */
+function pagesFromAddress() {
+  const cursor = new URLSearchParams(location.search).get("cursor");
+  const kept = history.state;
+  const known = Boolean(kept && Array.isArray(kept.earlier));
+  Object.assign(pages, { cursor, earlier: known ? [...kept.earlier] : [], counted: cursor ? known && kept.counted !== false : true });
+}
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   firstPage();
@@ -99,12 +117,7 @@ async function start() {
   const me = await initChrome();
   if (!admitAdmins(me)) return;
   filters.fromAddress();
-  const cursor = new URLSearchParams(location.search).get("cursor");
-  if (cursor) {
-    const kept = history.state;
-    const known = kept && Array.isArray(kept.earlier);
-    Object.assign(pages, { cursor, earlier: known ? kept.earlier : [], counted: known ? kept.counted !== false : false });
-  }
+  pagesFromAddress();
   // Workspaces by name in the filter and the table, deleted ones too (named by their deletion's event).
   const [live, deleted] = await Promise.all([
     api("GET", "/api/workspaces").catch(() => []),

@@ -27,6 +27,11 @@ function shellNote(ws) {
   return el("p", { class: "ws-note small", role: "note", dataset: { note: "shell" } }, ws.shell_note);
 }
 
+/** "SHA256:AbCdEfGh…" of a fingerprint: enough to tell keys apart at a glance (the whole one is its title). */
+function shortFingerprint(fingerprint) {
+  return fingerprint.length > 15 ? fingerprint.slice(0, 15) + "…" : fingerprint;
+}
+
 /** A button that shows and hides `part` (a panel below the workspace), `onOpen` each time it opens. */
 function toggleFor(part, text, label, onOpen) {
   return el(
@@ -101,7 +106,9 @@ function renderWorkspaces(workspaces) {
           el(
             "div",
             { class: "ws-side" },
-            ws.host_key_fingerprint ? el("span", { class: "muted mono", title: "Pinned host key" }, ws.host_key_fingerprint) : null,
+            // labelled, and short: the whole fingerprint pushed the workspace's own line onto two
+            ws.host_key_fingerprint ? el("span", { class: "muted", title: `Pinned host key ${ws.host_key_fingerprint}` },
+              "host key ", el("span", { class: "mono" }, shortFingerprint(ws.host_key_fingerprint))) : null,
             ws.owner !== me.username ? el("span", { class: "muted" }, "owner " + ws.owner) : null,
             el("span", { class: "muted" }, formatTime(ws.created_at)),
             editButton,

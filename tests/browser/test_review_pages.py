@@ -95,6 +95,11 @@ def test_an_admin_filters_pages_exports_and_verifies_the_audit_log(page, server,
     page.click("#page-newer")
     poll(lambda: _assert(_ids(page, "#event-rows tr") == first_ids))
     assert "cursor=" not in page.url
+    page.go_back()  # Back returns to the page before (it left the audit pages)
+    poll(lambda: _assert(_ids(page, "#event-rows tr") == [last_id]))
+    assert page.text_content("#page-info") == older_info
+    page.go_forward()
+    poll(lambda: _assert(_ids(page, "#event-rows tr") == first_ids))
     # the same address opened as a link (no history of its own): the same events, Newer to the newest
     linked = page.context.new_page()
     linked.goto(older_url)

@@ -79,10 +79,12 @@ export class AuditFilters {
   }
 
   /** Keep the filters in the page's address (no new history entry for each page of events). */
-  /** The filters (and the page's cursor) in the address; `state`: what a reload needs besides. */
-  toAddress(filters, state = null) {
+  /** The filters (and the page's cursor) in the address; `state`: what a reload needs besides; `push`: a new entry. */
+  toAddress(filters, state = null, push = false) {
     const query = new URLSearchParams(filters).toString();
-    history.replaceState(state, "", location.pathname + (query ? "?" + query : ""));
+    const url = location.pathname + (query ? "?" + query : "");
+    if (push) history.pushState(state, "", url);
+    else history.replaceState(state, "", url);
   }
 }
 
