@@ -4,7 +4,7 @@ import { api } from "./lib/api.js";
 import { initChrome } from "./lib/chrome.js";
 import { $, el, formatTime, showMessage } from "./lib/dom.js";
 import { membersPanel } from "./lib/members-panel.js";
-import { workspaceEditor } from "./workspaces/editor.js";
+import { inFormWords, workspaceEditor } from "./workspaces/editor.js";
 
 const list = $("#workspace-list");
 const listMessage = $("#list-message");
@@ -228,7 +228,7 @@ form.addEventListener("submit", async (event) => {
     showMessage(formMessage, `Workspace “${ws.name}” created.`, "success");
     await loadWorkspaces();
   } catch (err) {
-    showMessage(formMessage, err.message);
+    showMessage(formMessage, inFormWords(err.message));
   } finally {
     submit.disabled = false;
   }

@@ -19,6 +19,17 @@ function radio(name, value, text, checked = false) {
   return el("label", {}, el("input", { type: "radio", name, value, checked }), " ", text);
 }
 
+// The API names the fields it refuses as its keys ("'host_key' must start with a key type"): the
+// forms say them as their labels do
+const FIELD_WORDS = { host_key: "The host key", private_key: "The private key", passphrase: "The passphrase",
+  password: "The password", username: "The SSH username", host: "The host", port: "The port", name: "The name",
+  path: "The directory", shell_account: "The account" };
+
+/** An API refusal's message, in the forms' words. */
+export function inFormWords(text) {
+  return String(text).replace(/^'([a-z_]+)'/, (whole, key) => FIELD_WORDS[key] || whole);
+}
+
 /** The port typed, as a number; an Error saying what is wrong. Empty: 22. */
 export function portFrom(text) {
   if (!text.trim()) return 22;
@@ -143,7 +154,7 @@ export function workspaceEditor(workspace, onSaved) {
           showMessage(message, "Saved.", "success");
           onSaved(saved);
         } catch (err) {
-          showMessage(message, err.message);
+          showMessage(message, inFormWords(err.message));
         } finally {
           save.disabled = false;
         }
