@@ -67,7 +67,7 @@ def open_redis_problem(url: str) -> str | None:
     return (f"The Redis at {shown} (AICT_REDIS_URL) answers clients that give no password: any account "
             "that can reach it, a workspace's shell included, could read terminals' traffic between processes "
             "and drive the terminal host through it. Give Redis a password (requirepass, or an ACL user) and put "
-            "it in AICT_REDIS_URL (redis://:PASSWORD@host:port/0); see the README's deployment, step 4.")
+            "it in AICT_REDIS_URL (redis://:PASSWORD@host:port/0); see the README's deployment, steps 3 and 4.")
 
 
 def check_redis(settings) -> None:
