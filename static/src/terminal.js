@@ -185,6 +185,7 @@ async function start(banners, settings) {
   });
   setupHelp();
   files = offerFiles(workspace, socket, [$("#terminal")]); // files dropped on the terminals are uploaded too
+  followWorkspaceSettings(workspace, () => files);
 
   // An owner or admin changed this user's access (viewer <-> operator): what the page offers follows
   // (typing, New terminal, End, Upload), by loading it again; the terminals go on where they were.
@@ -245,6 +246,29 @@ async function start(banners, settings) {
     list.load();
     ended.load();
   });
+}
+
+const SETTINGS_CHECK_MS = 10_000;
+
+/**
+ * A rename or another directory, saved elsewhere (the workspace list's Edit), reaches the open page
+ * within seconds: its header and title had the old name, its files panel the old directory's files.
+ */
+function followWorkspaceSettings(workspace, files) {
+  setInterval(async () => {
+    if (document.hidden) return;
+    const now = await api("GET", `/api/workspaces/${encodeURIComponent(workspace.id)}`).catch(() => null);
+    if (!now) return; // gone, or out of reach: the page says so where it matters
+    if (now.name !== workspace.name) {
+      workspace.name = now.name;
+      $("#ws-name").textContent = now.name;
+      document.title = `${now.name} · aict`;
+    }
+    if (now.kind === "local" && now.path !== workspace.path) {
+      workspace.path = now.path;
+      files()?.load("");
+    }
+  }, SETTINGS_CHECK_MS);
 }
 
 const ACCESS_NOTICE = "aict.accessNotice"; // said once on the page loaded again for a changed access

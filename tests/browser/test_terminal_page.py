@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 import re
 import secrets
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -21,6 +24,7 @@ from tests.browser.conftest import (
     wait_for_terminal,
     wait_until,
 )
+from tests.server import SHELL_ACCOUNT
 
 SEQ_END = 200_000
 LAST_NUMBER_JS = """(() => {
@@ -563,3 +567,23 @@ def test_a_reload_keeps_a_scrollback_longer_than_a_saved_screen_holds(page, serv
     wait_until(page, f"({BUFFER_LINES_JS})().includes('n8000.')")
     lines = [line for line in page.evaluate(BUFFER_LINES_JS) if re.fullmatch(r"n\d+\.", line)]
     assert lines == [f"n{i}." for i in range(1, 8001)], (lines[:3], len(lines))  # all of them, once each
+
+
+def test_a_rename_and_another_directory_reach_the_open_page(page, server, tmp_path):
+    """Saved elsewhere (the workspace list's Edit), they did not reach an open terminal page: its
+    header kept the old name and its files panel the old directory's files until a reload."""
+    workspace = server.create_local_workspace()
+    login_with_tokens(page, server)
+    open_terminal(page, server, workspace["id"])
+    page.locator("#files-panel .file-list").wait_for()
+    elsewhere = Path(workspace["path"]).parent / f"moved-{secrets.token_hex(3)}"
+    elsewhere.mkdir()
+    (elsewhere / "in-the-new-place.txt").write_text("here\n")
+    if os.geteuid() == 0:  # the shells' account may read it, as it may its own directory
+        os.chown(elsewhere, pwd.getpwnam(SHELL_ACCOUNT).pw_uid, -1)
+    changed = server.api("PATCH", f"/api/workspaces/{workspace['id']}", server.admin_token,
+                         json={"name": "renamed-elsewhere", "path": str(elsewhere)})
+    assert changed.status_code == 200, changed.text
+    poll(lambda: _assert_equal(page.inner_text("#ws-name"), "renamed-elsewhere"), timeout=25)
+    assert page.title().startswith("renamed-elsewhere")
+    page.locator("#files-panel .file-entry[data-name='in-the-new-place.txt']").wait_for(timeout=25_000)
