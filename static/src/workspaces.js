@@ -102,13 +102,14 @@ function renderWorkspaces(workspaces) {
         el(
           "div",
           { class: "ws-row" },
-          el("div", { class: "ws-main" }, open, summary),
+          el("div", { class: "ws-main" }, open, summary,
+            // under where it logs in, labelled and short: beside the buttons it squeezed the
+            // workspace's own line onto two and the buttons onto a second row
+            ws.host_key_fingerprint ? el("span", { class: "muted small", title: `Pinned host key ${ws.host_key_fingerprint}` },
+              "host key ", el("span", { class: "mono" }, shortFingerprint(ws.host_key_fingerprint))) : null),
           el(
             "div",
             { class: "ws-side" },
-            // labelled, and short: the whole fingerprint pushed the workspace's own line onto two
-            ws.host_key_fingerprint ? el("span", { class: "muted", title: `Pinned host key ${ws.host_key_fingerprint}` },
-              "host key ", el("span", { class: "mono" }, shortFingerprint(ws.host_key_fingerprint))) : null,
             ws.owner !== me.username ? el("span", { class: "muted" }, "owner " + ws.owner) : null,
             el("span", { class: "muted" }, formatTime(ws.created_at)),
             editButton,
