@@ -123,7 +123,7 @@ RECORDING_RETENTION_DAYS = 365        # recordings of terminals that ended this 
                                       # (by the terminal host, and `flask aict purge-recordings`); 0: kept forever
 RECORDING_PURGE_SECONDS = 24 * 3600   # how often the terminal host purges old recordings (first: a minute
                                       # after it starts)
-RECORDING_BACKLOG_BYTES = 512 * 1024  # output recorded but not yet stored, per session: past it the
+RECORDING_BACKLOG_BYTES = 2 * 1024 * 1024  # output recorded but not yet stored, per session: past it the
                                       # terminal is not read (its program waits) until the database
                                       # has caught up; bounds memory when many terminals flood at once
 

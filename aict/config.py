@@ -95,7 +95,7 @@ class Settings:
     RECORDING_TAIL_BYTES: int = 256 * MiB  # the most recent output kept of a terminal past RECORDING_MAX_BYTES
     RECORDING_RETENTION_DAYS: float = 365.0  # recordings of terminals ended this long ago are purged; 0: kept forever
     RECORDING_PURGE_SECONDS: int = 24 * 3600  # how often the terminal host purges them
-    RECORDING_BACKLOG_BYTES: int = 512 * 1024  # recorded, not yet stored: past it the terminal waits
+    RECORDING_BACKLOG_BYTES: int = 2 * MiB  # recorded, not yet stored: past it the terminal waits (two rows)
     SSH_CONNECT_TIMEOUT: int = 10
     SSH_KEEPALIVE_SECONDS: int = 15
     SSH_ALLOWED_HOSTS: list[str] = field(default_factory=list)  # patterns non-admins may target: ["*.lab.example"]

@@ -7,7 +7,14 @@ aict page's options, renderer and size, local echo: `term.onData` → `term.writ
 rounds that take turns: keystroke → character on screen, `seq 1 N` → its last line on screen,
 Chromium's CPU per MB meanwhile (every process of the browser) and the longest frame while the
 flood renders. The server's own echo round trip (bench/wire.py) is measured beside, the floor the
-page adds to. bench/browser_probe.js does the timing inside both pages.
+page adds to. bench/browser_probe.js does the timing inside every page.
+
+Two more contenders tell where a gap comes from. Bare xterm.js writes bytes made in memory, so its
+flood costs the machine nothing but the page; aict's runs `seq` on a PTY and carries its output
+through the terminal host and a web process, on the same 2 cores as Chromium. "aict page, bytes from
+memory" writes bare xterm.js's bytes into the aict page's own xterm (its layout, addons and options):
+the page's drawing alone. "xterm.js + terminado" is the bare page fed by terminado (Jupyter's web
+terminal) running the same `seq` on a PTY: what a web terminal without aict's server costs here.
 
 BENCH_BROWSER_KEYS, _SEQ, _ROUNDS set the sizes; BENCH_BROWSER_RENDERERS ("dom", "webgl" or both,
 comma-separated) the renderers measured; BENCH_BROWSER_BASELINE=PATH adds an aict page served from
@@ -20,6 +27,7 @@ server and shell no longer compete with its page for it (bare xterm.js has none)
 from __future__ import annotations
 
 import http.server
+import json
 import os
 import statistics
 import sys
@@ -44,6 +52,8 @@ SEQ = int(os.environ.get("BENCH_BROWSER_SEQ", 2_000_000))
 ROUNDS = int(os.environ.get("BENCH_BROWSER_ROUNDS", 5))
 RENDERERS = os.environ.get("BENCH_BROWSER_RENDERERS", "dom").split(",")
 BASELINE = os.environ.get("BENCH_BROWSER_BASELINE")
+# The contenders that tell where a gap comes from (the module's docstring): "memory", "terminado".
+EXTRAS = [x for x in os.environ.get("BENCH_BROWSER_EXTRAS", "memory,terminado").split(",") if x]
 EXTRA_ARGS = os.environ.get("BENCH_BROWSER_CHROMIUM_ARGS", "").split()  # e.g. --disable-features=...
 # Pinned: every Chromium on the first CPU, the server, the shell and this script on the others, so each
 # page gets the same CPU to draw with, and aict's server does not take it from its page.
@@ -55,8 +65,8 @@ BARE_ORIGIN = "http://bare.bench"
 XTERM = ROOT / "node_modules" / "@xterm"
 BARE_FILES = {"/xterm.js": XTERM / "xterm/lib/xterm.js", "/xterm.css": XTERM / "xterm/css/xterm.css",
               "/addon-webgl.js": XTERM / "addon-webgl/lib/addon-webgl.js"}
-BARE_HTML = """<!doctype html><html><head><link rel="stylesheet" href="/xterm.css">
-<script src="/xterm.js"></script><script src="/addon-webgl.js"></script>
+BARE_HTML = """<!doctype html><html><head><link rel="stylesheet" href="xterm.css">
+<script src="xterm.js"></script><script src="addon-webgl.js"></script>
 <style>body{margin:0;background:#101418}#t{width:1200px;height:760px}</style></head>
 <body><div id="t"></div></body></html>"""
 # The bare page: the aict page's options, its size, its renderer; local echo.
@@ -69,6 +79,26 @@ BARE_OPEN = """({options, cols, rows, webgl}) => {
   window.term = term;
 
 }"""
+# The bare page fed by terminado from its own origin: its JSON messages, the terminal's text.
+TERMINADO_OPEN = """({options, cols, rows, webgl}) => new Promise((resolve, reject) => {
+  const term = new Terminal({...options, cols, rows});
+  term.open(document.getElementById("t"));
+  if (webgl) term.loadAddon(new WebglAddon.WebglAddon());
+  const ws = new WebSocket(`ws://${location.host}/websocket`);
+  window.benchWritten = 0;
+  ws.onmessage = (event) => {
+    const [kind, data] = JSON.parse(event.data);
+    if (kind === "stdout") {
+      window.benchWritten += data.length;
+      term.write(data);
+    } else if (kind === "setup") resolve(true);
+  };
+  ws.onerror = () => reject(new Error("terminado's WebSocket failed"));
+  ws.onopen = () => ws.send(JSON.stringify(["set_size", rows, cols]));
+  term.onData((data) => ws.send(JSON.stringify(["stdin", data])));
+  term.focus();
+  window.term = term;
+})"""
 # The same bytes `seq 1 N` gives through a PTY (\\n → \\r\\n), made before the flood (not in its CPU)...
 BARE_FLOOD_BYTES = """({n}) => {
   const text = [];
@@ -77,15 +107,21 @@ BARE_FLOOD_BYTES = """({n}) => {
   return window.benchFloodBytes.length;
 }"""
 # ...then written as the socket delivers them.
-BARE_FLOOD = """async ({n, chunk}) => {
-  const bytes = window.benchFloodBytes;
+BARE_FLOOD = """async ({n, chunk, termJs}) => {
+  const bytes = window.benchFloodBytes, term = eval(termJs);
   const shown = window.benchProbe.watchFlood(String(n));
   for (let at = 0; at < bytes.length; at += chunk) term.write(bytes.subarray(at, at + chunk));
   return {...(await shown), bytes: bytes.length};
 }"""
-# The text of the aict page's cursor line.
-CURSOR_LINE = ("window.aictTest.term.buffer.active.getLine(window.aictTest.term.buffer.active.baseY + "
-               "window.aictTest.term.buffer.active.cursorY).translateToString(true)")
+
+
+def cursor_line(term: str) -> str:
+    """JS: the text of the terminal's cursor line."""
+    buffer = f"{term}.buffer.active"
+    return f"{buffer}.getLine({buffer}.baseY + {buffer}.cursorY).translateToString(true)"
+
+
+CURSOR_LINE = cursor_line("window.aictTest.term")
 OPTIONS_JS = """() => {
   const term = window.aictTest.term, o = term.options;
   const names = ["allowProposedApi", "cursorBlink", "cursorStyle", "convertEol", "fontFamily", "fontSize",
@@ -147,7 +183,7 @@ def cpu_model() -> str:
 @dataclass
 class Contender:
     label: str
-    kind: str  # "aict" | "bare"
+    kind: str  # "aict" | "aict-memory" (the aict page, bytes from memory) | "terminado" | "bare"
     renderer: str  # "dom" | "webgl"
     server: object | None = None
     page: object | None = None
@@ -160,6 +196,21 @@ class Contender:
     cpu_kinds_ms_per_mb: dict[str, list[float]] = field(default_factory=dict)  # process kind -> per round
     active_renderer: str = ""
     workspace: str = ""
+    shares_page: bool = False  # another contender's page (closed by that one)
+
+    @property
+    def term_js(self) -> str:
+        return "window.aictTest.term" if self.kind.startswith("aict") else "window.term"
+
+    @property
+    def served(self) -> bool:
+        """A shell behind the page types and floods (else the bytes come from memory)."""
+        return self.kind in ("aict", "terminado")
+
+    @property
+    def progress_js(self) -> str:
+        """JS: a number that grows with each piece of output the page writes."""
+        return "window.aictTest.renderedOffset" if self.kind == "aict" else "window.benchWritten"
 
 
 @dataclass
@@ -239,6 +290,25 @@ def open_bare(contender: Contender, shape: dict, origin: str) -> None:
     contender.active_renderer = renderer_in_use(page, "window.term")
 
 
+def open_terminado(contender: Contender, shape: dict, terminado) -> None:
+    page = contender.page = launch()
+    page.goto(terminado.origin + "/page/index.html")
+    page.evaluate(TERMINADO_OPEN, shape)
+    page.evaluate(f"({PROBE})(window.term)")
+    contender.active_renderer = renderer_in_use(page, "window.term")
+    wait_for(page, f"{cursor_line('window.term')}.trim().endsWith('$')")
+    run_command(contender, "PS1='$ '; clear")
+
+
+def terminado_page(folder: Path) -> Path:
+    """The bare page and its files in a folder terminado serves."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "index.html").write_text(BARE_HTML)
+    for name, source in BARE_FILES.items():
+        (folder / name.lstrip("/")).write_bytes(source.read_bytes())
+    return folder
+
+
 def renderer_in_use(page: cdp.Chromium, term: str) -> str:
     """What draws the terminal: a canvas of WebGL's, or xterm's DOM rows."""
     return page.evaluate(f"{term}.element.querySelector('canvas') ? 'webgl' : 'dom'")
@@ -253,24 +323,26 @@ def wait_for(page: cdp.Chromium, js: str, timeout: float = 30) -> None:
 
 
 def run_command(contender: Contender, command: str) -> None:
-    """Type a command into the aict page and wait for the next prompt."""
+    """Type a command into a served page and wait for the next prompt."""
     page = contender.page
-    before = page.evaluate("window.aictTest.renderedOffset")
+    before = page.evaluate(contender.progress_js)
     page.type(command)
     page.press("Enter")
-    wait_for(page, f"window.aictTest.renderedOffset > {before} && {CURSOR_LINE} === '$ '")
+    wait_for(page, f"{contender.progress_js} > {before} && {cursor_line(contender.term_js)} === '$ '")
 
 
 # ---- measurements ---------------------------------------------------------------------------
 def type_keys(contender: Contender, count: int) -> None:
     """Type `count` letters 200 ms apart; the probe times each. The line is cleared now and then."""
     page = contender.page
+    if contender.kind == "aict-memory":
+        return  # the aict page's keys go to its server: timed as "aict"
     letters = "abcdefghijklmnopqrstuvwxyz"
     page.evaluate("benchProbe.timing = true")
     for i in range(count):
         if i and i % 40 == 0:
             wait_for(page, "benchProbe.pending.length === 0")  # every key shown before the line goes
-            if contender.kind == "aict":
+            if contender.served:
                 page.press("Control+U")  # readline: erase the line typed so far
             else:
                 page.evaluate("term.write('\\r\\x1b[K')")
@@ -278,7 +350,7 @@ def type_keys(contender: Contender, count: int) -> None:
         page.press(letters[i % 26])
         time.sleep(KEY_GAP)
     wait_for(page, "benchProbe.pending.length === 0")
-    if contender.kind == "aict":
+    if contender.served:
         page.press("Control+U")
     contender.keys_ms += page.evaluate("benchProbe.takeKeys()")
     time.sleep(KEY_GAP)
@@ -288,7 +360,7 @@ def flood(contender: Contender) -> None:
     """`seq 1 SEQ` to the screen: MB/s to its last line, Chromium's CPU per MB, the longest frame."""
     page = contender.page
     processes = chromium_processes(page)
-    if contender.kind == "aict":
+    if contender.served:
         run_command(contender, "clear")
         page.evaluate(f"window.benchFlood = benchProbe.watchFlood('{SEQ}'), true")
         before = cpu_by_kind(processes)
@@ -300,9 +372,9 @@ def flood(contender: Contender) -> None:
         page.evaluate(BARE_FLOOD_BYTES, {"n": SEQ})
         # What the aict page's `clear` prints (TERM=xterm-256color): the scrollback emptied too, so both
         # pages fill it again during the flood (while it fills, xterm's every line costs more).
-        page.evaluate("new Promise((resolve) => term.write('\\x1b[H\\x1b[2J\\x1b[3J', resolve))")
+        page.evaluate(f"new Promise((resolve) => {contender.term_js}.write('\\x1b[H\\x1b[2J\\x1b[3J', resolve))")
         before = cpu_by_kind(processes)
-        result = page.evaluate(BARE_FLOOD, {"n": SEQ, "chunk": 64 * 1024})
+        result = page.evaluate(BARE_FLOOD, {"n": SEQ, "chunk": 64 * 1024, "termJs": contender.term_js})
         size = result["bytes"]
     after = cpu_by_kind(processes)
     mb = size / 1e6
@@ -316,6 +388,10 @@ def flood(contender: Contender) -> None:
     contender.renders_per_mb.append(result["renders"] / mb)
     if contender.kind == "aict":
         wait_for(page, f"{CURSOR_LINE} === '$ '")
+    elif contender.kind == "aict-memory":  # the shell's prompt back where the screen's cursor is
+        run_command(Contender("aict", "aict", contender.renderer, page=page), "clear")
+    elif contender.kind == "terminado":
+        wait_for(page, f"{cursor_line(contender.term_js)} === '$ '")
 
 
 def server_echo(main, server, workspace_id: str) -> list[float]:
@@ -366,20 +442,34 @@ def measure(main, procs, workdir: Path, say=log) -> BrowserResults:
     for renderer in RENDERERS:
         suffix = f" {renderer}" if len(RENDERERS) > 1 else ""
         contenders += [Contender(label + suffix, "aict", renderer, server=s) for label, s in servers]
+        if "memory" in EXTRAS:
+            contenders.append(Contender("aict page, bytes from memory" + suffix, "aict-memory", renderer,
+                                        server=server, shares_page=True))
+        if "terminado" in EXTRAS:
+            contenders.append(Contender("xterm.js + terminado" + suffix, "terminado", renderer))
         contenders.append(Contender("bare xterm.js" + suffix, "bare", renderer))
     results = BrowserResults(contenders, [], cpu=f"{os.cpu_count()} cores ({cpu_model()})")
     bare_files = serve_bare()
+    terminado = None
+    if "terminado" in EXTRAS:
+        from bench.terminado_ref import TerminadoServer
+
+        terminado = TerminadoServer(procs, main.BENCH)
+        terminado.start(["/bin/bash", *json.loads(main.PLAIN_BASH_ARGS)],
+                        page=terminado_page(workdir / "terminado-page"))
     try:
-        compare(results, main, f"http://127.0.0.1:{bare_files.server_address[1]}", say)
+        compare(results, main, f"http://127.0.0.1:{bare_files.server_address[1]}", terminado, say)
     finally:
         for c in contenders:
-            if c.page is not None:
+            if c.page is not None and not c.shares_page:
                 c.page.close()
         bare_files.shutdown()
+        if terminado:
+            terminado.stop()
     return results
 
 
-def compare(results: BrowserResults, main, bare_origin: str, say=log) -> None:
+def compare(results: BrowserResults, main, bare_origin: str, terminado=None, say=log) -> None:
     """Open every contender's page, then take turns: keystrokes, then floods, round after round."""
     contenders = results.contenders
     shape = None
@@ -388,9 +478,14 @@ def compare(results: BrowserResults, main, bare_origin: str, say=log) -> None:
             c.workspace = c.server.create_local_workspace()["id"]
             open_aict(c, c.workspace)
             shape = shape or c.page.evaluate(OPTIONS_JS)
+        elif c.kind == "aict-memory":  # the page of the aict contender before it, of the same renderer
+            page_of = next(o for o in contenders if o.kind == "aict" and o.renderer == c.renderer)
+            c.page, c.workspace, c.active_renderer = page_of.page, page_of.workspace, page_of.active_renderer
     for c in contenders:
         if c.kind == "bare":
             open_bare(c, shape, bare_origin)
+        elif c.kind == "terminado":
+            open_terminado(c, {**shape, "webgl": c.renderer == "webgl"}, terminado)
     results.chromium = contenders[0].page.version + (f" with {' '.join(EXTRA_ARGS)}" if EXTRA_ARGS else "")
     results.size = f"{shape['cols']}×{shape['rows']}"
     say(f"pages open at {results.size}: " + ", ".join(f"{c.label} ({c.active_renderer})" for c in contenders))
@@ -429,7 +524,7 @@ def table(r: BrowserResults) -> str:
         rows.append(f"| {name} | " + " | ".join(cell(c) for c in cols) + " |")
 
     row("Keystroke → character on screen, p50 / p95 (ms)",
-        lambda c: f"{percentile(c.keys_ms, 50):.1f} / {percentile(c.keys_ms, 95):.1f}")
+        lambda c: f"{percentile(c.keys_ms, 50):.1f} / {percentile(c.keys_ms, 95):.1f}" if c.keys_ms else "–")
     row(f"`seq 1 {r.seq}` ({seq_bytes(r.seq) / 1e6:.1f} MB) → last line on screen, MB/s (median)",
         lambda c: f"{statistics.median(c.mb_per_s):.1f}")
     row("Chromium CPU per MB meanwhile, ms (median)", lambda c: f"{statistics.median(c.cpu_ms_per_mb):.0f}")
@@ -457,12 +552,35 @@ def table(r: BrowserResults) -> str:
         cpu = statistics.median(aict.cpu_ms_per_mb) / statistics.median(bare.cpu_ms_per_mb)
         frame = max(aict.longest_frame_ms)
         ceiling = "" if alone is None else f" (the server alone: {alone / statistics.median(bare.mb_per_s):.2f}× bare)"
+        rows += [line for line in explained(cols, renderer, bare)]
         rows.append(
             f"Targets ({renderer}): keystroke p50 {percentile(aict.keys_ms, 50):.1f} ≤ bare + echo + 2 = "
             f"{key_floor:.1f} ms {mark(percentile(aict.keys_ms, 50) <= key_floor)}; flood {rate:.2f}× bare ≥ 0.9 "
             f"{mark(rate >= 0.9)}{ceiling}; CPU per MB {cpu:.2f}× bare ≤ 1.15 {mark(cpu <= 1.15)}; longest frame "
             f"{frame:.0f} ≤ 50 ms {mark(frame <= 50)}.")
     return "\n".join(rows)
+
+
+def explained(cols: list[Contender], renderer: str, bare: Contender) -> list[str]:
+    """What the extra contenders say about the gap between the aict page and bare xterm.js."""
+    lines = []
+    bare_rate, bare_cpu = statistics.median(bare.mb_per_s), statistics.median(bare.cpu_ms_per_mb)
+    memory = next((c for c in cols if c.kind == "aict-memory" and c.renderer == renderer), None)
+    if memory and memory.mb_per_s:
+        lines.append(f"The aict page's own drawing ({renderer}), bare xterm.js's bytes written into its xterm "
+                     "from memory: "
+                     f"{statistics.median(memory.mb_per_s) / bare_rate:.2f}× bare xterm.js's flood, "
+                     f"{statistics.median(memory.cpu_ms_per_mb) / bare_cpu:.2f}× its CPU per MB.")
+    aict = next((c for c in cols if c.kind == "aict" and c.renderer == renderer), None)
+    terminado = next((c for c in cols if c.kind == "terminado" and c.renderer == renderer), None)
+    if aict and terminado and terminado.mb_per_s:
+        rate = statistics.median(aict.mb_per_s) / statistics.median(terminado.mb_per_s)
+        cpu = statistics.median(aict.cpu_ms_per_mb) / statistics.median(terminado.cpu_ms_per_mb)
+        keys = (f", keystroke p50 {percentile(aict.keys_ms, 50):.1f} against {percentile(terminado.keys_ms, 50):.1f} ms"
+                if aict.keys_ms and terminado.keys_ms else "")
+        lines.append(f"The aict page against xterm.js + terminado ({renderer}), both with `seq` on a PTY behind them: "
+                     f"flood {rate:.2f}×, Chromium CPU per MB {cpu:.2f}×{keys}.")
+    return lines
 
 
 KIND_ORDER = ["renderer", "GPU", "network", "browser", "utility", "zygote"]
@@ -488,7 +606,13 @@ def conditions(r: BrowserResults) -> str:
         "the page's browser over the flood, and by kind of process (its `--type`: the page's renderer, "
         "which also rasterizes without a GPU; the GPU process, which composites; the network service, "
         "which carries the WebSocket; the browser process). Frames: the longest gap between animation "
-        "frames; tasks: the longest `longtask` entry.",
+        "frames; tasks: the longest `longtask` entry."
+        + (" aict page, bytes from memory: bare xterm.js's flood, the same bytes and pieces, written into the "
+           "aict page's xterm (its layout, addons, options), between the aict page's floods: the page's drawing "
+           "without its server." if "memory" in EXTRAS else "")
+        + (" xterm.js + terminado: the bare page fed by terminado 0.18 (bench/terminado_server.py, its JSON "
+           "messages, text) from a plain bash on a PTY; typed into and flooded as the aict page is."
+           if "terminado" in EXTRAS else ""),
     ]
     lines += [f"- Note: {n}" for n in r.notes]
     return "\n".join(lines)

@@ -38,17 +38,20 @@ class TerminadoServer:
         self.proc: subprocess.Popen | None = None
         self.url = ""
 
-    def start(self, shell: list[str], max_terminals: int = 64) -> None:
+    def start(self, shell: list[str], max_terminals: int = 64, page: Path | None = None) -> None:
+        """`page`: a directory served under /page/ (the browser benchmark's xterm.js page)."""
         from tests.server import free_port
 
         python = ensure_venv(self.bench_dir)
         port = free_port()
         self.proc = self.procs.spawn([str(python), str(self.bench_dir / "terminado_server.py"), str(port), *shell],
                                      stdout=subprocess.PIPE, text=True,
-                                     env={**os.environ, "BENCH_TERMINADO_MAX": str(max_terminals)})
+                                     env={**os.environ, "BENCH_TERMINADO_MAX": str(max_terminals),
+                                          **({"BENCH_TERMINADO_PAGE": str(page)} if page else {})})
         if self.proc.stdout.readline().strip() != "ready":
             raise RuntimeError("terminado did not start")
         self.url = f"ws://127.0.0.1:{port}/websocket"
+        self.origin = f"http://127.0.0.1:{port}"
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

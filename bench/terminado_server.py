@@ -17,7 +17,10 @@ from terminado import TermSocket, UniqueTermManager
 async def main() -> None:
     port, shell = int(sys.argv[1]), sys.argv[2:]
     manager = UniqueTermManager(shell_command=shell, max_terminals=int(os.environ.get("BENCH_TERMINADO_MAX", 64)))
-    app = tornado.web.Application([(r"/websocket", TermSocket, {"term_manager": manager})])
+    routes = [(r"/websocket", TermSocket, {"term_manager": manager})]
+    if os.environ.get("BENCH_TERMINADO_PAGE"):
+        routes.append((r"/page/(.*)", tornado.web.StaticFileHandler, {"path": os.environ["BENCH_TERMINADO_PAGE"]}))
+    app = tornado.web.Application(routes)
     server = app.listen(port, "127.0.0.1")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -18,6 +18,7 @@ from flask import Flask
 from gevent.event import Event
 
 from aict.host.handoff import HANDLED_SIGNALS
+from aict.runtime.allocator import release_large_blocks
 from aict.runtime.server import start_host_work
 
 log = logging.getLogger("aict.host")
@@ -31,6 +32,7 @@ def main(app: Flask, host, argv: list[str] | None = None) -> None:
                         help="stop (ending the terminals) when this process is gone: the web process of `make run`")
     parser.add_argument("--resume", default=None, help=argparse.SUPPRESS)  # set by the host's own re-exec
     args = parser.parse_args(argv)
+    release_large_blocks()
     kept = tuple(host.resume(args.resume)) if args.resume else ()
     state = app.extensions["aict"]
     stopped = Event()

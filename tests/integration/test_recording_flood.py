@@ -14,10 +14,10 @@ from tests.server import TerminalClient
 
 MiB = 1024 * 1024
 LIMIT, TAIL = 32 * MiB, 8 * MiB  # RECORDING_MAX_BYTES, RECORDING_TAIL_BYTES of this test's server
-ROW = 320 * 1024  # a stored row at most (ROW_BYTES and a read): the bounds are "plus a row"
+ROW = 1024 * 1024 + 64 * 1024  # a stored row at most (ROW_BYTES and a read): the bounds are "plus a row"
 FLOOD = 200_000_000  # bytes of `yes`: 300,000,000 on the terminal ("y\r\n" for each "y\n")
 # The host's memory while it floods: the terminal's ring (RING_BYTES, 4 MiB), the recording's backlog
-# (RECORDING_BACKLOG_BYTES, 512 KiB) and a row, buffers of the socket path; not the flood's size.
+# (RECORDING_BACKLOG_BYTES, 2 MiB) and a row, buffers of the socket path; not the flood's size.
 RSS_GROWTH_BOUND = 48 * MiB
 
 

@@ -72,18 +72,18 @@ def test_a_flood_is_cut_into_rows_of_bounded_size_and_reads_back_whole():
 def test_rows_carry_the_output_before_them_so_a_reader_finds_what_was_left_out():
     recorder = Recorder("s1", 80, 24)
     chunk = b"0123456789" * 3000
-    for n in range(40):  # 1.2 MB: several rows
+    for n in range(160):  # 4.8 MB: several rows
         recorder.output(n * len(chunk), chunk)
         recorder.resized(80 + n % 2, 24)
     rows = recorder.pending_rows()
     assert len(rows) > 3
     assert [row.offset for row in rows] == [sum(r.output for r in rows[:i]) for i in range(len(rows))]
-    assert sum(row.output for row in rows) == 40 * len(chunk) == recorder.recorded
+    assert sum(row.output for row in rows) == 160 * len(chunk) == recorder.recorded
     kept = [rows[0], *rows[-2:]]  # a head row and the tail, the rows between deleted
     left_out = rows[-2].offset - rows[0].output
     text = output_of(cast(kept)[1])
     assert f"[aict: {left_out} bytes" in text and "left out of this recording" in text
-    assert text.endswith((chunk * 40)[-(rows[-2].output + rows[-1].output):].decode())
+    assert text.endswith((chunk * 160)[-(rows[-2].output + rows[-1].output):].decode())
 
 
 def test_a_character_cut_by_a_gap_is_not_joined_across_it():
