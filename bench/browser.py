@@ -296,7 +296,7 @@ def open_terminado(contender: Contender, shape: dict, terminado) -> None:
     page.evaluate(TERMINADO_OPEN, shape)
     page.evaluate(f"({PROBE})(window.term)")
     contender.active_renderer = renderer_in_use(page, "window.term")
-    wait_for(page, f"{cursor_line('window.term')}.trim().endsWith('$')")
+    wait_for(page, f"/[$#]$/.test({cursor_line('window.term')}.trim())")  # bash's prompt (as root: #)
     run_command(contender, "PS1='$ '; clear")
 
 
