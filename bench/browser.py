@@ -19,7 +19,8 @@ terminal) running the same `seq` on a PTY: what a web terminal without aict's se
 BENCH_BROWSER_KEYS, _SEQ, _ROUNDS set the sizes; BENCH_BROWSER_RENDERERS ("dom", "webgl" or both,
 comma-separated) the renderers measured; BENCH_BROWSER_BASELINE=PATH adds an aict page served from
 another checkout (its static/dist built), for a paired before/after of a change;
-BENCH_BROWSER_CHROMIUM_ARGS adds switches to Chromium's. BENCH_BROWSER_PIN=1 puts every Chromium on
+BENCH_BROWSER_CHROMIUM_ARGS adds switches to Chromium's; BENCH_BROWSER_EXTRAS ("memory,terminado" unless set,
+empty for neither) the two contenders below. BENCH_BROWSER_PIN=1 puts every Chromium on
 the first CPU and the servers on the others: each page draws with the same one CPU, and aict's
 server and shell no longer compete with its page for it (bare xterm.js has none).
 """

@@ -20,6 +20,8 @@ def small_bench(monkeypatch):
     monkeypatch.setattr(bench_browser, "ECHO_SAMPLES", 10)
     monkeypatch.setattr(bench_browser, "RENDERERS", ["dom"])
     monkeypatch.setattr(bench_browser, "BASELINE", None)
+    # The aict page drawing from memory; not terminado, whose venv `make bench` installs from the registry.
+    monkeypatch.setattr(bench_browser, "EXTRAS", ["memory"])
     procs = bench_main.Processes()
     yield procs
     procs.cleanup()
@@ -28,13 +30,15 @@ def small_bench(monkeypatch):
 def test_browser_bench_measures_the_page_and_bare_xterm(small_bench, tmp_path):
     results = bench_browser.measure(bench_main, small_bench, tmp_path, say=lambda _: None)
 
-    aict, bare = results.contenders
-    assert (aict.kind, bare.kind) == ("aict", "bare")
-    assert aict.active_renderer == bare.active_renderer == "dom"  # headless, no GPU: the DOM renderer
+    aict, memory, bare = results.contenders
+    assert (aict.kind, memory.kind, bare.kind) == ("aict", "aict-memory", "bare")
+    assert memory.page is aict.page  # the aict page itself, its bytes written from memory
+    assert aict.active_renderer == memory.active_renderer == bare.active_renderer == "dom"  # headless, no GPU
     cols, rows = (int(n) for n in results.size.split("×"))  # the aict page's terminal, given to bare xterm.js
     assert cols >= 80 and rows >= 20, results.size
-    for c in (aict, bare):
-        assert len(c.keys_ms) == 4, c  # every key typed showed on screen, and was timed
+    assert memory.keys_ms == []  # the aict page's keys go to its server: timed as aict's
+    for c in (aict, memory, bare):
+        assert len(c.keys_ms) == (0 if c is memory else 4), c  # every key typed showed on screen, and was timed
         assert all(0 < ms < 10_000 for ms in c.keys_ms), c.keys_ms
         assert len(c.mb_per_s) == 2 and all(rate > 0 and math.isfinite(rate) for rate in c.mb_per_s), c.mb_per_s
         assert all(cpu > 0 for cpu in c.cpu_ms_per_mb), c.cpu_ms_per_mb  # Chromium's processes were found
@@ -48,4 +52,6 @@ def test_browser_bench_measures_the_page_and_bare_xterm(small_bench, tmp_path):
     table = bench_browser.table(results)
     assert "| Keystroke → character on screen" in table and "bare xterm.js" in table
     assert "nan" not in table
+    assert "| aict page, bytes from memory |" in table.splitlines()[0]
+    assert "The aict page's own drawing (dom), bare xterm.js's bytes written into its xterm from memory" in table
     assert "The same flood from the same server to a Python client" in table and "(the server alone:" in table
