@@ -47,8 +47,8 @@ FLUSH_SECONDS = 1.0
 MERGE_SECONDS = 0.01  # output this close together becomes one event...
 MAX_EVENT_BYTES = 64 * 1024  # ...up to this size
 # A flood's second is stored as several commits of a row each. Per row, the hops to the native threads
-# and the transaction cost more than its bytes: rows of 256 KiB took a flood through the host from 59
-# to 47 MB/s (0.80× of it unrecorded); rows of 1 MiB, 0.89× (bench.paired, 7 rounds, docs/performance.md).
+# and the transaction cost more than its bytes: with rows of 256 KiB a flood through the host ran at
+# 0.68× its unrecorded speed, with rows of 1 MiB at 0.80× (bench.paired, 7 rounds; docs/performance.md).
 ROW_BYTES = 1024 * 1024
 # Rows per commit: a hundred busy sessions' second in one commit held the loop for 5-25 ms, which
 # every other terminal's echo then waited for (p99 over 10 ms with 1,000 sessions open).

@@ -13,8 +13,8 @@ flood rounds could not tell 256 KiB from 1 MiB apart (docs/performance.md).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
+import platform
 
 log = logging.getLogger(__name__)
 
@@ -24,14 +24,12 @@ LARGE_BLOCK_BYTES = 256 * 1024
 
 def release_large_blocks() -> bool:
     """Fix glibc's mmap threshold at LARGE_BLOCK_BYTES; False where the C library is not glibc."""
-    name = ctypes.util.find_library("c")
-    if not name:
-        return False
-    try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
+    if platform.libc_ver()[0] != "glibc":
         return False  # musl and others: their own policies
+    try:
+        mallopt = ctypes.CDLL(None).mallopt  # the C library the process runs on
+    except (OSError, AttributeError):
+        return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     if mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK_BYTES) != 1:
         log.warning("mallopt(M_MMAP_THRESHOLD) refused: freed buffers may stay with the terminal host")
