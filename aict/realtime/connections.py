@@ -98,31 +98,28 @@ class ConnectionRegistry:
             self.queue.publish_notice("access", notice)
 
     def _access_here(self, notice: dict) -> None:
-        if self.app is not None:
-            state = self.app.extensions["aict"]
-            if notice["access"] is None:  # first: the host's answer detaches them (Viewer.send_revoked)
-                self._audit_revoked_attachments(notice["user"], notice["workspace"])
-            state.terminals.set_access(notice["user"], notice["workspace"], notice["access"])
-            if notice["access"] is not None:  # their open pages change what they offer (typing, New terminal)
-                for connection in list(self._by_sid.values()):
-                    if connection.user_id == notice["user"]:
-                        socketio.emit(protocol.WORKSPACE_ACCESS, {"workspaceId": notice["workspace"],
-                                                                  "access": notice["access"]},
-                                      to=connection.sid, namespace="/")
-            if notice["access"] is None:  # removed: their sockets stop watching the workspace's terminals
-                for connection in list(self._by_sid.values()):
-                    if connection.user_id == notice["user"]:
-                        state.watchers.unwatch(connection.sid, notice["workspace"])
-            state.workspace_watchers.access_changed(notice["user"], notice["workspace"], notice["access"])
+        if self.app is None:
+            return
+        state = self.app.extensions["aict"]
+        user, workspace, access = notice["user"], notice["workspace"], notice["access"]
+        theirs = [connection for connection in self._by_sid.values() if connection.user_id == user]
+        if access is None:  # first: the host's answer detaches them (Viewer.send_revoked)
+            self._audit_revoked_attachments(theirs, workspace)
+        state.terminals.set_access(user, workspace, access)
+        for connection in theirs:
+            if access is not None:  # their open pages change what they offer (typing, New terminal)
+                socketio.emit(protocol.WORKSPACE_ACCESS, {"workspaceId": workspace, "access": access},
+                              to=connection.sid, namespace="/")
+            else:  # removed: their sockets stop watching the workspace's terminals
+                state.watchers.unwatch(connection.sid, workspace)
+        state.workspace_watchers.access_changed(user, workspace, access)
 
-    def _audit_revoked_attachments(self, user_id: str, workspace_id: str) -> None:
+    def _audit_revoked_attachments(self, connections: list, workspace_id: str) -> None:
         """The `detach` events of a removed member's sockets here (each process writes its own): the
         audit log says who stopped watching what, and why, as it does for a closed tab."""
         terminals = self.app.extensions["aict"].terminals
         ended = []
-        for connection in list(self._by_sid.values()):
-            if connection.user_id != user_id:
-                continue
+        for connection in connections:
             for session_id in sorted(connection.attached):
                 terminal = terminals.get(session_id)
                 if terminal is not None and terminal.workspace_id == workspace_id:

@@ -78,7 +78,6 @@ export class AuditFilters {
     f.until.value = toLocal(params.get("until"));
   }
 
-  /** Keep the filters in the page's address (no new history entry for each page of events). */
   /** The filters (and the page's cursor) in the address; `state`: what a reload needs besides; `push`: a new entry. */
   toAddress(filters, state = null, push = false) {
     const query = new URLSearchParams(filters).toString();

@@ -83,7 +83,6 @@ export function safeNextPath(raw) {
   if (url.pathname.startsWith("//")) return "/";
   const path = url.pathname + url.search + url.hash;
   return new URL(path, THIS_SITE).origin === THIS_SITE ? path : "/"; // what is returned stays here, read again
-
 }
 const THIS_SITE = "http://this-site.invalid";
 

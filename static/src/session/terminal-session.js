@@ -427,15 +427,16 @@ function connectedNow(socket) {
   return socket.connected && navigator.onLine !== false;
 }
 
+// Either may come last: the socket connects, or the browser is back online with the socket still open.
 function whenConnected(socket) {
   return new Promise((resolve) => {
     const check = () => {
       if (!connectedNow(socket)) return;
-      clearInterval(timer);
+      window.removeEventListener("online", check);
       socket.off("connect", check);
       resolve();
     };
-    const timer = setInterval(check, 200);
+    window.addEventListener("online", check);
     socket.on("connect", check);
   });
 }
